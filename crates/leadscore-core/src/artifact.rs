@@ -1,0 +1,139 @@
+//! The model artifact: our own versioned struct, and its bytes on disk.
+//!
+//! File layout (all integers little-endian):
+//!
+//! | bytes  | content                                   |
+//! |--------|-------------------------------------------|
+//! | 0..8   | magic `LSMODEL\0`                          |
+//! | 8..12  | format version (u32)                       |
+//! | 12..20 | payload length (u64)                       |
+//! | 20..52 | SHA-256 of the payload                     |
+//! | 52..   | payload: bincode 2 (standard config) of [`Artifact`] |
+//!
+//! Decoding checks each of these before bincode sees a byte, and bincode runs
+//! with a byte limit: its default config aborts the whole process on a
+//! 20-byte file whose length prefix claims terabytes. A truncated, padded,
+//! corrupt or foreign file is refused with an error that says which.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::curve::{OperatingCurve, Suggestion};
+use crate::encode::Encoder;
+use crate::model::LogisticModel;
+use crate::report::{CvSummary, Evaluation, FeatureDistribution, Regularisation, TrainingSummary, Warning};
+use crate::spec::Spec;
+use crate::tiers::Tiers;
+use crate::{Error, Result};
+
+/// First bytes of every artifact.
+pub const MAGIC: &[u8; 8] = b"LSMODEL\0";
+/// The format this build writes and reads.
+pub const FORMAT_VERSION: u32 = 1;
+/// Largest artifact this build will read (a model of a few hundred features is well under 10 MiB).
+pub const MAX_ARTIFACT_BYTES: usize = 256 * 1024 * 1024;
+const HEADER_LEN: usize = 52;
+
+/// Everything needed to score a raw lead and to explain and judge the model.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Artifact {
+    /// Model name (the registry folder).
+    pub name: String,
+    /// The spec it was trained with.
+    pub spec: Spec,
+    /// The fitted encoder.
+    pub encoder: Encoder,
+    /// Coefficients and intercept.
+    pub model: LogisticModel,
+    /// Chosen L2 penalty and the search that chose it.
+    pub regularisation: Regularisation,
+    /// Data, split and provenance.
+    pub training: TrainingSummary,
+    /// Cross-validated figures (None when the penalty was fixed).
+    pub cv: Option<CvSummary>,
+    /// Held-out figures.
+    pub holdout: Evaluation,
+    /// Held-out operating curve: computes any threshold later without the data.
+    pub curve: OperatingCurve,
+    /// Suggested MQL thresholds.
+    pub thresholds: Vec<Suggestion>,
+    /// Tier cut points.
+    pub tiers: Tiers,
+    /// Training distribution of each feature.
+    pub distributions: Vec<FeatureDistribution>,
+    /// Leakage and small-data warnings raised in training.
+    pub warnings: Vec<Warning>,
+}
+
+fn bincode_config() -> impl bincode::config::Config {
+    bincode::config::standard().with_limit::<MAX_ARTIFACT_BYTES>()
+}
+
+impl Artifact {
+    /// Serialises with header and checksum. Deterministic: the same artifact gives the same bytes.
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        let payload = bincode::serde::encode_to_vec(self, bincode_config()).map_err(|e| Error::Artifact(format!("cannot encode: {e}")))?;
+        let mut out = Vec::with_capacity(HEADER_LEN + payload.len());
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+        out.extend_from_slice(&Sha256::digest(&payload));
+        out.extend_from_slice(&payload);
+        Ok(out)
+    }
+
+    /// Reads an artifact, refusing anything that is not exactly what [`Artifact::to_bytes`] wrote.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Artifact> {
+        if bytes.len() > MAX_ARTIFACT_BYTES + HEADER_LEN {
+            return Err(Error::Artifact(format!("file is {} bytes, more than the {MAX_ARTIFACT_BYTES}-byte limit", bytes.len())));
+        }
+        if bytes.len() < MAGIC.len() || &bytes[..MAGIC.len()] != MAGIC {
+            return Err(Error::Artifact("not a leadscore model (bad magic bytes)".into()));
+        }
+        if bytes.len() < HEADER_LEN {
+            return Err(Error::Artifact(format!("truncated: {} bytes, the header alone is {HEADER_LEN}", bytes.len())));
+        }
+        let u32_at = |i: usize| bytes.get(i..i + 4).and_then(|b| b.try_into().ok()).map(u32::from_le_bytes);
+        let u64_at = |i: usize| bytes.get(i..i + 8).and_then(|b| b.try_into().ok()).map(u64::from_le_bytes);
+        let version = u32_at(8).ok_or_else(|| Error::Artifact("truncated header".into()))?;
+        if version != FORMAT_VERSION {
+            return Err(Error::UnsupportedFormat { found: version, expected: FORMAT_VERSION });
+        }
+        let declared = u64_at(12).ok_or_else(|| Error::Artifact("truncated header".into()))?;
+        let payload = &bytes[HEADER_LEN..];
+        if (payload.len() as u64) < declared {
+            return Err(Error::Artifact(format!("truncated: payload is {} bytes, header says {declared}", payload.len())));
+        }
+        if (payload.len() as u64) > declared {
+            return Err(Error::Artifact(format!("{} unexpected bytes after the payload", payload.len() as u64 - declared)));
+        }
+        if Sha256::digest(payload).as_slice() != &bytes[20..52] {
+            return Err(Error::Artifact("checksum mismatch: the file is corrupt".into()));
+        }
+        let (artifact, used): (Artifact, usize) =
+            bincode::serde::decode_from_slice(payload, bincode_config()).map_err(|e| Error::Artifact(format!("cannot decode: {e}")))?;
+        if used != payload.len() {
+            return Err(Error::Artifact(format!("{} unexpected bytes after the model", payload.len() - used)));
+        }
+        artifact.validate()?;
+        Ok(artifact)
+    }
+
+    /// Consistency checks an artifact must pass before it may score.
+    pub fn validate(&self) -> Result<()> {
+        self.spec.validate()?;
+        self.encoder.validate()?;
+        if self.model.weights.len() != self.encoder.n_columns {
+            return Err(Error::ShapeMismatch { weights: self.model.weights.len(), columns: self.encoder.n_columns });
+        }
+        if !self.model.intercept.is_finite() || self.model.weights.iter().any(|w| !w.is_finite()) {
+            return Err(Error::Artifact("model has non-finite coefficients".into()));
+        }
+        Ok(())
+    }
+
+    /// A short content id (first 12 hex digits of the payload's SHA-256), for logs and cards.
+    pub fn checksum(bytes: &[u8]) -> String {
+        bytes.get(20..26).map_or_else(String::new, |b| b.iter().map(|x| format!("{x:02x}")).collect())
+    }
+}

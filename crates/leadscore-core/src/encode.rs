@@ -1,0 +1,770 @@
+//! Turns a lead into the vector the model was trained on, and fits that mapping.
+//!
+//! Layout per feature (columns named for people, as `inspect` prints them):
+//! - numeric: `x` standardised with the training mean/std (after `log1p` when asked),
+//!   then `x (missing)` when training had gaps, then one-hot quantile bins `x in [a, b)`.
+//!   Missing values take the training median (or mean/zero) before all of that.
+//! - categorical: one-hot of the levels seen at least `min_count` times, then
+//!   `(missing)` when enough leads left it blank, then `(other)` for rare levels.
+//!   An unseen level encodes as all zeros: under an L2 penalty a level with no
+//!   data would get weight zero, so "contributes 0 to the log-odds" is the model's
+//!   own best guess, and it is reported as a note.
+//! - boolean: one 0/1 column (missing takes the training majority), plus `(missing)`.
+//! - date: age in days at the reference date (like a numeric), plus optional month and weekday one-hots.
+//!
+//! Training writes columns straight into a column-major matrix
+//! ([`FeatureEncoder::encode_column`]); scoring writes one lead
+//! ([`Encoder::encode`]). Both go through the same `write` function per
+//! transform, so they cannot disagree.
+
+use serde::{Deserialize, Serialize};
+
+use crate::spec::{Impute, Kind, Spec};
+use crate::table::{read, ColumnData, Table, MISSING_BOOL, MISSING_CODE, MISSING_DAY};
+use crate::value::{MissingTokens, RawValue};
+use crate::{Error, Result};
+
+/// Level name of folded rare levels.
+pub const OTHER: &str = "(other)";
+/// Level name of a blank categorical.
+pub const MISSING: &str = "(missing)";
+/// Standardised values are clamped to this many standard deviations so that an
+/// extreme input (1e300) still gives finite log-odds.
+pub const Z_LIMIT: f64 = 1e6;
+
+/// The fitted encoder: everything needed to turn a raw lead into model input.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Encoder {
+    /// Features in column order.
+    pub features: Vec<FeatureEncoder>,
+    /// Total encoded width.
+    pub n_columns: usize,
+    /// Tokens read as missing.
+    pub missing: MissingTokens,
+    /// Mean of each encoded column over the training rows: the baseline that
+    /// explanations measure contributions against.
+    pub baseline: Vec<f64>,
+}
+
+/// One source column's encoder.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FeatureEncoder {
+    /// Source column name.
+    pub name: String,
+    /// First encoded column.
+    pub offset: usize,
+    /// How values become columns.
+    pub transform: Transform,
+}
+
+/// The per-kind transform.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Transform {
+    /// A number.
+    Numeric(NumericEncoder),
+    /// A label.
+    Categorical(CategoricalEncoder),
+    /// A yes/no flag.
+    Boolean(BooleanEncoder),
+    /// A date.
+    Date(DateEncoder),
+}
+
+/// Fitted state of a numeric feature.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NumericEncoder {
+    /// Whether values go through `sign(x) ln(1 + |x|)` first.
+    pub log1p: bool,
+    /// Transformed value used for missing cells.
+    pub fill: f64,
+    /// Training mean of the transformed, imputed values.
+    pub mean: f64,
+    /// Training standard deviation (1 when the values were constant).
+    pub std: f64,
+    /// Whether a `(missing)` indicator column follows.
+    pub missing_indicator: bool,
+    /// Ascending interior cut points of the quantile bins (transformed scale); empty = no bins.
+    pub cuts: Vec<f64>,
+}
+
+/// Fitted state of a categorical feature.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CategoricalEncoder {
+    /// Whether case and whitespace are folded.
+    pub normalize: bool,
+    /// One-hot columns: kept levels sorted, then [`MISSING`] and [`OTHER`] when present.
+    pub levels: Vec<String>,
+    /// Sorted rare training levels that map to [`OTHER`].
+    pub folded: Vec<String>,
+    /// The level a missing cell maps to, if training had one for it.
+    pub missing_level: Option<usize>,
+}
+
+/// Fitted state of a boolean feature.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BooleanEncoder {
+    /// Value used for missing cells (the training majority).
+    pub fill: bool,
+    /// Whether a `(missing)` indicator column follows.
+    pub missing_indicator: bool,
+}
+
+/// Fitted state of a date feature.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DateEncoder {
+    /// Day number ages are measured at.
+    pub reference_day: i32,
+    /// Encoder of the age in days.
+    pub age: NumericEncoder,
+    /// Month one-hot (`jan` ... `dec`), when asked.
+    pub month: Option<CategoricalEncoder>,
+    /// Weekday one-hot (`mon` ... `sun`), when asked.
+    pub weekday: Option<CategoricalEncoder>,
+}
+
+/// Something a caller should know about how one field was read.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Note {
+    /// The source column.
+    pub feature: String,
+    /// What happened.
+    pub kind: NoteKind,
+}
+
+/// What happened to a field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum NoteKind {
+    /// Missing: imputed as in training.
+    Missing,
+    /// A category never seen in training: contributes 0 to the log-odds.
+    UnseenLevel,
+}
+
+impl std::fmt::Display for Note {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.kind {
+            NoteKind::Missing => write!(f, "`{}` is missing: imputed as in training", self.feature),
+            NoteKind::UnseenLevel => write!(f, "`{}` has a level not seen in training: it contributes 0 to the log-odds", self.feature),
+        }
+    }
+}
+
+const MONTHS: [&str; 12] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+fn transform_value(log1p: bool, x: f64) -> f64 {
+    if log1p {
+        x.signum() * x.abs().ln_1p()
+    } else {
+        x
+    }
+}
+
+impl NumericEncoder {
+    fn width(&self) -> usize {
+        1 + usize::from(self.missing_indicator) + if self.cuts.is_empty() { 0 } else { self.cuts.len() + 1 }
+    }
+
+    fn names(&self, name: &str, out: &mut Vec<String>) {
+        out.push(if self.log1p { format!("log1p({name})") } else { name.to_owned() });
+        if self.missing_indicator {
+            out.push(format!("{name} {MISSING}"));
+        }
+        if !self.cuts.is_empty() {
+            let show = |t: f64| {
+                let raw = if self.log1p { t.signum() * t.abs().exp_m1() } else { t };
+                format!("{}", (raw * 1000.0).round() / 1000.0)
+            };
+            for b in 0..=self.cuts.len() {
+                let lo = if b == 0 { "-inf".to_owned() } else { show(self.cuts[b - 1]) };
+                let hi = if b == self.cuts.len() { "inf".to_owned() } else { show(self.cuts[b]) };
+                out.push(format!("{name} in [{lo}, {hi})"));
+            }
+        }
+    }
+
+    /// Writes the columns of one value (`None` = missing) through `set(column, value)`.
+    fn write(&self, value: Option<f64>, mut set: impl FnMut(usize, f64)) {
+        let t = value.map_or(self.fill, |x| transform_value(self.log1p, x));
+        set(0, ((t - self.mean) / self.std).clamp(-Z_LIMIT, Z_LIMIT));
+        let mut col = 1;
+        if self.missing_indicator {
+            set(col, if value.is_none() { 1.0 } else { 0.0 });
+            col += 1;
+        }
+        if !self.cuts.is_empty() {
+            let bin = self.cuts.partition_point(|c| *c <= t);
+            for b in 0..=self.cuts.len() {
+                set(col + b, if b == bin { 1.0 } else { 0.0 });
+            }
+        }
+    }
+
+    fn fit(values: impl Iterator<Item = Option<f64>> + Clone, log1p: bool, impute: Impute, bins: u32) -> Option<Self> {
+        let mut present: Vec<f64> = values.clone().flatten().map(|x| transform_value(log1p, x)).collect();
+        let n_missing = values.filter(Option::is_none).count();
+        if present.is_empty() {
+            return None;
+        }
+        present.sort_by(f64::total_cmp);
+        let n = present.len();
+        let fill = match impute {
+            Impute::Median => {
+                if n % 2 == 1 {
+                    present[n / 2]
+                } else {
+                    (present[n / 2 - 1] + present[n / 2]) / 2.0
+                }
+            }
+            Impute::Mean => present.iter().sum::<f64>() / n as f64,
+            Impute::Zero => 0.0,
+        };
+        let total = (n + n_missing) as f64;
+        let mean = (present.iter().sum::<f64>() + fill * n_missing as f64) / total;
+        let var = (present.iter().map(|x| (x - mean).powi(2)).sum::<f64>() + (fill - mean).powi(2) * n_missing as f64) / total;
+        let constant = present[0] == present[n - 1];
+        if constant && n_missing == 0 {
+            return None;
+        }
+        let std = if var > 0.0 && var.is_finite() { var.sqrt() } else { 1.0 };
+        let mut cuts = Vec::new();
+        if bins >= 2 && !constant {
+            for i in 1..bins as usize {
+                let c = present[(i * n / bins as usize).min(n - 1)];
+                if c > present[0] && cuts.last().is_none_or(|last| c > *last) {
+                    cuts.push(c);
+                }
+            }
+        }
+        Some(Self { log1p, fill, mean, std, missing_indicator: n_missing > 0, cuts })
+    }
+}
+
+/// Where a category lands.
+enum Slot {
+    Level(usize),
+    Unseen,
+    Missing,
+}
+
+impl CategoricalEncoder {
+    fn slot(&self, level: Option<&str>) -> Slot {
+        match level {
+            None => self.missing_level.map_or(Slot::Missing, Slot::Level),
+            Some(level) => {
+                if let Some(i) = self.levels.iter().position(|l| l == level) {
+                    Slot::Level(i)
+                } else if self.folded.binary_search_by(|f| f.as_str().cmp(level)).is_ok() {
+                    self.levels.iter().position(|l| l == OTHER).map_or(Slot::Unseen, Slot::Level)
+                } else {
+                    Slot::Unseen
+                }
+            }
+        }
+    }
+
+    fn write(&self, slot: &Slot, mut set: impl FnMut(usize, f64)) {
+        for i in 0..self.levels.len() {
+            set(i, if matches!(slot, Slot::Level(l) if *l == i) { 1.0 } else { 0.0 });
+        }
+    }
+
+    fn fit(counts: &[(String, u64)], n_missing: u64, min_count: u32, normalize: bool) -> Option<Self> {
+        let min = u64::from(min_count);
+        let mut kept: Vec<String> = counts.iter().filter(|(_, c)| *c >= min).map(|(l, _)| l.clone()).collect();
+        let mut folded: Vec<String> = counts.iter().filter(|(_, c)| *c > 0 && *c < min).map(|(l, _)| l.clone()).collect();
+        kept.sort();
+        folded.sort();
+        let mut levels = kept;
+        let missing_level = if n_missing >= min {
+            levels.push(MISSING.to_owned());
+            Some(levels.len() - 1)
+        } else {
+            None
+        };
+        if !folded.is_empty() || (n_missing > 0 && missing_level.is_none()) {
+            levels.push(OTHER.to_owned());
+        }
+        let missing_level = missing_level.or_else(|| (n_missing > 0).then(|| levels.len() - 1));
+        (levels.len() >= 2).then_some(Self { normalize, levels, folded, missing_level })
+    }
+}
+
+impl BooleanEncoder {
+    fn write(&self, value: Option<bool>, mut set: impl FnMut(usize, f64)) {
+        set(0, if value.unwrap_or(self.fill) { 1.0 } else { 0.0 });
+        if self.missing_indicator {
+            set(1, if value.is_none() { 1.0 } else { 0.0 });
+        }
+    }
+}
+
+fn month_of(day: i32) -> Option<&'static str> {
+    use chrono::Datelike;
+    chrono::NaiveDate::from_num_days_from_ce_opt(day).and_then(|d| MONTHS.get(d.month0() as usize).copied())
+}
+
+fn weekday_of(day: i32) -> Option<&'static str> {
+    use chrono::Datelike;
+    chrono::NaiveDate::from_num_days_from_ce_opt(day).and_then(|d| WEEKDAYS.get(d.weekday().num_days_from_monday() as usize).copied())
+}
+
+impl DateEncoder {
+    fn write(&self, day: Option<i32>, mut set: impl FnMut(usize, f64)) {
+        self.age.write(day.map(|d| f64::from(self.reference_day) - f64::from(d)), &mut set);
+        let mut col = self.age.width();
+        for (enc, name_of) in [(&self.month, month_of as fn(i32) -> Option<&'static str>), (&self.weekday, weekday_of)] {
+            if let Some(enc) = enc {
+                let slot = enc.slot(day.and_then(name_of));
+                enc.write(&slot, |c, v| set(col + c, v));
+                col += enc.levels.len();
+            }
+        }
+    }
+}
+
+impl Transform {
+    /// Encoded width.
+    pub fn width(&self) -> usize {
+        match self {
+            Transform::Numeric(n) => n.width(),
+            Transform::Categorical(c) => c.levels.len(),
+            Transform::Boolean(b) => 1 + usize::from(b.missing_indicator),
+            Transform::Date(d) => {
+                d.age.width() + d.month.as_ref().map_or(0, |m| m.levels.len()) + d.weekday.as_ref().map_or(0, |w| w.levels.len())
+            }
+        }
+    }
+
+    /// The spec kind this transform encodes.
+    pub fn kind(&self) -> Kind {
+        match self {
+            Transform::Numeric(_) => Kind::Numeric,
+            Transform::Categorical(_) => Kind::Categorical,
+            Transform::Boolean(_) => Kind::Boolean,
+            Transform::Date(_) => Kind::Date,
+        }
+    }
+}
+
+impl FeatureEncoder {
+    /// Encoded width.
+    pub fn width(&self) -> usize {
+        self.transform.width()
+    }
+
+    /// Human-readable names of this feature's columns.
+    pub fn column_names(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        match &self.transform {
+            Transform::Numeric(n) => n.names(&self.name, &mut out),
+            Transform::Categorical(c) => out.extend(c.levels.iter().map(|l| format!("{} = {l}", self.name))),
+            Transform::Boolean(b) => {
+                out.push(self.name.clone());
+                if b.missing_indicator {
+                    out.push(format!("{} {MISSING}", self.name));
+                }
+            }
+            Transform::Date(d) => {
+                d.age.names(&format!("{} age (days)", self.name), &mut out);
+                for enc in [&d.month, &d.weekday].into_iter().flatten() {
+                    out.extend(enc.levels.iter().map(|l| format!("{} = {l}", self.name)));
+                }
+            }
+        }
+        out
+    }
+
+    /// Encodes one raw value into `out` (this feature's `width()` columns).
+    pub fn encode_value(&self, raw: RawValue<'_>, missing: &MissingTokens, out: &mut [f64]) -> Result<Option<NoteKind>> {
+        let mut set = |c: usize, v: f64| {
+            if let Some(slot) = out.get_mut(c) {
+                *slot = v;
+            }
+        };
+        let name = self.name.as_str();
+        Ok(match &self.transform {
+            Transform::Numeric(n) => {
+                let v = read::number(raw, missing, name)?;
+                n.write(v, set);
+                v.is_none().then_some(NoteKind::Missing)
+            }
+            Transform::Boolean(b) => {
+                let v = read::boolean(raw, missing, name)?;
+                b.write(v, set);
+                v.is_none().then_some(NoteKind::Missing)
+            }
+            Transform::Date(d) => {
+                let v = read::day(raw, missing, name)?;
+                d.write(v, set);
+                v.is_none().then_some(NoteKind::Missing)
+            }
+            Transform::Categorical(c) => {
+                let level = read::category(raw, missing, c.normalize);
+                let slot = c.slot(level.as_deref());
+                c.write(&slot, &mut set);
+                match (level.is_none(), &slot) {
+                    (true, _) => Some(NoteKind::Missing),
+                    (false, Slot::Unseen) => Some(NoteKind::UnseenLevel),
+                    _ => None,
+                }
+            }
+        })
+    }
+
+    /// Encodes `rows` of a training column into a column-major block: this
+    /// feature's column `c` goes to `out[c * rows.len()..(c + 1) * rows.len()]`.
+    pub fn encode_column(&self, data: &ColumnData, rows: &[usize], out: &mut [f64]) -> Result<()> {
+        let n = rows.len();
+        let mismatch = || Error::Spec(format!("column `{}` does not hold {} data", self.name, self.transform.kind().as_str()));
+        match (&self.transform, data) {
+            (Transform::Numeric(enc), ColumnData::Numeric(values)) => {
+                for (i, &r) in rows.iter().enumerate() {
+                    let v = values[r];
+                    enc.write((!v.is_nan()).then_some(v), |c, x| out[c * n + i] = x);
+                }
+            }
+            (Transform::Boolean(enc), ColumnData::Boolean(values)) => {
+                for (i, &r) in rows.iter().enumerate() {
+                    let v = values[r];
+                    enc.write((v != MISSING_BOOL).then_some(v == 1), |c, x| out[c * n + i] = x);
+                }
+            }
+            (Transform::Date(enc), ColumnData::Date(values)) => {
+                for (i, &r) in rows.iter().enumerate() {
+                    let v = values[r];
+                    enc.write((v != MISSING_DAY).then_some(v), |c, x| out[c * n + i] = x);
+                }
+            }
+            (Transform::Categorical(enc), ColumnData::Categorical { codes, dictionary }) => {
+                // Resolve each dictionary entry once through the same `slot` the scorer uses.
+                let slots: Vec<Slot> = dictionary.iter().map(|level| enc.slot(Some(level))).collect();
+                let missing_slot = enc.slot(None);
+                for (i, &r) in rows.iter().enumerate() {
+                    let code = codes[r];
+                    let slot = if code == MISSING_CODE { &missing_slot } else { slots.get(code as usize).unwrap_or(&Slot::Unseen) };
+                    enc.write(slot, |c, x| out[c * n + i] = x);
+                }
+            }
+            _ => return Err(mismatch()),
+        }
+        Ok(())
+    }
+}
+
+/// Something the encoder fit decided that the user should hear about.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FitWarning {
+    /// The source column.
+    pub feature: String,
+    /// Plain-English explanation.
+    pub message: String,
+}
+
+impl Encoder {
+    /// Fits the encoder on `rows` of `table`. Features that are entirely
+    /// missing or constant are dropped, each with a warning.
+    pub fn fit(spec: &Spec, table: &Table, rows: &[usize]) -> Result<(Encoder, Vec<FitWarning>)> {
+        let mut features = Vec::new();
+        let mut warnings = Vec::new();
+        let mut offset = 0;
+        let reference_day = match spec.reference_day()? {
+            Some(day) => day,
+            None => table
+                .columns
+                .iter()
+                .filter_map(|c| match &c.data {
+                    ColumnData::Date(days) => rows.iter().map(|&r| days[r]).filter(|d| *d != MISSING_DAY).max(),
+                    _ => None,
+                })
+                .max()
+                .unwrap_or(0),
+        };
+        for column in &table.columns {
+            let Some(fspec) = spec.features.get(&column.name) else {
+                return Err(Error::Spec(format!("column `{}` is not a feature of the spec", column.name)));
+            };
+            let name = column.name.clone();
+            let drop = |why: &str| FitWarning { feature: name.clone(), message: format!("`{name}` {why}: dropped") };
+            let transform = match &column.data {
+                ColumnData::Numeric(values) => {
+                    let it = rows.iter().map(|&r| Some(values[r]).filter(|v| !v.is_nan()));
+                    if rows.iter().all(|&r| values[r].is_nan()) {
+                        warnings.push(drop("is entirely missing in training"));
+                        continue;
+                    }
+                    match NumericEncoder::fit(it, fspec.log1p.unwrap_or(false), fspec.impute.unwrap_or_default(), fspec.bins.unwrap_or(0)) {
+                        Some(enc) => Transform::Numeric(enc),
+                        None => {
+                            warnings.push(drop("has a single value in training"));
+                            continue;
+                        }
+                    }
+                }
+                ColumnData::Categorical { codes, dictionary } => {
+                    let mut counts = vec![0u64; dictionary.len()];
+                    let mut n_missing = 0u64;
+                    for &r in rows {
+                        match counts.get_mut(codes[r] as usize) {
+                            Some(c) => *c += 1,
+                            None => n_missing += 1,
+                        }
+                    }
+                    if n_missing == rows.len() as u64 {
+                        warnings.push(drop("is entirely missing in training"));
+                        continue;
+                    }
+                    let counted: Vec<(String, u64)> = dictionary.iter().cloned().zip(counts).collect();
+                    match CategoricalEncoder::fit(&counted, n_missing, spec.min_count(fspec), spec.normalize(fspec)) {
+                        Some(enc) => Transform::Categorical(enc),
+                        None => {
+                            warnings.push(drop("has a single level in training"));
+                            continue;
+                        }
+                    }
+                }
+                ColumnData::Boolean(values) => {
+                    let (mut n_true, mut n_false) = (0usize, 0usize);
+                    for &r in rows {
+                        match values[r] {
+                            1 => n_true += 1,
+                            0 => n_false += 1,
+                            _ => {}
+                        }
+                    }
+                    let n_missing = rows.len() - n_true - n_false;
+                    if n_true + n_false == 0 {
+                        warnings.push(drop("is entirely missing in training"));
+                        continue;
+                    }
+                    if (n_true == 0 || n_false == 0) && n_missing == 0 {
+                        warnings.push(drop("has a single value in training"));
+                        continue;
+                    }
+                    Transform::Boolean(BooleanEncoder { fill: n_true > n_false, missing_indicator: n_missing > 0 })
+                }
+                ColumnData::Date(days) => {
+                    let ages = rows.iter().map(|&r| (days[r] != MISSING_DAY).then(|| f64::from(reference_day) - f64::from(days[r])));
+                    if rows.iter().all(|&r| days[r] == MISSING_DAY) {
+                        warnings.push(drop("is entirely missing in training"));
+                        continue;
+                    }
+                    let Some(age) = NumericEncoder::fit(ages, false, fspec.impute.unwrap_or_default(), fspec.bins.unwrap_or(0)) else {
+                        warnings.push(drop("has a single value in training"));
+                        continue;
+                    };
+                    let calendar = |names: &[&str], of: fn(i32) -> Option<&'static str>| {
+                        let mut counts: Vec<(String, u64)> = names.iter().map(|n| ((*n).to_owned(), 0)).collect();
+                        let mut n_missing = 0;
+                        for &r in rows {
+                            match of(days[r]).and_then(|n| names.iter().position(|x| *x == n)) {
+                                Some(i) if days[r] != MISSING_DAY => counts[i].1 += 1,
+                                _ => n_missing += 1,
+                            }
+                        }
+                        CategoricalEncoder::fit(&counts, n_missing, spec.min_count(fspec), true)
+                    };
+                    Transform::Date(DateEncoder {
+                        reference_day,
+                        age,
+                        month: if fspec.month.unwrap_or(false) { calendar(&MONTHS, month_of) } else { None },
+                        weekday: if fspec.weekday.unwrap_or(false) { calendar(&WEEKDAYS, weekday_of) } else { None },
+                    })
+                }
+            };
+            if transform.kind() != fspec.kind {
+                return Err(Error::Spec(format!("column `{name}` holds {} data but the spec says {}", transform.kind().as_str(), fspec.kind.as_str())));
+            }
+            let feature = FeatureEncoder { name, offset, transform };
+            offset += feature.width();
+            features.push(feature);
+        }
+        Ok((Encoder { features, n_columns: offset, missing: spec.missing_tokens(), baseline: vec![0.0; offset] }, warnings))
+    }
+
+    /// Names of all encoded columns, in order.
+    pub fn column_names(&self) -> Vec<String> {
+        self.features.iter().flat_map(FeatureEncoder::column_names).collect()
+    }
+
+    /// Encodes one lead; `field(name)` returns the lead's value of a source column.
+    /// A field that is absent is treated as missing and noted.
+    pub fn encode<'a>(&self, mut field: impl FnMut(&str) -> RawValue<'a>) -> Result<(Vec<f64>, Vec<Note>)> {
+        let mut row = vec![0.0; self.n_columns];
+        let mut notes = Vec::new();
+        for feature in &self.features {
+            let end = feature.offset + feature.width();
+            let out = row.get_mut(feature.offset..end).ok_or(Error::ShapeMismatch { weights: end, columns: self.n_columns })?;
+            if let Some(kind) = feature.encode_value(field(&feature.name), &self.missing, out)? {
+                notes.push(Note { feature: feature.name.clone(), kind });
+            }
+        }
+        Ok((row, notes))
+    }
+
+    /// Checks internal consistency (offsets, widths, finite numbers): an artifact
+    /// that passes its checksum but was built wrong must still not score.
+    pub fn validate(&self) -> Result<()> {
+        let mut offset = 0;
+        for f in &self.features {
+            if f.offset != offset {
+                return Err(Error::Artifact(format!("feature `{}` starts at column {} instead of {offset}", f.name, f.offset)));
+            }
+            let finite = |n: &NumericEncoder| {
+                n.fill.is_finite() && n.mean.is_finite() && n.std.is_finite() && n.std > 0.0 && n.cuts.iter().all(|c| c.is_finite())
+            };
+            let ok = match &f.transform {
+                Transform::Numeric(n) => finite(n),
+                Transform::Date(d) => finite(&d.age),
+                _ => true,
+            };
+            if !ok {
+                return Err(Error::Artifact(format!("feature `{}` has non-finite scaling", f.name)));
+            }
+            offset += f.width();
+        }
+        if offset != self.n_columns || self.baseline.len() != self.n_columns {
+            return Err(Error::Artifact(format!("encoder width {offset} does not match n_columns {}", self.n_columns)));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::{FeatureSpec, TargetSpec};
+    use crate::table::TableBuilder;
+
+    fn spec() -> Spec {
+        let mut spec = Spec::new(TargetSpec { column: "y".into(), positive: vec!["1".into()], negative: vec![] });
+        spec.defaults.min_count = 2;
+        let mut visits = FeatureSpec::new(Kind::Numeric);
+        visits.bins = Some(2);
+        spec.features.insert("visits".into(), visits);
+        spec.features.insert("source".into(), FeatureSpec::new(Kind::Categorical));
+        spec.features.insert("demo".into(), FeatureSpec::new(Kind::Boolean));
+        spec
+    }
+
+    /// Columns: demo, source, visits (spec order).
+    fn fitted() -> Encoder {
+        let spec = spec();
+        let mut b = TableBuilder::new(&spec);
+        for row in [
+            ["1", "yes", "Google", "1"],
+            ["0", "no", "google", "3"],
+            ["0", "no", "Referral", ""],
+            ["1", "yes", "referral", "5"],
+            ["0", "", "Fair", "3"],
+        ] {
+            b.push(&row).unwrap();
+        }
+        let table = b.finish();
+        let (enc, warnings) = Encoder::fit(&spec, &table, &[0, 1, 2, 3, 4]).unwrap();
+        assert!(warnings.is_empty());
+        enc
+    }
+
+    #[test]
+    fn fitted_layout_and_names() {
+        let enc = fitted();
+        assert_eq!(
+            enc.column_names(),
+            [
+                "demo",
+                "demo (missing)",
+                "source = google",
+                "source = referral",
+                "source = (other)",
+                "visits",
+                "visits (missing)",
+                "visits in [-inf, 3)",
+                "visits in [3, inf)",
+            ]
+        );
+        let Transform::Numeric(v) = &enc.features[2].transform else { panic!("numeric") };
+        // present values 1,3,3,5: median (3+3)/2 = 3; imputed column 1,3,3,3,5 -> mean 3, var (4+0+0+0+4)/5 = 1.6
+        assert_eq!(v.fill, 3.0);
+        assert_eq!(v.mean, 3.0);
+        assert!((v.std - 1.6f64.sqrt()).abs() < 1e-12);
+        // 2 bins: cut at sorted[1*4/2] = sorted[2] = 3
+        assert_eq!(v.cuts, [3.0]);
+    }
+
+    #[track_caller]
+    fn check(fields: [(&str, &str); 3], expected: &[f64], notes: &[NoteKind]) {
+        let enc = fitted();
+        let (row, got_notes) = enc
+            .encode(|name| fields.iter().find(|(n, _)| *n == name).map_or(RawValue::Missing, |(_, v)| RawValue::Text(v)))
+            .unwrap();
+        let rounded: Vec<f64> = row.iter().map(|x| (x * 1e9).round() / 1e9).collect();
+        assert_eq!(rounded, expected);
+        assert_eq!(got_notes.iter().map(|n| n.kind).collect::<Vec<_>>(), notes);
+    }
+
+    #[test]
+    fn encodes_single_leads() {
+        let z = |x: f64| ((x - 3.0) / 1.6f64.sqrt() * 1e9).round() / 1e9;
+        check([("demo", "Y"), ("source", " GOOGLE"), ("visits", "5")], &[1.0, 0.0, 1.0, 0.0, 0.0, z(5.0), 0.0, 0.0, 1.0], &[]);
+        // "fair" was seen once (< min_count 2): folded into (other)
+        check([("demo", "no"), ("source", "Fair"), ("visits", "1")], &[0.0, 0.0, 0.0, 0.0, 1.0, z(1.0), 0.0, 1.0, 0.0], &[]);
+        // unseen level: all zeros, noted; missing visits: median 3, indicator; missing demo: majority (no: 2 vs yes: 2 -> false)
+        check(
+            [("demo", "Select"), ("source", "TikTok"), ("visits", "")],
+            &[0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 1.0],
+            &[NoteKind::Missing, NoteKind::UnseenLevel, NoteKind::Missing],
+        );
+    }
+
+    #[test]
+    fn bad_values_are_errors_naming_the_field() {
+        let enc = fitted();
+        let err = enc.encode(|n| if n == "visits" { RawValue::Text("many") } else { RawValue::Missing }).unwrap_err();
+        assert_eq!(err.to_string(), "column `visits`: cannot parse \"many\" as a number");
+        let (row, _) = enc.encode(|n| if n == "visits" { RawValue::Number(1e300) } else { RawValue::Missing }).unwrap();
+        assert!(row.iter().all(|x| x.is_finite()));
+    }
+
+    #[test]
+    fn column_and_single_paths_agree() {
+        let spec = spec();
+        let mut b = TableBuilder::new(&spec);
+        let rows = [["1", "yes", "Google", "1"], ["0", "no", "x", ""], ["0", "", "Referral", "7"]];
+        for row in &rows {
+            b.push(row).unwrap();
+        }
+        let table = b.finish();
+        let enc = fitted();
+        let idx = [0usize, 1, 2];
+        let mut block = vec![0.0; enc.n_columns * 3];
+        for (f, col) in enc.features.iter().zip(&table.columns) {
+            f.encode_column(&col.data, &idx, &mut block[f.offset * 3..(f.offset + f.width()) * 3]).unwrap();
+        }
+        for (i, row) in rows.iter().enumerate() {
+            let (single, _) = enc
+                .encode(|name| match name {
+                    "demo" => RawValue::Text(row[1]),
+                    "source" => RawValue::Text(row[2]),
+                    _ => RawValue::Text(row[3]),
+                })
+                .unwrap();
+            let from_block: Vec<f64> = (0..enc.n_columns).map(|c| block[c * 3 + i]).collect();
+            assert_eq!(single, from_block, "row {i}");
+        }
+    }
+
+    #[test]
+    fn constant_and_empty_columns_are_dropped_with_a_warning() {
+        let mut spec = Spec::new(TargetSpec { column: "y".into(), positive: vec!["1".into()], negative: vec![] });
+        spec.features.insert("same".into(), FeatureSpec::new(Kind::Numeric));
+        spec.features.insert("blank".into(), FeatureSpec::new(Kind::Categorical));
+        let mut b = TableBuilder::new(&spec);
+        b.push(&["1", "", "4"]).unwrap();
+        b.push(&["0", "NA", "4"]).unwrap();
+        let (enc, warnings) = Encoder::fit(&spec, &b.finish(), &[0, 1]).unwrap();
+        assert_eq!(enc.n_columns, 0);
+        let msgs: Vec<_> = warnings.iter().map(|w| w.message.as_str()).collect();
+        assert_eq!(msgs, ["`blank` is entirely missing in training: dropped", "`same` has a single value in training: dropped"]);
+    }
+}

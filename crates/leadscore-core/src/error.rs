@@ -1,0 +1,73 @@
+//! The one error type of `leadscore-core`.
+//!
+//! Variants carry the column, row and value that went wrong, so a caller can
+//! print them as they are: the core never decides how an error is shown.
+
+/// Everything that can go wrong in the core.
+// Variant fields are named for what they hold (column, value, line).
+#[allow(missing_docs)]
+#[derive(Debug, thiserror::Error, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Error {
+    /// The spec is not valid.
+    #[error("spec: {0}")]
+    Spec(String),
+    /// A spec could not be parsed as TOML.
+    #[error("spec is not valid TOML: {0}")]
+    SpecToml(String),
+    /// A value in a numeric column is not a number.
+    #[error("column `{column}`: cannot parse {value:?} as a number")]
+    BadNumber { column: String, value: String },
+    /// A value in a numeric column is NaN or infinite.
+    #[error("column `{column}`: {value:?} is not a finite number")]
+    NonFinite { column: String, value: String },
+    /// A value in a boolean column is not a recognised yes/no token.
+    #[error("column `{column}`: cannot read {value:?} as yes/no (expected yes/no, true/false, 1/0, y/n)")]
+    BadBool { column: String, value: String },
+    /// A value in a date column is not a recognised date.
+    #[error("column `{column}`: cannot parse {value:?} as a date (expected YYYY-MM-DD or an RFC 3339 timestamp)")]
+    BadDate { column: String, value: String },
+    /// A target value is neither a declared positive nor a declared negative label.
+    #[error("target column `{column}`: {value:?} is neither a positive label {positive:?} nor a negative label {negative:?}")]
+    BadTarget { column: String, value: String, positive: Vec<String>, negative: Vec<String> },
+    /// A target value is missing.
+    #[error("target column `{column}` is empty (every training lead needs an outcome)")]
+    MissingTarget { column: String },
+    /// An error located at a data row (1-based line in the source, header is line 1).
+    #[error("line {line}: {source}")]
+    AtLine { line: u64, #[source] source: Box<Error> },
+    /// A threshold strategy was given parameters it cannot use.
+    #[error("threshold strategy `{strategy}`: {reason}")]
+    InvalidStrategy { strategy: String, reason: String },
+    /// Tier shares are not positive or do not sum to one.
+    #[error("tier shares must be positive and sum to 1 (got {shares:?})")]
+    InvalidTiers { shares: Vec<f64> },
+    /// There are no held-out predictions to compute something from.
+    #[error("no held-out predictions to compute {what} from")]
+    EmptyCurve { what: String },
+    /// A probability cut-off outside `[0, 1]`.
+    #[error("threshold {0} is outside [0, 1]")]
+    ThresholdOutOfRange(f64),
+    /// The model's weights do not match the encoder's width.
+    #[error("model has {weights} weights but the encoder produces {columns} columns")]
+    ShapeMismatch { weights: usize, columns: usize },
+    /// An artifact could not be read.
+    #[error("artifact: {0}")]
+    Artifact(String),
+    /// An artifact was written by a format this build does not read.
+    #[error("artifact format {found} is not supported (this build reads format {expected})")]
+    UnsupportedFormat { found: u32, expected: u32 },
+}
+
+impl Error {
+    /// Attaches the 1-based source line to an error found in a data row.
+    pub fn at_line(self, line: u64) -> Error {
+        match self {
+            Error::AtLine { .. } => self,
+            other => Error::AtLine { line, source: Box::new(other) },
+        }
+    }
+}
+
+/// Result with the core [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

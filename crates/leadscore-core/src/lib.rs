@@ -1,0 +1,30 @@
+//! The pure domain of leadscore: what a lead scoring model is, independent of
+//! how it is trained or served.
+//!
+//! - [`spec`]: what to predict and how to read each column.
+//! - [`value`], [`table`]: reading raw cells, the same way in training and scoring.
+//! - [`encode`]: the fitted encoder (imputation, scaling, one-hot, bins).
+//! - [`model`], [`score`]: the logistic model, probabilities and exact explanations.
+//! - [`metrics`], [`curve`], [`tiers`]: held-out figures, MQL thresholds, A-D tiers.
+//! - [`report`], [`artifact`]: what a training run stores, and its bytes on disk.
+//!
+//! This crate opens no files, reads no clock or environment, draws no OS
+//! randomness and knows nothing of HTTP, the CLI or linfa: scoring is a dot product.
+#![warn(missing_docs)]
+
+pub mod artifact;
+pub mod curve;
+pub mod encode;
+pub mod error;
+pub mod metrics;
+pub mod model;
+pub mod report;
+pub mod score;
+pub mod spec;
+pub mod table;
+pub mod tiers;
+pub mod value;
+
+pub use artifact::Artifact;
+pub use error::{Error, Result};
+pub use spec::Spec;

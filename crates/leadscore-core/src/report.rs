@@ -1,0 +1,161 @@
+//! What a training run measured, as stored in the artifact and the model card.
+//!
+//! Plain data: the trainer fills it in, `inspect`, the card and (later) the
+//! server read it. Nothing here computes.
+
+use serde::{Deserialize, Serialize};
+
+use crate::metrics::CalibrationBin;
+
+/// A two-sided confidence interval.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Interval {
+    /// Lower bound.
+    pub low: f64,
+    /// Upper bound.
+    pub high: f64,
+    /// Coverage, e.g. 0.95.
+    pub level: f64,
+}
+
+/// Metrics of the model on a labelled set it was not fitted on.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Evaluation {
+    /// Leads evaluated.
+    pub n_rows: u64,
+    /// Won leads among them.
+    pub n_positives: u64,
+    /// Area under the ROC curve (None when one class is absent).
+    pub auc: Option<f64>,
+    /// Bootstrap interval of the AUC.
+    pub auc_ci: Option<Interval>,
+    /// Mean log loss.
+    pub log_loss: f64,
+    /// Brier score (mean squared error of the probability).
+    pub brier: f64,
+    /// Average precision.
+    pub average_precision: Option<f64>,
+    /// Won rate of the top 10% by score over the overall won rate.
+    pub lift_top_decile: Option<f64>,
+    /// Bootstrap interval of that lift.
+    pub lift_ci: Option<Interval>,
+    /// Reliability table: predicted vs observed won rate per probability bin.
+    pub calibration: Vec<CalibrationBin>,
+}
+
+/// Cross-validated figures at the chosen regularisation.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CvSummary {
+    /// Number of folds.
+    pub folds: u32,
+    /// AUC of the pooled out-of-fold predictions.
+    pub auc: Option<f64>,
+    /// Mean log loss of the out-of-fold predictions.
+    pub log_loss: f64,
+    /// Brier score of the out-of-fold predictions.
+    pub brier: f64,
+}
+
+/// One point of the regularisation search.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GridPoint {
+    /// L2 penalty (linfa's `alpha`; scikit-learn's `C` is `1 / l2`).
+    pub l2: f64,
+    /// Out-of-fold log loss.
+    pub cv_log_loss: f64,
+    /// Out-of-fold AUC.
+    pub cv_auc: Option<f64>,
+}
+
+/// The chosen regularisation and how it was chosen.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Regularisation {
+    /// The L2 penalty of the shipped model.
+    pub l2: f64,
+    /// The cross-validation grid (empty when the penalty was fixed by the user).
+    pub grid: Vec<GridPoint>,
+}
+
+/// How the held-out set was chosen.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Holdout {
+    /// The newest leads by the spec's time column: how a retrained model meets the future.
+    Newest {
+        /// The time column.
+        column: String,
+        /// Held-out leads are on or after this date.
+        from: String,
+    },
+    /// A stratified random share.
+    Stratified {
+        /// The seed of the split.
+        seed: u64,
+    },
+}
+
+/// Where the model came from.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrainingSummary {
+    /// Labelled leads read.
+    pub n_rows: u64,
+    /// Won leads among them.
+    pub n_positives: u64,
+    /// Leads the model was fitted on.
+    pub n_train: u64,
+    /// Leads held out for evaluation.
+    pub n_holdout: u64,
+    /// How the held-out set was chosen.
+    pub holdout: Holdout,
+    /// Oldest and newest date of the time column, when there is one.
+    pub date_range: Option<(String, String)>,
+    /// SHA-256 of the data cells used (see [`crate::table::Table::data_hash`]).
+    pub data_hash: String,
+    /// Seed of every random choice.
+    pub seed: u64,
+    /// Version of leadscore that trained the model.
+    pub leadscore_version: String,
+}
+
+/// A feature's training distribution, kept for drift checks.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FeatureDistribution {
+    /// Source column.
+    pub feature: String,
+    /// Share of training rows where it was missing.
+    pub missing_rate: f64,
+    /// Shape of the present values.
+    pub summary: DistributionSummary,
+}
+
+/// Shape of a feature's present values.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum DistributionSummary {
+    /// Deciles (0%, 10%, ..., 100%) and mean of the raw values (dates: ages in days).
+    Numeric {
+        /// 11 quantiles.
+        deciles: Vec<f64>,
+        /// Mean.
+        mean: f64,
+    },
+    /// Share of each encoded level.
+    Levels {
+        /// (level, share) in encoder order.
+        shares: Vec<(String, f64)>,
+    },
+    /// Share of `true` among present values.
+    Boolean {
+        /// Share of yes.
+        true_share: f64,
+    },
+}
+
+/// Something the user should know about the data or the model.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Warning {
+    /// Stable code: `leakage`, `few_wins`, `rare_class`, `few_rows_per_feature`, `dropped_feature`.
+    pub code: String,
+    /// The column concerned, if any.
+    pub feature: Option<String>,
+    /// Plain-English explanation with the evidence.
+    pub message: String,
+}

@@ -1,0 +1,409 @@
+//! The training spec: what the model predicts and how each column is read.
+//!
+//! A spec is written by a person (or drafted by `leadscore spec infer` for a
+//! person to review) as TOML, and is stored inside every artifact, so a model
+//! always carries the exact reading rules it was trained with.
+//!
+//! ```toml
+//! missing = ["", "NA", "Select"]
+//! ids = ["lead_id"]
+//! time_column = "created_at"      # the newest 20% of leads become the held-out set
+//!
+//! [target]
+//! column = "outcome"
+//! positive = ["won"]
+//! negative = ["lost"]             # optional: any other value is then an error
+//!
+//! [exclude]
+//! notes = "free text filled in by sales after contact"
+//!
+//! [features.page_views]
+//! kind = "numeric"
+//! log1p = true
+//! bins = 5
+//!
+//! [features.lead_source]
+//! kind = "categorical"
+//! min_count = 20
+//! ```
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::value::{normalize_category, MissingTokens, DEFAULT_MISSING};
+use crate::{Error, Result};
+
+/// Default for `min_count`: levels rarer than this fold into `(other)`.
+pub const DEFAULT_MIN_COUNT: u32 = 10;
+/// The most quantile bins a numeric feature may ask for.
+pub const MAX_BINS: u32 = 50;
+
+/// A complete training spec. Field order is the TOML order.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Spec {
+    /// Tokens that mean missing (compared trimmed, ignoring case).
+    #[serde(default = "default_missing")]
+    pub missing: Vec<String>,
+    /// Identifier columns: carried through scoring output, never features.
+    #[serde(default)]
+    pub ids: Vec<String>,
+    /// A date column that orders leads in time: when set, the newest 20% are held out.
+    #[serde(default)]
+    pub time_column: Option<String>,
+    /// Reference date (`YYYY-MM-DD`) for date features' ages; defaults to the newest training date.
+    #[serde(default)]
+    pub reference_date: Option<String>,
+    /// Defaults applied to every feature that does not say otherwise.
+    #[serde(default)]
+    pub defaults: Defaults,
+    /// What the model predicts.
+    pub target: TargetSpec,
+    /// Columns never used as features, each with the reason (leakage, PII, ...).
+    #[serde(default)]
+    pub exclude: BTreeMap<String, String>,
+    /// The features, by column name.
+    #[serde(default)]
+    pub features: BTreeMap<String, FeatureSpec>,
+}
+
+fn default_missing() -> Vec<String> {
+    DEFAULT_MISSING.iter().map(|s| (*s).to_owned()).collect()
+}
+
+/// Which column holds the outcome and which of its values mean won.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetSpec {
+    /// The outcome column, e.g. `Converted` or `stage`.
+    pub column: String,
+    /// Values that mean won, e.g. `["1"]`, `["yes"]`, `["Closed Won"]`.
+    pub positive: Vec<String>,
+    /// Values that mean lost. When empty, every non-positive value is lost;
+    /// when given, any value outside both lists is an error (a typo in a stage
+    /// name should not silently count as a loss).
+    #[serde(default)]
+    pub negative: Vec<String>,
+}
+
+impl TargetSpec {
+    /// Reads one target cell: `Some(true)` for won, `Some(false)` for lost.
+    pub fn label(&self, raw: &str) -> Result<bool> {
+        let value = normalize_category(raw, true);
+        if value.is_empty() {
+            return Err(Error::MissingTarget { column: self.column.clone() });
+        }
+        let matches = |list: &[String]| list.iter().any(|p| normalize_category(p, true) == value);
+        if matches(&self.positive) {
+            Ok(true)
+        } else if self.negative.is_empty() || matches(&self.negative) {
+            Ok(false)
+        } else {
+            Err(Error::BadTarget {
+                column: self.column.clone(),
+                value: raw.trim().to_owned(),
+                positive: self.positive.clone(),
+                negative: self.negative.clone(),
+            })
+        }
+    }
+}
+
+/// Defaults for all features.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Defaults {
+    /// Levels seen fewer times than this fold into `(other)`.
+    pub min_count: u32,
+    /// Fold case and whitespace of categories (`Google` = `google`).
+    pub normalize_case: bool,
+    /// Tier shares, best tier first (A, B, C, D by default).
+    pub tier_shares: Vec<f64>,
+}
+
+impl Default for Defaults {
+    fn default() -> Self {
+        Self { min_count: DEFAULT_MIN_COUNT, normalize_case: true, tier_shares: vec![0.1, 0.2, 0.3, 0.4] }
+    }
+}
+
+/// How a feature column is read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// A number: imputed, optionally `log1p`-transformed and binned, standardised.
+    Numeric,
+    /// A label: one-hot with rare levels folded into `(other)`.
+    Categorical,
+    /// yes/no, true/false, 1/0, y/n.
+    Boolean,
+    /// A date: its age in days at the reference date.
+    Date,
+}
+
+impl Kind {
+    /// The kind's name as written in a spec.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Numeric => "numeric",
+            Kind::Categorical => "categorical",
+            Kind::Boolean => "boolean",
+            Kind::Date => "date",
+        }
+    }
+}
+
+/// How missing numbers are filled in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Impute {
+    /// The training median: robust to the outliers CRM counts are full of.
+    #[default]
+    Median,
+    /// The training mean.
+    Mean,
+    /// Zero: for counts where "no record" means "none".
+    Zero,
+}
+
+/// One feature. A flat struct (not a tagged enum) so it reads naturally in
+/// TOML and stays encodable by bincode inside the artifact; options that do
+/// not apply to the kind are refused by [`Spec::validate`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeatureSpec {
+    /// The kind of column.
+    pub kind: Kind,
+    /// Numeric/date: how to fill missing values (median by default).
+    #[serde(default)]
+    pub impute: Option<Impute>,
+    /// Numeric: model `ln(1 + x)` instead of `x` (counts, money).
+    #[serde(default)]
+    pub log1p: Option<bool>,
+    /// Numeric/date: add a one-hot of this many quantile bins so the model can follow a non-linear effect.
+    #[serde(default)]
+    pub bins: Option<u32>,
+    /// Categorical: overrides `defaults.min_count`.
+    #[serde(default)]
+    pub min_count: Option<u32>,
+    /// Categorical: overrides `defaults.normalize_case`.
+    #[serde(default)]
+    pub normalize: Option<bool>,
+    /// Date: add the month as a categorical.
+    #[serde(default)]
+    pub month: Option<bool>,
+    /// Date: add the day of the week as a categorical.
+    #[serde(default)]
+    pub weekday: Option<bool>,
+}
+
+impl FeatureSpec {
+    /// A feature of `kind` with every option at its default.
+    pub fn new(kind: Kind) -> Self {
+        Self { kind, impute: None, log1p: None, bins: None, min_count: None, normalize: None, month: None, weekday: None }
+    }
+}
+
+impl Spec {
+    /// A spec with a target and nothing else; features are added by the caller or inferred.
+    pub fn new(target: TargetSpec) -> Self {
+        Self {
+            missing: default_missing(),
+            ids: Vec::new(),
+            time_column: None,
+            reference_date: None,
+            defaults: Defaults::default(),
+            target,
+            exclude: BTreeMap::new(),
+            features: BTreeMap::new(),
+        }
+    }
+
+    /// Parses and validates a TOML spec.
+    pub fn from_toml_str(text: &str) -> Result<Self> {
+        let spec: Spec = toml::from_str(text).map_err(|e| Error::SpecToml(e.to_string()))?;
+        spec.validate()?;
+        Ok(spec)
+    }
+
+    /// Writes the spec as TOML.
+    pub fn to_toml_string(&self) -> Result<String> {
+        toml::to_string_pretty(self).map_err(|e| Error::SpecToml(e.to_string()))
+    }
+
+    /// The missing tokens as a matcher.
+    pub fn missing_tokens(&self) -> MissingTokens {
+        MissingTokens::new(&self.missing)
+    }
+
+    /// The reference date as a day number, if the spec sets one.
+    pub fn reference_day(&self) -> Result<Option<i32>> {
+        match &self.reference_date {
+            None => Ok(None),
+            Some(text) => crate::value::parse_day(text)
+                .map(Some)
+                .ok_or_else(|| Error::Spec(format!("reference_date {text:?} is not a YYYY-MM-DD date"))),
+        }
+    }
+
+    /// The effective `min_count` of a categorical feature.
+    pub fn min_count(&self, feature: &FeatureSpec) -> u32 {
+        feature.min_count.unwrap_or(self.defaults.min_count)
+    }
+
+    /// The effective case folding of a categorical feature.
+    pub fn normalize(&self, feature: &FeatureSpec) -> bool {
+        feature.normalize.unwrap_or(self.defaults.normalize_case)
+    }
+
+    /// Checks everything that can be checked without data; errors name the field.
+    pub fn validate(&self) -> Result<()> {
+        let target = &self.target.column;
+        if target.trim().is_empty() {
+            return Err(Error::Spec("target.column is empty".into()));
+        }
+        if self.target.positive.is_empty() {
+            return Err(Error::Spec(format!("target.positive is empty: say which values of `{target}` mean won")));
+        }
+        for p in &self.target.positive {
+            if self.target.negative.iter().any(|n| normalize_category(n, true) == normalize_category(p, true)) {
+                return Err(Error::Spec(format!("target value {p:?} is both positive and negative")));
+            }
+        }
+        if self.ids.contains(target) || self.exclude.contains_key(target) || self.features.contains_key(target) {
+            return Err(Error::Spec(format!("target column `{target}` is also listed as an id, excluded column or feature")));
+        }
+        for (name, feature) in &self.features {
+            if self.ids.contains(name) {
+                return Err(Error::Spec(format!("features.{name}: `{name}` is also an id column")));
+            }
+            if self.exclude.contains_key(name) {
+                return Err(Error::Spec(format!("features.{name}: `{name}` is also excluded")));
+            }
+            self.validate_feature(name, feature)?;
+        }
+        if let Some(time) = &self.time_column {
+            if time == target {
+                return Err(Error::Spec("time_column cannot be the target".into()));
+            }
+        }
+        self.reference_day()?;
+        if self.defaults.min_count == 0 {
+            return Err(Error::Spec("defaults.min_count must be at least 1".into()));
+        }
+        let shares = &self.defaults.tier_shares;
+        let sum: f64 = shares.iter().sum();
+        if shares.is_empty() || shares.iter().any(|s| !(s.is_finite() && *s > 0.0)) || (sum - 1.0).abs() > 1e-9 {
+            return Err(Error::InvalidTiers { shares: shares.clone() });
+        }
+        Ok(())
+    }
+
+    fn validate_feature(&self, name: &str, f: &FeatureSpec) -> Result<()> {
+        let bad = |option: &str| {
+            Err(Error::Spec(format!("features.{name}: option `{option}` does not apply to a {} feature", f.kind.as_str())))
+        };
+        let numeric_like = matches!(f.kind, Kind::Numeric | Kind::Date);
+        if f.impute.is_some() && !numeric_like {
+            return bad("impute");
+        }
+        if f.log1p.is_some() && f.kind != Kind::Numeric {
+            return bad("log1p");
+        }
+        if f.bins.is_some() && !numeric_like {
+            return bad("bins");
+        }
+        if (f.min_count.is_some() || f.normalize.is_some()) && f.kind != Kind::Categorical {
+            return bad(if f.min_count.is_some() { "min_count" } else { "normalize" });
+        }
+        if (f.month.is_some() || f.weekday.is_some()) && f.kind != Kind::Date {
+            return bad(if f.month.is_some() { "month" } else { "weekday" });
+        }
+        if let Some(bins) = f.bins {
+            if bins == 1 || bins > MAX_BINS {
+                return Err(Error::Spec(format!("features.{name}: bins = {bins}; use 0 (none) or 2 to {MAX_BINS}")));
+            }
+        }
+        if f.min_count == Some(0) {
+            return Err(Error::Spec(format!("features.{name}: min_count must be at least 1")));
+        }
+        Ok(())
+    }
+
+    /// Every column the spec reads from a data file: target, time column and features.
+    pub fn used_columns(&self) -> Vec<&str> {
+        let mut cols = vec![self.target.column.as_str()];
+        if let Some(t) = &self.time_column {
+            if !self.features.contains_key(t) {
+                cols.push(t.as_str());
+            }
+        }
+        cols.extend(self.features.keys().map(String::as_str));
+        cols
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EXAMPLE: &str = r#"
+ids = ["lead_id"]
+time_column = "created_at"
+[target]
+column = "outcome"
+positive = ["won"]
+negative = ["lost"]
+[exclude]
+notes = "free text"
+[features.page_views]
+kind = "numeric"
+log1p = true
+bins = 5
+[features."Lead Source"]
+kind = "categorical"
+min_count = 20
+"#;
+
+    #[test]
+    fn parses_and_round_trips() {
+        let spec = Spec::from_toml_str(EXAMPLE).unwrap();
+        assert_eq!(spec.features.len(), 2);
+        assert_eq!(spec.features["page_views"].bins, Some(5));
+        assert_eq!(spec.missing, default_missing());
+        let again = Spec::from_toml_str(&spec.to_toml_string().unwrap()).unwrap();
+        assert_eq!(again, spec);
+    }
+
+    #[track_caller]
+    fn check_invalid(toml: &str, needle: &str) {
+        let err = Spec::from_toml_str(toml).unwrap_err().to_string();
+        assert!(err.contains(needle), "{err:?} should mention {needle:?}");
+    }
+
+    #[test]
+    fn invalid_specs_name_the_field() {
+        check_invalid("[target]\ncolumn='y'\npositive=[]", "target.positive is empty");
+        check_invalid("[target]\ncolumn='y'\npositive=['1']\nnegative=['1']", "both positive and negative");
+        check_invalid("[target]\ncolumn='y'\npositive=['1']\n[features.y]\nkind='numeric'", "also listed");
+        check_invalid("[target]\ncolumn='y'\npositive=['1']\n[features.x]\nkind='boolean'\nlog1p=true", "features.x: option `log1p`");
+        check_invalid("[target]\ncolumn='y'\npositive=['1']\n[features.x]\nkind='numeric'\nbins=1", "bins = 1");
+        check_invalid("[target]\ncolumn='y'\npositive=['1']\n[features.x]\nkind='text'", "kind");
+        check_invalid("[target]\ncolumn='y'\npositive=['1']\ncolour='red'", "colour");
+        check_invalid("reference_date='yesterday'\n[target]\ncolumn='y'\npositive=['1']", "reference_date");
+        check_invalid("[defaults]\ntier_shares=[0.5,0.4]\n[target]\ncolumn='y'\npositive=['1']", "tier shares");
+    }
+
+    #[test]
+    fn target_labels() {
+        let t = TargetSpec { column: "stage".into(), positive: vec!["Closed Won".into()], negative: vec!["Closed Lost".into()] };
+        assert_eq!(t.label(" closed won "), Ok(true));
+        assert_eq!(t.label("Closed Lost"), Ok(false));
+        assert!(matches!(t.label("Open"), Err(Error::BadTarget { .. })));
+        assert!(matches!(t.label(""), Err(Error::MissingTarget { .. })));
+        let open = TargetSpec { column: "y".into(), positive: vec!["1".into()], negative: vec![] };
+        assert_eq!(open.label("0"), Ok(false));
+        assert_eq!(open.label("anything"), Ok(false));
+    }
+}
