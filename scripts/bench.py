@@ -162,6 +162,8 @@ class Sklearn:
     def run(self):
         argv = [self.args.python, str(self.script), "--csv", self.args.csv,
                 "--C", repr(1.0 / self.args.l2)]
+        if self.args.sklearn_missing_indicators:
+            argv.append("--missing-indicators")
         code, wall, peak, out, err = run_child(argv)
         if code != 0:
             raise ContenderError(
@@ -193,6 +195,9 @@ def main():
     ap.add_argument("--python", default=sys.executable,
                     help="interpreter for the scikit-learn side")
     ap.add_argument("--sklearn-script", default=str(REPO / "scripts/bench_sklearn.py"))
+    ap.add_argument("--sklearn-missing-indicators", action="store_true",
+                    help="give scikit-learn's imputer add_indicator=True, like leadscore's "
+                         "missing-indicator columns (off by default: the issue's setup)")
     ap.add_argument("--out", default=str(REPO / "target/bench/result.json"))
     args = ap.parse_args()
     if args.l2 <= 0:
@@ -292,6 +297,7 @@ def main():
         "l2": args.l2,
         "C": 1.0 / args.l2,
         "rounds": args.rounds,
+        "sklearn_missing_indicators": args.sklearn_missing_indicators,
         "contenders": summary,
         "ratios": ratios,
         "targets": {

@@ -54,7 +54,12 @@ if [[ "${BENCH_REGEN:-0}" != 1 && -f "$CSV" && -f "$MARKER" && "$(cat "$MARKER")
 else
     log "generating $CSV ($want)"
     rm -f "$MARKER"
+    rm -f "$CSV"
     "$BIN" synth --rows "$ROWS" --seed "$SEED" --out "$CSV"
+    if [[ ! -s "$CSV" ]]; then
+        log "\`$BIN synth\` exited 0 but wrote no $CSV (does this build have the synth command?)"
+        exit 1
+    fi
     printf '%s\n' "$want" > "$MARKER"
 fi
 

@@ -19,6 +19,7 @@ import time
 
 import numpy as np
 import pandas as pd
+import sklearn
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
@@ -53,9 +54,10 @@ NUMERICS = [
 # and lowercasing.
 MISSING_TOKENS = ["", "na", "n/a", "select"]
 MISSING_LEVEL = "(missing)"
+# leadscore's parse_bool spellings (crates/leadscore-core/src/value.rs).
 BOOL_MAP = {
-    "yes": 1.0, "y": 1.0, "true": 1.0, "1": 1.0,
-    "no": 0.0, "n": 0.0, "false": 0.0, "0": 0.0,
+    "yes": 1.0, "y": 1.0, "true": 1.0, "t": 1.0, "1": 1.0,
+    "no": 0.0, "n": 0.0, "false": 0.0, "f": 0.0, "0": 0.0,
 }
 
 
@@ -71,6 +73,9 @@ def main() -> int:
     ap.add_argument("--C", type=float, default=1.0, dest="C",
                     help="inverse L2 strength (1 / leadscore's --l2)")
     ap.add_argument("--max-iter", type=int, default=1000)
+    ap.add_argument("--missing-indicators", action="store_true",
+                    help="add a missing-indicator column per numeric/boolean with gaps "
+                         "(SimpleImputer(add_indicator=True)), as leadscore's encoder does")
     args = ap.parse_args()
 
     phases = {}
@@ -118,7 +123,10 @@ def main() -> int:
             ("cat", OneHotEncoder(handle_unknown="ignore"), CATEGORICALS),
             (
                 "num",
-                make_pipeline(SimpleImputer(strategy="median"), StandardScaler()),
+                make_pipeline(
+                    SimpleImputer(strategy="median", add_indicator=args.missing_indicators),
+                    StandardScaler(),
+                ),
                 BOOLEANS + NUMERICS,
             ),
         ]
@@ -147,7 +155,10 @@ def main() -> int:
         "n_features": int(lr.coef_.shape[1]),
         "n_iter": int(np.max(lr.n_iter_)),
         "C": args.C,
+        "missing_indicators": args.missing_indicators,
         "phases": {k: round(v, 3) for k, v in phases.items()},
+        "versions": {"scikit-learn": sklearn.__version__, "pandas": pd.__version__,
+                     "numpy": np.__version__},
     }))
     return 0
 

@@ -1,1 +1,25 @@
-//! x
+//! The training side of leadscore: CSV in, a validated artifact in the model registry out.
+//!
+//! Reading ([`csv_source`]), splitting ([`split`]), the design matrix
+//! ([`design`]), fitting with linfa-logistic ([`fit`]), choosing the penalty
+//! ([`cv`]), judging the model ([`evaluate`], [`leakage`]) and publishing it
+//! ([`registry`]); [`pipeline::train`] runs them in order.
+pub mod csv_source;
+pub mod cv;
+pub mod design;
+pub mod distribution;
+pub mod error;
+pub mod evaluate;
+pub mod fit;
+pub mod leakage;
+pub mod params;
+pub mod pipeline;
+pub mod registry;
+pub mod split;
+
+pub use error::{Error, Result};
+pub mod infer;
+pub mod card;
+pub mod score_csv;
+pub mod synth;
+pub mod report_html;

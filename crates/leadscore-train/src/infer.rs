@@ -1,0 +1,246 @@
+//! Drafting a spec from the data, for a person to review.
+//!
+//! The rules are the ones a careful analyst applies by eye: identifiers
+//! (unique per row, or named like ids) and constant columns are excluded;
+//! free text with thousands of distinct values is excluded (one-hot of it
+//! overfits); e-mail addresses are excluded as personal data; yes/no columns
+//! are booleans; numbers are numeric, with `log1p` for skewed counts and
+//! money and quantile bins so the model can follow a non-linear effect;
+//! dates become the time column (held-out = newest leads) rather than a
+//! feature, because a lead's age in a training set mostly measures how long it
+//! has had to close. Every exclusion is written into the spec with its reason.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use leadscore_core::spec::{FeatureSpec, Kind, TargetSpec};
+use leadscore_core::value::{normalize_category, parse_bool, parse_day, parse_number, MissingTokens};
+use leadscore_core::Spec;
+
+use crate::csv_source::{CsvFile, NoProgress};
+use crate::{Error, Result};
+
+/// Rows read to infer a spec; beyond this the decision would not change.
+pub const INFER_ROWS: usize = 200_000;
+/// Distinct text values above which a column is free text.
+pub const MAX_LEVELS: usize = 200;
+/// Quantile bins proposed for numeric columns with many distinct values.
+pub const DEFAULT_BINS: u32 = 5;
+
+/// What the user said; everything else is inferred.
+#[derive(Clone, Debug, Default)]
+pub struct InferOptions {
+    /// Target column (required).
+    pub target: String,
+    /// Values meaning won; inferred when empty (1, yes, true, won, closed won, converted).
+    pub positive: Vec<String>,
+    /// Values meaning lost (optional).
+    pub negative: Vec<String>,
+    /// Identifier columns.
+    pub ids: Vec<String>,
+    /// Columns to exclude, with the user's reason.
+    pub exclude: Vec<String>,
+    /// Extra missing tokens.
+    pub missing: Vec<String>,
+    /// Time column; inferred from date columns when absent.
+    pub time_column: Option<String>,
+}
+
+struct ColumnStats {
+    present: usize,
+    numbers: Vec<f64>,
+    all_numeric: bool,
+    all_bool: bool,
+    all_date: bool,
+    levels: HashMap<String, usize>,
+    emails: usize,
+}
+
+fn id_like_name(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    n == "id" || n.ends_with("_id") || n.ends_with(" id") || n.ends_with("id") && n.len() > 2 && name.ends_with("ID")
+        || n.ends_with("number") && n.contains("lead") || n.contains("uuid") || n.ends_with(" number")
+}
+
+fn skewed(values: &[f64]) -> bool {
+    if values.iter().any(|v| *v < 0.0) || values.len() < 20 {
+        return false;
+    }
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let sd = (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt();
+    if sd == 0.0 {
+        return false;
+    }
+    let skew = values.iter().map(|v| ((v - mean) / sd).powi(3)).sum::<f64>() / n;
+    skew > 1.0
+}
+
+/// Guesses which target values mean won.
+fn infer_positive(levels: &[String]) -> Option<String> {
+    const WON: [&str; 8] = ["1", "yes", "true", "won", "closed won", "converted", "y", "customer"];
+    WON.iter().find_map(|w| levels.iter().find(|l| normalize_category(l, true) == *w).cloned())
+}
+
+/// Reads up to [`INFER_ROWS`] rows of `path` and drafts a spec.
+pub fn infer_spec(path: &Path, options: &InferOptions) -> Result<Spec> {
+    let mut file = CsvFile::open(path)?;
+    let header: Vec<String> = file.header().to_vec();
+    let target_pos = file.positions(&[(options.target.clone(), "the target".into())])?[0];
+    let mut missing_tokens: Vec<String> = leadscore_core::value::DEFAULT_MISSING.iter().map(|s| (*s).to_owned()).collect();
+    missing_tokens.extend(options.missing.iter().cloned());
+    let missing = MissingTokens::new(&missing_tokens);
+    let positions: Vec<usize> = (0..header.len()).collect();
+    let mut stats: Vec<ColumnStats> = header
+        .iter()
+        .map(|_| ColumnStats { present: 0, numbers: Vec::new(), all_numeric: true, all_bool: true, all_date: true, levels: HashMap::new(), emails: 0 })
+        .collect();
+    let mut n_rows = 0usize;
+    let mut target_levels: BTreeMap<String, usize> = BTreeMap::new();
+    let result = file.for_each_row(&positions, &NoProgress, |_, cells| {
+        if n_rows >= INFER_ROWS {
+            return Err(Error::Params { name: "stop", reason: String::new() });
+        }
+        n_rows += 1;
+        for (i, cell) in cells.iter().enumerate() {
+            if i == target_pos {
+                *target_levels.entry(cell.trim().to_owned()).or_default() += 1;
+                continue;
+            }
+            if missing.is_missing(cell) {
+                continue;
+            }
+            let s = &mut stats[i];
+            s.present += 1;
+            if s.all_numeric {
+                match parse_number(cell) {
+                    Ok(v) => s.numbers.push(v),
+                    Err(_) => s.all_numeric = false,
+                }
+            }
+            if s.all_bool && parse_bool(cell).is_none() {
+                s.all_bool = false;
+            }
+            if s.all_date && parse_day(cell).is_none() {
+                s.all_date = false;
+            }
+            if cell.contains('@') {
+                s.emails += 1;
+            }
+            if s.levels.len() <= INFER_ROWS {
+                *s.levels.entry(normalize_category(cell, true).into_owned()).or_default() += 1;
+            }
+        }
+        Ok(())
+    });
+    match result {
+        Ok(_) | Err(Error::Params { name: "stop", .. }) => {}
+        Err(e) => return Err(e),
+    }
+    if n_rows == 0 {
+        return Err(Error::NoRows { path: path.to_owned() });
+    }
+    let levels: Vec<String> = target_levels.keys().cloned().collect();
+    let positive = if options.positive.is_empty() {
+        vec![infer_positive(&levels).ok_or_else(|| Error::Params {
+            name: "positive",
+            reason: format!("cannot tell which value of `{}` means won (values: {}); pass --positive VALUE", options.target, levels.join(", ")),
+        })?]
+    } else {
+        options.positive.clone()
+    };
+    let mut spec = Spec::new(TargetSpec { column: options.target.clone(), positive, negative: options.negative.clone() });
+    spec.missing = missing_tokens;
+    spec.ids = options.ids.clone();
+    for column in &options.exclude {
+        spec.exclude.insert(column.clone(), "excluded by the user".into());
+    }
+    spec.time_column = options.time_column.clone();
+    let mut date_columns = Vec::new();
+    for (i, name) in header.iter().enumerate() {
+        if i == target_pos || name.is_empty() || spec.ids.contains(name) || spec.exclude.contains_key(name) {
+            continue;
+        }
+        let s = &stats[i];
+        let distinct = s.levels.len();
+        let mut exclude = |why: String| {
+            spec.exclude.insert(name.clone(), why);
+        };
+        if s.present == 0 {
+            exclude("entirely empty".into());
+        } else if distinct == 1 {
+            exclude("constant: a single value in every row".into());
+        } else if s.emails * 2 > s.present {
+            exclude("e-mail addresses: personal data, and unique per lead".into());
+        } else if (distinct == s.present && s.present * 10 >= n_rows * 9 && !s.all_numeric)
+            || (id_like_name(name) && distinct * 10 >= s.present * 9)
+        {
+            spec.ids.push(name.clone());
+        } else if s.all_bool && distinct <= 2 {
+            spec.features.insert(name.clone(), FeatureSpec::new(Kind::Boolean));
+        } else if s.all_numeric {
+            let mut f = FeatureSpec::new(Kind::Numeric);
+            if skewed(&s.numbers) {
+                f.log1p = Some(true);
+            }
+            if distinct >= 4 * DEFAULT_BINS as usize {
+                f.bins = Some(DEFAULT_BINS);
+            }
+            spec.features.insert(name.clone(), f);
+        } else if s.all_date {
+            date_columns.push(name.clone());
+        } else if distinct > MAX_LEVELS && distinct * 5 > s.present {
+            exclude(format!("free text: {distinct} distinct values in {} filled rows; one-hot of it would overfit", s.present));
+        } else {
+            spec.features.insert(name.clone(), FeatureSpec::new(Kind::Categorical));
+        }
+    }
+    for name in date_columns {
+        if spec.time_column.is_none() {
+            spec.time_column = Some(name.clone());
+            spec.exclude.insert(name, "time column: orders leads for the held-out set; as a feature its age mostly measures how long a lead has had to close".into());
+        } else if spec.time_column.as_deref() != Some(name.as_str()) {
+            let mut f = FeatureSpec::new(Kind::Date);
+            f.bins = Some(DEFAULT_BINS);
+            spec.features.insert(name, f);
+        } else {
+            spec.exclude.insert(name, "time column".into());
+        }
+    }
+    if let Some(t) = &spec.time_column {
+        spec.features.remove(t);
+    }
+    spec.validate()?;
+    Ok(spec)
+}
+
+/// Applies command-line choices to a spec read from a file: flags win.
+pub fn apply_overrides(spec: &mut Spec, options: &InferOptions) {
+    if !options.target.is_empty() && options.target != spec.target.column {
+        spec.target.column = options.target.clone();
+    }
+    if !options.positive.is_empty() {
+        spec.target.positive = options.positive.clone();
+    }
+    if !options.negative.is_empty() {
+        spec.target.negative = options.negative.clone();
+    }
+    for id in &options.ids {
+        spec.features.remove(id);
+        if !spec.ids.contains(id) {
+            spec.ids.push(id.clone());
+        }
+    }
+    for column in &options.exclude {
+        spec.features.remove(column);
+        spec.exclude.insert(column.clone(), "excluded by the user".into());
+    }
+    for token in &options.missing {
+        if !spec.missing.contains(token) {
+            spec.missing.push(token.clone());
+        }
+    }
+    if options.time_column.is_some() {
+        spec.time_column = options.time_column.clone();
+    }
+}

@@ -1,0 +1,131 @@
+//! Training parameters, validated once (`TrainParams → ValidTrainParams`), so
+//! nothing unchecked reaches linfa.
+
+use crate::cv::DEFAULT_GRID;
+use crate::fit::FitOptions;
+use crate::leakage::DEFAULT_LEAKAGE_AUC;
+use crate::{Error, Result};
+
+/// Checked training parameters.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ValidTrainParams {
+    /// Cross-validation folds; 0 = no cross-validation (needs a fixed `l2`).
+    pub cv_folds: u32,
+    /// Seed of every random choice (split, folds, bootstrap).
+    pub seed: u64,
+    /// A fixed L2 penalty instead of the search.
+    pub l2: Option<f64>,
+    /// Penalties searched by cross-validation.
+    pub grid: Vec<f64>,
+    /// Share of leads held out.
+    pub holdout_share: f64,
+    /// Single-column AUC above which a leakage warning is raised.
+    pub leakage_auc: f64,
+    /// Bootstrap replicates (None = by data size).
+    pub bootstrap: Option<u32>,
+    /// Optimiser stopping rule.
+    pub tolerance_per_row: f64,
+    /// Optimiser iteration cap.
+    pub max_iterations: u64,
+}
+
+/// Training parameters with defaults; call [`TrainParams::check`].
+#[derive(Clone, Debug)]
+pub struct TrainParams(ValidTrainParams);
+
+impl Default for TrainParams {
+    fn default() -> Self {
+        let fit = FitOptions::default();
+        Self(ValidTrainParams {
+            cv_folds: 5,
+            seed: 42,
+            l2: None,
+            grid: DEFAULT_GRID.to_vec(),
+            holdout_share: 0.2,
+            leakage_auc: DEFAULT_LEAKAGE_AUC,
+            bootstrap: None,
+            tolerance_per_row: fit.tolerance_per_row,
+            max_iterations: fit.max_iterations,
+        })
+    }
+}
+
+impl TrainParams {
+    /// Folds of the penalty search; defaults to 5, 0 turns the search off.
+    pub fn cv_folds(mut self, k: u32) -> Self {
+        self.0.cv_folds = k;
+        self
+    }
+    /// Seed; defaults to 42.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.0.seed = seed;
+        self
+    }
+    /// Fixes the L2 penalty (scikit-learn's `C` is `1 / l2`).
+    pub fn l2(mut self, l2: Option<f64>) -> Self {
+        self.0.l2 = l2;
+        self
+    }
+    /// Bound of the leakage guard; defaults to 0.9.
+    pub fn leakage_auc(mut self, bound: f64) -> Self {
+        self.0.leakage_auc = bound;
+        self
+    }
+    /// Bootstrap replicates.
+    pub fn bootstrap(mut self, replicates: Option<u32>) -> Self {
+        self.0.bootstrap = replicates;
+        self
+    }
+
+    /// Validates every parameter; errors name it and say the allowed range.
+    pub fn check(self) -> Result<ValidTrainParams> {
+        let p = self.0;
+        let bad = |name: &'static str, reason: String| Err(Error::Params { name, reason });
+        if p.cv_folds == 1 || p.cv_folds > 20 {
+            return bad("cv-folds", format!("{} folds; use 0 (no search) or 2 to 20", p.cv_folds));
+        }
+        if let Some(l2) = p.l2 {
+            if !(l2.is_finite() && l2 > 0.0) {
+                return bad("l2", format!("{l2} must be a positive finite number"));
+            }
+        }
+        if p.grid.is_empty() || p.grid.iter().any(|g| !(g.is_finite() && *g > 0.0)) {
+            return bad("grid", "penalties must be positive finite numbers".into());
+        }
+        if !(p.holdout_share > 0.0 && p.holdout_share <= 0.5) {
+            return bad("holdout", format!("{} must be in (0, 0.5]", p.holdout_share));
+        }
+        if !(p.leakage_auc > 0.5 && p.leakage_auc <= 1.0) {
+            return bad("leakage-auc", format!("{} must be in (0.5, 1]", p.leakage_auc));
+        }
+        if !(p.tolerance_per_row.is_finite() && p.tolerance_per_row > 0.0) || p.max_iterations == 0 {
+            return bad("tolerance", "the optimiser needs a positive tolerance and iteration cap".into());
+        }
+        Ok(p)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid() {
+        let p = TrainParams::default().check().unwrap();
+        assert_eq!((p.cv_folds, p.seed, p.holdout_share), (5, 42, 0.2));
+    }
+
+    #[track_caller]
+    fn check_bad(params: TrainParams, needle: &str) {
+        let err = params.check().unwrap_err().to_string();
+        assert!(err.contains(needle), "{err}");
+    }
+
+    #[test]
+    fn bad_parameters_are_named() {
+        check_bad(TrainParams::default().cv_folds(1), "`cv-folds`");
+        check_bad(TrainParams::default().l2(Some(-1.0)), "`l2`");
+        check_bad(TrainParams::default().l2(Some(f64::NAN)), "`l2`");
+        check_bad(TrainParams::default().leakage_auc(0.3), "`leakage-auc`");
+    }
+}

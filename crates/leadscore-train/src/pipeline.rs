@@ -1,0 +1,142 @@
+//! A whole training run: split, encode, choose the penalty, fit, evaluate, package.
+
+use ndarray::Array1;
+
+use leadscore_core::artifact::Artifact;
+use leadscore_core::curve::OperatingCurve;
+use leadscore_core::encode::Encoder;
+use leadscore_core::report::{Holdout, Regularisation, TrainingSummary, Warning};
+use leadscore_core::table::Table;
+use leadscore_core::tiers::Tiers;
+use leadscore_core::value::format_day;
+use leadscore_core::Spec;
+
+use crate::csv_source::Progress;
+use crate::cv::cross_validate;
+use crate::design::{column_means, design_matrix};
+use crate::distribution::distributions;
+use crate::evaluate::{default_replicates, evaluate};
+use crate::fit::{fit_large, predict, FitOptions};
+use crate::leakage::{leakage_warnings, small_data_warnings};
+use crate::params::ValidTrainParams;
+use crate::split::{newest_holdout, stratified_folds, stratified_holdout, Split};
+use crate::{Error, Result};
+
+/// Out-of-fold predictions, kept for reports that want them.
+#[derive(Clone, Debug, Default)]
+pub struct TrainDetails {
+    /// Out-of-fold probabilities of the training rows at the chosen penalty.
+    pub oof: Vec<f64>,
+    /// Held-out probabilities.
+    pub holdout_probs: Vec<f64>,
+    /// Held-out outcomes.
+    pub holdout_labels: Vec<bool>,
+}
+
+fn split(spec: &Spec, table: &Table, params: &ValidTrainParams) -> Result<(Split, Holdout)> {
+    match (&spec.time_column, &table.time) {
+        (Some(column), Some(days)) => {
+            let split = newest_holdout(days, params.holdout_share);
+            let from = split.holdout.iter().map(|&r| days[r]).min().map(format_day).unwrap_or_default();
+            Ok((split, Holdout::Newest { column: column.clone(), from }))
+        }
+        _ => Ok((stratified_holdout(&table.target, params.holdout_share, params.seed), Holdout::Stratified { seed: params.seed })),
+    }
+}
+
+fn both_classes(labels: &[bool], rows: &[usize], what: &str) -> Result<()> {
+    let won = rows.iter().filter(|&&r| labels[r]).count();
+    if won == 0 || won == rows.len() {
+        return Err(Error::Params {
+            name: "data",
+            reason: format!("the {what} set ({} leads) has only {} leads; more data or a different split is needed", rows.len(), if won == 0 { "lost" } else { "won" }),
+        });
+    }
+    Ok(())
+}
+
+/// Trains a model named `name` on `table` as `spec` says.
+pub fn train(spec: &Spec, table: &Table, name: &str, params: &ValidTrainParams, progress: &dyn Progress) -> Result<(Artifact, TrainDetails)> {
+    spec.validate()?;
+    let (split, holdout_kind) = split(spec, table, params)?;
+    both_classes(&table.target, &split.train, "training")?;
+    both_classes(&table.target, &split.holdout, "held-out")?;
+    let mut warnings: Vec<Warning> = Vec::new();
+
+    let (mut encoder, fit_warnings) = Encoder::fit(spec, table, &split.train)?;
+    warnings.extend(fit_warnings.into_iter().map(|w| Warning { code: "dropped_feature".into(), feature: Some(w.feature), message: w.message }));
+    if encoder.n_columns == 0 {
+        return Err(Error::Params { name: "features", reason: "no usable feature is left (all missing or constant)".into() });
+    }
+    warnings.extend(leakage_warnings(table, &encoder, &split.train, params.leakage_auc));
+
+    let x = design_matrix(&encoder, table, &split.train)?;
+    let y: Array1<bool> = split.train.iter().map(|&r| table.target[r]).collect();
+    encoder.baseline = column_means(&x);
+    let n_won_train = y.iter().filter(|b| **b).count() as u64;
+    warnings.extend(small_data_warnings(y.len() as u64, n_won_train, encoder.n_columns));
+
+    let options = FitOptions { l2: params.l2.unwrap_or(1.0), tolerance_per_row: params.tolerance_per_row, max_iterations: params.max_iterations };
+    let mut details = TrainDetails::default();
+    let (l2, grid, cv) = if params.cv_folds >= 2 {
+        let k = params.cv_folds as usize;
+        let folds = stratified_folds(&table.target, &split.train, k, params.seed);
+        let grid = params.l2.map_or_else(|| params.grid.clone(), |l2| vec![l2]);
+        let result = cross_validate(x.view(), y.view(), &folds, k, &grid, &options, progress)?;
+        details.oof = result.oof;
+        let grid = if params.l2.is_some() { Vec::new() } else { result.grid };
+        (result.best_l2, grid, Some(result.summary))
+    } else {
+        (options.l2, Vec::new(), None)
+    };
+    progress.start("fitting", 0);
+    let model = fit_large(x.view(), y.view(), &FitOptions { l2, ..options }, None)?;
+    progress.finish();
+    drop(x);
+
+    let x_hold = design_matrix(&encoder, table, &split.holdout)?;
+    let probs = predict(&model, x_hold.view());
+    drop(x_hold);
+    let labels: Vec<bool> = split.holdout.iter().map(|&r| table.target[r]).collect();
+    let replicates = params.bootstrap.unwrap_or_else(|| default_replicates(probs.len()));
+    let holdout = evaluate(&probs, &labels, replicates, params.seed);
+    let curve = OperatingCurve::from_predictions(&probs, &labels);
+    let thresholds = curve.default_suggestions();
+    let tiers = Tiers::from_predictions(&probs, &spec.defaults.tier_shares)?;
+
+    let date_range = table.time.as_ref().and_then(|days| {
+        let (min, max) = (days.iter().min()?, days.iter().max()?);
+        Some((format_day(*min), format_day(*max)))
+    });
+    let training = TrainingSummary {
+        n_rows: table.n_rows() as u64,
+        n_positives: table.target.iter().filter(|y| **y).count() as u64,
+        n_train: split.train.len() as u64,
+        n_holdout: split.holdout.len() as u64,
+        holdout: holdout_kind,
+        date_range,
+        data_hash: table.data_hash.clone(),
+        seed: params.seed,
+        leadscore_version: env!("CARGO_PKG_VERSION").to_owned(),
+    };
+    let distributions = distributions(table, &encoder, &split.train);
+    let artifact = Artifact {
+        name: name.to_owned(),
+        spec: spec.clone(),
+        encoder,
+        model,
+        regularisation: Regularisation { l2, grid },
+        training,
+        cv,
+        holdout,
+        curve,
+        thresholds,
+        tiers,
+        distributions,
+        warnings,
+    };
+    artifact.validate()?;
+    details.holdout_probs = probs;
+    details.holdout_labels = labels;
+    Ok((artifact, details))
+}

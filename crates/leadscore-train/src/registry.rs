@@ -1,0 +1,283 @@
+//! The model registry on disk: `<root>/<name>/<version>/{model.bin, card.json, report.html}`
+//! and `<root>/<name>/CURRENT` naming the version in use.
+//!
+//! Publishing never touches an existing version: files are written into a
+//! hidden temporary folder, synced, and the folder is renamed to `v<N>` in one
+//! step; `CURRENT` is replaced by a rename too. A crash or a failed training
+//! leaves at worst a stray `.tmp-*` folder, never a half-written model.
+//! Publishing the same bytes twice reuses the existing version, so a repeated
+//! training run is idempotent.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use leadscore_core::Artifact;
+
+use crate::{Error, Result};
+
+/// File name of the artifact inside a version folder.
+pub const MODEL_FILE: &str = "model.bin";
+/// File name of the model card.
+pub const CARD_FILE: &str = "card.json";
+/// File name of the HTML report.
+pub const REPORT_FILE: &str = "report.html";
+/// File naming the version in use.
+pub const CURRENT_FILE: &str = "CURRENT";
+
+/// Writes `bytes` to `path` via a temporary file in the same folder and a rename.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = dir.join(format!(".{file_name}.tmp-{}", std::process::id()));
+    let result = (|| {
+        let mut f = fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        fs::rename(&tmp, path)
+    })();
+    if let Err(e) = result {
+        let _ = fs::remove_file(&tmp);
+        return Err(Error::io(path, e));
+    }
+    Ok(())
+}
+
+/// Whether `name` is usable as a model name (a folder name on every OS).
+pub fn valid_name(name: &str) -> bool {
+    !name.is_empty() && name.len() <= 64 && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') && !name.starts_with('-')
+}
+
+/// What [`Registry::publish`] did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Published {
+    /// Version folder name, e.g. `v3`.
+    pub version: String,
+    /// Path of the version folder.
+    pub dir: PathBuf,
+    /// Path of `model.bin`.
+    pub model_path: PathBuf,
+    /// True when an identical model was already registered and reused.
+    pub reused: bool,
+}
+
+/// A model registry rooted at a folder.
+#[derive(Clone, Debug)]
+pub struct Registry {
+    root: PathBuf,
+}
+
+fn version_number(name: &str) -> Option<u64> {
+    name.strip_prefix('v').and_then(|n| n.parse().ok())
+}
+
+impl Registry {
+    /// A registry at `root` (created on first publish).
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    /// The registry folder.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn versions(&self, name: &str) -> Result<Vec<(u64, String)>> {
+        let dir = self.root.join(name);
+        let mut out = Vec::new();
+        let entries = match fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
+            Err(e) => return Err(Error::io(dir, e)),
+        };
+        for entry in entries {
+            let entry = entry.map_err(|e| Error::io(&dir, e))?;
+            let file_name = entry.file_name().to_string_lossy().into_owned();
+            if let Some(n) = version_number(&file_name) {
+                if entry.path().join(MODEL_FILE).is_file() {
+                    out.push((n, file_name));
+                }
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    /// Registers a new version of `name` with its files and makes it `CURRENT`.
+    pub fn publish(&self, name: &str, model: &[u8], card: &[u8], report: &[u8]) -> Result<Published> {
+        if !valid_name(name) {
+            return Err(Error::Registry {
+                path: self.root.clone(),
+                message: format!("model name {name:?} must be 1-64 letters, digits, '-' or '_'"),
+            });
+        }
+        let name_dir = self.root.join(name);
+        fs::create_dir_all(&name_dir).map_err(|e| Error::io(&name_dir, e))?;
+        let versions = self.versions(name)?;
+        for (_, v) in versions.iter().rev() {
+            let existing = name_dir.join(v).join(MODEL_FILE);
+            if fs::read(&existing).map_err(|e| Error::io(&existing, e))? == model {
+                self.set_current(name, v)?;
+                return Ok(Published { version: v.clone(), dir: name_dir.join(v), model_path: existing, reused: true });
+            }
+        }
+        let tmp = name_dir.join(format!(".tmp-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&tmp);
+        fs::create_dir(&tmp).map_err(|e| Error::io(&tmp, e))?;
+        let written = (|| {
+            for (file, bytes) in [(MODEL_FILE, model), (CARD_FILE, card), (REPORT_FILE, report)] {
+                let mut f = fs::File::create(tmp.join(file))?;
+                f.write_all(bytes)?;
+                f.sync_all()?;
+            }
+            Ok::<(), std::io::Error>(())
+        })();
+        if let Err(e) = written {
+            let _ = fs::remove_dir_all(&tmp);
+            return Err(Error::io(&tmp, e));
+        }
+        let mut next = versions.last().map_or(1, |(n, _)| n + 1);
+        loop {
+            let version = format!("v{next}");
+            let dir = name_dir.join(&version);
+            if dir.exists() {
+                next += 1;
+                continue;
+            }
+            match fs::rename(&tmp, &dir) {
+                Ok(()) => {
+                    self.set_current(name, &version)?;
+                    let model_path = dir.join(MODEL_FILE);
+                    return Ok(Published { version, dir, model_path, reused: false });
+                }
+                Err(_) if dir.exists() => next += 1, // another run took this number meanwhile
+                Err(e) => {
+                    let _ = fs::remove_dir_all(&tmp);
+                    return Err(Error::io(dir, e));
+                }
+            }
+        }
+    }
+
+    /// Points `CURRENT` of `name` at `version`.
+    pub fn set_current(&self, name: &str, version: &str) -> Result<()> {
+        write_atomic(&self.root.join(name).join(CURRENT_FILE), format!("{version}\n").as_bytes())
+    }
+
+    /// The version `CURRENT` names.
+    pub fn current(&self, name: &str) -> Result<String> {
+        let path = self.root.join(name).join(CURRENT_FILE);
+        let text = fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+        let version = text.trim().to_owned();
+        if version_number(&version).is_none() {
+            return Err(Error::Registry { path, message: format!("CURRENT holds {version:?}, not a version like v1") });
+        }
+        Ok(version)
+    }
+
+    /// Model names in the registry (folders with a `CURRENT`), sorted.
+    pub fn names(&self) -> Result<Vec<String>> {
+        let entries = fs::read_dir(&self.root).map_err(|e| Error::io(&self.root, e))?;
+        let mut names: Vec<String> = entries
+            .filter_map(|e| e.ok())
+            .filter(|e| e.path().join(CURRENT_FILE).is_file())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        Ok(names)
+    }
+
+    /// Finds a model file from what a user typed: a path to `model.bin`, a
+    /// version folder, a model folder (its `CURRENT`), a model name in this
+    /// registry, or nothing (the registry's only model).
+    pub fn resolve(&self, model: Option<&str>) -> Result<PathBuf> {
+        let not_found = |message: String| Error::Registry { path: self.root.clone(), message };
+        let Some(model) = model else {
+            let names = self.names()?;
+            return match names.as_slice() {
+                [only] => self.resolve(Some(only)),
+                [] => Err(not_found("no models here; train one with `leadscore train`".into())),
+                many => Err(not_found(format!("several models ({}); choose one with --model", many.join(", ")))),
+            };
+        };
+        let path = Path::new(model);
+        if path.is_file() {
+            return Ok(path.to_owned());
+        }
+        if path.join(MODEL_FILE).is_file() {
+            return Ok(path.join(MODEL_FILE));
+        }
+        if path.join(CURRENT_FILE).is_file() {
+            let version = Registry::new(path.parent().unwrap_or(Path::new("."))).current(&path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default())?;
+            return Ok(path.join(version).join(MODEL_FILE));
+        }
+        let (name, version) = model.split_once('@').map_or((model, None), |(n, v)| (n, Some(v.to_owned())));
+        if valid_name(name) && self.root.join(name).is_dir() {
+            let version = match version {
+                Some(v) => v,
+                None => self.current(name)?,
+            };
+            let file = self.root.join(name).join(&version).join(MODEL_FILE);
+            if file.is_file() {
+                return Ok(file);
+            }
+            return Err(not_found(format!("model `{name}` has no version `{version}`")));
+        }
+        Err(not_found(format!("no model file, model folder or registered model named {model:?}")))
+    }
+
+    /// Reads and validates an artifact file.
+    pub fn load(path: &Path) -> Result<(Artifact, Vec<u8>)> {
+        let meta = fs::metadata(path).map_err(|e| Error::io(path, e))?;
+        if meta.len() > (leadscore_core::artifact::MAX_ARTIFACT_BYTES + 64) as u64 {
+            return Err(Error::Registry { path: path.to_owned(), message: format!("{} bytes is larger than any model this build writes", meta.len()) });
+        }
+        let bytes = fs::read(path).map_err(|e| Error::io(path, e))?;
+        let artifact = Artifact::from_bytes(&bytes).map_err(|e| Error::Data { path: path.to_owned(), source: e })?;
+        Ok((artifact, bytes))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn publish_versions_current_and_reuse() {
+        let dir = tempfile::tempdir().unwrap();
+        let reg = Registry::new(dir.path());
+        let a = reg.publish("leads", b"model-a", b"{}", b"<html>").unwrap();
+        assert_eq!((a.version.as_str(), a.reused), ("v1", false));
+        let b = reg.publish("leads", b"model-b", b"{}", b"<html>").unwrap();
+        assert_eq!(b.version, "v2");
+        assert_eq!(reg.current("leads").unwrap(), "v2");
+        let again = reg.publish("leads", b"model-a", b"{}", b"<html>").unwrap();
+        assert_eq!((again.version.as_str(), again.reused), ("v1", true));
+        assert_eq!(reg.current("leads").unwrap(), "v1");
+        assert_eq!(fs::read(dir.path().join("leads/v2/model.bin")).unwrap(), b"model-b");
+        // no temporary folders left behind
+        let stray: Vec<_> = fs::read_dir(dir.path().join("leads")).unwrap().filter_map(|e| e.ok()).filter(|e| e.file_name().to_string_lossy().starts_with('.')).collect();
+        assert!(stray.is_empty());
+        assert_eq!(reg.resolve(Some("leads")).unwrap(), dir.path().join("leads/v1/model.bin"));
+        assert_eq!(reg.resolve(Some("leads@v2")).unwrap(), dir.path().join("leads/v2/model.bin"));
+        assert_eq!(reg.resolve(None).unwrap(), dir.path().join("leads/v1/model.bin"));
+        assert!(reg.resolve(Some("leads@v9")).unwrap_err().to_string().contains("no version `v9`"));
+    }
+
+    #[test]
+    fn bad_names_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = Registry::new(dir.path()).publish("../evil", b"m", b"", b"").unwrap_err();
+        assert!(err.to_string().contains("model name"), "{err}");
+    }
+
+    #[test]
+    fn write_atomic_replaces_whole_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("f.txt");
+        write_atomic(&p, b"one").unwrap();
+        write_atomic(&p, b"two").unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"two");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+}
