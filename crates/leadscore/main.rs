@@ -1,1 +1,65 @@
-fn main(){}
+//! `leadscore`: the command-line entry point. Thin by design: it parses
+//! arguments, calls the libraries, prints results and picks the exit code.
+//! Everything that decides anything lives in `leadscore-core` and `leadscore-train`.
+
+mod cmd;
+mod progress;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Predictive lead scoring: train a logistic model on your closed deals, inspect it, score new leads.
+#[derive(Parser, Debug)]
+#[command(name = "leadscore", version, about, long_about = None)]
+struct Cli {
+    /// No progress bars and no informational messages on stderr.
+    #[arg(long, short, global = true, env = "LEADSCORE_QUIET")]
+    quiet: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Generate realistic synthetic B2B leads from a documented ground truth.
+    Synth(cmd::synth::SynthArgs),
+    /// Work with feature specs.
+    #[command(subcommand)]
+    Spec(cmd::spec::SpecCommand),
+    /// Train a model on labelled leads and publish it to the model registry.
+    Train(cmd::train::TrainArgs),
+    /// Metrics of a trained model on any labelled CSV.
+    Evaluate(cmd::evaluate::EvaluateArgs),
+    /// Score a CSV of leads: probability, 1-99 score, tier, MQL flag and top factors.
+    Score(cmd::score::ScoreArgs),
+    /// Show a model: metrics, coefficients and odds ratios, thresholds, tiers, spec.
+    Inspect(cmd::inspect::InspectArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let level = if cli.quiet { "warn" } else { "info" };
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("LEADSCORE_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level)))
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .init();
+    let ui = progress::Ui { quiet: cli.quiet };
+    let result = match cli.command {
+        Command::Synth(args) => cmd::synth::run(args),
+        Command::Spec(args) => cmd::spec::run(args),
+        Command::Train(args) => cmd::train::run(args, &ui),
+        Command::Evaluate(args) => cmd::evaluate::run(args, &ui),
+        Command::Score(args) => cmd::score::run(args, &ui),
+        Command::Inspect(args) => cmd::inspect::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("leadscore: error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -105,6 +105,12 @@ impl Registry {
 
     /// Registers a new version of `name` with its files and makes it `CURRENT`.
     pub fn publish(&self, name: &str, model: &[u8], card: &[u8], report: &[u8]) -> Result<Published> {
+        self.publish_with(name, model, |_| (card.to_vec(), report.to_vec()))
+    }
+
+    /// Like [`Registry::publish`], for files that name their own version:
+    /// `files(version)` returns the card and the report for the version being written.
+    pub fn publish_with(&self, name: &str, model: &[u8], files: impl Fn(&str) -> (Vec<u8>, Vec<u8>)) -> Result<Published> {
         if !valid_name(name) {
             return Err(Error::Registry {
                 path: self.root.clone(),
@@ -122,20 +128,6 @@ impl Registry {
             }
         }
         let tmp = name_dir.join(format!(".tmp-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&tmp);
-        fs::create_dir(&tmp).map_err(|e| Error::io(&tmp, e))?;
-        let written = (|| {
-            for (file, bytes) in [(MODEL_FILE, model), (CARD_FILE, card), (REPORT_FILE, report)] {
-                let mut f = fs::File::create(tmp.join(file))?;
-                f.write_all(bytes)?;
-                f.sync_all()?;
-            }
-            Ok::<(), std::io::Error>(())
-        })();
-        if let Err(e) = written {
-            let _ = fs::remove_dir_all(&tmp);
-            return Err(Error::io(&tmp, e));
-        }
         let mut next = versions.last().map_or(1, |(n, _)| n + 1);
         loop {
             let version = format!("v{next}");
@@ -143,6 +135,21 @@ impl Registry {
             if dir.exists() {
                 next += 1;
                 continue;
+            }
+            let (card, report) = files(&version);
+            let _ = fs::remove_dir_all(&tmp);
+            let written = (|| {
+                fs::create_dir(&tmp)?;
+                for (file, bytes) in [(MODEL_FILE, model), (CARD_FILE, &card[..]), (REPORT_FILE, &report[..])] {
+                    let mut f = fs::File::create(tmp.join(file))?;
+                    f.write_all(bytes)?;
+                    f.sync_all()?;
+                }
+                Ok::<(), std::io::Error>(())
+            })();
+            if let Err(e) = written {
+                let _ = fs::remove_dir_all(&tmp);
+                return Err(Error::io(&tmp, e));
             }
             match fs::rename(&tmp, &dir) {
                 Ok(()) => {

@@ -1,0 +1,69 @@
+//! `leadscore inspect`: a model as a readable table (or its card as JSON).
+
+use leadscore_train::card::card;
+
+use super::{opt, version_of, ModelArgs};
+
+/// Arguments of `leadscore inspect`.
+#[derive(clap::Args, Debug)]
+pub struct InspectArgs {
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Print the model card as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Coefficients to show (largest magnitude first).
+    #[arg(long, default_value_t = 25)]
+    pub top: usize,
+}
+
+/// Runs `leadscore inspect`.
+pub fn run(args: InspectArgs) -> anyhow::Result<()> {
+    let (artifact, path, bytes) = args.model.load()?;
+    let version = version_of(&path);
+    let card = card(&artifact, &version, &bytes);
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&card)?);
+        return Ok(());
+    }
+    let t = &artifact.training;
+    println!("model     {} {} ({}), checksum {}", artifact.name, version, path.display(), card.checksum);
+    println!("target    {}", card.target);
+    println!("trained   {} leads ({} won), fitted on {}, held out {}, leadscore {}", t.n_rows, t.n_positives, t.n_train, t.n_holdout, t.leadscore_version);
+    if let Some((from, to)) = &t.date_range {
+        println!("dates     {from} .. {to}");
+    }
+    println!("data      sha256 {}", t.data_hash);
+    if let Some(cv) = &artifact.cv {
+        println!("cv        {} folds: AUC {} log loss {:.4} Brier {:.4}", cv.folds, opt(cv.auc, 4), cv.log_loss, cv.brier);
+    }
+    let h = &artifact.holdout;
+    let ci = h.auc_ci.map_or_else(String::new, |c| format!(" [{:.3}, {:.3}]", c.low, c.high));
+    println!("held out  AUC {}{} log loss {:.4} Brier {:.4} lift@10% {}", opt(h.auc, 4), ci, h.log_loss, h.brier, opt(h.lift_top_decile, 2));
+    println!("penalty   l2 {} (scikit-learn C {:.4})", artifact.regularisation.l2, 1.0 / artifact.regularisation.l2);
+    println!("baseline  log-odds {:.4} (probability {:.4}); intercept {:.4}", card.baseline_log_odds, leadscore_core::model::sigmoid(card.baseline_log_odds), card.intercept);
+    println!("\ncoefficients (largest first; numbers per standard deviation)");
+    println!("  {:<48} {:>10} {:>10}", "column", "coef", "odds x");
+    for c in card.coefficients.iter().take(args.top) {
+        println!("  {:<48} {:>10.4} {:>10.3}", c.column, c.coefficient, c.odds_ratio);
+    }
+    if card.coefficients.len() > args.top {
+        println!("  ... {} more (--top N, or --json)", card.coefficients.len() - args.top);
+    }
+    println!("\nthresholds");
+    for s in &artifact.thresholds {
+        println!("  {:<16} {:.4}  MQL {:>5.1}%  precision {:>5.1}%  recall {:>5.1}%  lift {:.2}", s.strategy, s.threshold, 100.0 * s.mql_rate, 100.0 * s.precision, 100.0 * s.recall, s.lift);
+    }
+    println!("\ntiers");
+    for tier in &artifact.tiers.tiers {
+        println!("  {}  p >= {:.4}  ({:.0}% of held-out leads)", tier.name, tier.min_probability, 100.0 * tier.share);
+    }
+    if !artifact.warnings.is_empty() {
+        println!("\nwarnings");
+        for w in &artifact.warnings {
+            println!("  ! {}", w.message);
+        }
+    }
+    println!("\nspec\n{}", card.spec);
+    Ok(())
+}

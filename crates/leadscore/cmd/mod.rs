@@ -1,0 +1,55 @@
+//! One module per subcommand: its arguments (the help text is the documentation) and its `run`.
+pub mod evaluate;
+pub mod inspect;
+pub mod score;
+pub mod spec;
+pub mod synth;
+pub mod train;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use leadscore_core::Artifact;
+use leadscore_train::registry::Registry;
+
+/// `--model` and `--models`, shared by the commands that read a trained model.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ModelArgs {
+    /// A model: a registered name (`leads`, `leads@v2`), a model folder, a version folder or a model.bin file.
+    /// Default: the registry's only model.
+    #[arg(long, short)]
+    pub model: Option<String>,
+    /// The model registry written by `leadscore train`.
+    #[arg(long, env = "LEADSCORE_MODELS", default_value = "models")]
+    pub models: PathBuf,
+}
+
+impl ModelArgs {
+    /// Loads the model and returns it with its path and bytes.
+    pub fn load(&self) -> anyhow::Result<(Artifact, PathBuf, Vec<u8>)> {
+        let path = Registry::new(&self.models).resolve(self.model.as_deref())?;
+        let (artifact, bytes) = Registry::load(&path)?;
+        Ok((artifact, path, bytes))
+    }
+}
+
+/// Writes `text` to `out`, or stdout when `out` is None, atomically for files.
+pub fn write_output(out: Option<&Path>, text: &str) -> anyhow::Result<()> {
+    match out {
+        Some(path) => leadscore_train::registry::write_atomic(path, text.as_bytes()).with_context(|| format!("writing {}", path.display())),
+        None => {
+            print!("{text}");
+            Ok(())
+        }
+    }
+}
+
+/// The version folder name of a model path (`.../leads/v3/model.bin` → `v3`).
+pub fn version_of(path: &Path) -> String {
+    path.parent().and_then(|p| p.file_name()).map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "unversioned".into())
+}
+
+/// Formats an optional figure.
+pub fn opt(x: Option<f64>, digits: usize) -> String {
+    x.map_or_else(|| "n/a".into(), |v| format!("{v:.digits$}"))
+}

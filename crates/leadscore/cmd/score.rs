@@ -1,0 +1,78 @@
+//! `leadscore score`: CSV in, CSV out, streaming.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use leadscore_train::score_csv::{score_csv, ScoreOptions};
+
+use super::ModelArgs;
+use crate::progress::Ui;
+
+/// Arguments of `leadscore score`.
+#[derive(clap::Args, Debug)]
+pub struct ScoreArgs {
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// CSV of leads to score (`-` for stdin). Needs every feature column the model uses.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Output CSV (default: stdout).
+    #[arg(long, short)]
+    pub out: Option<PathBuf>,
+    /// MQL threshold as a probability; default: the model's max_f1 suggestion.
+    #[arg(long, conflicts_with = "strategy")]
+    pub threshold: Option<f64>,
+    /// MQL threshold by a suggested strategy stored in the model (max_f1, youden, capacity, precision, recall).
+    #[arg(long)]
+    pub strategy: Option<String>,
+    /// Number of top factor columns.
+    #[arg(long, default_value_t = 3)]
+    pub explain: usize,
+}
+
+/// Runs `leadscore score`.
+pub fn run(args: ScoreArgs, ui: &Ui) -> anyhow::Result<()> {
+    let (artifact, _, _) = args.model.load()?;
+    let threshold = match (args.threshold, &args.strategy) {
+        (Some(t), _) if (0.0..=1.0).contains(&t) => t,
+        (Some(t), _) => anyhow::bail!("--threshold {t} is not a probability in [0, 1]"),
+        (None, Some(name)) => artifact
+            .thresholds
+            .iter()
+            .find(|s| &s.strategy == name)
+            .map(|s| s.threshold)
+            .with_context(|| {
+                format!("the model has no `{name}` threshold; it has: {}", artifact.thresholds.iter().map(|s| s.strategy.as_str()).collect::<Vec<_>>().join(", "))
+            })?,
+        (None, None) => artifact.thresholds.first().map_or(0.5, |s| s.threshold),
+    };
+    let options = ScoreOptions { threshold, explain: args.explain };
+    let progress = ui.progress();
+    let summary = match &args.out {
+        Some(path) => {
+            let tmp = path.with_extension("csv.tmp");
+            let file = std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+            let result = score_csv(&artifact, &args.data, std::io::BufWriter::new(file), &options, &progress);
+            match result {
+                Ok(s) => {
+                    std::fs::rename(&tmp, path).with_context(|| format!("renaming into {}", path.display()))?;
+                    s
+                }
+                Err(e) => {
+                    let _ = std::fs::remove_file(&tmp);
+                    return Err(e.into());
+                }
+            }
+        }
+        None => {
+            let stdout = std::io::stdout();
+            let mut lock = std::io::BufWriter::new(stdout.lock());
+            let s = score_csv(&artifact, &args.data, &mut lock, &options, &progress)?;
+            lock.flush()?;
+            s
+        }
+    };
+    tracing::info!(leads = summary.n_rows, mql = summary.n_mql, threshold, "scored");
+    Ok(())
+}
