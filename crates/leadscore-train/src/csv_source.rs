@@ -15,7 +15,7 @@ use leadscore_core::Spec;
 use crate::{Error, Result};
 
 /// Called as rows are read, for a progress bar. `bytes` is how far into the file the reader is.
-pub trait Progress {
+pub trait Progress: Sync {
     /// Start a stage of `total` units (0 = unknown).
     fn start(&self, _stage: &str, _total: u64) {}
     /// Set the position within the current stage.

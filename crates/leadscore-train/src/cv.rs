@@ -46,21 +46,51 @@ pub fn cross_validate(
     grid_sorted.dedup();
     let n = x.nrows();
     let mut oof = vec![vec![0.0; n]; grid_sorted.len()];
-    progress.start("cross-validating", (k * grid_sorted.len()) as u64);
-    for fold in 0..k {
+    progress.start("cross-validating", k as u64);
+    // Folds are independent: run them on all cores. Each fold writes only its
+    // own rows, so the result does not depend on scheduling.
+    let one_fold = |fold: usize| -> Result<(Vec<usize>, Vec<Vec<f64>>)> {
         let train: Vec<usize> = (0..n).filter(|&i| folds[i] != fold).collect();
         let test: Vec<usize> = (0..n).filter(|&i| folds[i] == fold).collect();
         let x_train = gather_rows(x, &train);
         let y_train: Array1<bool> = train.iter().map(|&i| y[i]).collect();
         let x_test = gather_rows(x, &test);
         let mut warm: Option<LogisticModel> = None;
-        for (g, &l2) in grid_sorted.iter().enumerate() {
+        let mut preds = Vec::with_capacity(grid_sorted.len());
+        for &l2 in &grid_sorted {
             let model = fit_large(x_train.view(), y_train.view(), &FitOptions { l2, ..options.clone() }, warm.as_ref())?;
-            for (p, &i) in predict(&model, x_test.view()).into_iter().zip(&test) {
+            preds.push(predict(&model, x_test.view()));
+            warm = Some(model);
+        }
+        Ok((test, preds))
+    };
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, k);
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let results: Vec<Result<(Vec<usize>, Vec<Vec<f64>>)>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|w| {
+                let one_fold = &one_fold;
+                let done = &done;
+                scope.spawn(move || {
+                    (w..k)
+                        .step_by(workers)
+                        .map(|fold| {
+                            let r = one_fold(fold);
+                            progress.set(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) as u64 + 1);
+                            r
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|_| vec![Err(crate::Error::Fit { l2: 0.0, message: "a cross-validation worker panicked".into() })])).collect()
+    });
+    for result in results {
+        let (test, preds) = result?;
+        for (g, probs) in preds.into_iter().enumerate() {
+            for (p, &i) in probs.into_iter().zip(&test) {
                 oof[g][i] = p;
             }
-            warm = Some(model);
-            progress.set((fold * grid_sorted.len() + g + 1) as u64);
         }
     }
     progress.finish();

@@ -32,7 +32,7 @@ pub struct FitOptions {
 
 impl Default for FitOptions {
     fn default() -> Self {
-        Self { l2: 1.0, tolerance_per_row: 1e-5, max_iterations: 1000 }
+        Self { l2: 1.0, tolerance_per_row: 1e-4, max_iterations: 1000 }
     }
 }
 
@@ -61,7 +61,9 @@ pub fn fit(x: ArrayView2<'_, f64>, y: ArrayView1<'_, bool>, options: &FitOptions
         params = params.initial_params(init);
     }
     let dataset = DatasetBase::new(x, y);
+    let started = std::time::Instant::now();
     let fitted = params.fit(&dataset).map_err(|e| fail(e.to_string()))?;
+    tracing::debug!(rows = n, columns = x.ncols(), l2 = options.l2, warm = warm.is_some(), ms = started.elapsed().as_millis() as u64, "fit");
     let sign = if fitted.labels().pos.class { 1.0 } else { -1.0 };
     let model = LogisticModel { intercept: sign * fitted.intercept(), weights: fitted.params().iter().map(|w| sign * w).collect() };
     if !model.intercept.is_finite() || model.weights.iter().any(|w| !w.is_finite()) {

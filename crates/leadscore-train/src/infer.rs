@@ -176,7 +176,7 @@ pub fn infer_spec(path: &Path, options: &InferOptions) -> Result<Spec> {
             || (id_like_name(name) && distinct * 10 >= s.present * 9)
         {
             spec.ids.push(name.clone());
-        } else if s.all_bool && distinct <= 2 {
+        } else if s.all_bool {
             spec.features.insert(name.clone(), FeatureSpec::new(Kind::Boolean));
         } else if s.all_numeric {
             let mut f = FeatureSpec::new(Kind::Numeric);
