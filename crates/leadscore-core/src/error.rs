@@ -34,8 +34,8 @@ pub enum Error {
     #[error("target column `{column}` is empty (every training lead needs an outcome)")]
     MissingTarget { column: String },
     /// An error located at a data row (1-based line in the source, header is line 1).
-    #[error("line {line}: {source}")]
-    AtLine { line: u64, #[source] source: Box<Error> },
+    #[error("line {line}: {error}")]
+    AtLine { line: u64, error: Box<Error> },
     /// A threshold strategy was given parameters it cannot use.
     #[error("threshold strategy `{strategy}`: {reason}")]
     InvalidStrategy { strategy: String, reason: String },
@@ -64,7 +64,7 @@ impl Error {
     pub fn at_line(self, line: u64) -> Error {
         match self {
             Error::AtLine { .. } => self,
-            other => Error::AtLine { line, source: Box::new(other) },
+            other => Error::AtLine { line, error: Box::new(other) },
         }
     }
 }

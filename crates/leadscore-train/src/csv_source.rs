@@ -162,7 +162,7 @@ pub fn read_table(path: &Path, spec: &Spec, progress: &dyn Progress) -> Result<T
     let mut builder = TableBuilder::new(spec);
     let path_buf = path.to_owned();
     file.for_each_row(&positions, progress, |line, cells| {
-        builder.push(cells).map_err(|e| Error::Data { path: path_buf.clone(), source: e.at_line(line) })
+        builder.push(cells).map_err(|e| Error::Data { path: path_buf.clone(), error: e.at_line(line) })
     })?;
     if builder.n_rows() == 0 {
         return Err(Error::NoRows { path: path.to_owned() });

@@ -9,8 +9,8 @@ use std::path::PathBuf;
 #[non_exhaustive]
 pub enum Error {
     /// A file could not be read or written.
-    #[error("{path}: {source}")]
-    Io { path: PathBuf, #[source] source: std::io::Error },
+    #[error("{path}: {error}")]
+    Io { path: PathBuf, error: std::io::Error },
     /// The file has no bytes or no header.
     #[error("{path}: the file is empty (expected a header line and labelled rows)")]
     EmptyFile { path: PathBuf },
@@ -27,8 +27,8 @@ pub enum Error {
     #[error("{path}: line {line}: {message}")]
     Csv { path: PathBuf, line: u64, message: String },
     /// A cell the spec cannot read (bad number, bad target, ...).
-    #[error("{path}: {source}")]
-    Data { path: PathBuf, #[source] source: leadscore_core::Error },
+    #[error("{path}: {error}")]
+    Data { path: PathBuf, error: leadscore_core::Error },
     /// All leads have the same outcome.
     #[error("{path}: target column `{column}` has only {class} leads ({n} rows); a model needs both won and lost leads")]
     OneClass { path: PathBuf, column: String, class: &'static str, n: usize },
@@ -49,7 +49,7 @@ pub enum Error {
 impl Error {
     /// An I/O error on `path`.
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Error::Io { path: path.into(), source }
+        Error::Io { path: path.into(), error: source }
     }
 }
 

@@ -23,3 +23,4 @@ pub mod card;
 pub mod score_csv;
 pub mod synth;
 pub mod report_html;
+pub mod plot;

@@ -240,7 +240,7 @@ impl Registry {
             return Err(Error::Registry { path: path.to_owned(), message: format!("{} bytes is larger than any model this build writes", meta.len()) });
         }
         let bytes = fs::read(path).map_err(|e| Error::io(path, e))?;
-        let artifact = Artifact::from_bytes(&bytes).map_err(|e| Error::Data { path: path.to_owned(), source: e })?;
+        let artifact = Artifact::from_bytes(&bytes).map_err(|e| Error::Data { path: path.to_owned(), error: e })?;
         Ok((artifact, bytes))
     }
 }

@@ -56,7 +56,7 @@ pub fn score_csv(artifact: &Artifact, input: &Path, out: impl Write, options: &S
     file.for_each_row(&positions, progress, |line, cells| {
         let scored = artifact
             .score(|name| index.get(name).map_or(RawValue::Missing, |&i| RawValue::Text(cells[i])))
-            .map_err(|e| Error::Data { path: path.clone(), source: e.at_line(line) })?;
+            .map_err(|e| Error::Data { path: path.clone(), error: e.at_line(line) })?;
         record.clear();
         if ids.is_empty() {
             record.push(line.to_string());

@@ -36,7 +36,12 @@ impl ModelArgs {
 /// Writes `text` to `out`, or stdout when `out` is None, atomically for files.
 pub fn write_output(out: Option<&Path>, text: &str) -> anyhow::Result<()> {
     match out {
-        Some(path) => leadscore_train::registry::write_atomic(path, text.as_bytes()).with_context(|| format!("writing {}", path.display())),
+        Some(path) => {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+            }
+            Ok(leadscore_train::registry::write_atomic(path, text.as_bytes())?)
+        }
         None => {
             print!("{text}");
             Ok(())
