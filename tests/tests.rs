@@ -1,1 +1,8 @@
+//! End-to-end tests of the `leadscore` binary: one test binary, one module per area.
+// Test helpers may unwrap: a failure there is a failed test, with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+mod util;
 
+mod bad_data;
+mod model_quality;
+mod shipped_model;

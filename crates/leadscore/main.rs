@@ -14,7 +14,7 @@ use clap::{Parser, Subcommand};
 #[command(name = "leadscore", version, about, long_about = None)]
 struct Cli {
     /// No progress bars and no informational messages on stderr.
-    #[arg(long, short, global = true, env = "LEADSCORE_QUIET")]
+    #[arg(long, short, global = true, env = "LEADSCORE_QUIET", action = clap::ArgAction::SetTrue, value_parser = clap::builder::BoolishValueParser::new())]
     quiet: bool,
     #[command(subcommand)]
     command: Command,
@@ -41,7 +41,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let level = if cli.quiet { "warn" } else { "info" };
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("LEADSCORE_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level)))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("LEADSCORE_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level)),
+        )
         .with_writer(std::io::stderr)
         .with_target(false)
         .without_time()

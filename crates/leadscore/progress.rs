@@ -15,7 +15,10 @@ impl Ui {
     /// A progress sink for long work.
     pub fn progress(&self) -> Bar {
         let visible = !self.quiet && std::io::stderr().is_terminal();
-        let bar = ProgressBar::with_draw_target(None, if visible { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() });
+        let bar = ProgressBar::with_draw_target(
+            None,
+            if visible { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() },
+        );
         Bar { bar }
     }
 }
@@ -31,10 +34,17 @@ impl Progress for Bar {
         self.bar.set_position(0);
         if total > 0 {
             self.bar.set_length(total);
-            self.bar.set_style(ProgressStyle::with_template("{msg:>16} [{bar:40}] {percent:>3}% {elapsed}").unwrap_or_else(|_| ProgressStyle::default_bar()).progress_chars("=> "));
+            self.bar.set_style(
+                ProgressStyle::with_template("{msg:>16} [{bar:40}] {percent:>3}% {elapsed}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> "),
+            );
         } else {
             self.bar.unset_length();
-            self.bar.set_style(ProgressStyle::with_template("{msg:>16} {spinner} {elapsed}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+            self.bar.set_style(
+                ProgressStyle::with_template("{msg:>16} {spinner} {elapsed}")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
             self.bar.enable_steady_tick(std::time::Duration::from_millis(120));
         }
         self.bar.set_message(stage.to_owned());

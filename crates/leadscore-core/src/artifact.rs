@@ -72,7 +72,8 @@ fn bincode_config() -> impl bincode::config::Config {
 impl Artifact {
     /// Serialises with header and checksum. Deterministic: the same artifact gives the same bytes.
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
-        let payload = bincode::serde::encode_to_vec(self, bincode_config()).map_err(|e| Error::Artifact(format!("cannot encode: {e}")))?;
+        let payload = bincode::serde::encode_to_vec(self, bincode_config())
+            .map_err(|e| Error::Artifact(format!("cannot encode: {e}")))?;
         let mut out = Vec::with_capacity(HEADER_LEN + payload.len());
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
@@ -85,7 +86,10 @@ impl Artifact {
     /// Reads an artifact, refusing anything that is not exactly what [`Artifact::to_bytes`] wrote.
     pub fn from_bytes(bytes: &[u8]) -> Result<Artifact> {
         if bytes.len() > MAX_ARTIFACT_BYTES + HEADER_LEN {
-            return Err(Error::Artifact(format!("file is {} bytes, more than the {MAX_ARTIFACT_BYTES}-byte limit", bytes.len())));
+            return Err(Error::Artifact(format!(
+                "file is {} bytes, more than the {MAX_ARTIFACT_BYTES}-byte limit",
+                bytes.len()
+            )));
         }
         if bytes.len() < MAGIC.len() || &bytes[..MAGIC.len()] != MAGIC {
             return Err(Error::Artifact("not a leadscore model (bad magic bytes)".into()));
@@ -102,16 +106,22 @@ impl Artifact {
         let declared = u64_at(12).ok_or_else(|| Error::Artifact("truncated header".into()))?;
         let payload = &bytes[HEADER_LEN..];
         if (payload.len() as u64) < declared {
-            return Err(Error::Artifact(format!("truncated: payload is {} bytes, header says {declared}", payload.len())));
+            return Err(Error::Artifact(format!(
+                "truncated: payload is {} bytes, header says {declared}",
+                payload.len()
+            )));
         }
         if (payload.len() as u64) > declared {
-            return Err(Error::Artifact(format!("{} unexpected bytes after the payload", payload.len() as u64 - declared)));
+            return Err(Error::Artifact(format!(
+                "{} unexpected bytes after the payload",
+                payload.len() as u64 - declared
+            )));
         }
         if Sha256::digest(payload).as_slice() != &bytes[20..52] {
             return Err(Error::Artifact("checksum mismatch: the file is corrupt".into()));
         }
-        let (artifact, used): (Artifact, usize) =
-            bincode::serde::decode_from_slice(payload, bincode_config()).map_err(|e| Error::Artifact(format!("cannot decode: {e}")))?;
+        let (artifact, used): (Artifact, usize) = bincode::serde::decode_from_slice(payload, bincode_config())
+            .map_err(|e| Error::Artifact(format!("cannot decode: {e}")))?;
         if used != payload.len() {
             return Err(Error::Artifact(format!("{} unexpected bytes after the model", payload.len() - used)));
         }

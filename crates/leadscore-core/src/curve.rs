@@ -147,35 +147,22 @@ impl Strategy {
     /// (a 20 meant as 20%, a value below the cost) is reported by field name
     /// and value rather than producing a nonsense threshold.
     pub fn validate(&self) -> Result<()> {
-        let fail = |reason: String| {
-            Err(Error::InvalidStrategy {
-                strategy: self.name().to_string(),
-                reason,
-            })
-        };
+        let fail = |reason: String| Err(Error::InvalidStrategy { strategy: self.name().to_string(), reason });
         let share = |field: &str, v: f64| {
             if v.is_finite() && v > 0.0 && v <= 1.0 {
                 Ok(())
             } else {
-                fail(format!(
-                    "`{field}` must be a share in (0, 1] (e.g. 0.2 for 20%), got {v}"
-                ))
+                fail(format!("`{field}` must be a share in (0, 1] (e.g. 0.2 for 20%), got {v}"))
             }
         };
         match *self {
             Strategy::MaxF1 | Strategy::Youden => Ok(()),
             Strategy::Capacity { mql_rate } => share("mql_rate", mql_rate),
             Strategy::Precision { target } | Strategy::Recall { target } => share("target", target),
-            Strategy::CapacityPerPeriod {
-                leads_per_period,
-                volume_per_period,
-            } => {
+            Strategy::CapacityPerPeriod { leads_per_period, volume_per_period } => {
                 if !(leads_per_period.is_finite() && leads_per_period > 0.0) {
-                    fail(format!(
-                        "`leads_per_period` must be a positive number, got {leads_per_period}"
-                    ))
-                } else if !(volume_per_period.is_finite() && volume_per_period >= leads_per_period)
-                {
+                    fail(format!("`leads_per_period` must be a positive number, got {leads_per_period}"))
+                } else if !(volume_per_period.is_finite() && volume_per_period >= leads_per_period) {
                     fail(format!(
                         "`volume_per_period` must be at least `leads_per_period` \
                          ({leads_per_period}), got {volume_per_period}"
@@ -188,9 +175,7 @@ impl Strategy {
                 if !(cost.is_finite() && cost > 0.0) {
                     fail(format!("`cost` must be a positive number, got {cost}"))
                 } else if !(value.is_finite() && value > cost) {
-                    fail(format!(
-                        "`value` must be greater than `cost` ({cost}), got {value}"
-                    ))
+                    fail(format!("`value` must be greater than `cost` ({cost}), got {value}"))
                 } else {
                     Ok(())
                 }
@@ -262,12 +247,7 @@ impl OperatingCurve {
     /// the input is unusable and the curve is empty.
     pub fn from_predictions(probs: &[f64], labels: &[bool]) -> OperatingCurve {
         let mut rows: Vec<(f64, bool)> = if probs.len() == labels.len() {
-            probs
-                .iter()
-                .map(|&p| round6(p))
-                .zip(labels.iter().copied())
-                .filter(|(p, _)| p.is_finite())
-                .collect()
+            probs.iter().map(|&p| round6(p)).zip(labels.iter().copied()).filter(|(p, _)| p.is_finite()).collect()
         } else {
             Vec::new()
         };
@@ -279,17 +259,9 @@ impl OperatingCurve {
             pos += won;
             neg += group.len() as u64 - won;
             let threshold = group.first().map_or(0.0, |row| row.0);
-            points.push(CurvePoint {
-                threshold,
-                pos_at_or_above: pos,
-                neg_at_or_above: neg,
-            });
+            points.push(CurvePoint { threshold, pos_at_or_above: pos, neg_at_or_above: neg });
         }
-        OperatingCurve {
-            n_pos: pos,
-            n_neg: neg,
-            points,
-        }
+        OperatingCurve { n_pos: pos, n_neg: neg, points }
     }
 
     /// The figures at `threshold`: a lead is an MQL iff its rounded
@@ -322,15 +294,8 @@ impl OperatingCurve {
             mql_rate: ratio(mql_count, n),
             precision,
             recall,
-            lift: if base_rate > 0.0 {
-                precision / base_rate
-            } else {
-                0.0
-            },
-            f1: ratio(
-                tp.saturating_mul(2),
-                tp.saturating_mul(2).saturating_add(fp).saturating_add(fn_),
-            ),
+            lift: if base_rate > 0.0 { precision / base_rate } else { 0.0 },
+            f1: ratio(tp.saturating_mul(2), tp.saturating_mul(2).saturating_add(fp).saturating_add(fn_)),
             true_positive_rate: recall,
             false_positive_rate: ratio(fp, self.n_neg),
         }
@@ -362,17 +327,11 @@ impl OperatingCurve {
         };
         let fail = |reason: &str| {
             let strategy = strategy.name().to_string();
-            Err(Error::InvalidStrategy {
-                strategy,
-                reason: reason.to_string(),
-            })
+            Err(Error::InvalidStrategy { strategy, reason: reason.to_string() })
         };
         let needs_won = matches!(
             strategy,
-            Strategy::MaxF1
-                | Strategy::Youden
-                | Strategy::Precision { .. }
-                | Strategy::Recall { .. }
+            Strategy::MaxF1 | Strategy::Youden | Strategy::Precision { .. } | Strategy::Recall { .. }
         );
         if needs_won && self.n_pos == 0 {
             return fail("the held-out leads include no won deals, so there is nothing to aim for");
@@ -384,10 +343,7 @@ impl OperatingCurve {
                 let f1_parts = |pt: &CurvePoint| {
                     let tp = u128::from(pt.pos_at_or_above);
                     let missed = self.n_pos.saturating_sub(pt.pos_at_or_above);
-                    (
-                        tp,
-                        2 * tp + u128::from(pt.neg_at_or_above) + u128::from(missed),
-                    )
+                    (tp, 2 * tp + u128::from(pt.neg_at_or_above) + u128::from(missed))
                 };
                 let best = self.best_point(|a, b| {
                     let ((tp_a, d_a), (tp_b, d_b)) = (f1_parts(a), f1_parts(b));
@@ -403,15 +359,12 @@ impl OperatingCurve {
             }
             Strategy::Youden => {
                 if self.n_neg == 0 {
-                    return fail(
-                        "the held-out leads include no lost deals, so there is nothing to separate",
-                    );
+                    return fail("the held-out leads include no lost deals, so there is nothing to separate");
                 }
                 // J = tp/P - fp/N = (tp*N - fp*P) / (P*N): compare numerators.
                 let j = |pt: &CurvePoint| {
                     let won = i128::from(pt.pos_at_or_above).saturating_mul(i128::from(self.n_neg));
-                    let lost =
-                        i128::from(pt.neg_at_or_above).saturating_mul(i128::from(self.n_pos));
+                    let lost = i128::from(pt.neg_at_or_above).saturating_mul(i128::from(self.n_pos));
                     won - lost
                 };
                 let threshold = self.best_point(|a, b| j(a) > j(b)).unwrap_or(top).threshold;
@@ -428,10 +381,7 @@ impl OperatingCurve {
                 let capacity = format!("{} of leads", pct(mql_rate));
                 self.capacity(mql_rate, top, &capacity)
             }
-            Strategy::CapacityPerPeriod {
-                leads_per_period,
-                volume_per_period,
-            } => {
+            Strategy::CapacityPerPeriod { leads_per_period, volume_per_period } => {
                 let share = leads_per_period / volume_per_period;
                 let capacity = format!(
                     "{} of the {} leads arriving per period ({})",
@@ -452,24 +402,15 @@ impl OperatingCurve {
                         pct(best)
                     ));
                 };
-                let lead = format!(
-                    "Most leads possible while MQLs convert at least {} of the time",
-                    pct(target)
-                );
+                let lead = format!("Most leads possible while MQLs convert at least {} of the time", pct(target));
                 (pt.threshold, lead)
             }
             Strategy::Recall { target } => {
                 let recall = |pt: &&CurvePoint| self.at(pt.threshold).recall >= target;
                 let Some(pt) = self.points.iter().find(recall) else {
-                    return fail(&format!(
-                        "no threshold catches {} of customers",
-                        pct(target)
-                    ));
+                    return fail(&format!("no threshold catches {} of customers", pct(target)));
                 };
-                let lead = format!(
-                    "Fewest MQLs that still catch at least {} of customers",
-                    pct(target)
-                );
+                let lead = format!("Fewest MQLs that still catch at least {} of customers", pct(target));
                 (pt.threshold, lead)
             }
             Strategy::ExpectedValue { cost, value } => {
@@ -507,23 +448,15 @@ impl OperatingCurve {
         let n = usize::try_from(self.n_pos.saturating_add(self.n_neg)).unwrap_or(usize::MAX);
         let allowed = crate::metrics::floor_count(share, n) as u64;
         // Counts grow down the list, so the last fitting point has the most MQLs.
-        let fitting = self
-            .points
-            .iter()
-            .take_while(|pt| pt.pos_at_or_above.saturating_add(pt.neg_at_or_above) <= allowed)
-            .last();
+        let fitting =
+            self.points.iter().take_while(|pt| pt.pos_at_or_above.saturating_add(pt.neg_at_or_above) <= allowed).last();
         if let Some(pt) = fitting {
             return (pt.threshold, format!("Fits a sales capacity of {capacity}"));
         }
         // Too few held-out leads for the share, or ties at the top score.
         let at_top = top.pos_at_or_above.saturating_add(top.neg_at_or_above);
-        let why = if at_top > 1 {
-            format!(", because {at_top} leads share the top score")
-        } else {
-            String::new()
-        };
-        let lead =
-            format!("Even the highest threshold exceeds a sales capacity of {capacity}{why}");
+        let why = if at_top > 1 { format!(", because {at_top} leads share the top score") } else { String::new() };
+        let lead = format!("Even the highest threshold exceeds a sales capacity of {capacity}{why}");
         (top.threshold, lead)
     }
 
@@ -547,8 +480,7 @@ impl OperatingCurve {
     /// (2.6x the average); they include 52% of all customers."
     fn describe(&self, op: &OperatingPoint) -> String {
         if op.mql_count == 0 {
-            return "no held-out lead scores this high, so no lead would become an MQL."
-                .to_string();
+            return "no held-out lead scores this high, so no lead would become an MQL.".to_string();
         }
         let who = if op.mql_count >= self.n_pos.saturating_add(self.n_neg) {
             "every lead becomes an MQL".to_string()
@@ -577,15 +509,10 @@ impl OperatingCurve {
             Strategy::MaxF1,
             Strategy::Youden,
             Strategy::Capacity { mql_rate: 0.2 },
-            Strategy::Precision {
-                target: 2.0 * base_rate,
-            },
+            Strategy::Precision { target: 2.0 * base_rate },
             Strategy::Recall { target: 0.8 },
         ];
-        strategies
-            .iter()
-            .filter_map(|s| self.suggest(s).ok())
-            .collect()
+        strategies.iter().filter_map(|s| self.suggest(s).ok()).collect()
     }
 }
 
@@ -623,15 +550,9 @@ mod tests {
     #[track_caller]
     fn invalid(result: Result<Suggestion>, strategy: &str, reason_contains: &str) {
         match result {
-            Err(Error::InvalidStrategy {
-                strategy: s,
-                reason,
-            }) => {
+            Err(Error::InvalidStrategy { strategy: s, reason }) => {
                 assert_eq!(s, strategy);
-                assert!(
-                    reason.contains(reason_contains),
-                    "reason {reason:?} lacks {reason_contains:?}"
-                );
+                assert!(reason.contains(reason_contains), "reason {reason:?} lacks {reason_contains:?}");
             }
             other => panic!("expected InvalidStrategy, got {other:?}"),
         }
@@ -641,21 +562,9 @@ mod tests {
     fn curve_points_are_cumulative_and_descending() {
         let curve = six();
         assert_eq!((curve.n_pos, curve.n_neg), (3, 3));
-        let got: Vec<(f64, u64, u64)> = curve
-            .points
-            .iter()
-            .map(|p| (p.threshold, p.pos_at_or_above, p.neg_at_or_above))
-            .collect();
-        assert_eq!(
-            got,
-            vec![
-                (0.9, 1, 0),
-                (0.8, 2, 1),
-                (0.6, 3, 1),
-                (0.3, 3, 2),
-                (0.1, 3, 3)
-            ]
-        );
+        let got: Vec<(f64, u64, u64)> =
+            curve.points.iter().map(|p| (p.threshold, p.pos_at_or_above, p.neg_at_or_above)).collect();
+        assert_eq!(got, vec![(0.9, 1, 0), (0.8, 2, 1), (0.6, 3, 1), (0.3, 3, 2), (0.1, 3, 3)]);
     }
 
     #[test]
@@ -671,29 +580,14 @@ mod tests {
         assert_eq!(
             curve.points,
             vec![
-                CurvePoint {
-                    threshold: 0.123456,
-                    pos_at_or_above: 1,
-                    neg_at_or_above: 1
-                },
-                CurvePoint {
-                    threshold: 0.0,
-                    pos_at_or_above: 2,
-                    neg_at_or_above: 2
-                },
+                CurvePoint { threshold: 0.123456, pos_at_or_above: 1, neg_at_or_above: 1 },
+                CurvePoint { threshold: 0.0, pos_at_or_above: 2, neg_at_or_above: 2 },
             ]
         );
         assert!(curve.points[1].threshold.is_sign_positive());
         // Mismatched lengths: an empty curve.
         let curve = OperatingCurve::from_predictions(&[0.5, 0.4], &[T]);
-        assert_eq!(
-            curve,
-            OperatingCurve {
-                n_pos: 0,
-                n_neg: 0,
-                points: vec![]
-            }
-        );
+        assert_eq!(curve, OperatingCurve { n_pos: 0, n_neg: 0, points: vec![] });
     }
 
     #[test]
@@ -779,31 +673,16 @@ mod tests {
              67% of them convert (1.3x the average); they include 67% of all customers."
         );
         // 40% of 6 = 2.4 -> at most 2 leads: only 0.9 (1 lead) fits.
-        assert_eq!(
-            ok(curve.suggest(&Strategy::Capacity { mql_rate: 0.4 })).threshold,
-            0.9
-        );
+        assert_eq!(ok(curve.suggest(&Strategy::Capacity { mql_rate: 0.4 })).threshold, 0.9);
         // 100%: everyone, the lowest point.
         let s = ok(curve.suggest(&Strategy::Capacity { mql_rate: 1.0 }));
         assert_eq!(s.threshold, 0.1);
-        assert!(
-            s.explanation.contains("every lead becomes an MQL"),
-            "{}",
-            s.explanation
-        );
+        assert!(s.explanation.contains("every lead becomes an MQL"), "{}", s.explanation);
         // 200 of 400 per period = 50% -> 0.8 as above.
-        let s = ok(curve.suggest(&Strategy::CapacityPerPeriod {
-            leads_per_period: 200.0,
-            volume_per_period: 400.0,
-        }));
-        assert_eq!(
-            (s.strategy.as_str(), s.threshold),
-            ("capacity_per_period", 0.8)
-        );
+        let s = ok(curve.suggest(&Strategy::CapacityPerPeriod { leads_per_period: 200.0, volume_per_period: 400.0 }));
+        assert_eq!((s.strategy.as_str(), s.threshold), ("capacity_per_period", 0.8));
         assert!(
-            s.explanation.starts_with(
-                "Fits a sales capacity of 200 of the 400 leads arriving per period (50%)"
-            ),
+            s.explanation.starts_with("Fits a sales capacity of 200 of the 400 leads arriving per period (50%)"),
             "{}",
             s.explanation
         );
@@ -823,10 +702,7 @@ mod tests {
         );
         // Four leads tied at the top, 25% = 1 lead: the top point holds 4.
         let curve = OperatingCurve::from_predictions(&[0.7, 0.7, 0.7, 0.7], &[T, F, F, F]);
-        let s = ok(curve.suggest(&Strategy::CapacityPerPeriod {
-            leads_per_period: 1.0,
-            volume_per_period: 4.0,
-        }));
+        let s = ok(curve.suggest(&Strategy::CapacityPerPeriod { leads_per_period: 1.0, volume_per_period: 4.0 }));
         assert_eq!(s.threshold, 0.7);
         check(s.mql_rate, 1.0);
         assert_eq!(
@@ -847,15 +723,9 @@ mod tests {
         assert_eq!(s.threshold, 0.6);
         check(s.precision, 0.75);
         // >= 1.0: only 0.9.
-        assert_eq!(
-            ok(curve.suggest(&Strategy::Precision { target: 1.0 })).threshold,
-            0.9
-        );
+        assert_eq!(ok(curve.suggest(&Strategy::Precision { target: 1.0 })).threshold, 0.9);
         // >= 0.5: every point; the lowest is 0.1.
-        assert_eq!(
-            ok(curve.suggest(&Strategy::Precision { target: 0.5 })).threshold,
-            0.1
-        );
+        assert_eq!(ok(curve.suggest(&Strategy::Precision { target: 0.5 })).threshold, 0.1);
     }
 
     #[test]
@@ -874,30 +744,18 @@ mod tests {
         let curve = six();
         // Recall per point: 1/3, 2/3, 3/3, 3/3, 3/3.
         // >= 0.8: first at 0.6.
-        assert_eq!(
-            ok(curve.suggest(&Strategy::Recall { target: 0.8 })).threshold,
-            0.6
-        );
+        assert_eq!(ok(curve.suggest(&Strategy::Recall { target: 0.8 })).threshold, 0.6);
         // >= 0.6: first at 0.8 (2/3 = 0.667).
-        assert_eq!(
-            ok(curve.suggest(&Strategy::Recall { target: 0.6 })).threshold,
-            0.8
-        );
+        assert_eq!(ok(curve.suggest(&Strategy::Recall { target: 0.6 })).threshold, 0.8);
         // >= 1/3 exactly: 0.9 (1/3 computed the same way).
-        assert_eq!(
-            ok(curve.suggest(&Strategy::Recall { target: 1.0 / 3.0 })).threshold,
-            0.9
-        );
+        assert_eq!(ok(curve.suggest(&Strategy::Recall { target: 1.0 / 3.0 })).threshold, 0.9);
     }
 
     #[test]
     fn expected_value_threshold_is_cost_over_value() {
         // 50 / 100 = 0.5, not a point: MQLs are p >= 0.5 = 0.9, 0.8, 0.8, 0.6
         // -> tp 3, fp 1: rate 4/6, precision 3/4, recall 1, lift 0.75/0.5 = 1.5.
-        let s = ok(six().suggest(&Strategy::ExpectedValue {
-            cost: 50.0,
-            value: 100.0,
-        }));
+        let s = ok(six().suggest(&Strategy::ExpectedValue { cost: 50.0, value: 100.0 }));
         check(s.threshold, 0.5);
         check(s.mql_rate, 4.0 / 6.0);
         check(s.precision, 0.75);
@@ -911,13 +769,9 @@ mod tests {
              they include 100% of all customers."
         );
         // 1,990 / 2,000 = 0.995: nobody scores that high.
-        let s = ok(six().suggest(&Strategy::ExpectedValue {
-            cost: 1990.0,
-            value: 2000.0,
-        }));
+        let s = ok(six().suggest(&Strategy::ExpectedValue { cost: 1990.0, value: 2000.0 }));
         assert!(
-            s.explanation.contains("costing 1,990")
-                && s.explanation.contains("no lead would become"),
+            s.explanation.contains("costing 1,990") && s.explanation.contains("no lead would become"),
             "{}",
             s.explanation
         );
@@ -931,75 +785,37 @@ mod tests {
             "capacity",
             "`mql_rate` must be a share in (0, 1] (e.g. 0.2 for 20%), got 20",
         );
+        invalid(curve.suggest(&Strategy::Capacity { mql_rate: 0.0 }), "capacity", "got 0");
+        invalid(curve.suggest(&Strategy::Capacity { mql_rate: f64::NAN }), "capacity", "got NaN");
+        invalid(curve.suggest(&Strategy::Precision { target: -0.1 }), "precision", "`target`");
+        invalid(curve.suggest(&Strategy::Recall { target: 1.5 }), "recall", "got 1.5");
         invalid(
-            curve.suggest(&Strategy::Capacity { mql_rate: 0.0 }),
-            "capacity",
-            "got 0",
-        );
-        invalid(
-            curve.suggest(&Strategy::Capacity { mql_rate: f64::NAN }),
-            "capacity",
-            "got NaN",
-        );
-        invalid(
-            curve.suggest(&Strategy::Precision { target: -0.1 }),
-            "precision",
-            "`target`",
-        );
-        invalid(
-            curve.suggest(&Strategy::Recall { target: 1.5 }),
-            "recall",
-            "got 1.5",
-        );
-        invalid(
-            curve.suggest(&Strategy::CapacityPerPeriod {
-                leads_per_period: 0.0,
-                volume_per_period: 10.0,
-            }),
+            curve.suggest(&Strategy::CapacityPerPeriod { leads_per_period: 0.0, volume_per_period: 10.0 }),
             "capacity_per_period",
             "`leads_per_period` must be a positive number, got 0",
         );
         invalid(
-            curve.suggest(&Strategy::CapacityPerPeriod {
-                leads_per_period: 200.0,
-                volume_per_period: 150.0,
-            }),
+            curve.suggest(&Strategy::CapacityPerPeriod { leads_per_period: 200.0, volume_per_period: 150.0 }),
             "capacity_per_period",
             "`volume_per_period` must be at least `leads_per_period` (200), got 150",
         );
         invalid(
-            curve.suggest(&Strategy::ExpectedValue {
-                cost: 0.0,
-                value: 10.0,
-            }),
+            curve.suggest(&Strategy::ExpectedValue { cost: 0.0, value: 10.0 }),
             "expected_value",
             "`cost` must be a positive number, got 0",
         );
         invalid(
-            curve.suggest(&Strategy::ExpectedValue {
-                cost: 10.0,
-                value: 10.0,
-            }),
+            curve.suggest(&Strategy::ExpectedValue { cost: 10.0, value: 10.0 }),
             "expected_value",
             "`value` must be greater than `cost` (10), got 10",
         );
         invalid(
-            curve.suggest(&Strategy::ExpectedValue {
-                cost: 1.0,
-                value: f64::INFINITY,
-            }),
+            curve.suggest(&Strategy::ExpectedValue { cost: 1.0, value: f64::INFINITY }),
             "expected_value",
             "got inf",
         );
         assert_eq!(Strategy::MaxF1.validate(), Ok(()));
-        assert_eq!(
-            Strategy::CapacityPerPeriod {
-                leads_per_period: 5.0,
-                volume_per_period: 5.0
-            }
-            .validate(),
-            Ok(())
-        );
+        assert_eq!(Strategy::CapacityPerPeriod { leads_per_period: 5.0, volume_per_period: 5.0 }.validate(), Ok(()));
     }
 
     #[test]
@@ -1008,22 +824,10 @@ mod tests {
             (Strategy::MaxF1, "max_f1"),
             (Strategy::Youden, "youden"),
             (Strategy::Capacity { mql_rate: 0.2 }, "capacity"),
-            (
-                Strategy::CapacityPerPeriod {
-                    leads_per_period: 1.0,
-                    volume_per_period: 2.0,
-                },
-                "capacity_per_period",
-            ),
+            (Strategy::CapacityPerPeriod { leads_per_period: 1.0, volume_per_period: 2.0 }, "capacity_per_period"),
             (Strategy::Precision { target: 0.3 }, "precision"),
             (Strategy::Recall { target: 0.8 }, "recall"),
-            (
-                Strategy::ExpectedValue {
-                    cost: 1.0,
-                    value: 2.0,
-                },
-                "expected_value",
-            ),
+            (Strategy::ExpectedValue { cost: 1.0, value: 2.0 }, "expected_value"),
         ];
         for (strategy, name) in all {
             assert_eq!(strategy.name(), name);
@@ -1038,11 +842,7 @@ mod tests {
             other => panic!("expected EmptyCurve, got {other:?}"),
         }
         // Bad parameters are reported before the empty curve.
-        invalid(
-            empty.suggest(&Strategy::Recall { target: 2.0 }),
-            "recall",
-            "got 2",
-        );
+        invalid(empty.suggest(&Strategy::Recall { target: 2.0 }), "recall", "got 2");
         assert!(empty.default_suggestions().is_empty());
         let op = empty.at(0.5);
         assert_eq!((op.mql_count, op.mql_rate, op.lift), (0, 0.0, 0.0));
@@ -1050,25 +850,12 @@ mod tests {
         // No won leads: strategies aiming at customers fail, capacity works.
         let lost = OperatingCurve::from_predictions(&[0.9, 0.2], &[F, F]);
         invalid(lost.suggest(&Strategy::MaxF1), "max_f1", "no won deals");
-        invalid(
-            lost.suggest(&Strategy::Recall { target: 0.5 }),
-            "recall",
-            "no won deals",
-        );
+        invalid(lost.suggest(&Strategy::Recall { target: 0.5 }), "recall", "no won deals");
         let s = ok(lost.suggest(&Strategy::Capacity { mql_rate: 0.5 }));
         assert_eq!(s.threshold, 0.9);
-        assert!(
-            s.explanation
-                .ends_with("none of them convert (no held-out lead was won)."),
-            "{}",
-            s.explanation
-        );
+        assert!(s.explanation.ends_with("none of them convert (no held-out lead was won)."), "{}", s.explanation);
         // Capacity alone survives in the defaults (precision 2 x 0 = 0 is invalid).
-        let names: Vec<String> = lost
-            .default_suggestions()
-            .into_iter()
-            .map(|s| s.strategy)
-            .collect();
+        let names: Vec<String> = lost.default_suggestions().into_iter().map(|s| s.strategy).collect();
         assert_eq!(names, vec!["capacity"]);
 
         // No lost leads: Youden cannot separate.
@@ -1079,27 +866,14 @@ mod tests {
     #[test]
     fn default_suggestions_in_order() {
         // Base rate 3/6 -> precision target 2 x 0.5 = 1.0, reached at 0.9.
-        let names: Vec<(String, f64)> = six()
-            .default_suggestions()
-            .into_iter()
-            .map(|s| (s.strategy, s.threshold))
-            .collect();
-        let want = [
-            ("max_f1", 0.6),
-            ("youden", 0.6),
-            ("capacity", 0.9),
-            ("precision", 0.9),
-            ("recall", 0.6),
-        ];
+        let names: Vec<(String, f64)> =
+            six().default_suggestions().into_iter().map(|s| (s.strategy, s.threshold)).collect();
+        let want = [("max_f1", 0.6), ("youden", 0.6), ("capacity", 0.9), ("precision", 0.9), ("recall", 0.6)];
         // capacity: 20% of 6 = 1.2 -> 1 lead -> 0.9. recall 0.8 -> 0.6.
         assert_eq!(names, want.map(|(n, t)| (n.to_string(), t)).to_vec());
         // 0.9 lost, 0.5 won: base 1/2 -> target 1.0 unreachable -> skipped.
         let curve = OperatingCurve::from_predictions(&[0.9, 0.5], &[F, T]);
-        let names: Vec<String> = curve
-            .default_suggestions()
-            .into_iter()
-            .map(|s| s.strategy)
-            .collect();
+        let names: Vec<String> = curve.default_suggestions().into_iter().map(|s| s.strategy).collect();
         assert_eq!(names, vec!["max_f1", "youden", "capacity", "recall"]);
     }
 
@@ -1117,10 +891,7 @@ mod tests {
     }
 
     fn rows() -> impl proptest::strategy::Strategy<Value = Vec<(f64, bool)>> {
-        prop::collection::vec(
-            ((0u32..20).prop_map(|k| f64::from(k) / 20.0), any::<bool>()),
-            0..50,
-        )
+        prop::collection::vec(((0u32..20).prop_map(|k| f64::from(k) / 20.0), any::<bool>()), 0..50)
     }
 
     proptest! {

@@ -144,7 +144,9 @@ impl std::fmt::Display for Note {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.kind {
             NoteKind::Missing => write!(f, "`{}` is missing: imputed as in training", self.feature),
-            NoteKind::UnseenLevel => write!(f, "`{}` has a level not seen in training: it contributes 0 to the log-odds", self.feature),
+            NoteKind::UnseenLevel => {
+                write!(f, "`{}` has a level not seen in training: it contributes 0 to the log-odds", self.feature)
+            }
         }
     }
 }
@@ -221,7 +223,8 @@ impl NumericEncoder {
         };
         let total = (n + n_missing) as f64;
         let mean = (present.iter().sum::<f64>() + fill * n_missing as f64) / total;
-        let var = (present.iter().map(|x| (x - mean).powi(2)).sum::<f64>() + (fill - mean).powi(2) * n_missing as f64) / total;
+        let var = (present.iter().map(|x| (x - mean).powi(2)).sum::<f64>() + (fill - mean).powi(2) * n_missing as f64)
+            / total;
         let constant = present[0] == present[n - 1];
         if constant && n_missing == 0 {
             return None;
@@ -272,7 +275,8 @@ impl CategoricalEncoder {
     fn fit(counts: &[(String, u64)], n_missing: u64, min_count: u32, normalize: bool) -> Option<Self> {
         let min = u64::from(min_count);
         let mut kept: Vec<String> = counts.iter().filter(|(_, c)| *c >= min).map(|(l, _)| l.clone()).collect();
-        let mut folded: Vec<String> = counts.iter().filter(|(_, c)| *c > 0 && *c < min).map(|(l, _)| l.clone()).collect();
+        let mut folded: Vec<String> =
+            counts.iter().filter(|(_, c)| *c > 0 && *c < min).map(|(l, _)| l.clone()).collect();
         kept.sort();
         folded.sort();
         let mut levels = kept;
@@ -306,14 +310,16 @@ fn month_of(day: i32) -> Option<&'static str> {
 
 fn weekday_of(day: i32) -> Option<&'static str> {
     use chrono::Datelike;
-    chrono::NaiveDate::from_num_days_from_ce_opt(day).and_then(|d| WEEKDAYS.get(d.weekday().num_days_from_monday() as usize).copied())
+    chrono::NaiveDate::from_num_days_from_ce_opt(day)
+        .and_then(|d| WEEKDAYS.get(d.weekday().num_days_from_monday() as usize).copied())
 }
 
 impl DateEncoder {
     fn write(&self, day: Option<i32>, mut set: impl FnMut(usize, f64)) {
         self.age.write(day.map(|d| f64::from(self.reference_day) - f64::from(d)), &mut set);
         let mut col = self.age.width();
-        for (enc, name_of) in [(&self.month, month_of as fn(i32) -> Option<&'static str>), (&self.weekday, weekday_of)] {
+        for (enc, name_of) in [(&self.month, month_of as fn(i32) -> Option<&'static str>), (&self.weekday, weekday_of)]
+        {
             if let Some(enc) = enc {
                 let slot = enc.slot(day.and_then(name_of));
                 enc.write(&slot, |c, v| set(col + c, v));
@@ -331,7 +337,9 @@ impl Transform {
             Transform::Categorical(c) => c.levels.len(),
             Transform::Boolean(b) => 1 + usize::from(b.missing_indicator),
             Transform::Date(d) => {
-                d.age.width() + d.month.as_ref().map_or(0, |m| m.levels.len()) + d.weekday.as_ref().map_or(0, |w| w.levels.len())
+                d.age.width()
+                    + d.month.as_ref().map_or(0, |m| m.levels.len())
+                    + d.weekday.as_ref().map_or(0, |w| w.levels.len())
             }
         }
     }
@@ -376,7 +384,12 @@ impl FeatureEncoder {
     }
 
     /// Encodes one raw value into `out` (this feature's `width()` columns).
-    pub fn encode_value(&self, raw: RawValue<'_>, missing: &MissingTokens, out: &mut [f64]) -> Result<Option<NoteKind>> {
+    pub fn encode_value(
+        &self,
+        raw: RawValue<'_>,
+        missing: &MissingTokens,
+        out: &mut [f64],
+    ) -> Result<Option<NoteKind>> {
         let mut set = |c: usize, v: f64| {
             if let Some(slot) = out.get_mut(c) {
                 *slot = v;
@@ -416,7 +429,8 @@ impl FeatureEncoder {
     /// feature's column `c` goes to `out[c * rows.len()..(c + 1) * rows.len()]`.
     pub fn encode_column(&self, data: &ColumnData, rows: &[usize], out: &mut [f64]) -> Result<()> {
         let n = rows.len();
-        let mismatch = || Error::Spec(format!("column `{}` does not hold {} data", self.name, self.transform.kind().as_str()));
+        let mismatch =
+            || Error::Spec(format!("column `{}` does not hold {} data", self.name, self.transform.kind().as_str()));
         match (&self.transform, data) {
             (Transform::Numeric(enc), ColumnData::Numeric(values)) => {
                 for (i, &r) in rows.iter().enumerate() {
@@ -442,7 +456,11 @@ impl FeatureEncoder {
                 let missing_slot = enc.slot(None);
                 for (i, &r) in rows.iter().enumerate() {
                     let code = codes[r];
-                    let slot = if code == MISSING_CODE { &missing_slot } else { slots.get(code as usize).unwrap_or(&Slot::Unseen) };
+                    let slot = if code == MISSING_CODE {
+                        &missing_slot
+                    } else {
+                        slots.get(code as usize).unwrap_or(&Slot::Unseen)
+                    };
                     enc.write(slot, |c, x| out[c * n + i] = x);
                 }
             }
@@ -493,7 +511,12 @@ impl Encoder {
                         warnings.push(drop("is entirely missing in training"));
                         continue;
                     }
-                    match NumericEncoder::fit(it, fspec.log1p.unwrap_or(false), fspec.impute.unwrap_or_default(), fspec.bins.unwrap_or(0)) {
+                    match NumericEncoder::fit(
+                        it,
+                        fspec.log1p.unwrap_or(false),
+                        fspec.impute.unwrap_or_default(),
+                        fspec.bins.unwrap_or(0),
+                    ) {
                         Some(enc) => Transform::Numeric(enc),
                         None => {
                             warnings.push(drop("has a single value in training"));
@@ -544,12 +567,16 @@ impl Encoder {
                     Transform::Boolean(BooleanEncoder { fill: n_true > n_false, missing_indicator: n_missing > 0 })
                 }
                 ColumnData::Date(days) => {
-                    let ages = rows.iter().map(|&r| (days[r] != MISSING_DAY).then(|| f64::from(reference_day) - f64::from(days[r])));
+                    let ages = rows
+                        .iter()
+                        .map(|&r| (days[r] != MISSING_DAY).then(|| f64::from(reference_day) - f64::from(days[r])));
                     if rows.iter().all(|&r| days[r] == MISSING_DAY) {
                         warnings.push(drop("is entirely missing in training"));
                         continue;
                     }
-                    let Some(age) = NumericEncoder::fit(ages, false, fspec.impute.unwrap_or_default(), fspec.bins.unwrap_or(0)) else {
+                    let Some(age) =
+                        NumericEncoder::fit(ages, false, fspec.impute.unwrap_or_default(), fspec.bins.unwrap_or(0))
+                    else {
                         warnings.push(drop("has a single value in training"));
                         continue;
                     };
@@ -573,13 +600,20 @@ impl Encoder {
                 }
             };
             if transform.kind() != fspec.kind {
-                return Err(Error::Spec(format!("column `{name}` holds {} data but the spec says {}", transform.kind().as_str(), fspec.kind.as_str())));
+                return Err(Error::Spec(format!(
+                    "column `{name}` holds {} data but the spec says {}",
+                    transform.kind().as_str(),
+                    fspec.kind.as_str()
+                )));
             }
             let feature = FeatureEncoder { name, offset, transform };
             offset += feature.width();
             features.push(feature);
         }
-        Ok((Encoder { features, n_columns: offset, missing: spec.missing_tokens(), baseline: vec![0.0; offset] }, warnings))
+        Ok((
+            Encoder { features, n_columns: offset, missing: spec.missing_tokens(), baseline: vec![0.0; offset] },
+            warnings,
+        ))
     }
 
     /// Names of all encoded columns, in order.
@@ -594,7 +628,9 @@ impl Encoder {
         let mut notes = Vec::new();
         for feature in &self.features {
             let end = feature.offset + feature.width();
-            let out = row.get_mut(feature.offset..end).ok_or(Error::ShapeMismatch { weights: end, columns: self.n_columns })?;
+            let out = row
+                .get_mut(feature.offset..end)
+                .ok_or(Error::ShapeMismatch { weights: end, columns: self.n_columns })?;
             if let Some(kind) = feature.encode_value(field(&feature.name), &self.missing, out)? {
                 notes.push(Note { feature: feature.name.clone(), kind });
             }
@@ -608,10 +644,17 @@ impl Encoder {
         let mut offset = 0;
         for f in &self.features {
             if f.offset != offset {
-                return Err(Error::Artifact(format!("feature `{}` starts at column {} instead of {offset}", f.name, f.offset)));
+                return Err(Error::Artifact(format!(
+                    "feature `{}` starts at column {} instead of {offset}",
+                    f.name, f.offset
+                )));
             }
             let finite = |n: &NumericEncoder| {
-                n.fill.is_finite() && n.mean.is_finite() && n.std.is_finite() && n.std > 0.0 && n.cuts.iter().all(|c| c.is_finite())
+                n.fill.is_finite()
+                    && n.mean.is_finite()
+                    && n.std.is_finite()
+                    && n.std > 0.0
+                    && n.cuts.iter().all(|c| c.is_finite())
             };
             let ok = match &f.transform {
                 Transform::Numeric(n) => finite(n),
@@ -696,7 +739,9 @@ mod tests {
     fn check(fields: [(&str, &str); 3], expected: &[f64], notes: &[NoteKind]) {
         let enc = fitted();
         let (row, got_notes) = enc
-            .encode(|name| fields.iter().find(|(n, _)| *n == name).map_or(RawValue::Missing, |(_, v)| RawValue::Text(v)))
+            .encode(|name| {
+                fields.iter().find(|(n, _)| *n == name).map_or(RawValue::Missing, |(_, v)| RawValue::Text(v))
+            })
             .unwrap();
         let rounded: Vec<f64> = row.iter().map(|x| (x * 1e9).round() / 1e9).collect();
         assert_eq!(rounded, expected);
@@ -706,9 +751,17 @@ mod tests {
     #[test]
     fn encodes_single_leads() {
         let z = |x: f64| ((x - 3.0) / 1.6f64.sqrt() * 1e9).round() / 1e9;
-        check([("demo", "Y"), ("source", " GOOGLE"), ("visits", "5")], &[1.0, 0.0, 1.0, 0.0, 0.0, z(5.0), 0.0, 0.0, 1.0], &[]);
+        check(
+            [("demo", "Y"), ("source", " GOOGLE"), ("visits", "5")],
+            &[1.0, 0.0, 1.0, 0.0, 0.0, z(5.0), 0.0, 0.0, 1.0],
+            &[],
+        );
         // "fair" was seen once (< min_count 2): folded into (other)
-        check([("demo", "no"), ("source", "Fair"), ("visits", "1")], &[0.0, 0.0, 0.0, 0.0, 1.0, z(1.0), 0.0, 1.0, 0.0], &[]);
+        check(
+            [("demo", "no"), ("source", "Fair"), ("visits", "1")],
+            &[0.0, 0.0, 0.0, 0.0, 1.0, z(1.0), 0.0, 1.0, 0.0],
+            &[],
+        );
         // unseen level: all zeros, noted; missing visits: median 3, indicator; missing demo: majority (no: 2 vs yes: 2 -> false)
         check(
             [("demo", "Select"), ("source", "TikTok"), ("visits", "")],
@@ -765,6 +818,9 @@ mod tests {
         let (enc, warnings) = Encoder::fit(&spec, &b.finish(), &[0, 1]).unwrap();
         assert_eq!(enc.n_columns, 0);
         let msgs: Vec<_> = warnings.iter().map(|w| w.message.as_str()).collect();
-        assert_eq!(msgs, ["`blank` is entirely missing in training: dropped", "`same` has a single value in training: dropped"]);
+        assert_eq!(
+            msgs,
+            ["`blank` is entirely missing in training: dropped", "`same` has a single value in training: dropped"]
+        );
     }
 }

@@ -100,10 +100,7 @@ impl RankedScores {
         order.sort_by(|&a, &b| rank_key(scores[a]).total_cmp(&rank_key(scores[b])));
         let mut group_ends = Vec::new();
         for (pos, pair) in order.windows(2).enumerate() {
-            if rank_key(scores[pair[0]])
-                .total_cmp(&rank_key(scores[pair[1]]))
-                .is_ne()
-            {
+            if rank_key(scores[pair[0]]).total_cmp(&rank_key(scores[pair[1]])).is_ne() {
                 group_ends.push(pos + 1);
             }
         }
@@ -127,11 +124,7 @@ impl RankedScores {
     /// The groups of tied rows, lowest score first.
     fn groups(&self) -> impl DoubleEndedIterator<Item = &[usize]> + '_ {
         self.group_ends.iter().enumerate().map(move |(g, &end)| {
-            let start = g
-                .checked_sub(1)
-                .and_then(|prev| self.group_ends.get(prev))
-                .copied()
-                .unwrap_or(0);
+            let start = g.checked_sub(1).and_then(|prev| self.group_ends.get(prev)).copied().unwrap_or(0);
             &self.order[start..end]
         })
     }
@@ -395,12 +388,7 @@ impl ConfusionMatrix {
 /// `>= threshold`, so it counts as negative. All zeros when the slices differ
 /// in length.
 pub fn confusion(probs: &[f64], labels: &[bool], threshold: f64) -> ConfusionMatrix {
-    let mut m = ConfusionMatrix {
-        tp: 0,
-        fp: 0,
-        tn: 0,
-        fn_: 0,
-    };
+    let mut m = ConfusionMatrix { tp: 0, fp: 0, tn: 0, fn_: 0 };
     if probs.len() != labels.len() {
         return m;
     }
@@ -533,10 +521,7 @@ mod tests {
         // 0.4 (lost): recall unchanged, no step
         // 0.35 (won): P = 2/3, R = 2/2 -> (1 - 1/2) * 2/3     = 0.3333
         // 0.1 (lost): no step. AP = 0.8333
-        check(
-            average_precision(&[0.1, 0.4, 0.35, 0.8], &[F, F, T, T]),
-            5.0 / 6.0,
-        );
+        check(average_precision(&[0.1, 0.4, 0.35, 0.8], &[F, F, T, T]), 5.0 / 6.0);
     }
 
     #[test]
@@ -560,11 +545,7 @@ mod tests {
         // bin 9 [0.9, 1.0]: {0.95 won, 1.0 won}   n 2, mean 0.975, rate 1
         // (1.0 is in the last bin because it is closed.) Empty bins omitted.
         assert_eq!(bins.len(), 3);
-        let want = [
-            (0.0, 0.1, 1, 0.05, 0.0),
-            (0.1, 0.2, 2, 0.135, 0.5),
-            (0.9, 1.0, 2, 0.975, 1.0),
-        ];
+        let want = [(0.0, 0.1, 1, 0.05, 0.0), (0.1, 0.2, 2, 0.135, 0.5), (0.9, 1.0, 2, 0.975, 1.0)];
         for (bin, (lower, upper, n, mean, rate)) in bins.iter().zip(want) {
             check_f(bin.lower, lower, 1e-12);
             check_f(bin.upper, upper, 1e-12);
@@ -644,15 +625,7 @@ mod tests {
         // 0.9 won -> tp, 0.6 lost -> fp, 0.5 won -> tp (>=), 0.4 won -> fn,
         // 0.1 lost -> tn.
         let m = confusion(&[0.9, 0.6, 0.5, 0.4, 0.1], &[T, F, T, T, F], 0.5);
-        assert_eq!(
-            m,
-            ConfusionMatrix {
-                tp: 2,
-                fp: 1,
-                tn: 1,
-                fn_: 1
-            }
-        );
+        assert_eq!(m, ConfusionMatrix { tp: 2, fp: 1, tn: 1, fn_: 1 });
         // precision 2/3, recall 2/(2+1) = 2/3, f1 = 4 / (4 + 1 + 1) = 2/3.
         check(m.precision(), 2.0 / 3.0);
         check(m.recall(), 2.0 / 3.0);
@@ -664,41 +637,17 @@ mod tests {
         // Nothing predicted positive: precision 0/0 undefined, recall 0/3,
         // f1 = 0 / (0 + 0 + 3) = 0.
         let m = confusion(&[0.9, 0.6, 0.5, 0.1], &[T, T, T, F], 1.1);
-        assert_eq!(
-            m,
-            ConfusionMatrix {
-                tp: 0,
-                fp: 0,
-                tn: 1,
-                fn_: 3
-            }
-        );
+        assert_eq!(m, ConfusionMatrix { tp: 0, fp: 0, tn: 1, fn_: 3 });
         assert_eq!(m.precision(), None);
         check(m.recall(), 0.0);
         check(m.f1(), 0.0);
         // No won leads, nothing predicted positive: recall and f1 undefined.
         let m = confusion(&[0.2, f64::NAN], &[F, F], 0.5);
-        assert_eq!(
-            m,
-            ConfusionMatrix {
-                tp: 0,
-                fp: 0,
-                tn: 2,
-                fn_: 0
-            }
-        );
+        assert_eq!(m, ConfusionMatrix { tp: 0, fp: 0, tn: 2, fn_: 0 });
         assert_eq!((m.precision(), m.recall(), m.f1()), (None, None, None));
         // Mismatched lengths: no usable rows.
         let m = confusion(&[0.9], &[T, F], 0.5);
-        assert_eq!(
-            m,
-            ConfusionMatrix {
-                tp: 0,
-                fp: 0,
-                tn: 0,
-                fn_: 0
-            }
-        );
+        assert_eq!(m, ConfusionMatrix { tp: 0, fp: 0, tn: 0, fn_: 0 });
     }
 
     #[test]
@@ -716,14 +665,7 @@ mod tests {
 
     /// Rows with scores on a coarse grid, so that ties are common.
     fn rows() -> impl Strategy<Value = Vec<(f64, bool, u32)>> {
-        prop::collection::vec(
-            (
-                (0u8..8).prop_map(|k| f64::from(k) / 8.0),
-                any::<bool>(),
-                0u32..4,
-            ),
-            0..40,
-        )
+        prop::collection::vec(((0u8..8).prop_map(|k| f64::from(k) / 8.0), any::<bool>(), 0u32..4), 0..40)
     }
 
     proptest! {

@@ -68,7 +68,9 @@ impl Artifact {
         for feature in &encoder.features {
             let range = feature.offset..feature.offset + feature.width();
             let raw = field(&feature.name);
-            let out = row.get_mut(range.clone()).ok_or(crate::Error::ShapeMismatch { weights: range.end, columns: encoder.n_columns })?;
+            let out = row
+                .get_mut(range.clone())
+                .ok_or(crate::Error::ShapeMismatch { weights: range.end, columns: encoder.n_columns })?;
             if let Some(kind) = feature.encode_value(raw, &encoder.missing, out)? {
                 notes.push(Note { feature: feature.name.clone(), kind });
             }

@@ -201,7 +201,16 @@ pub struct FeatureSpec {
 impl FeatureSpec {
     /// A feature of `kind` with every option at its default.
     pub fn new(kind: Kind) -> Self {
-        Self { kind, impute: None, log1p: None, bins: None, min_count: None, normalize: None, month: None, weekday: None }
+        Self {
+            kind,
+            impute: None,
+            log1p: None,
+            bins: None,
+            min_count: None,
+            normalize: None,
+            month: None,
+            weekday: None,
+        }
     }
 }
 
@@ -272,7 +281,9 @@ impl Spec {
             }
         }
         if self.ids.contains(target) || self.exclude.contains_key(target) || self.features.contains_key(target) {
-            return Err(Error::Spec(format!("target column `{target}` is also listed as an id, excluded column or feature")));
+            return Err(Error::Spec(format!(
+                "target column `{target}` is also listed as an id, excluded column or feature"
+            )));
         }
         for (name, feature) in &self.features {
             if self.ids.contains(name) {
@@ -302,7 +313,10 @@ impl Spec {
 
     fn validate_feature(&self, name: &str, f: &FeatureSpec) -> Result<()> {
         let bad = |option: &str| {
-            Err(Error::Spec(format!("features.{name}: option `{option}` does not apply to a {} feature", f.kind.as_str())))
+            Err(Error::Spec(format!(
+                "features.{name}: option `{option}` does not apply to a {} feature",
+                f.kind.as_str()
+            )))
         };
         let numeric_like = matches!(f.kind, Kind::Numeric | Kind::Date);
         if f.impute.is_some() && !numeric_like {
@@ -387,7 +401,10 @@ min_count = 20
         check_invalid("[target]\ncolumn='y'\npositive=[]", "target.positive is empty");
         check_invalid("[target]\ncolumn='y'\npositive=['1']\nnegative=['1']", "both positive and negative");
         check_invalid("[target]\ncolumn='y'\npositive=['1']\n[features.y]\nkind='numeric'", "also listed");
-        check_invalid("[target]\ncolumn='y'\npositive=['1']\n[features.x]\nkind='boolean'\nlog1p=true", "features.x: option `log1p`");
+        check_invalid(
+            "[target]\ncolumn='y'\npositive=['1']\n[features.x]\nkind='boolean'\nlog1p=true",
+            "features.x: option `log1p`",
+        );
         check_invalid("[target]\ncolumn='y'\npositive=['1']\n[features.x]\nkind='numeric'\nbins=1", "bins = 1");
         check_invalid("[target]\ncolumn='y'\npositive=['1']\n[features.x]\nkind='text'", "kind");
         check_invalid("[target]\ncolumn='y'\npositive=['1']\ncolour='red'", "colour");
@@ -397,7 +414,11 @@ min_count = 20
 
     #[test]
     fn target_labels() {
-        let t = TargetSpec { column: "stage".into(), positive: vec!["Closed Won".into()], negative: vec!["Closed Lost".into()] };
+        let t = TargetSpec {
+            column: "stage".into(),
+            positive: vec!["Closed Won".into()],
+            negative: vec!["Closed Lost".into()],
+        };
         assert_eq!(t.label(" closed won "), Ok(true));
         assert_eq!(t.label("Closed Lost"), Ok(false));
         assert!(matches!(t.label("Open"), Err(Error::BadTarget { .. })));

@@ -110,7 +110,9 @@ pub mod read {
             RawValue::Text(t) => match parse_number(t) {
                 Ok(v) => Ok(Some(v)),
                 Err(ParseFailure::NonFinite) => Err(Error::NonFinite { column: column.into(), value: t.trim().into() }),
-                Err(ParseFailure::Unparsable) => Err(Error::BadNumber { column: column.into(), value: t.trim().into() }),
+                Err(ParseFailure::Unparsable) => {
+                    Err(Error::BadNumber { column: column.into(), value: t.trim().into() })
+                }
             },
         }
     }
@@ -156,7 +158,13 @@ pub mod read {
 
 enum ColumnBuilder {
     Numeric(Vec<f64>),
-    Categorical { codes: Vec<u32>, dictionary: Vec<String>, by_raw: HashMap<Box<str>, u32>, by_level: HashMap<String, u32>, fold: bool },
+    Categorical {
+        codes: Vec<u32>,
+        dictionary: Vec<String>,
+        by_raw: HashMap<Box<str>, u32>,
+        by_level: HashMap<String, u32>,
+        fold: bool,
+    },
     Boolean(Vec<u8>),
     Date(Vec<i32>),
 }
@@ -232,8 +240,9 @@ impl TableBuilder {
             let Some((time_cell, rest)) = rest.split_first() else {
                 return Err(Error::Spec("a row has no time cell".into()));
             };
-            let day = read::day(RawValue::Text(time_cell), &self.missing, column)?
-                .ok_or_else(|| Error::Spec(format!("time column `{column}` is empty: every lead needs a date to be ordered in time")))?;
+            let day = read::day(RawValue::Text(time_cell), &self.missing, column)?.ok_or_else(|| {
+                Error::Spec(format!("time column `{column}` is empty: every lead needs a date to be ordered in time"))
+            })?;
             self.time.push(day);
             rest
         } else {
@@ -295,7 +304,9 @@ impl TableBuilder {
                 name,
                 data: match b {
                     ColumnBuilder::Numeric(v) => ColumnData::Numeric(v),
-                    ColumnBuilder::Categorical { codes, dictionary, .. } => ColumnData::Categorical { codes, dictionary },
+                    ColumnBuilder::Categorical { codes, dictionary, .. } => {
+                        ColumnData::Categorical { codes, dictionary }
+                    }
                     ColumnBuilder::Boolean(v) => ColumnData::Boolean(v),
                     ColumnBuilder::Date(v) => ColumnData::Date(v),
                 },
@@ -312,7 +323,8 @@ mod tests {
     use crate::spec::{FeatureSpec, TargetSpec};
 
     fn spec() -> Spec {
-        let mut spec = Spec::new(TargetSpec { column: "y".into(), positive: vec!["won".into()], negative: vec!["lost".into()] });
+        let mut spec =
+            Spec::new(TargetSpec { column: "y".into(), positive: vec!["won".into()], negative: vec!["lost".into()] });
         spec.features.insert("n".into(), FeatureSpec::new(Kind::Numeric));
         spec.features.insert("c".into(), FeatureSpec::new(Kind::Categorical));
         spec.features.insert("b".into(), FeatureSpec::new(Kind::Boolean));
@@ -331,7 +343,10 @@ mod tests {
         let t = b.finish();
         assert_eq!(t.target, [true, false, false]);
         assert_eq!(t.columns[0].data, ColumnData::Boolean(vec![1, MISSING_BOOL, 0]));
-        assert_eq!(t.columns[1].data, ColumnData::Categorical { codes: vec![0, 0, MISSING_CODE], dictionary: vec!["google".into()] });
+        assert_eq!(
+            t.columns[1].data,
+            ColumnData::Categorical { codes: vec![0, 0, MISSING_CODE], dictionary: vec!["google".into()] }
+        );
         let ColumnData::Numeric(n) = &t.columns[2].data else { panic!("numeric") };
         assert_eq!(n[0], 3.0);
         assert!(n[1].is_nan());

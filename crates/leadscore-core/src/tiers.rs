@@ -76,20 +76,12 @@ impl Tiers {
             && shares.iter().all(|s| s.is_finite() && *s > 0.0)
             && (sum - 1.0).abs() <= SHARE_SUM_TOLERANCE;
         if !shares_ok {
-            return Err(Error::InvalidTiers {
-                shares: shares.to_vec(),
-            });
+            return Err(Error::InvalidTiers { shares: shares.to_vec() });
         }
         // `+ 0.0` turns -0.0 into 0.0, so no cut is ever stored as -0.0.
-        let mut sorted: Vec<f64> = probs
-            .iter()
-            .filter(|p| p.is_finite())
-            .map(|p| p + 0.0)
-            .collect();
+        let mut sorted: Vec<f64> = probs.iter().filter(|p| p.is_finite()).map(|p| p + 0.0).collect();
         if sorted.is_empty() {
-            return Err(Error::EmptyCurve {
-                what: "score tiers".to_string(),
-            });
+            return Err(Error::EmptyCurve { what: "score tiers".to_string() });
         }
         sorted.sort_by(|a, b| b.total_cmp(a));
         let n = sorted.len();
@@ -103,16 +95,9 @@ impl Tiers {
                     0.0
                 } else {
                     // ceil_count is in 1..=n, so the index is always valid.
-                    sorted
-                        .get(ceil_count(cum_share, n) - 1)
-                        .copied()
-                        .unwrap_or(0.0)
+                    sorted.get(ceil_count(cum_share, n) - 1).copied().unwrap_or(0.0)
                 };
-                Tier {
-                    name: tier_name(k),
-                    min_probability,
-                    share,
-                }
+                Tier { name: tier_name(k), min_probability, share }
             })
             .collect();
         Ok(Tiers { tiers })
@@ -147,11 +132,8 @@ mod tests {
 
     #[track_caller]
     fn check(tiers: &Tiers, want: &[(&str, f64, f64)]) {
-        let got: Vec<(&str, f64, f64)> = tiers
-            .tiers
-            .iter()
-            .map(|t| (t.name.as_str(), t.min_probability, t.share))
-            .collect();
+        let got: Vec<(&str, f64, f64)> =
+            tiers.tiers.iter().map(|t| (t.name.as_str(), t.min_probability, t.share)).collect();
         assert_eq!(got, want);
     }
 
@@ -164,15 +146,7 @@ mod tests {
         // B: cum 0.1 + 0.2 = 0.30000000000000004 -> 3 leads -> index 2 -> 0.8
         // C: cum 0.6000000000000001 -> 6 leads -> index 5 -> 0.5
         // D: 0.0
-        check(
-            &tiers,
-            &[
-                ("A", 0.95, 0.1),
-                ("B", 0.8, 0.2),
-                ("C", 0.5, 0.3),
-                ("D", 0.0, 0.4),
-            ],
-        );
+        check(&tiers, &[("A", 0.95, 0.1), ("B", 0.8, 0.2), ("C", 0.5, 0.3), ("D", 0.0, 0.4)]);
         assert_eq!(tiers.tier(0.95), "A");
         assert_eq!(tiers.tier(0.99), "A");
         assert_eq!(tiers.tier(0.9), "B");
@@ -193,10 +167,7 @@ mod tests {
         // B: ceil(0.5 * 7 = 3.5) = 4 -> index 3 -> 0.4
         let probs = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7];
         let tiers = ok(Tiers::from_predictions(&probs, &[0.25, 0.25, 0.5]));
-        check(
-            &tiers,
-            &[("A", 0.6, 0.25), ("B", 0.4, 0.25), ("C", 0.0, 0.5)],
-        );
+        check(&tiers, &[("A", 0.6, 0.25), ("B", 0.4, 0.25), ("C", 0.0, 0.5)]);
     }
 
     #[test]
@@ -205,17 +176,11 @@ mod tests {
         // A: ceil(1) - 1 = index 0 -> 0.9
         // B: ceil(3) - 1 = index 2 -> 0.7: all three 0.7s are B (60% of
         //    leads for a 40% share), C gets only 0.2.
-        let tiers = ok(Tiers::from_predictions(
-            &[0.7, 0.2, 0.9, 0.7, 0.7],
-            &[0.2, 0.4, 0.4],
-        ));
+        let tiers = ok(Tiers::from_predictions(&[0.7, 0.2, 0.9, 0.7, 0.7], &[0.2, 0.4, 0.4]));
         check(&tiers, &[("A", 0.9, 0.2), ("B", 0.7, 0.4), ("C", 0.0, 0.4)]);
         // Four leads tied at 0.8: A cut index 0 -> 0.8, B cut index 2 -> 0.8.
         // Every 0.8 is an A; B is empty.
-        let tiers = ok(Tiers::from_predictions(
-            &[0.8, 0.8, 0.8, 0.8, 0.1],
-            &[0.2, 0.4, 0.4],
-        ));
+        let tiers = ok(Tiers::from_predictions(&[0.8, 0.8, 0.8, 0.8, 0.1], &[0.2, 0.4, 0.4]));
         check(&tiers, &[("A", 0.8, 0.2), ("B", 0.8, 0.4), ("C", 0.0, 0.4)]);
         assert_eq!(tiers.tier(0.8), "A");
         assert_eq!(tiers.tier(0.1), "C");
@@ -223,14 +188,7 @@ mod tests {
 
     #[test]
     fn invalid_shares_are_rejected() {
-        for shares in [
-            vec![0.5, 0.4],
-            vec![1.0, 0.0],
-            vec![1.5, -0.5],
-            vec![],
-            vec![f64::NAN, 1.0],
-            vec![0.6, 0.6],
-        ] {
+        for shares in [vec![0.5, 0.4], vec![1.0, 0.0], vec![1.5, -0.5], vec![], vec![f64::NAN, 1.0], vec![0.6, 0.6]] {
             match Tiers::from_predictions(&[0.5], &shares) {
                 Err(Error::InvalidTiers { shares: got }) => {
                     assert_eq!(format!("{got:?}"), format!("{shares:?}"));
@@ -248,15 +206,9 @@ mod tests {
             Err(Error::EmptyCurve { what }) => assert_eq!(what, "score tiers"),
             other => panic!("expected EmptyCurve, got {other:?}"),
         }
-        assert!(matches!(
-            Tiers::from_predictions(&[f64::NAN], &Tiers::DEFAULT_SHARES),
-            Err(Error::EmptyCurve { .. })
-        ));
+        assert!(matches!(Tiers::from_predictions(&[f64::NAN], &Tiers::DEFAULT_SHARES), Err(Error::EmptyCurve { .. })));
         // NaN and infinity are left out: one lead, 0.5, is every cut.
-        let tiers = ok(Tiers::from_predictions(
-            &[f64::NAN, f64::INFINITY, 0.5],
-            &[0.5, 0.5],
-        ));
+        let tiers = ok(Tiers::from_predictions(&[f64::NAN, f64::INFINITY, 0.5], &[0.5, 0.5]));
         check(&tiers, &[("A", 0.5, 0.5), ("B", 0.0, 0.5)]);
         // A single tier takes everything.
         let tiers = ok(Tiers::from_predictions(&[0.3], &[1.0]));

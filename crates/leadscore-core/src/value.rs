@@ -129,7 +129,8 @@ pub fn parse_day(raw: &str) -> Option<i32> {
 
 /// Formats a day number from [`parse_day`] as `YYYY-MM-DD`.
 pub fn format_day(day: i32) -> String {
-    chrono::NaiveDate::from_num_days_from_ce_opt(day).map_or_else(|| format!("day {day}"), |d| d.format("%Y-%m-%d").to_string())
+    chrono::NaiveDate::from_num_days_from_ce_opt(day)
+        .map_or_else(|| format!("day {day}"), |d| d.format("%Y-%m-%d").to_string())
 }
 
 /// A field value as a caller hands it to the scorer: text from a CSV cell, or a

@@ -78,7 +78,13 @@ pub fn card<'a>(artifact: &'a Artifact, version: &'a str, model_bytes: &[u8]) ->
         };
         for (i, column) in feature.column_names().into_iter().enumerate() {
             let w = artifact.model.weights.get(feature.offset + i).copied().unwrap_or(0.0);
-            coefficients.push(CardCoefficient { column, feature: feature.name.clone(), coefficient: w, odds_ratio: w.exp(), unit });
+            coefficients.push(CardCoefficient {
+                column,
+                feature: feature.name.clone(),
+                coefficient: w,
+                odds_ratio: w.exp(),
+                unit,
+            });
         }
     }
     coefficients.sort_by(|a, b| b.coefficient.abs().total_cmp(&a.coefficient.abs()));
@@ -147,7 +153,12 @@ pub struct ThresholdRow<'a> {
 }
 
 /// Builds the `train --json` summary.
-pub fn train_summary<'a>(artifact: &'a Artifact, version: &'a str, model_path: String, reused: bool) -> TrainSummary<'a> {
+pub fn train_summary<'a>(
+    artifact: &'a Artifact,
+    version: &'a str,
+    model_path: String,
+    reused: bool,
+) -> TrainSummary<'a> {
     TrainSummary {
         model_path,
         name: &artifact.name,
@@ -159,7 +170,14 @@ pub fn train_summary<'a>(artifact: &'a Artifact, version: &'a str, model_path: S
         thresholds: artifact
             .thresholds
             .iter()
-            .map(|s| ThresholdRow { strategy: &s.strategy, threshold: s.threshold, mql_rate: s.mql_rate, precision: s.precision, recall: s.recall, lift: s.lift })
+            .map(|s| ThresholdRow {
+                strategy: &s.strategy,
+                threshold: s.threshold,
+                mql_rate: s.mql_rate,
+                precision: s.precision,
+                recall: s.recall,
+                lift: s.lift,
+            })
             .collect(),
         training: &artifact.training,
         warnings: &artifact.warnings,

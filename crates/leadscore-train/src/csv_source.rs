@@ -5,6 +5,7 @@
 //! the first two are accepted, the last is refused because a spec could not
 //! say which of the two columns it means.
 
+use std::collections::VecDeque;
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -31,22 +32,95 @@ impl Progress for NoProgress {}
 /// An open CSV file with a checked header.
 pub struct CsvFile {
     path: PathBuf,
-    reader: csv::Reader<Box<dyn Read>>,
+    reader: csv::Reader<LineCounter<Box<dyn Read>>>,
     header: Vec<String>,
     size: u64,
+}
+
+/// Counts line breaks in the bytes the CSV parser reads, so that errors name
+/// the line a person sees in an editor.
+///
+/// The `csv` crate's own line number counts the `\n` bytes consumed so far, and
+/// it returns a record ending in `\r\n` (every Excel export) after its `\r`:
+/// the `\n` is consumed with the next record. Its numbers are therefore one
+/// too low for every row of a CRLF file, blame blank lines for the record
+/// after them, and stay at 1 in a file with bare `\r` line ends. Here `\r\n`,
+/// `\n` and a bare `\r` each end a line, and a record's line is found from
+/// where the parser stopped after it (`CsvFile::record_line`).
+struct LineCounter<R> {
+    inner: R,
+    /// Bytes read from `inner` so far.
+    offset: u64,
+    /// Whether the last byte read was `\r` (its `\n` may come in the next read).
+    pending_cr: bool,
+    /// Offsets at which a line starts, not yet asked about (the parser lags the reads by at most its buffer).
+    starts: VecDeque<u64>,
+    /// Line starts already passed.
+    passed: u64,
+}
+
+impl<R: Read> LineCounter<R> {
+    fn new(inner: R) -> Self {
+        Self { inner, offset: 0, pending_cr: false, starts: VecDeque::new(), passed: 0 }
+    }
+
+    /// The 1-based line holding byte `at`. Calls must not go backwards.
+    fn line_at(&mut self, at: u64) -> u64 {
+        while self.starts.front().is_some_and(|&s| s <= at) {
+            self.starts.pop_front();
+            self.passed += 1;
+        }
+        1 + self.passed
+    }
+}
+
+impl<R: Read> Read for LineCounter<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for (i, &b) in buf[..n].iter().enumerate() {
+            let at = self.offset + i as u64;
+            match b {
+                // The `\n` of a `\r\n`: the line starts after it, not between the two.
+                b'\n' if self.pending_cr => {
+                    if let Some(last) = self.starts.back_mut() {
+                        *last = at + 1;
+                    }
+                }
+                b'\n' | b'\r' => self.starts.push_back(at + 1),
+                _ => {}
+            }
+            self.pending_cr = b == b'\r';
+        }
+        self.offset += n as u64;
+        Ok(n)
+    }
+}
+
+/// Line breaks inside a record's cells (quoted notes with line breaks), counted like [`LineCounter`].
+fn breaks_in(record: &csv::ByteRecord) -> u64 {
+    let mut n = 0;
+    for field in record {
+        let mut after_cr = false;
+        for &b in field {
+            n += u64::from(b == b'\r' || (b == b'\n' && !after_cr));
+            after_cr = b == b'\r';
+        }
+    }
+    n
 }
 
 fn strip_bom(cell: &[u8]) -> &[u8] {
     cell.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(cell)
 }
 
-fn csv_error(path: &Path, err: &csv::Error) -> Error {
-    let line = err.position().map_or(0, |p| p.line());
+fn csv_error(path: &Path, line: u64, err: &csv::Error) -> Error {
     let message = match err.kind() {
         csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
             format!("row has {len} fields but the header has {expected_len} (a ragged row: check for an unquoted comma or a missing cell)")
         }
-        csv::ErrorKind::Utf8 { err, .. } => format!("field {} is not valid UTF-8; re-export the file as UTF-8", err.field() + 1),
+        csv::ErrorKind::Utf8 { err, .. } => {
+            format!("field {} is not valid UTF-8; re-export the file as UTF-8", err.field() + 1)
+        }
         _ => err.to_string(),
     };
     Error::Csv { path: path.to_owned(), line, message }
@@ -62,8 +136,9 @@ impl CsvFile {
             let size = file.metadata().map(|m| m.len()).unwrap_or(0);
             (Box::new(std::io::BufReader::with_capacity(1 << 20, file)), size)
         };
-        let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(source);
-        let raw_header = reader.byte_headers().map_err(|e| csv_error(path, &e))?.clone();
+        let mut reader =
+            csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(LineCounter::new(source));
+        let raw_header = reader.byte_headers().map_err(|e| csv_error(path, 1, &e))?.clone();
         if raw_header.is_empty() || (raw_header.len() == 1 && strip_bom(&raw_header[0]).is_empty()) {
             return Err(Error::EmptyFile { path: path.to_owned() });
         }
@@ -73,17 +148,35 @@ impl CsvFile {
             let name = std::str::from_utf8(cell).map_err(|_| Error::Csv {
                 path: path.to_owned(),
                 line: 1,
-                message: format!("header cell {} is not valid UTF-8; re-export the file as UTF-8", i + 1),
+                message: format!(
+                    "the name of column {} (`{}`) is not valid UTF-8; re-export the file as UTF-8",
+                    i + 1,
+                    String::from_utf8_lossy(cell).trim()
+                ),
             })?;
             let name = name.trim().to_owned();
             if !name.is_empty() {
                 if let Some(first) = header.iter().position(|h: &String| *h == name) {
-                    return Err(Error::DuplicateColumn { path: path.to_owned(), column: name, first: first + 1, second: i + 1 });
+                    return Err(Error::DuplicateColumn {
+                        path: path.to_owned(),
+                        column: name,
+                        first: first + 1,
+                        second: i + 1,
+                    });
                 }
             }
             header.push(name);
         }
         Ok(CsvFile { path: path.to_owned(), reader, header, size })
+    }
+
+    /// The 1-based line on which the record just read (or refused) starts.
+    fn record_line(&mut self, record: &csv::ByteRecord) -> u64 {
+        // The parser has consumed the record and the first byte of its line end (or reached the
+        // end of the file): the byte before that is on the record's last line.
+        let end = self.reader.position().byte();
+        let last = self.reader.get_mut().line_at(end.saturating_sub(1));
+        last.saturating_sub(breaks_in(record)).max(1)
     }
 
     /// Column names (trimmed; a trailing unnamed column is an empty string).
@@ -105,7 +198,13 @@ impl CsvFile {
                     path: self.path.clone(),
                     column: column.clone(),
                     role: role.clone(),
-                    available: self.header.iter().filter(|h| !h.is_empty()).map(|h| format!("`{h}`")).collect::<Vec<_>>().join(", "),
+                    available: self
+                        .header
+                        .iter()
+                        .filter(|h| !h.is_empty())
+                        .map(|h| format!("`{h}`"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
                 })
             })
             .collect()
@@ -125,9 +224,12 @@ impl CsvFile {
             match self.reader.read_byte_record(&mut record) {
                 Ok(true) => {}
                 Ok(false) => break,
-                Err(e) => return Err(csv_error(&self.path, &e)),
+                Err(e) => {
+                    let line = self.record_line(&record);
+                    return Err(csv_error(&self.path, line, &e));
+                }
             }
-            let line = record.position().map_or(0, |p| p.line());
+            let line = self.record_line(&record);
             let mut cells: Vec<&str> = Vec::with_capacity(positions.len());
             for &p in positions {
                 let raw = record.get(p).unwrap_or_default();
@@ -178,4 +280,69 @@ pub fn read_table(path: &Path, spec: &Spec, progress: &dyn Progress) -> Result<T
         });
     }
     Ok(table)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The line of every data row of `bytes`, as `for_each_row` reports it.
+    fn lines_of(bytes: &[u8]) -> Vec<u64> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("leads.csv");
+        std::fs::write(&path, bytes).unwrap();
+        let mut file = CsvFile::open(&path).unwrap();
+        let mut lines = Vec::new();
+        file.for_each_row(&[0], &NoProgress, |line, _| {
+            lines.push(line);
+            Ok(())
+        })
+        .unwrap();
+        lines
+    }
+
+    #[test]
+    fn lines_count_every_kind_of_line_end() {
+        assert_eq!(lines_of(b"a,b\n1,2\n3,4\n"), [2, 3]);
+        assert_eq!(lines_of(b"a,b\n1,2\n3,4"), [2, 3]);
+        assert_eq!(lines_of(b"a,b\r\n1,2\r\n3,4\r\n"), [2, 3]);
+        assert_eq!(lines_of(b"\xEF\xBB\xBFa,b\r\n1,2\r\n3,4"), [2, 3]);
+        assert_eq!(lines_of(b"a,b\r1,2\r3,4\r"), [2, 3]);
+        assert_eq!(lines_of(b"a,b\n\n1,2\n\n\n3,4\n"), [3, 6]);
+        assert_eq!(lines_of(b"a,b\r\n\r\n1,2\r\n\r\n\r\n3,4\r\n"), [3, 6]);
+        assert_eq!(lines_of(b"a,b\n\"x\ny\",2\n3,\"p\nq\nr\"\n5,6\n"), [2, 4, 7]);
+        assert_eq!(lines_of(b"a,b\r\n\"x\r\ny\",2\r\n3,\"p\r\nq\rr\"\r\n5,6\r\n"), [2, 4, 7]);
+    }
+
+    #[test]
+    fn lines_stay_right_across_read_buffers() {
+        // Far more than the parser's buffer, with `\r\n` pairs split across reads somewhere.
+        let mut text = b"id,notes\r\n".to_vec();
+        let mut expected = Vec::new();
+        let mut line = 2;
+        for i in 0..20_000u64 {
+            expected.push(line);
+            if i % 7 == 3 {
+                text.extend_from_slice(format!("{i},\"first\r\nsecond {i}\"\r\n").as_bytes());
+                line += 2;
+            } else {
+                text.extend_from_slice(format!("{i},{}\r\n", "x".repeat((i % 13) as usize)).as_bytes());
+                line += 1;
+            }
+        }
+        assert_eq!(lines_of(&text), expected);
+    }
+
+    #[test]
+    fn errors_name_the_line_of_the_bad_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("leads.csv");
+        std::fs::write(&path, b"a,b\r\n\"x\r\ny\",2\r\n3,4,5\r\n").unwrap();
+        let mut file = CsvFile::open(&path).unwrap();
+        let err = file.for_each_row(&[0], &NoProgress, |_, _| Ok(())).unwrap_err().to_string();
+        assert!(err.contains("line 4: row has 3 fields but the header has 2"), "{err}");
+        std::fs::write(&path, b"a,caf\xE9\n1,2\n").unwrap();
+        let err = CsvFile::open(&path).err().unwrap().to_string();
+        assert!(err.contains("line 1: the name of column 2 (`caf\u{FFFD}`) is not valid UTF-8"), "{err}");
+    }
 }

@@ -16,7 +16,11 @@ use crate::fit::{fit_large, gather_rows, predict, FitOptions};
 use crate::Result;
 
 /// The default grid: half-decades from 0.01 to 1000 (scikit-learn's C from 100 down to 0.001).
-pub const DEFAULT_GRID: [f64; 11] = [1000.0, 316.227766, 100.0, 31.6227766, 10.0, 3.16227766, 1.0, 0.316227766, 0.1, 0.0316227766, 0.01];
+pub const DEFAULT_GRID: [f64; 11] =
+    [1000.0, 316.227766, 100.0, 31.6227766, 10.0, 3.16227766, 1.0, 0.316227766, 0.1, 0.0316227766, 0.01];
+
+/// A fold's test rows and, per grid point, their predicted probabilities.
+type FoldPredictions = (Vec<usize>, Vec<Vec<f64>>);
 
 /// What cross-validation found.
 #[derive(Clone, Debug)]
@@ -49,7 +53,7 @@ pub fn cross_validate(
     progress.start("cross-validating", k as u64);
     // Folds are independent: run them on all cores. Each fold writes only its
     // own rows, so the result does not depend on scheduling.
-    let one_fold = |fold: usize| -> Result<(Vec<usize>, Vec<Vec<f64>>)> {
+    let one_fold = |fold: usize| -> Result<FoldPredictions> {
         let train: Vec<usize> = (0..n).filter(|&i| folds[i] != fold).collect();
         let test: Vec<usize> = (0..n).filter(|&i| folds[i] == fold).collect();
         let x_train = gather_rows(x, &train);
@@ -58,7 +62,8 @@ pub fn cross_validate(
         let mut warm: Option<LogisticModel> = None;
         let mut preds = Vec::with_capacity(grid_sorted.len());
         for &l2 in &grid_sorted {
-            let model = fit_large(x_train.view(), y_train.view(), &FitOptions { l2, ..options.clone() }, warm.as_ref())?;
+            let model =
+                fit_large(x_train.view(), y_train.view(), &FitOptions { l2, ..options.clone() }, warm.as_ref())?;
             preds.push(predict(&model, x_test.view()));
             warm = Some(model);
         }
@@ -66,7 +71,7 @@ pub fn cross_validate(
     };
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, k);
     let done = std::sync::atomic::AtomicUsize::new(0);
-    let results: Vec<Result<(Vec<usize>, Vec<Vec<f64>>)>> = std::thread::scope(|scope| {
+    let results: Vec<Result<FoldPredictions>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
             .map(|w| {
                 let one_fold = &one_fold;
@@ -83,7 +88,14 @@ pub fn cross_validate(
                 })
             })
             .collect();
-        handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|_| vec![Err(crate::Error::Fit { l2: 0.0, message: "a cross-validation worker panicked".into() })])).collect()
+        handles
+            .into_iter()
+            .flat_map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    vec![Err(crate::Error::Fit { l2: 0.0, message: "a cross-validation worker panicked".into() })]
+                })
+            })
+            .collect()
     });
     for result in results {
         let (test, preds) = result?;
@@ -98,7 +110,11 @@ pub fn cross_validate(
     let points: Vec<GridPoint> = grid_sorted
         .iter()
         .zip(&oof)
-        .map(|(&l2, probs)| GridPoint { l2, cv_log_loss: metrics::log_loss(probs, &labels), cv_auc: metrics::auc(probs, &labels) })
+        .map(|(&l2, probs)| GridPoint {
+            l2,
+            cv_log_loss: metrics::log_loss(probs, &labels),
+            cv_auc: metrics::auc(probs, &labels),
+        })
         .collect();
     // Strongest penalty first, so `<` keeps the stronger one on ties.
     let mut best = 0;

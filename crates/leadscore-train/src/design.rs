@@ -27,7 +27,8 @@ pub fn design_matrix(encoder: &Encoder, table: &Table, rows: &[usize]) -> Result
         let block = &mut buf[feature.offset * n..(feature.offset + feature.width()) * n];
         feature.encode_column(&column.data, rows, block)?;
     }
-    Array2::from_shape_vec((n, encoder.n_columns).f(), buf).map_err(|e| Error::Params { name: "design matrix", reason: e.to_string() })
+    Array2::from_shape_vec((n, encoder.n_columns).f(), buf)
+        .map_err(|e| Error::Params { name: "design matrix", reason: e.to_string() })
 }
 
 /// Mean of every column: the explanation baseline.

@@ -9,11 +9,8 @@ const SAMPLE_ROWS: usize = 200_000;
 fn deciles(mut values: Vec<f64>) -> DistributionSummary {
     values.sort_by(f64::total_cmp);
     let mean = if values.is_empty() { 0.0 } else { values.iter().sum::<f64>() / values.len() as f64 };
-    let deciles = if values.is_empty() {
-        Vec::new()
-    } else {
-        (0..=10).map(|q| values[((values.len() - 1) * q) / 10]).collect()
-    };
+    let deciles =
+        if values.is_empty() { Vec::new() } else { (0..=10).map(|q| values[((values.len() - 1) * q) / 10]).collect() };
     DistributionSummary::Numeric { deciles, mean }
 }
 
@@ -25,7 +22,12 @@ fn one(feature: &FeatureEncoder, data: &ColumnData, rows: &[usize]) -> FeatureDi
             (rows.len() - present.len(), deciles(present))
         }
         (ColumnData::Date(v), Transform::Date(d)) => {
-            let present: Vec<f64> = rows.iter().map(|&r| v[r]).filter(|x| *x != MISSING_DAY).map(|x| f64::from(d.reference_day - x)).collect();
+            let present: Vec<f64> = rows
+                .iter()
+                .map(|&r| v[r])
+                .filter(|x| *x != MISSING_DAY)
+                .map(|x| f64::from(d.reference_day - x))
+                .collect();
             (rows.len() - present.len(), deciles(present))
         }
         (ColumnData::Boolean(v), _) => {

@@ -30,7 +30,9 @@ pub enum Error {
     #[error("{path}: {error}")]
     Data { path: PathBuf, error: leadscore_core::Error },
     /// All leads have the same outcome.
-    #[error("{path}: target column `{column}` has only {class} leads ({n} rows); a model needs both won and lost leads")]
+    #[error(
+        "{path}: target column `{column}` has only {class} leads ({n} rows); a model needs both won and lost leads"
+    )]
     OneClass { path: PathBuf, column: String, class: &'static str, n: usize },
     /// A training parameter is out of range.
     #[error("invalid parameter `{name}`: {reason}")]

@@ -37,7 +37,12 @@ impl Default for FitOptions {
 }
 
 /// Fits `P(won | x)`; `warm` is a starting point (e.g. the neighbouring penalty's solution).
-pub fn fit(x: ArrayView2<'_, f64>, y: ArrayView1<'_, bool>, options: &FitOptions, warm: Option<&LogisticModel>) -> Result<LogisticModel> {
+pub fn fit(
+    x: ArrayView2<'_, f64>,
+    y: ArrayView1<'_, bool>,
+    options: &FitOptions,
+    warm: Option<&LogisticModel>,
+) -> Result<LogisticModel> {
     let n = x.nrows();
     let fail = |message: String| Error::Fit { l2: options.l2, message };
     if n == 0 {
@@ -63,9 +68,19 @@ pub fn fit(x: ArrayView2<'_, f64>, y: ArrayView1<'_, bool>, options: &FitOptions
     let dataset = DatasetBase::new(x, y);
     let started = std::time::Instant::now();
     let fitted = params.fit(&dataset).map_err(|e| fail(e.to_string()))?;
-    tracing::debug!(rows = n, columns = x.ncols(), l2 = options.l2, warm = warm.is_some(), ms = started.elapsed().as_millis() as u64, "fit");
+    tracing::debug!(
+        rows = n,
+        columns = x.ncols(),
+        l2 = options.l2,
+        warm = warm.is_some(),
+        ms = started.elapsed().as_millis() as u64,
+        "fit"
+    );
     let sign = if fitted.labels().pos.class { 1.0 } else { -1.0 };
-    let model = LogisticModel { intercept: sign * fitted.intercept(), weights: fitted.params().iter().map(|w| sign * w).collect() };
+    let model = LogisticModel {
+        intercept: sign * fitted.intercept(),
+        weights: fitted.params().iter().map(|w| sign * w).collect(),
+    };
     if !model.intercept.is_finite() || model.weights.iter().any(|w| !w.is_finite()) {
         return Err(fail("the optimiser produced non-finite coefficients".into()));
     }
@@ -76,7 +91,12 @@ pub fn fit(x: ArrayView2<'_, f64>, y: ArrayView1<'_, bool>, options: &FitOptions
 /// penalty scaled to the subsample, so both problems have nearly the same
 /// solution) and starts the full fit there: L-BFGS then needs a few passes
 /// over the big matrix instead of dozens.
-pub fn fit_large(x: ArrayView2<'_, f64>, y: ArrayView1<'_, bool>, options: &FitOptions, warm: Option<&LogisticModel>) -> Result<LogisticModel> {
+pub fn fit_large(
+    x: ArrayView2<'_, f64>,
+    y: ArrayView1<'_, bool>,
+    options: &FitOptions,
+    warm: Option<&LogisticModel>,
+) -> Result<LogisticModel> {
     let n = x.nrows();
     if n <= WARM_START_ROWS || warm.is_some() {
         return fit(x, y, options, warm);

@@ -58,8 +58,13 @@ struct ColumnStats {
 
 fn id_like_name(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
-    n == "id" || n.ends_with("_id") || n.ends_with(" id") || n.ends_with("id") && n.len() > 2 && name.ends_with("ID")
-        || n.ends_with("number") && n.contains("lead") || n.contains("uuid") || n.ends_with(" number")
+    n == "id"
+        || n.ends_with("_id")
+        || n.ends_with(" id")
+        || n.ends_with("id") && n.len() > 2 && name.ends_with("ID")
+        || n.ends_with("number") && n.contains("lead")
+        || n.contains("uuid")
+        || n.ends_with(" number")
 }
 
 fn skewed(values: &[f64]) -> bool {
@@ -87,13 +92,22 @@ pub fn infer_spec(path: &Path, options: &InferOptions) -> Result<Spec> {
     let mut file = CsvFile::open(path)?;
     let header: Vec<String> = file.header().to_vec();
     let target_pos = file.positions(&[(options.target.clone(), "the target".into())])?[0];
-    let mut missing_tokens: Vec<String> = leadscore_core::value::DEFAULT_MISSING.iter().map(|s| (*s).to_owned()).collect();
+    let mut missing_tokens: Vec<String> =
+        leadscore_core::value::DEFAULT_MISSING.iter().map(|s| (*s).to_owned()).collect();
     missing_tokens.extend(options.missing.iter().cloned());
     let missing = MissingTokens::new(&missing_tokens);
     let positions: Vec<usize> = (0..header.len()).collect();
     let mut stats: Vec<ColumnStats> = header
         .iter()
-        .map(|_| ColumnStats { present: 0, numbers: Vec::new(), all_numeric: true, all_bool: true, all_date: true, levels: HashMap::new(), emails: 0 })
+        .map(|_| ColumnStats {
+            present: 0,
+            numbers: Vec::new(),
+            all_numeric: true,
+            all_bool: true,
+            all_date: true,
+            levels: HashMap::new(),
+            emails: 0,
+        })
         .collect();
     let mut n_rows = 0usize;
     let mut target_levels: BTreeMap<String, usize> = BTreeMap::new();
@@ -144,12 +158,17 @@ pub fn infer_spec(path: &Path, options: &InferOptions) -> Result<Spec> {
     let positive = if options.positive.is_empty() {
         vec![infer_positive(&levels).ok_or_else(|| Error::Params {
             name: "positive",
-            reason: format!("cannot tell which value of `{}` means won (values: {}); pass --positive VALUE", options.target, levels.join(", ")),
+            reason: format!(
+                "cannot tell which value of `{}` means won (values: {}); pass --positive VALUE",
+                options.target,
+                levels.join(", ")
+            ),
         })?]
     } else {
         options.positive.clone()
     };
-    let mut spec = Spec::new(TargetSpec { column: options.target.clone(), positive, negative: options.negative.clone() });
+    let mut spec =
+        Spec::new(TargetSpec { column: options.target.clone(), positive, negative: options.negative.clone() });
     spec.missing = missing_tokens;
     spec.ids = options.ids.clone();
     for column in &options.exclude {
@@ -190,7 +209,10 @@ pub fn infer_spec(path: &Path, options: &InferOptions) -> Result<Spec> {
         } else if s.all_date {
             date_columns.push(name.clone());
         } else if distinct > MAX_LEVELS && distinct * 5 > s.present {
-            exclude(format!("free text: {distinct} distinct values in {} filled rows; one-hot of it would overfit", s.present));
+            exclude(format!(
+                "free text: {distinct} distinct values in {} filled rows; one-hot of it would overfit",
+                s.present
+            ));
         } else {
             spec.features.insert(name.clone(), FeatureSpec::new(Kind::Categorical));
         }

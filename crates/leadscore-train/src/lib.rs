@@ -18,9 +18,9 @@ pub mod registry;
 pub mod split;
 
 pub use error::{Error, Result};
-pub mod infer;
 pub mod card;
+pub mod infer;
+pub mod plot;
+pub mod report_html;
 pub mod score_csv;
 pub mod synth;
-pub mod report_html;
-pub mod plot;

@@ -40,7 +40,10 @@ fn split(spec: &Spec, table: &Table, params: &ValidTrainParams) -> Result<(Split
             let from = split.holdout.iter().map(|&r| days[r]).min().map(format_day).unwrap_or_default();
             Ok((split, Holdout::Newest { column: column.clone(), from }))
         }
-        _ => Ok((stratified_holdout(&table.target, params.holdout_share, params.seed), Holdout::Stratified { seed: params.seed })),
+        _ => Ok((
+            stratified_holdout(&table.target, params.holdout_share, params.seed),
+            Holdout::Stratified { seed: params.seed },
+        )),
     }
 }
 
@@ -49,14 +52,24 @@ fn both_classes(labels: &[bool], rows: &[usize], what: &str) -> Result<()> {
     if won == 0 || won == rows.len() {
         return Err(Error::Params {
             name: "data",
-            reason: format!("the {what} set ({} leads) has only {} leads; more data or a different split is needed", rows.len(), if won == 0 { "lost" } else { "won" }),
+            reason: format!(
+                "the {what} set ({} leads) has only {} leads; more data or a different split is needed",
+                rows.len(),
+                if won == 0 { "lost" } else { "won" }
+            ),
         });
     }
     Ok(())
 }
 
 /// Trains a model named `name` on `table` as `spec` says.
-pub fn train(spec: &Spec, table: &Table, name: &str, params: &ValidTrainParams, progress: &dyn Progress) -> Result<(Artifact, TrainDetails)> {
+pub fn train(
+    spec: &Spec,
+    table: &Table,
+    name: &str,
+    params: &ValidTrainParams,
+    progress: &dyn Progress,
+) -> Result<(Artifact, TrainDetails)> {
     spec.validate()?;
     let (split, holdout_kind) = split(spec, table, params)?;
     both_classes(&table.target, &split.train, "training")?;
@@ -64,9 +77,16 @@ pub fn train(spec: &Spec, table: &Table, name: &str, params: &ValidTrainParams, 
     let mut warnings: Vec<Warning> = Vec::new();
 
     let (mut encoder, fit_warnings) = Encoder::fit(spec, table, &split.train)?;
-    warnings.extend(fit_warnings.into_iter().map(|w| Warning { code: "dropped_feature".into(), feature: Some(w.feature), message: w.message }));
+    warnings.extend(fit_warnings.into_iter().map(|w| Warning {
+        code: "dropped_feature".into(),
+        feature: Some(w.feature),
+        message: w.message,
+    }));
     if encoder.n_columns == 0 {
-        return Err(Error::Params { name: "features", reason: "no usable feature is left (all missing or constant)".into() });
+        return Err(Error::Params {
+            name: "features",
+            reason: "no usable feature is left (all missing or constant)".into(),
+        });
     }
     warnings.extend(leakage_warnings(table, &encoder, &split.train, params.leakage_auc));
 
@@ -76,7 +96,11 @@ pub fn train(spec: &Spec, table: &Table, name: &str, params: &ValidTrainParams, 
     let n_won_train = y.iter().filter(|b| **b).count() as u64;
     warnings.extend(small_data_warnings(y.len() as u64, n_won_train, encoder.n_columns));
 
-    let options = FitOptions { l2: params.l2.unwrap_or(1.0), tolerance_per_row: params.tolerance_per_row, max_iterations: params.max_iterations };
+    let options = FitOptions {
+        l2: params.l2.unwrap_or(1.0),
+        tolerance_per_row: params.tolerance_per_row,
+        max_iterations: params.max_iterations,
+    };
     let mut details = TrainDetails::default();
     let (l2, grid, cv) = if params.cv_folds >= 2 {
         let k = params.cv_folds as usize;

@@ -142,13 +142,7 @@ impl Color {
     /// Grey: baselines and references.
     pub const GREY: Color = Color("#9ca3af");
     /// Series colours in order of use.
-    pub const PALETTE: [Color; 5] = [
-        Color::BLUE,
-        Color::ORANGE,
-        Color::GREEN,
-        Color::PURPLE,
-        Color::RED,
-    ];
+    pub const PALETTE: [Color; 5] = [Color::BLUE, Color::ORANGE, Color::GREEN, Color::PURPLE, Color::RED];
 
     /// The `i`-th palette colour, cycling.
     pub fn palette(i: usize) -> Color {
@@ -397,8 +391,7 @@ impl Histogram {
             let color = escape(s.color.0);
             let mut outline: Vec<(f64, f64)> = Vec::new();
             for (&v, edge) in s.values.iter().zip(self.edges.windows(2)) {
-                let (Some(x0), Some(x1), Some(yv)) = (sx.map(edge[0]), sx.map(edge[1]), sy.map(v))
-                else {
+                let (Some(x0), Some(x1), Some(yv)) = (sx.map(edge[0]), sx.map(edge[1]), sy.map(v)) else {
                     continue;
                 };
                 let top = yv.min(base);
@@ -527,8 +520,7 @@ impl BarChart {
         match self.orientation {
             Orientation::Horizontal => {
                 let max_chars = ((f64::from(width) * 0.42) / (LABEL_FONT * CHAR_WIDTH)) as usize;
-                let labels: Vec<String> =
-                    self.categories.iter().map(|c| truncate(c, max_chars.max(4))).collect();
+                let labels: Vec<String> = self.categories.iter().map(|c| truncate(c, max_chars.max(4))).collect();
                 let label_px = labels.iter().map(|l| text_width(l, LABEL_FONT)).fold(0.0, f64::max);
                 let mut frame = Frame::bare(width, height, &self.title, &legend, label_px + 14.0);
                 let sx = Scale::new(&value, frame.left, frame.right);
@@ -564,8 +556,7 @@ impl BarChart {
                             escape(&tip)
                         );
                         if self.show_values {
-                            let (x, anchor) =
-                                if v < 0.0 { (end - 4.0, "end") } else { (end + 4.0, "start") };
+                            let (x, anchor) = if v < 0.0 { (end - 4.0, "end") } else { (end + 4.0, "start") };
                             let _ = write!(
                                 frame.out,
                                 "<text x=\"{}\" y=\"{}\" text-anchor=\"{anchor}\" dominant-baseline=\"middle\" font-size=\"{TICK_FONT}\" fill=\"{TEXT}\">{}</text>",
@@ -939,12 +930,8 @@ impl Frame {
                     );
                 }
                 Swatch::Dot => {
-                    let _ = write!(
-                        out,
-                        "<circle cx=\"{}\" cy=\"{}\" r=\"4\" fill=\"{color}\"/>",
-                        px(x + 9.0),
-                        px(row_y)
-                    );
+                    let _ =
+                        write!(out, "<circle cx=\"{}\" cy=\"{}\" r=\"4\" fill=\"{color}\"/>", px(x + 9.0), px(row_y));
                 }
                 Swatch::Box => {
                     let _ = write!(
@@ -1097,11 +1084,8 @@ impl Frame {
     /// One series' line and markers.
     fn draw_series(&mut self, series: &Series, sx: &Scale, sy: &Scale) {
         let color = escape(series.style.color.0);
-        let mapped: Vec<Option<(f64, f64)>> = series
-            .points
-            .iter()
-            .map(|&(x, y)| Some((sx.map(x)?, sy.map(y)?)))
-            .collect();
+        let mapped: Vec<Option<(f64, f64)>> =
+            series.points.iter().map(|&(x, y)| Some((sx.map(x)?, sy.map(y)?))).collect();
         if series.style.line != Line::None {
             let dash = if series.style.line == Line::Dashed { " stroke-dasharray=\"6 4\"" } else { "" };
             // A point that cannot be drawn breaks the line.
@@ -1118,7 +1102,9 @@ impl Frame {
                 );
             }
         }
-        let Some(radius) = series.style.marker else { return };
+        let Some(radius) = series.style.marker else {
+            return;
+        };
         let max_size = series.sizes.iter().copied().filter(|s| s.is_finite() && *s > 0.0).fold(0.0, f64::max);
         for (i, (point, raw)) in mapped.iter().zip(&series.points).enumerate() {
             let Some((x, y)) = point else { continue };
@@ -1161,9 +1147,13 @@ mod tests {
     use super::*;
 
     fn roc_like() -> LineChart {
-        LineChart::new("ROC", Axis::new("false positive rate").range(0.0, 1.0), Axis::new("true positive rate").range(0.0, 1.0))
-            .series(Series::new("model", vec![(0.0, 0.0), (0.5, 1.0), (1.0, 1.0)], Style::line(Color::BLUE)))
-            .series(Series::new("random", vec![(0.0, 0.0), (1.0, 1.0)], Style::dashed(Color::GREY)))
+        LineChart::new(
+            "ROC",
+            Axis::new("false positive rate").range(0.0, 1.0),
+            Axis::new("true positive rate").range(0.0, 1.0),
+        )
+        .series(Series::new("model", vec![(0.0, 0.0), (0.5, 1.0), (1.0, 1.0)], Style::line(Color::BLUE)))
+        .series(Series::new("random", vec![(0.0, 0.0), (1.0, 1.0)], Style::dashed(Color::GREY)))
     }
 
     #[test]
@@ -1175,7 +1165,8 @@ mod tests {
         // x = 0.5 -> 51.8 + 0.5 * (384 - 51.8) = 217.9; y = 1 -> 56.
         assert!(svg.contains("points=\"51.8,256.0 217.9,56.0 384.0,56.0\""), "{svg}");
         assert!(svg.contains("stroke-dasharray=\"6 4\""));
-        for label in [">false positive rate<", ">true positive rate<", ">ROC<", ">model<", ">random<", ">0.2<", ">1.0<"] {
+        for label in [">false positive rate<", ">true positive rate<", ">ROC<", ">model<", ">random<", ">0.2<", ">1.0<"]
+        {
             assert!(svg.contains(label), "missing {label}");
         }
         assert!(svg.starts_with("<svg ") && svg.ends_with("</svg>"));
@@ -1191,8 +1182,11 @@ mod tests {
         assert!(svg.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
         assert!(svg.contains("a &amp; b") && svg.contains("&quot;quoted&quot;"));
         assert!(svg.contains("Lead Source = &lt;b&gt;&#39;x&#39;&lt;/b&gt;"));
-        let bars = BarChart::new("t", Axis::new("w"), vec!["<img src=x>".into()])
-            .series(BarSeries { name: "s".into(), color: Color::BLUE, values: vec![1.0] });
+        let bars = BarChart::new("t", Axis::new("w"), vec!["<img src=x>".into()]).series(BarSeries {
+            name: "s".into(),
+            color: Color::BLUE,
+            values: vec![1.0],
+        });
         let svg = bars.to_svg(300, 200);
         assert!(!svg.contains("<img") && svg.contains("&lt;img src=x&gt;"));
         assert_eq!(escape("a\u{0}b\tc"), "a\u{FFFD}b\tc");
@@ -1223,12 +1217,16 @@ mod tests {
     #[test]
     fn ticks_are_nice() {
         assert_eq!(linear_ticks(0.0, 1.0), vec![0.0, 0.2, 0.4, 0.6000000000000001, 0.8, 1.0]);
-        assert_eq!(format_ticks(&linear_ticks(0.0, 1.0), false, TickFormat::Percent), ["0%", "20%", "40%", "60%", "80%", "100%"]);
+        assert_eq!(
+            format_ticks(&linear_ticks(0.0, 1.0), false, TickFormat::Percent),
+            ["0%", "20%", "40%", "60%", "80%", "100%"]
+        );
         assert_eq!(format_ticks(&[0.0, 0.05, 0.1], false, TickFormat::Number), ["0.00", "0.05", "0.10"]);
         assert_eq!(log_ticks(1e-4, 1e2).len(), 7);
         assert_eq!(log_ticks(0.1, 1.0), vec![0.1, 0.2, 0.5, 1.0]);
+        // Widened to whole steps of 0.1 (a fifth of the span, rounded to 1-2-5).
         let d = domain(&Axis::new(""), [0.13, 0.87].into_iter(), false);
-        assert_eq!((d.lo, d.hi), (0.0, 1.0));
+        assert_eq!((d.lo, d.hi), (0.1, 0.9));
         let d = domain(&Axis::new(""), [-2.5, 1.2].into_iter(), true);
         assert!(d.lo <= -2.5 && d.hi >= 1.2 && d.ticks.contains(&0.0));
         // No data at all still gives a usable axis.
@@ -1271,8 +1269,8 @@ mod tests {
         }
         .series(BarSeries { name: "raises odds".into(), color: Color::BLUE, values: vec![0.8, -0.4] });
         let svg = chart.to_svg(500, 200);
-        assert!(svg.contains(&format!("fill=\"{}\"><title>a: 0.8", Color::BLUE.0)));
-        assert!(svg.contains(&format!("fill=\"{}\"><title>b: -0.4", Color::ORANGE.0)));
+        assert!(svg.contains(&format!("fill=\"{}\"><title>a · raises odds: 0.8", Color::BLUE.0)));
+        assert!(svg.contains(&format!("fill=\"{}\"><title>b · raises odds: -0.4", Color::ORANGE.0)));
         assert!(svg.contains(">lowers odds<") && svg.contains(">raises odds<"));
         let vertical = BarChart { orientation: Orientation::Vertical, ..chart };
         let svg = vertical.to_svg(500, 300);

@@ -45,7 +45,10 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 
 /// Whether `name` is usable as a model name (a folder name on every OS).
 pub fn valid_name(name: &str) -> bool {
-    !name.is_empty() && name.len() <= 64 && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') && !name.starts_with('-')
+    !name.is_empty()
+        && name.len() <= 64
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        && !name.starts_with('-')
 }
 
 /// What [`Registry::publish`] did.
@@ -110,7 +113,12 @@ impl Registry {
 
     /// Like [`Registry::publish`], for files that name their own version:
     /// `files(version)` returns the card and the report for the version being written.
-    pub fn publish_with(&self, name: &str, model: &[u8], files: impl Fn(&str) -> (Vec<u8>, Vec<u8>)) -> Result<Published> {
+    pub fn publish_with(
+        &self,
+        name: &str,
+        model: &[u8],
+        files: impl Fn(&str) -> (Vec<u8>, Vec<u8>),
+    ) -> Result<Published> {
         if !valid_name(name) {
             return Err(Error::Registry {
                 path: self.root.clone(),
@@ -215,7 +223,8 @@ impl Registry {
             return Ok(path.join(MODEL_FILE));
         }
         if path.join(CURRENT_FILE).is_file() {
-            let version = Registry::new(path.parent().unwrap_or(Path::new("."))).current(&path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default())?;
+            let version = Registry::new(path.parent().unwrap_or(Path::new(".")))
+                .current(&path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default())?;
             return Ok(path.join(version).join(MODEL_FILE));
         }
         let (name, version) = model.split_once('@').map_or((model, None), |(n, v)| (n, Some(v.to_owned())));
@@ -237,7 +246,10 @@ impl Registry {
     pub fn load(path: &Path) -> Result<(Artifact, Vec<u8>)> {
         let meta = fs::metadata(path).map_err(|e| Error::io(path, e))?;
         if meta.len() > (leadscore_core::artifact::MAX_ARTIFACT_BYTES + 64) as u64 {
-            return Err(Error::Registry { path: path.to_owned(), message: format!("{} bytes is larger than any model this build writes", meta.len()) });
+            return Err(Error::Registry {
+                path: path.to_owned(),
+                message: format!("{} bytes is larger than any model this build writes", meta.len()),
+            });
         }
         let bytes = fs::read(path).map_err(|e| Error::io(path, e))?;
         let artifact = Artifact::from_bytes(&bytes).map_err(|e| Error::Data { path: path.to_owned(), error: e })?;
@@ -263,7 +275,11 @@ mod tests {
         assert_eq!(reg.current("leads").unwrap(), "v1");
         assert_eq!(fs::read(dir.path().join("leads/v2/model.bin")).unwrap(), b"model-b");
         // no temporary folders left behind
-        let stray: Vec<_> = fs::read_dir(dir.path().join("leads")).unwrap().filter_map(|e| e.ok()).filter(|e| e.file_name().to_string_lossy().starts_with('.')).collect();
+        let stray: Vec<_> = fs::read_dir(dir.path().join("leads"))
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
+            .collect();
         assert!(stray.is_empty());
         assert_eq!(reg.resolve(Some("leads")).unwrap(), dir.path().join("leads/v1/model.bin"));
         assert_eq!(reg.resolve(Some("leads@v2")).unwrap(), dir.path().join("leads/v2/model.bin"));

@@ -33,23 +33,33 @@ pub struct ScoreSummary {
 }
 
 /// Scores every row of `input` and writes CSV to `out`.
-pub fn score_csv(artifact: &Artifact, input: &Path, out: impl Write, options: &ScoreOptions, progress: &dyn Progress) -> Result<ScoreSummary> {
+pub fn score_csv(
+    artifact: &Artifact,
+    input: &Path,
+    out: impl Write,
+    options: &ScoreOptions,
+    progress: &dyn Progress,
+) -> Result<ScoreSummary> {
     let mut file = CsvFile::open(input)?;
     let header = file.header().to_vec();
-    let features: Vec<(String, String)> = artifact.encoder.features.iter().map(|f| (f.name.clone(), "a feature of the model".into())).collect();
+    let features: Vec<(String, String)> =
+        artifact.encoder.features.iter().map(|f| (f.name.clone(), "a feature of the model".into())).collect();
     let feature_pos = file.positions(&features)?;
     let ids: Vec<usize> = artifact.spec.ids.iter().filter_map(|id| header.iter().position(|h| h == id)).collect();
     let mut positions = ids.clone();
     positions.extend(&feature_pos);
-    let index: HashMap<&str, usize> = features.iter().enumerate().map(|(i, (name, _))| (name.as_str(), ids.len() + i)).collect();
+    let index: HashMap<&str, usize> =
+        features.iter().enumerate().map(|(i, (name, _))| (name.as_str(), ids.len() + i)).collect();
 
     let mut writer = csv::Writer::from_writer(out);
-    let mut head: Vec<String> = if ids.is_empty() { vec!["line".into()] } else { ids.iter().map(|&i| header[i].clone()).collect() };
+    let mut head: Vec<String> =
+        if ids.is_empty() { vec!["line".into()] } else { ids.iter().map(|&i| header[i].clone()).collect() };
     head.extend(["probability", "score", "tier", "mql"].map(String::from));
     head.extend((1..=options.explain).map(|k| format!("factor_{k}")));
     head.push("notes".into());
     let path = input.to_owned();
-    let write_err = |e: csv::Error| Error::Csv { path: Path::new("<output>").to_owned(), line: 0, message: e.to_string() };
+    let write_err =
+        |e: csv::Error| Error::Csv { path: Path::new("<output>").to_owned(), line: 0, message: e.to_string() };
     writer.write_record(&head).map_err(write_err)?;
     let mut summary = ScoreSummary { n_rows: 0, n_mql: 0 };
     let mut record: Vec<String> = Vec::with_capacity(head.len());
@@ -69,7 +79,12 @@ pub fn score_csv(artifact: &Artifact, input: &Path, out: impl Write, options: &S
         record.push(scored.tier.clone());
         record.push(mql.to_string());
         for k in 0..options.explain {
-            record.push(scored.contributions.get(k).map_or_else(String::new, |c| format!("{}={} ({:+.3})", c.feature, c.value, c.contribution)));
+            record.push(
+                scored
+                    .contributions
+                    .get(k)
+                    .map_or_else(String::new, |c| format!("{}={} ({:+.3})", c.feature, c.value, c.contribution)),
+            );
         }
         record.push(scored.notes.iter().map(|n| n.to_string()).collect::<Vec<_>>().join("; "));
         writer.write_record(&record).map_err(write_err)?;

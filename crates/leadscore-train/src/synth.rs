@@ -204,14 +204,8 @@ pub mod truth {
 
     /// `company_size` effects; reference `51-200`. Deliberately not
     /// monotonic: the largest companies convert less than mid-size ones.
-    pub const COMPANY_SIZE_EFFECTS: [(&str, f64); 6] = [
-        ("1-10", -0.8),
-        ("11-50", -0.3),
-        ("51-200", 0.0),
-        ("201-1000", 0.3),
-        ("1001-5000", 0.4),
-        ("5000+", 0.2),
-    ];
+    pub const COMPANY_SIZE_EFFECTS: [(&str, f64); 6] =
+        [("1-10", -0.8), ("11-50", -0.3), ("51-200", 0.0), ("201-1000", 0.3), ("1001-5000", 0.4), ("5000+", 0.2)];
     /// Reference level of `company_size`.
     pub const COMPANY_SIZE_REFERENCE: &str = "51-200";
 
@@ -272,10 +266,7 @@ pub mod truth {
     pub const RECENCY_EFFECTS: [f64; 3] = [0.0, -0.5, -1.5];
 
     fn lookup(table: &[(&str, f64)], level: &str) -> f64 {
-        table
-            .iter()
-            .find(|(name, _)| *name == level)
-            .map_or(0.0, |(_, effect)| *effect)
+        table.iter().find(|(name, _)| *name == level).map_or(0.0, |(_, effect)| *effect)
     }
 
     /// Effect of a canonical `job_level` name; `0.0` for unknown names.
@@ -340,9 +331,7 @@ pub mod truth {
     pub fn true_logit(lead: &SynthLead) -> f64 {
         let ln1p = |x: u32| f64::from(x).ln_1p();
         let flag = |b: bool| if b { 1.0 } else { 0.0 };
-        let level = |value: Option<&str>, effect: fn(&str) -> f64| {
-            value.map_or(MISSING_LEVEL_EFFECT, effect)
-        };
+        let level = |value: Option<&str>, effect: fn(&str) -> f64| value.map_or(MISSING_LEVEL_EFFECT, effect);
         INTERCEPT
             + level(lead.job_level, job_level_effect)
             + lead_source_effect(lead.lead_source)
@@ -476,21 +465,14 @@ impl SynthLead {
             Some(revenue) => emit(format_u64(revenue.round() as u64, &mut digits))?,
             None => emit(b"")?,
         }
-        for count in [
-            self.page_views,
-            self.pricing_page_visits,
-            self.email_opens,
-            self.email_clicks,
-            self.content_downloads,
-        ] {
+        for count in
+            [self.page_views, self.pricing_page_visits, self.email_opens, self.email_clicks, self.content_downloads]
+        {
             emit(format_u64(u64::from(count), &mut digits))?;
         }
         emit(m.webinar_attended.as_bytes())?;
         emit(m.demo_requested.as_bytes())?;
-        emit(format_u64(
-            u64::from(self.days_since_last_activity),
-            &mut digits,
-        ))?;
+        emit(format_u64(u64::from(self.days_since_last_activity), &mut digits))?;
         emit(if self.won { b"won" } else { b"lost" })
     }
 }
@@ -556,9 +538,7 @@ pub fn generate(params: &SynthParams) -> impl Iterator<Item = SynthLead> {
 /// Writes [`HEADER`] and `params.rows` generated leads as CSV to `out`;
 /// returns the number of rows written (header excluded).
 pub fn write_csv<W: std::io::Write>(params: &SynthParams, out: W) -> Result<u64, csv::Error> {
-    let mut writer = csv::WriterBuilder::new()
-        .buffer_capacity(1 << 16)
-        .from_writer(out);
+    let mut writer = csv::WriterBuilder::new().buffer_capacity(1 << 16).from_writer(out);
     writer.write_record(HEADER)?;
     let mut written = 0u64;
     for lead in generate(params) {
@@ -580,9 +560,7 @@ const LEAD_SOURCE_WEIGHTS: [f64; 8] = [0.25, 0.20, 0.12, 0.07, 0.08, 0.06, 0.15,
 const INDUSTRY_WEIGHTS: [f64; 10] = [0.18, 0.12, 0.11, 0.14, 0.09, 0.07, 0.06, 0.08, 0.08, 0.07];
 const COMPANY_SIZE_WEIGHTS: [f64; 6] = [0.15, 0.22, 0.25, 0.20, 0.11, 0.07];
 /// Iceland and Luxembourg are rare: ~6 and ~8 rows per 20k.
-const COUNTRY_WEIGHTS: [f64; 10] = [
-    0.40, 0.12, 0.10, 0.08, 0.07, 0.06, 0.09, 0.0793, 0.0003, 0.0004,
-];
+const COUNTRY_WEIGHTS: [f64; 10] = [0.40, 0.12, 0.10, 0.08, 0.07, 0.06, 0.09, 0.0793, 0.0003, 0.0004];
 const DEPARTMENT_WEIGHTS: [f64; 7] = [0.28, 0.20, 0.18, 0.12, 0.08, 0.10, 0.04];
 
 /// Median annual revenue (USD) per company size bucket.
@@ -617,20 +595,8 @@ const PLACEHOLDER_RATE_COMPANY_SIZE: f64 = 0.02;
 const PLACEHOLDERS: [&str; 3] = ["Select", "N/A", ""];
 
 /// Spellings of booleans with their cumulative probabilities.
-const TRUE_SPELLINGS: [(&str, f64); 5] = [
-    ("yes", 0.80),
-    ("Yes", 0.88),
-    ("TRUE", 0.93),
-    ("1", 0.97),
-    ("Y", 1.0),
-];
-const FALSE_SPELLINGS: [(&str, f64); 5] = [
-    ("no", 0.80),
-    ("No", 0.86),
-    ("0", 0.92),
-    ("N", 0.96),
-    ("FALSE", 1.0),
-];
+const TRUE_SPELLINGS: [(&str, f64); 5] = [("yes", 0.80), ("Yes", 0.88), ("TRUE", 0.93), ("1", 0.97), ("Y", 1.0)];
+const FALSE_SPELLINGS: [(&str, f64); 5] = [("no", 0.80), ("No", 0.86), ("0", 0.92), ("N", 0.96), ("FALSE", 1.0)];
 
 struct LeadGenerator {
     rng: ChaCha8Rng,
@@ -692,42 +658,24 @@ impl LeadGenerator {
         let content_downloads = poisson_lognormal(rng, -1.1 + 0.5 * z, 0.5);
         let webinar_boost = if source == WEBINAR_SOURCE { 3.0 } else { 0.0 };
         let webinar_attended = rng.gen::<f64>() < sigmoid(-2.2 + 0.5 * z + webinar_boost);
-        let demo_requested = rng.gen::<f64>()
-            < sigmoid(-3.2 + 0.8 * z + 0.6 * f64::from(pricing_page_visits).ln_1p());
+        let demo_requested = rng.gen::<f64>() < sigmoid(-3.2 + 0.8 * z + 0.6 * f64::from(pricing_page_visits).ln_1p());
         let demo_shift = if demo_requested { -0.4 } else { 0.0 };
-        let days_since_last_activity =
-            ((2.7 - 0.5 * z + demo_shift + normal(rng)).exp().floor()).min(540.0) as u32;
+        let days_since_last_activity = ((2.7 - 0.5 * z + demo_shift + normal(rng)).exp().floor()).min(540.0) as u32;
 
         // The export: which cells are blank or placeholders, and how the rest
         // are spelled. Masking is completely at random, and the truth below
         // is computed from the exported values, so a model that sees only the
         // CSV can be exactly right.
         let (_, lead_source_cell) = messy_category(rng, truth::LEAD_SOURCE_EFFECTS[source].0, 0.0);
-        let (country, country_cell) = messy_category(
-            rng,
-            truth::COUNTRY_EFFECTS[country].0,
-            PLACEHOLDER_RATE_COUNTRY,
-        );
-        let (industry, industry_cell) = messy_category(
-            rng,
-            truth::INDUSTRY_EFFECTS[industry].0,
-            PLACEHOLDER_RATE_INDUSTRY,
-        );
-        let (job_level, job_level_cell) = messy_category(
-            rng,
-            truth::JOB_LEVEL_EFFECTS[job].0,
-            PLACEHOLDER_RATE_JOB_LEVEL,
-        );
-        let (department, department_cell) = messy_category(
-            rng,
-            truth::DEPARTMENT_EFFECTS[department].0,
-            PLACEHOLDER_RATE_DEPARTMENT,
-        );
-        let (company_size, company_size_cell) = messy_category(
-            rng,
-            truth::COMPANY_SIZE_EFFECTS[size].0,
-            PLACEHOLDER_RATE_COMPANY_SIZE,
-        );
+        let (country, country_cell) = messy_category(rng, truth::COUNTRY_EFFECTS[country].0, PLACEHOLDER_RATE_COUNTRY);
+        let (industry, industry_cell) =
+            messy_category(rng, truth::INDUSTRY_EFFECTS[industry].0, PLACEHOLDER_RATE_INDUSTRY);
+        let (job_level, job_level_cell) =
+            messy_category(rng, truth::JOB_LEVEL_EFFECTS[job].0, PLACEHOLDER_RATE_JOB_LEVEL);
+        let (department, department_cell) =
+            messy_category(rng, truth::DEPARTMENT_EFFECTS[department].0, PLACEHOLDER_RATE_DEPARTMENT);
+        let (company_size, company_size_cell) =
+            messy_category(rng, truth::COMPANY_SIZE_EFFECTS[size].0, PLACEHOLDER_RATE_COMPANY_SIZE);
         let revenue_reported = rng.gen::<f64>() >= REVENUE_MISSING_RATE;
 
         let mut lead = SynthLead {
@@ -800,11 +748,7 @@ fn poisson_lognormal(rng: &mut ChaCha8Rng, mu: f64, sigma: f64) -> u32 {
 /// clamped into the range where `Poisson::new` cannot fail (positive, finite)
 /// and counts stay plausible.
 fn poisson(rng: &mut ChaCha8Rng, lambda: f64) -> u32 {
-    let lambda = if lambda.is_finite() {
-        lambda.clamp(1e-6, 1e4)
-    } else {
-        1e4
-    };
+    let lambda = if lambda.is_finite() { lambda.clamp(1e-6, 1e4) } else { 1e4 };
     if lambda < 30.0 {
         let u = rng.gen::<f64>();
         let mut k = 0u32;
@@ -868,16 +812,9 @@ fn messy_category(
 
 /// A boolean cell: mostly `yes`/`no`, sometimes another spelling.
 fn messy_bool(rng: &mut ChaCha8Rng, value: bool) -> &'static str {
-    let spellings = if value {
-        &TRUE_SPELLINGS
-    } else {
-        &FALSE_SPELLINGS
-    };
+    let spellings = if value { &TRUE_SPELLINGS } else { &FALSE_SPELLINGS };
     let u = rng.gen::<f64>();
-    spellings
-        .iter()
-        .find(|(_, cumulative)| u < *cumulative)
-        .map_or(spellings[0].0, |(spelling, _)| spelling)
+    spellings.iter().find(|(_, cumulative)| u < *cumulative).map_or(spellings[0].0, |(spelling, _)| spelling)
 }
 
 #[cfg(test)]
@@ -913,9 +850,7 @@ mod tests {
         let written = write_csv(&params, &mut bytes)?;
         assert_eq!(written, 500);
 
-        let mut reader = csv::ReaderBuilder::new()
-            .trim(csv::Trim::None)
-            .from_reader(bytes.as_slice());
+        let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::None).from_reader(bytes.as_slice());
         let header: Vec<String> = reader.headers()?.iter().map(str::to_owned).collect();
         assert_eq!(header, HEADER);
         let rows = reader.records().collect::<Result<Vec<_>, _>>()?;
@@ -923,10 +858,7 @@ mod tests {
         for (row, lead) in rows.iter().zip(generate(&params)) {
             let expected = lead.to_record();
             let actual: Vec<&str> = row.iter().collect();
-            assert_eq!(
-                actual,
-                expected.iter().map(String::as_str).collect::<Vec<_>>()
-            );
+            assert_eq!(actual, expected.iter().map(String::as_str).collect::<Vec<_>>());
         }
         Ok(())
     }
@@ -947,16 +879,8 @@ mod tests {
         let mean_p = all.iter().map(|l| l.true_probability).sum::<f64>() / n;
         // Outcomes are independent Bernoulli(p_i): the won rate has standard
         // error sqrt(sum p(1-p)) / n; allow 4 of them.
-        let se = all
-            .iter()
-            .map(|l| l.true_probability * (1.0 - l.true_probability))
-            .sum::<f64>()
-            .sqrt()
-            / n;
-        assert!(
-            (won - mean_p).abs() < 4.0 * se,
-            "won {won} vs mean p {mean_p}"
-        );
+        let se = all.iter().map(|l| l.true_probability * (1.0 - l.true_probability)).sum::<f64>().sqrt() / n;
+        assert!((won - mean_p).abs() < 4.0 * se, "won {won} vs mean p {mean_p}");
     }
 
     #[test]
@@ -972,10 +896,7 @@ mod tests {
         assert_eq!(truth::job_level_effect(truth::JOB_LEVEL_REFERENCE), 0.0);
         assert_eq!(truth::lead_source_effect(truth::LEAD_SOURCE_REFERENCE), 0.0);
         assert_eq!(truth::industry_effect(truth::INDUSTRY_REFERENCE), 0.0);
-        assert_eq!(
-            truth::company_size_effect(truth::COMPANY_SIZE_REFERENCE),
-            0.0
-        );
+        assert_eq!(truth::company_size_effect(truth::COMPANY_SIZE_REFERENCE), 0.0);
         assert_eq!(truth::country_effect(truth::COUNTRY_REFERENCE), 0.0);
         assert_eq!(truth::department_effect(truth::DEPARTMENT_REFERENCE), 0.0);
         assert_eq!(truth::job_level_effect("C-Level"), 0.9);
@@ -1012,8 +933,7 @@ mod tests {
     #[test]
     fn about_15_percent_of_revenue_is_missing() {
         let all = leads(20_000, 13);
-        let missing =
-            all.iter().filter(|l| l.annual_revenue.is_none()).count() as f64 / all.len() as f64;
+        let missing = all.iter().filter(|l| l.annual_revenue.is_none()).count() as f64 / all.len() as f64;
         assert!((0.135..=0.165).contains(&missing), "missing {missing}");
         // Revenue grows with company size.
         let median_log = |size: &str| {
@@ -1037,9 +957,7 @@ mod tests {
         let start = start_date();
         let end = NaiveDate::from_ymd_opt(2025, 12, 31).expect("valid date");
         assert!(all.windows(2).all(|w| w[0].created_at <= w[1].created_at));
-        assert!(all
-            .iter()
-            .all(|l| l.created_at >= start && l.created_at <= end));
+        assert!(all.iter().all(|l| l.created_at >= start && l.created_at <= end));
         assert!(all[0].created_at < start + chrono::Days::new(10));
         assert!(all[4_999].created_at > end - chrono::Days::new(10));
     }
@@ -1047,9 +965,7 @@ mod tests {
     #[test]
     fn messy_variants_placeholders_booleans_and_rare_levels_appear() -> TestResult {
         let text = String::from_utf8(csv_bytes(20_000, 42)?)?;
-        let mut reader = csv::ReaderBuilder::new()
-            .trim(csv::Trim::None)
-            .from_reader(text.as_bytes());
+        let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::None).from_reader(text.as_bytes());
         let mut source = std::collections::HashMap::<String, usize>::new();
         let mut job = std::collections::HashMap::<String, usize>::new();
         let mut country = std::collections::HashMap::<String, usize>::new();
@@ -1090,10 +1006,7 @@ mod tests {
     /// The documented cleaning rule, as a trainer would implement it.
     fn clean(cell: &str, levels: &[(&'static str, f64)]) -> Option<&'static str> {
         let cell = cell.trim();
-        levels
-            .iter()
-            .map(|(name, _)| *name)
-            .find(|name| name.eq_ignore_ascii_case(cell))
+        levels.iter().map(|(name, _)| *name).find(|name| name.eq_ignore_ascii_case(cell))
     }
 
     fn clean_bool(cell: &str) -> Option<bool> {
@@ -1109,31 +1022,13 @@ mod tests {
         let mut placeholders = 0;
         for lead in leads(20_000, 23) {
             let m = &lead.messy;
-            assert_eq!(
-                clean(&m.lead_source, &truth::LEAD_SOURCE_EFFECTS),
-                Some(lead.lead_source)
-            );
+            assert_eq!(clean(&m.lead_source, &truth::LEAD_SOURCE_EFFECTS), Some(lead.lead_source));
             assert_eq!(clean(&m.country, &truth::COUNTRY_EFFECTS), lead.country);
             assert_eq!(clean(&m.industry, &truth::INDUSTRY_EFFECTS), lead.industry);
-            assert_eq!(
-                clean(&m.job_level, &truth::JOB_LEVEL_EFFECTS),
-                lead.job_level
-            );
-            assert_eq!(
-                clean(&m.department, &truth::DEPARTMENT_EFFECTS),
-                lead.department
-            );
-            assert_eq!(
-                clean(&m.company_size, &truth::COMPANY_SIZE_EFFECTS),
-                lead.company_size
-            );
-            for cell in [
-                &m.country,
-                &m.industry,
-                &m.job_level,
-                &m.department,
-                &m.company_size,
-            ] {
+            assert_eq!(clean(&m.job_level, &truth::JOB_LEVEL_EFFECTS), lead.job_level);
+            assert_eq!(clean(&m.department, &truth::DEPARTMENT_EFFECTS), lead.department);
+            assert_eq!(clean(&m.company_size, &truth::COMPANY_SIZE_EFFECTS), lead.company_size);
+            for cell in [&m.country, &m.industry, &m.job_level, &m.department, &m.company_size] {
                 if clean(cell, &[]).is_none() && ["Select", "N/A", ""].contains(&cell.as_ref()) {
                     placeholders += 1;
                 }
@@ -1153,10 +1048,7 @@ mod tests {
     fn blank_revenue_rows_win_about_as_often_as_the_rest() {
         let all = leads(200_000, 29);
         let rate = |blank: bool| {
-            let group: Vec<&SynthLead> = all
-                .iter()
-                .filter(|l| l.annual_revenue.is_none() == blank)
-                .collect();
+            let group: Vec<&SynthLead> = all.iter().filter(|l| l.annual_revenue.is_none() == blank).collect();
             group.iter().filter(|l| l.won).count() as f64 / group.len() as f64
         };
         let (blank, reported) = (rate(true), rate(false));

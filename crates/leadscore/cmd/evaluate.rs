@@ -50,14 +50,34 @@ pub fn run(args: EvaluateArgs, ui: &Ui) -> anyhow::Result<()> {
     let curve = OperatingCurve::from_predictions(&probs, &table.target);
     let thresholds = artifact.thresholds.iter().map(|s| curve.at(s.threshold)).collect::<Vec<_>>();
     if args.json {
-        let out = Output { model: &artifact.name, version: version_of(&path), data: args.data.display().to_string(), evaluation, thresholds };
+        let out = Output {
+            model: &artifact.name,
+            version: version_of(&path),
+            data: args.data.display().to_string(),
+            evaluation,
+            thresholds,
+        };
         println!("{}", serde_json::to_string_pretty(&out)?);
         return Ok(());
     }
     let e = &evaluation;
-    println!("{} {} on {} ({} leads, {} won)", artifact.name, version_of(&path), args.data.display(), e.n_rows, e.n_positives);
+    println!(
+        "{} {} on {} ({} leads, {} won)",
+        artifact.name,
+        version_of(&path),
+        args.data.display(),
+        e.n_rows,
+        e.n_positives
+    );
     let ci = e.auc_ci.map_or_else(String::new, |c| format!(" [{:.3}, {:.3}]", c.low, c.high));
-    println!("  AUC {}{}  log loss {:.4}  Brier {:.4}  lift@10% {}", opt(e.auc, 4), ci, e.log_loss, e.brier, opt(e.lift_top_decile, 2));
+    println!(
+        "  AUC {}{}  log loss {:.4}  Brier {:.4}  lift@10% {}",
+        opt(e.auc, 4),
+        ci,
+        e.log_loss,
+        e.brier,
+        opt(e.lift_top_decile, 2)
+    );
     println!("  at the model's suggested thresholds:");
     for (s, p) in artifact.thresholds.iter().zip(&thresholds) {
         println!(
@@ -72,7 +92,10 @@ pub fn run(args: EvaluateArgs, ui: &Ui) -> anyhow::Result<()> {
     }
     println!("  calibration (predicted vs observed won rate):");
     for b in &e.calibration {
-        println!("    [{:.1}, {:.1})  n {:>6}  predicted {:.3}  observed {:.3}", b.lower, b.upper, b.n, b.mean_predicted, b.observed_rate);
+        println!(
+            "    [{:.1}, {:.1})  n {:>6}  predicted {:.3}  observed {:.3}",
+            b.lower, b.upper, b.n, b.mean_predicted, b.observed_rate
+        );
     }
     Ok(())
 }

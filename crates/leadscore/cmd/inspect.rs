@@ -29,19 +29,40 @@ pub fn run(args: InspectArgs) -> anyhow::Result<()> {
     let t = &artifact.training;
     println!("model     {} {} ({}), checksum {}", artifact.name, version, path.display(), card.checksum);
     println!("target    {}", card.target);
-    println!("trained   {} leads ({} won), fitted on {}, held out {}, leadscore {}", t.n_rows, t.n_positives, t.n_train, t.n_holdout, t.leadscore_version);
+    println!(
+        "trained   {} leads ({} won), fitted on {}, held out {}, leadscore {}",
+        t.n_rows, t.n_positives, t.n_train, t.n_holdout, t.leadscore_version
+    );
     if let Some((from, to)) = &t.date_range {
         println!("dates     {from} .. {to}");
     }
     println!("data      sha256 {}", t.data_hash);
     if let Some(cv) = &artifact.cv {
-        println!("cv        {} folds: AUC {} log loss {:.4} Brier {:.4}", cv.folds, opt(cv.auc, 4), cv.log_loss, cv.brier);
+        println!(
+            "cv        {} folds: AUC {} log loss {:.4} Brier {:.4}",
+            cv.folds,
+            opt(cv.auc, 4),
+            cv.log_loss,
+            cv.brier
+        );
     }
     let h = &artifact.holdout;
     let ci = h.auc_ci.map_or_else(String::new, |c| format!(" [{:.3}, {:.3}]", c.low, c.high));
-    println!("held out  AUC {}{} log loss {:.4} Brier {:.4} lift@10% {}", opt(h.auc, 4), ci, h.log_loss, h.brier, opt(h.lift_top_decile, 2));
+    println!(
+        "held out  AUC {}{} log loss {:.4} Brier {:.4} lift@10% {}",
+        opt(h.auc, 4),
+        ci,
+        h.log_loss,
+        h.brier,
+        opt(h.lift_top_decile, 2)
+    );
     println!("penalty   l2 {} (scikit-learn C {:.4})", artifact.regularisation.l2, 1.0 / artifact.regularisation.l2);
-    println!("baseline  log-odds {:.4} (probability {:.4}); intercept {:.4}", card.baseline_log_odds, leadscore_core::model::sigmoid(card.baseline_log_odds), card.intercept);
+    println!(
+        "baseline  log-odds {:.4} (probability {:.4}); intercept {:.4}",
+        card.baseline_log_odds,
+        leadscore_core::model::sigmoid(card.baseline_log_odds),
+        card.intercept
+    );
     println!("\ncoefficients (largest first; numbers per standard deviation)");
     println!("  {:<48} {:>10} {:>10}", "column", "coef", "odds x");
     for c in card.coefficients.iter().take(args.top) {
@@ -52,7 +73,15 @@ pub fn run(args: InspectArgs) -> anyhow::Result<()> {
     }
     println!("\nthresholds");
     for s in &artifact.thresholds {
-        println!("  {:<16} {:.4}  MQL {:>5.1}%  precision {:>5.1}%  recall {:>5.1}%  lift {:.2}", s.strategy, s.threshold, 100.0 * s.mql_rate, 100.0 * s.precision, 100.0 * s.recall, s.lift);
+        println!(
+            "  {:<16} {:.4}  MQL {:>5.1}%  precision {:>5.1}%  recall {:>5.1}%  lift {:.2}",
+            s.strategy,
+            s.threshold,
+            100.0 * s.mql_rate,
+            100.0 * s.precision,
+            100.0 * s.recall,
+            s.lift
+        );
     }
     println!("\ntiers");
     for tier in &artifact.tiers.tiers {

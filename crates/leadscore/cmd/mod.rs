@@ -51,7 +51,10 @@ pub fn write_output(out: Option<&Path>, text: &str) -> anyhow::Result<()> {
 
 /// The version folder name of a model path (`.../leads/v3/model.bin` → `v3`).
 pub fn version_of(path: &Path) -> String {
-    path.parent().and_then(|p| p.file_name()).map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "unversioned".into())
+    path.parent()
+        .and_then(|p| p.file_name())
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "unversioned".into())
 }
 
 /// Formats an optional figure.

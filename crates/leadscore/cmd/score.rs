@@ -37,14 +37,14 @@ pub fn run(args: ScoreArgs, ui: &Ui) -> anyhow::Result<()> {
     let threshold = match (args.threshold, &args.strategy) {
         (Some(t), _) if (0.0..=1.0).contains(&t) => t,
         (Some(t), _) => anyhow::bail!("--threshold {t} is not a probability in [0, 1]"),
-        (None, Some(name)) => artifact
-            .thresholds
-            .iter()
-            .find(|s| &s.strategy == name)
-            .map(|s| s.threshold)
-            .with_context(|| {
-                format!("the model has no `{name}` threshold; it has: {}", artifact.thresholds.iter().map(|s| s.strategy.as_str()).collect::<Vec<_>>().join(", "))
-            })?,
+        (None, Some(name)) => {
+            artifact.thresholds.iter().find(|s| &s.strategy == name).map(|s| s.threshold).with_context(|| {
+                format!(
+                    "the model has no `{name}` threshold; it has: {}",
+                    artifact.thresholds.iter().map(|s| s.strategy.as_str()).collect::<Vec<_>>().join(", ")
+                )
+            })?
+        }
         (None, None) => artifact.thresholds.first().map_or(0.5, |s| s.threshold),
     };
     let options = ScoreOptions { threshold, explain: args.explain };

@@ -95,7 +95,11 @@ fn effective_spec(args: &TrainArgs) -> anyhow::Result<Spec> {
 
 fn default_name(data: &std::path::Path) -> String {
     let stem = data.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-    let name: String = stem.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).take(64).collect();
+    let name: String = stem
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .take(64)
+        .collect();
     if name.is_empty() || name.starts_with('-') {
         "leads".into()
     } else {
@@ -146,7 +150,13 @@ pub fn run(args: TrainArgs, ui: &Ui) -> anyhow::Result<()> {
     }
     let t = &artifact.training;
     let h = &artifact.holdout;
-    println!("trained {} {}{} -> {}", artifact.name, published.version, if published.reused { " (identical to an existing version)" } else { "" }, model_path);
+    println!(
+        "trained {} {}{} -> {}",
+        artifact.name,
+        published.version,
+        if published.reused { " (identical to an existing version)" } else { "" },
+        model_path
+    );
     println!(
         "  leads      {} ({} won, {:.1}%); fitted on {}, held out {} ({})",
         t.n_rows,
@@ -172,7 +182,9 @@ pub fn run(args: TrainArgs, ui: &Ui) -> anyhow::Result<()> {
         ),
         None => println!("  penalty    l2 = {} (fixed)", artifact.regularisation.l2),
     }
-    let ci = |c: Option<leadscore_core::report::Interval>| c.map_or_else(String::new, |c| format!(" [{:.3}, {:.3}]", c.low, c.high));
+    let ci = |c: Option<leadscore_core::report::Interval>| {
+        c.map_or_else(String::new, |c| format!(" [{:.3}, {:.3}]", c.low, c.high))
+    };
     println!(
         "  held out   AUC {}{}  log loss {:.4}  Brier {:.4}  lift@10% {}{}",
         opt(h.auc, 4),

@@ -1,0 +1,111 @@
+//! The shipped model in `models/` is exactly what the code trains from `data/`.
+
+use crate::util::{root, run, s, scratch};
+
+#[test]
+fn shipped_model_matches_a_retrain_from_data() {
+    let dir = scratch();
+    let models = dir.path().join("models");
+    let out = run(&[
+        "train",
+        "--data",
+        "data/leads.csv",
+        "--spec",
+        "data/spec.toml",
+        "--name",
+        "leads",
+        "--models",
+        s(&models),
+        "--json",
+    ])
+    .ok();
+    let summary = out.json();
+    assert_eq!(summary["version"], "v1");
+    let current = std::fs::read_to_string(root().join("models/leads/CURRENT")).unwrap();
+    let shipped = root().join("models/leads").join(current.trim());
+    for file in ["model.bin", "card.json", "report.html"] {
+        let fresh = std::fs::read(models.join("leads/v1").join(file)).unwrap();
+        let committed = std::fs::read(shipped.join(file)).unwrap();
+        assert!(
+            fresh == committed,
+            "models/leads/{}/{file} is out of date with the code: retrain with\n  leadscore train --data data/leads.csv --spec data/spec.toml --name leads\n(after removing models/leads)",
+            current.trim()
+        );
+    }
+}
+
+#[test]
+fn same_data_spec_and_seed_give_the_same_bytes_and_another_seed_does_not() {
+    let dir = scratch();
+    let train = |models: &str, seed: &str| {
+        run(&[
+            "train",
+            "--data",
+            "data/leads.csv",
+            "--spec",
+            "data/spec.toml",
+            "--name",
+            "leads",
+            "--models",
+            models,
+            "--seed",
+            seed,
+            "--cv-folds",
+            "3",
+            "--json",
+        ])
+        .ok()
+        .json()
+    };
+    let a = dir.path().join("a");
+    let b = dir.path().join("b");
+    let first = train(s(&a), "7");
+    let second = train(s(&b), "7");
+    let bytes = |p: &serde_json::Value| std::fs::read(p.as_str().unwrap()).unwrap();
+    assert_eq!(bytes(&first["model_path"]), bytes(&second["model_path"]));
+    // Retraining into the same registry reuses the identical version instead of adding one.
+    let again = train(s(&a), "7");
+    assert_eq!((again["version"].as_str(), again["reused"].as_bool()), (Some("v1"), Some(true)));
+    let other = train(s(&a), "8");
+    assert_eq!(other["version"], "v2");
+    assert_ne!(bytes(&first["model_path"]), bytes(&other["model_path"]));
+}
+
+#[test]
+fn corrupt_model_files_are_refused_with_the_reason() {
+    let dir = scratch();
+    let good = std::fs::read(root().join("models/leads/v1/model.bin")).unwrap();
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("truncated", good[..good.len() / 2].to_vec(), "truncated"),
+        ("trailing", [good.clone(), b"extra".to_vec()].concat(), "unexpected bytes"),
+        (
+            "flipped",
+            {
+                let mut b = good.clone();
+                let i = b.len() - 100;
+                b[i] ^= 0x55;
+                b
+            },
+            "checksum mismatch",
+        ),
+        ("foreign", b"PK\x03\x04 this is a zip file, not a model".to_vec(), "not a leadscore model"),
+        ("tiny", vec![0x4c, 0x53], "not a leadscore model"),
+        (
+            "huge-length",
+            {
+                // A header whose length field claims terabytes: must be refused, not allocated.
+                let mut b = good[..52].to_vec();
+                b[12..20].copy_from_slice(&(1u64 << 42).to_le_bytes());
+                b
+            },
+            "truncated",
+        ),
+    ];
+    for (name, bytes, reason) in cases {
+        let path = dir.path().join(format!("{name}.bin"));
+        std::fs::write(&path, bytes).unwrap();
+        let out = run(&["inspect", "--model", s(&path)]).fails();
+        assert!(out.stderr.contains(reason), "{name}: {}", out.stderr);
+        assert!(out.stderr.contains(s(&path)), "{name}: error should name the file: {}", out.stderr);
+    }
+}
