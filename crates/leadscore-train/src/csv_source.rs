@@ -7,7 +7,7 @@
 
 use std::collections::VecDeque;
 use std::fs::File;
-use std::io::Read;
+use std::io::{BufRead, Read};
 use std::path::{Path, PathBuf};
 
 use leadscore_core::table::{Table, TableBuilder};
@@ -28,6 +28,31 @@ pub trait Progress: Sync {
 /// A progress sink that shows nothing (tests, libraries, `--quiet`).
 pub struct NoProgress;
 impl Progress for NoProgress {}
+
+/// The most frequent of `,` `;` tab `|` outside quotes on the first line (comma on a tie).
+pub fn sniff_delimiter(head: &[u8]) -> u8 {
+    let line = head.split(|b| *b == b'\n').next().unwrap_or_default();
+    let mut counts = [0usize; 4];
+    let mut quoted = false;
+    for b in line {
+        match b {
+            b'"' => quoted = !quoted,
+            b',' if !quoted => counts[0] += 1,
+            b';' if !quoted => counts[1] += 1,
+            b'\t' if !quoted => counts[2] += 1,
+            b'|' if !quoted => counts[3] += 1,
+            _ => {}
+        }
+    }
+    let candidates = [b',', b';', b'\t', b'|'];
+    let mut best = 0;
+    for i in 1..4 {
+        if counts[i] > counts[best] {
+            best = i;
+        }
+    }
+    candidates[best]
+}
 
 /// An open CSV file with a checked header.
 pub struct CsvFile {
@@ -127,17 +152,25 @@ fn csv_error(path: &Path, line: u64, err: &csv::Error) -> Error {
 }
 
 impl CsvFile {
-    /// Opens `path` (`-` is standard input) and reads its header.
+    /// Opens `path` (`-` is standard input) and reads its header. The
+    /// delimiter is sniffed from the header line: comma, semicolon (European
+    /// Excel, UCI exports), tab or pipe, whichever occurs most outside quotes.
     pub fn open(path: &Path) -> Result<CsvFile> {
         let (source, size): (Box<dyn Read>, u64) = if path.as_os_str() == "-" {
             (Box::new(std::io::stdin()), 0)
         } else {
             let file = File::open(path).map_err(|e| Error::io(path, e))?;
             let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-            (Box::new(std::io::BufReader::with_capacity(1 << 20, file)), size)
+            (Box::new(file), size)
         };
-        let mut reader =
-            csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(LineCounter::new(source));
+        let mut buffered = std::io::BufReader::with_capacity(1 << 20, source);
+        let delimiter = sniff_delimiter(buffered.fill_buf().map_err(|e| Error::io(path, e))?);
+        let source: Box<dyn Read> = Box::new(buffered);
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .flexible(false)
+            .delimiter(delimiter)
+            .from_reader(LineCounter::new(source));
         let raw_header = reader.byte_headers().map_err(|e| csv_error(path, 1, &e))?.clone();
         if raw_header.is_empty() || (raw_header.len() == 1 && strip_bom(&raw_header[0]).is_empty()) {
             return Err(Error::EmptyFile { path: path.to_owned() });
@@ -344,5 +377,14 @@ mod tests {
         std::fs::write(&path, b"a,caf\xE9\n1,2\n").unwrap();
         let err = CsvFile::open(&path).err().unwrap().to_string();
         assert!(err.contains("line 1: the name of column 2 (`caf\u{FFFD}`) is not valid UTF-8"), "{err}");
+    }
+
+    #[test]
+    fn sniffs_the_delimiter_of_the_header_line() {
+        assert_eq!(sniff_delimiter(b"a,b,c\n1;2;3;4;5"), b',');
+        assert_eq!(sniff_delimiter(b"\"age\";\"job\";\"y\"\n"), b';');
+        assert_eq!(sniff_delimiter(b"a\tb\tc"), b'\t');
+        assert_eq!(sniff_delimiter(b"\"x;y\",b,c"), b',');
+        assert_eq!(sniff_delimiter(b"single"), b',');
     }
 }

@@ -13,6 +13,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
+use leadscore_core::report::Warning;
 use leadscore_core::spec::{FeatureSpec, Kind, TargetSpec};
 use leadscore_core::value::{normalize_category, parse_bool, parse_day, parse_number, MissingTokens};
 use leadscore_core::Spec;
@@ -50,6 +51,8 @@ struct ColumnStats {
     present: usize,
     numbers: Vec<f64>,
     all_numeric: bool,
+    n_numbers: usize,
+    first_text: Option<String>,
     all_bool: bool,
     all_date: bool,
     levels: HashMap<String, usize>,
@@ -89,6 +92,13 @@ fn infer_positive(levels: &[String]) -> Option<String> {
 
 /// Reads up to [`INFER_ROWS`] rows of `path` and drafts a spec.
 pub fn infer_spec(path: &Path, options: &InferOptions) -> Result<Spec> {
+    infer_spec_with_notes(path, options).map(|(spec, _)| spec)
+}
+
+/// Like [`infer_spec`], also returning what inference decided that the user
+/// should hear about: columns it excluded and why, and columns that look
+/// numeric but hold some text.
+pub fn infer_spec_with_notes(path: &Path, options: &InferOptions) -> Result<(Spec, Vec<Warning>)> {
     let mut file = CsvFile::open(path)?;
     let header: Vec<String> = file.header().to_vec();
     let target_pos = file.positions(&[(options.target.clone(), "the target".into())])?[0];
@@ -96,13 +106,17 @@ pub fn infer_spec(path: &Path, options: &InferOptions) -> Result<Spec> {
         leadscore_core::value::DEFAULT_MISSING.iter().map(|s| (*s).to_owned()).collect();
     missing_tokens.extend(options.missing.iter().cloned());
     let missing = MissingTokens::new(&missing_tokens);
-    let positions: Vec<usize> = (0..header.len()).collect();
+    // Columns the user excluded are never read: they may hold anything (free text in another encoding).
+    let positions: Vec<usize> =
+        (0..header.len()).filter(|&i| i == target_pos || !options.exclude.contains(&header[i])).collect();
     let mut stats: Vec<ColumnStats> = header
         .iter()
         .map(|_| ColumnStats {
             present: 0,
             numbers: Vec::new(),
             all_numeric: true,
+            n_numbers: 0,
+            first_text: None,
             all_bool: true,
             all_date: true,
             levels: HashMap::new(),
@@ -116,7 +130,8 @@ pub fn infer_spec(path: &Path, options: &InferOptions) -> Result<Spec> {
             return Err(Error::Params { name: "stop", reason: String::new() });
         }
         n_rows += 1;
-        for (i, cell) in cells.iter().enumerate() {
+        for (j, cell) in cells.iter().enumerate() {
+            let i = positions[j];
             if i == target_pos {
                 *target_levels.entry(cell.trim().to_owned()).or_default() += 1;
                 continue;
@@ -126,10 +141,18 @@ pub fn infer_spec(path: &Path, options: &InferOptions) -> Result<Spec> {
             }
             let s = &mut stats[i];
             s.present += 1;
-            if s.all_numeric {
-                match parse_number(cell) {
-                    Ok(v) => s.numbers.push(v),
-                    Err(_) => s.all_numeric = false,
+            match parse_number(cell) {
+                Ok(v) => {
+                    s.n_numbers += 1;
+                    if s.all_numeric {
+                        s.numbers.push(v);
+                    }
+                }
+                Err(_) => {
+                    s.all_numeric = false;
+                    if s.first_text.is_none() {
+                        s.first_text = Some(cell.trim().chars().take(24).collect());
+                    }
                 }
             }
             if s.all_bool && parse_bool(cell).is_none() {
@@ -159,7 +182,8 @@ pub fn infer_spec(path: &Path, options: &InferOptions) -> Result<Spec> {
         vec![infer_positive(&levels).ok_or_else(|| Error::Params {
             name: "positive",
             reason: format!(
-                "cannot tell which value of `{}` means won (values: {}); pass --positive VALUE",
+                "{}: cannot tell which value of `{}` means won (values: {}); pass --positive VALUE",
+                path.display(),
                 options.target,
                 levels.join(", ")
             ),
@@ -176,6 +200,7 @@ pub fn infer_spec(path: &Path, options: &InferOptions) -> Result<Spec> {
     }
     spec.time_column = options.time_column.clone();
     let mut date_columns = Vec::new();
+    let mut notes = Vec::new();
     for (i, name) in header.iter().enumerate() {
         if i == target_pos || name.is_empty() || spec.ids.contains(name) || spec.exclude.contains_key(name) {
             continue;
@@ -214,6 +239,20 @@ pub fn infer_spec(path: &Path, options: &InferOptions) -> Result<Spec> {
                 s.present
             ));
         } else {
+            if s.n_numbers * 20 >= s.present * 19 {
+                notes.push(Warning {
+                    code: "mixed_column".into(),
+                    feature: Some(name.clone()),
+                    message: format!(
+                        "`{name}` looks numeric ({} of {} filled values are numbers) but holds text such as {:?}: \
+                         read as categorical. If that text means missing, pass --missing {:?}; otherwise fix the data",
+                        s.n_numbers,
+                        s.present,
+                        s.first_text.as_deref().unwrap_or_default(),
+                        s.first_text.as_deref().unwrap_or_default(),
+                    ),
+                });
+            }
             spec.features.insert(name.clone(), FeatureSpec::new(Kind::Categorical));
         }
     }
@@ -233,7 +272,16 @@ pub fn infer_spec(path: &Path, options: &InferOptions) -> Result<Spec> {
         spec.features.remove(t);
     }
     spec.validate()?;
-    Ok(spec)
+    for (column, reason) in &spec.exclude {
+        if !options.exclude.contains(column) {
+            notes.push(Warning {
+                code: "excluded_column".into(),
+                feature: Some(column.clone()),
+                message: format!("`{column}` left out by inference: {reason}"),
+            });
+        }
+    }
+    Ok((spec, notes))
 }
 
 /// Applies command-line choices to a spec read from a file: flags win.

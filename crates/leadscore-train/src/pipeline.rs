@@ -62,19 +62,21 @@ fn both_classes(labels: &[bool], rows: &[usize], what: &str) -> Result<()> {
     Ok(())
 }
 
-/// Trains a model named `name` on `table` as `spec` says.
+/// Trains a model named `name` on `table` as `spec` says. `notes` are warnings
+/// from before training (e.g. what spec inference left out), kept in the artifact.
 pub fn train(
     spec: &Spec,
     table: &Table,
     name: &str,
     params: &ValidTrainParams,
+    notes: Vec<Warning>,
     progress: &dyn Progress,
 ) -> Result<(Artifact, TrainDetails)> {
     spec.validate()?;
     let (split, holdout_kind) = split(spec, table, params)?;
     both_classes(&table.target, &split.train, "training")?;
     both_classes(&table.target, &split.holdout, "held-out")?;
-    let mut warnings: Vec<Warning> = Vec::new();
+    let mut warnings: Vec<Warning> = notes;
 
     let (mut encoder, fit_warnings) = Encoder::fit(spec, table, &split.train)?;
     warnings.extend(fit_warnings.into_iter().map(|w| Warning {

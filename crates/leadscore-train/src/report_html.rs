@@ -874,7 +874,7 @@ mod tests {
         let spec = infer_spec(&path, &options).expect("infer spec");
         let table = read_table(&path, &spec, &NoProgress).expect("read table");
         let params = TrainParams::default().bootstrap(Some(50)).check().expect("params");
-        let (artifact, _) = train(&spec, &table, "demo", &params, &NoProgress).expect("train");
+        let (artifact, _) = train(&spec, &table, "demo", &params, Vec::new(), &NoProgress).expect("train");
         artifact
     }
 

@@ -36,6 +36,7 @@ struct Output<'a> {
 
 /// Runs `leadscore evaluate`.
 pub fn run(args: EvaluateArgs, ui: &Ui) -> anyhow::Result<()> {
+    let mut out = String::new();
     let (artifact, path, _) = args.model.load()?;
     let mut spec = artifact.spec.clone();
     // Only what the model uses: a dropped feature or the time column need not be in the file.
@@ -50,18 +51,19 @@ pub fn run(args: EvaluateArgs, ui: &Ui) -> anyhow::Result<()> {
     let curve = OperatingCurve::from_predictions(&probs, &table.target);
     let thresholds = artifact.thresholds.iter().map(|s| curve.at(s.threshold)).collect::<Vec<_>>();
     if args.json {
-        let out = Output {
+        let summary = Output {
             model: &artifact.name,
             version: version_of(&path),
             data: args.data.display().to_string(),
             evaluation,
             thresholds,
         };
-        println!("{}", serde_json::to_string_pretty(&out)?);
-        return Ok(());
+        outln!(out, "{}", serde_json::to_string_pretty(&summary)?);
+        return super::emit(&out);
     }
     let e = &evaluation;
-    println!(
+    outln!(
+        out,
         "{} {} on {} ({} leads, {} won)",
         artifact.name,
         version_of(&path),
@@ -70,7 +72,8 @@ pub fn run(args: EvaluateArgs, ui: &Ui) -> anyhow::Result<()> {
         e.n_positives
     );
     let ci = e.auc_ci.map_or_else(String::new, |c| format!(" [{:.3}, {:.3}]", c.low, c.high));
-    println!(
+    outln!(
+        out,
         "  AUC {}{}  log loss {:.4}  Brier {:.4}  lift@10% {}",
         opt(e.auc, 4),
         ci,
@@ -78,9 +81,10 @@ pub fn run(args: EvaluateArgs, ui: &Ui) -> anyhow::Result<()> {
         e.brier,
         opt(e.lift_top_decile, 2)
     );
-    println!("  at the model's suggested thresholds:");
+    outln!(out, "  at the model's suggested thresholds:");
     for (s, p) in artifact.thresholds.iter().zip(&thresholds) {
-        println!(
+        outln!(
+            out,
             "    {:<16} {:.4}  MQL {:>5.1}%  precision {:>5.1}%  recall {:>5.1}%  lift {:.2}",
             s.strategy,
             p.threshold,
@@ -90,12 +94,17 @@ pub fn run(args: EvaluateArgs, ui: &Ui) -> anyhow::Result<()> {
             p.lift
         );
     }
-    println!("  calibration (predicted vs observed won rate):");
+    outln!(out, "  calibration (predicted vs observed won rate):");
     for b in &e.calibration {
-        println!(
+        outln!(
+            out,
             "    [{:.1}, {:.1})  n {:>6}  predicted {:.3}  observed {:.3}",
-            b.lower, b.upper, b.n, b.mean_predicted, b.observed_rate
+            b.lower,
+            b.upper,
+            b.n,
+            b.mean_predicted,
+            b.observed_rate
         );
     }
-    Ok(())
+    super::emit(&out)
 }

@@ -19,26 +19,33 @@ pub struct InspectArgs {
 
 /// Runs `leadscore inspect`.
 pub fn run(args: InspectArgs) -> anyhow::Result<()> {
+    let mut out = String::new();
     let (artifact, path, bytes) = args.model.load()?;
     let version = version_of(&path);
     let card = card(&artifact, &version, &bytes);
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&card)?);
-        return Ok(());
+        outln!(out, "{}", serde_json::to_string_pretty(&card)?);
+        return super::emit(&out);
     }
     let t = &artifact.training;
-    println!("model     {} {} ({}), checksum {}", artifact.name, version, path.display(), card.checksum);
-    println!("target    {}", card.target);
-    println!(
+    outln!(out, "model     {} {} ({}), checksum {}", artifact.name, version, path.display(), card.checksum);
+    outln!(out, "target    {}", card.target);
+    outln!(
+        out,
         "trained   {} leads ({} won), fitted on {}, held out {}, leadscore {}",
-        t.n_rows, t.n_positives, t.n_train, t.n_holdout, t.leadscore_version
+        t.n_rows,
+        t.n_positives,
+        t.n_train,
+        t.n_holdout,
+        t.leadscore_version
     );
     if let Some((from, to)) = &t.date_range {
-        println!("dates     {from} .. {to}");
+        outln!(out, "dates     {from} .. {to}");
     }
-    println!("data      sha256 {}", t.data_hash);
+    outln!(out, "data      sha256 {}", t.data_hash);
     if let Some(cv) = &artifact.cv {
-        println!(
+        outln!(
+            out,
             "cv        {} folds: AUC {} log loss {:.4} Brier {:.4}",
             cv.folds,
             opt(cv.auc, 4),
@@ -48,7 +55,8 @@ pub fn run(args: InspectArgs) -> anyhow::Result<()> {
     }
     let h = &artifact.holdout;
     let ci = h.auc_ci.map_or_else(String::new, |c| format!(" [{:.3}, {:.3}]", c.low, c.high));
-    println!(
+    outln!(
+        out,
         "held out  AUC {}{} log loss {:.4} Brier {:.4} lift@10% {}",
         opt(h.auc, 4),
         ci,
@@ -56,24 +64,26 @@ pub fn run(args: InspectArgs) -> anyhow::Result<()> {
         h.brier,
         opt(h.lift_top_decile, 2)
     );
-    println!("penalty   l2 {} (scikit-learn C {:.4})", artifact.regularisation.l2, 1.0 / artifact.regularisation.l2);
-    println!(
+    outln!(out, "penalty   l2 {} (scikit-learn C {:.4})", artifact.regularisation.l2, 1.0 / artifact.regularisation.l2);
+    outln!(
+        out,
         "baseline  log-odds {:.4} (probability {:.4}); intercept {:.4}",
         card.baseline_log_odds,
         leadscore_core::model::sigmoid(card.baseline_log_odds),
         card.intercept
     );
-    println!("\ncoefficients (largest first; numbers per standard deviation)");
-    println!("  {:<48} {:>10} {:>10}", "column", "coef", "odds x");
+    outln!(out, "\ncoefficients (largest first; numbers per standard deviation)");
+    outln!(out, "  {:<48} {:>10} {:>10}", "column", "coef", "odds x");
     for c in card.coefficients.iter().take(args.top) {
-        println!("  {:<48} {:>10.4} {:>10.3}", c.column, c.coefficient, c.odds_ratio);
+        outln!(out, "  {:<48} {:>10.4} {:>10.3}", c.column, c.coefficient, c.odds_ratio);
     }
     if card.coefficients.len() > args.top {
-        println!("  ... {} more (--top N, or --json)", card.coefficients.len() - args.top);
+        outln!(out, "  ... {} more (--top N, or --json)", card.coefficients.len() - args.top);
     }
-    println!("\nthresholds");
+    outln!(out, "\nthresholds");
     for s in &artifact.thresholds {
-        println!(
+        outln!(
+            out,
             "  {:<16} {:.4}  MQL {:>5.1}%  precision {:>5.1}%  recall {:>5.1}%  lift {:.2}",
             s.strategy,
             s.threshold,
@@ -83,16 +93,22 @@ pub fn run(args: InspectArgs) -> anyhow::Result<()> {
             s.lift
         );
     }
-    println!("\ntiers");
+    outln!(out, "\ntiers");
     for tier in &artifact.tiers.tiers {
-        println!("  {}  p >= {:.4}  ({:.0}% of held-out leads)", tier.name, tier.min_probability, 100.0 * tier.share);
+        outln!(
+            out,
+            "  {}  p >= {:.4}  ({:.0}% of held-out leads)",
+            tier.name,
+            tier.min_probability,
+            100.0 * tier.share
+        );
     }
     if !artifact.warnings.is_empty() {
-        println!("\nwarnings");
+        outln!(out, "\nwarnings");
         for w in &artifact.warnings {
-            println!("  ! {}", w.message);
+            outln!(out, "  ! {}", w.message);
         }
     }
-    println!("\nspec\n{}", card.spec);
-    Ok(())
+    outln!(out, "\nspec\n{}", card.spec);
+    super::emit(&out)
 }

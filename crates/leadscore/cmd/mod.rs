@@ -1,4 +1,12 @@
 //! One module per subcommand: its arguments (the help text is the documentation) and its `run`.
+/// `writeln!` into a `String` (cannot fail), so a command prints its output in one place, [`emit`].
+macro_rules! outln {
+    ($out:expr, $($arg:tt)*) => {{
+        use std::fmt::Write as _;
+        let _ = writeln!($out, $($arg)*);
+    }};
+}
+
 pub mod evaluate;
 pub mod inspect;
 pub mod score;
@@ -42,10 +50,7 @@ pub fn write_output(out: Option<&Path>, text: &str) -> anyhow::Result<()> {
             }
             Ok(leadscore_train::registry::write_atomic(path, text.as_bytes())?)
         }
-        None => {
-            print!("{text}");
-            Ok(())
-        }
+        None => emit(text),
     }
 }
 
@@ -60,4 +65,15 @@ pub fn version_of(path: &Path) -> String {
 /// Formats an optional figure.
 pub fn opt(x: Option<f64>, digits: usize) -> String {
     x.map_or_else(|| "n/a".into(), |v| format!("{v:.digits$}"))
+}
+
+/// Writes a command's output to stdout. A closed pipe (`leadscore inspect | head`) is
+/// not an error: the reader has what it wanted.
+pub fn emit(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
 }

@@ -3,10 +3,11 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
+use leadscore_core::report::Warning;
 use leadscore_core::Spec;
 use leadscore_train::card::{card, train_summary};
 use leadscore_train::csv_source::read_table;
-use leadscore_train::infer::{apply_overrides, infer_spec};
+use leadscore_train::infer::{apply_overrides, infer_spec_with_notes};
 use leadscore_train::params::TrainParams;
 use leadscore_train::pipeline::train;
 use leadscore_train::registry::Registry;
@@ -56,13 +57,14 @@ pub struct TrainArgs {
     pub json: bool,
 }
 
-fn effective_spec(args: &TrainArgs) -> anyhow::Result<Spec> {
+fn effective_spec(args: &TrainArgs) -> anyhow::Result<(Spec, Vec<Warning>)> {
     let options = args.columns.options();
     match &args.spec {
         Some(path) => {
             let text = std::fs::read_to_string(path).with_context(|| format!("reading spec {}", path.display()))?;
             let mut spec = Spec::from_toml_str(&text).with_context(|| format!("spec {}", path.display()))?;
             apply_overrides(&mut spec, &options);
+            let mut notes = Vec::new();
             if spec.features.is_empty() {
                 // A spec that only names the target and exclusions: infer the features, keep its choices.
                 let mut infer = options.clone();
@@ -72,7 +74,8 @@ fn effective_spec(args: &TrainArgs) -> anyhow::Result<Spec> {
                 infer.ids = spec.ids.clone();
                 infer.exclude = spec.exclude.keys().cloned().collect();
                 infer.time_column = spec.time_column.clone();
-                let inferred = infer_spec(&args.data, &infer)?;
+                let (inferred, inferred_notes) = infer_spec_with_notes(&args.data, &infer)?;
+                notes = inferred_notes;
                 let reasons = spec.exclude.clone();
                 let defaults = spec.defaults.clone();
                 let missing = spec.missing.clone();
@@ -82,13 +85,13 @@ fn effective_spec(args: &TrainArgs) -> anyhow::Result<Spec> {
                 spec.missing = missing;
             }
             spec.validate().with_context(|| format!("spec {}", path.display()))?;
-            Ok(spec)
+            Ok((spec, notes))
         }
         None => {
             if args.columns.target.is_none() {
                 anyhow::bail!("say what to predict: --spec FILE, or --target COLUMN (with --positive VALUE unless it is 1/yes/true/won)");
             }
-            Ok(infer_spec(&args.data, &options)?)
+            Ok(infer_spec_with_notes(&args.data, &options)?)
         }
     }
 }
@@ -109,6 +112,7 @@ fn default_name(data: &std::path::Path) -> String {
 
 /// Runs `leadscore train`.
 pub fn run(args: TrainArgs, ui: &Ui) -> anyhow::Result<()> {
+    let mut out = String::new();
     let params = TrainParams::default()
         .cv_folds(args.cv_folds)
         .seed(args.seed)
@@ -119,7 +123,7 @@ pub fn run(args: TrainArgs, ui: &Ui) -> anyhow::Result<()> {
     if params.cv_folds == 0 && params.l2.is_none() {
         anyhow::bail!("--cv-folds 0 turns the penalty search off: give the penalty with --l2 (e.g. --l2 1)");
     }
-    let spec = effective_spec(&args)?;
+    let (spec, notes) = effective_spec(&args)?;
     if let Some(path) = &args.save_spec {
         super::write_output(Some(path), &spec.to_toml_string()?)?;
     }
@@ -127,7 +131,7 @@ pub fn run(args: TrainArgs, ui: &Ui) -> anyhow::Result<()> {
     let progress = ui.progress();
     let table = read_table(&args.data, &spec, &progress)?;
     tracing::info!(rows = table.n_rows(), features = spec.features.len(), "read training data");
-    let (artifact, _) = train(&spec, &table, &name, &params, &progress)?;
+    let (artifact, _) = train(&spec, &table, &name, &params, notes, &progress)?;
     drop(table);
     let bytes = artifact.to_bytes()?;
     let registry = Registry::new(&args.models);
@@ -145,19 +149,21 @@ pub fn run(args: TrainArgs, ui: &Ui) -> anyhow::Result<()> {
     let model_path = published.model_path.display().to_string();
     if args.json {
         let summary = train_summary(&artifact, &published.version, model_path, published.reused);
-        println!("{}", serde_json::to_string_pretty(&summary)?);
-        return Ok(());
+        outln!(out, "{}", serde_json::to_string_pretty(&summary)?);
+        return super::emit(&out);
     }
     let t = &artifact.training;
     let h = &artifact.holdout;
-    println!(
+    outln!(
+        out,
         "trained {} {}{} -> {}",
         artifact.name,
         published.version,
         if published.reused { " (identical to an existing version)" } else { "" },
         model_path
     );
-    println!(
+    outln!(
+        out,
         "  leads      {} ({} won, {:.1}%); fitted on {}, held out {} ({})",
         t.n_rows,
         t.n_positives,
@@ -169,9 +175,15 @@ pub fn run(args: TrainArgs, ui: &Ui) -> anyhow::Result<()> {
             leadscore_core::report::Holdout::Stratified { seed } => format!("stratified random, seed {seed}"),
         }
     );
-    println!("  features   {} columns from {} features", artifact.encoder.n_columns, artifact.encoder.features.len());
+    outln!(
+        out,
+        "  features   {} columns from {} features",
+        artifact.encoder.n_columns,
+        artifact.encoder.features.len()
+    );
     match &artifact.cv {
-        Some(cv) => println!(
+        Some(cv) => outln!(
+            out,
             "  penalty    l2 = {:.4} (scikit-learn C = {:.4}), by {}-fold CV log loss; CV AUC {} log loss {:.4} Brier {:.4}",
             artifact.regularisation.l2,
             1.0 / artifact.regularisation.l2,
@@ -180,12 +192,13 @@ pub fn run(args: TrainArgs, ui: &Ui) -> anyhow::Result<()> {
             cv.log_loss,
             cv.brier
         ),
-        None => println!("  penalty    l2 = {} (fixed)", artifact.regularisation.l2),
+        None => outln!(out, "  penalty    l2 = {} (fixed)", artifact.regularisation.l2),
     }
     let ci = |c: Option<leadscore_core::report::Interval>| {
         c.map_or_else(String::new, |c| format!(" [{:.3}, {:.3}]", c.low, c.high))
     };
-    println!(
+    outln!(
+        out,
         "  held out   AUC {}{}  log loss {:.4}  Brier {:.4}  lift@10% {}{}",
         opt(h.auc, 4),
         ci(h.auc_ci),
@@ -194,9 +207,10 @@ pub fn run(args: TrainArgs, ui: &Ui) -> anyhow::Result<()> {
         opt(h.lift_top_decile, 2),
         ci(h.lift_ci)
     );
-    println!("  thresholds (MQL if probability >= threshold; figures on held-out leads)");
+    outln!(out, "  thresholds (MQL if probability >= threshold; figures on held-out leads)");
     for s in &artifact.thresholds {
-        println!(
+        outln!(
+            out,
             "    {:<16} {:.4}  MQL {:>5.1}%  precision {:>5.1}%  recall {:>5.1}%  lift {:.2}",
             s.strategy,
             s.threshold,
@@ -206,7 +220,7 @@ pub fn run(args: TrainArgs, ui: &Ui) -> anyhow::Result<()> {
             s.lift
         );
     }
-    println!("  card       {}", published.dir.join("card.json").display());
-    println!("  report     {}", published.dir.join("report.html").display());
-    Ok(())
+    outln!(out, "  card       {}", published.dir.join("card.json").display());
+    outln!(out, "  report     {}", published.dir.join("report.html").display());
+    super::emit(&out)
 }
