@@ -71,7 +71,7 @@ pub fn run(args: EvaluateArgs, ui: &Ui) -> anyhow::Result<()> {
         e.n_rows,
         e.n_positives
     );
-    let ci = e.auc_ci.map_or_else(String::new, |c| format!(" [{:.3}, {:.3}]", c.low, c.high));
+    let ci = super::interval(e.auc_ci);
     outln!(
         out,
         "  AUC {}{}  log loss {:.4}  Brier {:.4}  lift@10% {}",
@@ -85,13 +85,8 @@ pub fn run(args: EvaluateArgs, ui: &Ui) -> anyhow::Result<()> {
     for (s, p) in artifact.thresholds.iter().zip(&thresholds) {
         outln!(
             out,
-            "    {:<16} {:.4}  MQL {:>5.1}%  precision {:>5.1}%  recall {:>5.1}%  lift {:.2}",
-            s.strategy,
-            p.threshold,
-            100.0 * p.mql_rate,
-            100.0 * p.precision,
-            100.0 * p.recall,
-            p.lift
+            "    {}",
+            super::threshold_row(&s.strategy, p.threshold, p.mql_rate, p.precision, p.recall, p.lift)
         );
     }
     outln!(out, "  calibration (predicted vs observed won rate):");

@@ -54,7 +54,7 @@ pub fn run(args: InspectArgs) -> anyhow::Result<()> {
         );
     }
     let h = &artifact.holdout;
-    let ci = h.auc_ci.map_or_else(String::new, |c| format!(" [{:.3}, {:.3}]", c.low, c.high));
+    let ci = super::interval(h.auc_ci);
     outln!(
         out,
         "held out  AUC {}{} log loss {:.4} Brier {:.4} lift@10% {}",
@@ -82,16 +82,7 @@ pub fn run(args: InspectArgs) -> anyhow::Result<()> {
     }
     outln!(out, "\nthresholds");
     for s in &artifact.thresholds {
-        outln!(
-            out,
-            "  {:<16} {:.4}  MQL {:>5.1}%  precision {:>5.1}%  recall {:>5.1}%  lift {:.2}",
-            s.strategy,
-            s.threshold,
-            100.0 * s.mql_rate,
-            100.0 * s.precision,
-            100.0 * s.recall,
-            s.lift
-        );
+        outln!(out, "  {}", super::threshold_row(&s.strategy, s.threshold, s.mql_rate, s.precision, s.recall, s.lift));
     }
     outln!(out, "\ntiers");
     for tier in &artifact.tiers.tiers {

@@ -77,3 +77,18 @@ pub fn emit(text: &str) -> anyhow::Result<()> {
         other => Ok(other?),
     }
 }
+
+/// One suggested threshold as the commands print it.
+pub fn threshold_row(strategy: &str, threshold: f64, mql_rate: f64, precision: f64, recall: f64, lift: f64) -> String {
+    format!(
+        "{strategy:<16} {threshold:.4}  MQL {:>5.1}%  precision {:>5.1}%  recall {:>5.1}%  lift {lift:.2}",
+        100.0 * mql_rate,
+        100.0 * precision,
+        100.0 * recall
+    )
+}
+
+/// A bootstrap interval as ` [low, high]`, or nothing.
+pub fn interval(ci: Option<leadscore_core::report::Interval>) -> String {
+    ci.map_or_else(String::new, |c| format!(" [{:.3}, {:.3}]", c.low, c.high))
+}

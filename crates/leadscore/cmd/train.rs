@@ -194,30 +194,22 @@ pub fn run(args: TrainArgs, ui: &Ui) -> anyhow::Result<()> {
         ),
         None => outln!(out, "  penalty    l2 = {} (fixed)", artifact.regularisation.l2),
     }
-    let ci = |c: Option<leadscore_core::report::Interval>| {
-        c.map_or_else(String::new, |c| format!(" [{:.3}, {:.3}]", c.low, c.high))
-    };
     outln!(
         out,
         "  held out   AUC {}{}  log loss {:.4}  Brier {:.4}  lift@10% {}{}",
         opt(h.auc, 4),
-        ci(h.auc_ci),
+        super::interval(h.auc_ci),
         h.log_loss,
         h.brier,
         opt(h.lift_top_decile, 2),
-        ci(h.lift_ci)
+        super::interval(h.lift_ci)
     );
     outln!(out, "  thresholds (MQL if probability >= threshold; figures on held-out leads)");
     for s in &artifact.thresholds {
         outln!(
             out,
-            "    {:<16} {:.4}  MQL {:>5.1}%  precision {:>5.1}%  recall {:>5.1}%  lift {:.2}",
-            s.strategy,
-            s.threshold,
-            100.0 * s.mql_rate,
-            100.0 * s.precision,
-            100.0 * s.recall,
-            s.lift
+            "    {}",
+            super::threshold_row(&s.strategy, s.threshold, s.mql_rate, s.precision, s.recall, s.lift)
         );
     }
     outln!(out, "  card       {}", published.dir.join("card.json").display());
