@@ -261,7 +261,7 @@ fn cli_scores_equal_library_scores_and_explanations_add_up() {
             })
             .unwrap();
         assert_eq!(&out[0], &row[0]);
-        assert_eq!(out[1].parse::<f64>().unwrap(), (lead.probability * 1e6).round() / 1e6, "lead {}", &row[0]);
+        assert_eq!(out[1].parse::<f64>().unwrap(), lead.probability, "lead {}", &row[0]);
         assert_eq!(out[2].parse::<u8>().unwrap(), lead.score);
         assert_eq!(&out[3], lead.tier.as_str());
         let total: f64 = lead.contributions.iter().map(|c| c.contribution).sum();

@@ -74,7 +74,8 @@ pub fn score_csv(
             record.extend(cells[..ids.len()].iter().map(|c| (*c).to_owned()));
         }
         let mql = scored.probability >= options.threshold;
-        record.push(format!("{:.6}", scored.probability));
+        // Shortest text that reads back as the same f64: exact parity with other scorers.
+        record.push(format!("{}", scored.probability));
         record.push(scored.score.to_string());
         record.push(scored.tier.clone());
         record.push(mql.to_string());
