@@ -43,9 +43,6 @@ pub enum Error {
     /// A core error without a file to blame (spec, artifact).
     #[error(transparent)]
     Core(#[from] leadscore_core::Error),
-    /// The model registry is not usable.
-    #[error("model registry {path}: {message}")]
-    Registry { path: PathBuf, message: String },
 }
 
 impl Error {

@@ -14,7 +14,8 @@ pub mod fit;
 pub mod leakage;
 pub mod params;
 pub mod pipeline;
-pub mod registry;
+/// The model registry (its own crate, shared with the server, which must not link linfa).
+pub use leadscore_registry as registry;
 pub mod split;
 
 pub use error::{Error, Result};

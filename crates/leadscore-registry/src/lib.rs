@@ -1,4 +1,4 @@
-//! The model registry on disk: `<root>/<name>/<version>/{model.bin, card.json, report.html}`
+//! The model registry on disk (shared by the trainer and the server; it links no linfa): `<root>/<name>/<version>/{model.bin, card.json, report.html}`
 //! and `<root>/<name>/CURRENT` naming the version in use.
 //!
 //! Publishing never touches an existing version: files are written into a
@@ -14,7 +14,32 @@ use std::path::{Path, PathBuf};
 
 use leadscore_core::Artifact;
 
-use crate::{Error, Result};
+/// Everything that can go wrong with the registry.
+// Variant fields are named for what they hold.
+#[allow(missing_docs)]
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A file could not be read or written.
+    #[error("{path}: {error}")]
+    Io { path: PathBuf, error: std::io::Error },
+    /// A model file is not a valid artifact.
+    #[error("{path}: {error}")]
+    Artifact { path: PathBuf, error: leadscore_core::Error },
+    /// The registry is not usable as asked.
+    #[error("model registry {path}: {message}")]
+    Registry { path: PathBuf, message: String },
+}
+
+impl Error {
+    /// An I/O error on `path`.
+    pub fn io(path: impl Into<PathBuf>, error: std::io::Error) -> Self {
+        Error::Io { path: path.into(), error }
+    }
+}
+
+/// Result with the registry [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// File name of the artifact inside a version folder.
 pub const MODEL_FILE: &str = "model.bin";
@@ -252,7 +277,7 @@ impl Registry {
             });
         }
         let bytes = fs::read(path).map_err(|e| Error::io(path, e))?;
-        let artifact = Artifact::from_bytes(&bytes).map_err(|e| Error::Data { path: path.to_owned(), error: e })?;
+        let artifact = Artifact::from_bytes(&bytes).map_err(|e| Error::Artifact { path: path.to_owned(), error: e })?;
         Ok((artifact, bytes))
     }
 }
