@@ -35,6 +35,8 @@ enum Command {
     Score(cmd::score::ScoreArgs),
     /// Show a model: metrics, coefficients and odds ratios, thresholds, tiers, spec.
     Inspect(cmd::inspect::InspectArgs),
+    /// Serve the model registry over HTTP: scores, explanations, thresholds, hot reload.
+    Serve(cmd::serve::ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -57,6 +59,7 @@ fn main() -> ExitCode {
         Command::Evaluate(args) => cmd::evaluate::run(args, &ui),
         Command::Score(args) => cmd::score::run(args, &ui),
         Command::Inspect(args) => cmd::inspect::run(args),
+        Command::Serve(args) => cmd::serve::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -10,6 +10,7 @@ macro_rules! outln {
 pub mod evaluate;
 pub mod inspect;
 pub mod score;
+pub mod serve;
 pub mod spec;
 pub mod synth;
 pub mod train;

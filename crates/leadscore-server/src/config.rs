@@ -1,0 +1,73 @@
+//! The server's configuration: one struct, validated at start-up.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Everything the server needs to know, from flags or `LEADSCORE_*` variables.
+#[derive(Clone, Debug)]
+pub struct ServeConfig {
+    /// The model registry written by `leadscore train`.
+    pub models: PathBuf,
+    /// The model served when a request names none (default: the only one, or `leads`).
+    pub default_model: Option<String>,
+    /// Most leads in one request (413 above).
+    pub max_leads: usize,
+    /// Largest request body in bytes (413 above).
+    pub max_body_bytes: usize,
+    /// A request taking longer is answered 503.
+    pub request_timeout: Duration,
+    /// Requests handled at once; more wait.
+    pub concurrency: usize,
+    /// Bearer keys for every route but health; empty = no authentication.
+    pub api_keys: Vec<String>,
+    /// Bearer keys that may also call admin routes.
+    pub admin_keys: Vec<String>,
+    /// How often the registry is checked for new versions (zero = never).
+    pub watch_interval: Duration,
+}
+
+impl Default for ServeConfig {
+    fn default() -> Self {
+        Self {
+            models: PathBuf::from("models"),
+            default_model: None,
+            max_leads: 10_000,
+            max_body_bytes: 32 * 1024 * 1024,
+            request_timeout: Duration::from_secs(30),
+            concurrency: 512,
+            api_keys: Vec::new(),
+            admin_keys: Vec::new(),
+            watch_interval: Duration::from_secs(1),
+        }
+    }
+}
+
+impl ServeConfig {
+    /// Checks the values that can be wrong; the message names the setting.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.max_leads == 0 {
+            return Err("max leads per request must be at least 1".into());
+        }
+        if self.max_body_bytes < 1024 {
+            return Err("the body size limit must be at least 1024 bytes".into());
+        }
+        if self.concurrency == 0 {
+            return Err("concurrency must be at least 1".into());
+        }
+        if self.request_timeout.is_zero() {
+            return Err("the request timeout must be positive".into());
+        }
+        if self.api_keys.iter().chain(&self.admin_keys).any(|k| k.len() < 8) {
+            return Err("API keys must be at least 8 characters".into());
+        }
+        if !self.models.is_dir() {
+            return Err(format!("the model registry {} is not a folder", self.models.display()));
+        }
+        Ok(())
+    }
+
+    /// Whether authentication is on.
+    pub fn auth_enabled(&self) -> bool {
+        !self.api_keys.is_empty() || !self.admin_keys.is_empty()
+    }
+}

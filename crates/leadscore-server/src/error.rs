@@ -1,0 +1,149 @@
+//! Every error the API returns, mapped in one place to a status and an
+//! RFC 9457 problem document (`application/problem+json`).
+//!
+//! Messages name the lead index and the field and the reason, never the
+//! value: lead data can be personal.
+
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// One thing wrong with one field of one lead.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FieldError {
+    /// Index of the lead in `leads` (0-based).
+    pub lead: usize,
+    /// The field.
+    pub field: String,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+/// An RFC 9457 problem document.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI reference naming the problem type.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Short summary of the problem type.
+    pub title: String,
+    /// HTTP status.
+    pub status: u16,
+    /// What went wrong in this request.
+    pub detail: String,
+    /// Stable machine-readable code.
+    pub code: String,
+    /// Per-field errors, when the problem is about leads.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+/// Errors of the HTTP layer.
+// Variant fields are named for what they hold.
+#[allow(missing_docs)]
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The body is not valid JSON.
+    #[error("invalid JSON at line {line}, column {column}: {message}")]
+    BadJson { line: usize, column: usize, message: String },
+    /// The JSON has the wrong shape (not an object with `leads`, ...).
+    #[error("{0}")]
+    BadRequest(String),
+    /// Some leads have invalid fields.
+    #[error("{} invalid field(s) in the request", .0.len())]
+    InvalidLeads(Vec<FieldError>),
+    /// `leads` is empty.
+    #[error("`leads` is empty: send 1 to {max} leads")]
+    EmptyLeads { max: usize },
+    /// Too many leads.
+    #[error("{n} leads in one request; the limit is {max}")]
+    TooManyLeads { n: usize, max: usize },
+    /// Body over the size limit.
+    #[error("the request body is larger than {max} bytes")]
+    BodyTooLarge { max: usize },
+    /// Unsupported content type.
+    #[error("content type {0:?} is not supported; send application/json or text/csv")]
+    UnsupportedMediaType(String),
+    /// Unknown model or version.
+    #[error("{0}")]
+    UnknownModel(String),
+    /// No model is loaded at all.
+    #[error("no model is loaded")]
+    NoModel,
+    /// A query parameter is wrong.
+    #[error("{0}")]
+    BadQuery(String),
+    /// Missing or wrong API key.
+    #[error("a valid API key is required (Authorization: Bearer ...)")]
+    Unauthorized,
+    /// Valid key, but not an admin key.
+    #[error("this route needs an admin API key")]
+    Forbidden,
+    /// The request took longer than the timeout.
+    #[error("the request did not finish within the server's time limit")]
+    Timeout,
+    /// Anything else: logged, answered with a generic message.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    fn parts(&self) -> (StatusCode, &'static str, &'static str) {
+        match self {
+            ApiError::BadJson { .. } => (StatusCode::BAD_REQUEST, "bad_json", "Invalid JSON"),
+            ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request", "Malformed request"),
+            ApiError::InvalidLeads(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_leads", "Invalid leads"),
+            ApiError::EmptyLeads { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "empty_leads", "No leads"),
+            ApiError::TooManyLeads { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "too_many_leads", "Too many leads"),
+            ApiError::BodyTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", "Body too large"),
+            ApiError::UnsupportedMediaType(_) => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "Unsupported media type")
+            }
+            ApiError::UnknownModel(_) => (StatusCode::NOT_FOUND, "unknown_model", "Unknown model"),
+            ApiError::NoModel => (StatusCode::SERVICE_UNAVAILABLE, "no_model", "No model loaded"),
+            ApiError::BadQuery(_) => (StatusCode::BAD_REQUEST, "bad_query", "Invalid query parameter"),
+            ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized"),
+            ApiError::Forbidden => (StatusCode::FORBIDDEN, "forbidden", "Forbidden"),
+            ApiError::Timeout => (StatusCode::SERVICE_UNAVAILABLE, "timeout", "Request timed out"),
+            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error"),
+        }
+    }
+
+    /// The problem document of this error.
+    pub fn problem(&self) -> Problem {
+        let (status, code, title) = self.parts();
+        let detail = match self {
+            ApiError::Internal(_) => "the server failed to handle the request; it has been logged".to_owned(),
+            other => other.to_string(),
+        };
+        let errors = match self {
+            ApiError::InvalidLeads(errors) => errors.clone(),
+            _ => Vec::new(),
+        };
+        Problem {
+            type_: format!("/problems/{code}"),
+            title: title.to_owned(),
+            status: status.as_u16(),
+            detail,
+            code: code.to_owned(),
+            errors,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let ApiError::Internal(err) = &self {
+            tracing::error!(error = %err, "request failed");
+        }
+        let problem = self.problem();
+        let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = serde_json::to_vec(&problem).unwrap_or_default();
+        let mut response = (status, [(header::CONTENT_TYPE, "application/problem+json")], body).into_response();
+        if matches!(self, ApiError::Unauthorized) {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}

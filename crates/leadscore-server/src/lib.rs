@@ -1,0 +1,206 @@
+//! The leadscore scoring service: HTTP over the core library.
+//!
+//! [`app`] builds the router (the scoring logic is all in `leadscore-core`:
+//! this crate reads requests, picks the model, maps errors); [`run`] serves
+//! it on an injected listener until an injected shutdown future resolves, then
+//! drains in-flight requests. [`watch`] reloads the registry when files change.
+#![warn(missing_docs)]
+
+pub mod api;
+pub mod config;
+pub mod error;
+pub mod metrics;
+pub mod routes;
+pub mod state;
+
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::error_handling::HandleErrorLayer;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{header, HeaderValue};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{BoxError, Router};
+use tower::ServiceBuilder;
+use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+
+pub use config::ServeConfig;
+pub use error::ApiError;
+pub use state::AppState;
+
+/// The OpenAPI document, generated from the handlers and DTOs.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "leadscore", description = "Predictive lead scoring: probabilities, explanations and MQL thresholds."),
+    paths(
+        routes::score::score,
+        routes::models::list,
+        routes::models::card,
+        routes::models::thresholds,
+        routes::health::healthz,
+        routes::health::readyz,
+        routes::health::metrics,
+        routes::health::reload,
+    ),
+    components(schemas(error::Problem, error::FieldError, api::ScoreRequest, api::ThresholdRequest)),
+    modifiers(&BearerAuth),
+    tags((name = "scoring"), (name = "models"), (name = "operations"))
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        if let Some(components) = openapi.components.as_mut() {
+            components.add_security_scheme(
+                "bearer",
+                SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+            );
+        }
+    }
+}
+
+/// Request ids `req-<n>`: unique per process, cheap, and they never carry data.
+#[derive(Clone, Default)]
+struct Counter(Arc<AtomicU64>);
+impl MakeRequestId for Counter {
+    fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
+        let n = self.0.fetch_add(1, Ordering::Relaxed) + 1;
+        HeaderValue::from_str(&format!("req-{n}")).ok().map(RequestId::new)
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// API keys: every route but health needs one when keys are configured; admin routes need an admin key.
+async fn authenticate(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let config = state.config();
+    if !config.auth_enabled() {
+        return next.run(request).await;
+    }
+    let path = request.uri().path();
+    if path == "/healthz" || path == "/readyz" {
+        return next.run(request).await;
+    }
+    let token = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .unwrap_or("");
+    let is = |keys: &[String]| keys.iter().any(|k| constant_time_eq(k.as_bytes(), token.as_bytes()));
+    let admin = is(&config.admin_keys);
+    if !admin && !is(&config.api_keys) {
+        return ApiError::Unauthorized.into_response();
+    }
+    if path.starts_with("/v1/admin/") && !admin {
+        return ApiError::Forbidden.into_response();
+    }
+    next.run(request).await
+}
+
+/// Counts requests and latencies by matched route and status.
+async fn record(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let route =
+        request.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
+    let started = Instant::now();
+    let response = next.run(request).await;
+    state.metrics().request(&route, response.status().as_u16(), started.elapsed());
+    response
+}
+
+async fn not_found() -> ApiError {
+    ApiError::UnknownModel("no such route; see /openapi.json".into())
+}
+
+async fn on_overload(err: BoxError) -> ApiError {
+    if err.is::<tower::timeout::error::Elapsed>() {
+        ApiError::Timeout
+    } else {
+        ApiError::Internal(err.to_string())
+    }
+}
+
+/// The router with every route and layer.
+pub fn app(state: AppState) -> Router {
+    let config = state.config().clone();
+    let api = Router::new()
+        .route("/v1/score", post(routes::score::score))
+        .route("/v1/models", get(routes::models::list))
+        .route("/v1/models/{name}", get(routes::models::card))
+        .route("/v1/thresholds", get(routes::models::thresholds))
+        .route("/v1/admin/reload", post(routes::health::reload))
+        .route("/metrics", get(routes::health::metrics))
+        .route("/openapi.json", get(routes::health::openapi))
+        .layer(
+            ServiceBuilder::new()
+                .layer(HandleErrorLayer::new(on_overload))
+                .timeout(config.request_timeout)
+                .layer(tower::limit::GlobalConcurrencyLimitLayer::new(config.concurrency)),
+        );
+    let health =
+        Router::new().route("/healthz", get(routes::health::healthz)).route("/readyz", get(routes::health::readyz));
+    api.merge(health)
+        .fallback(not_found)
+        .route_layer(middleware::from_fn_with_state(state.clone(), record))
+        .layer(middleware::from_fn_with_state(state.clone(), authenticate))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::x_request_id(Counter::default()))
+                .layer(
+                    // Method, path and status only: bodies and query strings may carry lead data.
+                    TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<axum::body::Body>| {
+                        let id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+                        tracing::info_span!("request", request_id = %id, method = %request.method(), path = %request.uri().path())
+                    }),
+                )
+                .layer(PropagateRequestIdLayer::x_request_id()),
+        )
+        .with_state(state)
+}
+
+/// Serves `app(state)` on `listener` until `shutdown` resolves, then stops
+/// accepting connections and waits for in-flight requests to finish.
+pub async fn run(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await
+}
+
+/// Polls the registry every `config.watch_interval` and reloads when a
+/// `CURRENT` or `model.bin` appears, disappears or changes. Polling rather
+/// than inotify: it also works on network and container file systems.
+pub async fn watch(state: AppState) {
+    let interval = state.config().watch_interval;
+    if interval.is_zero() {
+        return;
+    }
+    let snapshot = |s: &AppState| {
+        let s = s.clone();
+        tokio::task::spawn_blocking(move || s.registry_stamp())
+    };
+    let mut last = snapshot(&state).await.unwrap_or_default();
+    loop {
+        tokio::time::sleep(interval).await;
+        let now = snapshot(&state).await.unwrap_or_default();
+        if now != last {
+            // Let a writer finish its rename burst before reading.
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            let s = state.clone();
+            let _ = tokio::task::spawn_blocking(move || s.reload()).await;
+            last = snapshot(&state).await.unwrap_or_default();
+        }
+    }
+}

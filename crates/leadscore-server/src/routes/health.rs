@@ -1,0 +1,74 @@
+//! Health, readiness, metrics, reload and the OpenAPI document.
+
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use leadscore_core::value::RawValue;
+
+use crate::api::{Health, ModelRef, RefusedFile, ReloadResponse};
+use crate::error::{ApiError, Problem};
+use crate::state::AppState;
+
+/// Alive: the process answers.
+#[utoipa::path(get, path = "/healthz", responses((status = 200, body = Health)), tag = "operations")]
+pub async fn healthz() -> Json<Health> {
+    Json(Health { status: "ok".into(), model: None })
+}
+
+/// Ready: a model is loaded and scores a probe lead.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    responses((status = 200, body = Health), (status = 503, body = Problem, content_type = "application/problem+json")),
+    tag = "operations"
+)]
+pub async fn readyz(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
+    let model = state.models().select(None, None).ok_or(ApiError::NoModel)?;
+    let probe = model.artifact.score(|_| RawValue::Missing).map_err(|e| ApiError::Internal(e.to_string()))?;
+    if !probe.probability.is_finite() {
+        return Err(ApiError::Internal("probe lead gave a non-finite probability".into()));
+    }
+    Ok(Json(Health {
+        status: "ok".into(),
+        model: Some(ModelRef { name: model.name.clone(), version: model.version.clone() }),
+    }))
+}
+
+/// Prometheus metrics.
+#[utoipa::path(get, path = "/metrics", responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain")), tag = "operations")]
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    (StatusCode::OK, [(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics().render()).into_response()
+}
+
+/// Rescans the registry now (also done on SIGHUP and by the watcher).
+#[utoipa::path(
+    post,
+    path = "/v1/admin/reload",
+    responses(
+        (status = 200, body = ReloadResponse),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+    ),
+    tag = "operations"
+)]
+pub async fn reload(State(state): State<AppState>) -> Result<Json<ReloadResponse>, ApiError> {
+    let s = state.clone();
+    let report =
+        tokio::task::spawn_blocking(move || s.reload()).await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    let model =
+        state.models().select(None, None).map(|m| ModelRef { name: m.name.clone(), version: m.version.clone() });
+    Ok(Json(ReloadResponse {
+        loaded: report.loaded,
+        refused: report.refused.iter().map(RefusedFile::from).collect(),
+        changed: report.changed,
+        model,
+    }))
+}
+
+/// The OpenAPI 3.1 document of this API.
+pub async fn openapi() -> Response {
+    use utoipa::OpenApi;
+    let json = crate::ApiDoc::openapi().to_json().unwrap_or_default();
+    (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], json).into_response()
+}

@@ -1,0 +1,427 @@
+//! `POST /v1/score`: JSON in and out, or CSV in and out, streamed.
+
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use futures_util::TryStreamExt;
+use leadscore_core::value::RawValue;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::api::{
+    feature_kinds, note_warning, read_lead, Factor, LeadScore, ModelRef, ScoreRequest, ScoreResponse, ThresholdRequest,
+    ThresholdResult, DEFAULT_EXPLAIN, MAX_EXPLAIN,
+};
+use crate::error::{ApiError, FieldError, Problem};
+use crate::state::{AppState, LoadedModel};
+
+/// Query parameters of `POST /v1/score`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ScoreQuery {
+    /// Model name (default: the server's default model).
+    pub model: Option<String>,
+    /// Version folder, e.g. `v2` (default: the model's `CURRENT`).
+    pub version: Option<String>,
+    /// Refuse fields the model does not use (422) instead of warning.
+    #[serde(default)]
+    pub strict: bool,
+}
+
+/// Picks the model a request asked for.
+pub fn select(state: &AppState, model: Option<&str>, version: Option<&str>) -> Result<Arc<LoadedModel>, ApiError> {
+    let set = state.models();
+    if set.models.is_empty() {
+        return Err(ApiError::NoModel);
+    }
+    set.select(model, version).ok_or_else(|| {
+        ApiError::UnknownModel(match (model, version) {
+            (Some(m), Some(v)) => format!("no model `{m}` version `{v}`"),
+            (Some(m), None) => format!("no model `{m}`"),
+            (None, Some(v)) => format!("the default model has no version `{v}`"),
+            (None, None) => "no default model: name one with ?model=".into(),
+        })
+    })
+}
+
+fn default_threshold(model: &LoadedModel) -> ThresholdResult {
+    model.artifact.thresholds.first().map_or_else(
+        || ThresholdResult {
+            strategy: "fixed".into(),
+            value: 0.5,
+            mql_rate: 0.0,
+            precision: 0.0,
+            recall: 0.0,
+            lift: 0.0,
+            explanation: String::new(),
+        },
+        ThresholdResult::from,
+    )
+}
+
+fn parse_error(e: &serde_json::Error) -> ApiError {
+    use serde_json::error::Category;
+    match e.classify() {
+        Category::Syntax | Category::Eof | Category::Io => {
+            ApiError::BadJson { line: e.line(), column: e.column(), message: e.to_string().split(" at line").next().unwrap_or_default().to_owned() }
+        }
+        // Data errors quote the offending value: describe the expected shape instead.
+        Category::Data => ApiError::BadRequest(format!(
+            "the body does not have the expected shape (line {}, column {}): an object with `leads` (an array of objects), \
+             optional `explain` (0 to {MAX_EXPLAIN}) and optional `threshold` (an object with `strategy`)",
+            e.line(),
+            e.column()
+        )),
+    }
+}
+
+/// Scores leads.
+#[utoipa::path(
+    post,
+    path = "/v1/score",
+    params(ScoreQuery),
+    request_body(content(
+        (ScoreRequest = "application/json"),
+        (String = "text/csv")
+    )),
+    responses(
+        (status = 200, description = "Scores", body = ScoreResponse),
+        (status = 400, description = "Invalid JSON or request shape", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or invalid API key", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown model or version", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Too many leads or body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Unsupported content type", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid leads", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "No model loaded or timeout", body = Problem, content_type = "application/problem+json"),
+    ),
+    tag = "scoring"
+)]
+pub async fn score(
+    State(state): State<AppState>,
+    query: Result<Query<ScoreQuery>, axum::extract::rejection::QueryRejection>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let Query(query) = query.map_err(|e| ApiError::BadQuery(e.body_text()))?;
+    let content_type =
+        headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
+    let media = content_type.split(';').next().unwrap_or("").trim().to_owned();
+    let model = select(&state, query.model.as_deref(), query.version.as_deref())?;
+    match media.as_str() {
+        "application/json" => {
+            let max = state.config().max_body_bytes;
+            let bytes = axum::body::to_bytes(body, max).await.map_err(|_| ApiError::BodyTooLarge { max })?;
+            let request: ScoreRequest = serde_json::from_slice(&bytes).map_err(|e| parse_error(&e))?;
+            let response = tokio::task::spawn_blocking(move || score_json(&state, &model, &request, query.strict))
+                .await
+                .map_err(|e| ApiError::Internal(e.to_string()))??;
+            Ok(axum::Json(response).into_response())
+        }
+        "text/csv" => score_csv(state, model, body).await,
+        other => Err(ApiError::UnsupportedMediaType(other.to_owned())),
+    }
+}
+
+/// The JSON path: validate every lead (all errors, not the first), then score.
+pub fn score_json(
+    state: &AppState,
+    model: &LoadedModel,
+    request: &ScoreRequest,
+    strict: bool,
+) -> Result<ScoreResponse, ApiError> {
+    let max = state.config().max_leads;
+    let n = request.leads.len();
+    if n == 0 {
+        return Err(ApiError::EmptyLeads { max });
+    }
+    if n > max {
+        return Err(ApiError::TooManyLeads { n, max });
+    }
+    let explain = request.explain.unwrap_or(DEFAULT_EXPLAIN);
+    if explain > MAX_EXPLAIN {
+        return Err(ApiError::BadRequest(format!("explain = {explain}; use 0 to {MAX_EXPLAIN}")));
+    }
+    let threshold = match &request.threshold {
+        Some(t) => t.resolve(&model.artifact)?,
+        None => default_threshold(model),
+    };
+    let artifact = &model.artifact;
+    let kinds = feature_kinds(artifact);
+    let mut errors = Vec::new();
+    let read: Vec<_> =
+        request.leads.iter().enumerate().map(|(i, lead)| read_lead(i, lead, &kinds, &mut errors)).collect();
+    if strict {
+        for (i, lead) in read.iter().enumerate() {
+            for field in &lead.unused {
+                errors.push(FieldError {
+                    lead: i,
+                    field: field.clone(),
+                    reason: "the model does not use this field (strict mode)".into(),
+                });
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::InvalidLeads(errors));
+    }
+    let mut scores = Vec::with_capacity(n);
+    for (i, lead) in read.into_iter().enumerate() {
+        let scored =
+            artifact.score(|name| lead.values.get(name).copied().unwrap_or(RawValue::Missing)).map_err(|_| {
+                ApiError::InvalidLeads(vec![FieldError {
+                    lead: i,
+                    field: String::new(),
+                    reason: "a value could not be read".into(),
+                }])
+            })?;
+        let mut warnings: Vec<String> =
+            scored.notes.iter().map(|note| note_warning(&note.feature, note.kind)).collect();
+        warnings.extend(lead.unused.iter().map(|f| format!("`{f}` is not used by the model (renamed column?)")));
+        scores.push(LeadScore {
+            id: lead.id,
+            probability: scored.probability,
+            score: scored.score,
+            tier: scored.tier,
+            mql: scored.probability >= threshold.value,
+            factors: scored
+                .contributions
+                .into_iter()
+                .take(explain)
+                .map(|c| Factor { feature: c.feature, value: c.value, contribution: c.contribution })
+                .collect(),
+            warnings,
+        });
+    }
+    state.metrics().scores(scores.iter().map(|s| s.probability));
+    Ok(ScoreResponse {
+        model: ModelRef { name: model.name.clone(), version: model.version.clone() },
+        threshold,
+        scores,
+    })
+}
+
+/// The CSV path: the header is checked before answering (a missing feature
+/// column is a 422), then rows stream through in constant memory. A bad row
+/// gets an `error` cell instead of failing the whole batch.
+async fn score_csv(state: AppState, model: Arc<LoadedModel>, body: Body) -> Result<Response, ApiError> {
+    let stream = body.into_data_stream().map_err(std::io::Error::other);
+    let reader = tokio_util::io::StreamReader::new(stream);
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(16);
+    let (header_tx, header_rx) = tokio::sync::oneshot::channel::<Result<(), ApiError>>();
+    let threshold = default_threshold(&model);
+    tokio::task::spawn_blocking(move || {
+        let bridge = tokio_util::io::SyncIoBridge::new(reader);
+        let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(bridge);
+        let header = match rdr.headers() {
+            Ok(h) => h.iter().map(|s| s.trim_start_matches('\u{feff}').trim().to_owned()).collect::<Vec<_>>(),
+            Err(e) => {
+                let _ = header_tx
+                    .send(Err(ApiError::BadRequest(format!("cannot read the CSV header: {}", csv_problem(&e)))));
+                return;
+            }
+        };
+        let artifact = &model.artifact;
+        let missing: Vec<String> =
+            artifact.encoder.features.iter().filter(|f| !header.contains(&f.name)).map(|f| f.name.clone()).collect();
+        if !missing.is_empty() {
+            let errors = missing
+                .into_iter()
+                .map(|field| FieldError { lead: 0, field, reason: "column missing from the CSV header".into() })
+                .collect();
+            let _ = header_tx.send(Err(ApiError::InvalidLeads(errors)));
+            return;
+        }
+        let _ = header_tx.send(Ok(()));
+        let positions: Vec<(String, usize)> = artifact
+            .encoder
+            .features
+            .iter()
+            .filter_map(|f| header.iter().position(|h| *h == f.name).map(|p| (f.name.clone(), p)))
+            .collect();
+        let id_pos = artifact
+            .spec
+            .ids
+            .iter()
+            .find_map(|id| header.iter().position(|h| h == id))
+            .or_else(|| header.iter().position(|h| h == "id"));
+        let mut out = csv::Writer::from_writer(ChunkSink { buf: Vec::with_capacity(CHUNK), tx: tx.clone() });
+        let _ = out.write_record([
+            "id",
+            "probability",
+            "score",
+            "tier",
+            "mql",
+            "factor_1",
+            "factor_2",
+            "factor_3",
+            "warnings",
+            "error",
+        ]);
+        let mut scored_probs = Vec::new();
+        for (row_idx, record) in rdr.records().enumerate() {
+            let row = match record {
+                Ok(r) => r,
+                Err(e) => {
+                    let _ = out.write_record([
+                        &row_idx.to_string(),
+                        "",
+                        "",
+                        "",
+                        "",
+                        "",
+                        "",
+                        "",
+                        "",
+                        &format!("unreadable row: {}", csv_problem(&e)),
+                    ]);
+                    continue;
+                }
+            };
+            let id = id_pos.and_then(|p| row.get(p)).map_or_else(|| row_idx.to_string(), str::to_owned);
+            match artifact.score(|name| {
+                positions
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .and_then(|(_, p)| row.get(*p))
+                    .map_or(RawValue::Missing, RawValue::Text)
+            }) {
+                Ok(s) => {
+                    scored_probs.push(s.probability);
+                    let factor = |k: usize| {
+                        s.contributions
+                            .get(k)
+                            .map_or_else(String::new, |c| format!("{} ({:+.3})", c.feature, c.contribution))
+                    };
+                    let warnings =
+                        s.notes.iter().map(|n| note_warning(&n.feature, n.kind)).collect::<Vec<_>>().join("; ");
+                    let _ = out.write_record([
+                        id,
+                        s.probability.to_string(),
+                        s.score.to_string(),
+                        s.tier.clone(),
+                        (s.probability >= threshold.value).to_string(),
+                        factor(0),
+                        factor(1),
+                        factor(2),
+                        warnings,
+                        String::new(),
+                    ]);
+                }
+                Err(e) => {
+                    let field = match &e {
+                        leadscore_core::Error::BadNumber { column, .. }
+                        | leadscore_core::Error::NonFinite { column, .. }
+                        | leadscore_core::Error::BadBool { column, .. }
+                        | leadscore_core::Error::BadDate { column, .. } => column.clone(),
+                        _ => String::new(),
+                    };
+                    let _ = out.write_record([
+                        id,
+                        String::new(),
+                        String::new(),
+                        String::new(),
+                        String::new(),
+                        String::new(),
+                        String::new(),
+                        String::new(),
+                        String::new(),
+                        format!("`{field}`: invalid value"),
+                    ]);
+                }
+            }
+            if tx.is_closed() {
+                return; // the client went away
+            }
+        }
+        let _ = out.flush();
+        drop(out);
+        state.metrics().scores(scored_probs.into_iter());
+    });
+    header_rx.await.map_err(|_| ApiError::Internal("CSV scoring stopped before the header".into()))??;
+    let stream = tokio_stream_from(rx);
+    Ok((StatusCode::OK, [(header::CONTENT_TYPE, "text/csv; charset=utf-8")], Body::from_stream(stream)).into_response())
+}
+
+const CHUNK: usize = 64 * 1024;
+
+/// Collects CSV output and hands it to the response body in 64 KiB chunks.
+struct ChunkSink {
+    buf: Vec<u8>,
+    tx: tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>,
+}
+
+impl ChunkSink {
+    fn send(&mut self) -> std::io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let chunk = std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK));
+        self.tx.blocking_send(Ok(Bytes::from(chunk))).map_err(|_| std::io::Error::other("client went away"))
+    }
+}
+
+impl std::io::Write for ChunkSink {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= CHUNK {
+            self.send()?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.send()
+    }
+}
+
+fn tokio_stream_from(
+    mut rx: tokio::sync::mpsc::Receiver<Result<Bytes, std::io::Error>>,
+) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> {
+    futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx))
+}
+
+/// Reads a threshold request from query parameters (`GET /v1/thresholds`).
+pub fn threshold_from_query(
+    query: &std::collections::BTreeMap<String, String>,
+) -> Result<Option<ThresholdRequest>, ApiError> {
+    let Some(strategy) = query.get("strategy") else { return Ok(None) };
+    let num = |key: &str| -> Result<f64, ApiError> {
+        let raw = query.get(key).ok_or_else(|| ApiError::BadQuery(format!("strategy `{strategy}` needs `{key}`")))?;
+        raw.parse::<f64>()
+            .ok()
+            .filter(|x| x.is_finite())
+            .ok_or_else(|| ApiError::BadQuery(format!("`{key}` must be a number")))
+    };
+    Ok(Some(match strategy.as_str() {
+        "fixed" => ThresholdRequest::Fixed { value: num("value")? },
+        "max_f1" => ThresholdRequest::MaxF1,
+        "youden" => ThresholdRequest::Youden,
+        "capacity" if query.contains_key("leads_per_week") || query.contains_key("leads_per_period") => {
+            let leads = num(if query.contains_key("leads_per_week") { "leads_per_week" } else { "leads_per_period" })?;
+            let volume = num(if query.contains_key("weekly_volume") { "weekly_volume" } else { "volume_per_period" })?;
+            ThresholdRequest::CapacityPerPeriod { leads_per_period: leads, volume_per_period: volume }
+        }
+        "capacity" => ThresholdRequest::Capacity { mql_rate: num("mql_rate")? },
+        "precision" => ThresholdRequest::Precision { target: num("target")? },
+        "recall" => ThresholdRequest::Recall { target: num("target")? },
+        "expected_value" => ThresholdRequest::ExpectedValue { cost: num("cost")?, value: num("value")? },
+        other => {
+            return Err(ApiError::BadQuery(format!(
+                "unknown strategy `{other}`; use fixed, max_f1, youden, capacity, precision, recall or expected_value"
+            )))
+        }
+    }))
+}
+
+/// What is wrong with a CSV record, without quoting it.
+fn csv_problem(e: &csv::Error) -> &'static str {
+    match e.kind() {
+        csv::ErrorKind::UnequalLengths { .. } => "wrong number of fields",
+        csv::ErrorKind::Utf8 { .. } => "not valid UTF-8",
+        csv::ErrorKind::Io(_) => "the upload was interrupted",
+        _ => "malformed CSV",
+    }
+}

@@ -1,0 +1,130 @@
+//! `leadscore serve`: the scoring service on the model registry.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use leadscore_server::{AppState, ServeConfig};
+
+/// Arguments of `leadscore serve` (every flag also reads a `LEADSCORE_*` variable).
+#[derive(clap::Args, Debug)]
+pub struct ServeArgs {
+    /// The model registry written by `leadscore train`.
+    #[arg(long, env = "LEADSCORE_MODELS", default_value = "models")]
+    pub models: PathBuf,
+    /// Address to listen on.
+    #[arg(long, env = "LEADSCORE_ADDR", default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+    /// Model served when a request names none (default: the only one, or `leads`).
+    #[arg(long, env = "LEADSCORE_MODEL")]
+    pub model: Option<String>,
+    /// Most leads in one request.
+    #[arg(long, env = "LEADSCORE_MAX_LEADS", default_value_t = 10_000)]
+    pub max_leads: usize,
+    /// Largest JSON body in bytes.
+    #[arg(long, env = "LEADSCORE_MAX_BODY_BYTES", default_value_t = 32 * 1024 * 1024)]
+    pub max_body_bytes: usize,
+    /// Seconds before a request is answered 503.
+    #[arg(long, env = "LEADSCORE_REQUEST_TIMEOUT", default_value_t = 30)]
+    pub request_timeout: u64,
+    /// Requests handled at once.
+    #[arg(long, env = "LEADSCORE_CONCURRENCY", default_value_t = 512)]
+    pub concurrency: usize,
+    /// Comma-separated API keys; when set, every route but /healthz and /readyz needs `Authorization: Bearer KEY`.
+    #[arg(long, env = "LEADSCORE_API_KEYS", value_delimiter = ',', hide_env_values = true)]
+    pub api_keys: Vec<String>,
+    /// Comma-separated admin keys (may also call /v1/admin/*).
+    #[arg(long, env = "LEADSCORE_ADMIN_KEYS", value_delimiter = ',', hide_env_values = true)]
+    pub admin_keys: Vec<String>,
+    /// Milliseconds between registry checks for new versions (0 = only on SIGHUP or /v1/admin/reload).
+    #[arg(long, env = "LEADSCORE_WATCH_MS", default_value_t = 1000)]
+    pub watch_ms: u64,
+    /// Seconds in-flight requests get to finish after SIGTERM or Ctrl-C.
+    #[arg(long, env = "LEADSCORE_DRAIN_SECONDS", default_value_t = 30)]
+    pub drain_seconds: u64,
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+/// Runs `leadscore serve` until SIGTERM/Ctrl-C, then drains.
+pub fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let config = ServeConfig {
+        models: args.models.clone(),
+        default_model: args.model.clone(),
+        max_leads: args.max_leads,
+        max_body_bytes: args.max_body_bytes,
+        request_timeout: Duration::from_secs(args.request_timeout),
+        concurrency: args.concurrency,
+        api_keys: args.api_keys.iter().filter(|k| !k.is_empty()).cloned().collect(),
+        admin_keys: args.admin_keys.iter().filter(|k| !k.is_empty()).cloned().collect(),
+        watch_interval: Duration::from_millis(args.watch_ms),
+    };
+    config.validate().map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?;
+    runtime.block_on(async move {
+        let state = AppState::new(config);
+        let Some(model) = state.models().select(None, None) else {
+            let refused = state.models().failures.iter().map(|f| format!("{}@{}: {}", f.name, f.version, f.reason)).collect::<Vec<_>>();
+            anyhow::bail!(
+                "no servable model in {} ({}); train one with `leadscore train`",
+                args.models.display(),
+                if refused.is_empty() { "the registry is empty".to_owned() } else { refused.join("; ") }
+            );
+        };
+        let listener = tokio::net::TcpListener::bind(args.addr).await.with_context(|| format!("binding {}", args.addr))?;
+        let addr = listener.local_addr().context("reading the bound address")?;
+        tracing::info!(%addr, model = %model.name, version = %model.version, "serving");
+        let auth = if args.api_keys.is_empty() { "" } else { " -H 'Authorization: Bearer $KEY'" };
+        eprintln!(
+            "leadscore: serving {} {} on http://{addr}\n\ntry:\n  curl -s{auth} http://{addr}/v1/score -H 'Content-Type: application/json' \\\n    -d '{{\"leads\": [{{\"id\": \"L1\", \"job_level\": \"VP\", \"lead_source\": \"Referral\", \"pricing_page_visits\": 4, \"demo_requested\": true}}], \"explain\": 3}}'\n  open http://{addr}/openapi.json for the API\n",
+            model.name, model.version
+        );
+        tokio::spawn(leadscore_server::watch(state.clone()));
+        #[cfg(unix)]
+        {
+            let s = state.clone();
+            tokio::spawn(async move {
+                let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else { return };
+                while hup.recv().await.is_some() {
+                    tracing::info!("SIGHUP: reloading the registry");
+                    let s = s.clone();
+                    let _ = tokio::task::spawn_blocking(move || s.reload()).await;
+                }
+            });
+        }
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let shutdown = {
+            let mut rx = stop_rx.clone();
+            async move {
+                let _ = rx.wait_for(|stop| *stop).await;
+            }
+        };
+        let server = tokio::spawn(leadscore_server::run(listener, state, shutdown));
+        shutdown_signal().await;
+        tracing::info!(drain_seconds = args.drain_seconds, "shutting down: draining in-flight requests");
+        let _ = stop_tx.send(true);
+        match tokio::time::timeout(Duration::from_secs(args.drain_seconds), server).await {
+            Ok(Ok(result)) => result.context("serving")?,
+            Ok(Err(e)) => anyhow::bail!("the server task failed: {e}"),
+            Err(_) => tracing::warn!("drain deadline reached with requests still in flight; exiting"),
+        }
+        Ok(())
+    })
+}
