@@ -16,6 +16,9 @@ struct Cli {
     /// No progress bars and no informational messages on stderr.
     #[arg(long, short, global = true, env = "LEADSCORE_QUIET", action = clap::ArgAction::SetTrue, value_parser = clap::builder::BoolishValueParser::new())]
     quiet: bool,
+    /// Log format on stderr: `pretty` for people, `json` for log pipelines.
+    #[arg(long, global = true, env = "LEADSCORE_LOG_FORMAT", default_value = "pretty", value_parser = ["pretty", "json"])]
+    log_format: String,
     #[command(subcommand)]
     command: Command,
 }
@@ -42,15 +45,14 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let level = if cli.quiet { "warn" } else { "info" };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("LEADSCORE_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level)),
-        )
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .without_time()
-        .init();
+    let filter = tracing_subscriber::EnvFilter::try_from_env("LEADSCORE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let fmt = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false);
+    if cli.log_format == "json" {
+        fmt.json().with_current_span(true).init();
+    } else {
+        fmt.without_time().init();
+    }
     let ui = progress::Ui { quiet: cli.quiet };
     let result = match cli.command {
         Command::Synth(args) => cmd::synth::run(args),
