@@ -40,6 +40,8 @@ enum Command {
     Inspect(cmd::inspect::InspectArgs),
     /// Serve the model registry over HTTP: scores, explanations, thresholds, hot reload.
     Serve(cmd::serve::ServeArgs),
+    /// Print the model as one SQL query that scores leads inside PostgreSQL, Spark, DuckDB, BigQuery or Snowflake.
+    ExportSql(cmd::export_sql::ExportSqlArgs),
 }
 
 fn main() -> ExitCode {
@@ -62,6 +64,7 @@ fn main() -> ExitCode {
         Command::Score(args) => cmd::score::run(args, &ui),
         Command::Inspect(args) => cmd::inspect::run(args),
         Command::Serve(args) => cmd::serve::run(args),
+        Command::ExportSql(args) => cmd::export_sql::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

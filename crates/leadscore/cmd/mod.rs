@@ -8,6 +8,7 @@ macro_rules! outln {
 }
 
 pub mod evaluate;
+pub mod export_sql;
 pub mod inspect;
 pub mod score;
 pub mod serve;

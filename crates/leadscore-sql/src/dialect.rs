@@ -1,0 +1,414 @@
+//! How each SQL engine spells the handful of things the export needs.
+//!
+//! Everything dialect-specific lives here, so the scoring program in
+//! [`crate::program`] is written once. The pitfalls each function avoids are
+//! the reason it exists: PostgreSQL and Snowflake read `0.1` as an exact
+//! decimal (so a weight would be summed in decimal arithmetic), Spark,
+//! BigQuery and Snowflake process backslash escapes inside string literals,
+//! DuckDB's `/` on integers is float division, PostgreSQL's `float8` cast
+//! raises on overflow and on underflow to zero.
+
+use std::fmt::Write as _;
+
+use crate::{Error, Result};
+
+/// An SQL dialect the export writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dialect {
+    /// PostgreSQL 12 or later, database encoding UTF8.
+    Postgres,
+    /// Apache Spark SQL 3.4 or later (ANSI mode on or off).
+    Spark,
+    /// DuckDB 1.0 or later.
+    DuckDb,
+    /// Google BigQuery (GoogleSQL). Not run by the tests: checked by golden files only.
+    BigQuery,
+    /// Snowflake. Not run by the tests: checked by golden files only.
+    Snowflake,
+}
+
+/// The largest finite double, spelled so every engine reads it back exactly.
+const MAX_F64: &str = "1.7976931348623157e308";
+
+/// `2^1024 - 2^970`: the smallest decimal that rounds to infinity. A number at or
+/// above it is what the CSV reader refuses as non-finite.
+/// (A unit test checks it against Rust's own parser.)
+pub const OVERFLOW_BOUND: &str = "179769313486231580793728971405303415079934132710037826936173778980444968292764750946649017977587207096330286416692887910946555547851940402630657488671505820681908902000708383676273854845817711531764475730270069855571366959622842914819860834936475292719074168444365510704342711559699508093042880177904174497792";
+
+/// `2^-1075`: the largest decimal that rounds to zero (ties to even). PostgreSQL
+/// refuses such a number instead of reading it as 0, so the export reads it as 0 itself.
+/// (A unit test checks it against Rust's own parser.)
+pub const UNDERFLOW_BOUND: &str = "2.4703282292062327208828439643411068618252990130716238221279284125033775363510437593264991818081799618989828234772285886546332835517796989819938739800539093906315035659515570226392290858392449105184435931802849936536152500319370457678249219365623669863658480757001585769269903706311928279558551332927834338409351978015531246597263579574622766465272827220056374006485499977096599470454020828166226237857393450736339007967761930577506740176324673600968951340535537458516661134223766678604162159680461914467291840300530057530849048765391711386591646239524912623653881879636239373280423891018672348497668235089863388587925628302755995657524455507255189313690836254779186948667994968324049705821028513185451396213837722826145437693412532098591327667236328125e-324";
+
+/// The syntax of a number the CSV reader accepts (Rust's `f64` grammar without
+/// `inf`/`nan`, which it refuses as non-finite): digits with an optional point
+/// and exponent, `1.` and `.5` included. `[.]` instead of `\.` so that no
+/// dialect's string escaping touches it.
+pub const NUMBER_RE: &str = "^[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][+-]?[0-9]+)?$";
+
+impl std::str::FromStr for Dialect {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "postgres" | "postgresql" => Ok(Dialect::Postgres),
+            "spark" => Ok(Dialect::Spark),
+            "duckdb" => Ok(Dialect::DuckDb),
+            "bigquery" => Ok(Dialect::BigQuery),
+            "snowflake" => Ok(Dialect::Snowflake),
+            _ => Err(Error::UnknownDialect(s.to_owned())),
+        }
+    }
+}
+
+/// The characters Rust's `str::trim` and `split_whitespace` treat as
+/// whitespace (Unicode `White_Space`), which the CSV reader strips and
+/// collapses: tab, line breaks, no-break space, the ideographic space, ...
+pub fn whitespace_chars() -> Vec<char> {
+    (0u32..=0x3000).filter_map(char::from_u32).filter(|c| c.is_whitespace()).collect()
+}
+
+impl Dialect {
+    /// Every dialect, in the order the CLI lists them.
+    pub const ALL: [Dialect; 5] =
+        [Dialect::Postgres, Dialect::Spark, Dialect::DuckDb, Dialect::BigQuery, Dialect::Snowflake];
+
+    /// The name used on the command line and in file names.
+    pub fn name(self) -> &'static str {
+        match self {
+            Dialect::Postgres => "postgres",
+            Dialect::Spark => "spark",
+            Dialect::DuckDb => "duckdb",
+            Dialect::BigQuery => "bigquery",
+            Dialect::Snowflake => "snowflake",
+        }
+    }
+
+    /// One quoted identifier. Column names such as `Total Time Spent on Website`
+    /// exist in real exports, so every name is quoted, never passed bare.
+    pub fn ident(self, what: &'static str, name: &str) -> Result<String> {
+        let bad = |reason| Err(Error::BadIdentifier { what, name: name.to_owned(), reason });
+        if name.is_empty() {
+            return bad("it is empty");
+        }
+        if name.contains('\0') {
+            return bad("it contains a NUL character");
+        }
+        Ok(match self {
+            Dialect::Postgres | Dialect::DuckDb | Dialect::Snowflake => format!("\"{}\"", name.replace('"', "\"\"")),
+            Dialect::Spark => format!("`{}`", name.replace('`', "``")),
+            Dialect::BigQuery => format!("`{}`", name.replace('\\', "\\\\").replace('`', "\\`")),
+        })
+    }
+
+    /// A possibly qualified table or view name (`schema.table`,
+    /// `project.dataset.table`): each dot-separated part quoted.
+    pub fn qualified(self, what: &'static str, name: &str) -> Result<String> {
+        let parts: Result<Vec<String>> = name.split('.').map(|part| self.ident(what, part)).collect();
+        Ok(parts?.join("."))
+    }
+
+    /// A string literal that the engine reads back as exactly `s`.
+    pub fn string(self, s: &str) -> String {
+        let plain = s.chars().all(|c| (' '..='~').contains(&c));
+        match self {
+            Dialect::Postgres if plain => format!("'{}'", s.replace('\'', "''")),
+            // E'' strings: backslash escapes, \uXXXX for everything that is not printable ASCII
+            // (needs a UTF8 database, PostgreSQL's default).
+            Dialect::Postgres => {
+                let mut out = String::from("E'");
+                for c in s.chars() {
+                    match c {
+                        '\\' => out.push_str("\\\\"),
+                        '\'' => out.push_str("''"),
+                        ' '..='~' => out.push(c),
+                        c if (c as u32) <= 0xFFFF => {
+                            let _ = write!(out, "\\u{:04X}", c as u32);
+                        }
+                        c => {
+                            let _ = write!(out, "\\U{:08X}", c as u32);
+                        }
+                    }
+                }
+                out.push('\'');
+                out
+            }
+            // DuckDB reads '...' verbatim (no backslash escapes); characters a reader cannot see
+            // are spliced in with chr(), which DuckDB folds into a constant.
+            Dialect::DuckDb => {
+                let mut pieces: Vec<String> = Vec::new();
+                let mut run = String::new();
+                for c in s.chars() {
+                    if c.is_control() || (c.is_whitespace() && c != ' ') {
+                        if !run.is_empty() {
+                            pieces.push(format!("'{}'", run.replace('\'', "''")));
+                            run.clear();
+                        }
+                        pieces.push(format!("chr({})", c as u32));
+                    } else {
+                        run.push(c);
+                    }
+                }
+                if !run.is_empty() || pieces.is_empty() {
+                    pieces.push(format!("'{}'", run.replace('\'', "''")));
+                }
+                if pieces.len() == 1 {
+                    pieces.remove(0)
+                } else {
+                    format!("({})", pieces.join(" || "))
+                }
+            }
+            // Spark, BigQuery and Snowflake unescape backslashes inside '...'.
+            Dialect::Spark | Dialect::BigQuery | Dialect::Snowflake => {
+                let mut out = String::from("'");
+                for c in s.chars() {
+                    match c {
+                        '\\' => out.push_str("\\\\"),
+                        '\'' => out.push_str("\\'"),
+                        ' '..='~' => out.push(c),
+                        // Snowflake keeps printable non-ASCII as UTF-8 text.
+                        c if self == Dialect::Snowflake && !c.is_control() && !c.is_whitespace() => out.push(c),
+                        c if (c as u32) <= 0xFFFF => {
+                            let _ = write!(out, "\\u{:04X}", c as u32);
+                        }
+                        // Spark unescapes \uXXXX into UTF-16 units: a surrogate pair.
+                        c if self == Dialect::Spark => {
+                            let mut units = [0u16; 2];
+                            for unit in c.encode_utf16(&mut units) {
+                                let _ = write!(out, "\\u{:04X}", unit);
+                            }
+                        }
+                        c => {
+                            let _ = write!(out, "\\U{:08X}", c as u32);
+                        }
+                    }
+                }
+                out.push('\'');
+                out
+            }
+        }
+    }
+
+    /// A double literal that parses to exactly `x` (`x` finite). Written in
+    /// exponent form, the shortest digits that round-trip, typed as a double:
+    /// a plain `0.1` is an exact decimal in PostgreSQL, DuckDB, Spark and
+    /// Snowflake, and decimal arithmetic would not give the scorer's sums.
+    pub fn float(self, x: f64) -> String {
+        let text = format!("{x:e}");
+        let literal = match self {
+            Dialect::Postgres => format!("{text}::float8"),
+            Dialect::Snowflake => format!("{text}::FLOAT"),
+            // An exponent makes the literal a DOUBLE in DuckDB, Spark (3.0+) and BigQuery.
+            Dialect::DuckDb | Dialect::Spark | Dialect::BigQuery => text,
+        };
+        if x.is_sign_negative() {
+            format!("({literal})")
+        } else {
+            literal
+        }
+    }
+
+    /// The text type that `CAST(column AS ...)` turns any column into.
+    pub fn text_type(self) -> &'static str {
+        match self {
+            Dialect::Postgres => "text",
+            Dialect::Spark | Dialect::BigQuery => "STRING",
+            Dialect::DuckDb | Dialect::Snowflake => "VARCHAR",
+        }
+    }
+
+    /// The integer type for calendar arithmetic.
+    pub fn int_type(self) -> &'static str {
+        match self {
+            Dialect::Postgres | Dialect::DuckDb | Dialect::Snowflake => "INTEGER",
+            Dialect::Spark => "INT",
+            Dialect::BigQuery => "INT64",
+        }
+    }
+
+    /// The double type.
+    pub fn double_type(self) -> &'static str {
+        match self {
+            Dialect::Postgres => "double precision",
+            Dialect::Spark | Dialect::DuckDb | Dialect::Snowflake => "DOUBLE",
+            Dialect::BigQuery => "FLOAT64",
+        }
+    }
+
+    /// `expr` with Unicode whitespace stripped from both ends, as `str::trim` does.
+    pub fn trim(self, expr: &str) -> String {
+        let chars = self.string(&whitespace_chars().into_iter().collect::<String>());
+        match self {
+            Dialect::Postgres => format!("btrim({expr}, {chars})"),
+            Dialect::Spark => format!("trim(BOTH {chars} FROM {expr})"),
+            Dialect::DuckDb => format!("trim({expr}, {chars})"),
+            Dialect::BigQuery | Dialect::Snowflake => format!("TRIM({expr}, {chars})"),
+        }
+    }
+
+    /// `expr` with every run of whitespace replaced by one space, as
+    /// `split_whitespace().join(" ")` does on a trimmed value.
+    pub fn collapse_whitespace(self, expr: &str) -> String {
+        let class = format!("[{}]+", whitespace_chars().into_iter().collect::<String>());
+        let re = self.string(&class);
+        match self {
+            Dialect::Postgres | Dialect::DuckDb => format!("regexp_replace({expr}, {re}, ' ', 'g')"),
+            Dialect::Spark => format!("regexp_replace({expr}, {re}, ' ')"),
+            Dialect::BigQuery | Dialect::Snowflake => format!("REGEXP_REPLACE({expr}, {re}, ' ')"),
+        }
+    }
+
+    /// `expr` with only A-Z lowercased: missing tokens and yes/no words are
+    /// compared ignoring ASCII case, exactly like `eq_ignore_ascii_case`.
+    pub fn ascii_lower(self, expr: &str) -> String {
+        format!("translate({expr}, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')")
+    }
+
+    /// Whether `expr` matches the regular expression `re`, which is anchored
+    /// with `^`/`$` where it must match whole (Snowflake's `REGEXP_LIKE` always
+    /// matches whole) and uses only syntax common to POSIX ARE, RE2 and Java.
+    pub fn matches(self, expr: &str, re: &str) -> String {
+        let lit = self.string(re);
+        match self {
+            Dialect::Postgres => format!("({expr} ~ {lit})"),
+            Dialect::Spark => format!("({expr} RLIKE {lit})"),
+            Dialect::DuckDb => format!("regexp_matches({expr}, {lit})"),
+            Dialect::BigQuery => format!("REGEXP_CONTAINS({expr}, {lit})"),
+            Dialect::Snowflake => format!("REGEXP_LIKE({expr}, {lit})"),
+        }
+    }
+
+    /// The double value of `expr`, a text already known to match [`NUMBER_RE`].
+    /// May be NULL or infinite where the text overflows; the caller treats any
+    /// result whose absolute value is not `<=` [`Dialect::max_double`] as unreadable.
+    pub fn parse_double(self, expr: &str) -> String {
+        match self {
+            // float8in raises on overflow and on underflow to zero, and numeric input refuses
+            // exponents beyond +-1000: decide those cases first, exactly, through numeric.
+            Dialect::Postgres => {
+                let big_exponent = self.matches(expr, "[eE][+-]?0*[1-9][0-9]{3,}$");
+                let zero = self.matches(expr, "^[+-]?[0.]*([eE][+-]?[0-9]+)?$");
+                let negative_exponent = self.matches(expr, "[eE]-");
+                format!(
+                    "CASE WHEN {zero} THEN 0::float8 \
+WHEN length({expr}) > 1000 THEN NULL \
+WHEN {big_exponent} THEN (CASE WHEN length({expr}) <= 400 AND {negative_exponent} THEN 0::float8 END) \
+WHEN abs(CAST({expr} AS numeric)) >= {OVERFLOW_BOUND} THEN NULL \
+WHEN abs(CAST({expr} AS numeric)) <= {UNDERFLOW_BOUND} THEN 0::float8 \
+ELSE CAST({expr} AS float8) END"
+                )
+            }
+            Dialect::Spark => format!("CAST({expr} AS DOUBLE)"),
+            Dialect::DuckDb => format!("TRY_CAST({expr} AS DOUBLE)"),
+            Dialect::BigQuery => format!("SAFE_CAST({expr} AS FLOAT64)"),
+            Dialect::Snowflake => format!("TRY_TO_DOUBLE({expr})"),
+        }
+    }
+
+    /// The largest finite double, as a literal.
+    pub fn max_double(self) -> String {
+        match self {
+            Dialect::Postgres => format!("{MAX_F64}::float8"),
+            Dialect::Snowflake => format!("{MAX_F64}::FLOAT"),
+            _ => MAX_F64.to_owned(),
+        }
+    }
+
+    /// Integer division of non-negative integers.
+    pub fn idiv(self, a: &str, b: i64) -> String {
+        match self {
+            Dialect::Postgres => format!("({a} / {b})"),
+            Dialect::DuckDb => format!("({a} // {b})"),
+            Dialect::Spark => format!("({a} DIV {b})"),
+            Dialect::BigQuery => format!("DIV({a}, {b})"),
+            Dialect::Snowflake => format!("TRUNC({a} / {b})"),
+        }
+    }
+
+    /// Remainder of non-negative integers.
+    pub fn modulo(self, a: &str, b: i64) -> String {
+        match self {
+            Dialect::Postgres | Dialect::BigQuery | Dialect::Snowflake => format!("MOD({a}, {b})"),
+            Dialect::DuckDb | Dialect::Spark => format!("({a} % {b})"),
+        }
+    }
+
+    /// A typed NULL text.
+    pub fn null_text(self) -> String {
+        format!("CAST(NULL AS {})", self.text_type())
+    }
+
+    /// `CREATE OR REPLACE VIEW name AS`.
+    pub fn create_view(self, name: &str) -> String {
+        format!("CREATE OR REPLACE VIEW {name} AS")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounds_are_where_rust_rounds_to_infinity_and_to_zero() {
+        assert_eq!(OVERFLOW_BOUND.parse::<f64>(), Ok(f64::INFINITY));
+        // One less in the last digit: the largest decimal that still rounds to MAX.
+        let (head, last) = OVERFLOW_BOUND.split_at(OVERFLOW_BOUND.len() - 1);
+        let below = format!("{head}{}", last.parse::<u8>().unwrap() - 1);
+        assert_eq!(below.parse::<f64>(), Ok(f64::MAX));
+        assert_eq!(UNDERFLOW_BOUND.parse::<f64>(), Ok(0.0));
+        // One more digit at the end: just above 2^-1075, rounds up to the smallest subnormal.
+        let above = UNDERFLOW_BOUND.replace("e-324", "1e-324");
+        assert_eq!(above.parse::<f64>(), Ok(5e-324));
+        assert_eq!(MAX_F64.parse::<f64>(), Ok(f64::MAX));
+    }
+
+    #[test]
+    fn whitespace_is_rusts() {
+        let ws = whitespace_chars();
+        assert_eq!(ws.len(), 25);
+        assert!(ws.contains(&'\t') && ws.contains(&'\u{a0}') && ws.contains(&'\u{3000}'));
+        assert!(!ws.contains(&'\u{200b}'), "zero-width space is not White_Space");
+    }
+
+    #[test]
+    fn identifiers_are_quoted_per_dialect() {
+        let name = "Total \"Time\" `x`";
+        assert_eq!(Dialect::Postgres.ident("column", name).unwrap(), "\"Total \"\"Time\"\" `x`\"");
+        assert_eq!(Dialect::Spark.ident("column", name).unwrap(), "`Total \"Time\" ``x```");
+        assert_eq!(Dialect::BigQuery.ident("column", "a`b\\c").unwrap(), "`a\\`b\\\\c`");
+        assert_eq!(Dialect::Snowflake.qualified("table", "db.leads").unwrap(), "\"db\".\"leads\"");
+        assert!(Dialect::DuckDb.ident("column", "").is_err());
+    }
+
+    #[test]
+    fn strings_are_escaped_per_dialect() {
+        assert_eq!(Dialect::Postgres.string("it's"), "'it''s'");
+        assert_eq!(Dialect::Postgres.string("a\\b\tü"), "E'a\\\\b\\u0009\\u00FC'");
+        assert_eq!(Dialect::DuckDb.string("it's"), "'it''s'");
+        assert_eq!(Dialect::DuckDb.string("a\\b\tü"), "('a\\b' || chr(9) || 'ü')");
+        assert_eq!(Dialect::DuckDb.string(""), "''");
+        assert_eq!(Dialect::Spark.string("it's a\\b ü 😀"), "'it\\'s a\\\\b \\u00FC \\uD83D\\uDE00'");
+        assert_eq!(Dialect::BigQuery.string("😀"), "'\\U0001F600'");
+        assert_eq!(Dialect::Snowflake.string("it's ü\n"), "'it\\'s ü\\u000A'");
+    }
+
+    #[test]
+    fn floats_round_trip_and_are_typed() {
+        for x in [0.1f64, -2.5, 1e300, 5e-324, 123456.789, -0.0] {
+            let text = format!("{x:e}");
+            assert_eq!(text.parse::<f64>().unwrap().to_bits(), x.to_bits(), "{text}");
+        }
+        assert_eq!(Dialect::Postgres.float(0.1), "1e-1::float8");
+        assert_eq!(Dialect::Postgres.float(-2.5), "(-2.5e0::float8)");
+        assert_eq!(Dialect::DuckDb.float(1.0), "1e0");
+        assert_eq!(Dialect::Snowflake.float(3.0), "3e0::FLOAT");
+    }
+
+    #[test]
+    fn dialect_names_parse() {
+        for d in Dialect::ALL {
+            assert_eq!(d.name().parse::<Dialect>(), Ok(d));
+        }
+        assert_eq!("PostgreSQL".parse::<Dialect>(), Ok(Dialect::Postgres));
+        assert!(matches!("mysql".parse::<Dialect>(), Err(Error::UnknownDialect(_))));
+    }
+}

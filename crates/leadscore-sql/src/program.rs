@@ -1,0 +1,649 @@
+//! The scoring query: a chain of common table expressions, one per step of
+//! the scorer, each column written once for every dialect.
+//!
+//! | CTE     | what it holds per feature `k`                                        |
+//! |---------|----------------------------------------------------------------------|
+//! | `cells` | `c{k}`: the cell as text (`CAST`, so typed columns work), trimmed      |
+//! | `flags` | `m{k}`: missing (a missing token, ASCII case ignored); `d{k}`: a date's date part |
+//! | `vals`  | `v{k}`: the value read (number, yes/no, day number, category level); NULL when missing or unreadable |
+//! | `xs`    | the encoded value: `z{k}` standardised, `b{k}` quantile bin, `s{k}` one-hot slot, `bad{k}` unreadable |
+//! | `lin`   | `lo`: log-odds, summed in the scorer's order; `k{k}`: contributions; `invalid_column` |
+//! | `scored`| `p`: the stable logistic of `lo`                                        |
+//!
+//! The log-odds are the scorer's sum term by term: `intercept + (t0 + t1 + ...)`
+//! with one term per encoded column in column order, left to right, so an
+//! engine's IEEE doubles give the scorer's bits. A one-hot group whose other
+//! columns are zero is one `CASE` term (adding `0.0` changes nothing). The
+//! constants each `CASE` picks from (a level's weight, a bin's weight, a
+//! contribution) are computed here with the scorer's own arithmetic.
+//!
+//! An unreadable cell (a number that does not parse or overflows, a yes/no or
+//! date that is neither) makes the CLI stop with an error; a query cannot
+//! stop for one row, so that lead's probability, score, tier and MQL flag are
+//! NULL and `invalid_column` names the first such column.
+
+use std::fmt::Write as _;
+
+use leadscore_core::encode::{CategoricalEncoder, NumericEncoder, Transform, OTHER, Z_LIMIT};
+use leadscore_core::Artifact;
+
+use crate::dialect::{Dialect, NUMBER_RE};
+use crate::exact::{clamp_bounds, log_odds_cut, raw_cut, Cut};
+use crate::{Error, ExportOptions, Provenance, Result};
+
+const MONTHS: [&str; 12] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+/// Days before each month in a common year.
+const DAYS_BEFORE_MONTH: [i32; 12] = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
+/// Above this log-odds `exp(-z)` is below 1e-307 and `1 + exp(-z)` is exactly 1;
+/// below its negative PostgreSQL's `exp` would raise on underflow, and the true
+/// probability is under 3.3e-308, reported as 0.
+const EXP_LIMIT: f64 = 708.0;
+
+/// A calendar one-hot of a date feature: its encoder, the column prefix, and
+/// per calendar name the SQL condition that selects it.
+type Calendar<'a> = (&'a Option<CategoricalEncoder>, &'static str, Vec<(String, &'static str)>);
+
+/// Which one-hot column a category lands in, as the scorer's encoder decides:
+/// a kept level, `(other)` for a folded rare level, the missing level, or none
+/// (all zeros) for a level never seen in training.
+pub fn slot(enc: &CategoricalEncoder, level: Option<&str>) -> Option<usize> {
+    match level {
+        None => enc.missing_level,
+        Some(level) => enc.levels.iter().position(|l| l == level).or_else(|| {
+            enc.folded
+                .binary_search_by(|f| f.as_str().cmp(level))
+                .ok()
+                .and_then(|_| enc.levels.iter().position(|l| l == OTHER))
+        }),
+    }
+}
+
+/// A one-hot row of `width` with column `slot` set.
+fn one_hot(width: usize, slot: Option<usize>) -> Vec<f64> {
+    (0..width).map(|i| if Some(i) == slot { 1.0 } else { 0.0 }).collect()
+}
+
+/// A feature's contribution for a fully known encoded row, with the scorer's arithmetic.
+fn contribution(weights: &[f64], baseline: &[f64], row: &[f64]) -> f64 {
+    weights.iter().zip(baseline).zip(row).map(|((w, m), x)| w * (x - m)).sum::<f64>()
+}
+
+/// Columns of one CTE: `expression AS name` lines.
+#[derive(Default)]
+struct Stage {
+    columns: Vec<String>,
+}
+
+impl Stage {
+    fn push(&mut self, expr: impl Into<String>, alias: impl std::fmt::Display) {
+        self.columns.push(format!("{} AS {alias}", expr.into()));
+    }
+    fn pass(&mut self, name: impl std::fmt::Display) {
+        self.columns.push(name.to_string());
+    }
+}
+
+/// Writes the scoring query.
+struct Writer<'a> {
+    d: Dialect,
+    artifact: &'a Artifact,
+    cells: Stage,
+    flags: Stage,
+    vals: Stage,
+    xs: Stage,
+    /// Log-odds terms, in encoded column order.
+    terms: Vec<String>,
+    /// Per feature: its name and contribution expression.
+    contributions: Vec<(String, String)>,
+    /// Per readable-or-not feature: `bad{k}` and the feature name.
+    bad: Vec<(String, String)>,
+}
+
+impl Writer<'_> {
+    fn f(&self, x: f64) -> String {
+        self.d.float(x)
+    }
+
+    fn zero(&self) -> String {
+        self.f(0.0)
+    }
+
+    /// `CASE expr WHEN i THEN value_i ... ELSE default END`, leaving out values equal to the default.
+    fn case_index(&self, expr: &str, values: &[f64], default: f64) -> String {
+        let arms: Vec<String> = values
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| v.to_bits() != default.to_bits())
+            .map(|(i, v)| format!("WHEN {i} THEN {}", self.f(*v)))
+            .collect();
+        if arms.is_empty() {
+            self.f(default)
+        } else {
+            format!("CASE {expr} {} ELSE {} END", arms.join(" "), self.f(default))
+        }
+    }
+
+    /// A slot expression: `CASE WHEN m THEN missing_slot WHEN <cond_i> THEN slot_i ... ELSE -1 END`.
+    fn slot_case(&self, m: &str, missing: Option<usize>, arms: &[(String, Option<usize>)]) -> String {
+        let idx = |s: Option<usize>| s.map_or_else(|| "-1".to_owned(), |s| s.to_string());
+        let mut out = format!("CASE WHEN {m} THEN {}", idx(missing));
+        for (cond, s) in arms {
+            let _ = write!(out, " WHEN {cond} THEN {}", idx(*s));
+        }
+        out.push_str(" ELSE -1 END");
+        out
+    }
+
+    /// Terms of a one-hot group decided by a slot column: one log-odds term,
+    /// one contribution term per column.
+    fn one_hot_terms(&mut self, slot_col: &str, weights: &[f64], baseline: &[f64], contrib: &mut Vec<String>) {
+        self.terms.push(self.case_index(slot_col, weights, 0.0));
+        for (j, (w, m)) in weights.iter().zip(baseline).enumerate() {
+            let on = w * (1.0 - m);
+            let off = w * (0.0 - m);
+            contrib.push(format!("CASE WHEN {slot_col} = {j} THEN {} ELSE {} END", self.f(on), self.f(off)));
+        }
+    }
+
+    /// The encoded columns of a numeric value `x` (an expression, NULL when
+    /// missing or unreadable) with missing flag `m`: z, missing indicator, bins.
+    #[allow(clippy::too_many_arguments)]
+    fn numeric(
+        &mut self,
+        k: usize,
+        name: &str,
+        enc: &NumericEncoder,
+        x: &str,
+        m: &str,
+        weights: &[f64],
+        baseline: &[f64],
+        contrib: &mut Vec<String>,
+    ) -> Result<usize> {
+        let d = self.d;
+        let t = if enc.log1p {
+            // sign(x) ln(1 + |x|); Spark's log1p is the accurate one where an engine has it.
+            match d {
+                Dialect::Spark => format!("CASE WHEN {x} < 0 THEN -log1p(-{x}) ELSE log1p({x}) END"),
+                _ => format!("CASE WHEN {x} < 0 THEN -LN({one} - {x}) ELSE LN({one} + {x}) END", one = self.f(1.0)),
+            }
+        } else {
+            x.to_owned()
+        };
+        let (lo, hi) = clamp_bounds(enc.mean, enc.std, Z_LIMIT);
+        let mut t_clamped = t;
+        if let Some(lo) = lo {
+            t_clamped = format!("GREATEST({t_clamped}, {})", self.f(lo));
+        }
+        if let Some(hi) = hi {
+            t_clamped = format!("LEAST({t_clamped}, {})", self.f(hi));
+        }
+        let fill_z = ((enc.fill - enc.mean) / enc.std).clamp(-Z_LIMIT, Z_LIMIT);
+        let z = format!(
+            "CASE WHEN {m} THEN {fill} ELSE LEAST(GREATEST(({t_clamped} - {mean}) / {std}, {neg}), {pos}) END",
+            fill = self.f(fill_z),
+            mean = self.f(enc.mean),
+            std = self.f(enc.std),
+            neg = self.f(-Z_LIMIT),
+            pos = self.f(Z_LIMIT),
+        );
+        self.xs.push(z, format!("z{k}"));
+        let (w0, m0) = (weights[0], baseline[0]);
+        self.terms.push(format!("{} * z{k}", self.f(w0)));
+        contrib.push(format!("{} * (z{k} - {})", self.f(w0), self.f(m0)));
+        let mut col = 1;
+        if enc.missing_indicator {
+            let (w, mb) = (weights[col], baseline[col]);
+            self.terms.push(format!("CASE WHEN {m} THEN {} ELSE {} END", self.f(w), self.zero()));
+            contrib.push(format!("CASE WHEN {m} THEN {} ELSE {} END", self.f(w * (1.0 - mb)), self.f(w * (0.0 - mb))));
+            col += 1;
+        }
+        if !enc.cuts.is_empty() {
+            let fill_bin = enc.cuts.partition_point(|c| *c <= enc.fill);
+            let mut b = format!("CASE WHEN {m} THEN {fill_bin}");
+            let mut closed = false;
+            for (i, &cut) in enc.cuts.iter().enumerate().rev() {
+                match raw_cut(enc.log1p, cut) {
+                    Cut::Never => {}
+                    Cut::AtLeast(r) => {
+                        let _ = write!(b, " WHEN {x} >= {} THEN {}", self.f(r), i + 1);
+                    }
+                    Cut::Always => {
+                        let _ = write!(b, " ELSE {} END", i + 1);
+                        closed = true;
+                        break;
+                    }
+                }
+            }
+            if !closed {
+                b.push_str(" ELSE 0 END");
+            }
+            self.xs.push(b, format!("b{k}"));
+            let n_bins = enc.cuts.len() + 1;
+            let range = col..col + n_bins;
+            let (w, mb) = (weights.get(range.clone()), baseline.get(range));
+            let (Some(w), Some(mb)) = (w, mb) else {
+                return Err(Error::Unsupported { feature: name.to_owned(), reason: "bins outside the weights".into() });
+            };
+            self.one_hot_terms(&format!("b{k}"), w, mb, contrib);
+            col += n_bins;
+        }
+        Ok(col)
+    }
+
+    fn feature(&mut self, k: usize) -> Result<()> {
+        let d = self.d;
+        let artifact = self.artifact;
+        let feature = &artifact.encoder.features[k];
+        let name = feature.name.as_str();
+        let width = feature.width();
+        let range = feature.offset..feature.offset + width;
+        let (Some(weights), Some(baseline)) =
+            (artifact.model.weights.get(range.clone()), artifact.encoder.baseline.get(range))
+        else {
+            return Err(Error::Unsupported { feature: name.to_owned(), reason: "columns outside the weights".into() });
+        };
+        let column = d.ident("column", name)?;
+        let c = format!("c{k}");
+        let m = format!("m{k}");
+        let v = format!("v{k}");
+        // cells: the cell as trimmed text.
+        self.cells.push(d.trim(&format!("CAST({column} AS {})", d.text_type())), &c);
+        // flags: missing.
+        let tokens: Vec<String> = artifact.encoder.missing.tokens().iter().map(|t| d.string(t)).collect();
+        self.flags.push(format!("({c} IS NULL OR {} IN ({}))", d.ascii_lower(&c), tokens.join(", ")), &m);
+        let mut contrib = Vec::new();
+        let lower = d.ascii_lower(&c);
+        match &feature.transform {
+            Transform::Numeric(enc) => {
+                self.flags.pass(&c);
+                let parsed = d.parse_double(&c);
+                let finite = match d {
+                    // The PostgreSQL reading is NULL on overflow already.
+                    Dialect::Postgres => parsed,
+                    _ => format!("CASE WHEN ABS({parsed}) <= {max} THEN {parsed} END", max = d.max_double()),
+                };
+                let number = d.matches(&c, NUMBER_RE);
+                self.vals.push(format!("CASE WHEN {m} THEN NULL WHEN {number} THEN {finite} END"), &v);
+                self.vals.pass(&m);
+                self.xs.pass(&m);
+                self.xs.push(format!("(NOT {m} AND {v} IS NULL)"), format!("bad{k}"));
+                self.bad.push((format!("bad{k}"), name.to_owned()));
+                self.numeric(k, name, enc, &v, &m, weights, baseline, &mut contrib)?;
+            }
+            Transform::Boolean(enc) => {
+                self.flags.pass(&c);
+                let list = |words: [&str; 5]| words.map(|w| d.string(w)).join(", ");
+                self.vals.push(
+                    format!(
+                        "CASE WHEN {m} THEN NULL WHEN {lower} IN ({}) THEN TRUE WHEN {lower} IN ({}) THEN FALSE END",
+                        list(["yes", "true", "1", "y", "t"]),
+                        list(["no", "false", "0", "n", "f"]),
+                    ),
+                    &v,
+                );
+                self.vals.pass(&m);
+                self.xs.pass(&m);
+                self.xs.pass(&v);
+                self.xs.push(format!("(NOT {m} AND {v} IS NULL)"), format!("bad{k}"));
+                self.bad.push((format!("bad{k}"), name.to_owned()));
+                let w0 = weights[0];
+                let fill = if enc.fill { self.f(w0) } else { self.zero() };
+                self.terms.push(format!(
+                    "CASE WHEN {m} THEN {fill} WHEN {v} THEN {} ELSE {} END",
+                    self.f(w0),
+                    self.zero()
+                ));
+                let row = |value: bool, missing: bool| -> Vec<f64> {
+                    let mut row = vec![if value { 1.0 } else { 0.0 }];
+                    if enc.missing_indicator {
+                        row.push(if missing { 1.0 } else { 0.0 });
+                    }
+                    row
+                };
+                if enc.missing_indicator {
+                    self.terms.push(format!("CASE WHEN {m} THEN {} ELSE {} END", self.f(weights[1]), self.zero()));
+                }
+                let c_missing = contribution(weights, baseline, &row(enc.fill, true));
+                let c_true = contribution(weights, baseline, &row(true, false));
+                let c_false = contribution(weights, baseline, &row(false, false));
+                contrib.push(format!(
+                    "CASE WHEN {m} THEN {} WHEN {v} THEN {} ELSE {} END",
+                    self.f(c_missing),
+                    self.f(c_true),
+                    self.f(c_false)
+                ));
+            }
+            Transform::Categorical(enc) => {
+                self.flags.pass(&c);
+                let level = if enc.normalize { format!("lower({})", d.collapse_whitespace(&c)) } else { c.clone() };
+                self.vals.push(format!("CASE WHEN {m} THEN NULL ELSE {level} END"), &v);
+                self.vals.pass(&m);
+                let mut arms: Vec<(String, Option<usize>)> =
+                    enc.levels.iter().enumerate().map(|(i, l)| (format!("{v} = {}", d.string(l)), Some(i))).collect();
+                let other = slot(enc, enc.folded.first().map(String::as_str));
+                let folded: Vec<&String> = enc.folded.iter().filter(|f| !enc.levels.contains(f)).collect();
+                if !folded.is_empty() && other.is_some() {
+                    let list: Vec<String> = folded.iter().map(|f| d.string(f)).collect();
+                    arms.push((format!("{v} IN ({})", list.join(", ")), other));
+                }
+                self.xs.push(self.slot_case(&m, enc.missing_level, &arms), format!("s{k}"));
+                // One term: at most one column is non-zero.
+                self.terms.push(self.case_index(&format!("s{k}"), weights, 0.0));
+                let per_slot: Vec<f64> = (0..enc.levels.len())
+                    .map(|i| contribution(weights, baseline, &one_hot(enc.levels.len(), Some(i))))
+                    .collect();
+                let unseen = contribution(weights, baseline, &one_hot(enc.levels.len(), None));
+                contrib.push(self.case_index(&format!("s{k}"), &per_slot, unseen));
+            }
+            Transform::Date(enc) => {
+                let date_part = format!(
+                    "CASE WHEN length({c}) = 10 THEN {c} WHEN substr({c}, 11, 1) IN ('T', ' ') THEN substr({c}, 1, 10) END"
+                );
+                let dp = format!("d{k}");
+                self.flags.push(date_part, &dp);
+                let shaped = d.matches(&dp, "^[0-9]{4}(-[0-9]{2}-|/[0-9]{2}/)[0-9]{2}$");
+                let int = |from: usize, len: usize| format!("CAST(substr({dp}, {from}, {len}) AS {})", d.int_type());
+                let (y, mo, dd) = (int(1, 4), int(6, 2), int(9, 2));
+                let leap =
+                    format!("({} = 0 AND ({} <> 0 OR {} = 0))", d.modulo(&y, 4), d.modulo(&y, 100), d.modulo(&y, 400));
+                let days_in_month =
+                    format!("CASE WHEN {mo} = 2 THEN CASE WHEN {leap} THEN 29 ELSE 28 END WHEN {mo} IN (4, 6, 9, 11) THEN 30 ELSE 31 END");
+                // Days from 0001-01-01 = day 1, as chrono's num_days_from_ce; years shifted by one
+                // 400-year cycle (146097 days) so that every integer division has non-negative operands.
+                let shifted = format!("({y} + 399)");
+                let before_month: Vec<String> =
+                    DAYS_BEFORE_MONTH.iter().enumerate().map(|(i, n)| format!("WHEN {} THEN {n}", i + 1)).collect();
+                let day_number = format!(
+                    "365 * {shifted} + {} - {} + {} - 146097 + CASE {mo} {} END + {dd} + CASE WHEN {leap} AND {mo} > 2 THEN 1 ELSE 0 END",
+                    d.idiv(&shifted, 4),
+                    d.idiv(&shifted, 100),
+                    d.idiv(&shifted, 400),
+                    before_month.join(" ")
+                );
+                self.vals.push(
+                    format!(
+                        "CASE WHEN {m} THEN NULL WHEN {dp} IS NULL OR NOT {shaped} THEN NULL \
+WHEN {mo} BETWEEN 1 AND 12 AND {dd} BETWEEN 1 AND {days_in_month} THEN {day_number} END"
+                    ),
+                    &v,
+                );
+                self.vals.pass(&m);
+                if enc.month.is_some() {
+                    self.vals.push(format!("CASE WHEN {dp} IS NOT NULL AND {shaped} THEN {mo} END"), format!("mo{k}"));
+                }
+                self.xs.pass(&m);
+                self.xs.push(format!("(NOT {m} AND {v} IS NULL)"), format!("bad{k}"));
+                self.bad.push((format!("bad{k}"), name.to_owned()));
+                let age = format!("CAST({} - {v} AS {})", enc.reference_day, d.double_type());
+                let mut col = self.numeric(k, name, &enc.age, &age, &m, weights, baseline, &mut contrib)?;
+                let calendars: [Calendar<'_>; 2] = [
+                    (
+                        &enc.month,
+                        "ms",
+                        MONTHS.iter().enumerate().map(|(i, n)| (format!("mo{k} = {}", i + 1), *n)).collect(),
+                    ),
+                    (
+                        &enc.weekday,
+                        "ws",
+                        WEEKDAYS
+                            .iter()
+                            .enumerate()
+                            .map(|(i, n)| (format!("{} = {i}", d.modulo(&format!("({v} + 370)"), 7)), *n))
+                            .collect(),
+                    ),
+                ];
+                for (cal, prefix, names) in calendars {
+                    let Some(cal) = cal else { continue };
+                    let arms: Vec<(String, Option<usize>)> =
+                        names.into_iter().map(|(cond, n)| (cond, slot(cal, Some(n)))).collect();
+                    let col_name = format!("{prefix}{k}");
+                    self.xs.push(self.slot_case(&m, cal.missing_level, &arms), &col_name);
+                    let n = cal.levels.len();
+                    let (Some(w), Some(mb)) = (weights.get(col..col + n), baseline.get(col..col + n)) else {
+                        return Err(Error::Unsupported {
+                            feature: name.to_owned(),
+                            reason: "calendar outside the weights".into(),
+                        });
+                    };
+                    self.one_hot_terms(&col_name, w, mb, &mut contrib);
+                    col += n;
+                }
+            }
+        }
+        let expr = if contrib.is_empty() { self.zero() } else { format!("({})", contrib.join(" + ")) };
+        self.contributions.push((name.to_owned(), expr));
+        Ok(())
+    }
+}
+
+/// Writes the whole query for `options`.
+pub fn write(artifact: &Artifact, provenance: &Provenance, options: &ExportOptions) -> Result<String> {
+    artifact.validate()?;
+    let d = options.dialect;
+    let id_name = match &options.id {
+        Some(id) => id.clone(),
+        None => artifact.spec.ids.first().cloned().ok_or(Error::NoIdColumn)?,
+    };
+    let (strategy, threshold) = options.threshold.resolve(artifact)?;
+    let table = d.qualified("table", &options.table)?;
+    let id_out = d.ident("column", &id_name)?;
+    let mut w = Writer {
+        d,
+        artifact,
+        cells: Stage::default(),
+        flags: Stage::default(),
+        vals: Stage::default(),
+        xs: Stage::default(),
+        terms: Vec::new(),
+        contributions: Vec::new(),
+        bad: Vec::new(),
+    };
+    for k in 0..artifact.encoder.features.len() {
+        w.feature(k)?;
+    }
+
+    // lin: the log-odds, contributions and the first unreadable column.
+    let mut lin = Stage::default();
+    let intercept = w.f(artifact.model.intercept);
+    let sum = if w.terms.is_empty() { intercept } else { format!("{intercept} + ({})", w.terms.join(" + ")) };
+    let any_bad: Vec<&str> = w.bad.iter().map(|(b, _)| b.as_str()).collect();
+    if any_bad.is_empty() {
+        lin.push(sum, "lo");
+        lin.push(d.null_text(), "invalid_column");
+    } else {
+        lin.push(format!("CASE WHEN {} THEN NULL ELSE {sum} END", any_bad.join(" OR ")), "lo");
+        let arms: Vec<String> = w.bad.iter().map(|(b, n)| format!("WHEN {b} THEN {}", d.string(n))).collect();
+        lin.push(format!("CASE {} END", arms.join(" ")), "invalid_column");
+    }
+    let mut scored = Stage::default();
+    scored.pass("lo");
+    scored.pass("invalid_column");
+    let one = w.f(1.0);
+    scored.push(
+        format!(
+            "CASE WHEN lo IS NULL THEN NULL WHEN lo >= {zero} THEN {one} / ({one} + EXP(-LEAST(lo, {lim}))) \
+WHEN lo < {neg} THEN {zero} ELSE EXP(lo) / ({one} + EXP(lo)) END",
+            zero = w.zero(),
+            lim = w.f(EXP_LIMIT),
+            neg = w.f(-EXP_LIMIT),
+        ),
+        "p",
+    );
+    if options.top_feature {
+        for (k, (_, expr)) in w.contributions.iter().enumerate() {
+            lin.push(expr.clone(), format!("k{k}"));
+            scored.pass(format!("k{k}"));
+        }
+        if w.contributions.len() > 1 {
+            let abs: Vec<String> = (0..w.contributions.len()).map(|k| format!("ABS(k{k})")).collect();
+            scored.push(format!("GREATEST({})", abs.join(", ")), "kmax");
+        }
+    }
+
+    // The final columns.
+    let mut out = Stage::default();
+    out.push("id_", &id_out);
+    out.push("p", "probability");
+    out.push(
+        format!("CAST(LEAST(99, GREATEST(1, FLOOR(p * {} + {}))) AS {})", w.f(100.0), w.f(0.5), d.int_type()),
+        "score",
+    );
+    let mut tier = String::from("CASE WHEN lo IS NULL THEN NULL");
+    let mut closed = false;
+    for t in &artifact.tiers.tiers {
+        match log_odds_cut(t.min_probability) {
+            Cut::Never => {}
+            Cut::AtLeast(z) => {
+                let _ = write!(tier, " WHEN lo >= {} THEN {}", w.f(z), d.string(&t.name));
+            }
+            Cut::Always => {
+                let _ = write!(tier, " ELSE {} END", d.string(&t.name));
+                closed = true;
+                break;
+            }
+        }
+    }
+    if !closed {
+        match artifact.tiers.tiers.last() {
+            Some(last) => {
+                let _ = write!(tier, " ELSE {} END", d.string(&last.name));
+            }
+            None => tier.push_str(" END"),
+        }
+    }
+    out.push(tier, "tier");
+    let mql = match log_odds_cut(threshold) {
+        Cut::Always => "TRUE".to_owned(),
+        Cut::Never => "FALSE".to_owned(),
+        Cut::AtLeast(z) => format!("lo >= {}", w.f(z)),
+    };
+    out.push(format!("CASE WHEN lo IS NULL THEN NULL ELSE {mql} END"), "mql");
+    if options.top_feature {
+        let top = match w.contributions.as_slice() {
+            [] => d.null_text(),
+            [(name, _)] => format!("CASE WHEN lo IS NULL THEN NULL ELSE {} END", d.string(name)),
+            many => {
+                let arms: Vec<String> = many
+                    .iter()
+                    .enumerate()
+                    .map(|(k, (name, _))| format!("WHEN ABS(k{k}) = kmax THEN {}", d.string(name)))
+                    .collect();
+                format!("CASE WHEN lo IS NULL THEN NULL {} END", arms.join(" "))
+            }
+        };
+        out.push(top, "top_feature");
+    }
+    out.pass("invalid_column");
+
+    let mut sql = String::new();
+    let clean = |s: &str| s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect::<String>();
+    let _ = writeln!(
+        sql,
+        "-- leadscore model `{}` {} (checksum {}), exported for {}",
+        clean(&provenance.name),
+        clean(&provenance.version),
+        clean(&provenance.checksum),
+        d.name()
+    );
+    let _ = writeln!(
+        sql,
+        "-- One row per lead of {}: {}, probability of being won, score (1-99), tier, mql (probability >= {threshold}, the `{}` threshold){}, invalid_column.",
+        clean(&options.table),
+        clean(&id_name),
+        clean(&strategy),
+        if options.top_feature { ", top_feature (largest contribution to the log-odds)" } else { "" }
+    );
+    let _ = writeln!(
+        sql,
+        "-- A lead with a cell that cannot be read (a number that does not parse or is not finite, a yes/no or date that is neither)"
+    );
+    let _ =
+        writeln!(sql, "-- gets NULL probability, score, tier and mql, and invalid_column names the first such column.");
+    let _ = writeln!(
+        sql,
+        "-- Cells are read as `leadscore score` reads them: missing tokens {}, categories trimmed, whitespace collapsed, lowercased.",
+        artifact.encoder.missing.tokens().iter().map(|t| format!("{t:?}")).collect::<Vec<_>>().join(" ")
+    );
+    if let Some(view) = &options.view {
+        let _ = writeln!(sql, "{}", d.create_view(&d.qualified("view", view)?));
+    }
+    let features: Vec<String> = artifact.encoder.features.iter().map(|f| clean(&f.name)).collect();
+    let stage = |sql: &mut String, name: &str, first: &str, stage: &Stage, from: &str, last: bool| {
+        let mut cols = vec![first.to_owned()];
+        cols.extend(stage.columns.iter().cloned());
+        let _ = writeln!(
+            sql,
+            "{name} AS (\n  SELECT\n    {}\n  FROM {from}\n){}",
+            cols.join(",\n    "),
+            if last { "" } else { "," }
+        );
+    };
+    let _ = writeln!(sql, "WITH");
+    let _ = writeln!(
+        sql,
+        "-- c<k> = trimmed text of feature k: {}",
+        features.iter().enumerate().map(|(k, f)| format!("{k} {f}")).collect::<Vec<_>>().join(", ")
+    );
+    stage(&mut sql, "cells", &format!("{} AS id_", d.ident("column", &id_name)?), &w.cells, &table, false);
+    stage(&mut sql, "flags", "id_", &w.flags, "cells", false);
+    stage(&mut sql, "vals", "id_", &w.vals, "flags", false);
+    stage(&mut sql, "xs", "id_", &w.xs, "vals", false);
+    stage(&mut sql, "lin", "id_", &lin, "xs", false);
+    stage(&mut sql, "scored", "id_", &scored, "lin", true);
+    let _ = writeln!(sql, "SELECT\n  {}\nFROM scored", out.columns.join(",\n  "));
+    Ok(sql)
+}
+
+#[cfg(test)]
+mod tests {
+    use leadscore_core::value::RawValue;
+
+    use super::*;
+
+    fn shipped() -> Artifact {
+        let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../models/leads/v1/model.bin")).unwrap();
+        Artifact::from_bytes(&bytes).unwrap()
+    }
+
+    #[test]
+    fn slots_agree_with_the_encoder() {
+        let artifact = shipped();
+        let missing = &artifact.encoder.missing;
+        let mut checked = 0;
+        for f in &artifact.encoder.features {
+            let Transform::Categorical(enc) = &f.transform else { continue };
+            let mut inputs: Vec<Option<&str>> = enc.levels.iter().map(|l| Some(l.as_str())).collect();
+            inputs.extend(enc.folded.iter().map(|l| Some(l.as_str())));
+            inputs.push(Some("a level no lead ever had"));
+            inputs.push(None);
+            for input in inputs {
+                let mut row = vec![f64::NAN; enc.levels.len()];
+                let raw = input.map_or(RawValue::Missing, RawValue::Text);
+                f.encode_value(raw, missing, &mut row).unwrap();
+                assert_eq!(row, one_hot(enc.levels.len(), slot(enc, input)), "{} {input:?}", f.name);
+                checked += 1;
+            }
+        }
+        assert!(checked > 50, "the shipped model has categorical features ({checked} inputs checked)");
+    }
+
+    #[test]
+    fn contributions_match_the_scorer_for_one_hot_features() {
+        // A lead with every feature missing: each categorical's contribution is its missing
+        // slot's constant, and each must equal what Artifact::score reports, bit for bit.
+        let artifact = shipped();
+        let scored = artifact.score(|_| RawValue::Missing).unwrap();
+        for f in &artifact.encoder.features {
+            let Transform::Categorical(enc) = &f.transform else { continue };
+            let range = f.offset..f.offset + f.width();
+            let c = contribution(
+                &artifact.model.weights[range.clone()],
+                &artifact.encoder.baseline[range],
+                &one_hot(enc.levels.len(), slot(enc, None)),
+            );
+            let reported = scored.contributions.iter().find(|x| x.feature == f.name).unwrap().contribution;
+            assert_eq!(c.to_bits(), reported.to_bits(), "{}", f.name);
+        }
+    }
+}
