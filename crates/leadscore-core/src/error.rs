@@ -57,6 +57,17 @@ pub enum Error {
     /// An artifact was written by a format this build does not read.
     #[error("artifact format {found} is not supported (this build reads format {expected})")]
     UnsupportedFormat { found: u32, expected: u32 },
+    /// A rules file has mistakes, each with its line.
+    #[error("rules file: {}", crate::error::list_diagnostics(.0))]
+    Rules(Vec<crate::rules::RuleDiagnostic>),
+    /// Two sets of scores to compare do not line up, or there is nothing to compare.
+    #[error("compare: {0}")]
+    Compare(String),
+}
+
+/// `line 3: ...; line 7: ...`, the mistakes of a rules file on one line.
+fn list_diagnostics(diagnostics: &[crate::rules::RuleDiagnostic]) -> String {
+    diagnostics.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
 }
 
 impl Error {
