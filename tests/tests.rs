@@ -4,5 +4,7 @@
 mod util;
 
 mod bad_data;
+mod http;
 mod model_quality;
+mod serve_process;
 mod shipped_model;

@@ -77,3 +77,233 @@ pub fn scratch() -> tempfile::TempDir {
 pub fn s(path: &Path) -> &str {
     path.to_str().expect("test paths are UTF-8")
 }
+
+// ---- Serving: a scratch registry, the server in-process, the real `leadscore serve` ----
+
+/// The shipped model's file and artifact.
+pub fn shipped_model() -> (Vec<u8>, leadscore_core::Artifact) {
+    let current = std::fs::read_to_string(root().join("models/leads/CURRENT")).unwrap();
+    let bytes = std::fs::read(root().join("models/leads").join(current.trim()).join("model.bin")).unwrap();
+    let artifact = leadscore_core::Artifact::from_bytes(&bytes).unwrap();
+    (bytes, artifact)
+}
+
+/// A scratch registry `<tmp>/models` holding the shipped model as `leads/v1` (CURRENT = v1).
+pub fn scratch_registry() -> (tempfile::TempDir, PathBuf) {
+    let dir = scratch();
+    let models = dir.path().join("models");
+    put_version(&models, "v1", &shipped_model().0, true);
+    (dir, models)
+}
+
+/// Writes `bytes` as `models/leads/<version>/model.bin` (atomically, as the trainer does) and,
+/// when `current`, points `models/leads/CURRENT` at it.
+pub fn put_version(models: &Path, version: &str, bytes: &[u8], current: bool) {
+    let dir = models.join("leads").join(version);
+    std::fs::create_dir_all(&dir).unwrap();
+    leadscore_registry::write_atomic(&dir.join("model.bin"), bytes).unwrap();
+    if current {
+        leadscore_registry::write_atomic(&models.join("leads/CURRENT"), format!("{version}\n").as_bytes()).unwrap();
+    }
+}
+
+/// A valid model that scores differently: the shipped one with its intercept shifted by `delta`.
+pub fn shifted_model(delta: f64) -> (Vec<u8>, leadscore_core::Artifact) {
+    let mut artifact = shipped_model().1;
+    artifact.model.intercept += delta;
+    (artifact.to_bytes().unwrap(), artifact)
+}
+
+/// `bytes` with one payload byte flipped (the checksum no longer matches).
+pub fn flipped(bytes: &[u8]) -> Vec<u8> {
+    let mut out = bytes.to_vec();
+    let i = out.len() / 2;
+    out[i] ^= 0x5a;
+    out
+}
+
+/// The first `n` rows of `data/leads.csv`: the CSV text (header + rows) and the same leads as
+/// JSON objects typed as the model reads them (numbers as numbers, blanks as null, `id` = lead_id).
+pub fn sample_leads(n: usize) -> (String, Vec<serde_json::Value>) {
+    let text = std::fs::read_to_string(root().join("data/leads.csv")).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    let rows: Vec<&str> = lines.take(n).collect();
+    let csv = format!("{header}\n{}\n", rows.join("\n"));
+    let leads = json_leads(&csv);
+    (csv, leads)
+}
+
+/// The leads of a CSV with the columns of `data/leads.csv` as JSON objects (see [`sample_leads`]).
+pub fn json_leads(csv: &str) -> Vec<serde_json::Value> {
+    let (_, artifact) = shipped_model();
+    let kinds: std::collections::BTreeMap<String, leadscore_core::spec::Kind> =
+        artifact.encoder.features.iter().map(|f| (f.name.clone(), f.transform.kind())).collect();
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let names: Vec<String> = reader.headers().unwrap().iter().map(str::to_owned).collect();
+    reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            let mut lead = serde_json::Map::new();
+            for (name, cell) in names.iter().zip(r.iter()) {
+                let value = match (name.as_str(), kinds.get(name)) {
+                    ("lead_id", _) => serde_json::json!(cell),
+                    (_, Some(_)) if cell.is_empty() => serde_json::Value::Null,
+                    (_, Some(leadscore_core::spec::Kind::Numeric)) => match cell.parse::<f64>() {
+                        Ok(x) => serde_json::json!(x),
+                        Err(_) => serde_json::Value::Null, // a missing token such as `NA`
+                    },
+                    (_, Some(_)) => serde_json::json!(cell),
+                    (_, None) => continue, // outcome, created_at: not features
+                };
+                lead.insert(if name == "lead_id" { "id".into() } else { name.clone() }, value);
+            }
+            serde_json::Value::Object(lead)
+        })
+        .collect()
+}
+
+/// Server settings for tests: the scratch registry, no file watcher.
+pub fn serve_config(models: &Path) -> leadscore_server::ServeConfig {
+    leadscore_server::ServeConfig {
+        models: models.to_owned(),
+        watch_interval: std::time::Duration::ZERO,
+        ..Default::default()
+    }
+}
+
+/// The server running in this process on `127.0.0.1:0`.
+pub struct TestServer {
+    pub addr: std::net::SocketAddr,
+    pub state: leadscore_server::AppState,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl TestServer {
+    /// Loads the registry and serves it (with the file watcher when `config.watch_interval` is set).
+    pub async fn start(config: leadscore_server::ServeConfig) -> TestServer {
+        let state = tokio::task::spawn_blocking(move || leadscore_server::AppState::new(config)).await.unwrap();
+        if !state.config().watch_interval.is_zero() {
+            tokio::spawn(leadscore_server::watch(state.clone()));
+        }
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(leadscore_server::run(listener, state.clone(), async {
+            let _ = rx.await;
+        }));
+        TestServer { addr, state, stop: Some(tx), task }
+    }
+
+    /// `http://127.0.0.1:<port><path>`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// Shuts down gracefully and waits for the server to drain.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        let result = tokio::time::timeout(std::time::Duration::from_secs(10), &mut self.task).await;
+        result.expect("the server drains within 10 s").unwrap().unwrap();
+    }
+}
+
+/// Polls `check` every 20 ms until it returns `Some`, for at most `secs` seconds.
+pub async fn poll_until<T, F, Fut>(secs: u64, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    loop {
+        if let Some(t) = check().await {
+            return t;
+        }
+        assert!(std::time::Instant::now() < deadline, "timed out after {secs} s waiting for {what}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// `leadscore serve` running as a child process on `127.0.0.1:0`; killed on drop.
+pub struct ServeProcess {
+    pub child: std::process::Child,
+    pub addr: std::net::SocketAddr,
+    /// Everything the process wrote to stderr so far.
+    pub stderr: std::sync::Arc<std::sync::Mutex<String>>,
+}
+
+impl ServeProcess {
+    /// Starts `leadscore serve --models <models> --addr 127.0.0.1:0 <args>` with `envs`,
+    /// and waits (at most 20 s) for the address it prints.
+    pub fn start(models: &Path, args: &[&str], envs: &[(&str, &str)]) -> ServeProcess {
+        use std::io::BufRead;
+        let mut cmd = bin();
+        cmd.args(["serve", "--models", s(models), "--addr", "127.0.0.1:0"]).args(args);
+        cmd.env_remove("LEADSCORE_API_KEYS").env_remove("LEADSCORE_ADMIN_KEYS");
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        let mut child = cmd
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let (tx, rx) = std::sync::mpsc::channel();
+        let pipe = child.stderr.take().unwrap();
+        let sink = stderr.clone();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(pipe).lines().map_while(Result::ok) {
+                if let Some(rest) = line.split("on http://").nth(1) {
+                    let _ = tx.send(rest.trim().to_owned());
+                }
+                let mut s = sink.lock().unwrap();
+                s.push_str(&line);
+                s.push('\n');
+            }
+        });
+        let addr = match rx.recv_timeout(std::time::Duration::from_secs(20)) {
+            Ok(a) => a.parse().unwrap(),
+            Err(_) => {
+                let _ = child.kill();
+                panic!("leadscore serve did not start:\n{}", stderr.lock().unwrap());
+            }
+        };
+        ServeProcess { child, addr, stderr }
+    }
+
+    /// `http://127.0.0.1:<port><path>`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// Sends `signal` (`TERM`, `HUP`) with `kill`.
+    pub fn signal(&self, signal: &str) {
+        let status = Command::new("kill").args([&format!("-{signal}"), &self.child.id().to_string()]).status().unwrap();
+        assert!(status.success(), "kill -{signal} failed");
+    }
+
+    /// Waits at most `secs` seconds for the process to exit; its exit code.
+    pub fn wait_exit(&mut self, secs: u64) -> Option<i32> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+        while std::time::Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status.code().unwrap_or(-1));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        None
+    }
+}
+
+impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
