@@ -179,6 +179,8 @@ pub struct TableBuilder {
     time: Vec<i32>,
     missing: MissingTokens,
     hasher: Sha256,
+    /// Cells waiting to be hashed: one `update` per 64 KiB instead of two per cell.
+    pending: Vec<u8>,
 }
 
 impl TableBuilder {
@@ -210,6 +212,7 @@ impl TableBuilder {
             time: Vec::new(),
             missing: spec.missing_tokens(),
             hasher: Sha256::new(),
+            pending: Vec::with_capacity(1 << 16),
         }
     }
 
@@ -228,10 +231,14 @@ impl TableBuilder {
     /// name the column and value; the caller adds the line.
     pub fn push(&mut self, cells: &[&str]) -> Result<()> {
         for cell in cells {
-            self.hasher.update(cell.as_bytes());
-            self.hasher.update([0x1f]);
+            self.pending.extend_from_slice(cell.as_bytes());
+            self.pending.push(0x1f);
         }
-        self.hasher.update([0x1e]);
+        self.pending.push(0x1e);
+        if self.pending.len() >= 1 << 16 {
+            self.hasher.update(&self.pending);
+            self.pending.clear();
+        }
         let Some((target_cell, rest)) = cells.split_first() else {
             return Err(Error::Spec("a row has no cells".into()));
         };
@@ -295,7 +302,8 @@ impl TableBuilder {
     }
 
     /// The finished table.
-    pub fn finish(self) -> Table {
+    pub fn finish(mut self) -> Table {
+        self.hasher.update(&self.pending);
         let columns = self
             .names
             .into_iter()

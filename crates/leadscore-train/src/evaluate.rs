@@ -60,24 +60,38 @@ pub fn evaluate(probs: &[f64], labels: &[bool], replicates: u32, seed: u64) -> E
     let mut order: Vec<usize> = (0..n).collect();
     order.sort_by(|&a, &b| probs[b].total_cmp(&probs[a]).then(a.cmp(&b)));
     let ranked = RankedScores::new(probs);
-    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0xb007_57a9);
-    let mut aucs = Vec::with_capacity(replicates as usize);
-    let mut lifts = Vec::with_capacity(replicates as usize);
-    let mut weights = vec![0u32; n];
-    if n > 0 {
-        for _ in 0..replicates {
-            weights.iter_mut().for_each(|w| *w = 0);
-            for _ in 0..n {
-                weights[rng.gen_range(0..n)] += 1;
-            }
-            if let Some(a) = ranked.weighted_auc(labels, &weights) {
-                aucs.push(a);
-            }
-            if let Some(l) = weighted_lift(&order, labels, &weights, 0.1) {
-                lifts.push(l);
-            }
+    // Replicate r draws from its own ChaCha stream, so the result does not depend on
+    // how replicates are spread over threads.
+    let replicate = |r: u32| -> (Option<f64>, Option<f64>) {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0xb007_57a9);
+        rng.set_stream(u64::from(r));
+        let mut weights = vec![0u32; n];
+        for _ in 0..n {
+            weights[rng.gen_range(0..n)] += 1;
         }
-    }
+        (ranked.weighted_auc(labels, &weights), weighted_lift(&order, labels, &weights, 0.1))
+    };
+    let workers = std::thread::available_parallelism().map_or(1, |w| w.get()).clamp(1, 8) as u32;
+    let results: Vec<(Option<f64>, Option<f64>)> = if n == 0 || replicates == 0 {
+        Vec::new()
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..workers)
+                .map(|w| {
+                    let replicate = &replicate;
+                    scope.spawn(move || {
+                        (w..replicates).step_by(workers as usize).map(|r| (r, replicate(r))).collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            let mut all: Vec<(u32, (Option<f64>, Option<f64>))> =
+                handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect();
+            all.sort_by_key(|(r, _)| *r);
+            all.into_iter().map(|(_, v)| v).collect()
+        })
+    };
+    let aucs: Vec<f64> = results.iter().filter_map(|(a, _)| *a).collect();
+    let lifts: Vec<f64> = results.iter().filter_map(|(_, l)| *l).collect();
     let ones = vec![1u32; n];
     Evaluation {
         n_rows: n as u64,

@@ -73,12 +73,19 @@ pub fn train(
     progress: &dyn Progress,
 ) -> Result<(Artifact, TrainDetails)> {
     spec.validate()?;
+    let mut clock = std::time::Instant::now();
+    let mut lap = |stage: &str| {
+        tracing::debug!(stage, ms = clock.elapsed().as_millis() as u64, "stage");
+        clock = std::time::Instant::now();
+    };
     let (split, holdout_kind) = split(spec, table, params)?;
     both_classes(&table.target, &split.train, "training")?;
     both_classes(&table.target, &split.holdout, "held-out")?;
     let mut warnings: Vec<Warning> = notes;
 
+    lap("split");
     let (mut encoder, fit_warnings) = Encoder::fit(spec, table, &split.train)?;
+    lap("encoder fit");
     warnings.extend(fit_warnings.into_iter().map(|w| Warning {
         code: "dropped_feature".into(),
         feature: Some(w.feature),
@@ -91,10 +98,12 @@ pub fn train(
         });
     }
     warnings.extend(leakage_warnings(table, &encoder, &split.train, params.leakage_auc));
+    lap("leakage guard");
 
     let x = design_matrix(&encoder, table, &split.train)?;
     let y: Array1<bool> = split.train.iter().map(|&r| table.target[r]).collect();
     encoder.baseline = column_means(&x);
+    lap("design matrix");
     let n_won_train = y.iter().filter(|b| **b).count() as u64;
     warnings.extend(small_data_warnings(y.len() as u64, n_won_train, encoder.n_columns));
 
@@ -115,6 +124,7 @@ pub fn train(
     } else {
         (options.l2, Vec::new(), None)
     };
+    lap("cross-validation");
     progress.start("fitting", 0);
     let model = fit_large(x.view(), y.view(), &FitOptions { l2, ..options }, None)?;
     progress.finish();
@@ -125,7 +135,9 @@ pub fn train(
     drop(x_hold);
     let labels: Vec<bool> = split.holdout.iter().map(|&r| table.target[r]).collect();
     let replicates = params.bootstrap.unwrap_or_else(|| default_replicates(probs.len()));
+    lap("fit and hold-out scoring");
     let holdout = evaluate(&probs, &labels, replicates, params.seed);
+    lap("evaluation and bootstrap");
     let curve = OperatingCurve::from_predictions(&probs, &labels);
     let thresholds = curve.default_suggestions();
     let tiers = Tiers::from_predictions(&probs, &spec.defaults.tier_shares)?;
@@ -146,6 +158,7 @@ pub fn train(
         leadscore_version: env!("CARGO_PKG_VERSION").to_owned(),
     };
     let distributions = distributions(table, &encoder, &split.train);
+    lap("distributions");
     let artifact = Artifact {
         name: name.to_owned(),
         spec: spec.clone(),

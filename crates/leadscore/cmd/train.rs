@@ -129,7 +129,9 @@ pub fn run(args: TrainArgs, ui: &Ui) -> anyhow::Result<()> {
     }
     let name = args.name.clone().unwrap_or_else(|| default_name(&args.data));
     let progress = ui.progress();
+    let started = std::time::Instant::now();
     let table = read_table(&args.data, &spec, &progress)?;
+    tracing::debug!(ms = started.elapsed().as_millis() as u64, "read");
     tracing::info!(rows = table.n_rows(), features = spec.features.len(), "read training data");
     let (artifact, _) = train(&spec, &table, &name, &params, notes, &progress)?;
     drop(table);
