@@ -63,6 +63,9 @@ pub enum Error {
     /// Two sets of scores to compare do not line up, or there is nothing to compare.
     #[error("compare: {0}")]
     Compare(String),
+    /// A model cannot be turned into points as asked.
+    #[error("points: {0}")]
+    Points(String),
 }
 
 /// `line 3: ...; line 7: ...`, the mistakes of a rules file on one line.

@@ -7,7 +7,8 @@
 //! - [`model`], [`score`]: the logistic model, probabilities and exact explanations.
 //! - [`metrics`], [`curve`], [`tiers`]: held-out figures, MQL thresholds, A-D tiers.
 //! - [`report`], [`artifact`]: what a training run stores, and its bytes on disk.
-//! - [`rules`]: marketers' points rules, read the way the model reads a lead.
+//! - [`rules`], [`points`]: marketers' points rules, read the way the model reads a lead, and a
+//!   model turned into such points.
 //!
 //! This crate opens no files, reads no clock or environment, draws no OS
 //! randomness and knows nothing of HTTP, the CLI or linfa: scoring is a dot product.
@@ -19,6 +20,7 @@ pub mod encode;
 pub mod error;
 pub mod metrics;
 pub mod model;
+pub mod points;
 pub mod report;
 pub mod rules;
 pub mod score;

@@ -1,0 +1,473 @@
+//! From a model to a points table, as credit scorecards are built.
+//!
+//! Marketers type points into HubSpot or Marketo, not a logistic model. A
+//! logistic model is already additive on the log-odds scale, so every feature
+//! level or range can be given integer points proportional to its log-odds
+//! contribution: with `scale` points doubling the odds, a contribution of `c`
+//! log-odds is `round(c * scale / ln 2)` points. The table is written in
+//! leadscore's own rules format ([`crate::rules`]), so `compare` can hold the
+//! points version against the model and against the old rules, and as a flat
+//! CSV a marketer can type into their tool.
+//!
+//! How each feature becomes rules (contributions computed through the
+//! model's own encoder, so nothing is re-derived by hand):
+//! - categorical: one rule per kept level; the rare levels folded into
+//!   `(other)` share one `in` rule; a blank value has a `present = false`
+//!   rule. A level never seen in training scores 0, as in the model.
+//! - yes/no: a rule for yes, one for no, one for blank.
+//! - numeric: ranges cut at the training deciles and at the model's own bins,
+//!   ranges whose contribution still varies by more than [`MAX_STEP`] log-odds
+//!   split further; each range gets the average contribution over it
+//!   (over its whole numbers for a count column); blank has its own rule.
+//!   The lowest range is 0 points, so numbers only add points.
+//!
+//! Only the rounding and the ranges cost ranking quality; `compare` measures
+//! how much (the AUC of the points version against the model's).
+//! Date features cannot be written as points yet (month and weekday levels
+//! have no rule operator) and are refused by name.
+
+use std::fmt::Write as _;
+
+use serde::{Deserialize, Serialize};
+
+use crate::artifact::Artifact;
+use crate::encode::{FeatureEncoder, NumericEncoder, Transform};
+use crate::report::DistributionSummary;
+use crate::value::RawValue;
+use crate::{Error, Result};
+
+/// A numeric range whose contribution varies by more than this many log-odds
+/// is split into smaller ranges.
+pub const MAX_STEP: f64 = 0.1;
+/// Most ranges a numeric range is split into.
+const MAX_SPLITS: usize = 8;
+/// Most whole numbers averaged over in one range.
+const MAX_INTEGERS: usize = 256;
+
+/// What a points row applies to.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum PointsCondition {
+    /// The feature equals this (normalised) level.
+    Level(String),
+    /// The feature is one of these rare levels (the model's `(other)`).
+    Levels(Vec<String>),
+    /// The feature is blank.
+    Missing,
+    /// A yes/no feature is this.
+    Flag(bool),
+    /// A number in `[lower, upper)`; `None` is unbounded.
+    Range {
+        /// Inclusive lower bound.
+        lower: Option<f64>,
+        /// Exclusive upper bound.
+        upper: Option<f64>,
+    },
+}
+
+/// One row of the points table.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PointsEntry {
+    /// Source column.
+    pub feature: String,
+    /// When the row applies.
+    pub condition: PointsCondition,
+    /// Integer points.
+    pub points: i64,
+    /// The log-odds contribution the points stand for (relative to the feature's reference).
+    pub log_odds: f64,
+}
+
+/// A model as a points table.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PointsTable {
+    /// Model name.
+    pub model: String,
+    /// Points that double the odds of winning.
+    pub scale: f64,
+    /// Points per unit of log-odds (`scale / ln 2`).
+    pub factor: f64,
+    /// Log-odds of a lead with 0 points: `log_odds ≈ offset + points / factor`.
+    pub offset: f64,
+    /// The model threshold the MQL points threshold stands for.
+    pub threshold_probability: f64,
+    /// Which suggestion that threshold is (e.g. `max_f1`).
+    pub threshold_name: String,
+    /// MQL iff total points `>=` this: the smallest whole number of points at
+    /// or above the model threshold's log-odds.
+    pub mql_threshold: i64,
+    /// Rows, feature by feature in the model's order.
+    pub entries: Vec<PointsEntry>,
+}
+
+fn logit(p: f64) -> f64 {
+    (p / (1.0 - p)).ln()
+}
+
+/// The value of the numeric transform (`log1p` or identity) and its inverse.
+fn forward(log1p: bool, x: f64) -> f64 {
+    if log1p {
+        x.signum() * x.abs().ln_1p()
+    } else {
+        x
+    }
+}
+
+fn inverse(log1p: bool, t: f64) -> f64 {
+    if log1p {
+        t.signum() * t.abs().exp_m1()
+    } else {
+        t
+    }
+}
+
+/// `x` rounded to `digits` significant digits (edges people read).
+fn significant(x: f64, digits: i32) -> f64 {
+    if x == 0.0 || !x.is_finite() {
+        return x;
+    }
+    let scale = 10f64.powi(digits - 1 - x.abs().log10().floor() as i32);
+    (x * scale).round() / scale
+}
+
+struct Contribution<'a> {
+    feature: &'a FeatureEncoder,
+    weights: &'a [f64],
+    missing: &'a crate::value::MissingTokens,
+}
+
+impl Contribution<'_> {
+    /// The log-odds this feature adds for `raw` (all-zero encoded columns add 0).
+    fn of(&self, raw: RawValue<'_>) -> Result<f64> {
+        let mut out = vec![0.0; self.feature.width()];
+        self.feature.encode_value(raw, self.missing, &mut out)?;
+        Ok(out.iter().zip(self.weights).map(|(x, w)| x * w).sum())
+    }
+
+    fn number(&self, x: f64) -> Result<f64> {
+        self.of(RawValue::Number(x))
+    }
+}
+
+/// A numeric range `[lower, upper)` (`None` = unbounded) and its average contribution.
+type NumericRange = (Option<f64>, Option<f64>, f64);
+
+/// Raw-scale edges of a numeric feature: the training deciles, the model's
+/// bin cuts, and further splits where the contribution still moves.
+fn numeric_ranges(c: &Contribution<'_>, n: &NumericEncoder, deciles: Option<&[f64]>) -> Result<Vec<NumericRange>> {
+    let (lo, hi, mut edges, integer) = match deciles.filter(|d| d.len() >= 2) {
+        Some(d) => {
+            let integer = d.iter().all(|x| x.fract() == 0.0);
+            (d[0], d[d.len() - 1], d[1..d.len() - 1].to_vec(), integer)
+        }
+        None => {
+            let (a, b) = (n.mean - 2.0 * n.std, n.mean + 2.0 * n.std);
+            let lo = inverse(n.log1p, a);
+            let hi = inverse(n.log1p, b);
+            let edges = (1..10).map(|k| significant(inverse(n.log1p, a + (b - a) * k as f64 / 10.0), 3)).collect();
+            (lo, hi, edges, false)
+        }
+    };
+    for cut in &n.cuts {
+        let raw = significant(inverse(n.log1p, *cut), 12);
+        edges.push(if integer { raw.ceil() } else { raw });
+    }
+    edges.retain(|e| e.is_finite() && *e > lo && *e < hi);
+    edges.sort_by(f64::total_cmp);
+    edges.dedup();
+    // Split ranges whose contribution still moves by more than MAX_STEP.
+    let mut bounds = vec![lo];
+    bounds.extend(&edges);
+    bounds.push(hi);
+    let mut refined = vec![lo];
+    for pair in bounds.windows(2) {
+        let (a, b) = (pair[0], pair[1]);
+        // The contribution just below `b` (a bin cut at `b` belongs to the next range).
+        let below_b = if integer { (b - 1.0).max(a) } else { inverse(n.log1p, forward(n.log1p, b) - 1e-9) };
+        let spread = (c.number(below_b)? - c.number(a)?).abs();
+        let parts = ((spread / MAX_STEP).ceil() as usize).clamp(1, MAX_SPLITS);
+        let (ta, tb) = (forward(n.log1p, a), forward(n.log1p, b));
+        for k in 1..parts {
+            let x = inverse(n.log1p, ta + (tb - ta) * k as f64 / parts as f64);
+            let x = if integer { x.round() } else { significant(x, 2) };
+            if x > *refined.last().unwrap_or(&lo) && x < b {
+                refined.push(x);
+            }
+        }
+        if b > *refined.last().unwrap_or(&lo) {
+            refined.push(b);
+        }
+    }
+    // Ranges [e_k, e_{k+1}); the first open below, the last open above.
+    let inner: Vec<f64> = refined[1..refined.len().saturating_sub(1)].to_vec();
+    let mut ranges = Vec::new();
+    for k in 0..=inner.len() {
+        let lower = if k == 0 { None } else { Some(inner[k - 1]) };
+        let upper = inner.get(k).copied();
+        let from = lower.unwrap_or(lo);
+        let to = upper.unwrap_or(hi);
+        let closed = upper.is_none();
+        let average = average_contribution(c, n.log1p, from, to, closed, integer)?;
+        ranges.push((lower, upper, average));
+    }
+    Ok(ranges)
+}
+
+/// The mean contribution over `[from, to)` (`[from, to]` when `closed`):
+/// over its whole numbers for a count column, else at nine points evenly
+/// spaced on the model's scale.
+fn average_contribution(
+    c: &Contribution<'_>,
+    log1p: bool,
+    from: f64,
+    to: f64,
+    closed: bool,
+    integer: bool,
+) -> Result<f64> {
+    if integer {
+        let first = from.ceil();
+        let last = if closed { to.floor() } else { (to - 1.0).ceil().max(first) };
+        let count = ((last - first).max(0.0) as usize) + 1;
+        let step = (count as f64 / MAX_INTEGERS as f64).ceil().max(1.0);
+        let mut sum = 0.0;
+        let mut n = 0usize;
+        let mut x = first;
+        while x <= last {
+            sum += c.number(x)?;
+            n += 1;
+            x += step;
+        }
+        return Ok(sum / n.max(1) as f64);
+    }
+    let (ta, tb) = (forward(log1p, from), forward(log1p, to));
+    let mut sum = 0.0;
+    for k in 0..9 {
+        let t = ta + (tb - ta) * (k as f64 + 0.5) / 9.0;
+        sum += c.number(inverse(log1p, t))?;
+    }
+    Ok(sum / 9.0)
+}
+
+impl PointsTable {
+    /// The points table of `artifact`: `scale` points double the odds; the
+    /// MQL points threshold stands for the model's `threshold_probability`
+    /// (`threshold_name` says which suggestion it is).
+    pub fn from_model(
+        artifact: &Artifact,
+        scale: f64,
+        threshold_probability: f64,
+        threshold_name: &str,
+    ) -> Result<PointsTable> {
+        if !(scale.is_finite() && scale > 0.0) {
+            return Err(Error::Points(format!("the scale must be a positive number of points, got {scale}")));
+        }
+        if !(threshold_probability > 0.0 && threshold_probability < 1.0) {
+            return Err(Error::Points(format!(
+                "the MQL threshold must be a probability strictly between 0 and 1, got {threshold_probability}"
+            )));
+        }
+        let factor = scale / std::f64::consts::LN_2;
+        let encoder = &artifact.encoder;
+        let mut entries = Vec::new();
+        let mut offset = artifact.model.intercept;
+        for feature in &encoder.features {
+            let weights =
+                artifact.model.weights.get(feature.offset..feature.offset + feature.width()).ok_or(
+                    Error::ShapeMismatch { weights: artifact.model.weights.len(), columns: encoder.n_columns },
+                )?;
+            let c = Contribution { feature, weights, missing: &encoder.missing };
+            let name = feature.name.clone();
+            // (condition, contribution) rows, and the feature's reference (0 points).
+            let mut rows: Vec<(PointsCondition, f64)> = Vec::new();
+            let anchor;
+            match &feature.transform {
+                Transform::Categorical(cat) => {
+                    for level in &cat.levels {
+                        if level == crate::encode::MISSING || level == crate::encode::OTHER {
+                            continue;
+                        }
+                        rows.push((PointsCondition::Level(level.clone()), c.of(RawValue::Text(level))?));
+                    }
+                    if !cat.folded.is_empty() {
+                        let first = &cat.folded[0];
+                        rows.push((PointsCondition::Levels(cat.folded.clone()), c.of(RawValue::Text(first))?));
+                    }
+                    if cat.missing_level.is_some() {
+                        rows.push((PointsCondition::Missing, c.of(RawValue::Missing)?));
+                    }
+                    anchor = 0.0;
+                }
+                Transform::Boolean(b) => {
+                    let no = c.of(RawValue::Bool(false))?;
+                    rows.push((PointsCondition::Flag(true), c.of(RawValue::Bool(true))?));
+                    rows.push((PointsCondition::Flag(false), no));
+                    if b.missing_indicator {
+                        rows.push((PointsCondition::Missing, c.of(RawValue::Missing)?));
+                    }
+                    anchor = no;
+                }
+                Transform::Numeric(n) => {
+                    let deciles =
+                        artifact.distributions.iter().find(|d| d.feature == name).and_then(|d| match &d.summary {
+                            DistributionSummary::Numeric { deciles, .. } => Some(deciles.as_slice()),
+                            _ => None,
+                        });
+                    let ranges = numeric_ranges(&c, n, deciles)?;
+                    anchor = ranges.iter().map(|r| r.2).fold(f64::INFINITY, f64::min);
+                    for (lower, upper, value) in ranges {
+                        rows.push((PointsCondition::Range { lower, upper }, value));
+                    }
+                    if n.missing_indicator {
+                        rows.push((PointsCondition::Missing, c.of(RawValue::Missing)?));
+                    }
+                }
+                Transform::Date(_) => {
+                    return Err(Error::Points(format!(
+                        "`{name}` is a date feature; dates cannot be written as points yet (train without it, \
+                         or turn it into a number of days)"
+                    )));
+                }
+            }
+            offset += anchor;
+            for (condition, value) in rows {
+                let log_odds = value - anchor;
+                let points = (log_odds * factor).round() as i64;
+                entries.push(PointsEntry { feature: name.clone(), condition, points, log_odds });
+            }
+        }
+        let mql = ((logit(threshold_probability) - offset) * factor - 1e-9).ceil() as i64;
+        Ok(PointsTable {
+            model: artifact.name.clone(),
+            scale,
+            factor,
+            offset,
+            threshold_probability,
+            threshold_name: threshold_name.to_owned(),
+            mql_threshold: mql,
+            entries,
+        })
+    }
+
+    /// The probability a number of points stands for: `sigmoid(offset + points / factor)`.
+    pub fn probability(&self, points: f64) -> f64 {
+        crate::model::sigmoid(self.offset + points / self.factor)
+    }
+
+    /// The rules file: one rule per non-zero row, in leadscore's rules format.
+    pub fn to_rules_toml(&self) -> String {
+        let mut out = String::new();
+        let q = |s: &str| toml::Value::String(s.to_owned()).to_string();
+        let _ = writeln!(out, "# Points version of the model `{}`, written by `leadscore export-points`.", self.model);
+        let _ = writeln!(
+            out,
+            "# Each level or range gets whole points proportional to its log-odds contribution: {} points double the odds.",
+            self.scale
+        );
+        let _ = writeln!(
+            out,
+            "# A lead's points P stand for the probability 1 / (1 + exp(-({:.6} + P / {:.6}))).",
+            self.offset, self.factor
+        );
+        let _ = writeln!(out, "# Rows worth 0 points (each feature's reference) are left out; the CSV lists them.");
+        let _ = writeln!(out, "name = {}", q(&format!("{} as points", self.model)));
+        let _ = writeln!(
+            out,
+            "description = {}",
+            q(&format!(
+                "{} points double the odds; MQL at the model's {} threshold (p >= {})",
+                self.scale, self.threshold_name, self.threshold_probability
+            ))
+        );
+        let _ = writeln!(out, "mql_threshold = {}", self.mql_threshold);
+        for e in self.entries.iter().filter(|e| e.points != 0) {
+            let field = q(&e.feature);
+            let when = match &e.condition {
+                PointsCondition::Level(level) => format!("{{ field = {field}, equals = {} }}", q(level)),
+                PointsCondition::Levels(levels) => {
+                    let list: Vec<String> = levels.iter().map(|l| q(l)).collect();
+                    format!("{{ field = {field}, in = [{}] }}", list.join(", "))
+                }
+                PointsCondition::Missing => format!("{{ field = {field}, present = false }}"),
+                PointsCondition::Flag(b) => format!("{{ field = {field}, equals = {b} }}"),
+                PointsCondition::Range { lower, upper } => {
+                    let mut parts = vec![format!("field = {field}")];
+                    if let Some(l) = lower {
+                        parts.push(format!("gte = {l}"));
+                    }
+                    if let Some(u) = upper {
+                        parts.push(format!("lt = {u}"));
+                    }
+                    if lower.is_none() && upper.is_none() {
+                        parts.push("present = true".into());
+                    }
+                    format!("{{ {} }}", parts.join(", "))
+                }
+            };
+            let _ = writeln!(out, "\n[[rules]]\nname = {}\nwhen = {when}\npoints = {}", q(&e.rule_name()), e.points);
+        }
+        out
+    }
+
+    /// The flat table: `field,condition,points`, every row including the
+    /// zero-point references, then the MQL threshold.
+    pub fn to_csv(&self) -> String {
+        let cell = |s: &str| {
+            if s.contains([',', '"', '\n', '\r']) || s.trim() != s {
+                format!("\"{}\"", s.replace('"', "\"\""))
+            } else {
+                s.to_owned()
+            }
+        };
+        let mut out = String::from("field,condition,points\n");
+        for e in &self.entries {
+            let _ = writeln!(out, "{},{},{}", cell(&e.feature), cell(&e.condition_text()), e.points);
+        }
+        let _ = writeln!(
+            out,
+            "{},{},{}",
+            cell("(total)"),
+            cell(&format!(
+                "MQL when at least ({} threshold: p >= {})",
+                self.threshold_name, self.threshold_probability
+            )),
+            self.mql_threshold
+        );
+        out
+    }
+}
+
+/// A number for a condition (`3`, `2.5`, `52050000`).
+fn show(x: f64) -> String {
+    format!("{x}")
+}
+
+impl PointsEntry {
+    /// The condition in words, as a marketer types it into a scoring tool.
+    pub fn condition_text(&self) -> String {
+        match &self.condition {
+            PointsCondition::Level(level) => format!("is {level}"),
+            PointsCondition::Levels(levels) => format!("is one of {}", levels.join(" | ")),
+            PointsCondition::Missing => "is blank".into(),
+            PointsCondition::Flag(true) => "is yes".into(),
+            PointsCondition::Flag(false) => "is no".into(),
+            PointsCondition::Range { lower: Some(l), upper: Some(u) } => {
+                format!("is at least {} and less than {}", show(*l), show(*u))
+            }
+            PointsCondition::Range { lower: Some(l), upper: None } => format!("is at least {}", show(*l)),
+            PointsCondition::Range { lower: None, upper: Some(u) } => format!("is less than {}", show(*u)),
+            PointsCondition::Range { lower: None, upper: None } => "has any value".into(),
+        }
+    }
+
+    /// A unique rule name: the feature and the condition.
+    pub fn rule_name(&self) -> String {
+        match &self.condition {
+            PointsCondition::Levels(levels) => {
+                format!("{} is one of {} rare levels", self.feature, levels.len())
+            }
+            _ => format!("{} {}", self.feature, self.condition_text()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,193 @@
+//! Unit tests of the points table on a small model whose points can be worked out by hand.
+
+use super::*;
+use crate::curve::OperatingCurve;
+use crate::encode::Encoder;
+use crate::model::LogisticModel;
+use crate::report::{Evaluation, FeatureDistribution, Holdout, Regularisation, TrainingSummary};
+use crate::rules::RuleSet;
+use crate::spec::{FeatureSpec, Kind, Spec, TargetSpec};
+use crate::table::TableBuilder;
+use crate::tiers::Tiers;
+
+fn spec() -> Spec {
+    let mut spec = Spec::new(TargetSpec { column: "y".into(), positive: vec!["1".into()], negative: vec![] });
+    spec.defaults.min_count = 2;
+    spec.features.insert("visits".into(), FeatureSpec::new(Kind::Numeric));
+    spec.features.insert("source".into(), FeatureSpec::new(Kind::Categorical));
+    spec.features.insert("demo".into(), FeatureSpec::new(Kind::Boolean));
+    spec
+}
+
+/// Columns (spec order demo, source, visits):
+/// demo, demo (missing), source = google, source = referral, source = (other), visits, visits (missing).
+///
+/// visits: present 1, 3, 3, 5 -> median fill 3; imputed 1, 3, 3, 3, 5 -> mean 3, std sqrt(1.6).
+/// demo: 2 yes, 2 no -> missing fills as no. source: `fair` seen once (< min_count 2) -> (other).
+fn artifact() -> Artifact {
+    let spec = spec();
+    let mut b = TableBuilder::new(&spec);
+    for row in [
+        ["1", "yes", "Google", "1"],
+        ["0", "no", "google", "3"],
+        ["0", "no", "Referral", ""],
+        ["1", "yes", "referral", "5"],
+        ["0", "", "Fair", "3"],
+    ] {
+        b.push(&row).unwrap();
+    }
+    let table = b.finish();
+    let (encoder, _) = Encoder::fit(&spec, &table, &[0, 1, 2, 3, 4]).unwrap();
+    assert_eq!(encoder.n_columns, 7);
+    let model = LogisticModel { intercept: -1.0, weights: vec![0.5, -0.2, 1.0, -0.5, 0.25, 0.4, 0.1] };
+    let evaluation = Evaluation {
+        n_rows: 0,
+        n_positives: 0,
+        auc: None,
+        auc_ci: None,
+        log_loss: 0.0,
+        brier: 0.0,
+        average_precision: None,
+        lift_top_decile: None,
+        lift_ci: None,
+        calibration: vec![],
+    };
+    Artifact {
+        name: "tiny".into(),
+        spec,
+        encoder,
+        model,
+        regularisation: Regularisation { l2: 1.0, grid: vec![] },
+        training: TrainingSummary {
+            n_rows: 5,
+            n_positives: 2,
+            n_train: 5,
+            n_holdout: 0,
+            holdout: Holdout::Stratified { seed: 1 },
+            date_range: None,
+            data_hash: String::new(),
+            seed: 1,
+            leadscore_version: "test".into(),
+        },
+        cv: None,
+        holdout: evaluation,
+        curve: OperatingCurve::from_predictions(&[], &[]),
+        thresholds: vec![],
+        tiers: Tiers { tiers: vec![] },
+        distributions: vec![FeatureDistribution {
+            feature: "visits".into(),
+            missing_rate: 0.2,
+            summary: DistributionSummary::Numeric {
+                deciles: vec![1.0, 1.0, 1.0, 3.0, 3.0, 3.0, 3.0, 3.0, 5.0, 5.0, 5.0],
+                mean: 3.0,
+            },
+        }],
+        warnings: vec![],
+    }
+}
+
+/// 20 points double the odds: 20 / ln 2 = 28.8539 points per log-odds.
+fn table() -> PointsTable {
+    PointsTable::from_model(&artifact(), 20.0, 0.5, "max_f1").unwrap()
+}
+
+#[test]
+fn points_are_scaled_log_odds_contributions() {
+    let t = table();
+    assert!((t.factor - 20.0 / std::f64::consts::LN_2).abs() < 1e-12 && (t.factor - 28.8539).abs() < 1e-4);
+    let rows: Vec<(String, i64)> = t.entries.iter().map(|e| (e.rule_name(), e.points)).collect();
+    // demo: yes 0.5 * 28.854 = 14.43 -> 14; no is the reference (0);
+    //   blank fills as no plus the indicator: -0.2 * 28.854 = -5.77 -> -6.
+    // source: one-hot weights, an unseen level scores 0 as in the model:
+    //   google 1.0 -> 28.85 -> 29; referral -0.5 -> -14.43 -> -14; (other) = {fair} 0.25 -> 7.21 -> 7.
+    // visits: 0.4 per SD of sqrt(1.6) = 1.2649; g(x) = 0.3162 (x - 3). Deciles 1, 3, 5 make the
+    //   ranges (-inf, 3) and [3, inf); each moves by 0.316 > 0.1 log-odds, so they split at whole
+    //   numbers into (-inf, 2), [2, 3), [3, 4), [4, inf). Averages over their whole numbers:
+    //   g(1) = -0.6325, g(2) = -0.3162, g(3) = 0, (g(4) + g(5)) / 2 = 0.4743. The lowest is the
+    //   reference: 0, 0.3162, 0.6325, 1.1068 log-odds -> 0, 9.12 -> 9, 18.25 -> 18, 31.94 -> 32.
+    //   Blank: the median 3 plus the indicator 0.1: 0.1 + 0.6325 = 0.7325 -> 21.13 -> 21.
+    let expected = [
+        ("demo is yes", 14),
+        ("demo is no", 0),
+        ("demo is blank", -6),
+        ("source is google", 29),
+        ("source is referral", -14),
+        ("source is one of 1 rare levels", 7),
+        ("visits is less than 2", 0),
+        ("visits is at least 2 and less than 3", 9),
+        ("visits is at least 3 and less than 4", 18),
+        ("visits is at least 4", 32),
+        ("visits is blank", 21),
+    ];
+    let expected: Vec<(String, i64)> = expected.iter().map(|(n, p)| ((*n).to_owned(), *p)).collect();
+    assert_eq!(rows, expected);
+    // offset = intercept + the references: -1 + 0 (demo no) + 0 (unseen source) - 0.6325 (visits 1).
+    assert!((t.offset - (-1.0 - 0.4 * 2.0 / 1.6f64.sqrt())).abs() < 1e-12);
+    // p = 0.5 is log-odds 0: (0 - offset) * 28.854 = 1.6325 * 28.854 = 47.10 -> at least 48 points.
+    assert_eq!(t.mql_threshold, 48);
+}
+
+#[test]
+fn the_rules_file_scores_what_the_table_says() {
+    let t = table();
+    let text = t.to_rules_toml();
+    let set = RuleSet::from_toml_str(&text, &spec()).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    assert_eq!(crate::rules::check(&text, Some(&spec())), vec![]);
+    assert_eq!(set.mql_threshold, 48.0);
+    let score = |lead: &[(&str, &str)]| {
+        set.score(|n| lead.iter().find(|(k, _)| *k == n).map_or(RawValue::Missing, |(_, v)| RawValue::Text(v)))
+            .unwrap()
+            .total
+    };
+    // yes 14 + google 29 + visits 4 -> 32 = 75
+    assert_eq!(score(&[("demo", "Yes"), ("source", " GOOGLE "), ("visits", "4")]), 75.0);
+    // blank -6 + fair (other) 7 + visits 1 -> 0 = 1
+    assert_eq!(score(&[("source", "Fair"), ("visits", "1")]), 1.0);
+    // no 0 + an unseen source 0 + blank visits 21 = 21
+    assert_eq!(score(&[("demo", "no"), ("source", "TikTok")]), 21.0);
+    // 2.5 visits fall in [2, 3): 9
+    assert_eq!(score(&[("demo", "no"), ("visits", "2.5")]), 9.0);
+}
+
+#[test]
+fn points_rank_leads_as_the_model_does() {
+    let a = artifact();
+    let t = table();
+    let set = RuleSet::from_toml_str(&t.to_rules_toml(), &spec()).unwrap();
+    // On whole visit counts every range holds one value (or averages two), so the points'
+    // log-odds equal the model's up to rounding (at most 3 rows of half a point) and the
+    // [4, inf) average (g(4) vs g(5) differ from their mean by 0.158).
+    for demo in ["yes", "no", ""] {
+        for source in ["google", "referral", "fair", "new", ""] {
+            for visits in ["1", "2", "3", "4", "5", ""] {
+                let lead = [("demo", demo), ("source", source), ("visits", visits)];
+                let field =
+                    |n: &str| lead.iter().find(|(k, _)| *k == n).map_or(RawValue::Missing, |(_, v)| RawValue::Text(v));
+                let model = a.score(field).unwrap().log_odds;
+                let points = set.score(field).unwrap().total;
+                let from_points = t.offset + points / t.factor;
+                assert!((model - from_points).abs() < 1.5 / t.factor + 0.16, "{lead:?}: {model} vs {from_points}");
+            }
+        }
+    }
+}
+
+#[test]
+fn csv_lists_every_row_and_the_threshold() {
+    let csv = table().to_csv();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "field,condition,points");
+    assert_eq!(lines[1], "demo,is yes,14");
+    assert_eq!(lines[2], "demo,is no,0");
+    assert_eq!(lines[6], "source,is one of fair,7");
+    assert_eq!(lines[8], "visits,is at least 2 and less than 3,9");
+    assert_eq!(lines.last().copied(), Some("(total),MQL when at least (max_f1 threshold: p >= 0.5),48"));
+}
+
+#[test]
+fn bad_parameters_are_refused() {
+    let a = artifact();
+    for (scale, p) in [(0.0, 0.5), (-3.0, 0.5), (f64::NAN, 0.5), (20.0, 0.0), (20.0, 1.0)] {
+        assert!(matches!(PointsTable::from_model(&a, scale, p, "x"), Err(Error::Points(_))), "{scale} {p}");
+    }
+}
