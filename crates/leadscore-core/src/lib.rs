@@ -7,14 +7,15 @@
 //! - [`model`], [`score`]: the logistic model, probabilities and exact explanations.
 //! - [`metrics`], [`curve`], [`tiers`]: held-out figures, MQL thresholds, A-D tiers.
 //! - [`report`], [`artifact`]: what a training run stores, and its bytes on disk.
-//! - [`rules`], [`points`]: marketers' points rules, read the way the model reads a lead, and a
-//!   model turned into such points.
+//! - [`rules`], [`points`], [`compare`]: marketers' points rules, read the way the model reads a
+//!   lead; a model turned into such points; the model and the rules held side by side.
 //!
 //! This crate opens no files, reads no clock or environment, draws no OS
 //! randomness and knows nothing of HTTP, the CLI or linfa: scoring is a dot product.
 #![warn(missing_docs)]
 
 pub mod artifact;
+pub mod compare;
 pub mod curve;
 pub mod encode;
 pub mod error;
