@@ -54,6 +54,9 @@ fn percentile_interval(mut values: Vec<f64>) -> Option<Interval> {
     Some(Interval { low: at(0.025), high: at(0.975), level: 0.95 })
 }
 
+/// One bootstrap replicate's AUC and top-decile lift (None where undefined).
+type Replicate = (Option<f64>, Option<f64>);
+
 /// Evaluates probabilities against outcomes; `replicates` bootstrap draws seeded by `seed`.
 pub fn evaluate(probs: &[f64], labels: &[bool], replicates: u32, seed: u64) -> Evaluation {
     let n = probs.len();
@@ -62,7 +65,7 @@ pub fn evaluate(probs: &[f64], labels: &[bool], replicates: u32, seed: u64) -> E
     let ranked = RankedScores::new(probs);
     // Replicate r draws from its own ChaCha stream, so the result does not depend on
     // how replicates are spread over threads.
-    let replicate = |r: u32| -> (Option<f64>, Option<f64>) {
+    let replicate = |r: u32| -> Replicate {
         let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0xb007_57a9);
         rng.set_stream(u64::from(r));
         let mut weights = vec![0u32; n];
@@ -72,7 +75,7 @@ pub fn evaluate(probs: &[f64], labels: &[bool], replicates: u32, seed: u64) -> E
         (ranked.weighted_auc(labels, &weights), weighted_lift(&order, labels, &weights, 0.1))
     };
     let workers = std::thread::available_parallelism().map_or(1, |w| w.get()).clamp(1, 8) as u32;
-    let results: Vec<(Option<f64>, Option<f64>)> = if n == 0 || replicates == 0 {
+    let results: Vec<Replicate> = if n == 0 || replicates == 0 {
         Vec::new()
     } else {
         std::thread::scope(|scope| {
@@ -84,7 +87,7 @@ pub fn evaluate(probs: &[f64], labels: &[bool], replicates: u32, seed: u64) -> E
                     })
                 })
                 .collect();
-            let mut all: Vec<(u32, (Option<f64>, Option<f64>))> =
+            let mut all: Vec<(u32, Replicate)> =
                 handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect();
             all.sort_by_key(|(r, _)| *r);
             all.into_iter().map(|(_, v)| v).collect()
