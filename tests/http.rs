@@ -459,6 +459,15 @@ async fn a_file_change_in_the_registry_is_picked_up_by_the_watcher() {
     // CURRENT moved back to v1.
     leadscore_registry::write_atomic(&models.join("leads/CURRENT"), b"v1\n").unwrap();
     poll_until(10, "the watcher to serve v1 again", || async { (served(&server).await.0 == "v1").then_some(()) }).await;
+    // A burst of publications, some landing while a reload runs: the last one is served.
+    for k in 4u32..34 {
+        put_version(&models, &format!("v{k}"), &shifted_model(0.01 * f64::from(k)).0, true);
+        tokio::time::sleep(std::time::Duration::from_millis(7 * u64::from(k % 5))).await;
+    }
+    poll_until(10, "the watcher to serve the last of a burst", || async {
+        (served(&server).await.0 == "v33").then_some(())
+    })
+    .await;
     server.stop().await;
 }
 

@@ -5,6 +5,8 @@ mod util;
 
 mod bad_data;
 mod http;
+mod http_props;
 mod model_quality;
+mod reload_load;
 mod serve_process;
 mod shipped_model;

@@ -198,9 +198,11 @@ pub async fn watch(state: AppState) {
         if now != last {
             // Let a writer finish its rename burst before reading.
             tokio::time::sleep(Duration::from_millis(50)).await;
+            // The stamps are taken before the reload reads the files: a change landing
+            // during the reload differs from them and is picked up on the next tick.
+            last = snapshot(&state).await.unwrap_or_default();
             let s = state.clone();
             let _ = tokio::task::spawn_blocking(move || s.reload()).await;
-            last = snapshot(&state).await.unwrap_or_default();
         }
     }
 }
