@@ -129,6 +129,11 @@ async fn every_endpoint_answers_with_its_documented_shape() {
     for path in ["/v1/score", "/v1/models", "/v1/models/{name}", "/v1/thresholds", "/healthz", "/readyz"] {
         assert!(doc["paths"].get(path).is_some(), "{path} missing from the OpenAPI document");
     }
+    // Ids are echoed as sent (a string above): the schema once said `object`.
+    assert_eq!(
+        doc["components"]["schemas"]["LeadScore"]["properties"]["id"]["type"],
+        json!(["string", "number", "null"])
+    );
 
     let (status, problem) = get(&server, "/no/such/route").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
@@ -290,7 +295,13 @@ async fn every_error_has_its_status_code_and_field() {
             failures.push(format!("{path}: expected 404 unknown_model, got {status} {problem}"));
         }
     }
-    for path in ["/v1/thresholds?strategy=capacity", "/v1/thresholds?strategy=precision&target=abc"] {
+    for path in [
+        "/v1/thresholds?strategy=capacity",
+        "/v1/thresholds?strategy=precision&target=abc",
+        "/v1/thresholds?strategy=fixed&value=NaN",
+        "/v1/thresholds?weekly_volume=null", // found by Schemathesis: ignored parameters were not checked
+        "/v1/thresholds?strategy=max_f1&cost=inf",
+    ] {
         let (status, problem) = get(&server, path).await;
         if status != StatusCode::BAD_REQUEST || problem["code"] != "bad_query" {
             failures.push(format!("{path}: expected 400 bad_query, got {status} {problem}"));

@@ -26,12 +26,21 @@ pub const MAX_EXPLAIN: usize = 50;
 /// `POST /v1/score` body.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "leads": [
+        {"id": "L1", "job_level": "VP", "lead_source": "Referral", "pricing_page_visits": 4, "demo_requested": true},
+        {"id": 2, "country": "Germany", "page_views": 12.5, "webinar_attended": "no", "annual_revenue": null}
+    ],
+    "explain": 3,
+    "threshold": {"strategy": "capacity", "mql_rate": 0.2}
+}))]
 pub struct ScoreRequest {
     /// The leads: objects mapping a field name to a value. An optional `id` (string or number) is echoed back.
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<Object>, min_items = 1)]
     pub leads: Vec<serde_json::Map<String, Value>>,
     /// Number of top factors explaining each score (0 to 50; default 3).
     #[serde(default)]
+    #[schema(maximum = 50)]
     pub explain: Option<usize>,
     /// How MQL is decided (default: the model's max_f1 threshold).
     #[serde(default)]
@@ -191,12 +200,14 @@ pub struct ScoreResponse {
 /// One scored lead.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LeadScore {
-    /// The lead's `id`, when it had one.
-    #[schema(value_type = Option<Object>)]
+    /// The lead's `id` (string or number), when it had one.
+    #[schema(schema_with = lead_id_schema)]
     pub id: Option<Value>,
     /// Probability of becoming a customer.
+    #[schema(minimum = 0.0, maximum = 1.0)]
     pub probability: f64,
     /// The probability as a 1-99 score.
+    #[schema(minimum = 1, maximum = 99)]
     pub score: u8,
     /// Tier (A best).
     pub tier: String,
@@ -206,6 +217,15 @@ pub struct LeadScore {
     pub factors: Vec<Factor>,
     /// Missing fields (imputed), unseen categories, fields the model does not use.
     pub warnings: Vec<String>,
+}
+
+/// A lead id is echoed as sent: a string, a number or null.
+fn lead_id_schema() -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Number, Type::Null]))
+        .description(Some("The lead's `id` (string or number), when it had one."))
+        .build()
 }
 
 /// One feature's share of a lead's log-odds.

@@ -11,7 +11,12 @@ use crate::routes::score::{select, threshold_from_query};
 use crate::state::AppState;
 
 /// Lists the models, their versions and any refused files.
-#[utoipa::path(get, path = "/v1/models", responses((status = 200, body = ModelList)), tag = "models")]
+#[utoipa::path(
+    get,
+    path = "/v1/models",
+    responses((status = 200, body = ModelList), (status = 401, description = "Missing or invalid API key", body = Problem, content_type = "application/problem+json")),
+    tag = "models"
+)]
 pub async fn list(State(state): State<AppState>) -> Json<ModelList> {
     Json(ModelList::of(&state.models()))
 }
@@ -23,6 +28,7 @@ pub async fn list(State(state): State<AppState>) -> Json<ModelList> {
     params(("name" = String, Path, description = "Model name"), ("version" = Option<String>, Query, description = "Version folder")),
     responses(
         (status = 200, body = ModelCard),
+        (status = 401, description = "Missing or invalid API key", body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     ),
     tag = "models"
@@ -57,6 +63,7 @@ pub async fn card(
     responses(
         (status = 200, body = ThresholdsResponse),
         (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or invalid API key", body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     ),
     tag = "models"

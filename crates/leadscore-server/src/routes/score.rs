@@ -88,7 +88,8 @@ fn parse_error(e: &serde_json::Error) -> ApiError {
         (String = "text/csv")
     )),
     responses(
-        (status = 200, description = "Scores", body = ScoreResponse),
+        (status = 200, description = "Scores: JSON for a JSON request, CSV (one row per lead, an `error` cell for a bad row) for a CSV upload",
+            content((ScoreResponse = "application/json"), (String = "text/csv"))),
         (status = 400, description = "Invalid JSON or request shape", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or invalid API key", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown model or version", body = Problem, content_type = "application/problem+json"),
@@ -387,6 +388,22 @@ fn tokio_stream_from(
 pub fn threshold_from_query(
     query: &std::collections::BTreeMap<String, String>,
 ) -> Result<Option<ThresholdRequest>, ApiError> {
+    // Every numeric parameter given must be a finite number, whether or not the strategy reads it.
+    const NUMERIC: [&str; 8] = [
+        "value",
+        "mql_rate",
+        "leads_per_week",
+        "weekly_volume",
+        "leads_per_period",
+        "volume_per_period",
+        "target",
+        "cost",
+    ];
+    for key in NUMERIC {
+        if query.get(key).is_some_and(|raw| !raw.parse::<f64>().is_ok_and(f64::is_finite)) {
+            return Err(ApiError::BadQuery(format!("`{key}` must be a finite number")));
+        }
+    }
     let Some(strategy) = query.get("strategy") else { return Ok(None) };
     let num = |key: &str| -> Result<f64, ApiError> {
         let raw = query.get(key).ok_or_else(|| ApiError::BadQuery(format!("strategy `{strategy}` needs `{key}`")))?;

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Fuzzes `leadscore serve` against its own OpenAPI document with Schemathesis (PyPI):
+# every operation, valid and malformed data. Fails on any 5xx, any response that does
+# not match the documented schema, status code or content type, and any malformed
+# request that is accepted (negative data must get a 4xx).
+#
+#   bash scripts/schemathesis.sh            # about a minute; MAX_EXAMPLES=N for more cases per operation
+#
+# Schemathesis is installed into target/schemathesis-venv (under $CARGO_TARGET_DIR when set) on first use. The server is
+# the debug build of `leadscore serve` on the shipped model (a copy of models/), on a
+# free port on 127.0.0.1, stopped at the end whatever happens.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+TARGET_DIR=${CARGO_TARGET_DIR:-target}
+VENV="$TARGET_DIR/schemathesis-venv"
+SCHEMATHESIS_VERSION="4.32.5"
+MAX_EXAMPLES=${MAX_EXAMPLES:-200}
+
+if ! "$VENV/bin/schemathesis" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
+    echo "== installing schemathesis $SCHEMATHESIS_VERSION into $VENV"
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install --quiet "schemathesis==$SCHEMATHESIS_VERSION"
+fi
+
+echo "== building leadscore"
+cargo build --quiet --bin leadscore
+BIN="$TARGET_DIR/debug/leadscore"
+
+WORK=$(mktemp -d)
+SERVER_PID=""
+cleanup() {
+    if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+        kill -TERM "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+    fi
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+cp -r models "$WORK/models"
+# Port 0: the OS picks a free port and the server prints the address it got.
+"$BIN" serve --models "$WORK/models" --addr 127.0.0.1:0 --watch-ms 0 --max-leads 100 --max-body-bytes 262144 \
+    >"$WORK/stdout.log" 2>"$WORK/server.log" &
+SERVER_PID=$!
+ADDR=""
+for _ in $(seq 1 200); do
+    ADDR=$(sed -n 's|.* on http://\([0-9.:]*\).*|\1|p' "$WORK/server.log" | head -n 1)
+    [ -n "$ADDR" ] && break
+    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/server.log"; echo "the server did not start" >&2; exit 1; }
+    sleep 0.1
+done
+[ -n "$ADDR" ] || { cat "$WORK/server.log"; echo "the server did not print its address" >&2; exit 1; }
+echo "== schemathesis against http://$ADDR/openapi.json ($MAX_EXAMPLES examples per operation)"
+
+"$VENV/bin/schemathesis" --no-color run "http://$ADDR/openapi.json" \
+    --checks not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance,negative_data_rejection \
+    --mode all \
+    --phases examples,coverage,fuzzing \
+    --max-examples "$MAX_EXAMPLES" \
+    --seed 1 \
+    --workers 1 \
+    --request-timeout 10 \
+    --wait-for-schema 10 \
+    --suppress-health-check all
