@@ -49,6 +49,7 @@ async fn twenty_swaps_under_load_fail_no_request_and_every_answer_names_a_served
 
     // The probability each valid version gives the lead.
     let mut expected: BTreeMap<String, f64> = BTreeMap::from([("v1".to_owned(), probability(&shipped_model().1))]);
+    let t0 = Instant::now(); // v1 is served from before the first request
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let mut clients = Vec::new();
     for _ in 0..CLIENTS {
@@ -80,7 +81,7 @@ async fn twenty_swaps_under_load_fail_no_request_and_every_answer_names_a_served
 
     // The swaps, each through the admin route; every 4th from the 3rd is a corrupt file.
     let admin = reqwest::Client::new();
-    let mut served = vec![Served { version: "v1".into(), from: Instant::now(), until: Instant::now() }];
+    let mut served = vec![Served { version: "v1".into(), from: t0, until: t0 }];
     let (mut next_valid, mut corrupt_done) = (2u32, 0);
     for swap in 0..SWAPS {
         tokio::time::sleep(SWAP_EVERY).await;
