@@ -6,6 +6,7 @@ mod util;
 mod bad_data;
 mod http;
 mod http_props;
+mod marketers;
 mod model_quality;
 mod reload_load;
 mod serve_process;

@@ -42,6 +42,13 @@ enum Command {
     Serve(cmd::serve::ServeArgs),
     /// Print the model as one SQL query that scores leads inside PostgreSQL, Spark, DuckDB, BigQuery or Snowflake.
     ExportSql(cmd::export_sql::ExportSqlArgs),
+    /// Marketing's points rules: check a rules file against the data spec.
+    #[command(subcommand)]
+    Rules(cmd::rules::RulesCommand),
+    /// The model against points rules on labelled leads: compare.json and compare.html.
+    Compare(cmd::compare::CompareArgs),
+    /// The model as a points table (rules TOML or CSV), as credit scorecards do.
+    ExportPoints(cmd::export_points::ExportPointsArgs),
 }
 
 fn main() -> ExitCode {
@@ -65,6 +72,9 @@ fn main() -> ExitCode {
         Command::Inspect(args) => cmd::inspect::run(args),
         Command::Serve(args) => cmd::serve::run(args),
         Command::ExportSql(args) => cmd::export_sql::run(args),
+        Command::Rules(args) => cmd::rules::run(args),
+        Command::Compare(args) => cmd::compare::run(args, &ui),
+        Command::ExportPoints(args) => cmd::export_points::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

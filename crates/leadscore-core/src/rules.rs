@@ -36,7 +36,7 @@
 //!
 //! A lead's points, in this order:
 //! 1. each rule that fires gives `points` (times the `per` field's value, if
-//!    any; a rule whose `per` field is missing does not fire), clamped to the
+//!    any; a rule whose `per` field is missing or zero does not fire), clamped to the
 //!    rule's `min`/`max`, then decayed by the rule's `decay`;
 //! 2. each group's subtotal is the sum of its rules, clamped to the group's
 //!    `min`/`max`, then decayed by the group's `decay`;
@@ -143,7 +143,8 @@ pub struct Rule {
     pub group: Option<usize>,
     /// Points when the rule fires (per unit of `per`, if set).
     pub points: f64,
-    /// Index into [`RuleSet::fields`] of a numeric field whose value multiplies `points`.
+    /// Index into [`RuleSet::fields`] of a numeric field whose value multiplies `points`
+    /// (missing or zero: the rule does not fire).
     pub per: Option<usize>,
     /// Cap on this rule's points for one lead.
     pub max: Option<f64>,
@@ -419,7 +420,7 @@ impl RuleSet {
             let base = match rule.per {
                 None => rule.points,
                 Some(per) => match values.get(per) {
-                    Some(Value::Number(x)) => rule.points * x,
+                    Some(Value::Number(x)) if *x != 0.0 => rule.points * x,
                     _ => continue,
                 },
             };

@@ -20,6 +20,8 @@ pub mod split;
 
 pub use error::{Error, Result};
 pub mod card;
+pub mod compare_csv;
+pub mod compare_report;
 pub mod infer;
 pub mod plot;
 pub mod report_html;

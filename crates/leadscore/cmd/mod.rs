@@ -7,9 +7,12 @@ macro_rules! outln {
     }};
 }
 
+pub mod compare;
 pub mod evaluate;
+pub mod export_points;
 pub mod export_sql;
 pub mod inspect;
+pub mod rules;
 pub mod score;
 pub mod serve;
 pub mod spec;

@@ -144,6 +144,23 @@ struct Compiler<'t> {
     fields: Vec<FieldSlot>,
 }
 
+/// The spec feature a misspelt `column` most likely means: the nearest by edit
+/// distance when it is within a third of the name's length, else the only
+/// feature sharing its first four characters or more (`job_title` → `job_level`).
+fn suggestion<'s>(spec: &'s Spec, column: &str) -> Option<&'s str> {
+    let nearest = spec.features.keys().min_by_key(|k| distance(k, column))?;
+    if distance(nearest, column) <= column.chars().count().max(3) / 3 {
+        return Some(nearest);
+    }
+    let prefix = |k: &str| k.chars().zip(column.chars()).take_while(|(a, b)| a.eq_ignore_ascii_case(b)).count();
+    let longest = spec.features.keys().map(|k| prefix(k)).max()?;
+    let mut sharing = spec.features.keys().filter(|k| prefix(k) == longest);
+    match (sharing.next(), sharing.next()) {
+        (Some(only), None) if longest >= 4 => Some(only),
+        _ => None,
+    }
+}
+
 /// Edit distance, for "did you mean" on misspelt field names.
 fn distance(a: &str, b: &str) -> usize {
     let a: Vec<char> = a.to_lowercase().chars().collect();
@@ -528,12 +545,8 @@ impl Compiler<'_> {
                     } else if spec.ids.iter().any(|id| id == column) {
                         "is an id column, not a lead attribute".to_owned()
                     } else {
-                        let mut known: Vec<&String> = spec.features.keys().collect();
-                        known.sort_by_key(|k| distance(k, column));
-                        match known.first() {
-                            Some(best) if distance(best, column) <= column.chars().count().max(3) / 3 => {
-                                format!("is not a column of the spec; did you mean `{best}`?")
-                            }
+                        match suggestion(spec, column) {
+                            Some(best) => format!("is not a column of the spec; did you mean `{best}`?"),
                             _ => format!(
                                 "is not a column of the spec; its columns are: {}",
                                 spec.features.keys().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")

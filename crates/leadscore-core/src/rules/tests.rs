@@ -271,6 +271,9 @@ min = -20
     let set = rules(body);
     let score = set.score(|n| if n == "visits" { RawValue::Number(2.5) } else { RawValue::Missing }).unwrap();
     assert_eq!(score.fired, vec![FiredRule { rule: 0, points: 25.0 }]);
+    // zero visits give no points, so the rule does not count as fired
+    let score = set.score(|n| if n == "visits" { RawValue::Number(0.0) } else { RawValue::Missing }).unwrap();
+    assert_eq!(score.fired, vec![]);
 }
 
 #[test]
@@ -451,6 +454,9 @@ fn unknown_fields_are_named_with_their_line() {
     let text =
         "mql_threshold = 40\n[[rules]]\nname = \"t\"\nwhen = { field = \"job_levle\", equals = \"VP\" }\npoints = 1\n";
     check_mistake(text, 4, "field `job_levle` is not a column of the spec; did you mean `job_level`?");
+    let text =
+        "mql_threshold = 40\n[[rules]]\nname = \"t\"\nwhen = { field = \"job_title\", equals = \"VP\" }\npoints = 1\n";
+    check_mistake(text, 4, "did you mean `job_level`?");
     let text = "mql_threshold = 40\n[[rules]]\nname = \"t\"\nwhen = { field = \"zzz\", equals = 1 }\npoints = 1\n";
     check_mistake(text, 4, "its columns are: `days_quiet`, `demo`");
     let text = "mql_threshold = 40\n[[rules]]\nname = \"t\"\nwhen = { field = \"notes\", contains = \"budget\" }\npoints = 1\n";
