@@ -17,7 +17,8 @@
 //! - yes/no: a rule for yes, one for no, one for blank.
 //! - numeric: ranges cut at the training deciles and at the model's own bins,
 //!   ranges whose contribution still varies by more than [`MAX_STEP`] log-odds
-//!   split further; each range gets the average contribution over it
+//!   split further (edges rounded to two significant digits, the model's bin cuts kept
+//!   exact); each range gets the average contribution over it
 //!   (over its whole numbers for a count column); blank has its own rule.
 //!   The lowest range is 0 points, so numbers only add points.
 //!
@@ -38,7 +39,7 @@ use crate::{Error, Result};
 
 /// A numeric range whose contribution varies by more than this many log-odds
 /// is split into smaller ranges.
-pub const MAX_STEP: f64 = 0.1;
+pub const MAX_STEP: f64 = 0.2;
 /// Most ranges a numeric range is split into.
 const MAX_SPLITS: usize = 8;
 /// Most whole numbers averaged over in one range.
@@ -125,8 +126,16 @@ fn significant(x: f64, digits: i32) -> f64 {
     if x == 0.0 || !x.is_finite() {
         return x;
     }
-    let scale = 10f64.powi(digits - 1 - x.abs().log10().floor() as i32);
-    (x * scale).round() / scale
+    // Dividing by an exact power of ten (rather than multiplying by 0.001) gives
+    // the double nearest the decimal, which prints as the decimal.
+    let k = digits - 1 - x.abs().log10().floor() as i32;
+    if k >= 0 {
+        let p = 10f64.powi(k);
+        (x * p).round() / p
+    } else {
+        let p = 10f64.powi(-k);
+        (x / p).round() * p
+    }
 }
 
 struct Contribution<'a> {
@@ -148,6 +157,16 @@ impl Contribution<'_> {
     }
 }
 
+/// An edge people can read: two significant digits (`4,466,999` → `4,500,000`),
+/// whole numbers kept as they are below 100 in a count column.
+fn nice(x: f64, integer: bool) -> f64 {
+    if integer && x.abs() < 100.0 {
+        x.round()
+    } else {
+        significant(x, 2)
+    }
+}
+
 /// A numeric range `[lower, upper)` (`None` = unbounded) and its average contribution.
 type NumericRange = (Option<f64>, Option<f64>, f64);
 
@@ -157,13 +176,14 @@ fn numeric_ranges(c: &Contribution<'_>, n: &NumericEncoder, deciles: Option<&[f6
     let (lo, hi, mut edges, integer) = match deciles.filter(|d| d.len() >= 2) {
         Some(d) => {
             let integer = d.iter().all(|x| x.fract() == 0.0);
-            (d[0], d[d.len() - 1], d[1..d.len() - 1].to_vec(), integer)
+            (d[0], d[d.len() - 1], d[1..d.len() - 1].iter().map(|x| nice(*x, integer)).collect(), integer)
         }
         None => {
             let (a, b) = (n.mean - 2.0 * n.std, n.mean + 2.0 * n.std);
             let lo = inverse(n.log1p, a);
             let hi = inverse(n.log1p, b);
-            let edges = (1..10).map(|k| significant(inverse(n.log1p, a + (b - a) * k as f64 / 10.0), 3)).collect();
+            let edges: Vec<f64> =
+                (1..10).map(|k| significant(inverse(n.log1p, a + (b - a) * k as f64 / 10.0), 3)).collect();
             (lo, hi, edges, false)
         }
     };
@@ -188,7 +208,7 @@ fn numeric_ranges(c: &Contribution<'_>, n: &NumericEncoder, deciles: Option<&[f6
         let (ta, tb) = (forward(n.log1p, a), forward(n.log1p, b));
         for k in 1..parts {
             let x = inverse(n.log1p, ta + (tb - ta) * k as f64 / parts as f64);
-            let x = if integer { x.round() } else { significant(x, 2) };
+            let x = nice(x, integer);
             if x > *refined.last().unwrap_or(&lo) && x < b {
                 refined.push(x);
             }

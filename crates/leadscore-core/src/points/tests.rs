@@ -101,7 +101,7 @@ fn points_are_scaled_log_odds_contributions() {
     // source: one-hot weights, an unseen level scores 0 as in the model:
     //   google 1.0 -> 28.85 -> 29; referral -0.5 -> -14.43 -> -14; (other) = {fair} 0.25 -> 7.21 -> 7.
     // visits: 0.4 per SD of sqrt(1.6) = 1.2649; g(x) = 0.3162 (x - 3). Deciles 1, 3, 5 make the
-    //   ranges (-inf, 3) and [3, inf); each moves by 0.316 > 0.1 log-odds, so they split at whole
+    //   ranges (-inf, 3) and [3, inf); each moves by 0.316 > 0.2 log-odds, so each splits in two at whole
     //   numbers into (-inf, 2), [2, 3), [3, 4), [4, inf). Averages over their whole numbers:
     //   g(1) = -0.6325, g(2) = -0.3162, g(3) = 0, (g(4) + g(5)) / 2 = 0.4743. The lowest is the
     //   reference: 0, 0.3162, 0.6325, 1.1068 log-odds -> 0, 9.12 -> 9, 18.25 -> 18, 31.94 -> 32.
@@ -190,4 +190,14 @@ fn bad_parameters_are_refused() {
     for (scale, p) in [(0.0, 0.5), (-3.0, 0.5), (f64::NAN, 0.5), (20.0, 0.0), (20.0, 1.0)] {
         assert!(matches!(PointsTable::from_model(&a, scale, p, "x"), Err(Error::Points(_))), "{scale} {p}");
     }
+}
+
+#[test]
+fn edges_print_as_people_write_them() {
+    assert_eq!(format!("{}", significant(2_999_999.999_999_999_5, 2)), "3000000");
+    assert_eq!(format!("{}", significant(4_466_999.0, 2)), "4500000");
+    assert_eq!(format!("{}", significant(0.012_345, 2)), "0.012");
+    assert_eq!(format!("{}", significant(-169_627_045.0, 2)), "-170000000");
+    // Small whole numbers of a count column stay exact; other values get two digits.
+    assert_eq!((nice(7.0, true), nice(106_171.0, true), nice(2.345, false)), (7.0, 110_000.0, 2.3));
 }
