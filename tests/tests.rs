@@ -11,3 +11,4 @@ mod model_quality;
 mod reload_load;
 mod serve_process;
 mod shipped_model;
+mod sql_engines;

@@ -486,7 +486,13 @@ WHEN lo < {neg} THEN {zero} ELSE EXP(lo) / ({one} + EXP(lo)) END",
     out.push("id_", &id_out);
     out.push("p", "probability");
     out.push(
-        format!("CAST(LEAST(99, GREATEST(1, FLOOR(p * {} + {}))) AS {})", w.f(100.0), w.f(0.5), d.int_type()),
+        // GREATEST and LEAST skip NULLs in most engines: an unreadable lead's score stays NULL by the CASE.
+        format!(
+            "CASE WHEN p IS NULL THEN NULL ELSE CAST(LEAST(99, GREATEST(1, FLOOR(p * {} + {}))) AS {}) END",
+            w.f(100.0),
+            w.f(0.5),
+            d.int_type()
+        ),
         "score",
     );
     let mut tier = String::from("CASE WHEN lo IS NULL THEN NULL");
@@ -574,8 +580,9 @@ WHEN lo < {neg} THEN {zero} ELSE EXP(lo) / ({one} + EXP(lo)) END",
         cols.extend(stage.columns.iter().cloned());
         let _ = writeln!(
             sql,
-            "{name} AS (\n  SELECT\n    {}\n  FROM {from}\n){}",
+            "{name} AS (\n  SELECT\n    {}\n  FROM {from}{}\n){}",
             cols.join(",\n    "),
+            d.fence(),
             if last { "" } else { "," }
         );
     };

@@ -163,8 +163,20 @@ impl CsvFile {
             let size = file.metadata().map(|m| m.len()).unwrap_or(0);
             (Box::new(file), size)
         };
+        Self::from_reader(path, source, size, None)
+    }
+
+    /// Reads CSV from any stream (a database's `COPY ... TO STDOUT`), with the
+    /// same header checks, line numbers and errors as a file; `name` stands for
+    /// the path in messages, `size` (0 = unknown) drives the progress bar, and
+    /// `delimiter` is sniffed from the header when `None`.
+    pub fn from_reader(name: &Path, source: Box<dyn Read>, size: u64, delimiter: Option<u8>) -> Result<CsvFile> {
+        let path = name;
         let mut buffered = std::io::BufReader::with_capacity(1 << 20, source);
-        let delimiter = sniff_delimiter(buffered.fill_buf().map_err(|e| Error::io(path, e))?);
+        let delimiter = match delimiter {
+            Some(d) => d,
+            None => sniff_delimiter(buffered.fill_buf().map_err(|e| Error::io(path, e))?),
+        };
         let source: Box<dyn Read> = Box::new(buffered);
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(true)
@@ -286,7 +298,13 @@ impl CsvFile {
 
 /// Reads a labelled training file into a typed table, as the spec says.
 pub fn read_table(path: &Path, spec: &Spec, progress: &dyn Progress) -> Result<Table> {
-    let mut file = CsvFile::open(path)?;
+    read_table_from(CsvFile::open(path)?, spec, progress)
+}
+
+/// [`read_table`] from an already open source (a file, or a database query through [`CsvFile::from_reader`]).
+pub fn read_table_from(mut file: CsvFile, spec: &Spec, progress: &dyn Progress) -> Result<Table> {
+    let path = file.path().to_owned();
+    let path = path.as_path();
     let mut roles: Vec<(String, String)> = vec![(spec.target.column.clone(), "the target".into())];
     if let Some(t) = &spec.time_column {
         roles.push((t.clone(), "the time column".into()));

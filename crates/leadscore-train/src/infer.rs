@@ -99,7 +99,12 @@ pub fn infer_spec(path: &Path, options: &InferOptions) -> Result<Spec> {
 /// should hear about: columns it excluded and why, and columns that look
 /// numeric but hold some text.
 pub fn infer_spec_with_notes(path: &Path, options: &InferOptions) -> Result<(Spec, Vec<Warning>)> {
-    let mut file = CsvFile::open(path)?;
+    infer_spec_from(CsvFile::open(path)?, options)
+}
+
+/// [`infer_spec_with_notes`] from an already open source (a file, or a database query).
+pub fn infer_spec_from(mut file: CsvFile, options: &InferOptions) -> Result<(Spec, Vec<Warning>)> {
+    let path = file.path().to_owned();
     let header: Vec<String> = file.header().to_vec();
     let target_pos = file.positions(&[(options.target.clone(), "the target".into())])?[0];
     let mut missing_tokens: Vec<String> =

@@ -13,6 +13,8 @@ pub mod evaluate;
 pub mod fit;
 pub mod leakage;
 pub mod params;
+#[cfg(feature = "postgres")]
+pub mod pg_source;
 pub mod pipeline;
 /// The model registry (its own crate, shared with the server, which must not link linfa).
 pub use leadscore_registry as registry;

@@ -6,8 +6,8 @@ use anyhow::Context;
 use leadscore_core::report::Warning;
 use leadscore_core::Spec;
 use leadscore_train::card::{card, train_summary};
-use leadscore_train::csv_source::read_table;
-use leadscore_train::infer::{apply_overrides, infer_spec_with_notes};
+use leadscore_train::csv_source::{read_table_from, CsvFile};
+use leadscore_train::infer::{apply_overrides, infer_spec_from};
 use leadscore_train::params::TrainParams;
 use leadscore_train::pipeline::train;
 use leadscore_train::registry::Registry;
@@ -20,9 +20,16 @@ use crate::progress::Ui;
 /// Arguments of `leadscore train`.
 #[derive(clap::Args, Debug)]
 pub struct TrainArgs {
-    /// Labelled CSV of past leads with their outcome.
+    /// Labelled CSV of past leads with their outcome, or a PostgreSQL database
+    /// (`postgres://USER@HOST/DB`) with --query or --table.
     #[arg(long)]
     pub data: PathBuf,
+    /// With a postgres:// --data: the query returning the training rows.
+    #[arg(long, conflicts_with = "table")]
+    pub query: Option<String>,
+    /// With a postgres:// --data: the table holding the training rows (`schema.table` allowed).
+    #[arg(long)]
+    pub table: Option<String>,
     /// A spec file (TOML). Without one, the spec is inferred from the data and the flags below.
     #[arg(long)]
     pub spec: Option<PathBuf>,
@@ -74,7 +81,7 @@ fn effective_spec(args: &TrainArgs) -> anyhow::Result<(Spec, Vec<Warning>)> {
                 infer.ids = spec.ids.clone();
                 infer.exclude = spec.exclude.keys().cloned().collect();
                 infer.time_column = spec.time_column.clone();
-                let (inferred, inferred_notes) = infer_spec_with_notes(&args.data, &infer)?;
+                let (inferred, inferred_notes) = infer_spec_from(open_data(args)?, &infer)?;
                 notes = inferred_notes;
                 let reasons = spec.exclude.clone();
                 let defaults = spec.defaults.clone();
@@ -91,9 +98,33 @@ fn effective_spec(args: &TrainArgs) -> anyhow::Result<(Spec, Vec<Warning>)> {
             if args.columns.target.is_none() {
                 anyhow::bail!("say what to predict: --spec FILE, or --target COLUMN (with --positive VALUE unless it is 1/yes/true/won)");
             }
-            Ok(infer_spec_with_notes(&args.data, &options)?)
+            Ok(infer_spec_from(open_data(args)?, &options)?)
         }
     }
+}
+
+/// The training rows: the CSV file, or what the query returns when `--data` is a PostgreSQL URL
+/// (streamed through the same CSV reader, so specs, errors and the data hash are the same).
+fn open_data(args: &TrainArgs) -> anyhow::Result<CsvFile> {
+    let data = args.data.to_string_lossy();
+    if data.starts_with("postgres://") || data.starts_with("postgresql://") {
+        #[cfg(feature = "postgres")]
+        {
+            use leadscore_train::pg_source::{open, PgQuery};
+            let query = match (&args.query, &args.table) {
+                (Some(q), _) => PgQuery::Sql(q.clone()),
+                (None, Some(t)) => PgQuery::Table(t.clone()),
+                (None, None) => anyhow::bail!("--data {data} is a database: say what to read with --query or --table"),
+            };
+            return Ok(open(&data, &query)?);
+        }
+        #[cfg(not(feature = "postgres"))]
+        anyhow::bail!("this build cannot read PostgreSQL (build with the `postgres` feature)");
+    }
+    if args.query.is_some() || args.table.is_some() {
+        anyhow::bail!("--query and --table read from PostgreSQL: give --data postgres://USER@HOST/DB");
+    }
+    Ok(CsvFile::open(&args.data)?)
 }
 
 fn default_name(data: &std::path::Path) -> String {
@@ -127,10 +158,14 @@ pub fn run(args: TrainArgs, ui: &Ui) -> anyhow::Result<()> {
     if let Some(path) = &args.save_spec {
         super::write_output(Some(path), &spec.to_toml_string()?)?;
     }
-    let name = args.name.clone().unwrap_or_else(|| default_name(&args.data));
+    let default = match &args.table {
+        Some(table) => default_name(std::path::Path::new(table.rsplit('.').next().unwrap_or(table))),
+        None => default_name(&args.data),
+    };
+    let name = args.name.clone().unwrap_or(default);
     let progress = ui.progress();
     let started = std::time::Instant::now();
-    let table = read_table(&args.data, &spec, &progress)?;
+    let table = read_table_from(open_data(&args)?, &spec, &progress)?;
     tracing::debug!(ms = started.elapsed().as_millis() as u64, "read");
     tracing::info!(rows = table.n_rows(), features = spec.features.len(), "read training data");
     let (artifact, _) = train(&spec, &table, &name, &params, notes, &progress)?;

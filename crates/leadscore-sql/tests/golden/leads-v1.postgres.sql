@@ -24,6 +24,7 @@ cells AS (
     btrim(CAST("pricing_page_visits" AS text), E'\u0009\u000A\u000B\u000C\u000D \u0085\u00A0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200A\u2028\u2029\u202F\u205F\u3000') AS c13,
     btrim(CAST("webinar_attended" AS text), E'\u0009\u000A\u000B\u000C\u000D \u0085\u00A0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200A\u2028\u2029\u202F\u205F\u3000') AS c14
   FROM "leads"
+  OFFSET 0
 ),
 flags AS (
   SELECT
@@ -59,6 +60,7 @@ flags AS (
     (c14 IS NULL OR translate(c14, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') IN ('', '-', 'n/a', 'na', 'nan', 'none', 'null', 'select')) AS m14,
     c14
   FROM cells
+  OFFSET 0
 ),
 vals AS (
   SELECT
@@ -94,6 +96,7 @@ vals AS (
     CASE WHEN m14 THEN NULL WHEN translate(c14, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') IN ('yes', 'true', '1', 'y', 't') THEN TRUE WHEN translate(c14, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') IN ('no', 'false', '0', 'n', 'f') THEN FALSE END AS v14,
     m14
   FROM flags
+  OFFSET 0
 ),
 xs AS (
   SELECT
@@ -133,6 +136,7 @@ xs AS (
     v14,
     (NOT m14 AND v14 IS NULL) AS bad14
   FROM vals
+  OFFSET 0
 ),
 lin AS (
   SELECT
@@ -155,6 +159,7 @@ lin AS (
     (3.4936230454614897e-1::float8 * (z13 - 1.071231992000321e-14::float8)) AS k13,
     (CASE WHEN m14 THEN (-8.913121767344066e-2::float8) WHEN v14 THEN 4.9034845838306107e-1::float8 ELSE (-8.913121767344066e-2::float8) END) AS k14
   FROM xs
+  OFFSET 0
 ),
 scored AS (
   SELECT
@@ -179,11 +184,12 @@ scored AS (
     k14,
     GREATEST(ABS(k0), ABS(k1), ABS(k2), ABS(k3), ABS(k4), ABS(k5), ABS(k6), ABS(k7), ABS(k8), ABS(k9), ABS(k10), ABS(k11), ABS(k12), ABS(k13), ABS(k14)) AS kmax
   FROM lin
+  OFFSET 0
 )
 SELECT
   id_ AS "lead_id",
   p AS probability,
-  CAST(LEAST(99, GREATEST(1, FLOOR(p * 1e2::float8 + 5e-1::float8))) AS INTEGER) AS score,
+  CASE WHEN p IS NULL THEN NULL ELSE CAST(LEAST(99, GREATEST(1, FLOOR(p * 1e2::float8 + 5e-1::float8))) AS INTEGER) END AS score,
   CASE WHEN lo IS NULL THEN NULL WHEN lo >= (-6.759189316789579e-1::float8) THEN 'A' WHEN lo >= (-1.9361116564071532e0::float8) THEN 'B' WHEN lo >= (-3.0741681521020747e0::float8) THEN 'C' ELSE 'D' END AS tier,
   CASE WHEN lo IS NULL THEN NULL ELSE lo >= (-1.0132976062602248e0::float8) END AS mql,
   CASE WHEN lo IS NULL THEN NULL WHEN ABS(k0) = kmax THEN 'annual_revenue' WHEN ABS(k1) = kmax THEN 'company_size' WHEN ABS(k2) = kmax THEN 'content_downloads' WHEN ABS(k3) = kmax THEN 'country' WHEN ABS(k4) = kmax THEN 'days_since_last_activity' WHEN ABS(k5) = kmax THEN 'demo_requested' WHEN ABS(k6) = kmax THEN 'department' WHEN ABS(k7) = kmax THEN 'email_clicks' WHEN ABS(k8) = kmax THEN 'email_opens' WHEN ABS(k9) = kmax THEN 'industry' WHEN ABS(k10) = kmax THEN 'job_level' WHEN ABS(k11) = kmax THEN 'lead_source' WHEN ABS(k12) = kmax THEN 'page_views' WHEN ABS(k13) = kmax THEN 'pricing_page_visits' WHEN ABS(k14) = kmax THEN 'webinar_attended' END AS top_feature,

@@ -183,7 +183,7 @@ scored AS (
 SELECT
   id_ AS `lead_id`,
   p AS probability,
-  CAST(LEAST(99, GREATEST(1, FLOOR(p * 1e2 + 5e-1))) AS INT) AS score,
+  CASE WHEN p IS NULL THEN NULL ELSE CAST(LEAST(99, GREATEST(1, FLOOR(p * 1e2 + 5e-1))) AS INT) END AS score,
   CASE WHEN lo IS NULL THEN NULL WHEN lo >= (-6.759189316789579e-1) THEN 'A' WHEN lo >= (-1.9361116564071532e0) THEN 'B' WHEN lo >= (-3.0741681521020747e0) THEN 'C' ELSE 'D' END AS tier,
   CASE WHEN lo IS NULL THEN NULL ELSE lo >= (-1.0132976062602248e0) END AS mql,
   CASE WHEN lo IS NULL THEN NULL WHEN ABS(k0) = kmax THEN 'annual_revenue' WHEN ABS(k1) = kmax THEN 'company_size' WHEN ABS(k2) = kmax THEN 'content_downloads' WHEN ABS(k3) = kmax THEN 'country' WHEN ABS(k4) = kmax THEN 'days_since_last_activity' WHEN ABS(k5) = kmax THEN 'demo_requested' WHEN ABS(k6) = kmax THEN 'department' WHEN ABS(k7) = kmax THEN 'email_clicks' WHEN ABS(k8) = kmax THEN 'email_opens' WHEN ABS(k9) = kmax THEN 'industry' WHEN ABS(k10) = kmax THEN 'job_level' WHEN ABS(k11) = kmax THEN 'lead_source' WHEN ABS(k12) = kmax THEN 'page_views' WHEN ABS(k13) = kmax THEN 'pricing_page_visits' WHEN ABS(k14) = kmax THEN 'webinar_attended' END AS top_feature,
