@@ -580,7 +580,7 @@ impl Compiler<'_> {
             (None, toml::Value::String(s)) => Ok(Literal::Text(normalize_category(s, true).into_owned())),
             (None, toml::Value::Datetime(d)) => Ok(Literal::Text(d.to_string())),
             (Some(Kind::Numeric), toml::Value::Integer(i)) => Ok(Literal::Number(*i as f64)),
-            (Some(Kind::Numeric), toml::Value::Float(x)) if x.is_finite() => Ok(Literal::Number(*x)),
+            (Some(Kind::Numeric), toml::Value::Float(x)) => Ok(Literal::Number(*x)),
             (Some(Kind::Numeric), toml::Value::String(s)) if s.trim().parse::<f64>().is_ok() => {
                 Err(format!("{context}: `{name}` is a number column; write {} without quotes", s.trim()))
             }
@@ -639,7 +639,8 @@ impl Compiler<'_> {
         };
         let result = match kind {
             Some(Kind::Numeric) => number.ok_or_else(|| {
-                format!("{context}: the text value {} compared with the number column `{name}`", describe(value))
+                let what = if value.is_str() { "the text value" } else { "the value" };
+                format!("{context}: {what} {} compared with the number column `{name}`", describe(value))
             }),
             Some(Kind::Date) => day.map(f64::from).ok_or_else(|| {
                 format!(

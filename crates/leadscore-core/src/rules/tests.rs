@@ -638,3 +638,50 @@ fn without_a_spec_only_the_file_itself_is_checked() {
     let found: Vec<String> = check(text, None).iter().map(ToString::to_string).collect();
     assert_eq!(found, ["line 5: rule `a`: gives 0 points; remove it or give it points"]);
 }
+
+#[test]
+fn the_remaining_mistakes_each_named() {
+    let cases: [(&str, u64, &str); 14] = [
+        ("[[rules]]\nname = \"a\"\npoints = nan\n", 4, "`points` = NaN is not a finite number"),
+        ("[[rules]]\nname = \"a\"\npoints = 1\nmax = inf\n", 5, "`max` = inf is not a finite number"),
+        ("[[rules]]\nname = \" \"\npoints = 1\n", 3, "a rule has an empty `name`"),
+        ("[[rules]]\nname = \"a\"\nwhen = {}\npoints = 1\n", 4, "the condition tests nothing"),
+        ("[[rules]]\nname = \"a\"\nwhen = { equals = 3 }\npoints = 1\n", 4, "the condition names no `field`"),
+        (
+            "[[rules]]\nname = \"a\"\nwhen = { field = \"visits\", not = { field = \"demo\", equals = true } }\npoints = 1\n",
+            4,
+            "`field` goes inside the conditions of all/any/not",
+        ),
+        ("[[rules]]\nname = \"a\"\nwhen = { field = \"email\", contains = [3] }\npoints = 1\n", 4, "`contains` needs non-empty text, got 3"),
+        ("[[rules]]\nname = \"a\"\nwhen = { field = \"email\", contains = [] }\npoints = 1\n", 4, "`contains` lists no text"),
+        ("[[rules]]\nname = \"a\"\nwhen = { field = \"visits\", equals = nan }\npoints = 1\n", 4, "NaN is not a finite number"),
+        (
+            "[[rules]]\nname = \"a\"\npoints = 1\ndecay = { field = \"days_quiet\", after_days = -1, minus = 5 }\n",
+            5,
+            "`after_days` must be 0 or more, got -1",
+        ),
+        (
+            "[[rules]]\nname = \"a\"\npoints = 1\ndecay = { field = \"days_quiet\", after_days = 30, minus = 0 }\n",
+            5,
+            "`minus` must be a positive number of points, got 0",
+        ),
+        (
+            "[[rules]]\nname = \"a\"\npoints = 1\ndecay = { field = \"days_quiet\", half_life_days = 3, minus = 5 }\n",
+            5,
+            "a decay is either `half_life_days = N` or `after_days = D` with `minus = P`",
+        ),
+        ("as_of = \"soon\"\n[[rules]]\nname = \"a\"\npoints = 1\n", 2, "`as_of` = \"soon\" is not a date"),
+        ("[[rules]]\nname = \"a\"\nwhen = { field = \"visits\", gt = true }\npoints = 1\n", 4, "the value true compared with the number column `visits`"),
+    ];
+    for (body, line, needle) in cases {
+        check_mistake(&format!("mql_threshold = 40\n{body}"), line, needle);
+    }
+    // A non-finite MQL threshold, and a file with a spec-free compile asked to score.
+    check_mistake(
+        "mql_threshold = inf\n[[rules]]\nname = \"a\"\npoints = 1\n",
+        1,
+        "`mql_threshold` = inf is not a finite number",
+    );
+    let err = parse::compile("mql_threshold = 4\n[[rules]]\nname = \"a\"\npoints = 1\n", None).unwrap_err();
+    assert!(err.to_string().contains("checked against a data spec"), "{err}");
+}
