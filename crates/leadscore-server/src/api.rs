@@ -264,7 +264,7 @@ fn type_name(v: &Value) -> &'static str {
 pub fn read_lead<'a>(
     index: usize,
     lead: &'a serde_json::Map<String, Value>,
-    kinds: &BTreeMap<&str, Kind>,
+    kinds: &BTreeMap<String, Kind>,
     errors: &mut Vec<FieldError>,
 ) -> ReadLead<'a> {
     let mut out = ReadLead { id: None, values: BTreeMap::new(), unused: Vec::new() };
@@ -340,8 +340,8 @@ pub fn read_lead<'a>(
 }
 
 /// The kind of each feature the model reads.
-pub fn feature_kinds(artifact: &Artifact) -> BTreeMap<&str, Kind> {
-    artifact.encoder.features.iter().map(|f| (f.name.as_str(), f.transform.kind())).collect()
+pub fn feature_kinds(artifact: &Artifact) -> BTreeMap<String, Kind> {
+    artifact.encoder.features.iter().map(|f| (f.name.clone(), f.transform.kind())).collect()
 }
 
 /// A note as a warning string.

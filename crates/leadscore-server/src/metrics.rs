@@ -45,11 +45,18 @@ impl Histogram {
     }
 }
 
+/// Requests of one route: counts by status and the latency histogram.
+#[derive(Default)]
+struct RouteStats {
+    by_status: BTreeMap<u16, u64>,
+    latency: Histogram,
+}
+
 /// All counters the server exposes at `/metrics`.
 #[derive(Default)]
 pub struct Metrics {
-    requests: Mutex<BTreeMap<(String, u16), u64>>,
-    latency: Mutex<BTreeMap<String, Histogram>>,
+    /// By route: one lock per request, and a route's name is allocated once, not per request.
+    routes: Mutex<BTreeMap<String, RouteStats>>,
     scores: Mutex<Histogram>,
     leads_scored: AtomicU64,
     reload_ok: AtomicU64,
@@ -61,11 +68,13 @@ pub struct Metrics {
 impl Metrics {
     /// Records one finished request.
     pub fn request(&self, route: &str, status: u16, elapsed: Duration) {
-        if let Ok(mut m) = self.requests.lock() {
-            *m.entry((route.to_owned(), status)).or_default() += 1;
-        }
-        if let Ok(mut m) = self.latency.lock() {
-            m.entry(route.to_owned()).or_default().observe(&LATENCY_BUCKETS, elapsed.as_secs_f64());
+        if let Ok(mut routes) = self.routes.lock() {
+            let stats = match routes.get_mut(route) {
+                Some(stats) => stats,
+                None => routes.entry(route.to_owned()).or_default(),
+            };
+            *stats.by_status.entry(status).or_default() += 1;
+            stats.latency.observe(&LATENCY_BUCKETS, elapsed.as_secs_f64());
         }
     }
 
@@ -98,15 +107,18 @@ impl Metrics {
     pub fn render(&self) -> String {
         let mut out = String::new();
         out.push_str("# HELP leadscore_http_requests_total HTTP requests by route and status.\n# TYPE leadscore_http_requests_total counter\n");
-        if let Ok(m) = self.requests.lock() {
-            for ((route, status), n) in m.iter() {
-                let _ = writeln!(out, "leadscore_http_requests_total{{route=\"{route}\",status=\"{status}\"}} {n}");
+        let routes = self.routes.lock();
+        if let Ok(m) = &routes {
+            for (route, stats) in m.iter() {
+                for (status, n) in &stats.by_status {
+                    let _ = writeln!(out, "leadscore_http_requests_total{{route=\"{route}\",status=\"{status}\"}} {n}");
+                }
             }
         }
         out.push_str("# HELP leadscore_http_request_duration_seconds Request latency by route.\n# TYPE leadscore_http_request_duration_seconds histogram\n");
-        if let Ok(m) = self.latency.lock() {
-            for (route, h) in m.iter() {
-                h.write(
+        if let Ok(m) = &routes {
+            for (route, stats) in m.iter() {
+                stats.latency.write(
                     &mut out,
                     "leadscore_http_request_duration_seconds",
                     &format!("route=\"{route}\""),
@@ -114,6 +126,7 @@ impl Metrics {
                 );
             }
         }
+        drop(routes);
         out.push_str(
             "# HELP leadscore_leads_scored_total Leads scored.\n# TYPE leadscore_leads_scored_total counter\n",
         );

@@ -30,6 +30,8 @@ pub struct LoadedModel {
     pub version: String,
     /// The artifact.
     pub artifact: Artifact,
+    /// The kind of each feature it reads, by name (computed once, read by every request).
+    pub kinds: BTreeMap<String, leadscore_core::spec::Kind>,
     /// Short checksum of the file.
     pub checksum: String,
     /// Where it was read from.
@@ -121,6 +123,7 @@ fn load_version(name: &str, version: &str, path: &Path) -> Result<LoadedModel, S
         name: name.to_owned(),
         version: version.to_owned(),
         checksum: Artifact::checksum(&bytes),
+        kinds: crate::api::feature_kinds(&artifact),
         artifact,
         path: path.to_owned(),
         stamp: before,

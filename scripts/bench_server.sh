@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# Server and batch-scoring throughput, as ratios against ceilings measured in the same run:
+#   (a) single-lead POST /v1/score at 32 connections: requests/s, p50 and p99 latency of
+#       `leadscore serve`, against benches/ceiling.rs (axum parsing the same JSON and
+#       answering a constant document of the same size: JSON over HTTP and nothing else);
+#   (b) 1,000-lead requests: leads scored per second;
+#   (c) `leadscore score` on 1M CSV rows: rows/s against benches/csv_parse.rs (the same
+#       CSV read and UTF-8 checked by a bare loop).
+# Targets (issue 3): (a) >= 0.7x the ceiling's requests/s and p99 < 5 ms; (c) >= 0.5x.
+# A benchmark, not a test: it exits 0 whatever the figures, non-zero only when something
+# fails to build, start or answer. The load generator is wrk (Debian), installed if missing.
+#
+#   bash scripts/bench_server.sh                 # ~2 minutes after the release build
+#   DURATION=20 ROWS=200000 bash scripts/bench_server.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DURATION=${DURATION:-10}
+ROWS=${ROWS:-1000000}
+CONNECTIONS=32
+TARGET_DIR=${CARGO_TARGET_DIR:-target}
+OUT="$TARGET_DIR/bench-server"
+mkdir -p "$OUT"
+
+if ! command -v wrk >/dev/null; then
+    echo "== installing wrk (Debian)"
+    apt-get install -y wrk >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; }
+fi
+
+echo "== cargo build --release (leadscore, examples ceiling and csv_parse)"
+cargo build --release --quiet --bin leadscore --example ceiling --example csv_parse
+BIN="$TARGET_DIR/release/leadscore"
+CEILING="$TARGET_DIR/release/examples/ceiling"
+CSV_PARSE="$TARGET_DIR/release/examples/csv_parse"
+
+PIDS=()
+WORK=$(mktemp -d)
+cleanup() {
+    for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# Starts a server printing `... on http://ADDR` on stderr; sets ADDR and records its pid.
+start() {
+    local log=$1; shift
+    "$@" >/dev/null 2>"$log" &
+    PIDS+=($!)
+    ADDR=""
+    for _ in $(seq 1 100); do
+        ADDR=$(sed -n 's|.* on http://\([0-9.:]*\).*|\1|p' "$log" | head -n 1)
+        [ -n "$ADDR" ] && return 0
+        sleep 0.1
+    done
+    cat "$log" >&2; echo "server did not start: $*" >&2; exit 1
+}
+
+# Request bodies: one lead, and 1,000 leads from data/leads.csv typed as the API reads them.
+python3 - "$WORK" <<'PY'
+import csv, json, sys
+numeric = {"annual_revenue", "page_views", "pricing_page_visits", "email_opens", "email_clicks",
+           "content_downloads", "days_since_last_activity"}
+def lead(row):
+    out = {"id": row["lead_id"]}
+    for k, v in row.items():
+        if k in ("lead_id", "created_at", "outcome"):
+            continue
+        if v == "":
+            out[k] = None
+        elif k in numeric:
+            try:
+                out[k] = float(v) if "." in v else int(v)
+            except ValueError:
+                out[k] = None
+        else:
+            out[k] = v
+    return out
+rows = list(csv.DictReader(open("data/leads.csv")))[:1000]
+json.dump({"leads": [lead(rows[0])], "explain": 3}, open(sys.argv[1] + "/one.json", "w"))
+json.dump({"leads": [lead(r) for r in rows], "explain": 3}, open(sys.argv[1] + "/thousand.json", "w"))
+PY
+cat > "$WORK/post.lua" <<'LUA'
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+local f = assert(io.open(os.getenv("BODY_FILE"), "rb"))
+wrk.body = f:read("*a")
+f:close()
+LUA
+
+# Runs wrk; prints "requests_per_s p50_ms p99_ms". Fails on any non-2xx answer or socket error.
+load() {
+    local url=$1 body=$2 connections=$3 seconds=$4 name=$5
+    BODY_FILE=$body wrk -t2 -c"$connections" -d"${seconds}s" --latency -s "$WORK/post.lua" "$url" >"$OUT/$name.txt"
+    if grep -qE "Non-2xx|Socket errors" "$OUT/$name.txt"; then
+        cat "$OUT/$name.txt" >&2; echo "$name: failed requests" >&2; exit 1
+    fi
+    awk '
+        function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
+        /Requests\/sec:/ { rps = $2 }
+        $1 == "50%" { p50 = ms($2) }
+        $1 == "99%" { p99 = ms($2) }
+        END { printf "%.0f %.3f %.3f\n", rps, p50, p99 }
+    ' "$OUT/$name.txt"
+}
+
+cp -r models "$WORK/models"
+start "$WORK/serve.log" "$BIN" serve --models "$WORK/models" --addr 127.0.0.1:0 --watch-ms 0
+SERVE=$ADDR
+RESPONSE_BYTES=$(curl -s -o /dev/null -w '%{size_download}' -H 'Content-Type: application/json' \
+    --data-binary @"$WORK/one.json" "http://$SERVE/v1/score")
+start "$WORK/ceiling.log" "$CEILING" --response-bytes "$RESPONSE_BYTES"
+CEIL=$ADDR
+test "$(curl -s -o /dev/null -w '%{size_download}' -H 'Content-Type: application/json' \
+    --data-binary @"$WORK/one.json" "http://$CEIL/v1/score")" = "$RESPONSE_BYTES"
+
+echo "== (a) single lead, $CONNECTIONS connections, ${DURATION}s each (response $RESPONSE_BYTES bytes)"
+load "http://$CEIL/v1/score" "$WORK/one.json" $CONNECTIONS 2 warm-ceiling >/dev/null
+load "http://$SERVE/v1/score" "$WORK/one.json" $CONNECTIONS 2 warm-serve >/dev/null
+read -r C_RPS C_P50 C_P99 < <(load "http://$CEIL/v1/score" "$WORK/one.json" $CONNECTIONS "$DURATION" ceiling)
+read -r S_RPS S_P50 S_P99 < <(load "http://$SERVE/v1/score" "$WORK/one.json" $CONNECTIONS "$DURATION" serve)
+
+echo "== (b) 1,000 leads per request, 4 connections, ${DURATION}s"
+read -r B_RPS B_P50 B_P99 < <(load "http://$SERVE/v1/score" "$WORK/thousand.json" 4 "$DURATION" serve-1000)
+
+echo "== (c) leadscore score on $ROWS CSV rows"
+DATA="$TARGET_DIR/bench/leads.csv"
+if [ "$(cat "$DATA.rows" 2>/dev/null)" != "rows=$ROWS seed=7" ]; then
+    mkdir -p "$(dirname "$DATA")"
+    "$BIN" --quiet synth --rows "$ROWS" --seed 7 --out "$DATA"
+    echo "rows=$ROWS seed=7" > "$DATA.rows"
+fi
+"$CSV_PARSE" "$DATA" >/dev/null # warm the page cache
+PARSE_S=$("$CSV_PARSE" "$DATA" | sed -n 's/.*seconds=\([0-9.]*\).*/\1/p')
+T0=$(date +%s.%N)
+"$BIN" --quiet score --model models/leads --data "$DATA" >/dev/null
+T1=$(date +%s.%N)
+SCORE_S=$(python3 -c "print($T1 - $T0)")
+
+python3 - "$OUT/result.json" <<PY
+import json, sys
+c_rps, s_rps, s_p50, s_p99, c_p50, c_p99 = $C_RPS, $S_RPS, $S_P50, $S_P99, $C_P50, $C_P99
+b_rps, rows, parse_s, score_s = $B_RPS, $ROWS, $PARSE_S, $SCORE_S
+ratio_a, ratio_c = s_rps / c_rps, parse_s / score_s
+ok = lambda b: "PASS" if b else "FAIL"
+print()
+print("| measure | leadscore | ceiling | ratio | target |")
+print("| --- | --- | --- | --- | --- |")
+print(f"| (a) single lead, requests/s at 32 connections | {s_rps:,.0f} | {c_rps:,.0f} | {ratio_a:.2f}x | >= 0.7x: {ok(ratio_a >= 0.7)} |")
+print(f"| (a) p50 / p99 latency (ms) | {s_p50:.2f} / {s_p99:.2f} | {c_p50:.2f} / {c_p99:.2f} | | p99 < 5 ms: {ok(s_p99 < 5)} |")
+print(f"| (b) 1,000-lead requests: leads/s (p50 / p99 ms) | {b_rps * 1000:,.0f} ({$B_P50:.1f} / {$B_P99:.1f}) | | | |")
+print(f"| (c) leadscore score, rows/s on {rows:,} rows | {rows / score_s:,.0f} ({score_s:.2f} s) | {rows / parse_s:,.0f} ({parse_s:.2f} s) | {ratio_c:.2f}x | >= 0.5x: {ok(ratio_c >= 0.5)} |")
+json.dump({"single": {"rps": s_rps, "p50_ms": s_p50, "p99_ms": s_p99}, "ceiling": {"rps": c_rps, "p50_ms": c_p50, "p99_ms": c_p99},
+           "ratio_rps": ratio_a, "thousand_leads_per_s": b_rps * 1000, "csv": {"rows": rows, "score_s": score_s, "parse_s": parse_s, "ratio": ratio_c}},
+          open(sys.argv[1], "w"), indent=2)
+PY
