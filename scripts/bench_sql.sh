@@ -2,6 +2,7 @@
 # Scoring 10M leads inside DuckDB with the exported SQL, next to `leadscore score` on the same rows as CSV.
 #
 #   bash scripts/bench_sql.sh [ROWS]        # default 10,000,000; results in bench-out/sql/
+#   LEADSCORE_BIN=path/to/leadscore bash scripts/bench_sql.sh   # use a binary already built
 #
 # Both sides do the whole job: DuckDB runs the query of `leadscore export-sql --dialect duckdb`
 # over a table of text columns (as a CRM export lands in a staging table) and writes every output
@@ -17,8 +18,9 @@ venv=target/engines-venv
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 "$venv/bin/python" -c "import duckdb" 2>/dev/null || "$venv/bin/pip" install -q duckdb
 
-cargo build --release --quiet
-bin=target/release/leadscore
+# LEADSCORE_BIN: an already built release binary (skips the build).
+bin=${LEADSCORE_BIN:-target/release/leadscore}
+[ -n "${LEADSCORE_BIN:-}" ] || cargo build --release --quiet
 csv=$out/leads-$rows.csv
 if [ ! -f "$csv" ]; then
     echo "generating $rows synthetic leads -> $csv" >&2

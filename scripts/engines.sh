@@ -103,7 +103,8 @@ stop_pg() {
     bin=$(pg_bin)
     if [ -n "$bin" ] && [ -f "$data/PG_VERSION" ] && as_pg "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
         log "stopping PostgreSQL"
-        as_pg "$bin/pg_ctl" -D "$data" -m fast -w stop >&2
+        # A backend busy in a long computation can ignore the fast shutdown: then stop at once.
+        as_pg "$bin/pg_ctl" -D "$data" -m fast -w -t 30 stop >&2 || as_pg "$bin/pg_ctl" -D "$data" -m immediate -w stop >&2
     fi
 }
 
