@@ -25,6 +25,9 @@ use crate::metrics::{auc, average_precision, brier, calibration, lift_at, log_lo
 use crate::rules::{RuleScore, RuleSet};
 use crate::{Error, Result};
 
+mod leads;
+pub use leads::{compare_leads, CompareOptions, LeadCollector};
+
 /// Most points drawn on a ROC or gains curve.
 const MAX_CURVE_POINTS: usize = 400;
 /// Most leads drawn on the scatter plot.

@@ -2,7 +2,8 @@
 //!
 //! Reads the file twice: the first pass scores every lead with the model, the
 //! rules and the model's points version (numbers only, so a large file costs
-//! a few bytes per lead), and hands them to [`leadscore_core::compare`]; the
+//! a few bytes per lead) through the core's [`LeadCollector`], as the server
+//! does for JSON leads, so both give the same comparison; the
 //! second pass fetches the id, the model's top factors and the fired rules of
 //! the few leads listed as disagreements. Both scorers read every cell with
 //! the core's readers, so they see exactly the same lead.
@@ -14,8 +15,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use leadscore_core::compare::{compare, CompareInput, CompareLabels, Comparison, RuleHits};
-use leadscore_core::points::PointsTable;
+use leadscore_core::compare::{CompareLabels, Comparison, LeadCollector};
 use leadscore_core::report::Holdout;
 use leadscore_core::rules::RuleSet;
 use leadscore_core::value::RawValue;
@@ -25,22 +25,7 @@ use crate::csv_source::{read_table, CsvFile, Progress};
 use crate::split::{newest_holdout, stratified_holdout};
 use crate::{Error, Result};
 
-/// How to compare.
-#[derive(Clone, Debug)]
-pub struct CompareOptions {
-    /// The model's MQL threshold (probability).
-    pub model_threshold: f64,
-    /// What that threshold is (`max_f1`, `given`, ...).
-    pub model_threshold_name: String,
-    /// Disagreements listed each way.
-    pub top: usize,
-    /// Model factors shown per disagreement.
-    pub factors: usize,
-    /// Only the leads the model was held out on.
-    pub holdout_only: bool,
-    /// Points that double the odds in the model's points version; `None` leaves it out.
-    pub points_scale: Option<f64>,
-}
+pub use leadscore_core::compare::CompareOptions;
 
 /// Names for the report.
 #[derive(Clone, Debug)]
@@ -96,15 +81,17 @@ struct Columns {
     id: Option<usize>,
 }
 
-fn columns(file: &CsvFile, artifact: &Artifact, sets: &[&RuleSet]) -> Result<Columns> {
+fn columns(file: &CsvFile, artifact: &Artifact, collector: &LeadCollector<'_>, rules: &RuleSet) -> Result<Columns> {
     let mut wanted: Vec<(String, String)> = vec![(artifact.spec.target.column.clone(), "the target".into())];
-    for f in &artifact.encoder.features {
-        wanted.push((f.name.clone(), "a feature of the model".into()));
-    }
-    for set in sets {
-        for name in set.field_names() {
-            wanted.push((name.to_owned(), "a field of the rules".into()));
-        }
+    let model: BTreeSet<&str> = artifact.encoder.features.iter().map(|f| f.name.as_str()).collect();
+    let own_rules: BTreeSet<&str> = rules.field_names().collect();
+    for name in collector.field_names() {
+        let what = if model.contains(name) || !own_rules.contains(name) {
+            "a feature of the model"
+        } else {
+            "a field of the rules"
+        };
+        wanted.push((name.to_owned(), what.into()));
     }
     let mut seen = BTreeSet::new();
     wanted.retain(|(name, _)| seen.insert(name.clone()));
@@ -139,17 +126,7 @@ pub fn compare_csv(
         });
     }
     let mask = if options.holdout_only { Some(holdout_mask(artifact, data, progress)?) } else { None };
-    let points = match options.points_scale {
-        None => None,
-        Some(scale) => {
-            let table =
-                PointsTable::from_model(artifact, scale, options.model_threshold, &options.model_threshold_name)?;
-            let set = RuleSet::from_toml_str(&table.to_rules_toml(), &artifact.spec)?;
-            Some(set)
-        }
-    };
-    let mut sets = vec![rules];
-    sets.extend(points.as_ref());
+    let mut collector = LeadCollector::new(artifact, rules, options.clone())?;
     let path = data.to_owned();
     let data_error = |line: u64| {
         let path = path.clone();
@@ -158,10 +135,8 @@ pub fn compare_csv(
 
     // Pass 1: numbers only.
     let mut file = CsvFile::open(data)?;
-    let cols = columns(&file, artifact, &sets)?;
-    let (mut won, mut probability, mut points_total, mut pv) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let cols = columns(&file, artifact, &collector, rules)?;
     let mut kept_rows: Vec<usize> = Vec::new();
-    let mut hits = RuleHits::new(rules);
     let mut row = 0usize;
     file.for_each_row(&cols.positions, progress, |line, cells| {
         let this = row;
@@ -170,33 +145,15 @@ pub fn compare_csv(
             return Ok(());
         }
         let label = artifact.spec.target.label(cells[cols.target]).map_err(data_error(line))?;
-        let field = |name: &str| cols.field(cells, name);
-        let p = artifact.score(field).map_err(data_error(line))?.probability;
-        let score = rules.score(field).map_err(data_error(line))?;
-        if let Some(set) = &points {
-            pv.push(set.score(field).map_err(data_error(line))?.total);
-        }
-        hits.record(&score, label);
-        won.push(label);
-        probability.push(p);
-        points_total.push(score.total);
+        collector.push(label, |name| cols.field(cells, name)).map_err(data_error(line))?;
         kept_rows.push(this);
         Ok(())
     })?;
-    if won.is_empty() {
+    if collector.is_empty() {
         return Err(Error::NoRows { path: data.to_owned() });
     }
-    let pv_threshold = points.as_ref().map(|s| s.mql_threshold);
-    let input = CompareInput {
-        won: &won,
-        probability: &probability,
-        points: &points_total,
-        model_threshold: options.model_threshold,
-        rules_threshold: rules.mql_threshold,
-        points_version: pv_threshold.map(|t| (pv.as_slice(), t)),
-    };
     let data_label = if options.holdout_only {
-        format!("{} (the {} leads the model was held out on)", data.display(), won.len())
+        format!("{} (the {} leads the model was held out on)", data.display(), collector.len())
     } else {
         data.display().to_string()
     };
@@ -206,27 +163,7 @@ pub fn compare_csv(
         rules: names.rules.clone(),
         data: data_label,
     };
-    let mut result = compare(labels, &input, hits.stats(), options.top)?;
-    if options.holdout_only {
-        result.notes.push(
-            "Only the leads the model was held out on are compared: the model never saw them in training.".into(),
-        );
-    } else {
-        result.notes.push(
-            "If these leads include the model's training data, the model's figures are flattered; \
-             `--holdout` compares on its held-out leads only."
-                .into(),
-        );
-    }
-    if let Some(set) = &points {
-        result.notes.push(format!(
-            "The points version is the model rounded to whole points ({} points double the odds; MQL at {} points, \
-             the model's {} threshold): `leadscore export-points` writes it.",
-            options.points_scale.unwrap_or_default(),
-            set.mql_threshold,
-            options.model_threshold_name
-        ));
-    }
+    let mut result = collector.finish(labels)?;
 
     // Pass 2: the details of the listed leads.
     let wanted: BTreeMap<usize, usize> = result
@@ -236,46 +173,25 @@ pub fn compare_csv(
         .chain(&result.disagreements.rules_only)
         .filter_map(|d| kept_rows.get(d.row as usize).map(|&file_row| (file_row, d.row as usize)))
         .collect();
-    let mut details: BTreeMap<usize, (String, Vec<String>, Vec<String>)> = BTreeMap::new();
     if !wanted.is_empty() {
+        let lists = &mut result.disagreements;
         let mut file = CsvFile::open(data)?;
         let mut row = 0usize;
         file.for_each_row(&cols.positions, progress, |line, cells| {
             let this = row;
             row += 1;
             let Some(&lead) = wanted.get(&this) else { return Ok(()) };
-            let field = |name: &str| cols.field(cells, name);
-            let scored = artifact.score(field).map_err(data_error(line))?;
-            let fired = rules.score(field).map_err(data_error(line))?;
             let id = cols.id.and_then(|i| cells.get(i)).map_or_else(|| format!("line {line}"), |c| c.trim().to_owned());
-            let factors = scored
-                .contributions
-                .iter()
-                .take(options.factors)
-                .map(|c| format!("{}={} ({:+.2})", c.feature, c.value, c.contribution))
-                .collect();
-            let rules_fired = fired
-                .fired
-                .iter()
-                .filter_map(|f| rules.rules.get(f.rule).map(|r| format!("{} ({:+})", r.name, round2(f.points))))
-                .collect();
-            details.insert(lead, (id, factors, rules_fired));
+            for d in lists.model_only.iter_mut().chain(lists.rules_only.iter_mut()).filter(|d| d.row as usize == lead) {
+                collector.describe(d, id.clone(), |name| cols.field(cells, name)).map_err(data_error(line))?;
+            }
             Ok(())
         })?;
     }
+    // Rows in the file, not in the compared subset.
     for d in result.disagreements.model_only.iter_mut().chain(result.disagreements.rules_only.iter_mut()) {
         let lead = d.row as usize;
-        if let Some((id, factors, fired)) = details.remove(&lead) {
-            d.id = id;
-            d.model_factors = factors;
-            d.rules_fired = fired;
-        }
         d.row = kept_rows.get(lead).copied().unwrap_or(lead) as u64;
     }
     Ok(result)
-}
-
-/// Points as shown: at most two decimals (decay makes fractions).
-fn round2(x: f64) -> f64 {
-    (x * 100.0).round() / 100.0 + 0.0
 }

@@ -6,8 +6,8 @@ use anyhow::Context;
 use leadscore_core::compare::{Comparison, MODEL, RULES};
 use leadscore_core::rules::RuleSet;
 use leadscore_core::Artifact;
+use leadscore_html::compare::compare_html;
 use leadscore_train::compare_csv::{compare_csv, CompareNames, CompareOptions};
-use leadscore_train::compare_report::compare_html;
 
 use super::{opt, version_of, ModelArgs};
 use crate::progress::Ui;

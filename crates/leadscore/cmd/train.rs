@@ -5,13 +5,13 @@ use std::path::PathBuf;
 use anyhow::Context;
 use leadscore_core::report::Warning;
 use leadscore_core::Spec;
+use leadscore_html::report::report_html;
 use leadscore_train::card::{card, train_summary};
 use leadscore_train::csv_source::{read_table_from, CsvFile};
 use leadscore_train::infer::{apply_overrides, infer_spec_from};
 use leadscore_train::params::TrainParams;
 use leadscore_train::pipeline::train;
 use leadscore_train::registry::Registry;
-use leadscore_train::report_html::report_html;
 
 use super::opt;
 use super::spec::ColumnArgs;

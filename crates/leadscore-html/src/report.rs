@@ -857,25 +857,22 @@ fn tables(out: &mut String, artifact: &Artifact) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::csv_source::{read_table, NoProgress};
-    use crate::infer::{infer_spec, InferOptions};
-    use crate::params::TrainParams;
-    use crate::pipeline::train;
-    use crate::synth::{write_csv, SynthParams};
 
-    /// A model trained on 3,000 synthetic leads.
+    /// The shipped model (`models/leads`), trained from `data/` by `leadscore train`.
     fn trained() -> Artifact {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let path = dir.path().join("leads.csv");
-        let file = std::fs::File::create(&path).expect("create csv");
-        write_csv(&SynthParams { rows: 3000, seed: 7 }, file).expect("write csv");
-        let options =
-            InferOptions { target: "outcome".into(), positive: vec!["won".into()], ..InferOptions::default() };
-        let spec = infer_spec(&path, &options).expect("infer spec");
-        let table = read_table(&path, &spec, &NoProgress).expect("read table");
-        let params = TrainParams::default().bootstrap(Some(50)).check().expect("params");
-        let (artifact, _) = train(&spec, &table, "demo", &params, Vec::new(), &NoProgress).expect("train");
-        artifact
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/leads");
+        let version = std::fs::read_to_string(root.join("CURRENT")).expect("models/leads/CURRENT");
+        let bytes = std::fs::read(root.join(version.trim()).join("model.bin")).expect("the shipped model");
+        Artifact::from_bytes(&bytes).expect("the shipped model decodes")
+    }
+
+    /// The registry's `report.html` is this function's output: the page can be rebuilt from `model.bin`.
+    #[test]
+    fn shipped_report_is_rebuilt_byte_for_byte() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/leads");
+        let version = std::fs::read_to_string(root.join("CURRENT")).expect("models/leads/CURRENT");
+        let shipped = std::fs::read_to_string(root.join(version.trim()).join("report.html")).expect("report.html");
+        assert!(report_html(&trained(), version.trim()) == shipped, "report.html differs from a rebuild");
     }
 
     #[test]

@@ -1,0 +1,19 @@
+//! leadscore's pages for people: self-contained HTML with inline SVG charts.
+//!
+//! Why a crate of its own: the training report (`report.html`, written by
+//! `leadscore train`), the comparison report (`compare.html`, by `leadscore
+//! compare`) and the server's dashboard (`GET /`) must draw the same charts
+//! with the same code, and the server may not depend on the trainer (which
+//! links linfa). Everything here is a pure function of core types: no I/O,
+//! no clock, no network; the same input gives the same bytes.
+//!
+//! - [`plot`]: hand-written SVG charts (lines, scatter, bars, histograms);
+//! - [`report`]: the training report of an artifact;
+//! - [`compare`]: the model against points rules, from a core `Comparison`;
+//! - [`dashboard`]: the server's page for marketers, with a threshold slider.
+#![warn(missing_docs)]
+
+pub mod compare;
+
+pub mod plot;
+pub mod report;
