@@ -27,6 +27,8 @@ pub mod rules;
 pub mod score;
 pub mod spec;
 pub mod table;
+#[cfg(test)]
+pub(crate) mod testing;
 pub mod tiers;
 pub mod value;
 

@@ -5,11 +5,21 @@
 //! `log_odds = baseline + Σ_feature Σ_column w_j (x_j - m_j)`, so the
 //! contributions of a lead sum exactly to how far it sits from the average
 //! lead. "Why is this lead 87?" has an exact answer, not an approximation.
+//!
+//! Two ways in: [`Artifact::score`] answers one lead with every contribution
+//! as owned data; a [`Scorer`] keeps its buffers between leads and ranks only
+//! the top `k` contributions, borrowing names from the model and values from
+//! the caller. Batch scoring and the server use the [`Scorer`]: allocating
+//! two strings per feature and sorting all of them to show three cost ten
+//! times more than the dot product itself.
+
+use std::cmp::Ordering;
+use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
 use crate::artifact::Artifact;
-use crate::encode::Note;
+use crate::encode::{Note, NoteKind};
 use crate::model::{score_1_99, sigmoid};
 use crate::value::RawValue;
 use crate::Result;
@@ -44,12 +54,208 @@ pub struct ScoredLead {
     pub notes: Vec<Note>,
 }
 
-fn display(raw: RawValue<'_>) -> String {
-    match raw {
-        RawValue::Missing => crate::encode::MISSING.to_owned(),
-        RawValue::Text(t) => t.trim().to_owned(),
-        RawValue::Number(v) => v.to_string(),
-        RawValue::Bool(b) => b.to_string(),
+/// A lead's value as shown in an explanation: text trimmed, `(missing)` when absent or blank.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ShownValue<'a>(pub RawValue<'a>);
+
+impl fmt::Display for ShownValue<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            RawValue::Missing => f.write_str(crate::encode::MISSING),
+            RawValue::Text(t) if t.trim().is_empty() => f.write_str(crate::encode::MISSING),
+            RawValue::Text(t) => f.write_str(t.trim()),
+            RawValue::Number(v) => write!(f, "{v}"),
+            RawValue::Bool(b) => write!(f, "{b}"),
+        }
+    }
+}
+
+/// One of a lead's top factors, borrowing the feature name from the model
+/// and the value from the caller's lead.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Factor<'m, 'a> {
+    /// Source column.
+    pub feature: &'m str,
+    /// The lead's value of it.
+    pub value: ShownValue<'a>,
+    /// Additive log-odds contribution against the baseline.
+    pub contribution: f64,
+}
+
+impl Factor<'_, '_> {
+    /// The owned form.
+    pub fn to_contribution(&self) -> Contribution {
+        Contribution {
+            feature: self.feature.to_owned(),
+            value: self.value.to_string(),
+            contribution: self.contribution,
+        }
+    }
+}
+
+/// A field that was missing or unseen, naming the feature without copying it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FieldNote<'m> {
+    /// The source column.
+    pub feature: &'m str,
+    /// What happened.
+    pub kind: NoteKind,
+}
+
+impl fmt::Display for FieldNote<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.kind {
+            NoteKind::Missing => write!(f, "`{}` is missing: imputed as in training", self.feature),
+            NoteKind::UnseenLevel => {
+                write!(f, "`{}` has a level not seen in training: it contributes 0 to the log-odds", self.feature)
+            }
+        }
+    }
+}
+
+/// A lead scored by a [`Scorer`]: borrowed from the model and the caller's lead.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scored<'m, 'a> {
+    /// Probability of being won.
+    pub probability: f64,
+    /// `round(100 p)` clamped to 1-99.
+    pub score: u8,
+    /// Log-odds of being won.
+    pub log_odds: f64,
+    /// Log-odds of the average training lead.
+    pub baseline_log_odds: f64,
+    /// Tier name (A best).
+    pub tier: &'m str,
+    /// The `k` largest contributions by magnitude, largest first; ties keep
+    /// the model's feature order (the order the SQL export breaks ties in).
+    pub factors: Vec<Factor<'m, 'a>>,
+    /// Missing and unseen fields, in the model's feature order.
+    pub notes: Vec<FieldNote<'m>>,
+}
+
+impl Scored<'_, '_> {
+    /// The owned form.
+    pub fn into_owned(self) -> ScoredLead {
+        ScoredLead {
+            probability: self.probability,
+            score: self.score,
+            log_odds: self.log_odds,
+            baseline_log_odds: self.baseline_log_odds,
+            tier: self.tier.to_owned(),
+            contributions: self.factors.iter().map(Factor::to_contribution).collect(),
+            notes: self.notes.iter().map(|n| Note { feature: n.feature.to_owned(), kind: n.kind }).collect(),
+        }
+    }
+}
+
+/// Scores many leads with one model, reusing its buffers between leads.
+///
+/// Not `Sync`: give each thread its own (they are cheap: two vectors the
+/// width of the model).
+#[derive(Clone, Debug)]
+pub struct Scorer<'m> {
+    artifact: &'m Artifact,
+    baseline_log_odds: f64,
+    /// The encoded lead.
+    row: Vec<f64>,
+    /// Per feature: its contribution.
+    contributions: Vec<f64>,
+    /// Feature indices being ranked.
+    order: Vec<usize>,
+}
+
+impl<'m> Scorer<'m> {
+    /// A scorer for `artifact`.
+    pub fn new(artifact: &'m Artifact) -> Self {
+        let n_features = artifact.encoder.features.len();
+        Scorer {
+            artifact,
+            baseline_log_odds: artifact.baseline_log_odds(),
+            row: vec![0.0; artifact.encoder.n_columns],
+            contributions: vec![0.0; n_features],
+            order: Vec::with_capacity(n_features),
+        }
+    }
+
+    /// The model this scorer scores with.
+    pub fn artifact(&self) -> &'m Artifact {
+        self.artifact
+    }
+
+    /// Scores one lead; `field(name)` gives the lead's value of a source
+    /// column (it is asked again for the values of the top `explain` features).
+    /// `explain = 0` skips the explanation; `usize::MAX` ranks every feature.
+    pub fn score<'a>(&mut self, mut field: impl FnMut(&str) -> RawValue<'a>, explain: usize) -> Result<Scored<'m, 'a>> {
+        let features = &self.artifact.encoder.features;
+        self.score_indexed(|i| features.get(i).map_or(RawValue::Missing, |f| field(&f.name)), explain)
+    }
+
+    /// As [`Scorer::score`], with `field(i)` giving the value of the model's
+    /// `i`-th feature (`artifact.encoder.features[i]`): no name lookups, for
+    /// callers that laid their columns out in the model's order once.
+    pub fn score_indexed<'a>(
+        &mut self,
+        mut field: impl FnMut(usize) -> RawValue<'a>,
+        explain: usize,
+    ) -> Result<Scored<'m, 'a>> {
+        let artifact = self.artifact;
+        let encoder = &artifact.encoder;
+        let weights = &artifact.model.weights;
+        let mut notes = Vec::new();
+        for (i, feature) in encoder.features.iter().enumerate() {
+            let range = feature.offset..feature.offset + feature.width();
+            let out = self
+                .row
+                .get_mut(range.clone())
+                .ok_or(crate::Error::ShapeMismatch { weights: range.end, columns: encoder.n_columns })?;
+            if let Some(kind) = feature.encode_value(field(i), &encoder.missing, out)? {
+                notes.push(FieldNote { feature: &feature.name, kind });
+            }
+            if explain > 0 {
+                self.contributions[i] = range.map(|j| weights[j] * (self.row[j] - encoder.baseline[j])).sum::<f64>();
+            }
+        }
+        let log_odds = artifact.model.log_odds(&self.row);
+        let probability = sigmoid(log_odds);
+        let factors = if explain == 0 { Vec::new() } else { self.top(explain, &mut field) };
+        Ok(Scored {
+            probability,
+            score: score_1_99(probability),
+            log_odds,
+            baseline_log_odds: self.baseline_log_odds,
+            tier: artifact.tiers.tier(probability),
+            factors,
+            notes,
+        })
+    }
+
+    /// The `k` largest contributions by magnitude: a partial selection, then a
+    /// sort of those `k` only.
+    fn top<'a>(&mut self, k: usize, field: &mut impl FnMut(usize) -> RawValue<'a>) -> Vec<Factor<'m, 'a>> {
+        let contributions = &self.contributions;
+        let rank = |a: &usize, b: &usize| -> Ordering {
+            contributions[*b].abs().total_cmp(&contributions[*a].abs()).then(a.cmp(b))
+        };
+        self.order.clear();
+        self.order.extend(0..contributions.len());
+        let k = k.min(self.order.len());
+        if k == 0 {
+            return Vec::new();
+        }
+        if k < self.order.len() {
+            self.order.select_nth_unstable_by(k - 1, rank);
+            self.order.truncate(k);
+        }
+        self.order.sort_unstable_by(rank);
+        let features = &self.artifact.encoder.features;
+        self.order
+            .iter()
+            .map(|&i| Factor {
+                feature: features[i].name.as_str(),
+                value: ShownValue(field(i)),
+                contribution: contributions[i],
+            })
+            .collect()
     }
 }
 
@@ -59,35 +265,126 @@ impl Artifact {
         self.model.log_odds(&self.encoder.baseline)
     }
 
-    /// Scores one lead; `field(name)` gives the lead's value of a source column.
-    pub fn score<'a>(&self, mut field: impl FnMut(&str) -> RawValue<'a>) -> Result<ScoredLead> {
-        let encoder = &self.encoder;
-        let mut row = vec![0.0; encoder.n_columns];
-        let mut notes = Vec::new();
-        let mut contributions = Vec::with_capacity(encoder.features.len());
-        for feature in &encoder.features {
-            let range = feature.offset..feature.offset + feature.width();
-            let raw = field(&feature.name);
-            let out = row
-                .get_mut(range.clone())
-                .ok_or(crate::Error::ShapeMismatch { weights: range.end, columns: encoder.n_columns })?;
-            if let Some(kind) = feature.encode_value(raw, &encoder.missing, out)? {
-                notes.push(Note { feature: feature.name.clone(), kind });
-            }
-            let contribution = range.map(|j| self.model.weights[j] * (row[j] - encoder.baseline[j])).sum::<f64>();
-            contributions.push(Contribution { feature: feature.name.clone(), value: display(raw), contribution });
+    /// Scores one lead with every feature's contribution; `field(name)` gives
+    /// the lead's value of a source column. For many leads use a [`Scorer`].
+    pub fn score<'a>(&self, field: impl FnMut(&str) -> RawValue<'a>) -> Result<ScoredLead> {
+        Ok(Scorer::new(self).score(field, usize::MAX)?.into_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::artifact;
+    use proptest::prelude::*;
+
+    fn lead<'a>(demo: &'a str, source: &'a str, visits: &'a str) -> impl FnMut(&str) -> RawValue<'a> {
+        move |name| {
+            let cell = match name {
+                "demo" => demo,
+                "source" => source,
+                "visits" => visits,
+                _ => "",
+            };
+            RawValue::Text(cell)
         }
-        contributions.sort_by(|a, b| b.contribution.abs().total_cmp(&a.contribution.abs()));
-        let log_odds = self.model.log_odds(&row);
-        let probability = sigmoid(log_odds);
-        Ok(ScoredLead {
-            probability,
-            score: score_1_99(probability),
-            log_odds,
-            baseline_log_odds: self.baseline_log_odds(),
-            tier: self.tiers.tier(probability).to_owned(),
-            contributions,
+    }
+
+    /// Worked by hand on the fixture (columns demo, demo (missing), source = google,
+    /// source = referral, source = (other), visits, visits (missing); weights 0.5, -0.2,
+    /// 1.0, -0.5, 0.25, 0.4, 0.1; intercept -1) with the baseline set to the training
+    /// means 0.4, 0.2, 0.4, 0.4, 0.2, 0, 0.2.
+    #[test]
+    fn contributions_are_worked_out_by_hand() {
+        let mut a = artifact();
+        a.encoder.baseline = vec![0.4, 0.2, 0.4, 0.4, 0.2, 0.0, 0.2];
+        let s = a.score(lead("yes", "Referral", "5")).unwrap();
+        // demo: 0.5 (1 - 0.4) - 0.2 (0 - 0.2) = 0.34; source: 1.0 (0 - 0.4) - 0.5 (1 - 0.4) + 0.25 (0 - 0.2)
+        // = -0.75; visits: 0.4 (2 / sqrt 1.6) + 0.1 (0 - 0.2) = 0.6125.
+        let by_name = |n: &str| s.contributions.iter().find(|c| c.feature == n).unwrap().contribution;
+        assert!((by_name("demo") - 0.34).abs() < 1e-12);
+        assert!((by_name("source") + 0.75).abs() < 1e-12);
+        assert!((by_name("visits") - (0.8 / 1.6f64.sqrt() - 0.02)).abs() < 1e-12);
+        let order: Vec<&str> = s.contributions.iter().map(|c| c.feature.as_str()).collect();
+        assert_eq!(order, ["source", "visits", "demo"]);
+        assert_eq!(s.contributions[0].value, "Referral");
+        let sum: f64 = s.contributions.iter().map(|c| c.contribution).sum();
+        assert!((s.baseline_log_odds + sum - s.log_odds).abs() < 1e-12);
+        assert!(s.notes.is_empty());
+    }
+
+    /// With the fixture's zero baseline, demo = yes (+0.5) and source = referral (-0.5) tie in
+    /// magnitude: the model's feature order breaks the tie, in the full ranking and the top k.
+    #[test]
+    fn ties_keep_the_feature_order() {
+        let a = artifact();
+        let full = a.score(lead("yes", "referral", "5")).unwrap();
+        let order: Vec<(&str, f64)> = full.contributions.iter().map(|c| (c.feature.as_str(), c.contribution)).collect();
+        assert_eq!(order, [("visits", 0.8 / 1.6f64.sqrt()), ("demo", 0.5), ("source", -0.5)]);
+        let mut scorer = Scorer::new(&a);
+        let top = scorer.score(lead("yes", "referral", "5"), 2).unwrap();
+        let names: Vec<&str> = top.factors.iter().map(|f| f.feature).collect();
+        assert_eq!(names, ["visits", "demo"]);
+    }
+
+    #[test]
+    fn notes_name_missing_and_unseen_fields_and_values_show_as_read() {
+        let a = artifact();
+        let s = a.score(lead("", "  Billboard ", "")).unwrap();
+        let notes: Vec<(&str, NoteKind)> = s.notes.iter().map(|n| (n.feature.as_str(), n.kind)).collect();
+        assert_eq!(
             notes,
-        })
+            [("demo", NoteKind::Missing), ("source", NoteKind::UnseenLevel), ("visits", NoteKind::Missing)]
+        );
+        let source = s.contributions.iter().find(|c| c.feature == "source").unwrap();
+        assert_eq!(source.value, "Billboard");
+        assert_eq!(s.contributions.iter().find(|c| c.feature == "visits").unwrap().value, "(missing)");
+    }
+
+    #[test]
+    fn explain_zero_scores_the_same_without_factors() {
+        let a = artifact();
+        let mut scorer = Scorer::new(&a);
+        let full = a.score(lead("no", "google", "2")).unwrap();
+        let quick = scorer.score(lead("no", "google", "2"), 0).unwrap();
+        assert_eq!(quick.probability.to_bits(), full.probability.to_bits());
+        assert_eq!((quick.score, quick.tier), (full.score, full.tier.as_str()));
+        assert!(quick.factors.is_empty());
+    }
+
+    proptest! {
+        /// The partial selection gives exactly the first k of a full stable sort,
+        /// ties included, and a reused scorer answers like a fresh one.
+        #[test]
+        fn top_k_is_the_prefix_of_the_full_ranking(
+            demo in prop::sample::select(vec!["yes", "no", "", "maybe"]),
+            source in prop::sample::select(vec!["google", "referral", "fair", "", "tv"]),
+            visits in prop::sample::select(vec!["1", "3", "", "3.0", "1e300", "-7"]),
+            k in 0usize..5,
+        ) {
+            let a = artifact();
+            let mut scorer = Scorer::new(&a);
+            scorer.score(lead("yes", "google", "5"), 3).ok();
+            let full = a.score(lead(demo, source, visits));
+            let top = scorer.score(lead(demo, source, visits), k);
+            match (full, top) {
+                (Ok(full), Ok(top)) => {
+                    // The reference: contributions in the model's feature order, stably sorted.
+                    let mut reference: Vec<Contribution> = a
+                        .encoder
+                        .features
+                        .iter()
+                        .map(|f| full.contributions.iter().find(|c| c.feature == f.name).unwrap().clone())
+                        .collect();
+                    reference.sort_by(|x, y| y.contribution.abs().total_cmp(&x.contribution.abs()));
+                    prop_assert_eq!(&reference, &full.contributions);
+                    let owned: Vec<Contribution> = top.factors.iter().map(Factor::to_contribution).collect();
+                    prop_assert_eq!(&owned[..], &full.contributions[..k.min(3)]);
+                    prop_assert_eq!(top.probability.to_bits(), full.probability.to_bits());
+                }
+                (Err(a), Err(b)) => prop_assert_eq!(a.to_string(), b.to_string()),
+                (a, b) => prop_assert!(false, "full {:?} vs top {:?}", a.is_ok(), b.is_ok()),
+            }
+        }
     }
 }

@@ -255,7 +255,43 @@ impl CsvFile {
             .collect()
     }
 
-    /// Calls `f(line, cells)` for every data row, cells selected by `positions`.
+    /// Reads the next record into `record`; `Ok(None)` at the end of the file.
+    /// Returns the line the record starts on (1 = the header).
+    pub fn read_record(&mut self, record: &mut csv::ByteRecord) -> Result<Option<u64>> {
+        match self.reader.read_byte_record(record) {
+            Ok(true) => Ok(Some(self.record_line(record))),
+            Ok(false) => Ok(None),
+            Err(e) => {
+                let line = self.record_line(record);
+                Err(csv_error(&self.path, line, &e))
+            }
+        }
+    }
+
+    /// Appends the cells of `record` at `positions` to `out`, checked as UTF-8
+    /// (the error names the column and the line).
+    pub fn cells<'r>(
+        &self,
+        line: u64,
+        record: &'r csv::ByteRecord,
+        positions: &[usize],
+        out: &mut Vec<&'r str>,
+    ) -> Result<()> {
+        CellReader::new(&self.path, &self.header).cells(line, record, positions, out)
+    }
+
+    /// Bytes read so far, for progress.
+    pub fn position(&self) -> u64 {
+        self.reader.position().byte()
+    }
+
+    /// Total size when known (0 for stdin).
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Calls `f(line, cells)` for every data row with the cells at `positions`
+    /// (1-based line numbers, counting the header as line 1).
     pub fn for_each_row(
         &mut self,
         positions: &[usize],
@@ -265,34 +301,55 @@ impl CsvFile {
         let mut record = csv::ByteRecord::new();
         let mut n_rows = 0u64;
         progress.start("reading", self.size);
-        loop {
-            match self.reader.read_byte_record(&mut record) {
-                Ok(true) => {}
-                Ok(false) => break,
-                Err(e) => {
-                    let line = self.record_line(&record);
-                    return Err(csv_error(&self.path, line, &e));
-                }
-            }
-            let line = self.record_line(&record);
-            let mut cells: Vec<&str> = Vec::with_capacity(positions.len());
-            for &p in positions {
-                let raw = record.get(p).unwrap_or_default();
-                let cell = std::str::from_utf8(raw).map_err(|_| Error::Csv {
-                    path: self.path.clone(),
-                    line,
-                    message: format!("column `{}` is not valid UTF-8; re-export the file as UTF-8", self.header[p]),
-                })?;
-                cells.push(cell);
-            }
+        while let Some(line) = self.read_record(&mut record)? {
+            let mut cells = Vec::with_capacity(positions.len());
+            self.cells(line, &record, positions, &mut cells)?;
             f(line, &cells)?;
             n_rows += 1;
             if n_rows % 65_536 == 0 {
-                progress.set(record.position().map_or(0, |p| p.byte()));
+                progress.set(self.position());
             }
         }
         progress.finish();
         Ok(n_rows)
+    }
+}
+
+/// Reads cells out of records of one file: the file's path and header, for errors.
+#[derive(Clone, Copy, Debug)]
+pub struct CellReader<'f> {
+    path: &'f Path,
+    header: &'f [String],
+}
+
+impl<'f> CellReader<'f> {
+    /// A reader for records of the file at `path` with this `header` (a copy of
+    /// [`CsvFile::header`] lets other threads read cells while the file reads on).
+    pub fn new(path: &'f Path, header: &'f [String]) -> Self {
+        CellReader { path, header }
+    }
+
+    /// Appends the cells of `record` at `positions` to `out`, checked as UTF-8.
+    pub fn cells<'r>(
+        &self,
+        line: u64,
+        record: &'r csv::ByteRecord,
+        positions: &[usize],
+        out: &mut Vec<&'r str>,
+    ) -> Result<()> {
+        for &p in positions {
+            let raw = record.get(p).unwrap_or_default();
+            let cell = std::str::from_utf8(raw).map_err(|_| Error::Csv {
+                path: self.path.to_owned(),
+                line,
+                message: format!(
+                    "column `{}` is not valid UTF-8; re-export the file as UTF-8",
+                    self.header.get(p).map_or("", String::as_str)
+                ),
+            })?;
+            out.push(cell);
+        }
+        Ok(())
     }
 }
 

@@ -1,18 +1,33 @@
-//! Batch scoring: CSV in, CSV out, one row at a time.
+//! Batch scoring: CSV in, CSV out, in constant memory, on every core.
 //!
-//! Streaming, so a file larger than memory scores in constant memory. Each
-//! output row carries the lead's id columns, probability, 1-99 score, tier,
-//! MQL flag at the chosen threshold, the top contributing factors and notes.
+//! Each output row carries the lead's id columns, probability, 1-99 score,
+//! tier, MQL flag at the chosen threshold, the top contributing factors and
+//! notes.
+//!
+//! The calling thread reads the file in batches of records and writes the
+//! answers; worker threads score and format whole batches. Batches go back
+//! out in file order, so the output is byte-identical for any number of
+//! threads; a bad row stops the run after every row before it was written,
+//! as a one-thread loop would. At most `2 × threads` batches are in flight:
+//! memory stays flat however large the file.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::io::Write;
 use std::path::Path;
+use std::sync::mpsc;
+use std::sync::Mutex;
 
+use leadscore_core::score::Scorer;
 use leadscore_core::value::RawValue;
 use leadscore_core::Artifact;
 
-use crate::csv_source::{CsvFile, Progress};
+use crate::csv_source::{CellReader, CsvFile, Progress};
 use crate::{Error, Result};
+
+/// Rows per batch: large enough to amortise the hand-offs, small enough to
+/// keep memory flat and every core busy near the end of a file.
+const BATCH_ROWS: usize = 2048;
 
 /// How to score.
 #[derive(Clone, Debug)]
@@ -21,6 +36,17 @@ pub struct ScoreOptions {
     pub threshold: f64,
     /// Number of factor columns.
     pub explain: usize,
+    /// Scoring threads (0: one per core).
+    pub threads: usize,
+    /// Rows per batch handed to a thread (0: the default).
+    pub batch_rows: usize,
+}
+
+impl ScoreOptions {
+    /// Options with the default threads and batch size.
+    pub fn new(threshold: f64, explain: usize) -> Self {
+        ScoreOptions { threshold, explain, threads: 0, batch_rows: 0 }
+    }
 }
 
 /// Totals of a scoring run.
@@ -30,6 +56,135 @@ pub struct ScoreSummary {
     pub n_rows: u64,
     /// Leads at or above the threshold.
     pub n_mql: u64,
+}
+
+/// Records read from the file, with the line each starts on. Reused: the
+/// records keep their buffers from batch to batch.
+#[derive(Default)]
+struct Batch {
+    records: Vec<csv::ByteRecord>,
+    lines: Vec<u64>,
+    len: usize,
+}
+
+/// A scored batch: CSV bytes of every row scored, and the error that stopped
+/// it, if one did (the rows before it are in `bytes`).
+struct Scored {
+    bytes: Vec<u8>,
+    summary: ScoreSummary,
+    error: Option<Error>,
+}
+
+/// What every worker shares: how to read the cells of a record and lay out a row.
+struct Layout<'f> {
+    cells: CellReader<'f>,
+    path: &'f Path,
+    /// Record positions: the id columns, then the model's features in its order.
+    positions: Vec<usize>,
+    n_ids: usize,
+    options: &'f ScoreOptions,
+}
+
+impl Layout<'_> {
+    fn score_batch(&self, scorer: &mut Scorer<'_>, batch: &Batch) -> Scored {
+        let mut out = Scored {
+            bytes: Vec::with_capacity(batch.len * 96),
+            summary: ScoreSummary { n_rows: 0, n_mql: 0 },
+            error: None,
+        };
+        let mut writer = csv::WriterBuilder::new().from_writer(std::mem::take(&mut out.bytes));
+        let mut cells: Vec<&str> = Vec::with_capacity(self.positions.len());
+        let mut text = String::with_capacity(128);
+        for (record, &line) in batch.records[..batch.len].iter().zip(&batch.lines) {
+            cells.clear();
+            if let Err(e) = self.write_row(scorer, &mut writer, record, line, &mut cells, &mut text, &mut out.summary) {
+                out.error = Some(e);
+                break;
+            }
+        }
+        match writer.into_inner() {
+            Ok(bytes) => out.bytes = bytes,
+            Err(e) => out.error = Some(Error::io("<output>", e.into_error())),
+        }
+        out
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn write_row<'r>(
+        &self,
+        scorer: &mut Scorer<'_>,
+        writer: &mut csv::Writer<Vec<u8>>,
+        record: &'r csv::ByteRecord,
+        line: u64,
+        cells: &mut Vec<&'r str>,
+        text: &mut String,
+        summary: &mut ScoreSummary,
+    ) -> Result<()> {
+        self.cells.cells(line, record, &self.positions, cells)?;
+        let (ids, features) = cells.split_at(self.n_ids);
+        let scored = scorer
+            .score_indexed(|i| features.get(i).map_or(RawValue::Missing, |c| RawValue::Text(c)), self.options.explain)
+            .map_err(|e| Error::Data { path: self.path.to_owned(), error: e.at_line(line) })?;
+        let write_err =
+            |e: csv::Error| Error::Csv { path: Path::new("<output>").to_owned(), line, message: e.to_string() };
+        let field = |writer: &mut csv::Writer<Vec<u8>>, text: &str| writer.write_field(text).map_err(write_err);
+        if ids.is_empty() {
+            text.clear();
+            let _ = write!(text, "{line}");
+            field(writer, text)?;
+        }
+        for id in ids {
+            field(writer, id)?;
+        }
+        let mql = scored.probability >= self.options.threshold;
+        // Shortest text that reads back as the same f64: exact parity with other scorers.
+        text.clear();
+        let _ = write!(text, "{}", scored.probability);
+        field(writer, text)?;
+        text.clear();
+        let _ = write!(text, "{}", scored.score);
+        field(writer, text)?;
+        field(writer, scored.tier)?;
+        field(writer, if mql { "true" } else { "false" })?;
+        for k in 0..self.options.explain {
+            text.clear();
+            if let Some(c) = scored.factors.get(k) {
+                let _ = write!(text, "{}={} ({:+.3})", c.feature, c.value, c.contribution);
+            }
+            field(writer, text)?;
+        }
+        text.clear();
+        for (i, note) in scored.notes.iter().enumerate() {
+            if i > 0 {
+                text.push_str("; ");
+            }
+            let _ = write!(text, "{note}");
+        }
+        field(writer, text)?;
+        writer.write_record(None::<&[u8]>).map_err(write_err)?;
+        summary.n_rows += 1;
+        summary.n_mql += u64::from(mql);
+        Ok(())
+    }
+}
+
+/// Reads up to `rows` records into `batch`; returns how many.
+fn fill(file: &mut CsvFile, batch: &mut Batch, rows: usize) -> Result<usize> {
+    batch.len = 0;
+    batch.lines.clear();
+    while batch.len < rows {
+        if batch.records.len() == batch.len {
+            batch.records.push(csv::ByteRecord::new());
+        }
+        match file.read_record(&mut batch.records[batch.len])? {
+            Some(line) => {
+                batch.lines.push(line);
+                batch.len += 1;
+            }
+            None => break,
+        }
+    }
+    Ok(batch.len)
 }
 
 /// Scores every row of `input` and writes CSV to `out`.
@@ -48,8 +203,6 @@ pub fn score_csv(
     let ids: Vec<usize> = artifact.spec.ids.iter().filter_map(|id| header.iter().position(|h| h == id)).collect();
     let mut positions = ids.clone();
     positions.extend(&feature_pos);
-    let index: HashMap<&str, usize> =
-        features.iter().enumerate().map(|(i, (name, _))| (name.as_str(), ids.len() + i)).collect();
 
     let mut writer = csv::Writer::from_writer(out);
     let mut head: Vec<String> =
@@ -57,42 +210,250 @@ pub fn score_csv(
     head.extend(["probability", "score", "tier", "mql"].map(String::from));
     head.extend((1..=options.explain).map(|k| format!("factor_{k}")));
     head.push("notes".into());
-    let path = input.to_owned();
     let write_err =
         |e: csv::Error| Error::Csv { path: Path::new("<output>").to_owned(), line: 0, message: e.to_string() };
     writer.write_record(&head).map_err(write_err)?;
-    let mut summary = ScoreSummary { n_rows: 0, n_mql: 0 };
-    let mut record: Vec<String> = Vec::with_capacity(head.len());
-    file.for_each_row(&positions, progress, |line, cells| {
-        let scored = artifact
-            .score(|name| index.get(name).map_or(RawValue::Missing, |&i| RawValue::Text(cells[i])))
-            .map_err(|e| Error::Data { path: path.clone(), error: e.at_line(line) })?;
-        record.clear();
-        if ids.is_empty() {
-            record.push(line.to_string());
-        } else {
-            record.extend(cells[..ids.len()].iter().map(|c| (*c).to_owned()));
-        }
-        let mql = scored.probability >= options.threshold;
-        // Shortest text that reads back as the same f64: exact parity with other scorers.
-        record.push(format!("{}", scored.probability));
-        record.push(scored.score.to_string());
-        record.push(scored.tier.clone());
-        record.push(mql.to_string());
-        for k in 0..options.explain {
-            record.push(
-                scored
-                    .contributions
-                    .get(k)
-                    .map_or_else(String::new, |c| format!("{}={} ({:+.3})", c.feature, c.value, c.contribution)),
-            );
-        }
-        record.push(scored.notes.iter().map(|n| n.to_string()).collect::<Vec<_>>().join("; "));
-        writer.write_record(&record).map_err(write_err)?;
-        summary.n_rows += 1;
-        summary.n_mql += u64::from(mql);
-        Ok(())
-    })?;
     writer.flush().map_err(|e| Error::io("<output>", e))?;
+    let mut out = writer.into_inner().map_err(|e| Error::io("<output>", e.into_error()))?;
+
+    let threads = match options.threads {
+        0 => std::thread::available_parallelism().map_or(1, usize::from),
+        n => n,
+    };
+    let rows = if options.batch_rows == 0 { BATCH_ROWS } else { options.batch_rows };
+    // The workers read cells through the header copy: the file itself stays with the reader.
+    let layout = Layout { cells: CellReader::new(input, &header), path: input, positions, n_ids: ids.len(), options };
+    progress.start("scoring", file.size());
+    let summary = run_pipeline(artifact, &mut file, &layout, &mut out, threads, rows, progress)?;
+    progress.finish();
+    out.flush().map_err(|e| Error::io("<output>", e))?;
     Ok(summary)
+}
+
+/// Reads batches on this thread, scores them on `threads` workers, and writes
+/// them back in file order.
+fn run_pipeline(
+    artifact: &Artifact,
+    file: &mut CsvFile,
+    layout: &Layout<'_>,
+    out: &mut impl Write,
+    threads: usize,
+    rows: usize,
+    progress: &dyn Progress,
+) -> Result<ScoreSummary> {
+    let max_in_flight = 2 * threads;
+    let (job_tx, job_rx) = mpsc::sync_channel::<(u64, Batch)>(max_in_flight);
+    let job_rx = Mutex::new(job_rx);
+    let (done_tx, done_rx) = mpsc::channel::<(u64, Batch, Scored)>();
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            let done_tx = done_tx.clone();
+            let job_rx = &job_rx;
+            scope.spawn(move || {
+                let mut scorer = Scorer::new(artifact);
+                loop {
+                    // The lock is held only while waiting for the next batch.
+                    let job = match job_rx.lock() {
+                        Ok(rx) => rx.recv(),
+                        Err(_) => return,
+                    };
+                    let Ok((seq, batch)) = job else { return };
+                    let scored = layout.score_batch(&mut scorer, &batch);
+                    if done_tx.send((seq, batch, scored)).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        drop(done_tx);
+        let mut writer = InOrder {
+            out,
+            next: 0,
+            pending: BTreeMap::new(),
+            free: Vec::new(),
+            total: ScoreSummary { n_rows: 0, n_mql: 0 },
+        };
+        let mut in_flight = 0usize;
+        let mut seq = 0u64;
+        let read = loop {
+            let mut batch = writer.free.pop().unwrap_or_default();
+            match fill(file, &mut batch, rows) {
+                Ok(0) => break Ok(()),
+                Ok(_) => {}
+                Err(e) => break Err(e),
+            }
+            if job_tx.send((seq, batch)).is_err() {
+                break Ok(()); // every worker is gone: the error arrives with its batch
+            }
+            seq += 1;
+            in_flight += 1;
+            progress.set(file.position());
+            // Write what is ready; wait for the oldest when the pipeline is full.
+            while in_flight > 0 {
+                let done = if in_flight >= max_in_flight { done_rx.recv().ok() } else { done_rx.try_recv().ok() };
+                let Some(done) = done else { break };
+                in_flight -= 1;
+                if let Err(e) = writer.accept(done) {
+                    drop(job_tx);
+                    return Err(e);
+                }
+            }
+        };
+        drop(job_tx);
+        while in_flight > 0 {
+            let Ok(done) = done_rx.recv() else { break };
+            in_flight -= 1;
+            writer.accept(done)?;
+        }
+        if writer.next != seq {
+            return Err(Error::io("<output>", std::io::Error::other("a scoring thread stopped unexpectedly")));
+        }
+        read?;
+        Ok(writer.total)
+    })
+}
+
+/// Writes scored batches in file order, holding back those that finish early.
+struct InOrder<'o, W> {
+    out: &'o mut W,
+    next: u64,
+    pending: BTreeMap<u64, Scored>,
+    free: Vec<Batch>,
+    total: ScoreSummary,
+}
+
+impl<W: Write> InOrder<'_, W> {
+    fn accept(&mut self, (seq, batch, scored): (u64, Batch, Scored)) -> Result<()> {
+        self.free.push(batch);
+        self.pending.insert(seq, scored);
+        while let Some(scored) = self.pending.remove(&self.next) {
+            self.out.write_all(&scored.bytes).map_err(|e| Error::io("<output>", e))?;
+            self.total.n_rows += scored.summary.n_rows;
+            self.total.n_mql += scored.summary.n_mql;
+            if let Some(e) = scored.error {
+                return Err(e);
+            }
+            self.next += 1;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::csv_source::NoProgress;
+    use std::collections::HashMap;
+
+    fn shipped() -> Artifact {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+        Artifact::from_bytes(&std::fs::read(format!("{root}/models/leads/v1/model.bin")).unwrap()).unwrap()
+    }
+
+    /// The first `n` leads of the shipped data, then leads with a blank, an unseen
+    /// category, an extreme number and a quoted id, as a CSV file.
+    fn leads(dir: &Path, n: usize, extra: &[&str]) -> std::path::PathBuf {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+        let text = std::fs::read_to_string(format!("{root}/data/leads.csv")).unwrap();
+        let mut lines: Vec<&str> = text.lines().take(n + 1).collect();
+        lines.extend(extra);
+        let path = dir.join("leads.csv");
+        std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+        path
+    }
+
+    const ODD: [&str; 3] = [
+        "L9000001,2024-01-01,,Atlantis,Media,C-Level,Sales,1-10,,1e300,7,12,3,0,no,yes,1,won",
+        "\"L9,2\",2024-01-01,Partner,United States,Brand New Industry,VP,Sales,51-200,5,15,-7,12,3,0,,yes,,lost",
+        "L9000003,2024-01-01,Partner,  united states ,Media,vp,Sales,51-200,5,15,0,0,0,0,yes,no,400,lost",
+    ];
+
+    fn run(
+        artifact: &Artifact,
+        path: &Path,
+        explain: usize,
+        threads: usize,
+        batch_rows: usize,
+    ) -> (Vec<u8>, Result<ScoreSummary>) {
+        let mut out = Vec::new();
+        let options = ScoreOptions { threads, batch_rows, ..ScoreOptions::new(0.3, explain) };
+        let result = score_csv(artifact, path, &mut out, &options, &NoProgress);
+        (out, result)
+    }
+
+    #[test]
+    fn any_threads_and_batches_give_the_same_bytes_and_the_library_probabilities() {
+        let artifact = shipped();
+        let dir = tempfile::tempdir().unwrap();
+        let path = leads(dir.path(), 300, &ODD);
+        let (reference, summary) = run(&artifact, &path, 3, 1, 1_000_000);
+        let summary = summary.unwrap();
+        assert_eq!(summary.n_rows, 303);
+        for (threads, batch_rows) in [(2, 1), (3, 7), (4, 64), (0, 0)] {
+            let (out, s) = run(&artifact, &path, 3, threads, batch_rows);
+            assert_eq!(s.unwrap(), summary, "threads {threads}, batch {batch_rows}");
+            assert_eq!(out, reference, "threads {threads}, batch {batch_rows}");
+        }
+        // Every row against the one-lead library call.
+        let mut input = csv::Reader::from_path(&path).unwrap();
+        let header = input.headers().unwrap().clone();
+        let mut output = csv::Reader::from_reader(reference.as_slice());
+        assert_eq!(
+            output.headers().unwrap().iter().collect::<Vec<_>>(),
+            ["lead_id", "probability", "score", "tier", "mql", "factor_1", "factor_2", "factor_3", "notes"]
+        );
+        let mut n_mql = 0;
+        for (row, scored) in input.records().zip(output.records()) {
+            let (row, scored) = (row.unwrap(), scored.unwrap());
+            let cells: HashMap<&str, &str> = header.iter().zip(row.iter()).collect();
+            let lead = artifact.score(|name| RawValue::Text(cells[name])).unwrap();
+            assert_eq!(&scored[0], cells["lead_id"]);
+            assert_eq!(scored[1].parse::<f64>().unwrap().to_bits(), lead.probability.to_bits());
+            assert_eq!(scored[2].parse::<u8>().unwrap(), lead.score);
+            assert_eq!(&scored[3], lead.tier);
+            assert_eq!(&scored[4], (lead.probability >= 0.3).to_string());
+            n_mql += usize::from(lead.probability >= 0.3);
+            for k in 0..3 {
+                let c = &lead.contributions[k];
+                assert_eq!(&scored[5 + k], format!("{}={} ({:+.3})", c.feature, c.value, c.contribution));
+            }
+            let notes: Vec<String> = lead.notes.iter().map(|n| n.to_string()).collect();
+            assert_eq!(&scored[8], notes.join("; "));
+        }
+        assert_eq!(n_mql as u64, summary.n_mql);
+        let text = String::from_utf8(reference).unwrap();
+        assert!(text.contains("\"L9,2\""), "ids are quoted as CSV");
+        assert!(text.contains("`country` has a level not seen in training"));
+    }
+
+    #[test]
+    fn explain_zero_writes_no_factor_columns() {
+        let artifact = shipped();
+        let dir = tempfile::tempdir().unwrap();
+        let path = leads(dir.path(), 20, &[]);
+        let (out, s) = run(&artifact, &path, 0, 2, 3);
+        assert_eq!(s.unwrap().n_rows, 20);
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.starts_with("lead_id,probability,score,tier,mql,notes\n"));
+        assert_eq!(text.lines().count(), 21);
+    }
+
+    /// A bad value stops the run with its line, after every row before it was
+    /// written, whatever the threads and batches.
+    #[test]
+    fn a_bad_row_stops_after_the_rows_before_it() {
+        let artifact = shipped();
+        let dir = tempfile::tempdir().unwrap();
+        let bad = "L9000009,2024-01-01,Partner,United States,Media,VP,Sales,51-200,5,many,0,0,0,0,yes,no,4,lost";
+        let path = leads(dir.path(), 100, &[bad, ODD[0]]);
+        let (reference, result) = run(&artifact, &path, 3, 1, 1_000_000);
+        let message = result.unwrap_err().to_string();
+        assert!(message.contains("line 102") && message.contains("page_views"), "{message}");
+        assert_eq!(String::from_utf8(reference.clone()).unwrap().lines().count(), 101);
+        for (threads, batch_rows) in [(2, 1), (3, 7), (2, 64)] {
+            let (out, result) = run(&artifact, &path, 3, threads, batch_rows);
+            assert_eq!(result.unwrap_err().to_string(), message);
+            assert_eq!(out, reference, "threads {threads}, batch {batch_rows}");
+        }
+    }
 }

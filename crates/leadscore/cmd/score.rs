@@ -29,6 +29,9 @@ pub struct ScoreArgs {
     /// Number of top factor columns.
     #[arg(long, default_value_t = 3)]
     pub explain: usize,
+    /// Scoring threads (default: one per core). The output is the same for any number.
+    #[arg(long, default_value_t = 0, hide_default_value = true)]
+    pub threads: usize,
 }
 
 /// Runs `leadscore score`.
@@ -47,7 +50,7 @@ pub fn run(args: ScoreArgs, ui: &Ui) -> anyhow::Result<()> {
         }
         (None, None) => artifact.thresholds.first().map_or(0.5, |s| s.threshold),
     };
-    let options = ScoreOptions { threshold, explain: args.explain };
+    let options = ScoreOptions { threads: args.threads, ..ScoreOptions::new(threshold, args.explain) };
     let progress = ui.progress();
     let summary = match &args.out {
         Some(path) => {

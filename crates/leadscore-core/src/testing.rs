@@ -1,0 +1,87 @@
+//! Test fixtures shared by the unit tests of several modules: a model small enough that
+//! every number it produces can be worked out by hand.
+
+use crate::artifact::Artifact;
+use crate::curve::OperatingCurve;
+use crate::encode::Encoder;
+use crate::model::LogisticModel;
+use crate::report::{DistributionSummary, Evaluation, FeatureDistribution, Holdout, Regularisation, TrainingSummary};
+use crate::spec::{FeatureSpec, Kind, Spec, TargetSpec};
+use crate::table::TableBuilder;
+use crate::tiers::Tiers;
+
+pub(crate) fn spec() -> Spec {
+    let mut spec = Spec::new(TargetSpec { column: "y".into(), positive: vec!["1".into()], negative: vec![] });
+    spec.defaults.min_count = 2;
+    spec.features.insert("visits".into(), FeatureSpec::new(Kind::Numeric));
+    spec.features.insert("source".into(), FeatureSpec::new(Kind::Categorical));
+    spec.features.insert("demo".into(), FeatureSpec::new(Kind::Boolean));
+    spec
+}
+
+/// Columns (spec order demo, source, visits):
+/// demo, demo (missing), source = google, source = referral, source = (other), visits, visits (missing).
+///
+/// visits: present 1, 3, 3, 5 -> median fill 3; imputed 1, 3, 3, 3, 5 -> mean 3, std sqrt(1.6).
+/// demo: 2 yes, 2 no -> missing fills as no. source: `fair` seen once (< min_count 2) -> (other).
+pub(crate) fn artifact() -> Artifact {
+    let spec = spec();
+    let mut b = TableBuilder::new(&spec);
+    for row in [
+        ["1", "yes", "Google", "1"],
+        ["0", "no", "google", "3"],
+        ["0", "no", "Referral", ""],
+        ["1", "yes", "referral", "5"],
+        ["0", "", "Fair", "3"],
+    ] {
+        b.push(&row).unwrap();
+    }
+    let table = b.finish();
+    let (encoder, _) = Encoder::fit(&spec, &table, &[0, 1, 2, 3, 4]).unwrap();
+    assert_eq!(encoder.n_columns, 7);
+    let model = LogisticModel { intercept: -1.0, weights: vec![0.5, -0.2, 1.0, -0.5, 0.25, 0.4, 0.1] };
+    let evaluation = Evaluation {
+        n_rows: 0,
+        n_positives: 0,
+        auc: None,
+        auc_ci: None,
+        log_loss: 0.0,
+        brier: 0.0,
+        average_precision: None,
+        lift_top_decile: None,
+        lift_ci: None,
+        calibration: vec![],
+    };
+    Artifact {
+        name: "tiny".into(),
+        spec,
+        encoder,
+        model,
+        regularisation: Regularisation { l2: 1.0, grid: vec![] },
+        training: TrainingSummary {
+            n_rows: 5,
+            n_positives: 2,
+            n_train: 5,
+            n_holdout: 0,
+            holdout: Holdout::Stratified { seed: 1 },
+            date_range: None,
+            data_hash: String::new(),
+            seed: 1,
+            leadscore_version: "test".into(),
+        },
+        cv: None,
+        holdout: evaluation,
+        curve: OperatingCurve::from_predictions(&[], &[]),
+        thresholds: vec![],
+        tiers: Tiers { tiers: vec![] },
+        distributions: vec![FeatureDistribution {
+            feature: "visits".into(),
+            missing_rate: 0.2,
+            summary: DistributionSummary::Numeric {
+                deciles: vec![1.0, 1.0, 1.0, 3.0, 3.0, 3.0, 3.0, 3.0, 5.0, 5.0, 5.0],
+                mean: 3.0,
+            },
+        }],
+        warnings: vec![],
+    }
+}
