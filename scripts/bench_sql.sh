@@ -7,8 +7,8 @@
 # Both sides do the whole job: DuckDB runs the query of `leadscore export-sql --dialect duckdb`
 # over a table of text columns (as a CRM export lands in a staging table) and writes every output
 # column into a table; `leadscore score` reads the CSV and writes the scored CSV. The CSV load into
-# DuckDB is timed separately: in a warehouse the leads are already there. DuckDB uses every core,
-# `leadscore score` one. Needs python3 (duckdb from PyPI goes into target/engines-venv).
+# DuckDB is timed separately: in a warehouse the leads are already there. DuckDB and `leadscore score`
+# both use every core. Needs python3 (duckdb from PyPI goes into target/engines-venv).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rows=${1:-10000000}
@@ -33,7 +33,7 @@ printf '[{"csv": "%s", "table": "leads", "sql": "%s"}]' "$csv" "$out/score.duckd
 duck=$("$venv/bin/python" scripts/sql_engines.py --engine duckdb --jobs "$out/jobs.json" | tail -1)
 duck_s=$(echo "$duck" | python3 -c 'import json,sys; print(json.load(sys.stdin)["seconds"])')
 
-echo "== leadscore score (one thread)" >&2
+echo "== leadscore score ($(nproc) threads)" >&2
 start=$(date +%s.%N)
 LEADSCORE_QUIET=1 $bin score --model leads --data "$csv" --out "$out/scored.csv" --explain 1
 end=$(date +%s.%N)

@@ -148,6 +148,10 @@ impl Scored<'_, '_> {
     }
 }
 
+/// Up to this many factors are ranked by insertion into a short list; more by
+/// selection and sort.
+const SMALL_K: usize = 16;
+
 /// Scores many leads with one model, reusing its buffers between leads.
 ///
 /// Not `Sync`: give each thread its own (they are cheap: two vectors the
@@ -236,17 +240,32 @@ impl<'m> Scorer<'m> {
         let rank = |a: &usize, b: &usize| -> Ordering {
             contributions[*b].abs().total_cmp(&contributions[*a].abs()).then(a.cmp(b))
         };
+        let n = contributions.len();
+        let k = k.min(n);
         self.order.clear();
-        self.order.extend(0..contributions.len());
-        let k = k.min(self.order.len());
         if k == 0 {
             return Vec::new();
         }
-        if k < self.order.len() {
-            self.order.select_nth_unstable_by(k - 1, rank);
-            self.order.truncate(k);
+        if k <= SMALL_K {
+            // One pass keeping the best k in order: a few comparisons per feature.
+            for i in 0..n {
+                if self.order.len() == k {
+                    if self.order.last().is_some_and(|last| rank(&i, last) != Ordering::Less) {
+                        continue;
+                    }
+                    self.order.pop();
+                }
+                let at = self.order.partition_point(|o| rank(o, &i) == Ordering::Less);
+                self.order.insert(at, i);
+            }
+        } else {
+            self.order.extend(0..n);
+            if k < n {
+                self.order.select_nth_unstable_by(k - 1, rank);
+                self.order.truncate(k);
+            }
+            self.order.sort_unstable_by(rank);
         }
-        self.order.sort_unstable_by(rank);
         let features = &self.artifact.encoder.features;
         self.order
             .iter()

@@ -99,11 +99,21 @@ pub fn normalize_category(raw: &str, fold: bool) -> Cow<'_, str> {
         return Cow::Borrowed(trimmed);
     }
     let mut out = String::with_capacity(trimmed.len());
+    // ASCII (nearly every CRM value): copy words whole and lowercase in one pass, the
+    // same result as the per-char path, several times faster.
+    let ascii = trimmed.is_ascii();
     for word in trimmed.split_whitespace() {
         if !out.is_empty() {
             out.push(' ');
         }
-        out.extend(word.chars().flat_map(char::to_lowercase));
+        if ascii {
+            out.push_str(word);
+        } else {
+            out.extend(word.chars().flat_map(char::to_lowercase));
+        }
+    }
+    if ascii {
+        out.make_ascii_lowercase();
     }
     Cow::Owned(out)
 }

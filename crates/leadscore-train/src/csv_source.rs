@@ -102,19 +102,23 @@ impl<R: Read> LineCounter<R> {
 impl<R: Read> Read for LineCounter<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
-        for (i, &b) in buf[..n].iter().enumerate() {
+        // Only line breaks matter: jump between them (memchr) instead of visiting every byte.
+        let mut cr_before = self.pending_cr.then(|| self.offset.wrapping_sub(1));
+        for i in memchr::memchr2_iter(b'\n', b'\r', &buf[..n]) {
             let at = self.offset + i as u64;
-            match b {
+            let b = buf[i];
+            if b == b'\n' && cr_before == Some(at.wrapping_sub(1)) {
                 // The `\n` of a `\r\n`: the line starts after it, not between the two.
-                b'\n' if self.pending_cr => {
-                    if let Some(last) = self.starts.back_mut() {
-                        *last = at + 1;
-                    }
+                if let Some(last) = self.starts.back_mut() {
+                    *last = at + 1;
                 }
-                b'\n' | b'\r' => self.starts.push_back(at + 1),
-                _ => {}
+            } else {
+                self.starts.push_back(at + 1);
             }
-            self.pending_cr = b == b'\r';
+            cr_before = (b == b'\r').then_some(at);
+        }
+        if n > 0 {
+            self.pending_cr = buf[n - 1] == b'\r';
         }
         self.offset += n as u64;
         Ok(n)
@@ -123,6 +127,9 @@ impl<R: Read> Read for LineCounter<R> {
 
 /// Line breaks inside a record's cells (quoted notes with line breaks), counted like [`LineCounter`].
 fn breaks_in(record: &csv::ByteRecord) -> u64 {
+    if memchr::memchr2(b'\n', b'\r', record.as_slice()).is_none() {
+        return 0; // nearly every record: one vectorised scan
+    }
     let mut n = 0;
     for field in record {
         let mut after_cr = false;
@@ -461,5 +468,46 @@ mod tests {
         assert_eq!(sniff_delimiter(b"a\tb\tc"), b'\t');
         assert_eq!(sniff_delimiter(b"\"x;y\",b,c"), b',');
         assert_eq!(sniff_delimiter(b"single"), b',');
+    }
+
+    /// A reader handing out `chunk` bytes at a time, to split `\r\n` pairs across reads.
+    struct Chunked<'a> {
+        bytes: &'a [u8],
+        chunk: usize,
+    }
+
+    impl Read for Chunked<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.chunk.min(buf.len()).min(self.bytes.len());
+            buf[..n].copy_from_slice(&self.bytes[..n]);
+            self.bytes = &self.bytes[n..];
+            Ok(n)
+        }
+    }
+
+    proptest::proptest! {
+        /// Line starts found by jumping between breaks equal a byte-by-byte count, however
+        /// the input is cut into reads.
+        #[test]
+        fn line_starts_match_a_byte_by_byte_count(
+            bytes in proptest::collection::vec(proptest::sample::select(vec![b'a', b'\r', b'\n', b',']), 0..64),
+            chunk in 1usize..7,
+        ) {
+            let mut expected = Vec::new();
+            let mut after_cr = false;
+            for (i, &b) in bytes.iter().enumerate() {
+                match b {
+                    b'\n' if after_cr => *expected.last_mut().unwrap() = i as u64 + 1,
+                    b'\n' | b'\r' => expected.push(i as u64 + 1),
+                    _ => {}
+                }
+                after_cr = b == b'\r';
+            }
+            let mut counter = LineCounter::new(Chunked { bytes: &bytes, chunk });
+            let mut sink = Vec::new();
+            counter.read_to_end(&mut sink).unwrap();
+            proptest::prop_assert_eq!(&sink, &bytes);
+            proptest::prop_assert_eq!(Vec::from(counter.starts.clone()), expected);
+        }
     }
 }
