@@ -7,6 +7,7 @@ mod bad_data;
 mod http;
 mod http_props;
 mod marketers;
+mod marketers_http;
 mod model_quality;
 mod reload_load;
 mod serve_process;

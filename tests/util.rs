@@ -182,9 +182,11 @@ pub struct TestServer {
 }
 
 impl TestServer {
-    /// Loads the registry and serves it (with the file watcher when `config.watch_interval` is set).
+    /// Loads the registry (and `--rules`/`--compare`, as `leadscore serve` does) and serves it
+    /// (with the file watcher when `config.watch_interval` is set).
     pub async fn start(config: leadscore_server::ServeConfig) -> TestServer {
-        let state = tokio::task::spawn_blocking(move || leadscore_server::AppState::new(config)).await.unwrap();
+        let state =
+            tokio::task::spawn_blocking(move || leadscore_server::AppState::start(config)).await.unwrap().unwrap();
         if !state.config().watch_interval.is_zero() {
             tokio::spawn(leadscore_server::watch(state.clone()));
         }

@@ -15,6 +15,7 @@ use leadscore_core::compare::{
 };
 
 use crate::plot::{escape, format_number, Axis, Color, Histogram, HistogramSeries, LineChart, Series, Style};
+use crate::report::Figure;
 
 const CHART_W: u32 = 560;
 const CHART_H: u32 = 380;
@@ -352,38 +353,51 @@ fn capital(s: &str) -> String {
     chars.next().map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
 }
 
-fn charts(out: &mut String, c: &Comparison) {
-    out.push_str("<section id=\"charts\">\n<h2>Charts</h2>\n<div class=\"charts\">\n");
-    let p = &c.plots;
+/// ROC curves of the model, the rules and the points version on the compared leads.
+pub fn roc_figure(c: &Comparison) -> Figure {
     let mut roc = LineChart::new(
         "ROC: model vs rules",
         Axis::new("Lost leads flagged (false positive rate)").range(0.0, 1.0).percent(),
         Axis::new("Won leads flagged (true positive rate)").range(0.0, 1.0).percent(),
     )
     .series(Series::new("random order", vec![(0.0, 0.0), (1.0, 1.0)], Style::dashed(Color::GREY)));
-    for s in curve_series(&p.roc, c, true) {
+    for s in curve_series(&c.plots.roc, c, true) {
         roc = roc.series(s);
     }
-    figure(
-        out,
-        &roc.to_svg(CHART_W, CHART_H),
-        "Each point is a threshold. The higher and further left a curve runs, the better it separates won from lost \
-         leads. Points tie a lot, so the rules' curve has long straight steps.",
-    );
+    Figure {
+        svg: roc.to_svg(CHART_W, CHART_H),
+        caption: escape(
+            "Each point is a threshold. The higher and further left a curve runs, the better it separates won from lost \
+             leads. Points tie a lot, so the rules' curve has long straight steps.",
+        ),
+    }
+}
+
+/// Cumulative gains of the model, the rules and the points version on the compared leads.
+pub fn gains_figure(c: &Comparison) -> Figure {
     let mut gains = LineChart::new(
         "Cumulative gains: model vs rules",
         Axis::new("Leads contacted, best scores first").range(0.0, 1.0).percent(),
         Axis::new("Share of all wins reached").range(0.0, 1.0).percent(),
     )
     .series(Series::new("random order", vec![(0.0, 0.0), (1.0, 1.0)], Style::dashed(Color::GREY)));
-    for s in curve_series(&p.gains, c, false) {
+    for s in curve_series(&c.plots.gains, c, false) {
         gains = gains.series(s);
     }
-    figure(
-        out,
-        &gains.to_svg(CHART_W, CHART_H),
-        "If sales calls leads from the top of each list down, how many of the eventual wins do they reach?",
-    );
+    Figure {
+        svg: gains.to_svg(CHART_W, CHART_H),
+        caption: escape(
+            "If sales calls leads from the top of each list down, how many of the eventual wins do they reach?",
+        ),
+    }
+}
+
+fn charts(out: &mut String, c: &Comparison) {
+    out.push_str("<section id=\"charts\">\n<h2>Charts</h2>\n<div class=\"charts\">\n");
+    let p = &c.plots;
+    for f in [roc_figure(c), gains_figure(c)] {
+        let _ = writeln!(out, "<figure>{}<figcaption>{}</figcaption></figure>", f.svg, f.caption);
+    }
     if !p.calibration.is_empty() {
         let top = p
             .calibration

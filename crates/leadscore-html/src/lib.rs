@@ -14,6 +14,6 @@
 #![warn(missing_docs)]
 
 pub mod compare;
-
+pub mod dashboard;
 pub mod plot;
 pub mod report;

@@ -111,7 +111,7 @@ pub fn report_html(artifact: &Artifact, version: &str) -> String {
 // ---------------------------------------------------------------------------
 
 /// A share as a percentage with one decimal (`12.3%`), `n/a` if not finite.
-fn pct(share: f64) -> String {
+pub(crate) fn pct(share: f64) -> String {
     if share.is_finite() {
         format!("{:.1}%", share * 100.0)
     } else {
@@ -120,7 +120,7 @@ fn pct(share: f64) -> String {
 }
 
 /// A number with `d` decimals, `n/a` if not finite.
-fn fixed(v: f64, d: usize) -> String {
+pub(crate) fn fixed(v: f64, d: usize) -> String {
     if v.is_finite() {
         format!("{v:.d$}")
     } else {
@@ -129,19 +129,19 @@ fn fixed(v: f64, d: usize) -> String {
 }
 
 /// An optional number with `d` decimals.
-fn opt(v: Option<f64>, d: usize) -> String {
+pub(crate) fn opt(v: Option<f64>, d: usize) -> String {
     v.map_or_else(|| "n/a".to_owned(), |v| fixed(v, d))
 }
 
 /// `95% interval 0.781 – 0.842`, or empty.
-fn interval(ci: Option<&Interval>, d: usize, suffix: &str) -> String {
+pub(crate) fn interval(ci: Option<&Interval>, d: usize, suffix: &str) -> String {
     ci.map_or_else(String::new, |ci| {
         format!("{:.0}% interval {}{suffix} – {}{suffix}", ci.level * 100.0, fixed(ci.low, d), fixed(ci.high, d))
     })
 }
 
 /// A count with thousands separators (`12,345`).
-fn count(n: u64) -> String {
+pub(crate) fn count(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
@@ -154,7 +154,7 @@ fn count(n: u64) -> String {
 }
 
 /// `num / den` as a share, 0 when `den` is 0.
-fn share(num: u64, den: u64) -> f64 {
+pub(crate) fn share(num: u64, den: u64) -> f64 {
     if den == 0 {
         0.0
     } else {
@@ -286,7 +286,7 @@ fn warnings(out: &mut String, warnings: &[Warning]) {
 }
 
 /// How good an AUC is, in words.
-fn auc_words(auc: f64) -> &'static str {
+pub(crate) fn auc_words(auc: f64) -> &'static str {
     if auc >= 0.95 {
         "almost perfectly, which is suspicious: check the warnings and the top coefficients for leakage"
     } else if auc >= 0.85 {
@@ -409,7 +409,7 @@ fn round6(p: f64) -> f64 {
 
 /// Bin width and upper edge of the score axis: nice bins from 0 to just
 /// above the highest held-out probability.
-fn score_bins(curve: &OperatingCurve) -> (f64, f64) {
+pub(crate) fn score_bins(curve: &OperatingCurve) -> (f64, f64) {
     let max = curve.points.first().map_or(1.0, |p| p.threshold).clamp(1e-6, 1.0);
     let width = nice_step(max / SCORE_BINS).min(0.05);
     let hi = ((max / width).floor() + 1.0) * width;
@@ -418,74 +418,107 @@ fn score_bins(curve: &OperatingCurve) -> (f64, f64) {
 
 fn charts(out: &mut String, artifact: &Artifact) {
     let curve = &artifact.curve;
-    let h = &artifact.holdout;
     out.push_str("<section id=\"charts\">\n<h2>Charts</h2>\n<div class=\"charts\">\n");
-    let has_both = curve.n_pos > 0 && curve.n_neg > 0 && !curve.points.is_empty();
-    if has_both {
-        let n = curve.n_pos + curve.n_neg;
-        let mut roc = vec![(0.0, 0.0)];
-        let mut gains = vec![(0.0, 0.0)];
-        for p in &curve.points {
-            let tpr = share(p.pos_at_or_above, curve.n_pos);
-            roc.push((share(p.neg_at_or_above, curve.n_neg), tpr));
-            gains.push((share(p.pos_at_or_above + p.neg_at_or_above, n), tpr));
-        }
-        let auc = h.auc.map_or_else(String::new, |a| format!(" (AUC {a:.3})"));
-        let chart = LineChart::new(
-            "ROC curve (held out)",
-            Axis::new("Lost leads flagged (false positive rate)").range(0.0, 1.0).percent(),
-            Axis::new("Won leads flagged (true positive rate)").range(0.0, 1.0).percent(),
-        )
-        .series(Series::new("random order (AUC 0.5)", vec![(0.0, 0.0), (1.0, 1.0)], Style::dashed(Color::GREY)))
-        .series(Series::new(format!("model{auc}"), roc, Style::line(Color::BLUE)));
-        figure(
-            out,
-            &chart.to_svg(CHART_W, CHART_H),
-            "Each point is a threshold: lowering it flags more won leads (up) at the cost of more lost leads (right). \
-             The further the curve bows to the top left, the better; the dashed line is a random order.",
-            false,
-        );
-        let base = share(curve.n_pos, n);
-        let chart = LineChart::new(
-            "Cumulative gains (held out)",
-            Axis::new("Leads contacted, best scores first").range(0.0, 1.0).percent(),
-            Axis::new("Share of all wins captured").range(0.0, 1.0).percent(),
-        )
-        .series(Series::new("random order", vec![(0.0, 0.0), (1.0, 1.0)], Style::dashed(Color::GREY)))
-        .series(Series::new("perfect ranking", vec![(0.0, 0.0), (base, 1.0), (1.0, 1.0)], Style::dashed(Color::GREEN)))
-        .series(Series::new("model", gains, Style::line(Color::BLUE)));
-        let top20 = curve
-            .points
-            .iter()
-            .take_while(|p| share(p.pos_at_or_above + p.neg_at_or_above, n) <= 0.2 + 1e-12)
-            .last()
-            .map(|p| (share(p.pos_at_or_above + p.neg_at_or_above, n), share(p.pos_at_or_above, curve.n_pos)));
-        let example = top20.map_or_else(String::new, |(x, y)| {
-            format!(" Here, calling the top {} of leads reaches {} of the wins.", pct(x), pct(y))
-        });
-        figure(
-            out,
-            &chart.to_svg(CHART_W, CHART_H),
-            &format!(
-                "If sales works leads from the highest score down, how many of the eventual wins do they reach?{example} \
-                 Random calling reaches wins in proportion (dashed grey)."
-            ),
-            false,
-        );
-        score_histogram(out, curve);
+    if let (Some(roc), Some(gains)) = (roc_figure(artifact), gains_figure(artifact)) {
+        figure(out, &roc.svg, &roc.caption, false);
+        figure(out, &gains.svg, &gains.caption, false);
+        let scores = score_figure(curve);
+        figure(out, &scores.svg, &scores.caption, false);
         threshold_chart(out, artifact);
     } else {
         out.push_str(
             "<p>The held-out leads have only one outcome, so ROC, gains and score histograms cannot be drawn.</p>\n",
         );
     }
-    calibration_chart(out, artifact);
+    if let Some(calibration) = calibration_figure(artifact) {
+        figure(out, &calibration.svg, &calibration.caption, false);
+    }
     regularisation_chart(out, artifact);
     coefficient_chart(out, artifact);
     out.push_str("</div>\n</section>\n");
 }
 
-fn score_histogram(out: &mut String, curve: &OperatingCurve) {
+/// A drawn chart and its caption (HTML), as the report shows them; the dashboard shows the same.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Figure {
+    /// One `<svg>` element.
+    pub svg: String,
+    /// What to read in it, for people (HTML).
+    pub caption: String,
+}
+
+/// Whether the held-out curve has both outcomes (ROC, gains and histograms need them).
+fn has_both(curve: &OperatingCurve) -> bool {
+    curve.n_pos > 0 && curve.n_neg > 0 && !curve.points.is_empty()
+}
+
+/// The held-out ROC curve; `None` when the held-out leads have one outcome only.
+pub fn roc_figure(artifact: &Artifact) -> Option<Figure> {
+    let curve = &artifact.curve;
+    if !has_both(curve) {
+        return None;
+    }
+    let mut roc = vec![(0.0, 0.0)];
+    for p in &curve.points {
+        roc.push((share(p.neg_at_or_above, curve.n_neg), share(p.pos_at_or_above, curve.n_pos)));
+    }
+    let auc = artifact.holdout.auc.map_or_else(String::new, |a| format!(" (AUC {a:.3})"));
+    let chart = LineChart::new(
+        "ROC curve (held out)",
+        Axis::new("Lost leads flagged (false positive rate)").range(0.0, 1.0).percent(),
+        Axis::new("Won leads flagged (true positive rate)").range(0.0, 1.0).percent(),
+    )
+    .series(Series::new("random order (AUC 0.5)", vec![(0.0, 0.0), (1.0, 1.0)], Style::dashed(Color::GREY)))
+    .series(Series::new(format!("model{auc}"), roc, Style::line(Color::BLUE)));
+    Some(Figure {
+        svg: chart.to_svg(CHART_W, CHART_H),
+        caption:
+            "Each point is a threshold: lowering it flags more won leads (up) at the cost of more lost leads (right). \
+             The further the curve bows to the top left, the better; the dashed line is a random order."
+                .to_owned(),
+    })
+}
+
+/// The held-out cumulative gains; `None` when the held-out leads have one outcome only.
+pub fn gains_figure(artifact: &Artifact) -> Option<Figure> {
+    let curve = &artifact.curve;
+    if !has_both(curve) {
+        return None;
+    }
+    let n = curve.n_pos + curve.n_neg;
+    let mut gains = vec![(0.0, 0.0)];
+    for p in &curve.points {
+        gains.push((share(p.pos_at_or_above + p.neg_at_or_above, n), share(p.pos_at_or_above, curve.n_pos)));
+    }
+    let base = share(curve.n_pos, n);
+    let chart = LineChart::new(
+        "Cumulative gains (held out)",
+        Axis::new("Leads contacted, best scores first").range(0.0, 1.0).percent(),
+        Axis::new("Share of all wins captured").range(0.0, 1.0).percent(),
+    )
+    .series(Series::new("random order", vec![(0.0, 0.0), (1.0, 1.0)], Style::dashed(Color::GREY)))
+    .series(Series::new("perfect ranking", vec![(0.0, 0.0), (base, 1.0), (1.0, 1.0)], Style::dashed(Color::GREEN)))
+    .series(Series::new("model", gains, Style::line(Color::BLUE)));
+    let top20 = curve
+        .points
+        .iter()
+        .take_while(|p| share(p.pos_at_or_above + p.neg_at_or_above, n) <= 0.2 + 1e-12)
+        .last()
+        .map(|p| (share(p.pos_at_or_above + p.neg_at_or_above, n), share(p.pos_at_or_above, curve.n_pos)));
+    let example = top20.map_or_else(String::new, |(x, y)| {
+        format!(" Here, calling the top {} of leads reaches {} of the wins.", pct(x), pct(y))
+    });
+    Some(Figure {
+        svg: chart.to_svg(CHART_W, CHART_H),
+        caption: format!(
+            "If sales works leads from the highest score down, how many of the eventual wins do they reach?{example} \
+             Random calling reaches wins in proportion (dashed grey)."
+        ),
+    })
+}
+
+/// Held-out scores of won vs lost leads, from differences of the curve's cumulative counts.
+pub fn score_figure(curve: &OperatingCurve) -> Figure {
     let (width, hi) = score_bins(curve);
     let n_bins = ((hi / width).round() as usize).max(1);
     let edges: Vec<f64> = (0..=n_bins).map(|k| round6(k as f64 * width).min(hi)).collect();
@@ -508,13 +541,12 @@ fn score_histogram(out: &mut String, curve: &OperatingCurve) {
             HistogramSeries { name: format!("won ({})", count(curve.n_pos)), color: Color::BLUE, values: won },
         ],
     };
-    figure(
-        out,
-        &chart.to_svg(CHART_W, CHART_H),
-        "Where the model puts won (blue) and lost (orange) leads, each group as shares of itself. \
-         The less the two overlap, the better the separation; won leads should sit to the right.",
-        false,
-    );
+    Figure {
+        svg: chart.to_svg(CHART_W, CHART_H),
+        caption: "Where the model puts won (blue) and lost (orange) leads, each group as shares of itself. \
+         The less the two overlap, the better the separation; won leads should sit to the right."
+            .to_owned(),
+    }
 }
 
 fn threshold_chart(out: &mut String, artifact: &Artifact) {
@@ -570,10 +602,11 @@ fn threshold_chart(out: &mut String, artifact: &Artifact) {
     );
 }
 
-fn calibration_chart(out: &mut String, artifact: &Artifact) {
+/// Held-out calibration: predicted probability vs observed won rate per bin; `None` without bins.
+pub fn calibration_figure(artifact: &Artifact) -> Option<Figure> {
     let bins = &artifact.holdout.calibration;
     if bins.is_empty() {
-        return;
+        return None;
     }
     let top = bins
         .iter()
@@ -605,13 +638,12 @@ fn calibration_chart(out: &mut String, artifact: &Artifact) {
             .sizes(sizes)
             .tooltips(tips),
     );
-    figure(
-        out,
-        &chart.to_svg(CHART_W, CHART_H),
-        "Leads grouped by predicted probability: do leads predicted at 30% convert 30% of the time? \
-         Dots on the dashed line mean the probabilities can be read at face value (for expected pipeline, or cost vs value).",
-        false,
-    );
+    Some(Figure {
+        svg: chart.to_svg(CHART_W, CHART_H),
+        caption: "Leads grouped by predicted probability: do leads predicted at 30% convert 30% of the time? \
+         Dots on the dashed line mean the probabilities can be read at face value (for expected pipeline, or cost vs value)."
+            .to_owned(),
+    })
 }
 
 fn regularisation_chart(out: &mut String, artifact: &Artifact) {
@@ -663,7 +695,7 @@ fn regularisation_chart(out: &mut String, artifact: &Artifact) {
 
 /// Every model column with its name and weight, largest magnitude first
 /// (ties in column order).
-fn coefficients(artifact: &Artifact) -> Vec<(String, f64)> {
+pub(crate) fn coefficients(artifact: &Artifact) -> Vec<(String, f64)> {
     let mut rows: Vec<(String, f64)> = Vec::with_capacity(artifact.model.weights.len());
     for feature in &artifact.encoder.features {
         for (i, column) in feature.column_names().into_iter().enumerate() {
@@ -711,7 +743,7 @@ fn coefficient_chart(out: &mut String, artifact: &Artifact) {
 // ---------------------------------------------------------------------------
 
 /// A readable name of a threshold strategy.
-fn strategy_label(name: &str) -> String {
+pub(crate) fn strategy_label(name: &str) -> String {
     match name {
         "max_f1" => "Best balance (max F1)".to_owned(),
         "youden" => "Best separation (Youden's J)".to_owned(),
@@ -921,8 +953,7 @@ mod tests {
         assert_eq!(at_or_above(&curve, 0.0), (2, 3));
         // Max 0.9 -> bins of 0.05 up to 0.95.
         assert_eq!(score_bins(&curve), (0.05, 0.95));
-        let mut out = String::new();
-        score_histogram(&mut out, &curve);
+        let out = score_figure(&curve).svg;
         // Won: half in [0.6, 0.65), half in [0.9, 0.95].
         assert!(out.contains("won (2): [0.6, 0.65): 50%"), "{out}");
         assert!(out.contains("won (2): [0.9, 0.95): 50%"));

@@ -6,8 +6,10 @@
 
 use std::collections::BTreeMap;
 
+use leadscore_core::compare::Comparison;
 use leadscore_core::curve::{OperatingPoint, Strategy, Suggestion};
 use leadscore_core::encode::{NoteKind, Transform};
+use leadscore_core::rules::{RuleScore, RuleSet};
 use leadscore_core::spec::Kind;
 use leadscore_core::value::{parse_bool, parse_day, RawValue};
 use leadscore_core::Artifact;
@@ -217,6 +219,138 @@ pub struct LeadScore {
     pub factors: Vec<Factor>,
     /// Missing fields (imputed), unseen categories, fields the model does not use.
     pub warnings: Vec<String>,
+    /// The lead's points under marketing's rules, when the server was started with `--rules`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule_points: Option<RulePoints>,
+}
+
+/// A lead's points under the server's rules (`leadscore serve --rules`), computed by the
+/// same rules engine as `leadscore compare`.
+#[derive(Debug, Serialize, ToSchema, PartialEq)]
+pub struct RulePoints {
+    /// Total points (groups and ungrouped rules).
+    pub total: f64,
+    /// Whether the total reaches the rules' MQL threshold.
+    pub mql: bool,
+    /// The rules' MQL threshold in points.
+    pub threshold: f64,
+    /// Each group's subtotal after its caps and decay, by group name.
+    pub groups: BTreeMap<String, f64>,
+    /// Points of the rules outside any group.
+    pub ungrouped: f64,
+    /// The rules that fired, in file order, with the points each gave after its caps and decay.
+    pub fired: Vec<FiredRule>,
+}
+
+/// A rule that fired for a lead.
+#[derive(Debug, Serialize, ToSchema, PartialEq)]
+pub struct FiredRule {
+    /// The rule's name.
+    pub name: String,
+    /// Its group, if any.
+    pub group: Option<String>,
+    /// Points it gave.
+    pub points: f64,
+}
+
+impl RulePoints {
+    /// The wire form of a lead's rule score.
+    pub fn of(set: &RuleSet, score: &RuleScore) -> Self {
+        RulePoints {
+            total: score.total,
+            mql: score.mql,
+            threshold: set.mql_threshold,
+            groups: set.groups.iter().zip(&score.groups).map(|(g, points)| (g.name.clone(), *points)).collect(),
+            ungrouped: score.ungrouped,
+            fired: score
+                .fired
+                .iter()
+                .filter_map(|f| {
+                    let rule = set.rules.get(f.rule)?;
+                    let group = rule.group.and_then(|g| set.groups.get(g)).map(|g| g.name.clone());
+                    Some(FiredRule { name: rule.name.clone(), group, points: f.points })
+                })
+                .collect(),
+        }
+    }
+}
+
+/// `POST /v1/compare` body: labelled leads to hold the model against the server's rules.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "leads": [
+        {"id": "L1", "job_level": "VP", "lead_source": "Referral", "pricing_page_visits": 4, "outcome": "won"},
+        {"id": "L2", "job_level": "Student", "lead_source": "Cold Call", "pricing_page_visits": 0, "outcome": "lost"}
+    ],
+    "top": 10
+}))]
+pub struct CompareRequest {
+    /// Closed leads: the fields the model and the rules read, and the outcome under the
+    /// spec's target column name (e.g. `"outcome": "won"`; a string or a number).
+    #[schema(value_type = Vec<Object>, min_items = 1)]
+    pub leads: Vec<serde_json::Map<String, Value>>,
+    /// The model's MQL threshold (default: its first suggestion, max_f1, as `leadscore compare`).
+    #[serde(default)]
+    pub threshold: Option<ThresholdRequest>,
+    /// Disagreements listed each way (0 to 100; default 10).
+    #[serde(default)]
+    #[schema(maximum = 100)]
+    pub top: Option<usize>,
+    /// Points that double the odds in the model's points version (default 100).
+    #[serde(default)]
+    #[schema(exclusive_minimum = 0.0)]
+    pub points_scale: Option<f64>,
+}
+
+/// `POST /v1/compare` response: the comparison document `leadscore compare` writes as
+/// `compare.json` (the core's `Comparison`, on purpose the same bytes for the same leads; a
+/// test pins its top-level fields so a change cannot go unnoticed).
+#[derive(Debug, Serialize)]
+#[serde(transparent)]
+pub struct CompareResponse(pub Comparison);
+
+impl utoipa::PartialSchema for CompareResponse {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::RefOr::T(utoipa::openapi::schema::Schema::Object(comparison_schema()))
+    }
+}
+
+impl ToSchema for CompareResponse {}
+
+/// The top-level shape of `compare.json`.
+fn comparison_schema() -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, SchemaType, Type};
+    let object = |d: &str| ObjectBuilder::new().schema_type(Type::Object).description(Some(d)).build();
+    let array = |d: &str| ArrayBuilder::new().items(ObjectBuilder::new()).description(Some(d)).build();
+    let number = |d: &str| ObjectBuilder::new().schema_type(Type::Number).description(Some(d)).build();
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .description(Some("The comparison, as `leadscore compare` writes it to compare.json."))
+        .property("labels", object("What was compared: model, threshold name, rules, data."))
+        .property("n_leads", number("Leads compared."))
+        .property("n_won", number("Won leads among them."))
+        .property("won_rate", number("Overall won rate."))
+        .property("scorers", array("Ranking quality of the model, the rules and the points version."))
+        .property(
+            "points_version_auc_cost",
+            ObjectBuilder::new()
+                .schema_type(SchemaType::from_iter([Type::Number, Type::Null]))
+                .description(Some("Model AUC minus the points version's.")),
+        )
+        .property("own_threshold", array("Each scorer at its own MQL threshold."))
+        .property("equal_volume", array("Each scorer's top leads at the other's MQL volume."))
+        .property("agreement", object("The 2x2 agreement table with each cell's won rate."))
+        .property("matching", array("The threshold of each scorer matching the other's volume."))
+        .property("rules", array("Each rule's firing and won rates."))
+        .property("disagreements", object("The leads the scorers disagree on most, both ways."))
+        .property("plots", object("Curves and distributions for drawing."))
+        .property("notes", ArrayBuilder::new().items(ObjectBuilder::new().schema_type(Type::String)).build())
+        .required("labels")
+        .required("n_leads")
+        .required("scorers")
+        .required("agreement")
+        .build()
 }
 
 /// A lead id is echoed as sent: a string, a number or null.

@@ -24,6 +24,10 @@ pub struct ServeConfig {
     pub admin_keys: Vec<String>,
     /// How often the registry is checked for new versions (zero = never).
     pub watch_interval: Duration,
+    /// Marketing's points rules (TOML): scores also carry `rule_points`, and `/v1/compare` works.
+    pub rules: Option<PathBuf>,
+    /// A `leadscore compare --out` folder whose `compare.json` the dashboard shows until one is posted.
+    pub compare: Option<PathBuf>,
 }
 
 impl Default for ServeConfig {
@@ -38,6 +42,8 @@ impl Default for ServeConfig {
             api_keys: Vec::new(),
             admin_keys: Vec::new(),
             watch_interval: Duration::from_secs(1),
+            rules: None,
+            compare: None,
         }
     }
 }

@@ -71,6 +71,9 @@ pub enum ApiError {
     /// No model is loaded at all.
     #[error("no model is loaded")]
     NoModel,
+    /// The request needs points rules the server or this model does not have.
+    #[error("{0}")]
+    NoRules(String),
     /// A query parameter is wrong.
     #[error("{0}")]
     BadQuery(String),
@@ -102,6 +105,7 @@ impl ApiError {
             }
             ApiError::UnknownModel(_) => (StatusCode::NOT_FOUND, "unknown_model", "Unknown model"),
             ApiError::NoModel => (StatusCode::SERVICE_UNAVAILABLE, "no_model", "No model loaded"),
+            ApiError::NoRules(_) => (StatusCode::CONFLICT, "no_rules", "No points rules loaded"),
             ApiError::BadQuery(_) => (StatusCode::BAD_REQUEST, "bad_query", "Invalid query parameter"),
             ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized"),
             ApiError::Forbidden => (StatusCode::FORBIDDEN, "forbidden", "Forbidden"),

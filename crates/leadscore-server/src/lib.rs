@@ -40,6 +40,8 @@ pub use state::AppState;
     info(title = "leadscore", description = "Predictive lead scoring: probabilities, explanations and MQL thresholds."),
     paths(
         routes::score::score,
+        routes::compare::compare,
+        routes::dashboard::dashboard,
         routes::models::list,
         routes::models::card,
         routes::models::thresholds,
@@ -48,7 +50,7 @@ pub use state::AppState;
         routes::health::metrics,
         routes::health::reload,
     ),
-    components(schemas(error::Problem, error::FieldError, api::ScoreRequest, api::ThresholdRequest)),
+    components(schemas(error::Problem, error::FieldError, api::ScoreRequest, api::ThresholdRequest, api::CompareRequest, api::RulePoints)),
     modifiers(&BearerAuth),
     tags((name = "scoring"), (name = "models"), (name = "operations"))
 )]
@@ -135,7 +137,9 @@ async fn on_overload(err: BoxError) -> ApiError {
 pub fn app(state: AppState) -> Router {
     let config = state.config().clone();
     let api = Router::new()
+        .route("/", get(routes::dashboard::dashboard))
         .route("/v1/score", post(routes::score::score))
+        .route("/v1/compare", post(routes::compare::compare))
         .route("/v1/models", get(routes::models::list))
         .route("/v1/models/{name}", get(routes::models::card))
         .route("/v1/thresholds", get(routes::models::thresholds))

@@ -7,13 +7,23 @@
 //! half-loaded registry. A version whose file is corrupt, truncated, foreign or
 //! fails the probe lead is refused and reported; it never replaces the model
 //! that was serving.
+//!
+//! With `--rules`, the rules file is read once at start-up and compiled
+//! against each version's spec as it loads (rules read a lead through the
+//! spec's readers, so they belong to a spec, not to the server). Start-up
+//! fails when they do not fit the default model; a later version (or another
+//! model) they do not fit serves without `rule_points`, and says why on
+//! `/v1/compare`. The latest comparison (from `--compare` or `POST
+//! /v1/compare`) is kept for the dashboard behind its own `ArcSwapOption`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
-use arc_swap::ArcSwap;
+use arc_swap::{ArcSwap, ArcSwapOption};
+use leadscore_core::compare::Comparison;
+use leadscore_core::rules::RuleSet;
 use leadscore_core::value::RawValue;
 use leadscore_core::Artifact;
 use leadscore_registry::{Registry, CURRENT_FILE, MODEL_FILE};
@@ -30,8 +40,12 @@ pub struct LoadedModel {
     pub version: String,
     /// The artifact.
     pub artifact: Artifact,
-    /// The kind of each feature it reads, by name (computed once, read by every request).
+    /// The kind of each field a request may carry, by name: the model's features and the
+    /// rules' fields (computed once, read by every request).
     pub kinds: BTreeMap<String, leadscore_core::spec::Kind>,
+    /// The server's rules compiled against this version's spec: `None` without `--rules`,
+    /// `Some(Err(why))` when they do not fit it.
+    pub rules: Option<Result<Arc<RuleSet>, String>>,
     /// Short checksum of the file.
     pub checksum: String,
     /// Where it was read from.
@@ -89,6 +103,10 @@ pub struct AppState {
 
 struct Inner {
     config: ServeConfig,
+    /// The `--rules` file's text, read once at start-up.
+    rules: Option<RulesFile>,
+    /// The comparison the dashboard shows: `--compare`, then the latest `POST /v1/compare`.
+    comparison: ArcSwapOption<Comparison>,
     models: ArcSwap<ModelSet>,
     metrics: Metrics,
     /// Serialises reloads (file watcher, SIGHUP and the admin route may race).
@@ -111,19 +129,58 @@ fn stamp(path: &Path) -> Option<(SystemTime, u64)> {
     Some((meta.modified().ok()?, meta.len()))
 }
 
+/// A rules file as read at start-up.
+#[derive(Clone, Debug)]
+pub struct RulesFile {
+    /// Where it was read from (for messages).
+    pub path: PathBuf,
+    /// Its text.
+    pub text: String,
+}
+
+impl RulesFile {
+    /// Compiles the rules against `artifact`'s spec; the error lists every mistake as
+    /// `rules check` does (`file:line: message`).
+    pub fn compile(&self, artifact: &Artifact) -> Result<RuleSet, String> {
+        let file = self.path.display();
+        RuleSet::from_toml_str(&self.text, &artifact.spec).map_err(|_| {
+            let mistakes = leadscore_core::rules::check(&self.text, Some(&artifact.spec));
+            let n = mistakes.len().max(1);
+            let lines: Vec<String> = mistakes.iter().map(|m| format!("{file}:{}: {}", m.line, m.message)).collect();
+            format!(
+                "{}{file}: {n} mistake{} against the spec of model `{}`",
+                lines.iter().map(|l| format!("{l}\n")).collect::<String>(),
+                if n == 1 { "" } else { "s" },
+                artifact.name
+            )
+        })
+    }
+}
+
 /// Loads and validates one version, including a probe lead (all fields missing).
-fn load_version(name: &str, version: &str, path: &Path) -> Result<LoadedModel, String> {
+fn load_version(name: &str, version: &str, path: &Path, rules: Option<&RulesFile>) -> Result<LoadedModel, String> {
     let before = stamp(path).ok_or_else(|| "cannot read the file".to_owned())?;
     let (artifact, bytes) = Registry::load(path).map_err(|e| e.to_string())?;
     let probe = artifact.score(|_| RawValue::Missing).map_err(|e| format!("probe lead failed: {e}"))?;
     if !probe.probability.is_finite() {
         return Err("probe lead gave a non-finite probability".into());
     }
+    let mut kinds = crate::api::feature_kinds(&artifact);
+    let rules = rules.map(|file| {
+        let set = file.compile(&artifact).inspect_err(|reason| {
+            tracing::warn!(model = %name, %version, %reason, "the rules do not fit this version: served without rule points");
+        })?;
+        for field in &set.fields {
+            kinds.entry(field.name.clone()).or_insert(field.kind);
+        }
+        Ok(Arc::new(set))
+    });
     Ok(LoadedModel {
         name: name.to_owned(),
         version: version.to_owned(),
         checksum: Artifact::checksum(&bytes),
-        kinds: crate::api::feature_kinds(&artifact),
+        kinds,
+        rules,
         artifact,
         path: path.to_owned(),
         stamp: before,
@@ -131,10 +188,52 @@ fn load_version(name: &str, version: &str, path: &Path) -> Result<LoadedModel, S
 }
 
 impl AppState {
-    /// State for `config`, with the registry loaded once.
+    /// State for `config`, with the registry loaded once. Without `--rules` and
+    /// `--compare` this cannot fail; with them, [`AppState::start`] checks them.
     pub fn new(config: ServeConfig) -> AppState {
+        Self::with(config, None, None)
+    }
+
+    /// State for `config`, reading `--rules` and `--compare` first. Fails, with a
+    /// message naming the file, line and mistake, when a file cannot be read, the
+    /// comparison is not a `compare.json`, or the rules do not fit the default model.
+    pub fn start(config: ServeConfig) -> Result<AppState, String> {
+        let rules = match &config.rules {
+            None => None,
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| format!("cannot read the rules file {}: {e}", path.display()))?;
+                Some(RulesFile { path: path.clone(), text })
+            }
+        };
+        let comparison = match &config.compare {
+            None => None,
+            Some(dir) => {
+                let path = if dir.is_dir() { dir.join("compare.json") } else { dir.clone() };
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|e| format!("cannot read the comparison {}: {e}", path.display()))?;
+                let comparison: Comparison = serde_json::from_str(&text)
+                    .map_err(|e| format!("{} is not a `leadscore compare` output: {e}", path.display()))?;
+                Some(Arc::new(comparison))
+            }
+        };
+        let state = Self::with(config, rules, comparison);
+        if let Some(model) = state.models().select(None, None) {
+            if let Some(Err(reason)) = &model.rules {
+                return Err(format!(
+                    "the rules do not fit the served model {} {}:\n{reason}",
+                    model.name, model.version
+                ));
+            }
+        }
+        Ok(state)
+    }
+
+    fn with(config: ServeConfig, rules: Option<RulesFile>, comparison: Option<Arc<Comparison>>) -> AppState {
         let state = AppState {
             inner: Arc::new(Inner {
+                rules,
+                comparison: ArcSwapOption::new(comparison),
                 config,
                 models: ArcSwap::from_pointee(ModelSet::default()),
                 metrics: Metrics::default(),
@@ -148,6 +247,21 @@ impl AppState {
     /// The configuration.
     pub fn config(&self) -> &ServeConfig {
         &self.inner.config
+    }
+
+    /// Whether the server was started with `--rules`.
+    pub fn has_rules(&self) -> bool {
+        self.inner.rules.is_some()
+    }
+
+    /// The comparison the dashboard shows, if any.
+    pub fn comparison(&self) -> Option<Arc<Comparison>> {
+        self.inner.comparison.load_full()
+    }
+
+    /// Keeps `comparison` for the dashboard (the latest posted one wins).
+    pub fn set_comparison(&self, comparison: Arc<Comparison>) {
+        self.inner.comparison.store(Some(comparison));
     }
 
     /// The metrics registry.
@@ -196,7 +310,7 @@ impl AppState {
                         continue;
                     }
                 }
-                match load_version(&name, &version, &path) {
+                match load_version(&name, &version, &path, self.inner.rules.as_ref()) {
                     Ok(model) => {
                         report.loaded.push(format!("{name}@{version}"));
                         named.versions.insert(version, Arc::new(model));

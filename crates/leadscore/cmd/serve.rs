@@ -40,6 +40,15 @@ pub struct ServeArgs {
     /// Milliseconds between registry checks for new versions (0 = only on SIGHUP or /v1/admin/reload).
     #[arg(long, env = "LEADSCORE_WATCH_MS", default_value_t = 1000)]
     pub watch_ms: u64,
+    /// Marketing's points rules (TOML, see `leadscore rules check`): scores also carry
+    /// `rule_points`, `/v1/compare` works, the dashboard shows the rules. Checked against
+    /// the served model's spec at start-up; a mistake stops the server with its line.
+    #[arg(long, env = "LEADSCORE_RULES")]
+    pub rules: Option<PathBuf>,
+    /// A `leadscore compare --out` folder (or its compare.json): the dashboard shows the
+    /// rules' figures from it until a comparison is posted to /v1/compare.
+    #[arg(long, env = "LEADSCORE_COMPARE")]
+    pub compare: Option<PathBuf>,
     /// Seconds in-flight requests get to finish after SIGTERM or Ctrl-C.
     #[arg(long, env = "LEADSCORE_DRAIN_SECONDS", default_value_t = 30)]
     pub drain_seconds: u64,
@@ -75,11 +84,13 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         api_keys: args.api_keys.iter().filter(|k| !k.is_empty()).cloned().collect(),
         admin_keys: args.admin_keys.iter().filter(|k| !k.is_empty()).cloned().collect(),
         watch_interval: Duration::from_millis(args.watch_ms),
+        rules: args.rules.clone(),
+        compare: args.compare.clone(),
     };
     config.validate().map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?;
     runtime.block_on(async move {
-        let state = AppState::new(config);
+        let state = tokio::task::block_in_place(|| AppState::start(config)).map_err(|e| anyhow::anyhow!("{e}"))?;
         let Some(model) = state.models().select(None, None) else {
             let refused = state.models().failures.iter().map(|f| format!("{}@{}: {}", f.name, f.version, f.reason)).collect::<Vec<_>>();
             anyhow::bail!(
@@ -93,7 +104,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         tracing::info!(%addr, model = %model.name, version = %model.version, "serving");
         let auth = if args.api_keys.is_empty() { "" } else { " -H 'Authorization: Bearer $KEY'" };
         eprintln!(
-            "leadscore: serving {} {} on http://{addr}\n\ntry:\n  curl -s{auth} http://{addr}/v1/score -H 'Content-Type: application/json' \\\n    -d '{{\"leads\": [{{\"id\": \"L1\", \"job_level\": \"VP\", \"lead_source\": \"Referral\", \"pricing_page_visits\": 4, \"demo_requested\": true}}], \"explain\": 3}}'\n  open http://{addr}/openapi.json for the API\n",
+            "leadscore: serving {} {} on http://{addr}\n\ntry:\n  curl -s{auth} http://{addr}/v1/score -H 'Content-Type: application/json' \\\n    -d '{{\"leads\": [{{\"id\": \"L1\", \"job_level\": \"VP\", \"lead_source\": \"Referral\", \"pricing_page_visits\": 4, \"demo_requested\": true}}], \"explain\": 3}}'\n  open http://{addr}/ for the dashboard, http://{addr}/openapi.json for the API\n",
             model.name, model.version
         );
         tokio::spawn(leadscore_server::watch(state.clone()));

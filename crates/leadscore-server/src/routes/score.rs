@@ -12,7 +12,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::api::{
-    note_warning, read_lead, Factor, LeadScore, ModelRef, ScoreRequest, ScoreResponse, ThresholdRequest,
+    note_warning, read_lead, Factor, LeadScore, ModelRef, RulePoints, ScoreRequest, ScoreResponse, ThresholdRequest,
     ThresholdResult, DEFAULT_EXPLAIN, MAX_EXPLAIN,
 };
 use crate::error::{ApiError, FieldError, Problem};
@@ -51,7 +51,8 @@ pub fn select(state: &AppState, model: Option<&str>, version: Option<&str>) -> R
     })
 }
 
-fn default_threshold(model: &LoadedModel) -> ThresholdResult {
+/// The model's first stored suggestion (max_f1), as `leadscore score` uses by default.
+pub fn default_threshold(model: &LoadedModel) -> ThresholdResult {
     model.artifact.thresholds.first().map_or_else(
         || ThresholdResult {
             strategy: "fixed".into(),
@@ -195,6 +196,21 @@ pub fn score_json(
                     reason: "a value could not be read".into(),
                 }])
             })?;
+        // Rules read the same values as the model (and their own fields, in `model.kinds`).
+        let rule_points = match &model.rules {
+            Some(Ok(set)) => {
+                let points =
+                    set.score(|name| lead.values.get(name).copied().unwrap_or(RawValue::Missing)).map_err(|_| {
+                        ApiError::InvalidLeads(vec![FieldError {
+                            lead: i,
+                            field: String::new(),
+                            reason: "a value could not be read by the rules".into(),
+                        }])
+                    })?;
+                Some(RulePoints::of(set, &points))
+            }
+            _ => None,
+        };
         let mut warnings: Vec<String> =
             scored.notes.iter().map(|note| note_warning(&note.feature, note.kind)).collect();
         warnings.extend(lead.unused.iter().map(|f| format!("`{f}` is not used by the model (renamed column?)")));
@@ -211,6 +227,7 @@ pub fn score_json(
                 .map(|c| Factor { feature: c.feature, value: c.value, contribution: c.contribution })
                 .collect(),
             warnings,
+            rule_points,
         });
     }
     state.metrics().scores(scores.iter().map(|s| s.probability));
