@@ -7,6 +7,7 @@ use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures_util::TryStreamExt;
+use leadscore_core::score::Scorer;
 use leadscore_core::value::RawValue;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -187,9 +188,13 @@ pub fn score_json(
         return Err(ApiError::InvalidLeads(errors));
     }
     let mut scores = Vec::with_capacity(n);
-    for (i, lead) in read.into_iter().enumerate() {
-        let scored =
-            artifact.score(|name| lead.values.get(name).copied().unwrap_or(RawValue::Missing)).map_err(|_| {
+    let mut scorer = Scorer::new(artifact);
+    for (i, mut lead) in read.into_iter().enumerate() {
+        // Taken first: the scored lead borrows the lead's values until it is answered.
+        let id = lead.id.take();
+        let scored = scorer
+            .score(|name| lead.values.get(name).copied().unwrap_or(RawValue::Missing), explain)
+            .map_err(|_| {
                 ApiError::InvalidLeads(vec![FieldError {
                     lead: i,
                     field: String::new(),
@@ -211,20 +216,22 @@ pub fn score_json(
             }
             _ => None,
         };
-        let mut warnings: Vec<String> =
-            scored.notes.iter().map(|note| note_warning(&note.feature, note.kind)).collect();
+        let mut warnings: Vec<String> = scored.notes.iter().map(|note| note_warning(note.feature, note.kind)).collect();
         warnings.extend(lead.unused.iter().map(|f| format!("`{f}` is not used by the model (renamed column?)")));
         scores.push(LeadScore {
-            id: lead.id,
+            id,
             probability: scored.probability,
             score: scored.score,
-            tier: scored.tier,
+            tier: scored.tier.to_owned(),
             mql: scored.probability >= threshold.value,
             factors: scored
-                .contributions
-                .into_iter()
-                .take(explain)
-                .map(|c| Factor { feature: c.feature, value: c.value, contribution: c.contribution })
+                .factors
+                .iter()
+                .map(|c| Factor {
+                    feature: c.feature.to_owned(),
+                    value: c.value.to_string(),
+                    contribution: c.contribution,
+                })
                 .collect(),
             warnings,
             rule_points,
@@ -270,12 +277,9 @@ async fn score_csv(state: AppState, model: Arc<LoadedModel>, body: Body) -> Resu
             return;
         }
         let _ = header_tx.send(Ok(()));
-        let positions: Vec<(String, usize)> = artifact
-            .encoder
-            .features
-            .iter()
-            .filter_map(|f| header.iter().position(|h| *h == f.name).map(|p| (f.name.clone(), p)))
-            .collect();
+        // Header positions of the model's features, in the model's order (all present: checked above).
+        let positions: Vec<usize> =
+            artifact.encoder.features.iter().filter_map(|f| header.iter().position(|h| *h == f.name)).collect();
         let id_pos = artifact
             .spec
             .ids
@@ -295,10 +299,14 @@ async fn score_csv(state: AppState, model: Arc<LoadedModel>, body: Body) -> Resu
             "warnings",
             "error",
         ]);
+        let mut scorer = Scorer::new(artifact);
         let mut scored_probs = Vec::new();
-        for (row_idx, record) in rdr.records().enumerate() {
-            let row = match record {
-                Ok(r) => r,
+        let mut row = csv::StringRecord::new();
+        let mut text = String::new();
+        for row_idx in 0u64.. {
+            let id = match rdr.read_record(&mut row) {
+                Ok(false) => break,
+                Ok(true) => id_pos.and_then(|p| row.get(p)).map_or_else(|| row_idx.to_string(), str::to_owned),
                 Err(e) => {
                     let _ = out.write_record([
                         &row_idx.to_string(),
@@ -315,35 +323,34 @@ async fn score_csv(state: AppState, model: Arc<LoadedModel>, body: Body) -> Resu
                     continue;
                 }
             };
-            let id = id_pos.and_then(|p| row.get(p)).map_or_else(|| row_idx.to_string(), str::to_owned);
-            match artifact.score(|name| {
-                positions
-                    .iter()
-                    .find(|(n, _)| n == name)
-                    .and_then(|(_, p)| row.get(*p))
-                    .map_or(RawValue::Missing, RawValue::Text)
-            }) {
+            let field = |i: usize| positions.get(i).and_then(|&p| row.get(p)).map_or(RawValue::Missing, RawValue::Text);
+            match scorer.score_indexed(field, 3) {
                 Ok(s) => {
                     scored_probs.push(s.probability);
-                    let factor = |k: usize| {
-                        s.contributions
-                            .get(k)
-                            .map_or_else(String::new, |c| format!("{} ({:+.3})", c.feature, c.contribution))
-                    };
-                    let warnings =
-                        s.notes.iter().map(|n| note_warning(&n.feature, n.kind)).collect::<Vec<_>>().join("; ");
-                    let _ = out.write_record([
+                    let mut record = [
                         id,
                         s.probability.to_string(),
                         s.score.to_string(),
-                        s.tier.clone(),
+                        s.tier.to_owned(),
                         (s.probability >= threshold.value).to_string(),
-                        factor(0),
-                        factor(1),
-                        factor(2),
-                        warnings,
                         String::new(),
-                    ]);
+                        String::new(),
+                        String::new(),
+                        String::new(),
+                        String::new(),
+                    ];
+                    for (cell, c) in record[5..8].iter_mut().zip(&s.factors) {
+                        *cell = format!("{} ({:+.3})", c.feature, c.contribution);
+                    }
+                    text.clear();
+                    for (k, n) in s.notes.iter().enumerate() {
+                        if k > 0 {
+                            text.push_str("; ");
+                        }
+                        text.push_str(&note_warning(n.feature, n.kind));
+                    }
+                    record[8].push_str(&text);
+                    let _ = out.write_record(&record);
                 }
                 Err(e) => {
                     let field = match &e {
