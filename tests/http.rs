@@ -295,6 +295,27 @@ async fn every_error_has_its_status_code_and_field() {
             failures.push(format!("{path}: expected 404 unknown_model, got {status} {problem}"));
         }
     }
+    // Unknown routes and methods are problem documents too, with their own codes.
+    let (status, problem) = get(&server, "/v2/score").await;
+    if status != StatusCode::NOT_FOUND
+        || problem["code"] != "not_found"
+        || problem["detail"] != "no route /v2/score; the routes are listed in /openapi.json"
+    {
+        failures.push(format!("/v2/score: expected 404 not_found, got {status} {problem}"));
+    }
+    let (status, text) = {
+        let response = reqwest::Client::new().delete(server.url("/v1/score")).send().await.unwrap();
+        let allow = response.headers().get("allow").map(|v| v.to_str().unwrap().to_owned());
+        let content_type = response.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned());
+        (response.status(), format!("{allow:?} {content_type:?} {}", response.text().await.unwrap()))
+    };
+    if status != StatusCode::METHOD_NOT_ALLOWED
+        || !text.contains("Some(\"POST\") Some(\"application/problem+json\")")
+        || !text.contains("\"code\":\"method_not_allowed\"")
+    {
+        failures
+            .push(format!("DELETE /v1/score: expected 405 method_not_allowed with Allow: POST, got {status} {text}"));
+    }
     for path in [
         "/v1/thresholds?strategy=capacity",
         "/v1/thresholds?strategy=precision&target=abc",

@@ -68,6 +68,12 @@ pub enum ApiError {
     /// Unknown model or version.
     #[error("{0}")]
     UnknownModel(String),
+    /// No route at this path.
+    #[error("no route {0}; the routes are listed in /openapi.json")]
+    NoRoute(String),
+    /// The route exists, the method does not.
+    #[error("{method} is not allowed on {path}; see the Allow header")]
+    MethodNotAllowed { method: String, path: String },
     /// No model is loaded at all.
     #[error("no model is loaded")]
     NoModel,
@@ -104,6 +110,10 @@ impl ApiError {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "Unsupported media type")
             }
             ApiError::UnknownModel(_) => (StatusCode::NOT_FOUND, "unknown_model", "Unknown model"),
+            ApiError::NoRoute(_) => (StatusCode::NOT_FOUND, "not_found", "Not found"),
+            ApiError::MethodNotAllowed { .. } => {
+                (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "Method not allowed")
+            }
             ApiError::NoModel => (StatusCode::SERVICE_UNAVAILABLE, "no_model", "No model loaded"),
             ApiError::NoRules(_) => (StatusCode::CONFLICT, "no_rules", "No points rules loaded"),
             ApiError::BadQuery(_) => (StatusCode::BAD_REQUEST, "bad_query", "Invalid query parameter"),

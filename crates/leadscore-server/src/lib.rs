@@ -121,8 +121,12 @@ async fn record(State(state): State<AppState>, request: Request, next: Next) -> 
     response
 }
 
-async fn not_found() -> ApiError {
-    ApiError::UnknownModel("no such route; see /openapi.json".into())
+async fn not_found(uri: axum::http::Uri) -> ApiError {
+    ApiError::NoRoute(uri.path().to_owned())
+}
+
+async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> ApiError {
+    ApiError::MethodNotAllowed { method: method.to_string(), path: uri.path().to_owned() }
 }
 
 async fn on_overload(err: BoxError) -> ApiError {
@@ -156,6 +160,7 @@ pub fn app(state: AppState) -> Router {
         Router::new().route("/healthz", get(routes::health::healthz)).route("/readyz", get(routes::health::readyz));
     api.merge(health)
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .route_layer(middleware::from_fn_with_state(state.clone(), record))
         .layer(middleware::from_fn_with_state(state.clone(), authenticate))
         .layer(
