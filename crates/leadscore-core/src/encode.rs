@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::spec::{Impute, Kind, Spec};
 use crate::table::{read, ColumnData, Table, MISSING_BOOL, MISSING_CODE, MISSING_DAY};
-use crate::value::{MissingTokens, RawValue};
+use crate::value::{FoldBuffer, MissingTokens, RawValue};
 use crate::{Error, Result};
 
 /// Level name of folded rare levels.
@@ -413,7 +413,8 @@ impl FeatureEncoder {
                 v.is_none().then_some(NoteKind::Missing)
             }
             Transform::Categorical(c) => {
-                let level = read::category(raw, missing, c.normalize);
+                let mut buf = FoldBuffer::default();
+                let level = read::category_in(raw, missing, c.normalize, &mut buf);
                 let slot = c.slot(level.as_deref());
                 c.write(&slot, &mut set);
                 match (level.is_none(), &slot) {

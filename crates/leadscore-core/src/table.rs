@@ -11,7 +11,10 @@ use std::collections::HashMap;
 use sha2::{Digest, Sha256};
 
 use crate::spec::{Kind, Spec, TargetSpec};
-use crate::value::{normalize_category, parse_bool, parse_day, parse_number, MissingTokens, ParseFailure, RawValue};
+use crate::value::{
+    normalize_category, normalize_category_in, parse_bool, parse_day, parse_number, FoldBuffer, MissingTokens,
+    ParseFailure, RawValue,
+};
 use crate::{Error, Result};
 
 /// Code of a missing category.
@@ -152,6 +155,19 @@ pub mod read {
             RawValue::Text(t) => Some(normalize_category(t, fold)),
             RawValue::Number(v) => Some(Cow::Owned(v.to_string())),
             RawValue::Bool(b) => Some(Cow::Borrowed(if b { "true" } else { "false" })),
+        }
+    }
+
+    /// [`category`] folding short values into `buf` instead of a new string (the scoring hot path).
+    pub fn category_in<'a>(
+        raw: RawValue<'a>,
+        missing: &MissingTokens,
+        fold: bool,
+        buf: &'a mut FoldBuffer,
+    ) -> Option<Cow<'a, str>> {
+        match raw {
+            RawValue::Text(t) if !missing.is_missing(t) => Some(normalize_category_in(t, fold, buf)),
+            other => category(other, missing, fold),
         }
     }
 }

@@ -86,18 +86,37 @@ struct Layout<'f> {
 }
 
 impl Layout<'_> {
-    fn score_batch(&self, scorer: &mut Scorer<'_>, batch: &Batch) -> Scored {
+    fn score_batch(&self, scorer: &mut Scorer<'_>, batch: &mut Batch) -> Scored {
         let mut out = Scored {
             bytes: Vec::with_capacity(batch.len * 96),
             summary: ScoreSummary { n_rows: 0, n_mql: 0 },
             error: None,
         };
         let mut writer = csv::WriterBuilder::new().from_writer(std::mem::take(&mut out.bytes));
-        let mut cells: Vec<&str> = Vec::with_capacity(self.positions.len());
         let mut text = String::with_capacity(128);
-        for (record, &line) in batch.records[..batch.len].iter().zip(&batch.lines) {
-            cells.clear();
-            if let Err(e) = self.write_row(scorer, &mut writer, record, line, &mut cells, &mut text, &mut out.summary) {
+        for (slot, &line) in batch.records[..batch.len].iter_mut().zip(&batch.lines) {
+            // One UTF-8 check for the whole record; the record goes back into the batch after.
+            let written = match csv::StringRecord::from_byte_record(std::mem::take(slot)) {
+                Ok(record) => {
+                    let cell = |k: usize| self.positions.get(k).and_then(|&p| record.get(p)).unwrap_or_default();
+                    let written = self.write_row(scorer, &mut writer, line, cell, &mut text, &mut out.summary);
+                    *slot = record.into_byte_record();
+                    written
+                }
+                Err(invalid) => {
+                    // Invalid UTF-8 somewhere: only the model's and the id columns must be valid.
+                    *slot = invalid.into_byte_record();
+                    let mut cells = Vec::with_capacity(self.positions.len());
+                    match self.cells.cells(line, slot, &self.positions, &mut cells) {
+                        Ok(()) => {
+                            let cell = |k: usize| cells.get(k).copied().unwrap_or_default();
+                            self.write_row(scorer, &mut writer, line, cell, &mut text, &mut out.summary)
+                        }
+                        Err(e) => Err(e),
+                    }
+                }
+            };
+            if let Err(e) = written {
                 out.error = Some(e);
                 break;
             }
@@ -109,32 +128,30 @@ impl Layout<'_> {
         out
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// Scores and writes one row; `cell(k)` is the cell at `positions[k]`.
     fn write_row<'r>(
         &self,
         scorer: &mut Scorer<'_>,
         writer: &mut csv::Writer<Vec<u8>>,
-        record: &'r csv::ByteRecord,
         line: u64,
-        cells: &mut Vec<&'r str>,
+        cell: impl Fn(usize) -> &'r str,
         text: &mut String,
         summary: &mut ScoreSummary,
     ) -> Result<()> {
-        self.cells.cells(line, record, &self.positions, cells)?;
-        let (ids, features) = cells.split_at(self.n_ids);
+        let n_ids = self.n_ids;
         let scored = scorer
-            .score_indexed(|i| features.get(i).map_or(RawValue::Missing, |c| RawValue::Text(c)), self.options.explain)
+            .score_indexed(|i| RawValue::Text(cell(n_ids + i)), self.options.explain)
             .map_err(|e| Error::Data { path: self.path.to_owned(), error: e.at_line(line) })?;
         let write_err =
             |e: csv::Error| Error::Csv { path: Path::new("<output>").to_owned(), line, message: e.to_string() };
         let field = |writer: &mut csv::Writer<Vec<u8>>, text: &str| writer.write_field(text).map_err(write_err);
-        if ids.is_empty() {
+        if n_ids == 0 {
             text.clear();
             let _ = write!(text, "{line}");
             field(writer, text)?;
         }
-        for id in ids {
-            field(writer, id)?;
+        for k in 0..n_ids {
+            field(writer, cell(k))?;
         }
         let mql = scored.probability >= self.options.threshold;
         // Shortest text that reads back as the same f64: exact parity with other scorers.
@@ -257,8 +274,8 @@ fn run_pipeline(
                         Ok(rx) => rx.recv(),
                         Err(_) => return,
                     };
-                    let Ok((seq, batch)) = job else { return };
-                    let scored = layout.score_batch(&mut scorer, &batch);
+                    let Ok((seq, mut batch)) = job else { return };
+                    let scored = layout.score_batch(&mut scorer, &mut batch);
                     if done_tx.send((seq, batch, scored)).is_err() {
                         return;
                     }
@@ -455,5 +472,36 @@ mod tests {
             assert_eq!(result.unwrap_err().to_string(), message);
             assert_eq!(out, reference, "threads {threads}, batch {batch_rows}");
         }
+    }
+
+    /// Latin-1 bytes in a column the model does not read (a free-text note) do not stop a
+    /// run; in a column it reads they do, naming the column and the line.
+    #[test]
+    fn invalid_utf8_matters_only_in_the_columns_read() {
+        let artifact = shipped();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("leads.csv");
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+        let text = std::fs::read_to_string(format!("{root}/data/leads.csv")).unwrap();
+        let mut bytes: Vec<u8> = Vec::new();
+        for (i, line) in text.lines().take(4).enumerate() {
+            bytes.extend_from_slice(line.as_bytes());
+            bytes.extend_from_slice(if i == 0 { b",note\n" } else { b",caf\xe9\n" });
+        }
+        std::fs::write(&path, &bytes).unwrap();
+        let (out, result) = run(&artifact, &path, 1, 2, 1);
+        assert_eq!(result.unwrap().n_rows, 3);
+        assert_eq!(String::from_utf8(out).unwrap().lines().count(), 4);
+
+        let bad = text.lines().nth(2).unwrap().replacen("United States", "Espa\u{f1}a", 1);
+        let mut bytes: Vec<u8> = Vec::new();
+        for line in text.lines().take(2) {
+            bytes.extend_from_slice(line.as_bytes());
+            bytes.push(b'\n');
+        }
+        bytes.extend_from_slice(&bad.as_bytes().iter().map(|&b| if b >= 0x80 { 0xf1 } else { b }).collect::<Vec<u8>>());
+        std::fs::write(&path, &bytes).unwrap();
+        let message = run(&artifact, &path, 1, 2, 1).1.unwrap_err().to_string();
+        assert!(message.contains("line 3") && message.contains("`country`") && message.contains("UTF-8"), "{message}");
     }
 }
