@@ -7,7 +7,8 @@
 #   bash scripts/schemathesis.sh            # about a minute; MAX_EXAMPLES=N for more cases per operation
 #
 # Schemathesis is installed into target/schemathesis-venv (under $CARGO_TARGET_DIR when set) on first use. The server is
-# the debug build of `leadscore serve` on the shipped model (a copy of models/), on a
+# the debug build of `leadscore serve` on the shipped model (a copy of models/, with --rules data/rules.toml so
+# scores carry rule_points and /v1/compare compares), on a
 # free port on 127.0.0.1, stopped at the end whatever happens.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,7 +41,7 @@ trap cleanup EXIT
 
 cp -r models "$WORK/models"
 # Port 0: the OS picks a free port and the server prints the address it got.
-"$BIN" serve --models "$WORK/models" --addr 127.0.0.1:0 --watch-ms 0 --max-leads 100 --max-body-bytes 262144 \
+"$BIN" serve --models "$WORK/models" --addr 127.0.0.1:0 --watch-ms 0 --max-leads 100 --max-body-bytes 262144 --rules data/rules.toml \
     >"$WORK/stdout.log" 2>"$WORK/server.log" &
 SERVER_PID=$!
 ADDR=""

@@ -164,6 +164,7 @@ pub fn dashboard_html(d: &Dashboard<'_>) -> String {
         out,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <link rel=\"icon\" href=\"data:,\">\n\
          <title>{} {} · leadscore dashboard</title>\n<style>{CSS}</style>\n</head>\n<body>\n<main>\n",
         escape(d.name),
         escape(d.version)
@@ -483,7 +484,11 @@ mod tests {
         for id in ["id=\"threshold\"", "id=\"m-rate\"", "id=\"m-precision\"", "id=\"m-recall\"", "id=\"curve-data\""] {
             assert!(html.contains(id), "missing {id}");
         }
-        assert!(!html.contains("src=") && !html.contains("<link") && !html.contains("url(") && !html.contains("NaN"));
+        // Nothing from the network: no script or image source, no style sheet, no font; the icon is
+        // an empty data URL (else browsers ask for /favicon.ico).
+        assert_eq!(html.matches("<link").count(), 1);
+        assert!(html.contains("<link rel=\"icon\" href=\"data:,\">"));
+        assert!(!html.contains("src=") && !html.contains("url(") && !html.contains("NaN"));
         assert!(html.contains("--rules FILE"), "says how to bring the rules in");
     }
 }

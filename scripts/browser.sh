@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# The dashboard (`GET /`) in a real headless browser: Debian's Chromium driven by Playwright's
+# `playwright-core` (npm; it downloads no browser of its own). Checks that the page loads with
+# no console error and no request leaving the server, that every chart renders, that moving the
+# threshold slider shows the figures `GET /v1/thresholds?strategy=fixed&value=T` gives for the
+# threshold it lands on, and that the rules' figures are those of the comparison it was given.
+# Writes a full-page screenshot to target/dashboard.png for a person to look at.
+#
+#   bash scripts/browser.sh            # run by .ci/run; installs chromium (apt) and playwright-core (npm) if missing
+#
+# The server is the debug build of `leadscore serve` on a copy of models/ with --rules data/rules.toml
+# and --compare on a fresh `leadscore compare --holdout` output, on a free port on 127.0.0.1, stopped
+# at the end whatever happens.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+TARGET_DIR=${CARGO_TARGET_DIR:-target}
+NODE_DIR="$TARGET_DIR/browser"
+PLAYWRIGHT_VERSION="1.65.1"
+
+apt_install() {
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "scripts/browser.sh: $* is missing and installing it needs root (apt-get install $*)" >&2
+        exit 1
+    fi
+    echo "== apt-get install $*"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+command -v chromium >/dev/null 2>&1 || apt_install chromium
+command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || apt_install nodejs npm
+CHROMIUM=$(command -v chromium)
+
+if [ "$(node -p "try { require('./$NODE_DIR/node_modules/playwright-core/package.json').version } catch (e) { '' }")" != "$PLAYWRIGHT_VERSION" ]; then
+    echo "== installing playwright-core $PLAYWRIGHT_VERSION into $NODE_DIR"
+    mkdir -p "$NODE_DIR"
+    PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --silent --no-audit --no-fund --prefix "$NODE_DIR" \
+        "playwright-core@$PLAYWRIGHT_VERSION" >/dev/null
+fi
+
+echo "== building leadscore"
+cargo build --quiet --bin leadscore
+BIN="$TARGET_DIR/debug/leadscore"
+
+WORK=$(mktemp -d)
+SERVER_PID=""
+cleanup() {
+    if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+        kill -TERM "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+    fi
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+cp -r models "$WORK/models"
+echo "== leadscore compare (the shipped model against data/rules.toml on its held-out leads)"
+LEADSCORE_QUIET=1 "$BIN" compare --models "$WORK/models" --rules data/rules.toml --data data/leads.csv --holdout \
+    --out "$WORK/compare" >/dev/null
+# Port 0: the OS picks a free port and the server prints the address it got.
+"$BIN" serve --models "$WORK/models" --addr 127.0.0.1:0 --watch-ms 0 --rules data/rules.toml \
+    --compare "$WORK/compare" >"$WORK/stdout.log" 2>"$WORK/server.log" &
+SERVER_PID=$!
+ADDR=""
+for _ in $(seq 1 200); do
+    ADDR=$(sed -n 's|.* on http://\([0-9.:]*\).*|\1|p' "$WORK/server.log" | head -n 1)
+    [ -n "$ADDR" ] && break
+    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/server.log"; echo "the server did not start" >&2; exit 1; }
+    sleep 0.1
+done
+[ -n "$ADDR" ] || { cat "$WORK/server.log"; echo "the server did not print its address" >&2; exit 1; }
+
+echo "== the dashboard at http://$ADDR/ in $("$CHROMIUM" --version 2>/dev/null | head -n 1)"
+NODE_PATH="$NODE_DIR/node_modules" CHROMIUM="$CHROMIUM" node scripts/browser.cjs \
+    "http://$ADDR" "$WORK/compare/compare.json" "$TARGET_DIR/dashboard.png"
