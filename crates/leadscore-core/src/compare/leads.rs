@@ -199,3 +199,91 @@ pub fn compare_leads<'v>(
     }
     Ok(result)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compare::CompareInput;
+    use crate::testing;
+
+    const RULES: &str =
+        "mql_threshold = 10\n\n[[rules]]\nname = \"Demo\"\nwhen = { field = \"demo\", equals = true }\npoints = 10\n\n\
+                         [[rules]]\nname = \"Visits\"\nper = \"visits\"\npoints = 2\nmax = 8\n";
+
+    fn labels() -> CompareLabels {
+        CompareLabels { model: "m".into(), model_threshold_name: "given".into(), rules: "r".into(), data: "d".into() }
+    }
+
+    /// (outcome, demo, source, visits) for six leads.
+    const LEADS: [(bool, &str, &str, &str); 6] = [
+        (true, "yes", "Google", "5"),
+        (false, "no", "google", "1"),
+        (true, "no", "Referral", "4"),
+        (false, "yes", "Fair", ""),
+        (false, "no", "Referral", "0"),
+        (true, "yes", "referral", "2"),
+    ];
+
+    fn field(i: usize, name: &str) -> RawValue<'static> {
+        let (_, demo, source, visits) = LEADS[i];
+        match name {
+            "demo" => RawValue::Text(demo),
+            "source" => RawValue::Text(source),
+            "visits" => RawValue::Text(visits),
+            _ => RawValue::Missing,
+        }
+    }
+
+    #[test]
+    fn leads_in_memory_compare_as_the_core_does_on_their_scores() {
+        let artifact = testing::artifact();
+        let rules = RuleSet::from_toml_str(RULES, &artifact.spec).unwrap();
+        let won: Vec<bool> = LEADS.iter().map(|l| l.0).collect();
+        let ids: Vec<String> = (0..LEADS.len()).map(|i| format!("L{i}")).collect();
+        let result = compare_leads(&artifact, &rules, options(), labels(), &won, &ids, field).unwrap();
+
+        // The same figures as `compare` on the scores computed lead by lead; points by hand:
+        // demo 10 + min(2 x visits, 8).
+        let points = [18.0, 2.0, 8.0, 10.0, 0.0, 14.0];
+        let probability: Vec<f64> =
+            (0..LEADS.len()).map(|i| artifact.score(|n| field(i, n)).unwrap().probability).collect();
+        let input = CompareInput {
+            won: &won,
+            probability: &probability,
+            points: &points,
+            model_threshold: 0.5,
+            rules_threshold: 10.0,
+            points_version: None,
+        };
+        let mut hits = RuleHits::new(&rules);
+        for (i, w) in won.iter().enumerate() {
+            hits.record(&rules.score(|n| field(i, n)).unwrap(), *w);
+        }
+        let direct = compare(labels(), &input, hits.stats(), 2).unwrap();
+        assert_eq!(result.own_threshold, direct.own_threshold);
+        assert_eq!(result.agreement, direct.agreement);
+        assert_eq!(result.rules, direct.rules);
+        assert_eq!(result.notes.len(), direct.notes.len() + 1, "plus the note on training data");
+        // Listed leads are described: id, the model's top factor, the rules that fired.
+        for d in result.disagreements.model_only.iter().chain(&result.disagreements.rules_only) {
+            assert_eq!(d.id, format!("L{}", d.row));
+            assert_eq!(d.model_factors.len(), 1);
+            let fired = rules.score(|n| field(d.row as usize, n)).unwrap().fired.len();
+            assert_eq!(d.rules_fired.len(), fired);
+        }
+        // Mismatched ids are refused rather than misattributed.
+        let err = compare_leads(&artifact, &rules, options(), labels(), &won, &ids[..2], field).unwrap_err();
+        assert!(err.to_string().contains("one entry per lead"), "{err}");
+    }
+
+    fn options() -> CompareOptions {
+        CompareOptions {
+            model_threshold: 0.5,
+            model_threshold_name: "given".into(),
+            top: 2,
+            factors: 1,
+            holdout_only: false,
+            points_scale: None,
+        }
+    }
+}
