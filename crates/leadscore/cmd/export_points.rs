@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use leadscore_core::points::PointsTable;
 
-use super::compare::{model_threshold, ThresholdArgs};
+use super::{model_threshold, ThresholdArgs};
 use super::{version_of, ModelArgs};
 
 /// Arguments of `leadscore export-points`.

@@ -93,6 +93,39 @@ pub fn threshold_row(strategy: &str, threshold: f64, mql_rate: f64, precision: f
     )
 }
 
+/// Which model threshold makes a lead an MQL, shared by `score`, `compare` and `export-points`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ThresholdArgs {
+    /// The model's MQL threshold as a probability; default: the model's first suggestion (max_f1).
+    #[arg(long, conflicts_with = "strategy")]
+    pub threshold: Option<f64>,
+    /// The model's MQL threshold by a suggestion stored in the model (max_f1, youden, capacity, precision, recall).
+    #[arg(long)]
+    pub strategy: Option<String>,
+}
+
+/// The model threshold and its name: given, a stored suggestion by name, or the first suggestion.
+pub fn model_threshold(artifact: &Artifact, args: &ThresholdArgs) -> anyhow::Result<(f64, String)> {
+    match (args.threshold, &args.strategy) {
+        (Some(t), _) if t > 0.0 && t < 1.0 => Ok((t, "given".into())),
+        (Some(t), _) => anyhow::bail!("--threshold {t} is not a probability strictly between 0 and 1"),
+        (None, Some(name)) => artifact
+            .thresholds
+            .iter()
+            .find(|s| &s.strategy == name)
+            .map(|s| (s.threshold, s.strategy.clone()))
+            .with_context(|| {
+                format!(
+                    "the model has no `{name}` threshold; it has: {}",
+                    artifact.thresholds.iter().map(|s| s.strategy.as_str()).collect::<Vec<_>>().join(", ")
+                )
+            }),
+        (None, None) => {
+            Ok(artifact.thresholds.first().map_or((0.5, "default 0.5".into()), |s| (s.threshold, s.strategy.clone())))
+        }
+    }
+}
+
 /// A bootstrap interval as ` [low, high]`, or nothing.
 pub fn interval(ci: Option<leadscore_core::report::Interval>) -> String {
     ci.map_or_else(String::new, |c| format!(" [{:.3}, {:.3}]", c.low, c.high))

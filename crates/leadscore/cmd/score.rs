@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use leadscore_train::score_csv::{score_csv, ScoreOptions};
 
-use super::ModelArgs;
+use super::{model_threshold, ModelArgs, ThresholdArgs};
 use crate::progress::Ui;
 
 /// Arguments of `leadscore score`.
@@ -20,12 +20,8 @@ pub struct ScoreArgs {
     /// Output CSV (default: stdout).
     #[arg(long, short)]
     pub out: Option<PathBuf>,
-    /// MQL threshold as a probability; default: the model's max_f1 suggestion.
-    #[arg(long, conflicts_with = "strategy")]
-    pub threshold: Option<f64>,
-    /// MQL threshold by a suggested strategy stored in the model (max_f1, youden, capacity, precision, recall).
-    #[arg(long)]
-    pub strategy: Option<String>,
+    #[command(flatten)]
+    pub threshold: ThresholdArgs,
     /// Number of top factor columns.
     #[arg(long, default_value_t = 3)]
     pub explain: usize,
@@ -37,19 +33,7 @@ pub struct ScoreArgs {
 /// Runs `leadscore score`.
 pub fn run(args: ScoreArgs, ui: &Ui) -> anyhow::Result<()> {
     let (artifact, _, _) = args.model.load()?;
-    let threshold = match (args.threshold, &args.strategy) {
-        (Some(t), _) if (0.0..=1.0).contains(&t) => t,
-        (Some(t), _) => anyhow::bail!("--threshold {t} is not a probability in [0, 1]"),
-        (None, Some(name)) => {
-            artifact.thresholds.iter().find(|s| &s.strategy == name).map(|s| s.threshold).with_context(|| {
-                format!(
-                    "the model has no `{name}` threshold; it has: {}",
-                    artifact.thresholds.iter().map(|s| s.strategy.as_str()).collect::<Vec<_>>().join(", ")
-                )
-            })?
-        }
-        (None, None) => artifact.thresholds.first().map_or(0.5, |s| s.threshold),
-    };
+    let (threshold, _) = model_threshold(&artifact, &args.threshold)?;
     let options = ScoreOptions { threads: args.threads, ..ScoreOptions::new(threshold, args.explain) };
     let progress = ui.progress();
     let summary = match &args.out {
