@@ -298,3 +298,31 @@ fn a_bad_rules_file_stops_the_server_with_its_line() {
     let Err(message) = leadscore_server::AppState::start(config) else { panic!("a bad comparison was accepted") };
     assert!(message.contains("is not a `leadscore compare` output"), "{message}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_version_the_rules_do_not_fit_serves_without_rule_points() {
+    let (_dir, models) = scratch_registry();
+    let config = leadscore_server::ServeConfig { rules: Some(rules_path()), ..serve_config(&models) };
+    let server = TestServer::start(config).await;
+    // v2's spec no longer has `industry`, which two rules read.
+    let mut artifact = shipped_model().1;
+    artifact.spec.features.remove("industry");
+    crate::util::put_version(&models, "v2", &artifact.to_bytes().unwrap(), true);
+    let state = server.state.clone();
+    tokio::task::spawn_blocking(move || state.reload()).await.unwrap();
+
+    let lead = json!({"leads": [{"job_level": "VP", "outcome": "won"}]});
+    let (status, _, body) = post(&server, "/v1/score", &json!({"leads": [{"job_level": "VP"}]})).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["model"]["version"], "v2");
+    assert!(body["scores"][0].get("rule_points").is_none(), "{body}");
+    let (status, _, problem) = post(&server, "/v1/compare", &lead).await;
+    assert_eq!((status, problem["code"].as_str()), (StatusCode::CONFLICT, Some("no_rules")));
+    let detail = problem["detail"].as_str().unwrap();
+    assert!(detail.contains("do not fit model leads v2") && detail.contains("industry"), "{detail}");
+    // v1, which they fit, still gets them.
+    let (status, _, body) = post(&server, "/v1/score?version=v1", &json!({"leads": [{"job_level": "VP"}]})).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["scores"][0]["rule_points"]["total"], json!(20.0));
+    server.stop().await;
+}
