@@ -18,7 +18,7 @@ use leadscore_core::spec::{FeatureSpec, Kind, TargetSpec};
 use leadscore_core::value::{normalize_category, parse_bool, parse_day, parse_number, MissingTokens};
 use leadscore_core::Spec;
 
-use crate::csv_source::{CsvFile, NoProgress};
+use crate::csv_source::CsvFile;
 use crate::{Error, Result};
 
 /// Rows read to infer a spec; beyond this the decision would not change.
@@ -130,10 +130,12 @@ pub fn infer_spec_from(mut file: CsvFile, options: &InferOptions) -> Result<(Spe
         .collect();
     let mut n_rows = 0usize;
     let mut target_levels: BTreeMap<String, usize> = BTreeMap::new();
-    let result = file.for_each_row(&positions, &NoProgress, |_, cells| {
-        if n_rows >= INFER_ROWS {
-            return Err(Error::Params { name: "stop", reason: String::new() });
-        }
+    let mut record = csv::ByteRecord::new();
+    // A draft needs a sample, not the whole file: the first INFER_ROWS rows.
+    while n_rows < INFER_ROWS {
+        let Some(line) = file.read_record(&mut record)? else { break };
+        let mut cells = Vec::with_capacity(positions.len());
+        file.cells(line, &record, &positions, &mut cells)?;
         n_rows += 1;
         for (j, cell) in cells.iter().enumerate() {
             let i = positions[j];
@@ -173,11 +175,6 @@ pub fn infer_spec_from(mut file: CsvFile, options: &InferOptions) -> Result<(Spe
                 *s.levels.entry(normalize_category(cell, true).into_owned()).or_default() += 1;
             }
         }
-        Ok(())
-    });
-    match result {
-        Ok(_) | Err(Error::Params { name: "stop", .. }) => {}
-        Err(e) => return Err(e),
     }
     if n_rows == 0 {
         return Err(Error::NoRows { path: path.to_owned() });
