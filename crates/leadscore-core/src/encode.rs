@@ -694,17 +694,7 @@ mod tests {
     /// Columns: demo, source, visits (spec order).
     fn fitted() -> Encoder {
         let spec = spec();
-        let mut b = TableBuilder::new(&spec);
-        for row in [
-            ["1", "yes", "Google", "1"],
-            ["0", "no", "google", "3"],
-            ["0", "no", "Referral", ""],
-            ["1", "yes", "referral", "5"],
-            ["0", "", "Fair", "3"],
-        ] {
-            b.push(&row).unwrap();
-        }
-        let table = b.finish();
+        let table = crate::testing::table(&spec);
         let (enc, warnings) = Encoder::fit(&spec, &table, &[0, 1, 2, 3, 4]).unwrap();
         assert!(warnings.is_empty());
         enc

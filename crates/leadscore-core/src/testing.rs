@@ -7,7 +7,7 @@ use crate::encode::Encoder;
 use crate::model::LogisticModel;
 use crate::report::{DistributionSummary, Evaluation, FeatureDistribution, Holdout, Regularisation, TrainingSummary};
 use crate::spec::{FeatureSpec, Kind, Spec, TargetSpec};
-use crate::table::TableBuilder;
+use crate::table::{Table, TableBuilder};
 use crate::tiers::Tiers;
 
 pub(crate) fn spec() -> Spec {
@@ -26,17 +26,7 @@ pub(crate) fn spec() -> Spec {
 /// demo: 2 yes, 2 no -> missing fills as no. source: `fair` seen once (< min_count 2) -> (other).
 pub(crate) fn artifact() -> Artifact {
     let spec = spec();
-    let mut b = TableBuilder::new(&spec);
-    for row in [
-        ["1", "yes", "Google", "1"],
-        ["0", "no", "google", "3"],
-        ["0", "no", "Referral", ""],
-        ["1", "yes", "referral", "5"],
-        ["0", "", "Fair", "3"],
-    ] {
-        b.push(&row).unwrap();
-    }
-    let table = b.finish();
+    let table = table(&spec);
     let (encoder, _) = Encoder::fit(&spec, &table, &[0, 1, 2, 3, 4]).unwrap();
     assert_eq!(encoder.n_columns, 7);
     let model = LogisticModel { intercept: -1.0, weights: vec![0.5, -0.2, 1.0, -0.5, 0.25, 0.4, 0.1] };
@@ -84,4 +74,20 @@ pub(crate) fn artifact() -> Artifact {
         }],
         warnings: vec![],
     }
+}
+
+/// Five leads (columns y, demo, source, visits) read through `spec`: two Google, two referral,
+/// one rare `Fair`, one blank yes/no, one blank number.
+pub(crate) fn table(spec: &Spec) -> Table {
+    let mut b = TableBuilder::new(spec);
+    for row in [
+        ["1", "yes", "Google", "1"],
+        ["0", "no", "google", "3"],
+        ["0", "no", "Referral", ""],
+        ["1", "yes", "referral", "5"],
+        ["0", "", "Fair", "3"],
+    ] {
+        b.push(&row).unwrap();
+    }
+    b.finish()
 }

@@ -275,16 +275,9 @@ impl CsvFile {
         }
     }
 
-    /// Appends the cells of `record` at `positions` to `out`, checked as UTF-8
-    /// (the error names the column and the line).
-    pub fn cells<'r>(
-        &self,
-        line: u64,
-        record: &'r csv::ByteRecord,
-        positions: &[usize],
-        out: &mut Vec<&'r str>,
-    ) -> Result<()> {
-        CellReader::new(&self.path, &self.header).cells(line, record, positions, out)
+    /// Reads cells out of this file's records (the errors name its columns).
+    pub fn cell_reader(&self) -> CellReader<'_> {
+        CellReader::new(&self.path, &self.header)
     }
 
     /// Bytes read so far, for progress.
@@ -310,7 +303,7 @@ impl CsvFile {
         progress.start("reading", self.size);
         while let Some(line) = self.read_record(&mut record)? {
             let mut cells = Vec::with_capacity(positions.len());
-            self.cells(line, &record, positions, &mut cells)?;
+            self.cell_reader().cells(line, &record, positions, &mut cells)?;
             f(line, &cells)?;
             n_rows += 1;
             if n_rows % 65_536 == 0 {
@@ -336,7 +329,8 @@ impl<'f> CellReader<'f> {
         CellReader { path, header }
     }
 
-    /// Appends the cells of `record` at `positions` to `out`, checked as UTF-8.
+    /// Appends the cells of `record` at `positions` to `out`, checked as UTF-8
+    /// (the error names the column and the line).
     pub fn cells<'r>(
         &self,
         line: u64,

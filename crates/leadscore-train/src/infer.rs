@@ -135,7 +135,7 @@ pub fn infer_spec_from(mut file: CsvFile, options: &InferOptions) -> Result<(Spe
     while n_rows < INFER_ROWS {
         let Some(line) = file.read_record(&mut record)? else { break };
         let mut cells = Vec::with_capacity(positions.len());
-        file.cells(line, &record, &positions, &mut cells)?;
+        file.cell_reader().cells(line, &record, &positions, &mut cells)?;
         n_rows += 1;
         for (j, cell) in cells.iter().enumerate() {
             let i = positions[j];

@@ -63,15 +63,7 @@ pub async fn compare(
     body: Body,
 ) -> Result<Response, ApiError> {
     let Query(query) = query.map_err(|e| ApiError::BadQuery(e.body_text()))?;
-    let media = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
+    let media = super::media_type(&headers);
     if media != "application/json" {
         return Err(ApiError::UnsupportedMediaType(media));
     }

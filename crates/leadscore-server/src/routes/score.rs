@@ -113,9 +113,7 @@ pub async fn score(
     body: Body,
 ) -> Result<Response, ApiError> {
     let Query(query) = query.map_err(|e| ApiError::BadQuery(e.body_text()))?;
-    let content_type =
-        headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
-    let media = content_type.split(';').next().unwrap_or("").trim().to_owned();
+    let media = super::media_type(&headers);
     let model = select(&state, query.model.as_deref(), query.version.as_deref())?;
     match media.as_str() {
         "application/json" => {
