@@ -39,37 +39,12 @@ if [ "$(node -p "try { require('./$NODE_DIR/node_modules/playwright-core/package
         "playwright-core@$PLAYWRIGHT_VERSION" >/dev/null
 fi
 
-echo "== building leadscore"
-cargo build --quiet --bin leadscore
-BIN="$TARGET_DIR/debug/leadscore"
-
-WORK=$(mktemp -d)
-SERVER_PID=""
-cleanup() {
-    if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill -TERM "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-    fi
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-cp -r models "$WORK/models"
+. scripts/serve_lib.sh
+build_leadscore
 echo "== leadscore compare (the shipped model against data/rules.toml on its held-out leads)"
 LEADSCORE_QUIET=1 "$BIN" compare --models "$WORK/models" --rules data/rules.toml --data data/leads.csv --holdout \
     --out "$WORK/compare" >/dev/null
-# Port 0: the OS picks a free port and the server prints the address it got.
-"$BIN" serve --models "$WORK/models" --addr 127.0.0.1:0 --watch-ms 0 --rules data/rules.toml \
-    --compare "$WORK/compare" >"$WORK/stdout.log" 2>"$WORK/server.log" &
-SERVER_PID=$!
-ADDR=""
-for _ in $(seq 1 200); do
-    ADDR=$(sed -n 's|.* on http://\([0-9.:]*\).*|\1|p' "$WORK/server.log" | head -n 1)
-    [ -n "$ADDR" ] && break
-    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/server.log"; echo "the server did not start" >&2; exit 1; }
-    sleep 0.1
-done
-[ -n "$ADDR" ] || { cat "$WORK/server.log"; echo "the server did not print its address" >&2; exit 1; }
+start_server --rules data/rules.toml --compare "$WORK/compare"
 
 echo "== the dashboard at http://$ADDR/ in $("$CHROMIUM" --version 2>/dev/null | head -n 1)"
 NODE_PATH="$NODE_DIR/node_modules" CHROMIUM="$CHROMIUM" node scripts/browser.cjs \

@@ -24,34 +24,9 @@ if ! "$VENV/bin/schemathesis" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VER
     "$VENV/bin/pip" install --quiet "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 
-echo "== building leadscore"
-cargo build --quiet --bin leadscore
-BIN="$TARGET_DIR/debug/leadscore"
-
-WORK=$(mktemp -d)
-SERVER_PID=""
-cleanup() {
-    if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill -TERM "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-    fi
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-cp -r models "$WORK/models"
-# Port 0: the OS picks a free port and the server prints the address it got.
-"$BIN" serve --models "$WORK/models" --addr 127.0.0.1:0 --watch-ms 0 --max-leads 100 --max-body-bytes 262144 --rules data/rules.toml \
-    >"$WORK/stdout.log" 2>"$WORK/server.log" &
-SERVER_PID=$!
-ADDR=""
-for _ in $(seq 1 200); do
-    ADDR=$(sed -n 's|.* on http://\([0-9.:]*\).*|\1|p' "$WORK/server.log" | head -n 1)
-    [ -n "$ADDR" ] && break
-    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/server.log"; echo "the server did not start" >&2; exit 1; }
-    sleep 0.1
-done
-[ -n "$ADDR" ] || { cat "$WORK/server.log"; echo "the server did not print its address" >&2; exit 1; }
+. scripts/serve_lib.sh
+build_leadscore
+start_server --max-leads 100 --max-body-bytes 262144 --rules data/rules.toml
 echo "== schemathesis against http://$ADDR/openapi.json ($MAX_EXAMPLES examples per operation)"
 
 "$VENV/bin/schemathesis" --no-color run "http://$ADDR/openapi.json" \
