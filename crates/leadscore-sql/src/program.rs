@@ -3,7 +3,8 @@
 //!
 //! | CTE     | what it holds per feature `k`                                        |
 //! |---------|----------------------------------------------------------------------|
-//! | `cells` | `c{k}`: the cell as text (`CAST`, so typed columns work), trimmed      |
+//! | `raw`   | `r{k}`: the cell as text (`CAST`, so typed columns work); DuckDB: `q{k}`, it has the usual shape |
+//! | `cells` | `c{k}`: trimmed (taken as it is where `q{k}`)                         |
 //! | `flags` | `m{k}`: missing (a missing token, ASCII case ignored); `d{k}`: a date's date part |
 //! | `vals`  | `v{k}`: the value read (number, yes/no, day number, category level); NULL when missing or unreadable |
 //! | `xs`    | the encoded value: `z{k}` standardised, `b{k}` quantile bin, `s{k}` one-hot slot, `bad{k}` unreadable |
@@ -27,7 +28,7 @@ use std::fmt::Write as _;
 use leadscore_core::encode::{CategoricalEncoder, NumericEncoder, Transform, OTHER, Z_LIMIT};
 use leadscore_core::Artifact;
 
-use crate::dialect::{Dialect, NUMBER_RE};
+use crate::dialect::{Dialect, NUMBER_RE, PLAIN_RE, TRIMMED_RE};
 use crate::exact::{clamp_bounds, log_odds_cut, raw_cut, Cut};
 use crate::{Error, ExportOptions, Provenance, Result};
 
@@ -88,6 +89,7 @@ impl Stage {
 struct Writer<'a> {
     d: Dialect,
     artifact: &'a Artifact,
+    raw: Stage,
     cells: Stage,
     flags: Stage,
     vals: Stage,
@@ -247,13 +249,34 @@ impl Writer<'_> {
         let c = format!("c{k}");
         let m = format!("m{k}");
         let v = format!("v{k}");
-        // cells: the cell as trimmed text.
-        self.cells.push(d.trim(&format!("CAST({column} AS {})", d.text_type())), &c);
+        // raw: the cell as text, once; cells: trimmed.
+        let r = format!("r{k}");
+        let text = format!("CAST({column} AS {})", d.text_type());
+        // Where the engine reads cells slowly, `q{k}`: the cell has the usual shape of its
+        // feature, so it is already trimmed (and for a number or a category, more: below).
+        let shape = match &feature.transform {
+            Transform::Numeric(_) => NUMBER_RE,
+            Transform::Categorical(enc) if enc.normalize => PLAIN_RE,
+            _ => TRIMMED_RE,
+        };
+        let q = d.plain_test(&text, shape).map(|test| {
+            let q = format!("q{k}");
+            self.raw.push(test, &q);
+            q
+        });
+        self.raw.push(text, &r);
+        match &q {
+            Some(q) => {
+                self.cells.push(format!("CASE WHEN {q} THEN {r} ELSE {} END", d.trim(&r)), &c);
+                self.cells.pass(q);
+                self.flags.pass(q);
+            }
+            None => self.cells.push(d.trim(&r), &c),
+        }
         // flags: missing.
-        let tokens: Vec<String> = artifact.encoder.missing.tokens().iter().map(|t| d.string(t)).collect();
-        self.flags.push(format!("({c} IS NULL OR {} IN ({}))", d.ascii_lower(&c), tokens.join(", ")), &m);
+        let tokens: Vec<&str> = artifact.encoder.missing.tokens().iter().map(String::as_str).collect();
+        self.flags.push(format!("({c} IS NULL OR {})", d.equals_ignoring_ascii_case(&c, &tokens)), &m);
         let mut contrib = Vec::new();
-        let lower = d.ascii_lower(&c);
         match &feature.transform {
             Transform::Numeric(enc) => {
                 self.flags.pass(&c);
@@ -264,7 +287,8 @@ impl Writer<'_> {
                     _ => format!("CASE WHEN ABS({parsed}) <= {max} THEN {parsed} END", max = d.max_double()),
                 };
                 let number = d.matches(&c, NUMBER_RE);
-                self.vals.push(format!("CASE WHEN {m} THEN NULL WHEN {number} THEN {finite} END"), &v);
+                let plain = q.as_ref().map(|q| format!(" WHEN {q} THEN {finite}")).unwrap_or_default();
+                self.vals.push(format!("CASE WHEN {m} THEN NULL{plain} WHEN {number} THEN {finite} END"), &v);
                 self.vals.pass(&m);
                 self.xs.pass(&m);
                 self.xs.push(format!("(NOT {m} AND {v} IS NULL)"), format!("bad{k}"));
@@ -273,12 +297,11 @@ impl Writer<'_> {
             }
             Transform::Boolean(enc) => {
                 self.flags.pass(&c);
-                let list = |words: [&str; 5]| words.map(|w| d.string(w)).join(", ");
                 self.vals.push(
                     format!(
-                        "CASE WHEN {m} THEN NULL WHEN {lower} IN ({}) THEN TRUE WHEN {lower} IN ({}) THEN FALSE END",
-                        list(["yes", "true", "1", "y", "t"]),
-                        list(["no", "false", "0", "n", "f"]),
+                        "CASE WHEN {m} THEN NULL WHEN {} THEN TRUE WHEN {} THEN FALSE END",
+                        d.equals_ignoring_ascii_case(&c, &["yes", "true", "1", "y", "t"]),
+                        d.equals_ignoring_ascii_case(&c, &["no", "false", "0", "n", "f"]),
                     ),
                     &v,
                 );
@@ -316,7 +339,11 @@ impl Writer<'_> {
             }
             Transform::Categorical(enc) => {
                 self.flags.pass(&c);
-                let level = if enc.normalize { format!("lower({})", d.collapse_whitespace(&c)) } else { c.clone() };
+                let level = match &q {
+                    _ if !enc.normalize => c.clone(),
+                    Some(q) => format!("lower(CASE WHEN {q} THEN {c} ELSE {} END)", d.collapse_whitespace(&c)),
+                    None => format!("lower({})", d.collapse_whitespace(&c)),
+                };
                 self.vals.push(format!("CASE WHEN {m} THEN NULL ELSE {level} END"), &v);
                 self.vals.pass(&m);
                 let mut arms: Vec<(String, Option<usize>)> =
@@ -431,6 +458,7 @@ pub fn write(artifact: &Artifact, provenance: &Provenance, options: &ExportOptio
     let mut w = Writer {
         d,
         artifact,
+        raw: Stage::default(),
         cells: Stage::default(),
         flags: Stage::default(),
         vals: Stage::default(),
@@ -589,10 +617,11 @@ WHEN lo < {neg} THEN {zero} ELSE EXP(lo) / ({one} + EXP(lo)) END",
     let _ = writeln!(sql, "WITH");
     let _ = writeln!(
         sql,
-        "-- c<k> = trimmed text of feature k: {}",
+        "-- r<k> = text of feature k, c<k> = trimmed: {}",
         features.iter().enumerate().map(|(k, f)| format!("{k} {f}")).collect::<Vec<_>>().join(", ")
     );
-    stage(&mut sql, "cells", &format!("{} AS id_", d.ident("column", &id_name)?), &w.cells, &table, false);
+    stage(&mut sql, "raw", &format!("{} AS id_", d.ident("column", &id_name)?), &w.raw, &table, false);
+    stage(&mut sql, "cells", "id_", &w.cells, "raw", false);
     stage(&mut sql, "flags", "id_", &w.flags, "cells", false);
     stage(&mut sql, "vals", "id_", &w.vals, "flags", false);
     stage(&mut sql, "xs", "id_", &w.xs, "vals", false);

@@ -4,60 +4,81 @@
 -- gets NULL probability, score, tier and mql, and invalid_column names the first such column.
 -- Cells are read as `leadscore score` reads them: missing tokens "" "-" "n/a" "na" "nan" "none" "null" "select", categories trimmed, whitespace collapsed, lowercased.
 WITH
--- c<k> = trimmed text of feature k: 0 annual_revenue, 1 company_size, 2 content_downloads, 3 country, 4 days_since_last_activity, 5 demo_requested, 6 department, 7 email_clicks, 8 email_opens, 9 industry, 10 job_level, 11 lead_source, 12 page_views, 13 pricing_page_visits, 14 webinar_attended
-cells AS (
+-- r<k> = text of feature k, c<k> = trimmed: 0 annual_revenue, 1 company_size, 2 content_downloads, 3 country, 4 days_since_last_activity, 5 demo_requested, 6 department, 7 email_clicks, 8 email_opens, 9 industry, 10 job_level, 11 lead_source, 12 page_views, 13 pricing_page_visits, 14 webinar_attended
+raw AS (
   SELECT
     "lead_id" AS id_,
-    btrim(CAST("annual_revenue" AS text), E'\u0009\u000A\u000B\u000C\u000D \u0085\u00A0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200A\u2028\u2029\u202F\u205F\u3000') AS c0,
-    btrim(CAST("company_size" AS text), E'\u0009\u000A\u000B\u000C\u000D \u0085\u00A0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200A\u2028\u2029\u202F\u205F\u3000') AS c1,
-    btrim(CAST("content_downloads" AS text), E'\u0009\u000A\u000B\u000C\u000D \u0085\u00A0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200A\u2028\u2029\u202F\u205F\u3000') AS c2,
-    btrim(CAST("country" AS text), E'\u0009\u000A\u000B\u000C\u000D \u0085\u00A0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200A\u2028\u2029\u202F\u205F\u3000') AS c3,
-    btrim(CAST("days_since_last_activity" AS text), E'\u0009\u000A\u000B\u000C\u000D \u0085\u00A0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200A\u2028\u2029\u202F\u205F\u3000') AS c4,
-    btrim(CAST("demo_requested" AS text), E'\u0009\u000A\u000B\u000C\u000D \u0085\u00A0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200A\u2028\u2029\u202F\u205F\u3000') AS c5,
-    btrim(CAST("department" AS text), E'\u0009\u000A\u000B\u000C\u000D \u0085\u00A0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200A\u2028\u2029\u202F\u205F\u3000') AS c6,
-    btrim(CAST("email_clicks" AS text), E'\u0009\u000A\u000B\u000C\u000D \u0085\u00A0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200A\u2028\u2029\u202F\u205F\u3000') AS c7,
-    btrim(CAST("email_opens" AS text), E'\u0009\u000A\u000B\u000C\u000D \u0085\u00A0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200A\u2028\u2029\u202F\u205F\u3000') AS c8,
-    btrim(CAST("industry" AS text), E'\u0009\u000A\u000B\u000C\u000D \u0085\u00A0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200A\u2028\u2029\u202F\u205F\u3000') AS c9,
-    btrim(CAST("job_level" AS text), E'\u0009\u000A\u000B\u000C\u000D \u0085\u00A0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200A\u2028\u2029\u202F\u205F\u3000') AS c10,
-    btrim(CAST("lead_source" AS text), E'\u0009\u000A\u000B\u000C\u000D \u0085\u00A0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200A\u2028\u2029\u202F\u205F\u3000') AS c11,
-    btrim(CAST("page_views" AS text), E'\u0009\u000A\u000B\u000C\u000D \u0085\u00A0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200A\u2028\u2029\u202F\u205F\u3000') AS c12,
-    btrim(CAST("pricing_page_visits" AS text), E'\u0009\u000A\u000B\u000C\u000D \u0085\u00A0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200A\u2028\u2029\u202F\u205F\u3000') AS c13,
-    btrim(CAST("webinar_attended" AS text), E'\u0009\u000A\u000B\u000C\u000D \u0085\u00A0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200A\u2028\u2029\u202F\u205F\u3000') AS c14
+    CAST("annual_revenue" AS text) AS r0,
+    CAST("company_size" AS text) AS r1,
+    CAST("content_downloads" AS text) AS r2,
+    CAST("country" AS text) AS r3,
+    CAST("days_since_last_activity" AS text) AS r4,
+    CAST("demo_requested" AS text) AS r5,
+    CAST("department" AS text) AS r6,
+    CAST("email_clicks" AS text) AS r7,
+    CAST("email_opens" AS text) AS r8,
+    CAST("industry" AS text) AS r9,
+    CAST("job_level" AS text) AS r10,
+    CAST("lead_source" AS text) AS r11,
+    CAST("page_views" AS text) AS r12,
+    CAST("pricing_page_visits" AS text) AS r13,
+    CAST("webinar_attended" AS text) AS r14
   FROM "leads"
+  OFFSET 0
+),
+cells AS (
+  SELECT
+    id_,
+    btrim(r0, E'\u0009\u000A\u000B\u000C\u000D \u0085\u00A0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200A\u2028\u2029\u202F\u205F\u3000') AS c0,
+    btrim(r1, E'\u0009\u000A\u000B\u000C\u000D \u0085\u00A0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200A\u2028\u2029\u202F\u205F\u3000') AS c1,
+    btrim(r2, E'\u0009\u000A\u000B\u000C\u000D \u0085\u00A0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200A\u2028\u2029\u202F\u205F\u3000') AS c2,
+    btrim(r3, E'\u0009\u000A\u000B\u000C\u000D \u0085\u00A0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200A\u2028\u2029\u202F\u205F\u3000') AS c3,
+    btrim(r4, E'\u0009\u000A\u000B\u000C\u000D \u0085\u00A0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200A\u2028\u2029\u202F\u205F\u3000') AS c4,
+    btrim(r5, E'\u0009\u000A\u000B\u000C\u000D \u0085\u00A0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200A\u2028\u2029\u202F\u205F\u3000') AS c5,
+    btrim(r6, E'\u0009\u000A\u000B\u000C\u000D \u0085\u00A0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200A\u2028\u2029\u202F\u205F\u3000') AS c6,
+    btrim(r7, E'\u0009\u000A\u000B\u000C\u000D \u0085\u00A0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200A\u2028\u2029\u202F\u205F\u3000') AS c7,
+    btrim(r8, E'\u0009\u000A\u000B\u000C\u000D \u0085\u00A0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200A\u2028\u2029\u202F\u205F\u3000') AS c8,
+    btrim(r9, E'\u0009\u000A\u000B\u000C\u000D \u0085\u00A0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200A\u2028\u2029\u202F\u205F\u3000') AS c9,
+    btrim(r10, E'\u0009\u000A\u000B\u000C\u000D \u0085\u00A0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200A\u2028\u2029\u202F\u205F\u3000') AS c10,
+    btrim(r11, E'\u0009\u000A\u000B\u000C\u000D \u0085\u00A0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200A\u2028\u2029\u202F\u205F\u3000') AS c11,
+    btrim(r12, E'\u0009\u000A\u000B\u000C\u000D \u0085\u00A0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200A\u2028\u2029\u202F\u205F\u3000') AS c12,
+    btrim(r13, E'\u0009\u000A\u000B\u000C\u000D \u0085\u00A0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200A\u2028\u2029\u202F\u205F\u3000') AS c13,
+    btrim(r14, E'\u0009\u000A\u000B\u000C\u000D \u0085\u00A0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200A\u2028\u2029\u202F\u205F\u3000') AS c14
+  FROM raw
   OFFSET 0
 ),
 flags AS (
   SELECT
     id_,
-    (c0 IS NULL OR translate(c0, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') IN ('', '-', 'n/a', 'na', 'nan', 'none', 'null', 'select')) AS m0,
+    (c0 IS NULL OR (length(c0) <= 6 AND lower(c0 COLLATE "C") IN ('', '-', 'n/a', 'na', 'nan', 'none', 'null', 'select'))) AS m0,
     c0,
-    (c1 IS NULL OR translate(c1, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') IN ('', '-', 'n/a', 'na', 'nan', 'none', 'null', 'select')) AS m1,
+    (c1 IS NULL OR (length(c1) <= 6 AND lower(c1 COLLATE "C") IN ('', '-', 'n/a', 'na', 'nan', 'none', 'null', 'select'))) AS m1,
     c1,
-    (c2 IS NULL OR translate(c2, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') IN ('', '-', 'n/a', 'na', 'nan', 'none', 'null', 'select')) AS m2,
+    (c2 IS NULL OR (length(c2) <= 6 AND lower(c2 COLLATE "C") IN ('', '-', 'n/a', 'na', 'nan', 'none', 'null', 'select'))) AS m2,
     c2,
-    (c3 IS NULL OR translate(c3, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') IN ('', '-', 'n/a', 'na', 'nan', 'none', 'null', 'select')) AS m3,
+    (c3 IS NULL OR (length(c3) <= 6 AND lower(c3 COLLATE "C") IN ('', '-', 'n/a', 'na', 'nan', 'none', 'null', 'select'))) AS m3,
     c3,
-    (c4 IS NULL OR translate(c4, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') IN ('', '-', 'n/a', 'na', 'nan', 'none', 'null', 'select')) AS m4,
+    (c4 IS NULL OR (length(c4) <= 6 AND lower(c4 COLLATE "C") IN ('', '-', 'n/a', 'na', 'nan', 'none', 'null', 'select'))) AS m4,
     c4,
-    (c5 IS NULL OR translate(c5, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') IN ('', '-', 'n/a', 'na', 'nan', 'none', 'null', 'select')) AS m5,
+    (c5 IS NULL OR (length(c5) <= 6 AND lower(c5 COLLATE "C") IN ('', '-', 'n/a', 'na', 'nan', 'none', 'null', 'select'))) AS m5,
     c5,
-    (c6 IS NULL OR translate(c6, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') IN ('', '-', 'n/a', 'na', 'nan', 'none', 'null', 'select')) AS m6,
+    (c6 IS NULL OR (length(c6) <= 6 AND lower(c6 COLLATE "C") IN ('', '-', 'n/a', 'na', 'nan', 'none', 'null', 'select'))) AS m6,
     c6,
-    (c7 IS NULL OR translate(c7, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') IN ('', '-', 'n/a', 'na', 'nan', 'none', 'null', 'select')) AS m7,
+    (c7 IS NULL OR (length(c7) <= 6 AND lower(c7 COLLATE "C") IN ('', '-', 'n/a', 'na', 'nan', 'none', 'null', 'select'))) AS m7,
     c7,
-    (c8 IS NULL OR translate(c8, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') IN ('', '-', 'n/a', 'na', 'nan', 'none', 'null', 'select')) AS m8,
+    (c8 IS NULL OR (length(c8) <= 6 AND lower(c8 COLLATE "C") IN ('', '-', 'n/a', 'na', 'nan', 'none', 'null', 'select'))) AS m8,
     c8,
-    (c9 IS NULL OR translate(c9, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') IN ('', '-', 'n/a', 'na', 'nan', 'none', 'null', 'select')) AS m9,
+    (c9 IS NULL OR (length(c9) <= 6 AND lower(c9 COLLATE "C") IN ('', '-', 'n/a', 'na', 'nan', 'none', 'null', 'select'))) AS m9,
     c9,
-    (c10 IS NULL OR translate(c10, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') IN ('', '-', 'n/a', 'na', 'nan', 'none', 'null', 'select')) AS m10,
+    (c10 IS NULL OR (length(c10) <= 6 AND lower(c10 COLLATE "C") IN ('', '-', 'n/a', 'na', 'nan', 'none', 'null', 'select'))) AS m10,
     c10,
-    (c11 IS NULL OR translate(c11, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') IN ('', '-', 'n/a', 'na', 'nan', 'none', 'null', 'select')) AS m11,
+    (c11 IS NULL OR (length(c11) <= 6 AND lower(c11 COLLATE "C") IN ('', '-', 'n/a', 'na', 'nan', 'none', 'null', 'select'))) AS m11,
     c11,
-    (c12 IS NULL OR translate(c12, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') IN ('', '-', 'n/a', 'na', 'nan', 'none', 'null', 'select')) AS m12,
+    (c12 IS NULL OR (length(c12) <= 6 AND lower(c12 COLLATE "C") IN ('', '-', 'n/a', 'na', 'nan', 'none', 'null', 'select'))) AS m12,
     c12,
-    (c13 IS NULL OR translate(c13, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') IN ('', '-', 'n/a', 'na', 'nan', 'none', 'null', 'select')) AS m13,
+    (c13 IS NULL OR (length(c13) <= 6 AND lower(c13 COLLATE "C") IN ('', '-', 'n/a', 'na', 'nan', 'none', 'null', 'select'))) AS m13,
     c13,
-    (c14 IS NULL OR translate(c14, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') IN ('', '-', 'n/a', 'na', 'nan', 'none', 'null', 'select')) AS m14,
+    (c14 IS NULL OR (length(c14) <= 6 AND lower(c14 COLLATE "C") IN ('', '-', 'n/a', 'na', 'nan', 'none', 'null', 'select'))) AS m14,
     c14
   FROM cells
   OFFSET 0
@@ -75,7 +96,7 @@ vals AS (
     m3,
     CASE WHEN m4 THEN NULL WHEN (c4 ~ '^[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][+-]?[0-9]+)?$') THEN CASE WHEN (c4 ~ '^[+-]?[0.]*([eE][+-]?[0-9]+)?$') THEN 0::float8 WHEN length(c4) > 1000 THEN NULL WHEN (c4 ~ '[eE][+-]?0*[1-9][0-9]{3,}$') THEN (CASE WHEN length(c4) <= 400 AND (c4 ~ '[eE]-') THEN 0::float8 END) WHEN abs(CAST(c4 AS numeric)) >= 179769313486231580793728971405303415079934132710037826936173778980444968292764750946649017977587207096330286416692887910946555547851940402630657488671505820681908902000708383676273854845817711531764475730270069855571366959622842914819860834936475292719074168444365510704342711559699508093042880177904174497792 THEN NULL WHEN abs(CAST(c4 AS numeric)) <= 2.4703282292062327208828439643411068618252990130716238221279284125033775363510437593264991818081799618989828234772285886546332835517796989819938739800539093906315035659515570226392290858392449105184435931802849936536152500319370457678249219365623669863658480757001585769269903706311928279558551332927834338409351978015531246597263579574622766465272827220056374006485499977096599470454020828166226237857393450736339007967761930577506740176324673600968951340535537458516661134223766678604162159680461914467291840300530057530849048765391711386591646239524912623653881879636239373280423891018672348497668235089863388587925628302755995657524455507255189313690836254779186948667994968324049705821028513185451396213837722826145437693412532098591327667236328125e-324 THEN 0::float8 ELSE CAST(c4 AS float8) END END AS v4,
     m4,
-    CASE WHEN m5 THEN NULL WHEN translate(c5, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') IN ('yes', 'true', '1', 'y', 't') THEN TRUE WHEN translate(c5, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') IN ('no', 'false', '0', 'n', 'f') THEN FALSE END AS v5,
+    CASE WHEN m5 THEN NULL WHEN (length(c5) <= 4 AND lower(c5 COLLATE "C") IN ('yes', 'true', '1', 'y', 't')) THEN TRUE WHEN (length(c5) <= 5 AND lower(c5 COLLATE "C") IN ('no', 'false', '0', 'n', 'f')) THEN FALSE END AS v5,
     m5,
     CASE WHEN m6 THEN NULL ELSE lower(regexp_replace(c6, E'[\u0009\u000A\u000B\u000C\u000D \u0085\u00A0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200A\u2028\u2029\u202F\u205F\u3000]+', ' ', 'g')) END AS v6,
     m6,
@@ -93,7 +114,7 @@ vals AS (
     m12,
     CASE WHEN m13 THEN NULL WHEN (c13 ~ '^[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][+-]?[0-9]+)?$') THEN CASE WHEN (c13 ~ '^[+-]?[0.]*([eE][+-]?[0-9]+)?$') THEN 0::float8 WHEN length(c13) > 1000 THEN NULL WHEN (c13 ~ '[eE][+-]?0*[1-9][0-9]{3,}$') THEN (CASE WHEN length(c13) <= 400 AND (c13 ~ '[eE]-') THEN 0::float8 END) WHEN abs(CAST(c13 AS numeric)) >= 179769313486231580793728971405303415079934132710037826936173778980444968292764750946649017977587207096330286416692887910946555547851940402630657488671505820681908902000708383676273854845817711531764475730270069855571366959622842914819860834936475292719074168444365510704342711559699508093042880177904174497792 THEN NULL WHEN abs(CAST(c13 AS numeric)) <= 2.4703282292062327208828439643411068618252990130716238221279284125033775363510437593264991818081799618989828234772285886546332835517796989819938739800539093906315035659515570226392290858392449105184435931802849936536152500319370457678249219365623669863658480757001585769269903706311928279558551332927834338409351978015531246597263579574622766465272827220056374006485499977096599470454020828166226237857393450736339007967761930577506740176324673600968951340535537458516661134223766678604162159680461914467291840300530057530849048765391711386591646239524912623653881879636239373280423891018672348497668235089863388587925628302755995657524455507255189313690836254779186948667994968324049705821028513185451396213837722826145437693412532098591327667236328125e-324 THEN 0::float8 ELSE CAST(c13 AS float8) END END AS v13,
     m13,
-    CASE WHEN m14 THEN NULL WHEN translate(c14, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') IN ('yes', 'true', '1', 'y', 't') THEN TRUE WHEN translate(c14, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') IN ('no', 'false', '0', 'n', 'f') THEN FALSE END AS v14,
+    CASE WHEN m14 THEN NULL WHEN (length(c14) <= 4 AND lower(c14 COLLATE "C") IN ('yes', 'true', '1', 'y', 't')) THEN TRUE WHEN (length(c14) <= 5 AND lower(c14 COLLATE "C") IN ('no', 'false', '0', 'n', 'f')) THEN FALSE END AS v14,
     m14
   FROM flags
   OFFSET 0
