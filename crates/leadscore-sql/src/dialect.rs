@@ -294,7 +294,7 @@ AND substring({expr}, -1, 1) BETWEEN '!' AND '~') THEN {expr} ELSE trim(BOTH {ch
 
     /// Where the engine has a cheap whole-text match and reading a cell
     /// (trimming with multi-byte characters, collapsing whitespace, folding)
-    /// costs much more (DuckDB: trimming alone was ~3 µs a cell, 75% of the
+    /// costs much more (DuckDB: trimming alone was ~0.7 µs a cell, 75% of the
     /// query), whether `expr` matches `re` whole: the query then reads a cell
     /// of the usual shape ([`PLAIN_RE`], or a number) as it is and gives only
     /// the others the full treatment. `None`: the engine reads every cell fully.
@@ -321,7 +321,7 @@ AND substring({expr}, -1, 1) BETWEEN '!' AND '~') THEN {expr} ELSE trim(BOTH {ch
     /// `expr` (a column name: it may be read more than once) with only A-Z
     /// lowercased, as `to_ascii_lowercase` does.
     ///
-    /// `translate` is exact everywhere but slow (~1 µs a cell in DuckDB and
+    /// `translate` is exact everywhere but slow (~0.8 µs a cell in DuckDB and
     /// PostgreSQL), and `lower` folds non-ASCII letters too (DuckDB's turns the
     /// Kelvin sign into `k`) or follows the locale (PostgreSQL's). PostgreSQL's
     /// `lower` under the `C` collation folds only A-Z; DuckDB's `lower` is exact
