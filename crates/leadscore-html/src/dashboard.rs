@@ -448,10 +448,7 @@ mod tests {
     use super::*;
 
     fn shipped() -> Artifact {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/leads");
-        let version = std::fs::read_to_string(root.join("CURRENT")).expect("models/leads/CURRENT");
-        let bytes = std::fs::read(root.join(version.trim()).join("model.bin")).expect("the shipped model");
-        Artifact::from_bytes(&bytes).expect("the shipped model decodes")
+        crate::testing::shipped().1
     }
 
     #[test]

@@ -17,3 +17,17 @@ pub mod compare;
 pub mod dashboard;
 pub mod plot;
 pub mod report;
+
+#[cfg(test)]
+pub(crate) mod testing {
+    use leadscore_core::Artifact;
+
+    /// The shipped model (`models/leads`), trained from `data/` by `leadscore train`:
+    /// `(version, artifact)`.
+    pub(crate) fn shipped() -> (String, Artifact) {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/leads");
+        let version = std::fs::read_to_string(root.join("CURRENT")).expect("models/leads/CURRENT");
+        let bytes = std::fs::read(root.join(version.trim()).join("model.bin")).expect("the shipped model");
+        (version.trim().to_owned(), Artifact::from_bytes(&bytes).expect("the shipped model decodes"))
+    }
+}

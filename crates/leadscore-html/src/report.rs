@@ -890,21 +890,17 @@ fn tables(out: &mut String, artifact: &Artifact) {
 mod tests {
     use super::*;
 
-    /// The shipped model (`models/leads`), trained from `data/` by `leadscore train`.
     fn trained() -> Artifact {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/leads");
-        let version = std::fs::read_to_string(root.join("CURRENT")).expect("models/leads/CURRENT");
-        let bytes = std::fs::read(root.join(version.trim()).join("model.bin")).expect("the shipped model");
-        Artifact::from_bytes(&bytes).expect("the shipped model decodes")
+        crate::testing::shipped().1
     }
 
     /// The registry's `report.html` is this function's output: the page can be rebuilt from `model.bin`.
     #[test]
     fn shipped_report_is_rebuilt_byte_for_byte() {
+        let (version, artifact) = crate::testing::shipped();
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/leads");
-        let version = std::fs::read_to_string(root.join("CURRENT")).expect("models/leads/CURRENT");
-        let shipped = std::fs::read_to_string(root.join(version.trim()).join("report.html")).expect("report.html");
-        assert!(report_html(&trained(), version.trim()) == shipped, "report.html differs from a rebuild");
+        let shipped = std::fs::read_to_string(root.join(&version).join("report.html")).expect("report.html");
+        assert!(report_html(&artifact, &version) == shipped, "report.html differs from a rebuild");
     }
 
     #[test]
