@@ -4,7 +4,7 @@
 //! Core types never go on the wire directly; they are copied into these DTOs
 //! so a change in the core cannot silently change the API.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use leadscore_core::compare::Comparison;
 use leadscore_core::curve::{OperatingPoint, Strategy, Suggestion};
@@ -377,10 +377,68 @@ pub struct Factor {
 pub struct ReadLead<'a> {
     /// The `id`, if any.
     pub id: Option<Value>,
-    /// Feature values by name.
-    pub values: BTreeMap<&'a str, RawValue<'a>>,
+    /// Values by [`Fields`] slot (`Missing` where the lead has none).
+    pub values: Vec<RawValue<'a>>,
     /// Fields the model does not use.
     pub unused: Vec<String>,
+}
+
+impl<'a> ReadLead<'a> {
+    /// The value of the model's `i`-th feature.
+    pub fn feature(&self, fields: &Fields, i: usize) -> RawValue<'a> {
+        fields.features.get(i).and_then(|&slot| self.values.get(slot)).copied().unwrap_or(RawValue::Missing)
+    }
+
+    /// The value of a field by name (`Missing` when absent or not read).
+    pub fn value(&self, fields: &Fields, name: &str) -> RawValue<'a> {
+        fields.index.get(name).and_then(|&(slot, _)| self.values.get(slot)).copied().unwrap_or(RawValue::Missing)
+    }
+}
+
+/// The fields a request may carry for one model version (its features and the
+/// rules' fields) with their kinds, each at a slot of [`ReadLead::values`]: a lead is
+/// read with one hash lookup per field it carries, and scored without any.
+#[derive(Clone, Debug, Default)]
+pub struct Fields {
+    /// Name → (slot, kind).
+    index: HashMap<String, (usize, Kind)>,
+    /// The slot of each of the model's features, in the model's order.
+    features: Vec<usize>,
+}
+
+impl Fields {
+    /// The model's features, then `extra` fields it does not have (the rules').
+    pub fn new(artifact: &Artifact, extra: impl IntoIterator<Item = (String, Kind)>) -> Fields {
+        let mut fields = Fields::default();
+        for feature in &artifact.encoder.features {
+            let slot = fields.slot(&feature.name, feature.transform.kind());
+            fields.features.push(slot);
+        }
+        for (name, kind) in extra {
+            fields.slot(&name, kind);
+        }
+        fields
+    }
+
+    fn slot(&mut self, name: &str, kind: Kind) -> usize {
+        let next = self.index.len();
+        self.index.entry(name.to_owned()).or_insert((next, kind)).0
+    }
+
+    /// How many fields.
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+
+    /// The slot and kind of a field.
+    pub fn get(&self, name: &str) -> Option<(usize, Kind)> {
+        self.index.get(name).copied()
+    }
 }
 
 fn type_name(v: &Value) -> &'static str {
@@ -398,10 +456,10 @@ fn type_name(v: &Value) -> &'static str {
 pub fn read_lead<'a>(
     index: usize,
     lead: &'a serde_json::Map<String, Value>,
-    kinds: &BTreeMap<String, Kind>,
+    fields: &Fields,
     errors: &mut Vec<FieldError>,
 ) -> ReadLead<'a> {
-    let mut out = ReadLead { id: None, values: BTreeMap::new(), unused: Vec::new() };
+    let mut out = ReadLead { id: None, values: vec![RawValue::Missing; fields.len()], unused: Vec::new() };
     for (field, value) in lead {
         if field == "id" {
             match value {
@@ -414,7 +472,7 @@ pub fn read_lead<'a>(
             }
             continue;
         }
-        let Some(kind) = kinds.get(field.as_str()) else {
+        let Some((slot, kind)) = fields.get(field.as_str()) else {
             out.unused.push(field.clone());
             continue;
         };
@@ -468,14 +526,11 @@ pub fn read_lead<'a>(
                 continue;
             }
         };
-        out.values.insert(field.as_str(), raw);
+        if let Some(v) = out.values.get_mut(slot) {
+            *v = raw;
+        }
     }
     out
-}
-
-/// The kind of each feature the model reads.
-pub fn feature_kinds(artifact: &Artifact) -> BTreeMap<String, Kind> {
-    artifact.encoder.features.iter().map(|f| (f.name.clone(), f.transform.kind())).collect()
 }
 
 /// A note as a warning string.

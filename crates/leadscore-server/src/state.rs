@@ -40,9 +40,9 @@ pub struct LoadedModel {
     pub version: String,
     /// The artifact.
     pub artifact: Artifact,
-    /// The kind of each field a request may carry, by name: the model's features and the
-    /// rules' fields (computed once, read by every request).
-    pub kinds: BTreeMap<String, leadscore_core::spec::Kind>,
+    /// The fields a request may carry: the model's features and the rules' fields
+    /// (computed once, read by every request).
+    pub fields: crate::api::Fields,
     /// The server's rules compiled against this version's spec: `None` without `--rules`,
     /// `Some(Err(why))` when they do not fit it.
     pub rules: Option<Result<Arc<RuleSet>, String>>,
@@ -165,21 +165,22 @@ fn load_version(name: &str, version: &str, path: &Path, rules: Option<&RulesFile
     if !probe.probability.is_finite() {
         return Err("probe lead gave a non-finite probability".into());
     }
-    let mut kinds = crate::api::feature_kinds(&artifact);
     let rules = rules.map(|file| {
         let set = file.compile(&artifact).inspect_err(|reason| {
             tracing::warn!(model = %name, %version, %reason, "the rules do not fit this version: served without rule points");
         })?;
-        for field in &set.fields {
-            kinds.entry(field.name.clone()).or_insert(field.kind);
-        }
         Ok(Arc::new(set))
     });
+    let rule_fields = match &rules {
+        Some(Ok(set)) => set.fields.iter().map(|f| (f.name.clone(), f.kind)).collect(),
+        _ => Vec::new(),
+    };
+    let fields = crate::api::Fields::new(&artifact, rule_fields);
     Ok(LoadedModel {
         name: name.to_owned(),
         version: version.to_owned(),
         checksum: Artifact::checksum(&bytes),
-        kinds,
+        fields,
         rules,
         artifact,
         path: path.to_owned(),

@@ -184,7 +184,7 @@ fn compare_json(
                 Ok(w) => won.push(w),
                 Err(e) => errors.push(e),
             }
-            read_lead(i, lead, &model.kinds, &mut errors)
+            read_lead(i, lead, &model.fields, &mut errors)
         })
         .collect();
     if !errors.is_empty() {
@@ -214,7 +214,7 @@ fn compare_json(
         data: format!("{n} leads posted to /v1/compare"),
     };
     compare_leads(&model.artifact, rules, options, labels, &won, &ids, |i, name| {
-        read.get(i).and_then(|lead| lead.values.get(name).copied()).unwrap_or(RawValue::Missing)
+        read.get(i).map_or(RawValue::Missing, |lead| lead.value(&model.fields, name))
     })
     .map_err(|e| match e {
         // "no leads", "one outcome": about the request as a whole, and quoting no value.

@@ -167,10 +167,10 @@ pub fn score_json(
         None => default_threshold(model),
     };
     let artifact = &model.artifact;
-    let kinds = &model.kinds;
+    let fields = &model.fields;
     let mut errors = Vec::new();
     let read: Vec<_> =
-        request.leads.iter().enumerate().map(|(i, lead)| read_lead(i, lead, kinds, &mut errors)).collect();
+        request.leads.iter().enumerate().map(|(i, lead)| read_lead(i, lead, fields, &mut errors)).collect();
     if strict {
         for (i, lead) in read.iter().enumerate() {
             for field in &lead.unused {
@@ -190,26 +190,23 @@ pub fn score_json(
     for (i, mut lead) in read.into_iter().enumerate() {
         // Taken first: the scored lead borrows the lead's values until it is answered.
         let id = lead.id.take();
-        let scored = scorer
-            .score(|name| lead.values.get(name).copied().unwrap_or(RawValue::Missing), explain)
-            .map_err(|_| {
-                ApiError::InvalidLeads(vec![FieldError {
-                    lead: i,
-                    field: String::new(),
-                    reason: "a value could not be read".into(),
-                }])
-            })?;
-        // Rules read the same values as the model (and their own fields, in `model.kinds`).
+        let scored = scorer.score_indexed(|i| lead.feature(fields, i), explain).map_err(|_| {
+            ApiError::InvalidLeads(vec![FieldError {
+                lead: i,
+                field: String::new(),
+                reason: "a value could not be read".into(),
+            }])
+        })?;
+        // Rules read the same values as the model (and their own fields, in `model.fields`).
         let rule_points = match &model.rules {
             Some(Ok(set)) => {
-                let points =
-                    set.score(|name| lead.values.get(name).copied().unwrap_or(RawValue::Missing)).map_err(|_| {
-                        ApiError::InvalidLeads(vec![FieldError {
-                            lead: i,
-                            field: String::new(),
-                            reason: "a value could not be read by the rules".into(),
-                        }])
-                    })?;
+                let points = set.score(|name| lead.value(fields, name)).map_err(|_| {
+                    ApiError::InvalidLeads(vec![FieldError {
+                        lead: i,
+                        field: String::new(),
+                        reason: "a value could not be read by the rules".into(),
+                    }])
+                })?;
                 Some(RulePoints::of(set, &points))
             }
             _ => None,
