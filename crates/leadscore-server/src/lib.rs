@@ -86,9 +86,6 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 /// API keys: every route but health needs one when keys are configured; admin routes need an admin key.
 async fn authenticate(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let config = state.config();
-    if !config.auth_enabled() {
-        return next.run(request).await;
-    }
     let path = request.uri().path();
     if path == "/healthz" || path == "/readyz" {
         return next.run(request).await;
@@ -158,11 +155,16 @@ pub fn app(state: AppState) -> Router {
         );
     let health =
         Router::new().route("/healthz", get(routes::health::healthz)).route("/readyz", get(routes::health::readyz));
-    api.merge(health)
+    let mut router = api
+        .merge(health)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .route_layer(middleware::from_fn_with_state(state.clone(), record))
-        .layer(middleware::from_fn_with_state(state.clone(), authenticate))
+        .route_layer(middleware::from_fn_with_state(state.clone(), record));
+    // Keys are fixed for the life of the process: without any, no request pays for the check.
+    if config.auth_enabled() {
+        router = router.layer(middleware::from_fn_with_state(state.clone(), authenticate));
+    }
+    router
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::x_request_id(Counter::default()))
