@@ -154,8 +154,8 @@ const SMALL_K: usize = 16;
 
 /// Scores many leads with one model, reusing its buffers between leads.
 ///
-/// Not `Sync`: give each thread its own (they are cheap: two vectors the
-/// width of the model).
+/// Scoring takes `&mut self` (the buffers): give each thread its own; they are
+/// cheap, a few vectors the width of the model.
 #[derive(Clone, Debug)]
 pub struct Scorer<'m> {
     artifact: &'m Artifact,
