@@ -58,14 +58,26 @@ pub struct ScoredLead {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ShownValue<'a>(pub RawValue<'a>);
 
+impl<'a> ShownValue<'a> {
+    /// The text shown, when it needs no formatting (text and missing values): lets
+    /// batch scoring copy it without the formatting machinery.
+    pub fn as_str(&self) -> Option<&'a str> {
+        match self.0 {
+            RawValue::Missing => Some(crate::encode::MISSING),
+            RawValue::Text(t) if t.trim().is_empty() => Some(crate::encode::MISSING),
+            RawValue::Text(t) => Some(t.trim()),
+            RawValue::Number(_) | RawValue::Bool(_) => None,
+        }
+    }
+}
+
 impl fmt::Display for ShownValue<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0 {
-            RawValue::Missing => f.write_str(crate::encode::MISSING),
-            RawValue::Text(t) if t.trim().is_empty() => f.write_str(crate::encode::MISSING),
-            RawValue::Text(t) => f.write_str(t.trim()),
-            RawValue::Number(v) => write!(f, "{v}"),
-            RawValue::Bool(b) => write!(f, "{b}"),
+        match (self.as_str(), self.0) {
+            (Some(text), _) => f.write_str(text),
+            (None, RawValue::Number(v)) => write!(f, "{v}"),
+            (None, RawValue::Bool(b)) => write!(f, "{b}"),
+            (None, _) => Ok(()),
         }
     }
 }

@@ -168,7 +168,12 @@ impl Layout<'_> {
             if let Some(c) = scored.factors.get(k) {
                 text.push_str(c.feature);
                 text.push('=');
-                let _ = write!(text, "{}", c.value);
+                match c.value.as_str() {
+                    Some(shown) => text.push_str(shown),
+                    None => {
+                        let _ = write!(text, "{}", c.value);
+                    }
+                }
                 text.push_str(" (");
                 push_signed_3(text, c.contribution);
                 text.push(')');
@@ -205,7 +210,19 @@ fn push_signed_3(out: &mut String, x: f64) {
     }
     out.push(if x.is_sign_negative() { '-' } else { '+' });
     let n = r.abs() as u64;
-    let _ = write!(out, "{}.", n / 1000);
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut whole = n / 1000;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (whole % 10) as u8;
+        whole /= 10;
+        if whole == 0 {
+            break;
+        }
+    }
+    out.extend(digits[at..].iter().map(|&d| char::from(d)));
+    out.push('.');
     let frac = n % 1000;
     out.push(char::from(b'0' + (frac / 100) as u8));
     out.push(char::from(b'0' + (frac / 10 % 10) as u8));
