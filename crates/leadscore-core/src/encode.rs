@@ -140,14 +140,21 @@ pub enum NoteKind {
     UnseenLevel,
 }
 
-impl std::fmt::Display for Note {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.kind {
-            NoteKind::Missing => write!(f, "`{}` is missing: imputed as in training", self.feature),
+impl NoteKind {
+    /// What happened to `feature`, in words: the one text of a note, owned or borrowed.
+    pub fn describe(self, feature: &str, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NoteKind::Missing => write!(f, "`{feature}` is missing: imputed as in training"),
             NoteKind::UnseenLevel => {
-                write!(f, "`{}` has a level not seen in training: it contributes 0 to the log-odds", self.feature)
+                write!(f, "`{feature}` has a level not seen in training: it contributes 0 to the log-odds")
             }
         }
+    }
+}
+
+impl std::fmt::Display for Note {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.kind.describe(&self.feature, f)
     }
 }
 

@@ -116,12 +116,7 @@ pub struct FieldNote<'m> {
 
 impl fmt::Display for FieldNote<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.kind {
-            NoteKind::Missing => write!(f, "`{}` is missing: imputed as in training", self.feature),
-            NoteKind::UnseenLevel => {
-                write!(f, "`{}` has a level not seen in training: it contributes 0 to the log-odds", self.feature)
-            }
-        }
+        self.kind.describe(self.feature, f)
     }
 }
 
