@@ -329,6 +329,11 @@ impl<'f> CellReader<'f> {
         CellReader { path, header }
     }
 
+    /// The file the records come from, for errors.
+    pub fn path(&self) -> &'f Path {
+        self.path
+    }
+
     /// Appends the cells of `record` at `positions` to `out`, checked as UTF-8
     /// (the error names the column and the line).
     pub fn cells<'r>(

@@ -78,7 +78,6 @@ struct Scored {
 /// What every worker shares: how to read the cells of a record and lay out a row.
 struct Layout<'f> {
     cells: CellReader<'f>,
-    path: &'f Path,
     /// Record positions: the id columns, then the model's features in its order.
     positions: Vec<usize>,
     n_ids: usize,
@@ -87,12 +86,8 @@ struct Layout<'f> {
 
 impl Layout<'_> {
     fn score_batch(&self, scorer: &mut Scorer<'_>, batch: &mut Batch) -> Scored {
-        let mut out = Scored {
-            bytes: Vec::with_capacity(batch.len * 96),
-            summary: ScoreSummary { n_rows: 0, n_mql: 0 },
-            error: None,
-        };
-        let mut writer = csv::WriterBuilder::new().from_writer(std::mem::take(&mut out.bytes));
+        let mut out = Scored { bytes: Vec::new(), summary: ScoreSummary { n_rows: 0, n_mql: 0 }, error: None };
+        let mut writer = csv::WriterBuilder::new().from_writer(Vec::with_capacity(batch.len * 96));
         let mut text = String::with_capacity(128);
         for (slot, &line) in batch.records[..batch.len].iter_mut().zip(&batch.lines) {
             // One UTF-8 check for the whole record; the record goes back into the batch after.
@@ -107,13 +102,10 @@ impl Layout<'_> {
                     // Invalid UTF-8 somewhere: only the model's and the id columns must be valid.
                     *slot = invalid.into_byte_record();
                     let mut cells = Vec::with_capacity(self.positions.len());
-                    match self.cells.cells(line, slot, &self.positions, &mut cells) {
-                        Ok(()) => {
-                            let cell = |k: usize| cells.get(k).copied().unwrap_or_default();
-                            self.write_row(scorer, &mut writer, line, cell, &mut text, &mut out.summary)
-                        }
-                        Err(e) => Err(e),
-                    }
+                    self.cells.cells(line, slot, &self.positions, &mut cells).and_then(|()| {
+                        let cell = |k: usize| cells.get(k).copied().unwrap_or_default();
+                        self.write_row(scorer, &mut writer, line, cell, &mut text, &mut out.summary)
+                    })
                 }
             };
             if let Err(e) = written {
@@ -141,7 +133,7 @@ impl Layout<'_> {
         let n_ids = self.n_ids;
         let scored = scorer
             .score_indexed(|i| RawValue::Text(cell(n_ids + i)), self.options.explain)
-            .map_err(|e| Error::Data { path: self.path.to_owned(), error: e.at_line(line) })?;
+            .map_err(|e| Error::Data { path: self.cells.path().to_owned(), error: e.at_line(line) })?;
         let write_err =
             |e: csv::Error| Error::Csv { path: Path::new("<output>").to_owned(), line, message: e.to_string() };
         let field = |writer: &mut csv::Writer<Vec<u8>>, text: &str| writer.write_field(text).map_err(write_err);
@@ -283,7 +275,7 @@ pub fn score_csv(
     };
     let rows = if options.batch_rows == 0 { BATCH_ROWS } else { options.batch_rows };
     // The workers read cells through the header copy: the file itself stays with the reader.
-    let layout = Layout { cells: CellReader::new(input, &header), path: input, positions, n_ids: ids.len(), options };
+    let layout = Layout { cells: CellReader::new(input, &header), positions, n_ids: ids.len(), options };
     progress.start("scoring", file.size());
     let summary = run_pipeline(artifact, &mut file, &layout, &mut out, threads, rows, progress)?;
     progress.finish();
