@@ -297,7 +297,6 @@ async fn score_csv(state: AppState, model: Arc<LoadedModel>, body: Body) -> Resu
         let mut scorer = Scorer::new(artifact);
         let mut scored_probs = Vec::new();
         let mut row = csv::StringRecord::new();
-        let mut text = String::new();
         for row_idx in 0u64.. {
             let id = match rdr.read_record(&mut row) {
                 Ok(false) => break,
@@ -337,14 +336,7 @@ async fn score_csv(state: AppState, model: Arc<LoadedModel>, body: Body) -> Resu
                     for (cell, c) in record[5..8].iter_mut().zip(&s.factors) {
                         *cell = format!("{} ({:+.3})", c.feature, c.contribution);
                     }
-                    text.clear();
-                    for (k, n) in s.notes.iter().enumerate() {
-                        if k > 0 {
-                            text.push_str("; ");
-                        }
-                        text.push_str(&note_warning(n.feature, n.kind));
-                    }
-                    record[8].push_str(&text);
+                    record[8] = s.notes.iter().map(|n| note_warning(n.feature, n.kind)).collect::<Vec<_>>().join("; ");
                     let _ = out.write_record(&record);
                 }
                 Err(e) => {
