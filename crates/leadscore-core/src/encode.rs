@@ -193,7 +193,7 @@ impl NumericEncoder {
     }
 
     /// Writes the columns of one value (`None` = missing) through `set(column, value)`.
-    fn write(&self, value: Option<f64>, mut set: impl FnMut(usize, f64)) {
+    pub(crate) fn write(&self, value: Option<f64>, mut set: impl FnMut(usize, f64)) {
         let t = value.map_or(self.fill, |x| transform_value(self.log1p, x));
         set(0, ((t - self.mean) / self.std).clamp(-Z_LIMIT, Z_LIMIT));
         let mut col = 1;
@@ -251,13 +251,26 @@ impl NumericEncoder {
 }
 
 /// Where a category lands.
-enum Slot {
+pub(crate) enum Slot {
     Level(usize),
     Unseen,
     Missing,
 }
 
 impl CategoricalEncoder {
+    /// Where a raw value lands, and the note it earns (missing, or a level never seen).
+    pub(crate) fn read(&self, raw: RawValue<'_>, missing: &MissingTokens) -> (Slot, Option<NoteKind>) {
+        let mut buf = FoldBuffer::default();
+        let level = read::category_in(raw, missing, self.normalize, &mut buf);
+        let slot = self.slot(level.as_deref());
+        let note = match (level.is_none(), &slot) {
+            (true, _) => Some(NoteKind::Missing),
+            (false, Slot::Unseen) => Some(NoteKind::UnseenLevel),
+            _ => None,
+        };
+        (slot, note)
+    }
+
     fn slot(&self, level: Option<&str>) -> Slot {
         match level {
             None => self.missing_level.map_or(Slot::Missing, Slot::Level),
@@ -273,7 +286,7 @@ impl CategoricalEncoder {
         }
     }
 
-    fn write(&self, slot: &Slot, mut set: impl FnMut(usize, f64)) {
+    pub(crate) fn write(&self, slot: &Slot, mut set: impl FnMut(usize, f64)) {
         for i in 0..self.levels.len() {
             set(i, if matches!(slot, Slot::Level(l) if *l == i) { 1.0 } else { 0.0 });
         }
@@ -302,7 +315,7 @@ impl CategoricalEncoder {
 }
 
 impl BooleanEncoder {
-    fn write(&self, value: Option<bool>, mut set: impl FnMut(usize, f64)) {
+    pub(crate) fn write(&self, value: Option<bool>, mut set: impl FnMut(usize, f64)) {
         set(0, if value.unwrap_or(self.fill) { 1.0 } else { 0.0 });
         if self.missing_indicator {
             set(1, if value.is_none() { 1.0 } else { 0.0 });
@@ -420,15 +433,9 @@ impl FeatureEncoder {
                 v.is_none().then_some(NoteKind::Missing)
             }
             Transform::Categorical(c) => {
-                let mut buf = FoldBuffer::default();
-                let level = read::category_in(raw, missing, c.normalize, &mut buf);
-                let slot = c.slot(level.as_deref());
+                let (slot, note) = c.read(raw, missing);
                 c.write(&slot, &mut set);
-                match (level.is_none(), &slot) {
-                    (true, _) => Some(NoteKind::Missing),
-                    (false, Slot::Unseen) => Some(NoteKind::UnseenLevel),
-                    _ => None,
-                }
+                note
             }
         })
     }

@@ -4,7 +4,8 @@
 //! - [`spec`]: what to predict and how to read each column.
 //! - [`value`], [`table`]: reading raw cells, the same way in training and scoring.
 //! - [`encode`]: the fitted encoder (imputation, scaling, one-hot, bins).
-//! - [`model`], [`score`]: the logistic model, probabilities and exact explanations.
+//! - [`model`], [`score`], [`lookup`]: the logistic model, probabilities and exact explanations,
+//!   and the per-model tables that make scoring many leads a lookup per feature.
 //! - [`metrics`], [`curve`], [`tiers`]: held-out figures, MQL thresholds, A-D tiers.
 //! - [`report`], [`artifact`]: what a training run stores, and its bytes on disk.
 //! - [`rules`], [`points`], [`compare`]: marketers' points rules, read the way the model reads a
@@ -19,6 +20,7 @@ pub mod compare;
 pub mod curve;
 pub mod encode;
 pub mod error;
+pub mod lookup;
 pub mod metrics;
 pub mod model;
 pub mod points;

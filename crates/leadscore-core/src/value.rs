@@ -16,8 +16,35 @@ pub const DEFAULT_MISSING: &[&str] = &["", "NA", "N/A", "NULL", "null", "None", 
 
 /// A set of tokens that mean missing, compared after trimming and ignoring ASCII case.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(from = "TokenList", into = "TokenList")]
 pub struct MissingTokens {
     tokens: Vec<String>,
+    /// Bit `n` set when a token is `n` bytes long (bit 63: 63 or more): most
+    /// cells are ruled out by their length alone.
+    lengths: u64,
+}
+
+/// How [`MissingTokens`] is stored: the tokens only.
+#[derive(Clone, Serialize, Deserialize)]
+struct TokenList {
+    tokens: Vec<String>,
+}
+
+impl From<TokenList> for MissingTokens {
+    fn from(list: TokenList) -> Self {
+        let lengths = list.tokens.iter().fold(0, |bits, t| bits | length_bit(t));
+        MissingTokens { tokens: list.tokens, lengths }
+    }
+}
+
+impl From<MissingTokens> for TokenList {
+    fn from(tokens: MissingTokens) -> Self {
+        TokenList { tokens: tokens.tokens }
+    }
+}
+
+fn length_bit(text: &str) -> u64 {
+    1 << text.len().min(63)
 }
 
 impl MissingTokens {
@@ -28,18 +55,27 @@ impl MissingTokens {
         tokens.push(String::new());
         tokens.sort();
         tokens.dedup();
-        Self { tokens }
+        TokenList { tokens }.into()
     }
 
     /// Whether a raw cell means "no value".
     pub fn is_missing(&self, raw: &str) -> bool {
-        let raw = raw.trim();
-        raw.is_empty() || self.tokens.iter().any(|t| t.eq_ignore_ascii_case(raw))
+        let raw = trim(raw);
+        self.lengths & length_bit(raw) != 0 && self.tokens.iter().any(|t| t.eq_ignore_ascii_case(raw))
     }
 
     /// The tokens, lowercased, sorted.
     pub fn tokens(&self) -> &[String] {
         &self.tokens
+    }
+}
+
+/// `raw.trim()`, skipping the Unicode whitespace scan when both ends are
+/// visible ASCII, as nearly every cell's are.
+pub fn trim(raw: &str) -> &str {
+    match (raw.as_bytes().first(), raw.as_bytes().last()) {
+        (Some(first), Some(last)) if first.is_ascii_graphic() && last.is_ascii_graphic() => raw,
+        _ => raw.trim(),
     }
 }
 
@@ -61,12 +97,32 @@ pub enum ParseFailure {
 /// Reads a number. Surrounding whitespace is ignored; `NaN` and infinities are refused
 /// because they would poison the medians, means and the model.
 pub fn parse_number(raw: &str) -> Result<f64, ParseFailure> {
-    let value: f64 = raw.trim().parse().map_err(|_| ParseFailure::Unparsable)?;
+    let raw = trim(raw);
+    if let Some(whole) = whole_number(raw) {
+        return Ok(whole);
+    }
+    let value: f64 = raw.parse().map_err(|_| ParseFailure::Unparsable)?;
     if value.is_finite() {
         Ok(value)
     } else {
         Err(ParseFailure::NonFinite)
     }
+}
+
+/// Up to 15 ASCII digits (below 2^53, so exact): the value `str::parse` gives,
+/// without its general machinery. Counts of visits and clicks are nearly all of these.
+fn whole_number(raw: &str) -> Option<f64> {
+    if raw.is_empty() || raw.len() > 15 {
+        return None;
+    }
+    let mut n = 0u64;
+    for b in raw.bytes() {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        n = n * 10 + u64::from(b - b'0');
+    }
+    Some(n as f64)
 }
 
 /// Reads a yes/no flag: `yes/no`, `true/false`, `1/0`, `y/n`, `t/f`, any case.
@@ -114,17 +170,23 @@ pub fn normalize_category_in<'a>(raw: &'a str, fold: bool, buf: &'a mut FoldBuff
     if !trimmed.is_ascii() || trimmed.len() > buf.0.len() {
         return Cow::Owned(fold_words(trimmed));
     }
-    // Words joined by single spaces never outgrow the trimmed value.
+    // ASCII: split at what `char::is_whitespace` accepts, as `fold_words` does;
+    // words joined by single spaces never outgrow the trimmed value.
     let mut n = 0;
-    for word in trimmed.split_whitespace() {
-        if n > 0 {
+    let mut gap = false;
+    for b in trimmed.bytes() {
+        if matches!(b, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r') {
+            gap = n > 0;
+            continue;
+        }
+        if gap {
             buf.0[n] = b' ';
             n += 1;
+            gap = false;
         }
-        buf.0[n..n + word.len()].copy_from_slice(word.as_bytes());
-        n += word.len();
+        buf.0[n] = b.to_ascii_lowercase();
+        n += 1;
     }
-    buf.0[..n].make_ascii_lowercase();
     match std::str::from_utf8(&buf.0[..n]) {
         Ok(folded) => Cow::Borrowed(folded),
         Err(_) => Cow::Owned(fold_words(trimmed)),
@@ -133,18 +195,20 @@ pub fn normalize_category_in<'a>(raw: &'a str, fold: bool, buf: &'a mut FoldBuff
 
 /// `Ok(value)` when `raw` is already normal; `Err(trimmed)` when it needs folding.
 fn prepare(raw: &str, fold: bool) -> Result<&str, &str> {
-    let trimmed = raw.trim();
+    let trimmed = trim(raw);
     if !fold {
         return Ok(trimmed);
     }
-    let clean = !trimmed.bytes().any(|b| b.is_ascii_uppercase() || b >= 0x80)
-        && !trimmed.as_bytes().windows(2).any(|w| w[0].is_ascii_whitespace() && w[1].is_ascii_whitespace())
-        && !trimmed.bytes().any(|b| b.is_ascii_whitespace() && b != b' ');
-    if clean {
-        Ok(trimmed)
-    } else {
-        Err(trimmed)
+    // Normal: no capital, no non-ASCII, and ASCII whitespace only as single spaces.
+    let mut after_space = false;
+    for &b in trimmed.as_bytes() {
+        let space = b.is_ascii_whitespace();
+        if b.is_ascii_uppercase() || b >= 0x80 || (space && (after_space || b != b' ')) {
+            return Err(trimmed);
+        }
+        after_space = space;
     }
+    Ok(trimmed)
 }
 
 /// Lowercase words joined by single spaces.
@@ -265,18 +329,77 @@ mod tests {
         assert_eq!(parse_day("2024-03-01x"), None);
     }
 
+    /// The normalisation as first written (three scans, then a fold by words):
+    /// the reference the fast paths must equal.
+    fn reference_normalisation(raw: &str, fold: bool) -> String {
+        let trimmed = raw.trim();
+        let clean = !trimmed.bytes().any(|b| b.is_ascii_uppercase() || b >= 0x80)
+            && !trimmed.as_bytes().windows(2).any(|w| w[0].is_ascii_whitespace() && w[1].is_ascii_whitespace())
+            && !trimmed.bytes().any(|b| b.is_ascii_whitespace() && b != b' ');
+        if !fold || clean {
+            return trimmed.to_owned();
+        }
+        let words: Vec<String> =
+            trimmed.split_whitespace().map(|w| w.chars().flat_map(char::to_lowercase).collect()).collect();
+        words.join(" ")
+    }
+
+    use proptest::prop_oneof;
+
     proptest::proptest! {
-        /// The buffered fold is the heap fold, for any text (ASCII or not, short or long,
-        /// any whitespace) and either fold setting.
+        /// The buffered fold and the heap fold equal the reference, for any text (ASCII
+        /// or not, short or long, any whitespace) and either fold setting.
         #[test]
         fn buffered_normalisation_equals_the_heap_one(
-            raw in "[ \t\r\n\x0BaZé_ÄßİK-]{0,80}",
+            raw in prop_oneof!["[ \t\r\n\x0B\x0CaZ_K-]{0,70}", "[ \t\r\n\x0B\x0CaZé_ÄßİK\u{85}\u{3000}-]{0,80}"],
             fold: bool,
         ) {
             let mut buf = FoldBuffer::default();
-            let heap = normalize_category(&raw, fold);
-            proptest::prop_assert_eq!(normalize_category_in(&raw, fold, &mut buf), heap);
+            let reference = reference_normalisation(&raw, fold);
+            proptest::prop_assert_eq!(&normalize_category(&raw, fold), &reference);
+            proptest::prop_assert_eq!(&normalize_category_in(&raw, fold, &mut buf), &reference);
         }
+
+        /// The quick trim is `str::trim`.
+        #[test]
+        fn quick_trim_is_trim(raw in "[ \t\x0B\x01a~é\u{85}\u{3000}]{0,6}") {
+            proptest::prop_assert_eq!(trim(&raw), raw.trim());
+        }
+
+        /// Whole numbers read by the quick path are what `str::parse` reads; anything
+        /// else goes through it.
+        #[test]
+        fn whole_numbers_parse_as_std_does(raw in "[0-9]{1,18}|[0-9 .e+-]{0,8}") {
+            let std = raw.trim().parse::<f64>().ok().filter(|v| v.is_finite());
+            proptest::prop_assert_eq!(parse_number(&raw).ok().map(f64::to_bits), std.map(f64::to_bits));
+        }
+
+        /// The length filter never hides a token, whatever its case, padding or length.
+        #[test]
+        fn missing_tokens_match_by_length_and_case(
+            tokens in proptest::collection::vec("[a-zA-Z/ ]{0,70}", 0..5),
+            raw in "[a-zA-Z/ ]{0,70}",
+        ) {
+            let set = MissingTokens::new(&tokens);
+            let expected = raw.trim().is_empty() || tokens.iter().any(|t| t.trim().eq_ignore_ascii_case(raw.trim()));
+            proptest::prop_assert_eq!(set.is_missing(&raw), expected);
+            let pick = tokens.first().map(|t| t.to_uppercase()).unwrap_or_default();
+            let padded = format!(" {pick} ");
+            proptest::prop_assert!(set.is_missing(&padded));
+        }
+    }
+
+    #[test]
+    fn missing_tokens_are_stored_as_their_list() {
+        let tokens = MissingTokens::new(["NA", " Select "]);
+        let bytes = bincode::serde::encode_to_vec(&tokens, bincode::config::standard()).unwrap();
+        let list = vec![String::new(), "na".to_owned(), "select".to_owned()];
+        let expected = bincode::serde::encode_to_vec((&list,), bincode::config::standard()).unwrap();
+        assert_eq!(bytes, expected);
+        let (back, _): (MissingTokens, usize) =
+            bincode::serde::decode_from_slice(&bytes, bincode::config::standard()).unwrap();
+        assert_eq!(back, tokens);
+        assert!(back.is_missing(" SELECT ") && !back.is_missing("selected"));
     }
 
     #[test]

@@ -23,6 +23,7 @@ use std::time::SystemTime;
 
 use arc_swap::{ArcSwap, ArcSwapOption};
 use leadscore_core::compare::Comparison;
+use leadscore_core::lookup::Lookup;
 use leadscore_core::rules::RuleSet;
 use leadscore_core::value::RawValue;
 use leadscore_core::Artifact;
@@ -43,6 +44,8 @@ pub struct LoadedModel {
     /// The fields a request may carry: the model's features and the rules' fields
     /// (computed once, read by every request).
     pub fields: crate::api::Fields,
+    /// The artifact's scoring tables, built once: every request's scorer borrows them.
+    pub lookup: Lookup,
     /// The server's rules compiled against this version's spec: `None` without `--rules`,
     /// `Some(Err(why))` when they do not fit it.
     pub rules: Option<Result<Arc<RuleSet>, String>>,
@@ -176,7 +179,9 @@ fn load_version(name: &str, version: &str, path: &Path, rules: Option<&RulesFile
         _ => Vec::new(),
     };
     let fields = crate::api::Fields::new(&artifact, rule_fields);
+    let lookup = Lookup::new(&artifact);
     Ok(LoadedModel {
+        lookup,
         name: name.to_owned(),
         version: version.to_owned(),
         checksum: Artifact::checksum(&bytes),

@@ -18,6 +18,7 @@ use std::path::Path;
 use std::sync::mpsc;
 use std::sync::Mutex;
 
+use leadscore_core::lookup::Lookup;
 use leadscore_core::score::Scorer;
 use leadscore_core::value::RawValue;
 use leadscore_core::Artifact;
@@ -148,7 +149,7 @@ impl Layout<'_> {
         let mql = scored.probability >= self.options.threshold;
         // Shortest text that reads back as the same f64: exact parity with other scorers.
         text.clear();
-        let _ = write!(text, "{}", scored.probability);
+        push_probability(text, scored.probability, &mut ryu::Buffer::new());
         field(writer, text)?;
         text.clear();
         let _ = write!(text, "{}", scored.score);
@@ -192,16 +193,17 @@ impl Layout<'_> {
 /// rounding std does, std itself near a tie (and for huge or non-finite values).
 /// Three of these per row were a tenth of batch scoring.
 fn push_signed_3(out: &mut String, x: f64) {
-    let y = x * 1000.0;
-    let r = y.round();
-    // `y` is within 2^-53 |y| of the exact 1000 x: far from a .5 the rounding agrees.
-    let frac = (y - y.trunc()).abs();
-    if !y.is_finite() || y.abs() >= 1e12 || (frac - 0.5).abs() < 1e-3 {
+    let y = (x * 1000.0).abs();
+    // `y` is within 2^-53 y of the exact 1000 |x|: far from a .5 the rounding agrees.
+    // (Integer casts rather than `round`: without SSE4.1 those are library calls.)
+    let whole = if y < 1e12 { y as u64 } else { u64::MAX };
+    let frac = y - whole as f64;
+    if whole == u64::MAX || (frac - 0.5).abs() < 1e-3 {
         let _ = write!(out, "{x:+.3}");
         return;
     }
     out.push(if x.is_sign_negative() { '-' } else { '+' });
-    let n = r.abs() as u64;
+    let n = whole + u64::from(frac > 0.5);
     let mut digits = [0u8; 20];
     let mut at = digits.len();
     let mut whole = n / 1000;
@@ -219,6 +221,18 @@ fn push_signed_3(out: &mut String, x: f64) {
     out.push(char::from(b'0' + (frac / 100) as u8));
     out.push(char::from(b'0' + (frac / 10 % 10) as u8));
     out.push(char::from(b'0' + (frac % 10) as u8));
+}
+
+/// Appends `format!("{p}")`, the shortest text that reads back as the same
+/// f64. For `1e-4 <= p < 1`, ryu writes the same shortest digits in the same
+/// plain notation at a fraction of the cost; outside it (exponents, `1` for
+/// `1.0`) std writes them.
+fn push_probability(out: &mut String, p: f64, buffer: &mut ryu::Buffer) {
+    if (1e-4..1.0).contains(&p) {
+        out.push_str(buffer.format_finite(p));
+    } else {
+        let _ = write!(out, "{p}");
+    }
 }
 
 /// Reads up to `rows` records into `batch`; returns how many.
@@ -298,12 +312,13 @@ fn run_pipeline(
     let (job_tx, job_rx) = mpsc::sync_channel::<(u64, Batch)>(max_in_flight);
     let job_rx = Mutex::new(job_rx);
     let (done_tx, done_rx) = mpsc::channel::<(u64, Batch, Scored)>();
+    let lookup = Lookup::new(artifact);
     std::thread::scope(|scope| {
         for _ in 0..threads {
             let done_tx = done_tx.clone();
-            let job_rx = &job_rx;
+            let (job_rx, lookup) = (&job_rx, &lookup);
             scope.spawn(move || {
-                let mut scorer = Scorer::new(artifact);
+                let mut scorer = Scorer::with_lookup(artifact, lookup);
                 loop {
                     // The lock is held only while waiting for the next batch.
                     let job = match job_rx.lock() {
@@ -558,6 +573,29 @@ mod tests {
                 push_signed_3(&mut fast, x);
                 proptest::prop_assert_eq!(fast, format!("{x:+.3}"), "x = {:e}", x);
             }
+        }
+    }
+
+    /// ryu's text is std's for every probability it is used for: 200,000 spread over
+    /// `[1e-4, 1)` on a log scale, the ends, and the neighbours of round decimals.
+    #[test]
+    fn probabilities_print_as_std_does() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut values = vec![1e-4, 0.5, 0.1, 0.3, 0.7, 1.0 - f64::EPSILON / 2.0, 1.0, 0.0, 1e-5, 3.7e-9];
+        for _ in 0..200_000 {
+            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            let unit = (state >> 11) as f64 / (1u64 << 53) as f64;
+            values.push(10f64.powf(-4.0 * unit));
+        }
+        for k in 1..1000 {
+            let p = k as f64 / 1000.0;
+            values.extend([p, f64::from_bits(p.to_bits() + 1), f64::from_bits(p.to_bits() - 1)]);
+        }
+        let mut buffer = ryu::Buffer::new();
+        for p in values {
+            let mut fast = String::new();
+            push_probability(&mut fast, p, &mut buffer);
+            assert_eq!(fast, format!("{p}"), "p = {p:e}");
         }
     }
 

@@ -186,7 +186,7 @@ pub fn score_json(
         return Err(ApiError::InvalidLeads(errors));
     }
     let mut scores = Vec::with_capacity(n);
-    let mut scorer = Scorer::new(artifact);
+    let mut scorer = Scorer::with_lookup(artifact, &model.lookup);
     for (i, mut lead) in read.into_iter().enumerate() {
         // Taken first: the scored lead borrows the lead's values until it is answered.
         let id = lead.id.take();
@@ -294,7 +294,7 @@ async fn score_csv(state: AppState, model: Arc<LoadedModel>, body: Body) -> Resu
             "warnings",
             "error",
         ]);
-        let mut scorer = Scorer::new(artifact);
+        let mut scorer = Scorer::with_lookup(artifact, &model.lookup);
         let mut scored_probs = Vec::new();
         let mut row = csv::StringRecord::new();
         for row_idx in 0u64.. {
