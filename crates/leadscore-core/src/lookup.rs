@@ -149,7 +149,9 @@ impl Lookup {
 /// The table index of a whole number in `0..SMALL`. `-0` has none: its
 /// transform keeps the sign, and a contribution of `-0.000` must stay one.
 fn small_index(x: f64) -> Option<usize> {
-    (x >= 0.0 && x < SMALL as f64 && x.fract() == 0.0 && x.is_sign_positive()).then_some(x as usize)
+    // A cast back and forth rather than `fract`: without SSE4.1 that is a library call.
+    let i = x as usize;
+    (x >= 0.0 && i < SMALL && i as f64 == x && x.is_sign_positive()).then_some(i)
 }
 
 /// Writes one value's columns through `set(column, value)`.

@@ -286,17 +286,25 @@ impl<'m> Scorer<'m> {
             return Vec::new();
         }
         if k <= SMALL_K {
-            // One pass keeping the best k in order: a few comparisons per feature.
-            for i in 0..n {
-                if self.order.len() == k {
-                    if self.order.last().is_some_and(|last| rank(&i, last) != Ordering::Less) {
-                        continue;
-                    }
-                    self.order.pop();
+            // One pass keeping the best k in order, on the stack. For non-negative
+            // floats the bit patterns order as `total_cmp` does; a later feature
+            // goes after an equal one, so ties keep the feature order.
+            let mut best = [(0u64, 0usize); SMALL_K];
+            let mut len = 0;
+            for (i, c) in contributions.iter().enumerate() {
+                let key = c.abs().to_bits();
+                if len == k && best[k - 1].0 >= key {
+                    continue;
                 }
-                let at = self.order.partition_point(|o| rank(o, &i) == Ordering::Less);
-                self.order.insert(at, i);
+                let mut at = len.min(k - 1);
+                while at > 0 && best[at - 1].0 < key {
+                    best[at] = best[at - 1];
+                    at -= 1;
+                }
+                best[at] = (key, i);
+                len = (len + 1).min(k);
             }
+            self.order.extend(best[..len].iter().map(|&(_, i)| i));
         } else {
             self.order.extend(0..n);
             if k < n {

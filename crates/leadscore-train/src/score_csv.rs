@@ -202,25 +202,29 @@ fn push_signed_3(out: &mut String, x: f64) {
         let _ = write!(out, "{x:+.3}");
         return;
     }
-    out.push(if x.is_sign_negative() { '-' } else { '+' });
     let n = whole + u64::from(frac > 0.5);
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
+    // Written right to left: three decimals, the point, the whole part, the sign.
+    let mut text = [0u8; 24];
+    let mut at = text.len();
+    let mut put = |b: u8| {
+        at -= 1;
+        text[at] = b;
+    };
+    let frac = n % 1000;
+    put(b'0' + (frac % 10) as u8);
+    put(b'0' + (frac / 10 % 10) as u8);
+    put(b'0' + (frac / 100) as u8);
+    put(b'.');
     let mut whole = n / 1000;
     loop {
-        at -= 1;
-        digits[at] = b'0' + (whole % 10) as u8;
+        put(b'0' + (whole % 10) as u8);
         whole /= 10;
         if whole == 0 {
             break;
         }
     }
-    out.extend(digits[at..].iter().map(|&d| char::from(d)));
-    out.push('.');
-    let frac = n % 1000;
-    out.push(char::from(b'0' + (frac / 100) as u8));
-    out.push(char::from(b'0' + (frac / 10 % 10) as u8));
-    out.push(char::from(b'0' + (frac % 10) as u8));
+    put(if x.is_sign_negative() { b'-' } else { b'+' });
+    out.push_str(std::str::from_utf8(&text[at..]).unwrap_or_default());
 }
 
 /// Appends `format!("{p}")`, the shortest text that reads back as the same
