@@ -174,18 +174,25 @@ impl Default for FoldBuffer {
 /// [`normalize_category`] for the scoring hot path: the same result, with short
 /// ASCII values (nearly every CRM value) folded into `buf` instead of a new string.
 pub fn normalize_category_in<'a>(raw: &'a str, fold: bool, buf: &'a mut FoldBuffer) -> Cow<'a, str> {
-    let trimmed = match prepare(raw, fold) {
-        Ok(done) => return Cow::Borrowed(done),
-        Err(trimmed) => trimmed,
-    };
-    if !trimmed.is_ascii() || trimmed.len() > buf.0.len() {
-        return Cow::Owned(fold_words(trimmed));
+    let trimmed = trim(raw);
+    if !fold {
+        return Cow::Borrowed(trimmed);
     }
-    // ASCII: split at what `char::is_whitespace` accepts, as `fold_words` does;
-    // words joined by single spaces never outgrow the trimmed value.
-    let mut n = 0;
-    let mut gap = false;
-    for b in trimmed.bytes() {
+    if trimmed.len() > buf.0.len() {
+        return normalize_category(trimmed, fold);
+    }
+    // One pass doing both halves of `prepare` and `fold_words`: whether the value
+    // is already normal, and its fold into `buf` (split at what
+    // `char::is_whitespace` accepts, words joined by single spaces, which never
+    // outgrow the trimmed value). Non-ASCII is never normal: the heap fold.
+    let (mut n, mut gap, mut normal, mut after_space) = (0, false, true, false);
+    for &b in trimmed.as_bytes() {
+        if b >= 0x80 {
+            return Cow::Owned(fold_words(trimmed));
+        }
+        let space = b.is_ascii_whitespace();
+        normal &= !b.is_ascii_uppercase() && !(space && (after_space || b != b' '));
+        after_space = space;
         if matches!(b, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r') {
             gap = n > 0;
             continue;
@@ -197,6 +204,9 @@ pub fn normalize_category_in<'a>(raw: &'a str, fold: bool, buf: &'a mut FoldBuff
         }
         buf.0[n] = b.to_ascii_lowercase();
         n += 1;
+    }
+    if normal {
+        return Cow::Borrowed(trimmed);
     }
     match std::str::from_utf8(&buf.0[..n]) {
         Ok(folded) => Cow::Borrowed(folded),
