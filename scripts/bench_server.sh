@@ -7,15 +7,20 @@
 #   (c) `leadscore score` on 1M CSV rows: rows/s against benches/csv_parse.rs (the same
 #       CSV read and UTF-8 checked by a bare loop).
 # Targets (issue 3): (a) >= 0.7x the ceiling's requests/s and p99 < 5 ms; (c) >= 0.5x.
+# The machine is shared: (a) alternates ceiling and server for ROUNDS rounds (each keeps its
+# best requests/s and its worst latencies), (c) interleaves RUNS runs of each side and keeps
+# each side's best time. Every round and run is printed.
 # A benchmark, not a test: it exits 0 whatever the figures, non-zero only when something
 # fails to build, start or answer. The load generator is wrk (Debian), installed if missing.
 #
 #   bash scripts/bench_server.sh                 # ~2 minutes after the release build
-#   DURATION=20 ROWS=200000 bash scripts/bench_server.sh
+#   DURATION=20 ROUNDS=3 RUNS=5 ROWS=200000 bash scripts/bench_server.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DURATION=${DURATION:-10}
+ROUNDS=${ROUNDS:-2}
+RUNS=${RUNS:-3}
 ROWS=${ROWS:-1000000}
 CONNECTIONS=32
 TARGET_DIR=${CARGO_TARGET_DIR:-target}
@@ -113,16 +118,26 @@ CEIL=$ADDR
 test "$(curl -s -o /dev/null -w '%{size_download}' -H 'Content-Type: application/json' \
     --data-binary @"$WORK/one.json" "http://$CEIL/v1/score")" = "$RESPONSE_BYTES"
 
-echo "== (a) single lead, $CONNECTIONS connections, ${DURATION}s each (response $RESPONSE_BYTES bytes)"
+echo "== (a) single lead, $CONNECTIONS connections, $ROUNDS rounds of ${DURATION}s each (response $RESPONSE_BYTES bytes)"
 load "http://$CEIL/v1/score" "$WORK/one.json" $CONNECTIONS 2 warm-ceiling >/dev/null
 load "http://$SERVE/v1/score" "$WORK/one.json" $CONNECTIONS 2 warm-serve >/dev/null
-read -r C_RPS C_P50 C_P99 < <(load "http://$CEIL/v1/score" "$WORK/one.json" $CONNECTIONS "$DURATION" ceiling)
-read -r S_RPS S_P50 S_P99 < <(load "http://$SERVE/v1/score" "$WORK/one.json" $CONNECTIONS "$DURATION" serve)
+# Rounds alternate ceiling and server, so that a burst of load from other tenants of the
+# machine hits one round, not one side: each side keeps its best requests/s, and the
+# worst p50 and p99 over its rounds.
+C_RUNS=(); S_RUNS=()
+for round in $(seq 1 "$ROUNDS"); do
+    C_RUNS+=("$(load "http://$CEIL/v1/score" "$WORK/one.json" $CONNECTIONS "$DURATION" "ceiling-$round")")
+    S_RUNS+=("$(load "http://$SERVE/v1/score" "$WORK/one.json" $CONNECTIONS "$DURATION" "serve-$round")")
+    echo "   round $round: ceiling ${C_RUNS[-1]}, leadscore ${S_RUNS[-1]} (requests/s p50 p99)"
+done
+best() { printf '%s\n' "$@" | awk '{ if ($1 > r) r = $1; if ($2 > p50) p50 = $2; if ($3 > p99) p99 = $3 } END { print r, p50, p99 }'; }
+read -r C_RPS C_P50 C_P99 < <(best "${C_RUNS[@]}")
+read -r S_RPS S_P50 S_P99 < <(best "${S_RUNS[@]}")
 
 echo "== (b) 1,000 leads per request, 4 connections, ${DURATION}s"
 read -r B_RPS B_P50 B_P99 < <(load "http://$SERVE/v1/score" "$WORK/thousand.json" 4 "$DURATION" serve-1000)
 
-echo "== (c) leadscore score on $ROWS CSV rows"
+echo "== (c) leadscore score on $ROWS CSV rows, best of $RUNS"
 DATA="$TARGET_DIR/bench/leads.csv"
 if [ "$(cat "$DATA.rows" 2>/dev/null)" != "rows=$ROWS seed=7" ]; then
     mkdir -p "$(dirname "$DATA")"
@@ -130,11 +145,18 @@ if [ "$(cat "$DATA.rows" 2>/dev/null)" != "rows=$ROWS seed=7" ]; then
     echo "rows=$ROWS seed=7" > "$DATA.rows"
 fi
 "$CSV_PARSE" "$DATA" >/dev/null # warm the page cache
-PARSE_S=$("$CSV_PARSE" "$DATA" | sed -n 's/.*seconds=\([0-9.]*\).*/\1/p')
-T0=$(date +%s.%N)
-"$BIN" --quiet score --model models/leads --data "$DATA" >/dev/null
-T1=$(date +%s.%N)
-SCORE_S=$(python3 -c "print($T1 - $T0)")
+# Interleaved runs, best of each side (as timeit does): noise only ever adds time.
+PARSE_S=""; SCORE_S=""
+for run in $(seq 1 "$RUNS"); do
+    P=$("$CSV_PARSE" "$DATA" | sed -n 's/.*seconds=\([0-9.]*\).*/\1/p')
+    T0=$(date +%s.%N)
+    "$BIN" --quiet score --model models/leads --data "$DATA" >/dev/null
+    T1=$(date +%s.%N)
+    S=$(python3 -c "print(round($T1 - $T0, 3))")
+    echo "   run $run: bare parse ${P} s, leadscore score ${S} s"
+    PARSE_S=$(python3 -c "print(min(x for x in [$P, ${PARSE_S:-$P}]))")
+    SCORE_S=$(python3 -c "print(min(x for x in [$S, ${SCORE_S:-$S}]))")
+done
 
 python3 - "$OUT/result.json" <<PY
 import json, sys
