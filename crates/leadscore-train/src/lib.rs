@@ -4,6 +4,7 @@
 //! ([`design`]), fitting with linfa-logistic ([`fit`]), choosing the penalty
 //! ([`cv`]), judging the model ([`evaluate`], [`leakage`]) and publishing it
 //! ([`registry`]); [`pipeline::train`] runs them in order.
+mod csv_rows;
 pub mod csv_source;
 pub mod cv;
 pub mod design;

@@ -23,6 +23,7 @@ use leadscore_core::score::Scorer;
 use leadscore_core::value::RawValue;
 use leadscore_core::Artifact;
 
+use crate::csv_rows::CsvRows;
 use crate::csv_source::{CellReader, CsvFile, Progress};
 use crate::{Error, Result};
 
@@ -89,14 +90,14 @@ impl Layout<'_> {
     fn score_batch(&self, scorer: &mut Scorer<'_>, batch: &mut Batch) -> Scored {
         let mut out = Scored { bytes: Vec::new(), summary: ScoreSummary { n_rows: 0, n_mql: 0 }, error: None };
         // Rows run to about 170 bytes with three factors: room for them up front, not regrown.
-        let mut writer = csv::WriterBuilder::new().from_writer(Vec::with_capacity(batch.len * 256));
+        let mut rows = CsvRows::with_capacity(batch.len * 256);
         let mut text = String::with_capacity(128);
         for (slot, &line) in batch.records[..batch.len].iter_mut().zip(&batch.lines) {
             // One UTF-8 check for the whole record; the record goes back into the batch after.
             let written = match csv::StringRecord::from_byte_record(std::mem::take(slot)) {
                 Ok(record) => {
                     let cell = |k: usize| self.positions.get(k).and_then(|&p| record.get(p)).unwrap_or_default();
-                    let written = self.write_row(scorer, &mut writer, line, cell, &mut text, &mut out.summary);
+                    let written = self.write_row(scorer, &mut rows, line, cell, &mut text, &mut out.summary);
                     *slot = record.into_byte_record();
                     written
                 }
@@ -106,7 +107,7 @@ impl Layout<'_> {
                     let mut cells = Vec::with_capacity(self.positions.len());
                     self.cells.cells(line, slot, &self.positions, &mut cells).and_then(|()| {
                         let cell = |k: usize| cells.get(k).copied().unwrap_or_default();
-                        self.write_row(scorer, &mut writer, line, cell, &mut text, &mut out.summary)
+                        self.write_row(scorer, &mut rows, line, cell, &mut text, &mut out.summary)
                     })
                 }
             };
@@ -115,10 +116,7 @@ impl Layout<'_> {
                 break;
             }
         }
-        match writer.into_inner() {
-            Ok(bytes) => out.bytes = bytes,
-            Err(e) => out.error = Some(Error::io("<output>", e.into_error())),
-        }
+        out.bytes = rows.into_bytes();
         out
     }
 
@@ -126,7 +124,7 @@ impl Layout<'_> {
     fn write_row<'r>(
         &self,
         scorer: &mut Scorer<'_>,
-        writer: &mut csv::Writer<Vec<u8>>,
+        rows: &mut CsvRows,
         line: u64,
         cell: impl Fn(usize) -> &'r str,
         text: &mut String,
@@ -136,27 +134,23 @@ impl Layout<'_> {
         let scored = scorer
             .score_indexed(|i| RawValue::Text(cell(n_ids + i)), self.options.explain)
             .map_err(|e| Error::Data { path: self.cells.path().to_owned(), error: e.at_line(line) })?;
-        let write_err =
-            |e: csv::Error| Error::Csv { path: Path::new("<output>").to_owned(), line, message: e.to_string() };
-        let field = |writer: &mut csv::Writer<Vec<u8>>, text: &str| writer.write_field(text).map_err(write_err);
         if n_ids == 0 {
             text.clear();
             let _ = write!(text, "{line}");
-            field(writer, text)?;
+            rows.plain(text.as_bytes());
         }
         for k in 0..n_ids {
-            field(writer, cell(k))?;
+            rows.field(cell(k).as_bytes());
         }
         let mql = scored.probability >= self.options.threshold;
         // Shortest text that reads back as the same f64: exact parity with other scorers.
         text.clear();
         push_probability(text, scored.probability, &mut ryu::Buffer::new());
-        field(writer, text)?;
-        text.clear();
-        let _ = write!(text, "{}", scored.score);
-        field(writer, text)?;
-        field(writer, scored.tier)?;
-        field(writer, if mql { "true" } else { "false" })?;
+        rows.plain(text.as_bytes());
+        let score = [b'0' + scored.score / 10, b'0' + scored.score % 10];
+        rows.plain(&score[usize::from(scored.score < 10)..]);
+        rows.field(scored.tier.as_bytes());
+        rows.plain(if mql { b"true" } else { b"false" });
         for k in 0..self.options.explain {
             text.clear();
             if let Some(c) = scored.factors.get(k) {
@@ -172,7 +166,7 @@ impl Layout<'_> {
                 push_signed_3(text, c.contribution);
                 text.push(')');
             }
-            field(writer, text)?;
+            rows.field(text.as_bytes());
         }
         text.clear();
         for (i, note) in scored.notes.iter().enumerate() {
@@ -181,8 +175,8 @@ impl Layout<'_> {
             }
             let _ = write!(text, "{note}");
         }
-        field(writer, text)?;
-        writer.write_record(None::<&[u8]>).map_err(write_err)?;
+        rows.field(text.as_bytes());
+        rows.end_row();
         summary.n_rows += 1;
         summary.n_mql += u64::from(mql);
         Ok(())
