@@ -66,8 +66,10 @@ impl<'a> ShownValue<'a> {
     pub fn as_str(&self) -> Option<&'a str> {
         match self.0 {
             RawValue::Missing => Some(crate::encode::MISSING),
-            RawValue::Text(t) if t.trim().is_empty() => Some(crate::encode::MISSING),
-            RawValue::Text(t) => Some(t.trim()),
+            RawValue::Text(t) => match crate::value::trim(t) {
+                "" => Some(crate::encode::MISSING),
+                trimmed => Some(trimmed),
+            },
             RawValue::Number(_) | RawValue::Bool(_) => None,
         }
     }

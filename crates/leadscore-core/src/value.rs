@@ -138,7 +138,7 @@ fn whole_number(raw: &str) -> Option<f64> {
 
 /// Reads a yes/no flag: `yes/no`, `true/false`, `1/0`, `y/n`, `t/f`, any case.
 pub fn parse_bool(raw: &str) -> Option<bool> {
-    let raw = raw.trim();
+    let raw = trim(raw);
     const TRUE: [&str; 5] = ["yes", "true", "1", "y", "t"];
     const FALSE: [&str; 5] = ["no", "false", "0", "n", "f"];
     if TRUE.iter().any(|t| t.eq_ignore_ascii_case(raw)) {
