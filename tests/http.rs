@@ -508,7 +508,8 @@ async fn http_cli_and_library_give_identical_probabilities() {
     let (dir, models) = scratch_registry();
     let server = TestServer::start(serve_config(&models)).await;
     // 300 leads as exported, and the same leads with every number given 15 decimals: JSON
-    // numbers and CSV text must read to the same f64.
+    // numbers and CSV text must read to the same f64. Every 50th of the second 300 has an
+    // industry the model never saw.
     let (csv, _) = sample_leads(300);
     let mut fractional = csv.clone();
     for (k, row) in csv.lines().skip(1).enumerate() {
@@ -517,6 +518,7 @@ async fn http_cli_and_library_give_identical_probabilities() {
             .enumerate()
             .map(|(i, c)| match c.parse::<u64>() {
                 Ok(_) if (8..=13).contains(&i) || i == 16 => format!("{c}.{:015}", 123_456_789_012_345u64 + k as u64),
+                _ if i == 4 && k % 50 == 0 => "Aerospace".to_owned(),
                 _ => c.to_owned(),
             })
             .collect();
@@ -558,7 +560,10 @@ async fn http_cli_and_library_give_identical_probabilities() {
     .ok();
     let mut reader = csv::Reader::from_reader(out.stdout.as_bytes());
     let col = reader.headers().unwrap().iter().position(|h| h == "probability").unwrap();
-    let cli: Vec<f64> = reader.records().map(|r| r.unwrap()[col].parse().unwrap()).collect();
+    let notes = reader.headers().unwrap().iter().position(|h| h == "notes").unwrap();
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let cli: Vec<f64> = rows.iter().map(|r| r[col].parse().unwrap()).collect();
+    let cli_notes: Vec<&str> = rows.iter().map(|r| &r[notes]).collect();
 
     // HTTP, JSON (typed values) and CSV.
     let (status, body) = score(&server, "", &json!({"leads": leads})).await;
@@ -567,8 +572,15 @@ async fn http_cli_and_library_give_identical_probabilities() {
         body["scores"].as_array().unwrap().iter().map(|s| s["probability"].as_f64().unwrap()).collect();
     let (status, out) = post_raw(&server, "/v1/score", Some("text/csv"), csv.clone().into_bytes()).await;
     assert_eq!(status, StatusCode::OK);
-    let http_csv: Vec<f64> =
-        csv::Reader::from_reader(out.as_bytes()).records().map(|r| r.unwrap()[1].parse().unwrap()).collect();
+    let mut reader = csv::Reader::from_reader(out.as_bytes());
+    let warnings = reader.headers().unwrap().iter().position(|h| h == "warnings").unwrap();
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let http_csv: Vec<f64> = rows.iter().map(|r| r[1].parse().unwrap()).collect();
+    // The same notes, in the same words, from the CLI and the server.
+    let http_warnings: Vec<&str> = rows.iter().map(|r| &r[warnings]).collect();
+    assert_eq!(http_warnings, cli_notes);
+    assert!(cli_notes.iter().any(|n| n.contains("is missing")), "the sample has missing fields");
+    assert_eq!(cli_notes.iter().filter(|n| n.contains("`industry` has a level not seen in training")).count(), 6);
 
     assert_eq!(library.len(), 600);
     for (i, p) in library.iter().enumerate() {

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use leadscore_core::compare::Comparison;
 use leadscore_core::curve::{OperatingPoint, Strategy, Suggestion};
-use leadscore_core::encode::{NoteKind, Transform};
+use leadscore_core::encode::Transform;
 use leadscore_core::rules::{RuleScore, RuleSet};
 use leadscore_core::spec::Kind;
 use leadscore_core::value::{parse_bool, parse_day, RawValue};
@@ -531,16 +531,6 @@ pub fn read_lead<'a>(
         }
     }
     out
-}
-
-/// A note as a warning string.
-pub fn note_warning(feature: &str, kind: NoteKind) -> String {
-    match kind {
-        NoteKind::Missing => format!("`{feature}` is missing: imputed as in training"),
-        NoteKind::UnseenLevel => {
-            format!("`{feature}` has a category not seen in training: it contributes 0 to the log-odds")
-        }
-    }
 }
 
 /// `GET /v1/models` response.

@@ -13,8 +13,8 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::api::{
-    note_warning, read_lead, Factor, LeadScore, ModelRef, RulePoints, ScoreRequest, ScoreResponse, ThresholdRequest,
-    ThresholdResult, DEFAULT_EXPLAIN, MAX_EXPLAIN,
+    read_lead, Factor, LeadScore, ModelRef, RulePoints, ScoreRequest, ScoreResponse, ThresholdRequest, ThresholdResult,
+    DEFAULT_EXPLAIN, MAX_EXPLAIN,
 };
 use crate::error::{ApiError, FieldError, Problem};
 use crate::state::{AppState, LoadedModel};
@@ -211,7 +211,7 @@ pub fn score_json(
             }
             _ => None,
         };
-        let mut warnings: Vec<String> = scored.notes.iter().map(|note| note_warning(note.feature, note.kind)).collect();
+        let mut warnings: Vec<String> = scored.notes.iter().map(ToString::to_string).collect();
         warnings.extend(lead.unused.iter().map(|f| format!("`{f}` is not used by the model (renamed column?)")));
         scores.push(LeadScore {
             id,
@@ -336,7 +336,7 @@ async fn score_csv(state: AppState, model: Arc<LoadedModel>, body: Body) -> Resu
                     for (cell, c) in record[5..8].iter_mut().zip(&s.factors) {
                         *cell = format!("{} ({:+.3})", c.feature, c.contribution);
                     }
-                    record[8] = s.notes.iter().map(|n| note_warning(n.feature, n.kind)).collect::<Vec<_>>().join("; ");
+                    record[8] = s.notes.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
                     let _ = out.write_record(&record);
                 }
                 Err(e) => {
