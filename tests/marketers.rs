@@ -10,7 +10,7 @@ use leadscore_core::value::RawValue;
 use leadscore_core::Spec;
 use serde_json::Value;
 
-use crate::util::{root, run, s, scratch, xeducation};
+use crate::util::{root, run, s, scratch, train_xeducation, xeducation};
 
 fn spec(path: &str) -> Spec {
     Spec::from_toml_str(&std::fs::read_to_string(root().join(path)).unwrap()).unwrap()
@@ -306,18 +306,7 @@ fn xeducation_rules_against_the_model() {
     let Some(data) = xeducation() else { return };
     let dir = scratch();
     let models = dir.path().join("models");
-    run(&[
-        "train",
-        "--data",
-        s(&data),
-        "--spec",
-        "data/specs/xeducation-no-post-contact.toml",
-        "--name",
-        "xeducation",
-        "--models",
-        s(&models),
-    ])
-    .ok();
+    train_xeducation(&data, &models, &[]);
     let out = run(&[
         "compare",
         "--models",

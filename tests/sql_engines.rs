@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use crate::util::{root, run, run_in, s, scratch, xeducation};
+use crate::util::{root, run, run_in, s, scratch, train_xeducation, xeducation};
 
 /// What `leadscore score` (or an engine) said about one lead.
 #[derive(Clone, Debug, PartialEq)]
@@ -316,22 +316,7 @@ fn cases(dir: &Path) -> Vec<Case> {
     ];
     if let Some(x) = xeducation() {
         let models = dir.join("models");
-        run(&[
-            "train",
-            "--data",
-            s(&x),
-            "--spec",
-            "data/specs/xeducation-no-post-contact.toml",
-            "--name",
-            "xeducation",
-            "--models",
-            s(&models),
-            "--cv-folds",
-            "0",
-            "--l2",
-            "1",
-        ])
-        .ok();
+        train_xeducation(&x, &models, &["--cv-folds", "0", "--l2", "1"]);
         cases.push(Case { name: "xeducation", csv: x, models, model: "xeducation".into(), id: "Prospect ID".into() });
     }
     cases

@@ -26,6 +26,15 @@ pub fn xeducation() -> Option<PathBuf> {
     }
 }
 
+/// Trains the X Education model (post-contact columns left out, the README's spec) as
+/// `xeducation` into `models`, with any further `train` flags.
+pub fn train_xeducation(data: &Path, models: &Path, flags: &[&str]) {
+    let spec = "data/specs/xeducation-no-post-contact.toml";
+    let mut args = vec!["train", "--data", s(data), "--spec", spec, "--name", "xeducation", "--models", s(models)];
+    args.extend_from_slice(flags);
+    run(&args).ok();
+}
+
 /// The finished output of a command.
 pub struct Run {
     pub status: i32,
