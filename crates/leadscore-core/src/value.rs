@@ -68,11 +68,13 @@ impl MissingTokens {
     /// Whether a raw cell means "no value".
     pub fn is_missing(&self, raw: &str) -> bool {
         let raw = trim(raw);
-        let first_fits = raw.as_bytes().first().is_none_or(|b| {
+        let first_fits = |b: &u8| {
             let b = b.to_ascii_lowercase();
             self.firsts[usize::from(b >> 6)] & (1 << (b & 63)) != 0
-        });
-        self.lengths & length_bit(raw) != 0 && first_fits && self.tokens.iter().any(|t| t.eq_ignore_ascii_case(raw))
+        };
+        self.lengths & length_bit(raw) != 0
+            && raw.as_bytes().first().is_none_or(first_fits)
+            && self.tokens.iter().any(|t| t.eq_ignore_ascii_case(raw))
     }
 
     /// The tokens, lowercased, sorted.
