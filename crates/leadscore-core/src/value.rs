@@ -192,9 +192,8 @@ pub fn normalize_category_in<'a>(raw: &'a str, fold: bool, buf: &'a mut FoldBuff
         if b >= 0x80 {
             return Cow::Owned(fold_words(trimmed));
         }
-        let space = b.is_ascii_whitespace();
-        normal &= !b.is_ascii_uppercase() && !(space && (after_space || b != b' '));
-        after_space = space;
+        normal &= !breaks_normal(b, after_space);
+        after_space = b.is_ascii_whitespace();
         if matches!(b, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r') {
             gap = n > 0;
             continue;
@@ -222,16 +221,21 @@ fn prepare(raw: &str, fold: bool) -> Result<&str, &str> {
     if !fold {
         return Ok(trimmed);
     }
-    // Normal: no capital, no non-ASCII, and ASCII whitespace only as single spaces.
     let mut after_space = false;
     for &b in trimmed.as_bytes() {
-        let space = b.is_ascii_whitespace();
-        if b.is_ascii_uppercase() || b >= 0x80 || (space && (after_space || b != b' ')) {
+        if breaks_normal(b, after_space) {
             return Err(trimmed);
         }
-        after_space = space;
+        after_space = b.is_ascii_whitespace();
     }
     Ok(trimmed)
+}
+
+/// Whether byte `b` (after ASCII whitespace or not) stops a value being normal:
+/// normal is no capital, no non-ASCII, and ASCII whitespace only as single spaces.
+/// The one rule of both `prepare` and the one-pass fold.
+fn breaks_normal(b: u8, after_space: bool) -> bool {
+    b.is_ascii_uppercase() || b >= 0x80 || (b.is_ascii_whitespace() && (after_space || b != b' '))
 }
 
 /// Lowercase words joined by single spaces.
