@@ -3,7 +3,7 @@
 use std::io::IsTerminal;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use leadscore_train::csv_source::Progress;
+use leadscore_io::csv_source::Progress;
 
 /// What the user asked of the terminal.
 pub struct Ui {

@@ -21,9 +21,9 @@ use leadscore_core::rules::RuleSet;
 use leadscore_core::value::RawValue;
 use leadscore_core::Artifact;
 
-use crate::csv_source::{read_table, CsvFile, Progress};
 use crate::split::{newest_holdout, stratified_holdout};
 use crate::{Error, Result};
+use leadscore_io::csv_source::{read_table, CsvFile, Progress};
 
 pub use leadscore_core::compare::CompareOptions;
 
@@ -130,7 +130,7 @@ pub fn compare_csv(
     let path = data.to_owned();
     let data_error = |line: u64| {
         let path = path.clone();
-        move |e: leadscore_core::Error| Error::Data { path: path.clone(), error: e.at_line(line) }
+        move |e: leadscore_core::Error| leadscore_io::Error::Data { path: path.clone(), error: e.at_line(line) }
     };
 
     // Pass 1: numbers only.
@@ -150,7 +150,7 @@ pub fn compare_csv(
         Ok(())
     })?;
     if collector.is_empty() {
-        return Err(Error::NoRows { path: data.to_owned() });
+        return Err(leadscore_io::Error::NoRows { path: data.to_owned() }.into());
     }
     let data_label = if options.holdout_only {
         format!("{} (the {} leads the model was held out on)", data.display(), collector.len())

@@ -11,9 +11,9 @@ use leadscore_core::metrics;
 use leadscore_core::model::LogisticModel;
 use leadscore_core::report::{CvSummary, GridPoint};
 
-use crate::csv_source::Progress;
 use crate::fit::{fit_large, gather_rows, predict, FitOptions};
 use crate::Result;
+use leadscore_io::csv_source::Progress;
 
 /// The default grid: half-decades from 0.01 to 1000 (scikit-learn's C from 100 down to 0.001).
 pub const DEFAULT_GRID: [f64; 11] =

@@ -1,4 +1,4 @@
-//! The one error type of `leadscore-train`: data files, fitting and the registry.
+//! The one error type of `leadscore-train`: reading the data (through `leadscore-io`), fitting and parameters.
 
 use std::path::PathBuf;
 
@@ -8,32 +8,9 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// A file could not be read or written.
-    #[error("{path}: {error}")]
-    Io { path: PathBuf, error: std::io::Error },
-    /// The file has no bytes or no header.
-    #[error("{path}: the file is empty (expected a header line and labelled rows)")]
-    EmptyFile { path: PathBuf },
-    /// The file has a header and nothing else.
-    #[error("{path}: the file has a header but no data rows")]
-    NoRows { path: PathBuf },
-    /// Two header cells have the same name.
-    #[error("{path}: line 1: column name `{column}` appears twice (columns {first} and {second}); rename one")]
-    DuplicateColumn { path: PathBuf, column: String, first: usize, second: usize },
-    /// A column the spec needs is not in the file.
-    #[error("{path}: column `{column}` ({role}) is not in the file; its columns are: {available}")]
-    MissingColumn { path: PathBuf, column: String, role: String, available: String },
-    /// A malformed CSV row (ragged, bad quoting, not UTF-8).
-    #[error("{path}: line {line}: {message}")]
-    Csv { path: PathBuf, line: u64, message: String },
-    /// A cell the spec cannot read (bad number, bad target, ...).
-    #[error("{path}: {error}")]
-    Data { path: PathBuf, error: leadscore_core::Error },
-    /// All leads have the same outcome.
-    #[error(
-        "{path}: target column `{column}` has only {class} leads ({n} rows); a model needs both won and lost leads"
-    )]
-    OneClass { path: PathBuf, column: String, class: &'static str, n: usize },
+    /// Reading the data (a CSV file or a query) failed: the file, line and column are in the message.
+    #[error(transparent)]
+    Read(#[from] leadscore_io::Error),
     /// A training parameter is out of range.
     #[error("invalid parameter `{name}`: {reason}")]
     Params { name: &'static str, reason: String },
@@ -48,7 +25,7 @@ pub enum Error {
 impl Error {
     /// An I/O error on `path`.
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Error::Io { path: path.into(), error: source }
+        Error::Read(leadscore_io::Error::io(path, source))
     }
 }
 

@@ -18,8 +18,8 @@ use leadscore_core::spec::{FeatureSpec, Kind, TargetSpec};
 use leadscore_core::value::{normalize_category, parse_bool, parse_day, parse_number, MissingTokens};
 use leadscore_core::Spec;
 
-use crate::csv_source::CsvFile;
 use crate::{Error, Result};
+use leadscore_io::csv_source::CsvFile;
 
 /// Rows read to infer a spec; beyond this the decision would not change.
 pub const INFER_ROWS: usize = 200_000;
@@ -177,7 +177,7 @@ pub fn infer_spec_from(mut file: CsvFile, options: &InferOptions) -> Result<(Spe
         }
     }
     if n_rows == 0 {
-        return Err(Error::NoRows { path: path.to_owned() });
+        return Err(leadscore_io::Error::NoRows { path: path.to_owned() }.into());
     }
     let levels: Vec<String> = target_levels.keys().cloned().collect();
     let positive = if options.positive.is_empty() {

@@ -11,7 +11,6 @@ use leadscore_core::tiers::Tiers;
 use leadscore_core::value::format_day;
 use leadscore_core::Spec;
 
-use crate::csv_source::Progress;
 use crate::cv::cross_validate;
 use crate::design::{column_means, design_matrix};
 use crate::distribution::distributions;
@@ -21,6 +20,7 @@ use crate::leakage::{leakage_warnings, small_data_warnings};
 use crate::params::ValidTrainParams;
 use crate::split::{newest_holdout, stratified_folds, stratified_holdout, Split};
 use crate::{Error, Result};
+use leadscore_io::csv_source::Progress;
 
 /// Out-of-fold predictions, kept for reports that want them.
 #[derive(Clone, Debug, Default)]

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use leadscore_core::curve::OperatingCurve;
-use leadscore_train::csv_source::read_table;
+use leadscore_io::csv_source::read_table;
 use leadscore_train::design::design_matrix;
 use leadscore_train::evaluate::{default_replicates, evaluate};
 use leadscore_train::fit::predict;

@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context;
-use leadscore_train::score_csv::{score_csv, ScoreOptions};
+use leadscore_io::score_csv::{score_csv, ScoreOptions};
 
 use super::{model_threshold, ModelArgs, ThresholdArgs};
 use crate::progress::Ui;

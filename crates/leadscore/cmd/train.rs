@@ -6,8 +6,8 @@ use anyhow::Context;
 use leadscore_core::report::Warning;
 use leadscore_core::Spec;
 use leadscore_html::report::report_html;
+use leadscore_io::csv_source::{read_table_from, CsvFile};
 use leadscore_train::card::{card, train_summary};
-use leadscore_train::csv_source::{read_table_from, CsvFile};
 use leadscore_train::infer::{apply_overrides, infer_spec_from};
 use leadscore_train::params::TrainParams;
 use leadscore_train::pipeline::train;
@@ -110,7 +110,7 @@ fn open_data(args: &TrainArgs) -> anyhow::Result<CsvFile> {
     if data.starts_with("postgres://") || data.starts_with("postgresql://") {
         #[cfg(feature = "postgres")]
         {
-            use leadscore_train::pg_source::{open, PgQuery};
+            use leadscore_io::pg_source::{open, PgQuery};
             let query = match (&args.query, &args.table) {
                 (Some(q), _) => PgQuery::Sql(q.clone()),
                 (None, Some(t)) => PgQuery::Table(t.clone()),

@@ -4,6 +4,7 @@ pub mod dashboard;
 pub mod health;
 pub mod models;
 pub mod score;
+pub mod score_csv;
 
 /// The media type of a request (`application/json` from `Application/JSON; charset=utf-8`), empty when absent.
 pub fn media_type(headers: &axum::http::HeaderMap) -> String {
