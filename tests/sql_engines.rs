@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use crate::util::{root, run, run_in, s, scratch, train_xeducation, xeducation};
+use crate::util::{missing_external, root, run, run_in, s, scratch, train_xeducation, xeducation};
 
 /// What `leadscore score` (or an engine) said about one lead.
 #[derive(Clone, Debug, PartialEq)]
@@ -27,7 +27,7 @@ struct Scored {
 fn pg_url() -> Option<String> {
     let url = std::env::var("LEADSCORE_TEST_PG").ok().filter(|u| !u.is_empty());
     if url.is_none() {
-        eprintln!("skipping: LEADSCORE_TEST_PG is not set (run `eval \"$(bash scripts/engines.sh start)\"`)");
+        missing_external("PostgreSQL (LEADSCORE_TEST_PG)", "eval \"$(bash scripts/engines.sh start)\" first");
     }
     url
 }
@@ -35,7 +35,10 @@ fn pg_url() -> Option<String> {
 fn python() -> Option<PathBuf> {
     let python = std::env::var("LEADSCORE_TEST_PYTHON").ok().filter(|p| !p.is_empty()).map(PathBuf::from);
     if python.is_none() {
-        eprintln!("skipping: LEADSCORE_TEST_PYTHON is not set (run `eval \"$(bash scripts/engines.sh start)\"`)");
+        missing_external(
+            "a Python with DuckDB and pyspark (LEADSCORE_TEST_PYTHON)",
+            "eval \"$(bash scripts/engines.sh start)\" first",
+        );
     }
     python
 }

@@ -15,13 +15,44 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The variable that turns every skip for a missing external resource into a failure
+/// (`.ci/run` sets it, as rust-analyzer's `RUN_SLOW_TESTS` gates its slow tests).
+pub const REQUIRE_EXTERNAL: &str = "LEADSCORE_REQUIRE_EXTERNAL";
+
+/// Whether missing external resources fail tests instead of skipping them.
+pub fn external_required() -> bool {
+    std::env::var(REQUIRE_EXTERNAL).is_ok_and(|v| !v.is_empty() && v != "0")
+}
+
+/// An external resource (the shared datasets, a database, a Python with the SQL engines) that a
+/// test needs is missing: `what` says which, `how` how to provide it.
+///
+/// With [`REQUIRE_EXTERNAL`] set the test fails here. Otherwise the test is skipped, and says so
+/// on the terminal: the line is written to the stderr handle itself, which libtest does not
+/// capture (it captures `eprintln!`), so a plain `cargo test` shows every skip beside its `ok`.
+#[track_caller]
+pub fn missing_external(what: &str, how: &str) {
+    let test = std::thread::current().name().unwrap_or("a test").to_owned();
+    if external_required() {
+        panic!("{test}: {what} is missing and {REQUIRE_EXTERNAL} is set: {how}");
+    }
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stderr(),
+        "SKIPPED {test}: {what} is missing; to run it: {how} (set {REQUIRE_EXTERNAL}=1 to make this a failure)"
+    );
+}
+
 /// The shared X Education export, when `../shared` is beside the repository.
 pub fn xeducation() -> Option<PathBuf> {
     let path = root().join("../shared/datasets/xeducation_leads.csv");
     if path.is_file() {
         Some(path)
     } else {
-        eprintln!("skipping: {} is not present (../shared is not beside the repository)", path.display());
+        missing_external(
+            &format!("the shared X Education export {}", path.display()),
+            "check out the shared datasets folder as `../shared` beside the repository",
+        );
         None
     }
 }
