@@ -19,7 +19,7 @@ const ROUNDING: f64 = 1e6;
 
 /// A probability rounded to 6 decimals, `-0.0` turned into `0.0` so that it
 /// ties with `0.0`.
-fn round6(p: f64) -> f64 {
+pub(crate) fn round6(p: f64) -> f64 {
     (p * ROUNDING).round() / ROUNDING + 0.0
 }
 

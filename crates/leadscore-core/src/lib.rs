@@ -10,9 +10,12 @@
 //! - [`report`], [`artifact`]: what a training run stores, and its bytes on disk.
 //! - [`rules`], [`points`], [`compare`]: marketers' points rules, read the way the model reads a
 //!   lead; a model turned into such points; the model and the rules held side by side.
+//! - [`monitor`]: the model in production: drift (PSI against the stored training
+//!   distributions), calibration by tier and decile, live figures with bootstrap intervals, and
+//!   two models compared on the same leads (the paired bootstrap of the promotion gate).
 //!
 //! This crate opens no files, reads no clock or environment, draws no OS
-//! randomness and knows nothing of HTTP, the CLI or linfa: scoring is a dot product.
+//! randomness (bootstraps use seeded ChaCha streams) and knows nothing of HTTP, the CLI or linfa: scoring is a dot product.
 #![warn(missing_docs)]
 
 pub mod artifact;
@@ -23,6 +26,7 @@ pub mod error;
 pub mod lookup;
 pub mod metrics;
 pub mod model;
+pub mod monitor;
 pub mod points;
 pub mod report;
 pub mod rules;
