@@ -1,0 +1,106 @@
+//! The prediction log and the outcomes: what the server scored, what became of each lead, and the
+//! queries behind `leadscore monitor` and `leadscore export-training`.
+//!
+//! - [`Store`]: one trait over two backends, [`sqlite`] (an embedded file, the default; bundled
+//!   SQLite, so no system library) and `postgres` (`postgres://...`, several server replicas
+//!   writing one log). [`open`] picks by location.
+//! - [`schema`]: the versioned migrations both backends apply when opened.
+//! - [`row`]: what a row holds, lead ids, field logging.
+//! - [`writer`]: the server's writer: a bounded queue and batched inserts off the request path,
+//!   drops counted, resuming when the store is back, flushed on shutdown.
+//! - [`monitor`]: the monitor's report of one model version from the log.
+//! - [`export`]: the next training set: logged inputs as they were when scored, with outcomes.
+//! - [`outcomes_csv`]: outcomes from a CRM export, read by the training reader.
+//!
+//! The store depends on the core (and `leadscore-io` for CSV); it knows nothing of HTTP or of the
+//! trainer. All calls are blocking: the server calls them from the writer's own thread or
+//! `spawn_blocking` (the synchronous PostgreSQL client must not run on a tokio worker).
+#![warn(missing_docs)]
+
+pub mod error;
+pub mod export;
+pub mod monitor;
+pub mod outcomes_csv;
+#[cfg(feature = "postgres")]
+pub mod postgres;
+pub mod row;
+pub mod schema;
+pub mod sqlite;
+pub mod writer;
+
+pub use error::{Error, Result};
+pub use row::{
+    check_lead_id, new_lead_id, FieldLogging, FieldValue, Fields, Filter, Forgotten, LoggedRow, Outcome, OutcomeReport,
+    Prediction,
+};
+pub use writer::{LogWriter, WriterConfig, WriterStats};
+
+/// A prediction log. Every method is one transaction: a failed call leaves the store as it was.
+pub trait Store: Send {
+    /// Where the store is (a path, or the URL without its password), for messages.
+    fn location(&self) -> &str;
+    /// The schema version (after migration, [`schema::LATEST`]).
+    fn schema_version(&mut self) -> Result<u32>;
+    /// Whether the store this handle writes to is still the store at its location (an SQLite
+    /// file deleted or replaced under a running server is noticed here, and the writer reopens).
+    fn check_alive(&mut self) -> Result<()>;
+    /// Appends scorings.
+    fn insert(&mut self, rows: &[Prediction]) -> Result<()>;
+    /// Stores outcomes of logged leads by id (posting the same outcome twice is harmless; a later
+    /// one replaces an earlier one); ids never scored are counted and not stored.
+    fn upsert_outcomes(&mut self, outcomes: &[Outcome], received_at_ms: i64) -> Result<OutcomeReport>;
+    /// Deletes every row of one lead: its scorings and its outcome (an erasure request).
+    fn forget(&mut self, lead_id: &str) -> Result<Forgotten>;
+    /// Deletes scorings older than `cutoff_ms` and the outcomes left without a scoring (retention).
+    fn purge_before(&mut self, cutoff_ms: i64) -> Result<u64>;
+    /// Scorings matching `filter`, in insertion order, each with its lead's outcome.
+    fn rows(&mut self, filter: &Filter) -> Result<Vec<LoggedRow>>;
+    /// Outcomes stored.
+    fn count_outcomes(&mut self) -> Result<u64>;
+    /// Every (model, version) in the log with its number of scorings.
+    fn versions(&mut self) -> Result<Vec<(String, String, u64)>>;
+}
+
+/// Whether `location` names a PostgreSQL store.
+pub fn is_postgres(location: &str) -> bool {
+    location.starts_with("postgres://") || location.starts_with("postgresql://")
+}
+
+/// Opens (creating and migrating as needed) the store at `location`: a `postgres://` URL, or a
+/// file path (`sqlite:` prefix optional) for SQLite.
+pub fn open(location: &str) -> Result<Box<dyn Store>> {
+    if is_postgres(location) {
+        #[cfg(feature = "postgres")]
+        return Ok(Box::new(postgres::PgStore::open(location)?));
+        #[cfg(not(feature = "postgres"))]
+        return Err(Error::Location {
+            location: location.to_owned(),
+            reason: "this build has no PostgreSQL support (feature `postgres`)".into(),
+        });
+    }
+    let path = location.strip_prefix("sqlite:").unwrap_or(location);
+    if path.is_empty() {
+        return Err(Error::Location { location: location.to_owned(), reason: "no file path".into() });
+    }
+    Ok(Box::new(sqlite::SqliteStore::open(std::path::Path::new(path))?))
+}
+
+/// The outcomes of an upload, one per lead: the last of repeated ids wins.
+pub(crate) fn dedupe_outcomes(outcomes: &[Outcome]) -> Vec<&Outcome> {
+    let mut last: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    for (i, o) in outcomes.iter().enumerate() {
+        last.insert(o.lead_id.as_str(), i);
+    }
+    let mut keep: Vec<usize> = last.into_values().collect();
+    keep.sort_unstable();
+    keep.into_iter().map(|i| &outcomes[i]).collect()
+}
+
+impl OutcomeReport {
+    pub(crate) fn note_unknown(&mut self, id: &str) {
+        self.unknown += 1;
+        if self.unknown_ids.len() < row::MAX_UNKNOWN_SHOWN {
+            self.unknown_ids.push(id.to_owned());
+        }
+    }
+}

@@ -1,0 +1,120 @@
+//! The log's schema, created and migrated by leadscore.
+//!
+//! `leadscore_schema` holds one row per migration applied (`version`, `applied_at_ms`). Opening a
+//! store applies every migration newer than its highest version, each in the transaction that
+//! records it, under a lock (SQLite: `BEGIN IMMEDIATE`; PostgreSQL: a transaction-scoped advisory
+//! lock), so two server replicas starting at once migrate once. A store whose version is newer
+//! than [`LATEST`] was written by a newer leadscore and is refused, never written.
+//!
+//! The two backends spell the same tables in their own types: SQLite's 0/1 integers and REAL,
+//! PostgreSQL's BOOLEAN and DOUBLE PRECISION (the doubles are the scorer's bits either way).
+
+/// The schema version this build writes.
+pub const LATEST: u32 = 2;
+
+/// Key of PostgreSQL's advisory lock around migrations (`'LSMIGRAT'` as bytes).
+pub const PG_MIGRATION_LOCK: i64 = 0x4c53_4d49_4752_4154;
+
+/// The table of applied migrations, created before anything else.
+pub const SCHEMA_TABLE: &str =
+    "CREATE TABLE IF NOT EXISTS leadscore_schema (version INTEGER PRIMARY KEY, applied_at_ms BIGINT NOT NULL)";
+
+/// One step of the schema.
+pub struct Migration {
+    /// The version it brings the store to.
+    pub version: u32,
+    /// What it does, for the log.
+    pub what: &'static str,
+    /// Its statements for SQLite.
+    pub sqlite: &'static [&'static str],
+    /// Its statements for PostgreSQL.
+    pub postgres: &'static [&'static str],
+}
+
+/// Every migration, oldest first.
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        what: "the prediction log and the outcomes",
+        sqlite: &[
+            "CREATE TABLE predictions (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                scored_at_ms INTEGER NOT NULL,
+                model TEXT NOT NULL,
+                version TEXT NOT NULL,
+                shadow INTEGER NOT NULL,
+                lead_id TEXT NOT NULL,
+                probability REAL NOT NULL,
+                score INTEGER NOT NULL,
+                tier TEXT NOT NULL,
+                mql INTEGER NOT NULL,
+                threshold REAL NOT NULL,
+                rule_points REAL,
+                rule_mql INTEGER,
+                fields TEXT
+            )",
+            "CREATE TABLE outcomes (
+                lead_id TEXT PRIMARY KEY,
+                won INTEGER NOT NULL,
+                closed_at TEXT,
+                received_at_ms INTEGER NOT NULL
+            )",
+        ],
+        postgres: &[
+            "CREATE TABLE predictions (
+                id BIGSERIAL PRIMARY KEY,
+                scored_at_ms BIGINT NOT NULL,
+                model TEXT NOT NULL,
+                version TEXT NOT NULL,
+                shadow BOOLEAN NOT NULL,
+                lead_id TEXT NOT NULL,
+                probability DOUBLE PRECISION NOT NULL,
+                score SMALLINT NOT NULL,
+                tier TEXT NOT NULL,
+                mql BOOLEAN NOT NULL,
+                threshold DOUBLE PRECISION NOT NULL,
+                rule_points DOUBLE PRECISION,
+                rule_mql BOOLEAN,
+                fields TEXT
+            )",
+            "CREATE TABLE outcomes (
+                lead_id TEXT PRIMARY KEY,
+                won BOOLEAN NOT NULL,
+                closed_at TEXT,
+                received_at_ms BIGINT NOT NULL
+            )",
+        ],
+    },
+    Migration {
+        version: 2,
+        what: "indexes for outcomes by lead, monitoring by model and time, and retention",
+        sqlite: &[
+            "CREATE INDEX predictions_lead ON predictions (lead_id)",
+            "CREATE INDEX predictions_model_time ON predictions (model, version, scored_at_ms)",
+            "CREATE INDEX predictions_time ON predictions (scored_at_ms)",
+        ],
+        postgres: &[
+            "CREATE INDEX predictions_lead ON predictions (lead_id)",
+            "CREATE INDEX predictions_model_time ON predictions (model, version, scored_at_ms)",
+            "CREATE INDEX predictions_time ON predictions (scored_at_ms)",
+        ],
+    },
+];
+
+/// The columns of an inserted prediction, in the order both backends bind them.
+pub const PREDICTION_COLUMNS: &str =
+    "scored_at_ms, model, version, shadow, lead_id, probability, score, tier, mql, threshold, rule_points, rule_mql, fields";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_are_numbered_in_order_up_to_latest() {
+        for (i, m) in MIGRATIONS.iter().enumerate() {
+            assert_eq!(m.version as usize, i + 1);
+            assert_eq!(m.sqlite.len(), m.postgres.len(), "migration {}", m.version);
+        }
+        assert_eq!(MIGRATIONS.last().map(|m| m.version), Some(LATEST));
+    }
+}

@@ -1,0 +1,256 @@
+//! The embedded default: one SQLite file (bundled SQLite, no system library).
+//!
+//! WAL journal with `synchronous = NORMAL`: a committed batch survives the process being killed
+//! (only a power cut can lose the last commits), and readers (`leadscore monitor` while the
+//! server writes) never block the writer. A batch is one transaction with a cached statement.
+
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+
+use crate::row::{Fields, Filter, Forgotten, LoggedRow, Outcome, OutcomeReport, Prediction, StoredOutcome};
+use crate::schema::{self, LATEST, MIGRATIONS, PREDICTION_COLUMNS};
+use crate::{dedupe_outcomes, Error, Result, Store};
+
+/// A prediction log in one SQLite file.
+pub struct SqliteStore {
+    path: PathBuf,
+    location: String,
+    conn: Connection,
+    /// (device, inode) of the file when opened: a deleted or replaced file is noticed.
+    identity: (u64, u64),
+}
+
+impl SqliteStore {
+    /// Opens (creating when absent) and migrates the store at `path`.
+    pub fn open(path: &Path) -> Result<SqliteStore> {
+        Self::open_at(path, LATEST)
+    }
+
+    /// Opens and migrates up to `target` only (tests build older stores with it).
+    #[doc(hidden)]
+    pub fn open_at(path: &Path, target: u32) -> Result<SqliteStore> {
+        let err = |error| Error::Sqlite { path: path.to_owned(), error };
+        let mut conn = Connection::open(path).map_err(err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(err)?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(err)?;
+        conn.pragma_update(None, "synchronous", "NORMAL").map_err(err)?;
+        migrate(&mut conn, path, target)?;
+        let meta = std::fs::metadata(path).map_err(|error| Error::Io { path: path.to_owned(), error })?;
+        Ok(SqliteStore {
+            path: path.to_owned(),
+            location: path.display().to_string(),
+            conn,
+            identity: (meta.dev(), meta.ino()),
+        })
+    }
+
+    fn err(&self) -> impl Fn(rusqlite::Error) -> Error {
+        let path = self.path.clone();
+        move |error| Error::Sqlite { path: path.clone(), error }
+    }
+}
+
+fn migrate(conn: &mut Connection, path: &Path, target: u32) -> Result<()> {
+    let err = |error| Error::Sqlite { path: path.to_owned(), error };
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(err)?;
+    tx.execute(schema::SCHEMA_TABLE, []).map_err(err)?;
+    let found: u32 =
+        tx.query_row("SELECT COALESCE(MAX(version), 0) FROM leadscore_schema", [], |r| r.get(0)).map_err(err)?;
+    if found > LATEST {
+        return Err(Error::SchemaTooNew { location: path.display().to_string(), found, supported: LATEST });
+    }
+    for m in MIGRATIONS.iter().filter(|m| m.version > found && m.version <= target) {
+        for statement in m.sqlite {
+            tx.execute(statement, []).map_err(err)?;
+        }
+        tx.execute(
+            "INSERT INTO leadscore_schema (version, applied_at_ms) VALUES (?1, ?2)",
+            params![m.version, crate::row::now_ms()],
+        )
+        .map_err(err)?;
+        tracing::info!(store = %path.display(), version = m.version, what = m.what, "store migrated");
+    }
+    tx.commit().map_err(err)
+}
+
+/// The SELECT of [`Store::rows`], shared with the tests.
+const ROWS: &str = "SELECT p.id, p.scored_at_ms, p.model, p.version, p.shadow, p.lead_id, p.probability, p.score,
+        p.tier, p.mql, p.threshold, p.rule_points, p.rule_mql, p.fields, o.won, o.closed_at, o.received_at_ms
+    FROM predictions p LEFT JOIN outcomes o ON o.lead_id = p.lead_id
+    WHERE p.model = ?1 AND (?2 IS NULL OR p.version = ?2) AND (?3 IS NULL OR p.shadow = ?3)
+      AND (?4 IS NULL OR p.scored_at_ms >= ?4) AND (?5 IS NULL OR p.scored_at_ms < ?5)
+    ORDER BY p.id";
+
+impl Store for SqliteStore {
+    fn location(&self) -> &str {
+        &self.location
+    }
+
+    fn schema_version(&mut self) -> Result<u32> {
+        let err = self.err();
+        self.conn.query_row("SELECT COALESCE(MAX(version), 0) FROM leadscore_schema", [], |r| r.get(0)).map_err(err)
+    }
+
+    fn check_alive(&mut self) -> Result<()> {
+        match std::fs::metadata(&self.path) {
+            Ok(meta) if (meta.dev(), meta.ino()) == self.identity => Ok(()),
+            Ok(_) => Err(Error::Location { location: self.location.clone(), reason: "the file was replaced".into() }),
+            Err(error) => Err(Error::Io { path: self.path.clone(), error }),
+        }
+    }
+
+    fn insert(&mut self, rows: &[Prediction]) -> Result<()> {
+        let path = self.path.clone();
+        let err = |error| Error::Sqlite { path: path.clone(), error };
+        let tx = self.conn.transaction().map_err(err)?;
+        {
+            let sql = format!("INSERT INTO predictions ({PREDICTION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
+            let mut statement = tx.prepare_cached(&sql).map_err(err)?;
+            for p in rows {
+                statement
+                    .execute(params![
+                        p.scored_at_ms,
+                        p.model,
+                        p.version,
+                        p.shadow,
+                        p.lead_id,
+                        p.probability,
+                        p.score,
+                        p.tier,
+                        p.mql,
+                        p.threshold,
+                        p.rule_points,
+                        p.rule_mql,
+                        p.fields.as_ref().map(Fields::to_json),
+                    ])
+                    .map_err(err)?;
+            }
+        }
+        tx.commit().map_err(err)
+    }
+
+    fn upsert_outcomes(&mut self, outcomes: &[Outcome], received_at_ms: i64) -> Result<OutcomeReport> {
+        let path = self.path.clone();
+        let err = |error| Error::Sqlite { path: path.clone(), error };
+        let mut report = OutcomeReport { received: outcomes.len() as u64, ..Default::default() };
+        let tx = self.conn.transaction().map_err(err)?;
+        {
+            let mut known =
+                tx.prepare_cached("SELECT EXISTS (SELECT 1 FROM predictions WHERE lead_id = ?1)").map_err(err)?;
+            let mut upsert = tx
+                .prepare_cached(
+                    "INSERT INTO outcomes (lead_id, won, closed_at, received_at_ms) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (lead_id) DO UPDATE SET won = excluded.won, closed_at = excluded.closed_at",
+                )
+                .map_err(err)?;
+            for o in dedupe_outcomes(outcomes) {
+                let exists: bool = known.query_row([&o.lead_id], |r| r.get(0)).map_err(err)?;
+                if exists {
+                    upsert.execute(params![o.lead_id, o.won, o.closed_at, received_at_ms]).map_err(err)?;
+                    report.stored += 1;
+                } else {
+                    report.note_unknown(&o.lead_id);
+                }
+            }
+        }
+        tx.commit().map_err(err)?;
+        Ok(report)
+    }
+
+    fn forget(&mut self, lead_id: &str) -> Result<Forgotten> {
+        let path = self.path.clone();
+        let err = |error| Error::Sqlite { path: path.clone(), error };
+        let tx = self.conn.transaction().map_err(err)?;
+        let predictions = tx.execute("DELETE FROM predictions WHERE lead_id = ?1", [lead_id]).map_err(err)? as u64;
+        let outcomes = tx.execute("DELETE FROM outcomes WHERE lead_id = ?1", [lead_id]).map_err(err)? as u64;
+        tx.commit().map_err(err)?;
+        Ok(Forgotten { predictions, outcomes })
+    }
+
+    fn purge_before(&mut self, cutoff_ms: i64) -> Result<u64> {
+        let path = self.path.clone();
+        let err = |error| Error::Sqlite { path: path.clone(), error };
+        let tx = self.conn.transaction().map_err(err)?;
+        let n = tx.execute("DELETE FROM predictions WHERE scored_at_ms < ?1", [cutoff_ms]).map_err(err)? as u64;
+        tx.execute("DELETE FROM outcomes WHERE lead_id NOT IN (SELECT lead_id FROM predictions)", []).map_err(err)?;
+        tx.commit().map_err(err)?;
+        Ok(n)
+    }
+
+    fn rows(&mut self, filter: &Filter) -> Result<Vec<LoggedRow>> {
+        let path = self.path.clone();
+        let err = |error| Error::Sqlite { path: path.clone(), error };
+        let mut statement = self.conn.prepare_cached(ROWS).map_err(err)?;
+        let raw = statement
+            .query_map(params![filter.model, filter.version, filter.shadow, filter.since_ms, filter.until_ms], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    Prediction {
+                        scored_at_ms: r.get(1)?,
+                        model: r.get(2)?,
+                        version: r.get(3)?,
+                        shadow: r.get(4)?,
+                        lead_id: r.get(5)?,
+                        probability: r.get(6)?,
+                        score: r.get(7)?,
+                        tier: r.get(8)?,
+                        mql: r.get(9)?,
+                        threshold: r.get(10)?,
+                        rule_points: r.get(11)?,
+                        rule_mql: r.get(12)?,
+                        fields: None,
+                    },
+                    r.get::<_, Option<String>>(13)?,
+                    r.get::<_, Option<bool>>(14)?,
+                    r.get::<_, Option<String>>(15)?,
+                    r.get::<_, Option<i64>>(16)?,
+                ))
+            })
+            .map_err(err)?;
+        let mut out = Vec::new();
+        for row in raw {
+            let (row_id, mut prediction, fields, won, closed_at, received) = row.map_err(err)?;
+            prediction.fields = match fields {
+                Some(text) => Some(Fields::from_json(&text).map_err(|reason| Error::Corrupt { row: row_id, reason })?),
+                None => None,
+            };
+            let outcome = won.map(|won| StoredOutcome { won, closed_at, received_at_ms: received.unwrap_or(0) });
+            out.push(LoggedRow { row_id, prediction, outcome });
+        }
+        Ok(out)
+    }
+
+    fn count_outcomes(&mut self) -> Result<u64> {
+        let err = self.err();
+        self.conn.query_row("SELECT COUNT(*) FROM outcomes", [], |r| r.get(0)).map_err(err)
+    }
+
+    fn versions(&mut self) -> Result<Vec<(String, String, u64)>> {
+        let path = self.path.clone();
+        let err = |error| Error::Sqlite { path: path.clone(), error };
+        let mut statement = self
+            .conn
+            .prepare("SELECT model, version, COUNT(*) FROM predictions GROUP BY model, version ORDER BY model, version")
+            .map_err(err)?;
+        let rows = statement.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).map_err(err)?;
+        rows.collect::<std::result::Result<Vec<_>, _>>().map_err(err)
+    }
+}
+
+/// The schema version of the file at `path` without migrating it (`None` if it has none).
+pub fn peek_version(path: &Path) -> Result<Option<u32>> {
+    let err = |error| Error::Sqlite { path: path.to_owned(), error };
+    let conn = Connection::open(path).map_err(err)?;
+    let has: Option<String> = conn
+        .query_row("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'leadscore_schema'", [], |r| {
+            r.get(0)
+        })
+        .optional()
+        .map_err(err)?;
+    if has.is_none() {
+        return Ok(None);
+    }
+    conn.query_row("SELECT MAX(version) FROM leadscore_schema", [], |r| r.get(0)).map_err(err)
+}

@@ -1,0 +1,609 @@
+//! The server's log writer: scoring never waits for the store.
+//!
+//! [`LogWriter::log`] puts a row on a bounded queue and returns at once; one thread takes rows
+//! off it in batches and inserts each batch in one transaction. When the queue is full (the store
+//! cannot keep up) or a batch fails (the store is down, read-only, full), the rows are dropped and
+//! counted ([`WriterStats`]), the writer reports itself degraded, and it reopens the store at most
+//! every [`WriterConfig::retry`] until a batch goes in again. Shutdown writes what is queued.
+//!
+//! **What a crash can lose.** Rows are in memory until their batch commits. A batch is written
+//! when it holds [`WriterConfig::batch_rows`] rows (default 2,048) or [`WriterConfig::max_delay`]
+//! (default 200 ms) after its first row arrived, whichever comes first. So `kill -9` loses at most
+//! the rows of the last `max_delay` plus the batch being written while the store keeps up, and at
+//! most `capacity + batch_rows` rows (default 65,536 + 2,048) when it does not. A committed batch
+//! is whole (one transaction); a batch interrupted by the kill is not in the store at all.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use crate::row::Prediction;
+use crate::{Result, Store};
+
+/// How the writer batches and retries. See the module for what each bound means after a crash.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WriterConfig {
+    /// Rows the queue holds before new rows are dropped.
+    pub capacity: usize,
+    /// Rows per insert.
+    pub batch_rows: usize,
+    /// Longest a row waits for its batch to fill.
+    pub max_delay: Duration,
+    /// Wait between attempts to reopen a failed store.
+    pub retry: Duration,
+    /// Scorings older than this are deleted (checked every `retention_every`); `None` keeps all.
+    pub retention: Option<Duration>,
+    /// How often retention runs.
+    pub retention_every: Duration,
+}
+
+impl Default for WriterConfig {
+    fn default() -> Self {
+        WriterConfig {
+            capacity: 65_536,
+            batch_rows: 2_048,
+            max_delay: Duration::from_millis(200),
+            retry: Duration::from_secs(1),
+            retention: None,
+            retention_every: Duration::from_secs(3600),
+        }
+    }
+}
+
+/// The writer's counters, for `/metrics` and `readyz`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct WriterStats {
+    /// Rows accepted onto the queue.
+    pub queued: u64,
+    /// Rows committed to the store.
+    pub written: u64,
+    /// Rows dropped because the queue was full.
+    pub dropped_queue_full: u64,
+    /// Rows dropped because their batch could not be written.
+    pub dropped_store_error: u64,
+    /// Rows refused by [`Prediction::check`] (a caller's bug; never a client's data).
+    pub refused: u64,
+    /// Batches that failed.
+    pub failed_batches: u64,
+    /// Whether the last batch went in (false: degraded, still scoring).
+    pub healthy: bool,
+    /// The last store error, if the store is degraded.
+    pub last_error: Option<String>,
+    /// Rows deleted by retention.
+    pub purged: u64,
+}
+
+impl WriterStats {
+    /// Every row lost so far, whatever the reason.
+    pub fn dropped(&self) -> u64 {
+        self.dropped_queue_full + self.dropped_store_error + self.refused
+    }
+}
+
+#[derive(Default)]
+struct Counters {
+    queued: AtomicU64,
+    written: AtomicU64,
+    dropped_queue_full: AtomicU64,
+    dropped_store_error: AtomicU64,
+    refused: AtomicU64,
+    failed_batches: AtomicU64,
+    purged: AtomicU64,
+    unhealthy: AtomicBool,
+    last_error: Mutex<Option<String>>,
+}
+
+enum Message {
+    Row(Box<Prediction>),
+    /// Acknowledge once every earlier row is written.
+    Flush(SyncSender<()>),
+    /// Write every earlier row, acknowledge and stop.
+    Stop(SyncSender<()>),
+}
+
+/// Opens the store again after a failure (the writer owns its connection).
+pub type Opener = Box<dyn FnMut() -> Result<Box<dyn Store>> + Send>;
+
+/// The handle the server keeps: cheap to clone, every clone feeds the same queue.
+#[derive(Clone)]
+pub struct LogWriter {
+    tx: SyncSender<Message>,
+    counters: Arc<Counters>,
+    thread: Arc<Mutex<Option<JoinHandle<()>>>>,
+}
+
+impl LogWriter {
+    /// Opens the store at `location` (a bad location, a schema too new or an unreachable database
+    /// is an error here, before the server takes traffic) and starts the writer thread.
+    pub fn start(location: &str, config: WriterConfig) -> Result<LogWriter> {
+        let location = location.to_owned();
+        let opener: Opener = Box::new(move || crate::open(&location));
+        Self::start_with(opener, config)
+    }
+
+    /// [`LogWriter::start`] with a custom opener (tests inject failing stores).
+    pub fn start_with(mut opener: Opener, config: WriterConfig) -> Result<LogWriter> {
+        let store = opener()?;
+        let (tx, rx) = mpsc::sync_channel(config.capacity.max(1));
+        let counters = Arc::new(Counters::default());
+        let worker = Worker {
+            rx,
+            counters: counters.clone(),
+            store: Some(store),
+            opener,
+            next_attempt: Instant::now(),
+            next_purge: Instant::now(),
+            config,
+        };
+        let handle = std::thread::Builder::new()
+            .name("leadscore-log".into())
+            .spawn(move || worker.run())
+            .map_err(|error| crate::Error::Io { path: "leadscore-log thread".into(), error })?;
+        Ok(LogWriter { tx, counters, thread: Arc::new(Mutex::new(Some(handle))) })
+    }
+
+    /// Queues a row; never blocks. Returns false when the row was dropped (queue full, or the row
+    /// refused by [`Prediction::check`]); every drop is counted.
+    pub fn log(&self, row: Prediction) -> bool {
+        if row.check().is_err() {
+            self.counters.refused.fetch_add(1, Ordering::Relaxed);
+            return false;
+        }
+        match self.tx.try_send(Message::Row(Box::new(row))) {
+            Ok(()) => {
+                self.counters.queued.fetch_add(1, Ordering::Relaxed);
+                true
+            }
+            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
+                self.counters.dropped_queue_full.fetch_add(1, Ordering::Relaxed);
+                false
+            }
+        }
+    }
+
+    /// Waits until every row queued before this call is written (or dropped), at most `timeout`.
+    /// The outcomes route calls it so that an outcome posted right after its lead was scored
+    /// finds the lead. Returns false on timeout.
+    pub fn flush(&self, timeout: Duration) -> bool {
+        let (ack_tx, ack_rx) = mpsc::sync_channel(1);
+        let deadline = Instant::now() + timeout;
+        let mut message = Message::Flush(ack_tx);
+        loop {
+            match self.tx.try_send(message) {
+                Ok(()) => break,
+                Err(TrySendError::Full(m)) if Instant::now() < deadline => {
+                    message = m;
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                Err(_) => return false,
+            }
+        }
+        ack_rx.recv_timeout(deadline.saturating_duration_since(Instant::now())).is_ok()
+    }
+
+    /// The counters now.
+    pub fn stats(&self) -> WriterStats {
+        let c = &self.counters;
+        WriterStats {
+            queued: c.queued.load(Ordering::Relaxed),
+            written: c.written.load(Ordering::Relaxed),
+            dropped_queue_full: c.dropped_queue_full.load(Ordering::Relaxed),
+            dropped_store_error: c.dropped_store_error.load(Ordering::Relaxed),
+            refused: c.refused.load(Ordering::Relaxed),
+            failed_batches: c.failed_batches.load(Ordering::Relaxed),
+            healthy: !c.unhealthy.load(Ordering::Relaxed),
+            last_error: c.last_error.lock().ok().and_then(|e| e.clone()),
+            purged: c.purged.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Writes every row queued before this call, then stops the thread (graceful shutdown),
+    /// waiting at most `timeout`. Rows logged afterwards, through any clone, are dropped and
+    /// counted. Returns the final counters.
+    pub fn shutdown(&self, timeout: Duration) -> WriterStats {
+        let (ack_tx, ack_rx) = mpsc::sync_channel(1);
+        let deadline = Instant::now() + timeout;
+        let mut message = Message::Stop(ack_tx);
+        loop {
+            match self.tx.try_send(message) {
+                Ok(()) => break,
+                Err(TrySendError::Full(m)) if Instant::now() < deadline => {
+                    message = m;
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                Err(_) => return self.stats(),
+            }
+        }
+        if ack_rx.recv_timeout(deadline.saturating_duration_since(Instant::now())).is_ok() {
+            if let Some(handle) = self.thread.lock().ok().and_then(|mut h| h.take()) {
+                let _ = handle.join();
+            }
+        }
+        self.stats()
+    }
+}
+
+struct Worker {
+    rx: Receiver<Message>,
+    counters: Arc<Counters>,
+    store: Option<Box<dyn Store>>,
+    opener: Opener,
+    next_attempt: Instant,
+    next_purge: Instant,
+    config: WriterConfig,
+}
+
+impl Worker {
+    fn run(mut self) {
+        let mut batch: Vec<Prediction> = Vec::with_capacity(self.config.batch_rows);
+        let mut acks: Vec<SyncSender<()>> = Vec::new();
+        let mut stop: Option<SyncSender<()>> = None;
+        loop {
+            // Wait for the first row of a batch (waking up for retention).
+            let first = match self.rx.recv_timeout(self.config.retention_every.min(Duration::from_secs(60))) {
+                Ok(m) => m,
+                Err(RecvTimeoutError::Timeout) => {
+                    self.purge();
+                    continue;
+                }
+                Err(RecvTimeoutError::Disconnected) => return,
+            };
+            let mut disconnected = false;
+            let deadline = Instant::now() + self.config.max_delay;
+            let mut next = Some(first);
+            loop {
+                match next.take() {
+                    Some(Message::Row(row)) => batch.push(*row),
+                    Some(Message::Flush(ack)) => {
+                        acks.push(ack);
+                        break;
+                    }
+                    Some(Message::Stop(ack)) => {
+                        stop = Some(ack);
+                        break;
+                    }
+                    None => {}
+                }
+                if batch.len() >= self.config.batch_rows {
+                    break;
+                }
+                match self.rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+                    Ok(m) => next = Some(m),
+                    Err(RecvTimeoutError::Timeout) => break,
+                    Err(RecvTimeoutError::Disconnected) => {
+                        disconnected = true;
+                        break;
+                    }
+                }
+            }
+            if !batch.is_empty() {
+                self.write(&batch);
+                batch.clear();
+            }
+            for ack in acks.drain(..) {
+                let _ = ack.try_send(());
+            }
+            if let Some(ack) = stop.take() {
+                let _ = ack.try_send(());
+                return;
+            }
+            self.purge();
+            if disconnected {
+                return;
+            }
+        }
+    }
+
+    fn fail(&mut self, n: usize, error: &crate::Error) {
+        let c = &self.counters;
+        c.dropped_store_error.fetch_add(n as u64, Ordering::Relaxed);
+        c.failed_batches.fetch_add(1, Ordering::Relaxed);
+        if !c.unhealthy.swap(true, Ordering::Relaxed) {
+            tracing::warn!(%error, "prediction log degraded: rows are dropped and counted until the store is back");
+        }
+        if let Ok(mut last) = c.last_error.lock() {
+            *last = Some(error.to_string());
+        }
+    }
+
+    /// The store, reopened if it failed and the retry interval has passed.
+    fn store(&mut self) -> std::result::Result<&mut Box<dyn Store>, Option<crate::Error>> {
+        if let Some(store) = &mut self.store {
+            if let Err(e) = store.check_alive() {
+                self.store = None;
+                self.next_attempt = Instant::now();
+                tracing::warn!(error = %e, "prediction log: the store changed under the writer; reopening");
+            }
+        }
+        if self.store.is_none() {
+            if Instant::now() < self.next_attempt {
+                return Err(None);
+            }
+            self.next_attempt = Instant::now() + self.config.retry;
+            match (self.opener)() {
+                Ok(store) => self.store = Some(store),
+                Err(e) => return Err(Some(e)),
+            }
+        }
+        self.store.as_mut().ok_or(None)
+    }
+
+    fn write(&mut self, batch: &[Prediction]) {
+        let result = match self.store() {
+            Ok(store) => store.insert(batch),
+            Err(Some(e)) => Err(e),
+            Err(None) => {
+                // Still waiting to retry: the batch is dropped, counted as the store's.
+                self.counters.dropped_store_error.fetch_add(batch.len() as u64, Ordering::Relaxed);
+                self.counters.failed_batches.fetch_add(1, Ordering::Relaxed);
+                return;
+            }
+        };
+        match result {
+            Ok(()) => {
+                let c = &self.counters;
+                c.written.fetch_add(batch.len() as u64, Ordering::Relaxed);
+                if c.unhealthy.swap(false, Ordering::Relaxed) {
+                    tracing::info!("prediction log resumed");
+                }
+                if let Ok(mut last) = c.last_error.lock() {
+                    *last = None;
+                }
+            }
+            Err(e) => {
+                // Reopen on the next batch after `retry`: the connection or the file may be gone.
+                self.store = None;
+                self.next_attempt = Instant::now() + self.config.retry;
+                self.fail(batch.len(), &e);
+            }
+        }
+    }
+
+    fn purge(&mut self) {
+        let Some(retention) = self.config.retention else { return };
+        if Instant::now() < self.next_purge {
+            return;
+        }
+        self.next_purge = Instant::now() + self.config.retention_every;
+        let cutoff = crate::row::now_ms().saturating_sub(i64::try_from(retention.as_millis()).unwrap_or(i64::MAX));
+        if let Ok(store) = self.store() {
+            match store.purge_before(cutoff) {
+                Ok(n) => {
+                    self.counters.purged.fetch_add(n, Ordering::Relaxed);
+                }
+                Err(e) => tracing::warn!(error = %e, "prediction log: retention failed"),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicBool;
+
+    use super::*;
+    use crate::row::{Filter, Forgotten, LoggedRow, Outcome, OutcomeReport};
+    use crate::sqlite::SqliteStore;
+
+    pub(crate) fn prediction(i: usize) -> Prediction {
+        Prediction {
+            scored_at_ms: 1_700_000_000_000 + i as i64,
+            model: "leads".into(),
+            version: "v1".into(),
+            shadow: false,
+            lead_id: format!("L{i}"),
+            probability: 0.25,
+            score: 25,
+            tier: "B".into(),
+            mql: false,
+            threshold: 0.3,
+            rule_points: None,
+            rule_mql: None,
+            fields: None,
+        }
+    }
+
+    fn count(path: &std::path::Path) -> usize {
+        let mut store = SqliteStore::open(path).unwrap();
+        store.rows(&Filter { model: "leads".into(), ..Default::default() }).unwrap().len()
+    }
+
+    #[test]
+    fn rows_are_written_in_batches_and_flushed_on_shutdown() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.db");
+        let location = path.to_str().unwrap().to_owned();
+        // Batches of 100, and a delay long enough that only the size or the shutdown writes them.
+        let config = WriterConfig { batch_rows: 100, max_delay: Duration::from_secs(30), ..Default::default() };
+        let writer = LogWriter::start(&location, config).unwrap();
+        for i in 0..250 {
+            assert!(writer.log(prediction(i)));
+        }
+        // The first two batches of 100 are written by size; the last 50 wait for their delay.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while writer.stats().written < 200 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert_eq!(writer.stats().written, 200);
+        let stats = writer.shutdown(Duration::from_secs(10));
+        assert_eq!((stats.queued, stats.written, stats.dropped()), (250, 250, 0));
+        assert_eq!(count(&path), 250);
+        // After shutdown nothing is queued, and the drop is counted.
+        assert!(!writer.log(prediction(999)));
+        assert_eq!(writer.stats().dropped_queue_full, 1);
+    }
+
+    #[test]
+    fn flush_waits_for_the_rows_before_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.db");
+        let config = WriterConfig { max_delay: Duration::from_secs(30), ..Default::default() };
+        let writer = LogWriter::start(path.to_str().unwrap(), config).unwrap();
+        for i in 0..10 {
+            writer.log(prediction(i));
+        }
+        assert!(writer.flush(Duration::from_secs(10)));
+        assert_eq!(count(&path), 10);
+        // A refused row (not a probability) is counted, never queued.
+        let mut bad = prediction(11);
+        bad.probability = f64::NAN;
+        assert!(!writer.log(bad));
+        assert_eq!(writer.stats().refused, 1);
+        writer.shutdown(Duration::from_secs(10));
+    }
+
+    /// A store that fails every insert while `down` is set.
+    struct Flaky {
+        inner: SqliteStore,
+        down: Arc<AtomicBool>,
+    }
+
+    impl Store for Flaky {
+        fn location(&self) -> &str {
+            self.inner.location()
+        }
+        fn schema_version(&mut self) -> Result<u32> {
+            self.inner.schema_version()
+        }
+        fn check_alive(&mut self) -> Result<()> {
+            self.inner.check_alive()
+        }
+        fn insert(&mut self, rows: &[Prediction]) -> Result<()> {
+            if self.down.load(Ordering::SeqCst) {
+                return Err(crate::Error::Location { location: "flaky".into(), reason: "down".into() });
+            }
+            self.inner.insert(rows)
+        }
+        fn upsert_outcomes(&mut self, o: &[Outcome], at: i64) -> Result<OutcomeReport> {
+            self.inner.upsert_outcomes(o, at)
+        }
+        fn forget(&mut self, id: &str) -> Result<Forgotten> {
+            self.inner.forget(id)
+        }
+        fn purge_before(&mut self, cutoff: i64) -> Result<u64> {
+            self.inner.purge_before(cutoff)
+        }
+        fn rows(&mut self, filter: &Filter) -> Result<Vec<LoggedRow>> {
+            self.inner.rows(filter)
+        }
+        fn count_outcomes(&mut self) -> Result<u64> {
+            self.inner.count_outcomes()
+        }
+        fn versions(&mut self) -> Result<Vec<(String, String, u64)>> {
+            self.inner.versions()
+        }
+    }
+
+    #[test]
+    fn a_failing_store_drops_and_counts_then_resumes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.db");
+        let down = Arc::new(AtomicBool::new(false));
+        let (p, d) = (path.clone(), down.clone());
+        let opener: Opener =
+            Box::new(move || Ok(Box::new(Flaky { inner: SqliteStore::open(&p)?, down: d.clone() }) as Box<dyn Store>));
+        let config = WriterConfig { batch_rows: 10, retry: Duration::from_millis(50), ..Default::default() };
+        let writer = LogWriter::start_with(opener, config).unwrap();
+        for i in 0..10 {
+            writer.log(prediction(i));
+        }
+        assert!(writer.flush(Duration::from_secs(10)));
+        down.store(true, Ordering::SeqCst);
+        for i in 10..30 {
+            writer.log(prediction(i));
+        }
+        assert!(writer.flush(Duration::from_secs(10)));
+        let stats = writer.stats();
+        assert!(!stats.healthy && stats.last_error.as_deref().is_some_and(|e| e.contains("down")), "{stats:?}");
+        assert_eq!((stats.written, stats.dropped_store_error), (10, 20));
+        down.store(false, Ordering::SeqCst);
+        std::thread::sleep(Duration::from_millis(100));
+        for i in 30..40 {
+            writer.log(prediction(i));
+        }
+        assert!(writer.flush(Duration::from_secs(10)));
+        let stats = writer.shutdown(Duration::from_secs(10));
+        assert!(stats.healthy, "{stats:?}");
+        assert_eq!((stats.queued, stats.written, stats.dropped_store_error), (40, 20, 20));
+        assert_eq!(count(&path), 20);
+    }
+
+    #[test]
+    fn a_full_queue_drops_and_counts() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.db");
+        let p = path.clone();
+        // A store that takes 200 ms per batch, behind a queue of 5 rows.
+        struct Slow(SqliteStore);
+        impl Store for Slow {
+            fn location(&self) -> &str {
+                self.0.location()
+            }
+            fn schema_version(&mut self) -> Result<u32> {
+                self.0.schema_version()
+            }
+            fn check_alive(&mut self) -> Result<()> {
+                self.0.check_alive()
+            }
+            fn insert(&mut self, rows: &[Prediction]) -> Result<()> {
+                std::thread::sleep(Duration::from_millis(200));
+                self.0.insert(rows)
+            }
+            fn upsert_outcomes(&mut self, o: &[Outcome], at: i64) -> Result<OutcomeReport> {
+                self.0.upsert_outcomes(o, at)
+            }
+            fn forget(&mut self, id: &str) -> Result<Forgotten> {
+                self.0.forget(id)
+            }
+            fn purge_before(&mut self, cutoff: i64) -> Result<u64> {
+                self.0.purge_before(cutoff)
+            }
+            fn rows(&mut self, filter: &Filter) -> Result<Vec<LoggedRow>> {
+                self.0.rows(filter)
+            }
+            fn count_outcomes(&mut self) -> Result<u64> {
+                self.0.count_outcomes()
+            }
+            fn versions(&mut self) -> Result<Vec<(String, String, u64)>> {
+                self.0.versions()
+            }
+        }
+        let opener: Opener = Box::new(move || Ok(Box::new(Slow(SqliteStore::open(&p)?)) as Box<dyn Store>));
+        let config =
+            WriterConfig { capacity: 5, batch_rows: 5, max_delay: Duration::from_millis(1), ..Default::default() };
+        let writer = LogWriter::start_with(opener, config).unwrap();
+        let accepted = (0..100).filter(|&i| writer.log(prediction(i))).count() as u64;
+        let stats = writer.shutdown(Duration::from_secs(30));
+        assert!(stats.dropped_queue_full > 0, "{stats:?}");
+        assert_eq!(stats.queued, accepted);
+        assert_eq!(stats.queued + stats.dropped_queue_full, 100);
+        assert_eq!(stats.written, accepted);
+        assert_eq!(count(&path) as u64, accepted);
+    }
+
+    #[test]
+    fn a_deleted_file_is_noticed_and_the_log_goes_on_in_a_new_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.db");
+        let writer = LogWriter::start(path.to_str().unwrap(), WriterConfig::default()).unwrap();
+        for i in 0..5 {
+            writer.log(prediction(i));
+        }
+        assert!(writer.flush(Duration::from_secs(10)));
+        for ext in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{ext}", path.display()));
+        }
+        for i in 5..12 {
+            writer.log(prediction(i));
+        }
+        assert!(writer.flush(Duration::from_secs(10)));
+        let stats = writer.shutdown(Duration::from_secs(10));
+        // The 7 rows after the deletion are in the new file, none written to the unlinked one.
+        assert_eq!(count(&path), 7);
+        assert_eq!((stats.written, stats.dropped()), (12, 0));
+    }
+}
