@@ -49,6 +49,15 @@ enum Command {
     Compare(cmd::compare::CompareArgs),
     /// The model as a points table (rules TOML or CSV), as credit scorecards do.
     ExportPoints(cmd::export_points::ExportPointsArgs),
+    /// What became of logged leads: import outcomes from a CSV of closed deals.
+    #[command(subcommand)]
+    Outcomes(cmd::outcomes::OutcomesCommand),
+    /// A model version in production from the prediction log: drift, calibration, live figures.
+    Monitor(cmd::monitor::MonitorArgs),
+    /// The next training set from the prediction log: inputs as logged when scored, with outcomes.
+    ExportTraining(cmd::export_training::ExportTrainingArgs),
+    /// Delete every row of one lead from the prediction log (an erasure request).
+    Forget(cmd::forget::ForgetArgs),
 }
 
 fn main() -> ExitCode {
@@ -75,6 +84,10 @@ fn main() -> ExitCode {
         Command::Rules(args) => cmd::rules::run(args),
         Command::Compare(args) => cmd::compare::run(args, &ui),
         Command::ExportPoints(args) => cmd::export_points::run(args),
+        Command::Outcomes(args) => cmd::outcomes::run(args),
+        Command::Monitor(args) => cmd::monitor::run(args),
+        Command::ExportTraining(args) => cmd::export_training::run(args),
+        Command::Forget(args) => cmd::forget::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

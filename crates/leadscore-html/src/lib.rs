@@ -10,11 +10,13 @@
 //! - [`plot`]: hand-written SVG charts (lines, scatter, bars, histograms);
 //! - [`report`]: the training report of an artifact;
 //! - [`compare`]: the model against points rules, from a core `Comparison`;
-//! - [`dashboard`]: the server's page for marketers, with a threshold slider.
+//! - [`dashboard`]: the server's page for marketers, with a threshold slider;
+//! - [`monitor`]: a model in production, from the monitor's report.
 #![warn(missing_docs)]
 
 pub mod compare;
 pub mod dashboard;
+pub mod monitor;
 pub mod plot;
 pub mod report;
 

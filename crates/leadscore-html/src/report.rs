@@ -27,9 +27,9 @@ use crate::plot::{
 };
 
 /// Size of a chart in the two-column grid.
-const CHART_W: u32 = 560;
+pub(crate) const CHART_W: u32 = 560;
 /// Height of a chart in the two-column grid.
-const CHART_H: u32 = 380;
+pub(crate) const CHART_H: u32 = 380;
 /// Width of a full-width chart.
 const WIDE_W: u32 = 1100;
 /// Coefficients drawn in the bar chart.
@@ -39,7 +39,7 @@ const MIN_FLAGGED: u64 = 10;
 /// About this many bins in the score histogram.
 const SCORE_BINS: f64 = 20.0;
 
-const CSS: &str = "
+pub(crate) const CSS: &str = "
 :root{--ink:#1f2937;--muted:#6b7280;--line:#e5e7eb;--bg:#f8fafc;--card:#fff;--blue:#2563eb;--warn:#b45309;--warnbg:#fffbeb}
 *{box-sizing:border-box}
 body{margin:0;background:var(--bg);color:var(--ink);font:15px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif}

@@ -11,11 +11,16 @@ pub mod compare;
 pub mod evaluate;
 pub mod export_points;
 pub mod export_sql;
+pub mod export_training;
+pub mod forget;
 pub mod inspect;
+pub mod monitor;
+pub mod outcomes;
 pub mod rules;
 pub mod score;
 pub mod serve;
 pub mod spec;
+pub mod store;
 pub mod synth;
 pub mod train;
 

@@ -1,0 +1,58 @@
+//! `--store` and the period flags, shared by the commands that read or change the prediction log.
+
+use anyhow::Context;
+
+/// Where the prediction log is.
+#[derive(clap::Args, Debug, Clone)]
+pub struct StoreArgs {
+    /// The prediction log: an SQLite file (created when absent) or a `postgres://` URL.
+    #[arg(long, env = "LEADSCORE_STORE", default_value = "leadscore-log.db")]
+    pub store: String,
+}
+
+impl StoreArgs {
+    /// Opens (and migrates) the store.
+    pub fn open(&self) -> anyhow::Result<Box<dyn leadscore_store::Store>> {
+        Ok(leadscore_store::open(&self.store)?)
+    }
+}
+
+/// `--since` and `--until`, whole UTC days, both included.
+#[derive(clap::Args, Debug, Clone)]
+pub struct PeriodArgs {
+    /// First day of the period (`YYYY-MM-DD`, UTC), included.
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Last day of the period (`YYYY-MM-DD`, UTC), included.
+    #[arg(long)]
+    pub until: Option<String>,
+}
+
+/// Unix ms of the start of a day given as text.
+fn day_start_ms(flag: &str, text: &str) -> anyhow::Result<i64> {
+    let day = leadscore_core::value::parse_day(text)
+        .with_context(|| format!("--{flag} {text:?} is not a date (expected YYYY-MM-DD)"))?;
+    Ok((i64::from(day) - 719_163) * 86_400_000)
+}
+
+impl PeriodArgs {
+    /// `(since_ms, until_ms)`: the start of `--since` and the end of `--until` (exclusive).
+    pub fn bounds(&self) -> anyhow::Result<(Option<i64>, Option<i64>)> {
+        let since = self.since.as_deref().map(|t| day_start_ms("since", t)).transpose()?;
+        let until = self.until.as_deref().map(|t| day_start_ms("until", t).map(|ms| ms + 86_400_000)).transpose()?;
+        if let (Some(s), Some(u)) = (since, until) {
+            anyhow::ensure!(s < u, "--since is after --until");
+        }
+        Ok((since, until))
+    }
+
+    /// The period in words.
+    pub fn describe(&self) -> String {
+        match (&self.since, &self.until) {
+            (None, None) => "all time".into(),
+            (Some(s), None) => format!("since {s}"),
+            (None, Some(u)) => format!("until {u}"),
+            (Some(s), Some(u)) => format!("{s} to {u}"),
+        }
+    }
+}
