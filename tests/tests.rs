@@ -13,3 +13,4 @@ mod reload_load;
 mod serve_process;
 mod shipped_model;
 mod sql_engines;
+mod store;

@@ -89,7 +89,11 @@ pub fn monitor_html(model: &str, version: &str, period: &str, report: &MonitorRe
             Axis::new("Day"),
             Axis::new("MQL rate").percent(),
         )
-        .series(Series::new("held-out curve's prediction", points(&|d| d.expected_mql_rate), Style::dashed(Color::GREY)))
+        .series(Series::new(
+            "held-out curve's prediction",
+            points(&|d| d.expected_mql_rate),
+            Style::dashed(Color::GREY),
+        ))
         .series(Series::new("live", points(&|d| d.mql_rate), Style::line(Color::BLUE).with_markers(3.0)));
         let _ = writeln!(out, "<figure>{}</figure>", chart.to_svg(CHART_W, CHART_H));
     }
@@ -105,7 +109,11 @@ pub fn monitor_html(model: &str, version: &str, period: &str, report: &MonitorRe
         names,
     )
     .series(BarSeries { name: String::new(), color: Color::BLUE, values });
-    let _ = writeln!(out, "<figure>{}</figure>", chart.to_svg(CHART_W, CHART_H.max(24 * report.features.len() as u32 + 80)));
+    let _ = writeln!(
+        out,
+        "<figure>{}</figure>",
+        chart.to_svg(CHART_W, CHART_H.max(24 * report.features.len() as u32 + 80))
+    );
     out.push_str(
         "<h2>Drift by feature</h2>\n<table>\n<tr><th>feature</th><th>PSI</th><th>flag</th><th>leads (needed to flag)</th>\
          <th>missing: training / live</th><th>unseen levels</th></tr>\n",

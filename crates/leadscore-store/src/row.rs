@@ -110,7 +110,8 @@ impl FieldValue {
     }
 }
 
-/// The logged fields of one lead, in the encoder's feature order.
+/// The logged fields of one lead: in the encoder's feature order when logged, in name order when
+/// read back from the store (a JSON object keeps no order).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Fields(pub Vec<(String, FieldValue)>);
 

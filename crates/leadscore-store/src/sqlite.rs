@@ -46,6 +46,13 @@ impl SqliteStore {
         })
     }
 
+    /// Runs one statement as it is (tests leave a store as an older or newer build would).
+    #[doc(hidden)]
+    pub fn raw_execute(&mut self, sql: &str) -> Result<()> {
+        let err = self.err();
+        self.conn.execute_batch(sql).map_err(err)
+    }
+
     fn err(&self) -> impl Fn(rusqlite::Error) -> Error {
         let path = self.path.clone();
         move |error| Error::Sqlite { path: path.clone(), error }

@@ -122,6 +122,11 @@ pub fn run(args: MonitorArgs) -> anyhow::Result<()> {
         );
     }
     let flagged_days = report.days.iter().filter(|d| d.flagged).count();
-    outln!(out, "  {} days, {} with an MQL rate off the held-out prediction (|z| > 3)", report.days.len(), flagged_days);
+    outln!(
+        out,
+        "  {} days, {} with an MQL rate off the held-out prediction (|z| > 3)",
+        report.days.len(),
+        flagged_days
+    );
     super::emit(&out)
 }

@@ -163,106 +163,76 @@ pub struct FeatureDrift {
     pub psi: Psi,
 }
 
-/// A numeric bin cut from the deciles.
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum NumBin {
-    /// Exactly one value (several deciles share it).
-    Point(f64),
-    /// From `lo` (included when `closed`) up to `hi` (excluded).
-    Range { lo: f64, closed: bool, hi: f64 },
+/// The training distribution of a number as far as 11 stored deciles pin it down: cut points
+/// (the distinct decile values above the minimum) and, at each cut `c`, bounds on the training
+/// share below it, `F(c-)`.
+///
+/// If `c` first appears at decile `q`, then `F(c-)` lies in `[(q - 1)/10, q/10]`: decile `q - 1`
+/// is below `c` and decile `q` is not. For a feature whose deciles are all distinct (a continuous
+/// number) the share is `q/10`, exactly enough. When deciles tie (a count that is 0 for 40% of
+/// leads) the feature has point masses, and `F(c-)` is only known within those bounds: then the
+/// reference is the training CDF *nearest the live one within the bounds* (the live share below
+/// each cut, clamped to its bounds), so that the PSI counts only the shift the stored deciles
+/// prove, never the rounding of the deciles themselves.
+#[derive(Clone, Debug, PartialEq)]
+struct NumericReference {
+    cuts: Vec<f64>,
+    bounds: Vec<(f64, f64)>,
 }
 
-impl NumBin {
-    fn contains(self, x: f64) -> bool {
-        match self {
-            NumBin::Point(v) => x == v,
-            NumBin::Range { lo, closed, hi } => (x > lo || (closed && x == lo)) && x < hi,
+fn numeric_reference(deciles: &[f64]) -> NumericReference {
+    let last = deciles.len().saturating_sub(1);
+    if last == 0 {
+        return NumericReference { cuts: Vec::new(), bounds: Vec::new() };
+    }
+    let tied = deciles.windows(2).any(|w| w[0] == w[1]);
+    let mut cuts = Vec::new();
+    let mut bounds = Vec::new();
+    for q in 1..=last {
+        if deciles[q] > deciles[q - 1] {
+            cuts.push(deciles[q]);
+            let high = q as f64 / last as f64;
+            bounds.push((if tied { (q - 1) as f64 / last as f64 } else { high }, high));
         }
+    }
+    NumericReference { cuts, bounds }
+}
+
+impl NumericReference {
+    /// The bin of a value: 0 below the first cut, i after the i-th.
+    fn bin(&self, x: f64) -> usize {
+        self.cuts.partition_point(|c| *c <= x)
+    }
+
+    fn labels(&self) -> Vec<String> {
+        let n = self.cuts.len();
+        (0..=n)
+            .map(|i| {
+                let lo = if i == 0 { "(-inf".to_owned() } else { format!("[{}", show(self.cuts[i - 1])) };
+                let hi = if i == n { "inf)".to_owned() } else { format!("{})", show(self.cuts[i])) };
+                format!("{lo}, {hi}")
+            })
+            .collect()
+    }
+
+    /// Training shares of each bin given the live counts per bin (see the type).
+    fn shares(&self, counts: &[u64]) -> Vec<f64> {
+        let n: u64 = counts.iter().sum();
+        let mut below = 0u64;
+        let mut cdf = Vec::with_capacity(self.cuts.len() + 2);
+        cdf.push(0.0);
+        for (i, &(low, high)) in self.bounds.iter().enumerate() {
+            below += counts.get(i).copied().unwrap_or(0);
+            let live = if n == 0 { high } else { below as f64 / n as f64 };
+            cdf.push(live.clamp(low, high));
+        }
+        cdf.push(1.0);
+        cdf.windows(2).map(|w| (w[1] - w[0]).max(0.0)).collect()
     }
 }
 
 fn show(x: f64) -> String {
     format!("{}", (x * 1000.0).round() / 1000.0)
-}
-
-/// Bins and training shares from 11 deciles (0%, 10%, ..., 100%) of the present values.
-///
-/// Distinct decile values cut the line. A value held by deciles `lo..=hi` (`hi > lo`) is a point
-/// mass: its training share lies between `(hi - lo - 1)/10` and `(hi - lo + 1)/10`, and the
-/// midpoint `(hi - lo + 1)/10` of the CDF's bounds (`F(v-) ≈ (lo - 0.5)/10`,
-/// `F(v) ≈ (hi + 0.5)/10`, exact at the ends) is taken. A value held by one decile `q` is a cut
-/// with `F = q/10`. Values below the training minimum go to the first bin, above the maximum to
-/// the last.
-fn numeric_bins(deciles: &[f64]) -> Vec<(NumBin, f64)> {
-    let last = deciles.len().saturating_sub(1);
-    if last == 0 {
-        return Vec::new();
-    }
-    let step = 1.0 / last as f64;
-    // (value, first decile index, last decile index)
-    let mut runs: Vec<(f64, usize, usize)> = Vec::new();
-    for (q, &v) in deciles.iter().enumerate() {
-        match runs.last_mut() {
-            Some(run) if run.0 == v => run.2 = q,
-            _ => runs.push((v, q, q)),
-        }
-    }
-    let below = |&(_, lo, hi): &(f64, usize, usize)| {
-        if hi == lo || lo == 0 {
-            lo as f64 * step
-        } else {
-            (lo as f64 - 0.5) * step
-        }
-    };
-    let at_or_below = |&(_, lo, hi): &(f64, usize, usize)| {
-        if hi == lo || hi == last {
-            hi as f64 * step
-        } else {
-            (hi as f64 + 0.5) * step
-        }
-    };
-    let mut bins = Vec::new();
-    for (j, run) in runs.iter().enumerate() {
-        let tied = run.2 > run.1;
-        if tied {
-            bins.push((NumBin::Point(run.0), at_or_below(run) - below(run)));
-        }
-        if let Some(next) = runs.get(j + 1) {
-            bins.push((NumBin::Range { lo: run.0, closed: !tied, hi: next.0 }, below(next) - at_or_below(run)));
-        }
-    }
-    bins
-}
-
-fn classify(bins: &[(NumBin, f64)], x: f64) -> usize {
-    if let Some(i) = bins.iter().position(|(b, _)| b.contains(x)) {
-        return i;
-    }
-    let first_edge = match bins.first() {
-        Some((NumBin::Point(v), _)) | Some((NumBin::Range { lo: v, .. }, _)) => *v,
-        None => return 0,
-    };
-    if x < first_edge {
-        0
-    } else {
-        bins.len() - 1
-    }
-}
-
-fn numeric_labels(bins: &[(NumBin, f64)]) -> Vec<String> {
-    let n = bins.len();
-    bins.iter()
-        .enumerate()
-        .map(|(i, (b, _))| match *b {
-            NumBin::Point(v) => format!("= {}", show(v)),
-            NumBin::Range { lo, closed, hi } => {
-                let lo =
-                    if i == 0 { "(-inf".to_owned() } else { format!("{}{}", if closed { "[" } else { "(" }, show(lo)) };
-                let hi = if i + 1 == n { "inf)".to_owned() } else { format!("{})", show(hi)) };
-                format!("{lo}, {hi}")
-            }
-        })
-        .collect()
 }
 
 /// The label of the missing bin.
@@ -310,8 +280,9 @@ pub fn feature_drift(
             (bins, counts)
         }
         (Transform::Numeric(_) | Transform::Date(_), DistributionSummary::Numeric { deciles, .. }) => {
-            let cuts = numeric_bins(deciles);
-            let mut counts = vec![0u64; cuts.len() + 1];
+            let reference = numeric_reference(deciles);
+            let n_bins = reference.cuts.len() + 1;
+            let mut counts = vec![0u64; n_bins + 1];
             let reference_day = match &feature.transform {
                 Transform::Date(d) => Some(d.reference_day),
                 _ => None,
@@ -322,15 +293,15 @@ pub fn feature_drift(
                     None => read::number(v, missing, name),
                 };
                 match x {
-                    Ok(Some(x)) if !cuts.is_empty() => counts[classify(&cuts, x)] += 1,
-                    Ok(Some(_)) => {}
-                    Ok(None) => counts[cuts.len()] += 1,
+                    Ok(Some(x)) => counts[reference.bin(x)] += 1,
+                    Ok(None) => counts[n_bins] += 1,
                     Err(_) => unreadable += 1,
                 }
             }
-            n_missing = counts[cuts.len()];
+            n_missing = counts[n_bins];
+            let shares = reference.shares(&counts[..n_bins]);
             let mut bins: Vec<(String, f64)> =
-                numeric_labels(&cuts).into_iter().zip(cuts.iter().map(|(_, s)| s * present_share)).collect();
+                reference.labels().into_iter().zip(shares.iter().map(|s| s * present_share)).collect();
             bins.push((MISSING_BIN.to_owned(), distribution.missing_rate));
             (bins, counts)
         }
@@ -503,44 +474,40 @@ mod tests {
     }
 
     #[test]
-    fn numeric_bins_from_untied_deciles_are_tenths() {
-        let deciles: Vec<f64> = (0..=10).map(f64::from).collect();
-        let bins = numeric_bins(&deciles);
-        assert_eq!(bins.len(), 10);
-        for (b, share) in &bins {
-            assert!(matches!(b, NumBin::Range { closed: true, .. }));
-            close(*share, 0.1, 1e-12);
+    fn continuous_deciles_are_tenths() {
+        let r = numeric_reference(&(0..=10).map(f64::from).collect::<Vec<_>>());
+        assert_eq!(r.cuts, (1..=10).map(f64::from).collect::<Vec<_>>());
+        // Distinct deciles: the bounds are exact, whatever the live leads do.
+        let shares = r.shares(&[100, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(shares.len(), 11);
+        for s in &shares[..10] {
+            close(*s, 0.1, 1e-12);
         }
-        assert_eq!(classify(&bins, -5.0), 0);
-        assert_eq!(classify(&bins, 0.0), 0);
-        assert_eq!(classify(&bins, 3.5), 3);
-        assert_eq!(classify(&bins, 10.0), 9);
-        assert_eq!(classify(&bins, 99.0), 9);
-        let labels = numeric_labels(&bins);
-        assert_eq!((labels[0].as_str(), labels[1].as_str(), labels[9].as_str()), ("(-inf, 1)", "[1, 2)", "[9, inf)"));
+        close(shares[10], 0.0, 1e-12);
+        assert_eq!((r.bin(-5.0), r.bin(0.0), r.bin(3.5), r.bin(10.0), r.bin(99.0)), (0, 0, 3, 10, 10));
+        let labels = r.labels();
+        assert_eq!((labels[0].as_str(), labels[1].as_str(), labels[10].as_str()), ("(-inf, 1)", "[1, 2)", "[10, inf)"));
     }
 
     #[test]
-    fn numeric_bins_with_ties_are_point_masses_at_the_midpoint() {
-        // Deciles 0 (x5: 0%..40%), 1, 2, 3 (x3: 70%..90%), 8.
-        // = 0: F(0-) = 0, F(0) = 4.5/10 -> 0.45.   (0, 1): F(1-) = 0.5 - 0.45 = 0.05.
-        // [1, 2): 0.6 - 0.5 = 0.1.   [2, 3): F(3-) = 6.5/10 - 0.6 = 0.05.
-        // = 3: 9.5/10 - 6.5/10 = 0.3.   (3, 8): 1.0 - 0.95 = 0.05 (8 is the maximum: F(8) = 1).
-        let deciles = [0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 2.0, 3.0, 3.0, 3.0, 8.0];
-        let bins = numeric_bins(&deciles);
-        let shares: Vec<f64> = bins.iter().map(|b| b.1).collect();
-        let want = [0.45, 0.05, 0.1, 0.05, 0.3, 0.05];
-        assert_eq!(shares.len(), want.len());
-        for (s, w) in shares.iter().zip(want) {
-            close(*s, w, 1e-12);
+    fn tied_deciles_bound_the_shares_and_the_nearest_reference_is_used() {
+        // email_clicks of the shipped model: 0 for deciles 0-5, 1 for 6-7, 2 for 8-9, max 26.
+        // Cuts 1 (first at decile 6), 2 (decile 8), 26 (decile 10); F(1-) in [0.5, 0.6],
+        // F(2-) in [0.7, 0.8], F(26-) in [0.9, 1.0].
+        let r = numeric_reference(&[0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 2.0, 2.0, 26.0]);
+        assert_eq!(r.cuts, [1.0, 2.0, 26.0]);
+        assert_eq!(r.bounds, [(0.5, 0.6), (0.7, 0.8), (0.9, 1.0)]);
+        // Live leads like the training data (56.4% zeros, 23.6% ones, 10.5% twos): every live
+        // CDF value is inside its bounds, so the reference equals the live shares.
+        let same = r.shares(&[564, 236, 105, 95]);
+        for (s, want) in same.iter().zip([0.564, 0.236, 0.105, 0.095]) {
+            close(*s, want, 1e-12);
         }
-        close(shares.iter().sum::<f64>(), 1.0, 1e-12);
-        assert_eq!(classify(&bins, 0.0), 0);
-        assert_eq!(classify(&bins, 0.5), 1);
-        assert_eq!(classify(&bins, 3.0), 4);
-        assert_eq!(classify(&bins, 5.0), 5);
-        assert_eq!(classify(&bins, 50.0), 5);
-        assert_eq!(numeric_labels(&bins)[0], "= 0");
+        // Live leads with 90% zeros: F(1-) = 0.9 is clamped to 0.6; the shift is counted.
+        let shifted = r.shares(&[900, 50, 25, 25]);
+        close(shifted[0], 0.6, 1e-12);
+        let p = psi(r.labels().into_iter().zip(shifted).collect(), &[900, 50, 25, 25], 16_000);
+        assert!(p.flagged, "{p:?}");
     }
 
     #[test]
