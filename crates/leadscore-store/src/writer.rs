@@ -586,6 +586,38 @@ mod tests {
     }
 
     #[test]
+    fn retention_deletes_old_scorings() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.db");
+        // Keep a day; the rows below were scored in 2023.
+        let config = WriterConfig {
+            retention: Some(Duration::from_secs(86_400)),
+            retention_every: Duration::from_millis(10),
+            ..Default::default()
+        };
+        let writer = LogWriter::start(path.to_str().unwrap(), config).unwrap();
+        for i in 0..5 {
+            writer.log(prediction(i));
+        }
+        let mut recent = prediction(5);
+        recent.scored_at_ms = crate::row::now_ms();
+        writer.log(recent);
+        assert!(writer.flush(Duration::from_secs(10)));
+        // Retention runs after the batch, or on the next wake-up.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while writer.stats().purged < 5 && Instant::now() < deadline {
+            writer.log(prediction(100));
+            assert!(writer.flush(Duration::from_secs(10)));
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        writer.shutdown(Duration::from_secs(10));
+        let mut store = SqliteStore::open(&path).unwrap();
+        let rows = store.rows(&Filter { model: "leads".into(), ..Default::default() }).unwrap();
+        assert!(rows.iter().any(|r| r.prediction.lead_id == "L5"));
+        assert!(rows.iter().all(|r| r.prediction.lead_id == "L5" || r.prediction.lead_id == "L100"), "{}", rows.len());
+    }
+
+    #[test]
     fn a_deleted_file_is_noticed_and_the_log_goes_on_in_a_new_one() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("log.db");
