@@ -5,10 +5,8 @@
 //! set reads as what it is. Resampling draws row multiplicities and reuses
 //! one sorted order, so each replicate costs O(n), not O(n log n).
 
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
-
 use leadscore_core::metrics::{self, RankedScores};
+use leadscore_core::monitor::bootstrap;
 use leadscore_core::report::{Evaluation, Interval};
 
 /// Number of calibration bins in the card.
@@ -45,13 +43,12 @@ fn weighted_lift(order: &[usize], labels: &[bool], weights: &[u32], fraction: f6
     Some((taken_won as f64 / taken as f64) / (won as f64 / total as f64))
 }
 
-fn percentile_interval(mut values: Vec<f64>) -> Option<Interval> {
+/// The core's percentile interval, withheld below 10 replicates (too few to put a 95% interval on).
+fn percentile_interval(values: Vec<f64>) -> Option<Interval> {
     if values.len() < 10 {
         return None;
     }
-    values.sort_by(f64::total_cmp);
-    let at = |q: f64| values[((values.len() - 1) as f64 * q).round() as usize];
-    Some(Interval { low: at(0.025), high: at(0.975), level: 0.95 })
+    bootstrap::percentile_interval(values)
 }
 
 /// One bootstrap replicate's AUC and top-decile lift (None where undefined).
@@ -63,15 +60,11 @@ pub fn evaluate(probs: &[f64], labels: &[bool], replicates: u32, seed: u64) -> E
     let mut order: Vec<usize> = (0..n).collect();
     order.sort_by(|&a, &b| probs[b].total_cmp(&probs[a]).then(a.cmp(&b)));
     let ranked = RankedScores::new(probs);
-    // Replicate r draws from its own ChaCha stream, so the result does not depend on
-    // how replicates are spread over threads.
+    // Replicate r draws from its own ChaCha stream (the core's `bootstrap::draw`, shared with the
+    // monitor), so the result does not depend on how replicates are spread over threads.
     let replicate = |r: u32| -> Replicate {
-        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0xb007_57a9);
-        rng.set_stream(u64::from(r));
         let mut weights = vec![0u32; n];
-        for _ in 0..n {
-            weights[rng.gen_range(0..n)] += 1;
-        }
+        bootstrap::draw(seed, r, &mut weights);
         (ranked.weighted_auc(labels, &weights), weighted_lift(&order, labels, &weights, 0.1))
     };
     let workers = std::thread::available_parallelism().map_or(1, |w| w.get()).clamp(1, 8) as u32;

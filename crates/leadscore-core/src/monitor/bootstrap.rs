@@ -73,16 +73,26 @@ impl Resamples {
                 }
                 let mut weights = vec![0u32; self.n];
                 for r in 0..*replicates {
-                    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0xb007_57a9);
-                    rng.set_stream(u64::from(r));
-                    weights.fill(0);
-                    for _ in 0..self.n {
-                        weights[rng.gen_range(0..self.n)] += 1;
-                    }
+                    draw(*seed, r, &mut weights);
                     f(&weights);
                 }
             }
         }
+    }
+}
+
+/// Replicate `r` of the resamples seeded by `seed`: `weights.len()` draws with replacement, as
+/// multiplicities (the trainer's held-out intervals draw theirs with this too, on several threads).
+pub fn draw(seed: u64, r: u32, weights: &mut [u32]) {
+    let n = weights.len();
+    weights.fill(0);
+    if n == 0 {
+        return;
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0xb007_57a9);
+    rng.set_stream(u64::from(r));
+    for _ in 0..n {
+        weights[rng.gen_range(0..n)] += 1;
     }
 }
 
