@@ -16,8 +16,8 @@
 //! 1. `PSI > 0.1` ([`PSI_SHIFT`]: a shift large enough to matter), and
 //! 2. there are at least [`Psi::min_leads`] live values: enough that unchanged data exceeds 0.1
 //!    with probability at most [`NOISE_ALPHA`] (0.1%: with 15-20 features the chance of any false
-//!    flag stays near 2%), and that every training bin expects at least 5 leads (the chi-squared
-//!    approximation needs it).
+//!    flag stays near 2%), and that every training bin of at least 1% expects at least 5 leads (the
+//!    chi-squared approximation needs it).
 //!
 //! Below `min_leads` a PSI is shown but never flagged ("too few leads to tell").
 //!
@@ -41,8 +41,13 @@ pub const PSI_SHIFT: f64 = 0.1;
 pub const PSI_MAJOR: f64 = 0.25;
 /// The chance that unchanged data is flagged, per feature, once `n >= min_leads`.
 pub const NOISE_ALPHA: f64 = 0.001;
-/// Every training bin must expect this many live leads before a flag is allowed.
+/// Every training bin holding at least [`MIN_SHARE_FOR_COUNT`] must expect this many live leads
+/// before a flag is allowed.
 pub const MIN_EXPECTED_PER_BIN: f64 = 5.0;
+/// Bins rarer than this in training are left out of the 5-leads rule: the chi-squared
+/// approximation is poor there, but such a bin moves the PSI by a few thousandths at most unless
+/// live leads crowd into it, which is then a shift worth flagging.
+pub const MIN_SHARE_FOR_COUNT: f64 = 0.01;
 
 /// One bin: its training share and what the live leads put in it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -112,7 +117,8 @@ pub fn psi(bins: Vec<(String, f64)>, counts: &[u64], n_reference: u64) -> Psi {
     let noise_bound = chi2.filter(|_| n > 0).map(|q| q * (1.0 / n as f64 + 1.0 / m));
     let min_leads = chi2.and_then(|q| {
         let room = PSI_SHIFT / q - 1.0 / m;
-        let smallest = trained.iter().copied().fold(f64::INFINITY, f64::min);
+        let smallest = trained.iter().copied().filter(|e| *e >= MIN_SHARE_FOR_COUNT).fold(f64::INFINITY, f64::min);
+        let smallest = if smallest.is_finite() { smallest } else { 1.0 };
         (room > 0.0).then(|| ((1.0 / room).ceil().max((MIN_EXPECTED_PER_BIN / smallest).ceil())) as u64)
     });
     let enough = min_leads.is_some_and(|min| n >= min);
@@ -170,7 +176,7 @@ pub struct FeatureDrift {
 /// If `c` first appears at decile `q`, then `F(c-)` lies in `[(q - 1)/10, q/10]`: decile `q - 1`
 /// is below `c` and decile `q` is not. For a feature whose deciles are all distinct (a continuous
 /// number) the share is `q/10`, exactly enough. When deciles tie (a count that is 0 for 40% of
-/// leads) the feature has point masses, and `F(c-)` is only known within those bounds: then the
+/// leads), or are all whole numbers (a count), the feature has point masses, and `F(c-)` is only known within those bounds: then the
 /// reference is the training CDF *nearest the live one within the bounds* (the live share below
 /// each cut, clamped to its bounds), so that the PSI counts only the shift the stored deciles
 /// prove, never the rounding of the deciles themselves.
@@ -185,7 +191,9 @@ fn numeric_reference(deciles: &[f64]) -> NumericReference {
     if last == 0 {
         return NumericReference { cuts: Vec::new(), bounds: Vec::new() };
     }
-    let tied = deciles.windows(2).any(|w| w[0] == w[1]);
+    // Point masses are likely when deciles tie, or when every decile is a whole number (a count:
+    // page views, days since the last activity).
+    let tied = deciles.windows(2).any(|w| w[0] == w[1]) || deciles.iter().all(|d| d.fract() == 0.0);
     let mut cuts = Vec::new();
     let mut bounds = Vec::new();
     for q in 1..=last {
@@ -475,18 +483,24 @@ mod tests {
 
     #[test]
     fn continuous_deciles_are_tenths() {
-        let r = numeric_reference(&(0..=10).map(f64::from).collect::<Vec<_>>());
-        assert_eq!(r.cuts, (1..=10).map(f64::from).collect::<Vec<_>>());
-        // Distinct deciles: the bounds are exact, whatever the live leads do.
+        let r = numeric_reference(&(0..=10).map(|i| f64::from(i) + 0.5).collect::<Vec<_>>());
+        assert_eq!(r.cuts, (1..=10).map(|i| f64::from(i) + 0.5).collect::<Vec<_>>());
+        // Distinct fractional deciles: the bounds are exact, whatever the live leads do.
         let shares = r.shares(&[100, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
         assert_eq!(shares.len(), 11);
         for s in &shares[..10] {
             close(*s, 0.1, 1e-12);
         }
         close(shares[10], 0.0, 1e-12);
-        assert_eq!((r.bin(-5.0), r.bin(0.0), r.bin(3.5), r.bin(10.0), r.bin(99.0)), (0, 0, 3, 10, 10));
+        assert_eq!((r.bin(-5.0), r.bin(0.5), r.bin(3.7), r.bin(10.5), r.bin(99.0)), (0, 0, 3, 10, 10));
         let labels = r.labels();
-        assert_eq!((labels[0].as_str(), labels[1].as_str(), labels[10].as_str()), ("(-inf, 1)", "[1, 2)", "[10, inf)"));
+        assert_eq!(
+            (labels[0].as_str(), labels[1].as_str(), labels[10].as_str()),
+            ("(-inf, 1.5)", "[1.5, 2.5)", "[10.5, inf)")
+        );
+        // Whole-number deciles (a count) are bounded like tied ones: F(c-) in [(q-1)/10, q/10].
+        let counts = numeric_reference(&(0..=10).map(f64::from).collect::<Vec<_>>());
+        assert_eq!(counts.bounds[0], (0.0, 0.1));
     }
 
     #[test]
