@@ -350,3 +350,38 @@ async fn outcomes_route_reports_unknown_ids_and_bad_items() {
     assert!(ready.get("store").is_none());
     server.stop().await;
 }
+
+/// With `--rules`, logged rows carry the rule points and MQL flag, and `/v1/monitor` puts the
+/// rules beside the model on the same live leads: the model's side is the report's own live AUC.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn monitor_shows_the_rules_beside_the_model() {
+    let (dir, models) = scratch_registry();
+    let store = dir.path().join("log.db");
+    let config = leadscore_server::ServeConfig {
+        rules: Some(crate::util::root().join("data/rules.toml")),
+        ..logging(&models, s(&store))
+    };
+    let server = TestServer::start(config).await;
+    let client = Client::new();
+    let leads_csv = synth(2_000, 41);
+    score_all(&client, &server, &json_leads(&leads_csv)).await;
+    let (status, _) = post(&client, &server.url("/v1/outcomes"), &json!(outcomes_of(&leads_csv))).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, doc) = get(&client, &server.url("/v1/monitor")).await;
+    let rules = &doc["rules"];
+    assert_eq!(rules["n_leads"], 2_000, "{doc:#}");
+    assert_eq!(rules["auc"]["a"], doc["report"]["outcomes"]["figures"]["auc"]["value"]);
+    let (a, b) = (rules["auc"]["a"].as_f64().unwrap(), rules["auc"]["b"].as_f64().unwrap());
+    let difference = rules["auc"]["difference"].as_f64().unwrap();
+    assert!((difference - (b - a)).abs() < 1e-12 && rules["auc"]["interval"]["low"].is_number());
+    assert!(rules["log_loss"]["b"].is_null() && rules["brier"]["b"].is_null(), "{rules:#}");
+    assert!(rules["precision"]["b"].is_number() && rules["recall"]["b"].is_number(), "{rules:#}");
+    let state = server.state.clone();
+    server.stop().await;
+    state.log().unwrap().shutdown(Duration::from_secs(10));
+    let rows = leadscore_store::open(s(&store))
+        .unwrap()
+        .rows(&Filter { model: "leads".into(), ..Default::default() })
+        .unwrap();
+    assert!(rows.iter().all(|r| r.prediction.rule_points.is_some() && r.prediction.rule_mql.is_some()));
+}

@@ -12,8 +12,8 @@ use std::sync::Mutex;
 
 use axum::extract::{Query, State};
 use axum::Json;
-use leadscore_core::monitor::MonitorReport;
-use leadscore_store::Filter;
+use leadscore_core::monitor::{compare_paired, MonitorReport, PairedComparison, Resamples, Scores};
+use leadscore_store::{Filter, LoggedRow};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -36,10 +36,13 @@ pub struct MonitorQuery {
     /// Version folder, e.g. `v2` (default: the model's `CURRENT`).
     pub version: Option<String>,
     /// First day (`YYYY-MM-DD`, UTC), included.
+    #[param(format = Date)]
     pub since: Option<String>,
     /// Last day (`YYYY-MM-DD`, UTC), included.
+    #[param(format = Date)]
     pub until: Option<String>,
     /// Bootstrap replicates of the intervals (1 to 10,000; default 200).
+    #[param(minimum = 1, maximum = 10000)]
     pub replicates: Option<u32>,
 }
 
@@ -56,6 +59,55 @@ pub struct MonitorResponse {
     /// `drifted`, `outcomes` (as `leadscore monitor --json`).
     #[schema(value_type = Object)]
     pub report: MonitorReport,
+    /// With `--rules`: the model (`a`) and marketing's rules (`b`) on the same live leads with an
+    /// outcome, each difference `b - a` with its paired bootstrap interval: AUC, lift in the top
+    /// 10%, precision and recall at each one's MQL threshold. Points are not probabilities, so
+    /// the rules have no log loss or Brier score (`null`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Object)]
+    pub rules: Option<PairedComparison>,
+}
+
+/// The model against the rules on the logged leads with an outcome and rule points (each lead
+/// judged on its last scoring before its outcome, as the report's figures).
+fn rules_beside(rows: &[LoggedRow], replicates: u32, seed: u64) -> Result<Option<PairedComparison>, ApiError> {
+    let mut labels = Vec::new();
+    let (mut model, mut points, mut mql) = (Vec::new(), Vec::new(), Vec::new());
+    let mut threshold_a = 0.5;
+    for (_, i) in leadscore_store::monitor::judged_rows(rows) {
+        let row = &rows[i];
+        let (Some(outcome), Some(p), Some(m)) = (&row.outcome, row.prediction.rule_points, row.prediction.rule_mql)
+        else {
+            continue;
+        };
+        labels.push(outcome.won);
+        threshold_a = row.prediction.threshold;
+        model.push(row.prediction.probability);
+        points.push(p);
+        mql.push(m);
+    }
+    if labels.is_empty() {
+        return Ok(None);
+    }
+    // Points onto (0, 1) by an increasing map (ranks, hence AUC and lift, unchanged), and the
+    // rules' threshold as the lowest mapped MQL: the MQL flags are the rules' own.
+    let scale = points.iter().fold(1.0_f64, |m, p| m.max(p.abs()));
+    let mapped: Vec<f64> = points.iter().map(|p| 1.0 / (1.0 + (-p / scale).exp())).collect();
+    let threshold_b = mapped.iter().zip(&mql).filter(|(_, m)| **m).map(|(p, _)| *p).fold(1.0_f64, f64::min);
+    let resamples = Resamples::drawn(labels.len(), replicates, seed);
+    let mut paired = compare_paired(
+        &labels,
+        Scores { probs: &model, threshold: threshold_a },
+        Scores { probs: &mapped, threshold: threshold_b },
+        &resamples,
+    )
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    for figure in [&mut paired.log_loss, &mut paired.brier] {
+        figure.b = None;
+        figure.difference = None;
+        figure.interval = None;
+    }
+    Ok(Some(paired))
 }
 
 fn period(since: Option<&str>, until: Option<&str>) -> String {
@@ -67,14 +119,15 @@ fn period(since: Option<&str>, until: Option<&str>) -> String {
     }
 }
 
-/// The report of `model` over its logged rows in the period. Blocking.
+/// The report of `model` over its logged rows in the period, and the rules beside it when the
+/// rows carry rule points. Blocking.
 pub fn report(
     state: &AppState,
     model: &LoadedModel,
     since_ms: Option<i64>,
     until_ms: Option<i64>,
     replicates: u32,
-) -> Result<MonitorReport, ApiError> {
+) -> Result<(MonitorReport, Option<PairedComparison>), ApiError> {
     let log = state.log().ok_or(ApiError::NoLog)?;
     let filter = Filter {
         model: model.name.clone(),
@@ -87,7 +140,8 @@ pub fn report(
     let report = leadscore_store::monitor::report(&model.artifact, &rows, replicates, model.artifact.training.seed)
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     state.drift().keep(model, since_ms.is_none() && until_ms.is_none(), &report);
-    Ok(report)
+    let rules = rules_beside(&rows, replicates, model.artifact.training.seed)?;
+    Ok((report, rules))
 }
 
 /// A model version's live figures.
@@ -119,12 +173,13 @@ pub async fn monitor(
     let log = state.log().ok_or(ApiError::NoLog)?;
     let store = log.location().to_owned();
     let response = tokio::task::spawn_blocking(move || {
-        let report = report(&state, &model, since_ms, until_ms, replicates)?;
+        let (report, rules) = report(&state, &model, since_ms, until_ms, replicates)?;
         Ok::<_, ApiError>(MonitorResponse {
             model: ModelRef { name: model.name.clone(), version: model.version.clone() },
             store,
             period: period(query.since.as_deref(), query.until.as_deref()),
             report,
+            rules,
         })
     })
     .await

@@ -35,12 +35,13 @@ pub struct OutcomesQuery {
 #[schema(example = json!({"id": "L1", "outcome": "won", "closed_at": "2026-11-30"}))]
 pub struct OutcomeItem {
     /// The lead's id as it was scored (string or number).
-    #[schema(value_type = String)]
+    #[schema(value_type = String, min_length = 1, max_length = 200)]
     pub id: Value,
     /// `won`/`lost` (the model's target labels) or `true`/`false`.
     #[schema(value_type = String)]
     pub outcome: Value,
     /// The day the deal closed, `YYYY-MM-DD` (optional).
+    #[schema(format = Date)]
     pub closed_at: Option<String>,
 }
 
