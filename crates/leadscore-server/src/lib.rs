@@ -9,7 +9,10 @@
 pub mod api;
 pub mod config;
 pub mod error;
+pub mod extract;
+pub mod lead;
 pub mod metrics;
+pub mod reload;
 pub mod routes;
 pub mod state;
 

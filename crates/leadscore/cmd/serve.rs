@@ -91,14 +91,29 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?;
     runtime.block_on(async move {
         let state = tokio::task::block_in_place(|| AppState::start(config)).map_err(|e| anyhow::anyhow!("{e}"))?;
-        let Some(model) = state.models().select(None, None) else {
-            let refused = state.models().failures.iter().map(|f| format!("{}@{}: {}", f.name, f.version, f.reason)).collect::<Vec<_>>();
+        let set = state.models();
+        let Some(model) = set.get(None, None) else {
+            let served: Vec<&str> = set.models.keys().map(String::as_str).collect();
+            if let Some(wanted) = args.model.as_deref().filter(|m| !set.models.contains_key(*m)) {
+                // The name is what is wrong: say so, and which models there are.
+                let names = leadscore_registry::Registry::new(&args.models).names().unwrap_or_default();
+                anyhow::bail!(
+                    "--model: no model `{wanted}` in {}; {}",
+                    args.models.display(),
+                    match names.as_slice() {
+                        [] => "the registry has no models; train one with `leadscore train`".to_owned(),
+                        names => format!("it has {}", names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")),
+                    }
+                );
+            }
+            let refused = set.failures.iter().map(|f| format!("{}@{}: {}", f.name, f.version, f.reason)).collect::<Vec<_>>();
             anyhow::bail!(
                 "no servable model in {} ({}); train one with `leadscore train`",
                 args.models.display(),
-                if refused.is_empty() { "the registry is empty".to_owned() } else { refused.join("; ") }
+                if refused.is_empty() && served.is_empty() { "the registry is empty".to_owned() } else { refused.join("; ") }
             );
         };
+        drop(set);
         let listener = tokio::net::TcpListener::bind(args.addr).await.with_context(|| format!("binding {}", args.addr))?;
         let addr = listener.local_addr().context("reading the bound address")?;
         tracing::info!(%addr, model = %model.name, version = %model.version, "serving");
