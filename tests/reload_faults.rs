@@ -119,7 +119,7 @@ async fn the_serving_model_survives_files_moving_under_load() {
     open_up(dir.path());
     let Some(server) = ServeProcess::start_unprivileged(
         &models,
-        &["--watch-ms", "50", "--model", "leads"],
+        &["--watch-ms", "50", "--model", "leads", "--no-log"],
         &[("LEADSCORE_LOG", "info")],
     ) else {
         missing_external(
