@@ -307,6 +307,9 @@ impl ServeProcess {
     fn start_with(mut cmd: Command, models: &Path, args: &[&str], envs: &[(&str, &str)]) -> ServeProcess {
         use std::io::BufRead;
         cmd.args(["serve", "--models", s(models), "--addr", "127.0.0.1:0"]).args(args);
+        // The default prediction log (`leadscore-log.db` in the working directory) lands beside
+        // the scratch registry, not in the repository.
+        cmd.current_dir(models.parent().unwrap_or(models));
         cmd.env_remove("LEADSCORE_API_KEYS").env_remove("LEADSCORE_ADMIN_KEYS");
         for (k, v) in envs {
             cmd.env(k, v);
