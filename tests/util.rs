@@ -374,3 +374,18 @@ impl Drop for ServeProcess {
         let _ = self.child.wait();
     }
 }
+
+/// PostgreSQL from `scripts/engines.sh` is shared by every test of this binary, and one test
+/// restarts it (`feedback_pg::postgres_restarted_under_load`): the tests that use it hold this
+/// shared, the restart holds it alone.
+static PG: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
+/// Held by a test using PostgreSQL while it runs.
+pub fn pg_shared() -> std::sync::RwLockReadGuard<'static, ()> {
+    PG.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Held by the test that restarts PostgreSQL.
+pub fn pg_exclusive() -> std::sync::RwLockWriteGuard<'static, ()> {
+    PG.write().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
