@@ -10,6 +10,7 @@ mod marketers;
 mod marketers_http;
 mod model_quality;
 mod reload_load;
+mod retrain;
 mod serve_process;
 mod shipped_model;
 mod sql_engines;

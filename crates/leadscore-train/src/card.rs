@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use leadscore_core::curve::Suggestion;
 use leadscore_core::encode::Transform;
+use leadscore_core::promotion::{GateRecord, Policy};
 use leadscore_core::report::{CvSummary, Evaluation, FeatureDistribution, GridPoint, TrainingSummary, Warning};
 use leadscore_core::tiers::Tiers;
 use leadscore_core::Artifact;
@@ -66,6 +67,27 @@ pub struct Card<'a> {
     pub distributions: &'a [FeatureDistribution],
     /// The spec, as TOML.
     pub spec: String,
+    /// The promotion policy this version was trained with and, when there was a current version,
+    /// the gate's comparison with it (absent for a first version trained without a policy).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub promotion: Option<CardPromotion<'a>>,
+}
+
+/// The promotion part of a card: `retrain` reads the policy back, `promote` the gate's record.
+#[derive(Clone, Debug, Serialize)]
+pub struct CardPromotion<'a> {
+    /// The policy (what `retrain` applies next time, unless flags say otherwise).
+    pub policy: &'a Policy,
+    /// The gate's record against the version current when this one was trained.
+    pub gate: Option<&'a GateRecord>,
+}
+
+impl<'a> Card<'a> {
+    /// The card with its promotion policy and the gate's record.
+    pub fn with_promotion(mut self, policy: &'a Policy, gate: Option<&'a GateRecord>) -> Self {
+        self.promotion = Some(CardPromotion { policy, gate });
+        self
+    }
 }
 
 /// Builds the card of an artifact published as `version`.
@@ -107,6 +129,7 @@ pub fn card<'a>(artifact: &'a Artifact, version: &'a str, model_bytes: &[u8]) ->
         warnings: &artifact.warnings,
         distributions: &artifact.distributions,
         spec: artifact.spec.to_toml_string().unwrap_or_default(),
+        promotion: None,
     }
 }
 
