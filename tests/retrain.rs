@@ -218,7 +218,7 @@ fn check_valid(models: &Path, when: &str) {
     leadscore_registry::Registry::load(&path).unwrap_or_else(|e| panic!("{when}: CURRENT = {version}: {e}"));
     let h = run(&["history", "--model", "leads", "--models", s(models), "--json"]);
     assert_eq!(h.status, 0, "{when}: {}", h.stderr);
-    let last = h.stdout.lines().filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok()).last();
+    let last = h.stdout.lines().rev().find_map(|l| serde_json::from_str::<serde_json::Value>(l).ok());
     if let Some(last) = last {
         assert!(last["to"].is_string(), "{when}: {last}");
     }

@@ -34,7 +34,7 @@ enum Command {
     #[command(subcommand)]
     Spec(cmd::spec::SpecCommand),
     /// Train a model on labelled leads and publish it to the model registry (through the promotion gate when it has a current version).
-    Train(cmd::train::TrainArgs),
+    Train(Box<cmd::train::TrainArgs>),
     /// Train a registered model again on new data with its own spec and seed, gate it, promote it or not (for cron).
     Retrain(cmd::retrain::RetrainArgs),
     /// Make a version of a model current (past the gate's refusal with --force).
@@ -91,7 +91,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Synth(args) => cmd::synth::run(args),
         Command::Spec(args) => cmd::spec::run(args),
-        Command::Train(args) => cmd::train::run(args, &ui),
+        Command::Train(args) => cmd::train::run(*args, &ui),
         Command::Retrain(args) => cmd::retrain::run(args, &ui),
         Command::Promote(args) => cmd::promote::run_promote(args),
         Command::Rollback(args) => cmd::promote::run_rollback(args),

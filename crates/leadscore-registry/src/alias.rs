@@ -318,7 +318,7 @@ mod tests {
         let h = reg.history("leads").unwrap();
         assert_eq!(h.entries.iter().filter(|e| e.alias == Alias::Challenger).count(), 2);
         // A corrupt model never becomes an alias.
-        std::fs::write(reg.root().join("leads/v2/model.bin"), model_bytes(0)[..40].to_vec()).unwrap();
+        std::fs::write(reg.root().join("leads/v2/model.bin"), &model_bytes(0)[..40]).unwrap();
         assert!(reg.set_challenger("leads", "v2", "challenger set").is_err());
     }
 }

@@ -180,7 +180,7 @@ mod tests {
         f.write_all(br#"{"at":"2026-01-01T00:00:00.000Z","alias":"CUR"#).unwrap();
         drop(f);
         let torn = read_history(&path).unwrap();
-        assert_eq!(torn.entries, [entry.clone()]);
+        assert_eq!(torn.entries, std::slice::from_ref(&entry));
         assert_eq!(torn.skipped.len(), 1);
         assert_eq!(torn.skipped[0].0, 2);
         let next = HistoryEntry::now(Alias::Current, Some("v1".into()), Some("v2".into()), "promote");

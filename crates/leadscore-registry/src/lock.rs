@@ -2,7 +2,8 @@
 //! `promote` from a person while the server's admin route rolls back) never interleave their
 //! changes of `CURRENT`, `CHALLENGER`, the history or the version folders.
 //!
-//! The locks are advisory OS file locks (`flock` on Unix) on files in the model folder: the
+//! The locks are advisory OS file locks (`flock(2)`, Unix only: elsewhere changes are not
+//! locked) on files in the model folder: the
 //! kernel releases them when the holder exits, so a `kill -9` never leaves a stale lock behind,
 //! and the lock files themselves are never removed (removing one would let two processes lock
 //! two different files of the same name).
@@ -11,7 +12,7 @@
 //! - [`RetrainLock`] (`RETRAIN.LOCK`): held for a whole `retrain`; a second one fails at once
 //!   with the holder's process id, instead of training twice and racing to publish.
 
-use std::fs::{self, File, OpenOptions, TryLockError};
+use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -43,6 +44,28 @@ impl ModelLock {
 #[derive(Debug)]
 pub struct RetrainLock {
     _file: File,
+}
+
+/// Whether another process holds the lock.
+enum Try {
+    Locked,
+    Busy,
+}
+
+/// One non-blocking attempt at an exclusive `flock` of `file`.
+#[cfg(unix)]
+fn try_lock(file: &File) -> std::io::Result<Try> {
+    use rustix::fs::{flock, FlockOperation};
+    match flock(file, FlockOperation::NonBlockingLockExclusive) {
+        Ok(()) => Ok(Try::Locked),
+        Err(e) if e == rustix::io::Errno::WOULDBLOCK => Ok(Try::Busy),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(not(unix))]
+fn try_lock(_file: &File) -> std::io::Result<Try> {
+    Ok(Try::Locked)
 }
 
 fn open_lock(path: &Path) -> Result<File> {
@@ -85,12 +108,12 @@ impl Registry {
         let mut file = open_lock(&path)?;
         let started = Instant::now();
         loop {
-            match file.try_lock() {
-                Ok(()) => break,
-                Err(TryLockError::WouldBlock) if started.elapsed() < LOCK_WAIT => {
+            match try_lock(&file) {
+                Ok(Try::Locked) => break,
+                Ok(Try::Busy) if started.elapsed() < LOCK_WAIT => {
                     std::thread::sleep(Duration::from_millis(20));
                 }
-                Err(TryLockError::WouldBlock) => {
+                Ok(Try::Busy) => {
                     return Err(Error::Locked {
                         name: name.to_owned(),
                         message: format!(
@@ -100,7 +123,7 @@ impl Registry {
                         ),
                     })
                 }
-                Err(TryLockError::Error(e)) => return Err(Error::io(&path, e)),
+                Err(e) => return Err(Error::io(&path, e)),
             }
         }
         write_holder(&mut file, &path, what)?;
@@ -111,9 +134,9 @@ impl Registry {
     pub fn lock_retrain(&self, name: &str) -> Result<RetrainLock> {
         let path = self.model_dir_for_lock(name)?.join(RETRAIN_LOCK_FILE);
         let mut file = open_lock(&path)?;
-        match file.try_lock() {
-            Ok(()) => {}
-            Err(TryLockError::WouldBlock) => {
+        match try_lock(&file) {
+            Ok(Try::Locked) => {}
+            Ok(Try::Busy) => {
                 return Err(Error::Locked {
                     name: name.to_owned(),
                     message: format!(
@@ -122,7 +145,7 @@ impl Registry {
                     ),
                 })
             }
-            Err(TryLockError::Error(e)) => return Err(Error::io(&path, e)),
+            Err(e) => return Err(Error::io(&path, e)),
         }
         write_holder(&mut file, &path, "retrain")?;
         Ok(RetrainLock { _file: file })
