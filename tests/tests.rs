@@ -4,6 +4,9 @@
 mod util;
 
 mod bad_data;
+mod feedback_faults;
+mod feedback_http;
+mod feedback_pg;
 mod http;
 mod http_props;
 mod marketers;

@@ -285,6 +285,9 @@ impl ServeProcess {
         use std::io::BufRead;
         let mut cmd = bin();
         cmd.args(["serve", "--models", s(models), "--addr", "127.0.0.1:0"]).args(args);
+        // The default prediction log (`leadscore-log.db` in the working directory) lands beside
+        // the scratch registry, not in the repository.
+        cmd.current_dir(models.parent().unwrap_or(models));
         cmd.env_remove("LEADSCORE_API_KEYS").env_remove("LEADSCORE_ADMIN_KEYS");
         for (k, v) in envs {
             cmd.env(k, v);
@@ -348,4 +351,19 @@ impl Drop for ServeProcess {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// PostgreSQL from `scripts/engines.sh` is shared by every test of this binary, and one test
+/// restarts it (`feedback_pg::postgres_restarted_under_load`): the tests that use it hold this
+/// shared, the restart holds it alone.
+static PG: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
+/// Held by a test using PostgreSQL while it runs.
+pub fn pg_shared() -> std::sync::RwLockReadGuard<'static, ()> {
+    PG.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Held by the test that restarts PostgreSQL.
+pub fn pg_exclusive() -> std::sync::RwLockWriteGuard<'static, ()> {
+    PG.write().unwrap_or_else(std::sync::PoisonError::into_inner)
 }

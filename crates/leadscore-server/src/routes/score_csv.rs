@@ -11,6 +11,7 @@ use leadscore_core::value::RawValue;
 
 use super::score::default_threshold;
 use crate::error::{ApiError, FieldError};
+use crate::log::{PredictionLog, Scoring};
 use crate::state::{AppState, LoadedModel};
 
 /// The CSV path: the header is checked before answering (a missing feature
@@ -68,12 +69,35 @@ pub async fn score_csv(state: AppState, model: Arc<LoadedModel>, body: Body) -> 
             "error",
         ]);
         let mut scorer = Scorer::with_lookup(artifact, &model.lookup);
+        let log = state.log();
+        let scored_at_ms = leadscore_store::row::now_ms();
         let mut scored_probs = Vec::new();
         let mut row = csv::StringRecord::new();
         for row_idx in 0u64.. {
             let id = match rdr.read_record(&mut row) {
                 Ok(false) => break,
-                Ok(true) => id_pos.and_then(|p| row.get(p)).map_or_else(|| row_idx.to_string(), str::to_owned),
+                Ok(true) => match (log, id_pos.and_then(|p| row.get(p))) {
+                    // With the log on, a lead without an id gets one its outcome can be posted against.
+                    (Some(_), id) => match PredictionLog::lead_id_text(id) {
+                        Ok(id) => id,
+                        Err(reason) => {
+                            let _ = out.write_record([
+                                &row_idx.to_string(),
+                                "",
+                                "",
+                                "",
+                                "",
+                                "",
+                                "",
+                                "",
+                                "",
+                                &format!("`id`: {reason}"),
+                            ]);
+                            continue;
+                        }
+                    },
+                    (None, id) => id.map_or_else(|| row_idx.to_string(), str::to_owned),
+                },
                 Err(e) => {
                     let _ = out.write_record([
                         &row_idx.to_string(),
@@ -94,6 +118,17 @@ pub async fn score_csv(state: AppState, model: Arc<LoadedModel>, body: Body) -> 
             match scorer.score_indexed(field, 3) {
                 Ok(s) => {
                     scored_probs.push(s.probability);
+                    if let Some(log) = log {
+                        let scoring = Scoring {
+                            lead_id: id.clone(),
+                            probability: s.probability,
+                            score: s.score,
+                            tier: s.tier,
+                            threshold: threshold.value,
+                            rules: None,
+                        };
+                        log.record(&model, scored_at_ms, scoring, field);
+                    }
                     let mut record = [
                         id,
                         s.probability.to_string(),
