@@ -12,6 +12,7 @@ mod http_props;
 mod marketers;
 mod marketers_http;
 mod model_quality;
+mod reload_faults;
 mod reload_load;
 mod retrain;
 mod serve_process;

@@ -236,7 +236,7 @@ pub fn compare_with_current(
             })?;
         current_probs.push(scored.probability);
     }
-    let threshold = |a: &Artifact| a.thresholds.first().map_or(0.5, |s| s.threshold);
+    let threshold = |a: &Artifact| leadscore_core::threshold::default(a).threshold;
     let replicates = default_replicates(labels.len());
     let resamples = Resamples::drawn(labels.len(), replicates, candidate.training.seed);
     let comparison = compare_paired(

@@ -8,7 +8,8 @@ use leadscore_core::report::Warning;
 use leadscore_core::{Artifact, Spec};
 use leadscore_html::report::report_html_with;
 use leadscore_io::csv_source::{read_table_keeping, CsvFile};
-use leadscore_train::card::{card, train_summary};
+use leadscore_core::card::card;
+use leadscore_train::card::train_summary;
 use leadscore_train::gate::{columns_to_keep, compare_with_current, publish_gated, KeptCells, PromoteMode};
 use leadscore_train::infer::{apply_overrides, infer_spec_from};
 use leadscore_train::params::{TrainParams, ValidTrainParams};
@@ -316,7 +317,7 @@ pub fn train_gated(job: Job<'_>, source: Source<'_>, ui: &Ui) -> anyhow::Result<
         job.mode,
         job.command,
         |version, record| {
-            let mut card = card(&artifact, version, &bytes);
+            let mut card = card(&artifact, &artifact.name, version, Artifact::checksum(&bytes));
             if with_policy {
                 card = card.with_promotion(policy, record);
             }

@@ -9,7 +9,7 @@ use futures_util::TryStreamExt;
 use leadscore_core::score::Scorer;
 use leadscore_core::value::RawValue;
 
-use super::score::default_threshold;
+use crate::api::ThresholdResult;
 use crate::error::{ApiError, FieldError};
 use crate::log::{PredictionLog, Scoring};
 use crate::state::{AppState, LoadedModel};
@@ -22,7 +22,7 @@ pub async fn score_csv(state: AppState, model: Arc<LoadedModel>, body: Body) -> 
     let reader = tokio_util::io::StreamReader::new(stream);
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(16);
     let (header_tx, header_rx) = tokio::sync::oneshot::channel::<Result<(), ApiError>>();
-    let threshold = default_threshold(&model);
+    let threshold = ThresholdResult::from(&leadscore_core::threshold::default(&model.artifact));
     tokio::task::spawn_blocking(move || {
         let bridge = tokio_util::io::SyncIoBridge::new(reader);
         let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(bridge);
