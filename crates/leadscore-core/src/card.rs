@@ -10,8 +10,8 @@ use serde::Serialize;
 
 use crate::curve::Suggestion;
 use crate::encode::Transform;
-use crate::report::{CvSummary, Evaluation, FeatureDistribution, GridPoint, TrainingSummary, Warning};
 use crate::promotion::{GateRecord, Policy};
+use crate::report::{CvSummary, Evaluation, FeatureDistribution, GridPoint, TrainingSummary, Warning};
 use crate::tiers::Tiers;
 use crate::Artifact;
 

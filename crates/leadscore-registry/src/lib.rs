@@ -439,9 +439,10 @@ mod tests {
     fn scan_names_what_cannot_be_read_instead_of_dropping_it() {
         let dir = tempfile::tempdir().unwrap();
         let reg = Registry::new(dir.path());
-        reg.publish("leads", b"model-a", b"{}", b"").unwrap();
-        reg.publish("leads", b"model-b", b"{}", b"").unwrap();
-        reg.publish("other", b"model-c", b"{}", b"").unwrap();
+        // Real models: a version becomes CURRENT only once its file loads.
+        reg.publish("leads", &testing::model_bytes(1), b"{}", b"").unwrap();
+        reg.publish("leads", &testing::model_bytes(2), b"{}", b"").unwrap();
+        reg.publish("other", &testing::model_bytes(3), b"{}", b"").unwrap();
         fs::create_dir(dir.path().join(".tmp-1")).unwrap();
         fs::write(dir.path().join("notes.txt"), b"x").unwrap();
         let scan = reg.scan().unwrap();

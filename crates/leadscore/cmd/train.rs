@@ -3,12 +3,12 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
+use leadscore_core::card::card;
 use leadscore_core::promotion::Policy;
 use leadscore_core::report::Warning;
 use leadscore_core::{Artifact, Spec};
 use leadscore_html::report::report_html_with;
 use leadscore_io::csv_source::{read_table_keeping, CsvFile};
-use leadscore_core::card::card;
 use leadscore_train::card::train_summary;
 use leadscore_train::gate::{columns_to_keep, compare_with_current, publish_gated, KeptCells, PromoteMode};
 use leadscore_train::infer::{apply_overrides, infer_spec_from};
