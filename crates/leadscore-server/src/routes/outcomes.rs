@@ -16,7 +16,7 @@ use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, FieldError, Problem};
-use crate::extract::{read_body, Media, NamesModel, Selected};
+use crate::extract::{parse_json, read_body, JsonBody, Media, NamesModel, Selected};
 use crate::state::AppState;
 
 /// How long an outcome waits for the rows queued before it (a lead scored a moment ago is in
@@ -74,6 +74,17 @@ impl From<OutcomeReport> for OutcomesResponse {
     }
 }
 
+/// The body as the route reads it: an array of objects, each checked field by field below so
+/// that every bad item is reported with its index (a typed `Vec<OutcomeItem>` would stop at the
+/// first).
+#[derive(Deserialize)]
+#[serde(transparent)]
+struct OutcomeItems(Vec<serde_json::Map<String, Value>>);
+
+impl JsonBody for OutcomeItems {
+    const SHAPE: &'static str = "an array of objects with `id`, `outcome` and optional `closed_at`";
+}
+
 fn text_of(v: &Value) -> Option<String> {
     match v {
         Value::String(s) => Some(s.clone()),
@@ -111,17 +122,7 @@ pub async fn outcomes(
         return Err(ApiError::NoLog);
     }
     let bytes = read_body(body, state.config().max_body_bytes).await?;
-    let items: Vec<serde_json::Map<String, Value>> = serde_json::from_slice(&bytes).map_err(|e| {
-        if e.is_data() {
-            ApiError::BadRequest(format!(
-                "the body must be an array of objects with `id`, `outcome` and optional `closed_at` (line {}, column {})",
-                e.line(),
-                e.column()
-            ))
-        } else {
-            ApiError::BadJson { line: e.line(), column: e.column(), message: "not valid JSON".into() }
-        }
-    })?;
+    let OutcomeItems(items) = parse_json(&bytes)?;
     let max_items = state.config().max_leads;
     if items.is_empty() {
         return Err(ApiError::BadRequest(format!("no outcomes: send 1 to {max_items}")));
