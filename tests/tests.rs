@@ -4,6 +4,7 @@
 mod util;
 
 mod bad_data;
+mod feedback_http;
 mod http;
 mod http_props;
 mod marketers;

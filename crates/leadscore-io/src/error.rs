@@ -39,6 +39,9 @@ pub enum Error {
     /// Strict scoring: header columns the model's spec does not name.
     #[error("{path}: line 1: columns the model's spec does not name (strict mode; drop them or score without strict): {}", list_columns(.columns))]
     UnknownColumns { path: PathBuf, columns: Vec<String> },
+    /// A lead the caller's hook refused (an id the prediction log cannot keep).
+    #[error("line {line}: column `{column}`: {reason}")]
+    Lead { line: u64, column: String, reason: String },
     /// Scoring options out of range (threads, batch size, factor columns, threshold).
     #[error("{0}")]
     Options(String),
@@ -64,7 +67,7 @@ impl Error {
     /// The data line the error is about, when it is about one.
     pub fn line(&self) -> Option<u64> {
         match self {
-            Error::Csv { line, .. } | Error::BadRecord { line, .. } => Some(*line),
+            Error::Csv { line, .. } | Error::BadRecord { line, .. } | Error::Lead { line, .. } => Some(*line),
             Error::Data { error: leadscore_core::Error::AtLine { line, .. }, .. } => Some(*line),
             _ => None,
         }

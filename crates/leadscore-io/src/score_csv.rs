@@ -96,6 +96,31 @@ impl ScoreOptions {
     }
 }
 
+/// A lead as scored, for a [`LeadHook`].
+#[derive(Clone, Copy, Debug)]
+pub struct LeadScore<'a> {
+    /// The probability of winning.
+    pub probability: f64,
+    /// The 1-99 score.
+    pub score: u8,
+    /// The tier's name.
+    pub tier: &'a str,
+}
+
+/// What a caller does with each lead scored, before its row is written (the server logs it
+/// into the prediction log). Called from the scoring threads, in no particular order.
+pub trait LeadHook: Sync {
+    /// `id` is the lead's first id cell (`None` without id columns) and `field(i)` the cell of
+    /// the model's `i`-th feature. Returns the id to write instead (`None`: as read), or why
+    /// the lead is refused: its row becomes an error row saying so for the id column.
+    fn lead<'r>(
+        &self,
+        id: Option<&str>,
+        score: LeadScore<'_>,
+        field: &mut dyn FnMut(usize) -> RawValue<'r>,
+    ) -> Result<Option<String>, String>;
+}
+
 /// Totals of a scoring run.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ScoreSummary {
@@ -141,6 +166,9 @@ struct Layout<'f> {
     positions: Vec<usize>,
     n_ids: usize,
     options: &'f ScoreOptions,
+    /// The first id column's name, for errors of the hook.
+    id_column: Option<&'f str>,
+    hook: Option<&'f dyn LeadHook>,
 }
 
 impl Layout<'_> {
@@ -229,13 +257,28 @@ impl Layout<'_> {
         let scored = scorer
             .score_indexed(|i| RawValue::Text(cell(n_ids + i)), self.options.explain)
             .map_err(|e| Error::Data { path: self.cells.path().to_owned(), error: e.at_line(line) })?;
+        let id = match self.hook {
+            None => None,
+            Some(hook) => {
+                let score = LeadScore { probability: scored.probability, score: scored.score, tier: scored.tier };
+                let first = (n_ids > 0).then(|| cell(0));
+                hook.lead(first, score, &mut |i| RawValue::Text(cell(n_ids + i))).map_err(|reason| Error::Lead {
+                    line,
+                    column: self.id_column.unwrap_or("line").to_owned(),
+                    reason,
+                })?
+            }
+        };
         if n_ids == 0 {
             text.clear();
             let _ = write!(text, "{line}");
             rows.plain(text.as_bytes());
         }
         for k in 0..n_ids {
-            rows.field(cell(k).as_bytes());
+            match (&id, k) {
+                (Some(id), 0) => rows.field(id.as_bytes()),
+                _ => rows.field(cell(k).as_bytes()),
+            }
         }
         let mql = scored.probability >= self.options.threshold;
         // Shortest text that reads back as the same f64: exact parity with other scorers.
@@ -365,6 +408,7 @@ pub struct CsvScoring<'a> {
     positions: Vec<usize>,
     n_ids: usize,
     columns: Vec<String>,
+    hook: Option<&'a dyn LeadHook>,
 }
 
 impl<'a> CsvScoring<'a> {
@@ -410,7 +454,13 @@ impl<'a> CsvScoring<'a> {
         columns.extend(["notes", "error"].map(String::from));
         let mut positions = ids.clone();
         positions.extend(features.iter().filter_map(|f| position(&f.name)));
-        Ok(CsvScoring { artifact, file, options, positions, n_ids: ids.len(), columns })
+        Ok(CsvScoring { artifact, file, options, positions, n_ids: ids.len(), columns, hook: None })
+    }
+
+    /// Calls `hook` with every lead scored, before its row is written.
+    pub fn with_hook(mut self, hook: &'a dyn LeadHook) -> Self {
+        self.hook = Some(hook);
+        self
     }
 
     /// The output's column names.
@@ -449,6 +499,8 @@ impl<'a> CsvScoring<'a> {
             positions: std::mem::take(&mut self.positions),
             n_ids: self.n_ids,
             options: &self.options,
+            id_column: (self.n_ids > 0).then(|| self.columns[0].as_str()),
+            hook: self.hook,
         };
         progress.start("scoring", self.file.size());
         let result = run_pipeline(self.artifact, &mut self.file, &layout, &mut out, threads, rows, progress, observe);

@@ -803,6 +803,26 @@ pub struct Health {
     pub status: String,
     /// The default model, when ready.
     pub model: Option<ModelRef>,
+    /// The prediction log, when the server logs (`readyz` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub store: Option<StoreHealth>,
+}
+
+/// The prediction log's state in `readyz`: a degraded store does not make the server unready
+/// (scoring goes on; the rows it cannot write are counted).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StoreHealth {
+    /// `ok`, or `degraded` when the last batch could not be written.
+    pub status: String,
+    /// Where the log is (no password).
+    pub location: String,
+    /// Rows written so far.
+    pub written: u64,
+    /// Rows lost so far (queue full, store errors).
+    pub dropped: u64,
+    /// The store's last error while degraded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
 }
 
 /// `POST /v1/admin/reload` response.

@@ -9,6 +9,7 @@
 pub mod api;
 pub mod config;
 pub mod error;
+pub mod log;
 pub mod metrics;
 pub mod routes;
 pub mod state;
@@ -45,14 +46,16 @@ pub use state::AppState;
         routes::models::list,
         routes::models::card,
         routes::models::thresholds,
+        routes::outcomes::outcomes,
+        routes::monitor::monitor,
         routes::health::healthz,
         routes::health::readyz,
         routes::health::metrics,
         routes::health::reload,
     ),
-    components(schemas(error::Problem, error::FieldError, api::ScoreRequest, api::ThresholdRequest, api::CompareRequest, api::RulePoints)),
+    components(schemas(error::Problem, error::FieldError, api::ScoreRequest, api::ThresholdRequest, api::CompareRequest, api::RulePoints, api::StoreHealth, routes::outcomes::OutcomeItem, routes::outcomes::OutcomesResponse, routes::monitor::MonitorResponse)),
     modifiers(&BearerAuth),
-    tags((name = "scoring"), (name = "models"), (name = "operations"))
+    tags((name = "scoring"), (name = "models"), (name = "monitoring"), (name = "operations"))
 )]
 pub struct ApiDoc;
 
@@ -144,6 +147,8 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/models", get(routes::models::list))
         .route("/v1/models/{name}", get(routes::models::card))
         .route("/v1/thresholds", get(routes::models::thresholds))
+        .route("/v1/outcomes", post(routes::outcomes::outcomes))
+        .route("/v1/monitor", get(routes::monitor::monitor))
         .route("/v1/admin/reload", post(routes::health::reload))
         .route("/metrics", get(routes::health::metrics))
         .route("/openapi.json", get(routes::health::openapi))

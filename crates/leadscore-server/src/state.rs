@@ -30,6 +30,7 @@ use leadscore_core::Artifact;
 use leadscore_registry::{Registry, CURRENT_FILE, MODEL_FILE};
 
 use crate::config::ServeConfig;
+use crate::log::PredictionLog;
 use crate::metrics::Metrics;
 
 /// One loaded, validated model version.
@@ -114,6 +115,10 @@ struct Inner {
     metrics: Metrics,
     /// Serialises reloads (file watcher, SIGHUP and the admin route may race).
     reload_lock: Mutex<()>,
+    /// The prediction log, when `config.log` is set.
+    log: Option<PredictionLog>,
+    /// The last monitor figures per served version, for `/metrics`.
+    drift: crate::routes::monitor::DriftGauges,
 }
 
 /// What a reload did.
@@ -194,10 +199,10 @@ fn load_version(name: &str, version: &str, path: &Path, rules: Option<&RulesFile
 }
 
 impl AppState {
-    /// State for `config`, with the registry loaded once. Without `--rules` and
-    /// `--compare` this cannot fail; with them, [`AppState::start`] checks them.
+    /// State for `config`, with the registry loaded once, without `--rules`, `--compare` and
+    /// the prediction log (which [`AppState::start`] reads and opens): this cannot fail.
     pub fn new(config: ServeConfig) -> AppState {
-        Self::with(config, None, None)
+        Self::with(config, None, None, None)
     }
 
     /// State for `config`, reading `--rules` and `--compare` first. Fails, with a
@@ -223,7 +228,8 @@ impl AppState {
                 Some(Arc::new(comparison))
             }
         };
-        let state = Self::with(config, rules, comparison);
+        let log = config.log.as_ref().map(PredictionLog::start).transpose()?;
+        let state = Self::with(config, rules, comparison, log);
         if let Some(model) = state.models().select(None, None) {
             if let Some(Err(reason)) = &model.rules {
                 return Err(format!(
@@ -235,7 +241,12 @@ impl AppState {
         Ok(state)
     }
 
-    fn with(config: ServeConfig, rules: Option<RulesFile>, comparison: Option<Arc<Comparison>>) -> AppState {
+    fn with(
+        config: ServeConfig,
+        rules: Option<RulesFile>,
+        comparison: Option<Arc<Comparison>>,
+        log: Option<PredictionLog>,
+    ) -> AppState {
         let state = AppState {
             inner: Arc::new(Inner {
                 rules,
@@ -244,6 +255,8 @@ impl AppState {
                 models: ArcSwap::from_pointee(ModelSet::default()),
                 metrics: Metrics::default(),
                 reload_lock: Mutex::new(()),
+                log,
+                drift: Default::default(),
             }),
         };
         state.reload();
@@ -268,6 +281,16 @@ impl AppState {
     /// Keeps `comparison` for the dashboard (the latest posted one wins).
     pub fn set_comparison(&self, comparison: Arc<Comparison>) {
         self.inner.comparison.store(Some(comparison));
+    }
+
+    /// The prediction log, when the server logs.
+    pub fn log(&self) -> Option<&PredictionLog> {
+        self.inner.log.as_ref()
+    }
+
+    /// The drift gauges `/metrics` exports.
+    pub fn drift(&self) -> &crate::routes::monitor::DriftGauges {
+        &self.inner.drift
     }
 
     /// The metrics registry.

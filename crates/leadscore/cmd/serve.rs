@@ -5,7 +5,11 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
+use leadscore_server::log::LogSettings;
 use leadscore_server::{AppState, ServeConfig};
+
+/// How often the default model's drift gauges (`/metrics`) are recomputed from the log.
+const DRIFT_REFRESH: Duration = Duration::from_secs(300);
 
 /// Arguments of `leadscore serve` (every flag also reads a `LEADSCORE_*` variable).
 #[derive(clap::Args, Debug)]
@@ -49,6 +53,22 @@ pub struct ServeArgs {
     /// rules' figures from it until a comparison is posted to /v1/compare.
     #[arg(long, env = "LEADSCORE_COMPARE")]
     pub compare: Option<PathBuf>,
+    /// The prediction log every scored lead is recorded in: an SQLite file (created when absent)
+    /// or a `postgres://` URL shared by several replicas. Outcomes (`POST /v1/outcomes`) and the
+    /// monitor (`GET /v1/monitor`) read it.
+    #[arg(long, env = "LEADSCORE_STORE", default_value = "leadscore-log.db")]
+    pub store: String,
+    /// Do not log scorings (no store is opened; /v1/outcomes and /v1/monitor answer 503).
+    #[arg(long, env = "LEADSCORE_NO_LOG", conflicts_with_all = ["log_fields", "log_retention_days"])]
+    pub no_log: bool,
+    /// Which input fields a logged row keeps: `model` (the fields the model reads, as they
+    /// arrived: drift per feature and export-training need them) or `none` (scores only).
+    /// Columns the spec excludes are never stored.
+    #[arg(long, env = "LEADSCORE_LOG_FIELDS", value_parser = ["model", "none"])]
+    pub log_fields: Option<String>,
+    /// Delete logged scorings older than this many days (checked hourly); default: keep all.
+    #[arg(long, env = "LEADSCORE_LOG_RETENTION_DAYS", value_parser = clap::value_parser!(u32).range(1..))]
+    pub log_retention_days: Option<u32>,
     /// Seconds in-flight requests get to finish after SIGTERM or Ctrl-C.
     #[arg(long, env = "LEADSCORE_DRAIN_SECONDS", default_value_t = 30)]
     pub drain_seconds: u64,
@@ -86,6 +106,17 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         watch_interval: Duration::from_millis(args.watch_ms),
         rules: args.rules.clone(),
         compare: args.compare.clone(),
+        log: (!args.no_log)
+            .then(|| -> anyhow::Result<LogSettings> {
+                let mut settings = LogSettings::new(args.store.clone());
+                if let Some(fields) = &args.log_fields {
+                    settings.fields = fields.parse()?;
+                }
+                settings.writer.retention =
+                    args.log_retention_days.map(|days| Duration::from_secs(86_400 * u64::from(days)));
+                Ok(settings)
+            })
+            .transpose()?,
     };
     config.validate().map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?;
@@ -108,6 +139,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             model.name, model.version
         );
         tokio::spawn(leadscore_server::watch(state.clone()));
+        tokio::spawn(leadscore_server::routes::monitor::refresh_drift(state.clone(), DRIFT_REFRESH));
         #[cfg(unix)]
         {
             let s = state.clone();
@@ -127,15 +159,25 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
                 let _ = rx.wait_for(|stop| *stop).await;
             }
         };
-        let server = tokio::spawn(leadscore_server::run(listener, state, shutdown));
+        let server = tokio::spawn(leadscore_server::run(listener, state.clone(), shutdown));
         shutdown_signal().await;
         tracing::info!(drain_seconds = args.drain_seconds, "shutting down: draining in-flight requests");
         let _ = stop_tx.send(true);
-        match tokio::time::timeout(Duration::from_secs(args.drain_seconds), server).await {
-            Ok(Ok(result)) => result.context("serving")?,
-            Ok(Err(e)) => anyhow::bail!("the server task failed: {e}"),
-            Err(_) => tracing::warn!("drain deadline reached with requests still in flight; exiting"),
+        let drained = match tokio::time::timeout(Duration::from_secs(args.drain_seconds), server).await {
+            Ok(Ok(result)) => result.context("serving"),
+            Ok(Err(e)) => Err(anyhow::anyhow!("the server task failed: {e}")),
+            Err(_) => {
+                tracing::warn!("drain deadline reached with requests still in flight; exiting");
+                Ok(())
+            }
+        };
+        // Every answered lead's row is on the queue now: write them before exiting.
+        if let Some(log) = state.log() {
+            let stats = tokio::task::block_in_place(|| log.shutdown(Duration::from_secs(args.drain_seconds)));
+            if stats.dropped() > 0 {
+                eprintln!("leadscore: {} prediction log rows were lost while serving (see /metrics)", stats.dropped());
+            }
         }
-        Ok(())
+        drained
     })
 }

@@ -3,6 +3,8 @@ pub mod compare;
 pub mod dashboard;
 pub mod health;
 pub mod models;
+pub mod monitor;
+pub mod outcomes;
 pub mod score;
 pub mod score_csv;
 

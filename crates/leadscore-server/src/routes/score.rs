@@ -8,6 +8,7 @@ use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use leadscore_core::score::Scorer;
 use serde::Deserialize;
+use serde_json::Value;
 use utoipa::IntoParams;
 
 use crate::api::{
@@ -15,6 +16,7 @@ use crate::api::{
     DEFAULT_EXPLAIN, MAX_EXPLAIN,
 };
 use crate::error::{ApiError, FieldError, Problem};
+use crate::log::{PredictionLog, Scoring};
 use crate::state::{AppState, LoadedModel};
 
 /// JSON bodies up to this size are parsed and scored on the async worker (a few leads:
@@ -180,9 +182,24 @@ pub fn score_json(
             }
         }
     }
+    // With the log on, every lead needs an id its outcome can be posted against.
+    let log = state.log();
+    let mut ids: Vec<Option<String>> = Vec::new();
+    if log.is_some() {
+        ids = read
+            .iter()
+            .enumerate()
+            .map(|(i, lead)| {
+                PredictionLog::lead_id(lead.id.as_ref())
+                    .map_err(|reason| errors.push(FieldError { lead: i, field: "id".into(), reason }))
+                    .ok()
+            })
+            .collect();
+    }
     if !errors.is_empty() {
         return Err(ApiError::InvalidLeads(errors));
     }
+    let scored_at_ms = leadscore_store::row::now_ms();
     let mut scores = Vec::with_capacity(n);
     let mut scorer = Scorer::with_lookup(artifact, &model.lookup);
     for (i, mut lead) in read.into_iter().enumerate() {
@@ -208,6 +225,24 @@ pub fn score_json(
                 Some(RulePoints::of(set, &points))
             }
             _ => None,
+        };
+        let id = match (log, ids.get_mut(i).and_then(Option::take)) {
+            (Some(log), Some(lead_id)) => {
+                let answer = id
+                    .filter(|v| !v.is_null() && v.as_str() != Some(""))
+                    .unwrap_or_else(|| Value::String(lead_id.clone()));
+                let scoring = Scoring {
+                    lead_id,
+                    probability: scored.probability,
+                    score: scored.score,
+                    tier: scored.tier,
+                    threshold: threshold.value,
+                    rules: rule_points.as_ref().map(|r| (r.total, r.mql)),
+                };
+                log.record(model, scored_at_ms, scoring, |i| lead.feature(fields, i));
+                Some(answer)
+            }
+            (_, _) => id,
         };
         let mut warnings: Vec<String> = scored.notes.iter().map(ToString::to_string).collect();
         warnings.extend(lead.unused.iter().map(|f| format!("`{f}` is not used by the model (renamed column?)")));

@@ -14,11 +14,13 @@ use axum::body::{Body, Bytes};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures_util::TryStreamExt;
+use leadscore_core::value::RawValue;
 use leadscore_io::csv_source::{CsvFile, NoProgress};
-use leadscore_io::score_csv::{CsvScoring, ScoreOptions};
+use leadscore_io::score_csv::{CsvScoring, LeadHook, LeadScore, ScoreOptions};
 
 use super::score::default_threshold;
 use crate::error::{ApiError, FieldError};
+use crate::log::{PredictionLog, Scoring};
 use crate::state::{AppState, LoadedModel};
 
 /// What the upload is called in messages (it has no path).
@@ -56,6 +58,16 @@ pub async fn score_csv(
         let _ = header_tx.send(Ok(()));
         let mut sink = ChunkSink { buf: Vec::with_capacity(CHUNK), tx };
         let metrics = state.metrics();
+        let hook = state.log().map(|log| Logged {
+            log,
+            model: &model,
+            threshold,
+            scored_at_ms: leadscore_store::row::now_ms(),
+        });
+        let scoring = match &hook {
+            Some(hook) => scoring.with_hook(hook),
+            None => scoring,
+        };
         // A reader error after the header (a record over the size limit, the client gone) ends
         // the stream after its error row; the client has every row before it.
         let _ = scoring.run(&mut sink, &NoProgress, &mut |probabilities| metrics.scores(probabilities.iter().copied()));
@@ -63,6 +75,38 @@ pub async fn score_csv(
     header_rx.await.map_err(|_| ApiError::Internal("CSV scoring stopped before the header".into()))??;
     let stream = tokio_stream_from(rx);
     Ok((StatusCode::OK, [(header::CONTENT_TYPE, "text/csv; charset=utf-8")], Body::from_stream(stream)).into_response())
+}
+
+/// Every lead scored goes into the prediction log; a lead without an id gets one its outcome
+/// can be posted against (written in the answer's id column), an id the log cannot keep makes
+/// the lead's row an error row.
+struct Logged<'a> {
+    log: &'a PredictionLog,
+    model: &'a LoadedModel,
+    threshold: f64,
+    scored_at_ms: i64,
+}
+
+impl LeadHook for Logged<'_> {
+    fn lead<'r>(
+        &self,
+        id: Option<&str>,
+        score: LeadScore<'_>,
+        field: &mut dyn FnMut(usize) -> RawValue<'r>,
+    ) -> Result<Option<String>, String> {
+        let lead_id = PredictionLog::lead_id_text(id)?;
+        let changed = (Some(lead_id.as_str()) != id).then(|| lead_id.clone());
+        let scoring = Scoring {
+            lead_id,
+            probability: score.probability,
+            score: score.score,
+            tier: score.tier,
+            threshold: self.threshold,
+            rules: None,
+        };
+        self.log.record(self.model, self.scored_at_ms, scoring, field);
+        Ok(changed)
+    }
 }
 
 /// A header the scorer refused, as the API says it: each missing or unknown column as a field
