@@ -62,7 +62,7 @@ async fn every_endpoint_answers_with_its_documented_shape() {
     for path in ["/v1/models/leads", "/v1/models/leads?version=v1"] {
         let (status, card) = get(&server, path).await;
         assert_eq!(status, StatusCode::OK, "{path}");
-        assert_eq!(card["model"]["version"], "v1");
+        assert_eq!((card["name"].as_str(), card["version"].as_str()), (Some("leads"), Some("v1")));
         assert!(card["coefficients"].as_array().unwrap().len() > 10);
         assert!(card["features"].as_array().unwrap().iter().any(|f| f["name"] == "lead_source"));
     }
@@ -119,7 +119,8 @@ async fn every_endpoint_answers_with_its_documented_shape() {
     assert_eq!(response.status(), StatusCode::OK);
     let metrics = response.text().await.unwrap();
     assert!(metrics.contains("leadscore_http_requests_total{route=\"/v1/score\",status=\"200\"}"), "{metrics}");
-    assert!(metrics.contains("leadscore_model_info{name=\"leads\",version=\"v1\"} 1"), "{metrics}");
+    assert!(metrics.contains("leadscore_model_info{name=\"leads\",version=\"v1\",checksum="), "{metrics}");
+    assert!(metrics.contains("leadscore_model_files_refused 0"), "{metrics}");
     let scored_total = metrics.lines().find(|l| l.starts_with("leadscore_leads_scored_total ")).unwrap();
     assert_eq!(scored_total, "leadscore_leads_scored_total 52", "1 + 1 + 50 leads scored");
 
@@ -440,6 +441,14 @@ async fn admin_reload_serves_a_new_version_and_refuses_a_corrupt_one_while_the_o
     let metrics = client().get(server.url("/metrics")).send().await.unwrap().text().await.unwrap();
     assert_eq!(metric(&metrics, "leadscore_model_files_refused_total"), 1.0);
     assert_eq!(metric(&metrics, "leadscore_reloads_total{outcome=\"failure\"}"), 1.0);
+    // Refused once per distinct content: reloading again, or rewriting the same bytes, counts nothing new.
+    post_raw(&server, "/v1/admin/reload", None, Vec::new()).await;
+    put_version(&models, "v2", &flipped(&good), true);
+    let (_, report) = post_raw(&server, "/v1/admin/reload", None, Vec::new()).await;
+    assert!(report.contains("checksum mismatch"), "still listed as refused: {report}");
+    let metrics = client().get(server.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(metric(&metrics, "leadscore_model_files_refused_total"), 1.0, "{metrics}");
+    assert_eq!(metric(&metrics, "leadscore_model_files_refused"), 1.0, "{metrics}");
 
     // The serving v1 file itself truncated: still refused, the loaded v1 keeps serving.
     let (v1, _) = crate::util::shipped_model();
@@ -465,7 +474,11 @@ async fn admin_reload_serves_a_new_version_and_refuses_a_corrupt_one_while_the_o
     assert_eq!(status, StatusCode::OK, "older versions stay addressable");
     assert_eq!(old["scores"][0]["probability"].as_f64().unwrap(), p1);
     let metrics = client().get(server.url("/metrics")).send().await.unwrap().text().await.unwrap();
-    assert!(metrics.contains("leadscore_model_info{name=\"leads\",version=\"v2\"} 1"), "{metrics}");
+    assert!(
+        metrics.lines().any(|l| l.starts_with("leadscore_model_info{name=\"leads\",version=\"v2\",checksum=")
+            && l.ends_with("default=\"true\"} 1")),
+        "{metrics}"
+    );
     server.stop().await;
 }
 
@@ -477,7 +490,7 @@ async fn a_file_change_in_the_registry_is_picked_up_by_the_watcher() {
     let server = TestServer::start(config).await;
     put_version(&models, "v2", &shifted_model(0.5).0, true);
     poll_until(10, "the watcher to serve v2", || async { (served(&server).await.0 == "v2").then_some(()) }).await;
-    let model = server.state.models().select(None, None).unwrap();
+    let model = server.state.models().get(None, None).unwrap();
     assert_eq!((model.version.as_str(), model.artifact.model.intercept), ("v2", shifted_model(0.5).1.model.intercept));
     // A corrupt v3 is refused and shown; v2 keeps serving.
     put_version(&models, "v3", &flipped(&shifted_model(0.7).0), true);

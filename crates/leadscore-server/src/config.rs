@@ -66,8 +66,11 @@ impl ServeConfig {
         if self.request_timeout.is_zero() {
             return Err("the request timeout must be positive".into());
         }
-        if self.api_keys.iter().chain(&self.admin_keys).any(|k| k.len() < 8) {
-            return Err("API keys must be at least 8 characters".into());
+        if self.api_keys.iter().chain(&self.admin_keys).any(|k| k.trim() != k || k.len() < crate::auth::MIN_KEY_LEN) {
+            return Err(format!(
+                "API keys must be at least {} characters, without spaces around them",
+                crate::auth::MIN_KEY_LEN
+            ));
         }
         if let Some(log) = &self.log {
             if log.store.trim().is_empty() {

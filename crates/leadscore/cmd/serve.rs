@@ -36,11 +36,12 @@ pub struct ServeArgs {
     #[arg(long, env = "LEADSCORE_CONCURRENCY", default_value_t = 512)]
     pub concurrency: usize,
     /// Comma-separated API keys; when set, every route but /healthz and /readyz needs `Authorization: Bearer KEY`.
-    #[arg(long, env = "LEADSCORE_API_KEYS", value_delimiter = ',', hide_env_values = true)]
-    pub api_keys: Vec<String>,
+    /// Set but holding no key (`""`, `",,"`) is an error, never "no authentication".
+    #[arg(long, env = "LEADSCORE_API_KEYS", hide_env_values = true)]
+    pub api_keys: Option<String>,
     /// Comma-separated admin keys (may also call /v1/admin/*).
-    #[arg(long, env = "LEADSCORE_ADMIN_KEYS", value_delimiter = ',', hide_env_values = true)]
-    pub admin_keys: Vec<String>,
+    #[arg(long, env = "LEADSCORE_ADMIN_KEYS", hide_env_values = true)]
+    pub admin_keys: Option<String>,
     /// Milliseconds between registry checks for new versions (0 = only on SIGHUP or /v1/admin/reload).
     #[arg(long, env = "LEADSCORE_WATCH_MS", default_value_t = 1000)]
     pub watch_ms: u64,
@@ -92,6 +93,13 @@ async fn shutdown_signal() {
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
 }
 
+/// A key list from its flag, or from `env` when set at all (clap reads an empty variable
+/// as absent: here it is a list without keys, an error).
+fn keys(what: &str, flag: Option<&str>, env: &str) -> anyhow::Result<Vec<String>> {
+    let from_env = std::env::var(env).ok();
+    leadscore_server::auth::parse_keys(what, flag.or(from_env.as_deref())).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
 /// Runs `leadscore serve` until SIGTERM/Ctrl-C, then drains.
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     let config = ServeConfig {
@@ -101,8 +109,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         max_body_bytes: args.max_body_bytes,
         request_timeout: Duration::from_secs(args.request_timeout),
         concurrency: args.concurrency,
-        api_keys: args.api_keys.iter().filter(|k| !k.is_empty()).cloned().collect(),
-        admin_keys: args.admin_keys.iter().filter(|k| !k.is_empty()).cloned().collect(),
+        api_keys: keys("--api-keys (LEADSCORE_API_KEYS)", args.api_keys.as_deref(), "LEADSCORE_API_KEYS")?,
+        admin_keys: keys("--admin-keys (LEADSCORE_ADMIN_KEYS)", args.admin_keys.as_deref(), "LEADSCORE_ADMIN_KEYS")?,
         watch_interval: Duration::from_millis(args.watch_ms),
         rules: args.rules.clone(),
         compare: args.compare.clone(),
@@ -122,18 +130,33 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?;
     runtime.block_on(async move {
         let state = tokio::task::block_in_place(|| AppState::start(config)).map_err(|e| anyhow::anyhow!("{e}"))?;
-        let Some(model) = state.models().select(None, None) else {
-            let refused = state.models().failures.iter().map(|f| format!("{}@{}: {}", f.name, f.version, f.reason)).collect::<Vec<_>>();
+        let set = state.models();
+        let Some(model) = set.get(None, None) else {
+            let served: Vec<&str> = set.models.keys().map(String::as_str).collect();
+            if let Some(wanted) = args.model.as_deref().filter(|m| !set.models.contains_key(*m)) {
+                // The name is what is wrong: say so, and which models there are.
+                let names = leadscore_registry::Registry::new(&args.models).names().unwrap_or_default();
+                anyhow::bail!(
+                    "--model: no model `{wanted}` in {}; {}",
+                    args.models.display(),
+                    match names.as_slice() {
+                        [] => "the registry has no models; train one with `leadscore train`".to_owned(),
+                        names => format!("it has {}", names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")),
+                    }
+                );
+            }
+            let refused = set.failures.iter().map(|f| format!("{}@{}: {}", f.name, f.version, f.reason)).collect::<Vec<_>>();
             anyhow::bail!(
                 "no servable model in {} ({}); train one with `leadscore train`",
                 args.models.display(),
-                if refused.is_empty() { "the registry is empty".to_owned() } else { refused.join("; ") }
+                if refused.is_empty() && served.is_empty() { "the registry is empty".to_owned() } else { refused.join("; ") }
             );
         };
+        drop(set);
         let listener = tokio::net::TcpListener::bind(args.addr).await.with_context(|| format!("binding {}", args.addr))?;
         let addr = listener.local_addr().context("reading the bound address")?;
         tracing::info!(%addr, model = %model.name, version = %model.version, "serving");
-        let auth = if args.api_keys.is_empty() { "" } else { " -H 'Authorization: Bearer $KEY'" };
+        let auth = if state.config().auth_enabled() { " -H 'Authorization: Bearer $KEY'" } else { "" };
         eprintln!(
             "leadscore: serving {} {} on http://{addr}\n\ntry:\n  curl -s{auth} http://{addr}/v1/score -H 'Content-Type: application/json' \\\n    -d '{{\"leads\": [{{\"id\": \"L1\", \"job_level\": \"VP\", \"lead_source\": \"Referral\", \"pricing_page_visits\": 4, \"demo_requested\": true}}], \"explain\": 3}}'\n  open http://{addr}/ for the dashboard, http://{addr}/openapi.json for the API\n",
             model.name, model.version

@@ -25,7 +25,7 @@ pub async fn healthz() -> Json<Health> {
     tag = "operations"
 )]
 pub async fn readyz(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
-    let model = state.models().select(None, None).ok_or(ApiError::NoModel)?;
+    let model = state.select(None, None)?;
     let probe = model.artifact.score(|_| RawValue::Missing).map_err(|e| ApiError::Internal(e.to_string()))?;
     if !probe.probability.is_finite() {
         return Err(ApiError::Internal("probe lead gave a non-finite probability".into()));
@@ -80,11 +80,12 @@ pub async fn reload(State(state): State<AppState>) -> Result<Json<ReloadResponse
     let s = state.clone();
     let report =
         tokio::task::spawn_blocking(move || s.reload()).await.map_err(|e| ApiError::Internal(e.to_string()))?;
-    let model =
-        state.models().select(None, None).map(|m| ModelRef { name: m.name.clone(), version: m.version.clone() });
+    let set = state.models();
+    let model = set.get(None, None).map(|m| ModelRef { name: m.name.clone(), version: m.version.clone() });
     Ok(Json(ReloadResponse {
         loaded: report.loaded,
-        refused: report.refused.iter().map(RefusedFile::from).collect(),
+        // Everything refused now, including files refused before with the same content.
+        refused: set.failures.iter().map(RefusedFile::from).collect(),
         changed: report.changed,
         model,
     }))

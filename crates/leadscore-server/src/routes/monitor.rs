@@ -10,7 +10,7 @@
 
 use std::sync::Mutex;
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::Json;
 use leadscore_core::monitor::MonitorReport;
 use leadscore_store::Filter;
@@ -19,6 +19,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::api::ModelRef;
 use crate::error::{ApiError, Problem};
+use crate::extract::{NamesModel, Selected};
 use crate::state::{AppState, LoadedModel};
 
 /// Most bootstrap replicates a request may ask for.
@@ -41,6 +42,15 @@ pub struct MonitorQuery {
     pub until: Option<String>,
     /// Bootstrap replicates of the intervals (1 to 10,000; default 200).
     pub replicates: Option<u32>,
+}
+
+impl NamesModel for MonitorQuery {
+    fn model(&self) -> Option<&str> {
+        self.model.as_deref()
+    }
+    fn version(&self) -> Option<&str> {
+        self.version.as_deref()
+    }
 }
 
 /// `GET /v1/monitor` response: the model, the period and the report.
@@ -106,16 +116,14 @@ pub fn report(
 )]
 pub async fn monitor(
     State(state): State<AppState>,
-    query: Result<Query<MonitorQuery>, axum::extract::rejection::QueryRejection>,
+    Selected { query, model }: Selected<MonitorQuery>,
 ) -> Result<Json<MonitorResponse>, ApiError> {
-    let Query(query) = query.map_err(|e| ApiError::BadQuery(e.body_text()))?;
     let replicates = query.replicates.unwrap_or(DEFAULT_REPLICATES);
     if !(1..=MAX_REPLICATES).contains(&replicates) {
         return Err(ApiError::BadQuery(format!("`replicates` must be 1 to {MAX_REPLICATES}")));
     }
     let (since_ms, until_ms) = leadscore_store::day_bounds(query.since.as_deref(), query.until.as_deref())
         .map_err(|e| ApiError::BadQuery(e.to_string()))?;
-    let model = super::score::select(&state, query.model.as_deref(), query.version.as_deref())?;
     let log = state.log().ok_or(ApiError::NoLog)?;
     let store = log.location().to_owned();
     let response = tokio::task::spawn_blocking(move || {
@@ -234,7 +242,7 @@ pub async fn refresh_drift(state: AppState, every: std::time::Duration) {
     }
     loop {
         tokio::time::sleep(every).await;
-        let Some(model) = state.models().select(None, None) else { continue };
+        let Some(model) = state.models().get(None, None) else { continue };
         let s = state.clone();
         let result = tokio::task::spawn_blocking(move || report(&s, &model, None, None, 1)).await;
         if let Ok(Err(e)) = result {

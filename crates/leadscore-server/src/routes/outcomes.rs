@@ -8,7 +8,7 @@
 //! then nothing is stored.
 
 use axum::body::Body;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::Json;
 use leadscore_store::{Outcome, OutcomeReport};
 use serde::{Deserialize, Serialize};
@@ -16,6 +16,7 @@ use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, FieldError, Problem};
+use crate::extract::{read_body, Media, NamesModel, Selected};
 use crate::state::AppState;
 
 /// How long an outcome waits for the rows queued before it (a lead scored a moment ago is in
@@ -28,6 +29,15 @@ const FLUSH_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 pub struct OutcomesQuery {
     /// The model whose target labels read `outcome` (default: the server's default model).
     pub model: Option<String>,
+}
+
+impl NamesModel for OutcomesQuery {
+    fn model(&self) -> Option<&str> {
+        self.model.as_deref()
+    }
+    fn version(&self) -> Option<&str> {
+        None // outcomes are read with the model's labels, which every version of it shares
+    }
 }
 
 /// One outcome.
@@ -91,21 +101,15 @@ fn text_of(v: &Value) -> Option<String> {
 )]
 pub async fn outcomes(
     State(state): State<AppState>,
-    query: Result<Query<OutcomesQuery>, axum::extract::rejection::QueryRejection>,
-    headers: axum::http::HeaderMap,
+    Selected { model, .. }: Selected<OutcomesQuery>,
+    media: Media,
     body: Body,
 ) -> Result<Json<OutcomesResponse>, ApiError> {
-    let Query(query) = query.map_err(|e| ApiError::BadQuery(e.body_text()))?;
-    let media = super::media_type(&headers);
-    if media != "application/json" {
-        return Err(ApiError::UnsupportedMediaType(media));
-    }
+    media.json_only()?;
     if state.log().is_none() {
         return Err(ApiError::NoLog);
     }
-    let model = super::score::select(&state, query.model.as_deref(), None)?;
-    let max = state.config().max_body_bytes;
-    let bytes = axum::body::to_bytes(body, max).await.map_err(|_| ApiError::BodyTooLarge { max })?;
+    let bytes = read_body(body, state.config().max_body_bytes).await?;
     let items: Vec<serde_json::Map<String, Value>> = serde_json::from_slice(&bytes).map_err(|e| {
         if e.is_data() {
             ApiError::BadRequest(format!(

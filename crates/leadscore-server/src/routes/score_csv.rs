@@ -18,7 +18,6 @@ use leadscore_core::value::RawValue;
 use leadscore_io::csv_source::{CsvFile, NoProgress};
 use leadscore_io::score_csv::{CsvScoring, LeadHook, LeadScore, ScoreOptions};
 
-use super::score::default_threshold;
 use crate::error::{ApiError, FieldError};
 use crate::log::{PredictionLog, Scoring};
 use crate::state::{AppState, LoadedModel};
@@ -42,7 +41,7 @@ pub async fn score_csv(
     let reader = tokio_util::io::StreamReader::new(stream);
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(16);
     let (header_tx, header_rx) = tokio::sync::oneshot::channel::<Result<(), ApiError>>();
-    let threshold = default_threshold(&model).value;
+    let threshold = leadscore_core::threshold::default(&model.artifact).threshold;
     tokio::task::spawn_blocking(move || {
         let bridge = tokio_util::io::SyncIoBridge::new(reader);
         let options = ScoreOptions { threads: 1, strict, ..ScoreOptions::new(threshold, CSV_EXPLAIN) };
