@@ -601,3 +601,92 @@ async fn http_cli_and_library_give_identical_probabilities() {
     }
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_leads_as_crms_send_them_are_read_as_csv_cells() {
+    let (_dir, models) = scratch_registry();
+    let server = TestServer::start(serve_config(&models)).await;
+    let csv: String = std::fs::read_to_string(crate::util::root().join("data/leads.csv"))
+        .unwrap()
+        .lines()
+        .take(51)
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let typed = crate::util::json_leads(&csv);
+    // HubSpot's way: every property a string, exactly as in the CSV (a row copied from data/leads.csv).
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let names: Vec<String> = reader.headers().unwrap().iter().map(str::to_owned).collect();
+    let strings: Vec<Value> = reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            let mut lead = serde_json::Map::new();
+            for (name, cell) in names.iter().zip(r.iter()) {
+                if !["created_at", "outcome"].contains(&name.as_str()) {
+                    lead.insert(if name == "lead_id" { "id".into() } else { name.clone() }, json!(cell));
+                }
+            }
+            Value::Object(lead)
+        })
+        .collect();
+    let probabilities = |v: &Value| -> Vec<f64> {
+        v["scores"].as_array().unwrap().iter().map(|s| s["probability"].as_f64().unwrap()).collect()
+    };
+    let (status, from_types) = score(&server, "", &json!({"leads": typed})).await;
+    assert_eq!(status, StatusCode::OK, "{from_types}");
+    let (status, from_strings) = score(&server, "", &json!({"leads": strings})).await;
+    assert_eq!(status, StatusCode::OK, "a row copied from data/leads.csv as strings: {from_strings}");
+    assert_eq!(probabilities(&from_strings), probabilities(&from_types));
+
+    // Spaces, exponents and missing tokens as in a CSV cell; flags as yes/no, 1/0, true.
+    let mut base = typed[0].clone();
+    base["page_views"] = json!(1000);
+    base["demo_requested"] = json!(true);
+    let mut variant = base.clone();
+    variant["page_views"] = json!(" 1e3 ");
+    variant["demo_requested"] = json!("yes");
+    let body = json!({"leads": [base, variant]});
+    let (status, a) = score(&server, "", &body).await;
+    assert_eq!(status, StatusCode::OK, "{a} for {body}");
+    let p = probabilities(&a);
+    assert_eq!(p[0], p[1], "{a}");
+    let mut missing = typed[0].clone();
+    missing["page_views"] = json!("NA");
+    let mut absent = typed[0].clone();
+    absent["page_views"] = Value::Null;
+    let (status, b) = score(&server, "", &json!({"leads": [missing, absent]})).await;
+    assert_eq!(status, StatusCode::OK, "{b}");
+    let p = probabilities(&b);
+    assert_eq!(p[0], p[1], "a missing token reads as null: {b}");
+
+    // A string that is no number is named, not quoted.
+    let mut bad = typed[0].clone();
+    bad["page_views"] = json!("fifteen");
+    let (status, problem) = score(&server, "", &json!({"leads": [bad]})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem["errors"][0]["field"], "page_views");
+    assert!(!problem.to_string().contains("fifteen"), "{problem}");
+
+    // Strict mode insists on JSON types.
+    let (status, problem) = score(&server, "?strict=true", &json!({"leads": [strings[0].clone()]})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    let errors = problem["errors"].as_array().unwrap();
+    assert!(
+        errors.iter().any(
+            |e| e["field"] == "page_views" && e["reason"].as_str().unwrap().contains("a JSON number (strict mode)")
+        ),
+        "{problem}"
+    );
+
+    // Far outside what training saw: a warning naming the field and the range; a 422 in strict mode.
+    let mut far = typed[0].clone();
+    far["days_since_last_activity"] = json!(-1e308);
+    let (status, answer) = score(&server, "", &json!({"leads": [far.clone()]})).await;
+    assert_eq!(status, StatusCode::OK);
+    let warnings = answer["scores"][0]["warnings"].to_string();
+    assert!(warnings.contains("`days_since_last_activity` is far outside the training range ["), "{warnings}");
+    let (status, problem) = score(&server, "?strict=true", &json!({"leads": [far]})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem["errors"][0]["field"], "days_since_last_activity", "{problem}");
+    server.stop().await;
+}

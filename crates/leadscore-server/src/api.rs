@@ -38,6 +38,12 @@ pub const MAX_EXPLAIN: usize = 50;
 }))]
 pub struct ScoreRequest {
     /// The leads: objects mapping a field name to a value. An optional `id` (string or number) is echoed back.
+    /// Each value is read as the CSV path reads a cell: numeric fields take a JSON number or a string
+    /// such as `"15"`, `" 15 "`, `"1e3"`; yes/no fields true/false, 1/0 or a string (`"yes"`, `"no"`,
+    /// `"true"`, `"0"`); dates a string (YYYY-MM-DD or RFC 3339); categories a string; null, `""` and the
+    /// spec's missing tokens (e.g. `"NA"`) mean missing. A number far outside the training range (one
+    /// range width beyond either end) is scored with a warning naming the field and the range.
+    /// `?strict=true` insists on JSON types and refuses such numbers and unused fields (422).
     #[schema(value_type = Vec<Object>, min_items = 1)]
     pub leads: Vec<serde_json::Map<String, Value>>,
     /// Number of top factors explaining each score (0 to 50; default 3).

@@ -8,8 +8,10 @@
 
 use std::collections::HashMap;
 
+use leadscore_core::report::DistributionSummary;
 use leadscore_core::spec::Kind;
-use leadscore_core::value::{parse_bool, parse_day, RawValue};
+use leadscore_core::table::read;
+use leadscore_core::value::{MissingTokens, RawValue};
 use leadscore_core::Artifact;
 use serde_json::Value;
 
@@ -23,6 +25,8 @@ pub struct ReadLead<'a> {
     pub values: Vec<RawValue<'a>>,
     /// Fields the model does not use.
     pub unused: Vec<String>,
+    /// Values read but far outside what training saw (scored, with this warning).
+    pub warnings: Vec<String>,
 }
 
 impl<'a> ReadLead<'a> {
@@ -46,15 +50,33 @@ pub struct Fields {
     index: HashMap<String, (usize, Kind)>,
     /// The slot of each of the model's features, in the model's order.
     features: Vec<usize>,
+    /// The spec's missing tokens: a JSON string is read as a CSV cell is.
+    missing: MissingTokens,
+    /// By slot: the training range (first and last decile) of numeric features.
+    ranges: HashMap<usize, (f64, f64)>,
+}
+
+/// How far outside its training range a number may be before it is flagged: one range
+/// width beyond either end (at least 1), so values a little past the largest seen pass.
+pub fn far_outside(x: f64, (min, max): (f64, f64)) -> bool {
+    let width = (max - min).max(1.0);
+    x < min - width || x > max + width
 }
 
 impl Fields {
     /// The model's features, then `extra` fields it does not have (the rules').
     pub fn new(artifact: &Artifact, extra: impl IntoIterator<Item = (String, Kind)>) -> Fields {
-        let mut fields = Fields::default();
+        let mut fields = Fields { missing: MissingTokens::new(&artifact.spec.missing), ..Fields::default() };
         for feature in &artifact.encoder.features {
             let slot = fields.slot(&feature.name, feature.transform.kind());
             fields.features.push(slot);
+            let numeric = feature.transform.kind() == Kind::Numeric;
+            let summary = artifact.distributions.iter().find(|d| d.feature == feature.name).map(|d| &d.summary);
+            if let (true, Some(DistributionSummary::Numeric { deciles, .. })) = (numeric, summary) {
+                if let (Some(&min), Some(&max)) = (deciles.first(), deciles.last()) {
+                    fields.ranges.insert(slot, (min, max));
+                }
+            }
         }
         for (name, kind) in extra {
             fields.slot(&name, kind);
@@ -94,14 +116,41 @@ fn type_name(v: &Value) -> &'static str {
     }
 }
 
-/// Reads one lead; type errors are collected into `errors` (with the lead index), never echoing values.
+fn expects(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Numeric => {
+            "a number (a JSON number, or a string read as a CSV cell: `15`, ` 15 `, `1e3`, a missing token)"
+        }
+        Kind::Categorical => "a category (a string)",
+        Kind::Boolean => "yes/no (true/false, 1/0, or a string such as `yes`, `no`, `true`, `0`)",
+        Kind::Date => "a date (a string: YYYY-MM-DD or RFC 3339)",
+    }
+}
+
+fn expects_strict(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Numeric => "a JSON number (strict mode)",
+        Kind::Categorical => "a string (strict mode)",
+        Kind::Boolean => "true or false (strict mode)",
+        Kind::Date => "a date string (strict mode)",
+    }
+}
+
+/// Reads one lead: each JSON value becomes the cell the CSV path would read (numbers,
+/// strings, booleans as they are; a string is read by the same cell readers as a CSV
+/// cell, so `" 15 "`, `"1e3"`, `"yes"` and the spec's missing tokens mean what they mean
+/// in a CSV). With `strict`, values must have their JSON type (a number for a numeric
+/// field, true/false for a flag) and a number far outside the training range is an error.
+/// Errors go to `errors` with the lead index and field, never quoting the value.
 pub fn read_lead<'a>(
     index: usize,
     lead: &'a serde_json::Map<String, Value>,
     fields: &Fields,
+    strict: bool,
     errors: &mut Vec<FieldError>,
 ) -> ReadLead<'a> {
-    let mut out = ReadLead { id: None, values: vec![RawValue::Missing; fields.len()], unused: Vec::new() };
+    let mut out =
+        ReadLead { id: None, values: vec![RawValue::Missing; fields.len()], unused: Vec::new(), warnings: Vec::new() };
     for (field, value) in lead {
         if field == "id" {
             match value {
@@ -119,55 +168,67 @@ pub fn read_lead<'a>(
             continue;
         };
         let mut fail = |reason: String| errors.push(FieldError { lead: index, field: field.clone(), reason });
-        let raw = match (kind, value) {
-            (_, Value::Null) => RawValue::Missing,
-            (Kind::Numeric, Value::Number(n)) => match n.as_f64() {
+        let strict_ok = matches!(
+            (kind, value),
+            (_, Value::Null)
+                | (Kind::Numeric, Value::Number(_))
+                | (Kind::Boolean, Value::Bool(_))
+                | (Kind::Date, Value::String(_))
+                | (Kind::Categorical, Value::String(_) | Value::Number(_) | Value::Bool(_))
+        );
+        if strict && !strict_ok {
+            fail(format!("expected {}, got {}", expects_strict(kind), type_name(value)));
+            continue;
+        }
+        let raw = match value {
+            Value::Null => RawValue::Missing,
+            Value::String(s) if s.trim().is_empty() => RawValue::Missing,
+            Value::String(s) => RawValue::Text(s),
+            Value::Number(n) => match n.as_f64() {
                 Some(x) if x.is_finite() => RawValue::Number(x),
                 _ => {
                     fail("expected a finite number".into());
                     continue;
                 }
             },
-            (Kind::Numeric, other) => {
-                fail(format!("expected a number, got {}", type_name(other)));
+            // A CSV cell `true` is no number either.
+            Value::Bool(_) if kind == Kind::Numeric => {
+                fail(format!("expected {}, got a boolean", expects(kind)));
                 continue;
             }
-            (Kind::Categorical, Value::String(s)) => RawValue::Text(s),
-            (Kind::Categorical, Value::Number(n)) => match n.as_f64() {
-                Some(x) if x.is_finite() => RawValue::Number(x),
-                _ => {
-                    fail("expected a category (string)".into());
-                    continue;
-                }
-            },
-            (Kind::Categorical, Value::Bool(b)) => RawValue::Bool(*b),
-            (Kind::Categorical, other) => {
-                fail(format!("expected a category (string), got {}", type_name(other)));
-                continue;
-            }
-            (Kind::Boolean, Value::Bool(b)) => RawValue::Bool(*b),
-            (Kind::Boolean, Value::Number(n)) if n.as_f64() == Some(0.0) || n.as_f64() == Some(1.0) => {
-                RawValue::Bool(n.as_f64() == Some(1.0))
-            }
-            (Kind::Boolean, Value::String(s)) if parse_bool(s).is_some() || s.trim().is_empty() => RawValue::Text(s),
-            (Kind::Boolean, Value::String(_)) => {
-                fail("expected yes/no, true/false or 1/0".into());
-                continue;
-            }
-            (Kind::Boolean, other) => {
-                fail(format!("expected true/false, got {}", type_name(other)));
-                continue;
-            }
-            (Kind::Date, Value::String(s)) if parse_day(s).is_some() || s.trim().is_empty() => RawValue::Text(s),
-            (Kind::Date, Value::String(_)) => {
-                fail("expected a date (YYYY-MM-DD or RFC 3339)".into());
-                continue;
-            }
-            (Kind::Date, other) => {
-                fail(format!("expected a date string, got {}", type_name(other)));
+            Value::Bool(b) => RawValue::Bool(*b),
+            other => {
+                fail(format!("expected {}, got {}", expects(kind), type_name(other)));
                 continue;
             }
         };
+        // The CSV path's readers decide what the cell means (the scorer reads it again the same way).
+        let number = match kind {
+            Kind::Numeric => read::number(raw, &fields.missing, field).map_err(|_| ()),
+            Kind::Boolean => read::boolean(raw, &fields.missing, field).map(|_| None).map_err(|_| ()),
+            Kind::Date => read::day(raw, &fields.missing, field).map(|_| None).map_err(|_| ()),
+            Kind::Categorical => Ok(None),
+        };
+        let number = match number {
+            Ok(n) => n,
+            Err(()) => {
+                fail(format!("expected {}", expects(kind)));
+                continue;
+            }
+        };
+        if let (Some(x), Some(&range)) = (number, fields.ranges.get(&slot)) {
+            if far_outside(x, range) {
+                let what = format!(
+                    "far outside the training range [{}, {}]: the model never saw such values",
+                    range.0, range.1
+                );
+                if strict {
+                    fail(format!("{what} (strict mode)"));
+                    continue;
+                }
+                out.warnings.push(format!("`{field}` is {what}"));
+            }
+        }
         if let Some(v) = out.values.get_mut(slot) {
             *v = raw;
         }

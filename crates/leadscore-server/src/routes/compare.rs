@@ -154,7 +154,7 @@ fn compare_json(
                 Ok(w) => won.push(w),
                 Err(e) => errors.push(e),
             }
-            read_lead(i, lead, &model.fields, &mut errors)
+            read_lead(i, lead, &model.fields, false, &mut errors)
         })
         .collect();
     if !errors.is_empty() {

@@ -31,7 +31,10 @@ pub struct ScoreQuery {
     pub model: Option<String>,
     /// Version folder, e.g. `v2` (default: the model's `CURRENT`).
     pub version: Option<String>,
-    /// Refuse fields the model does not use (422) instead of warning.
+    /// Strict mode (422 instead of a warning or a reading): fields the model does not use,
+    /// values without their JSON type (a numeric field needs a JSON number, a flag true or
+    /// false, a date a string), numbers far outside the training range. Without it, strings
+    /// are read as CSV cells (`"15"`, `" 1e3 "`, `"yes"`, missing tokens).
     #[serde(default)]
     pub strict: bool,
 }
@@ -128,7 +131,7 @@ pub fn score_json(
     let fields = &model.fields;
     let mut errors = Vec::new();
     let read: Vec<_> =
-        request.leads.iter().enumerate().map(|(i, lead)| read_lead(i, lead, fields, &mut errors)).collect();
+        request.leads.iter().enumerate().map(|(i, lead)| read_lead(i, lead, fields, strict, &mut errors)).collect();
     if strict {
         for (i, lead) in read.iter().enumerate() {
             for field in &lead.unused {
@@ -203,6 +206,7 @@ pub fn score_json(
             (_, _) => id,
         };
         let mut warnings: Vec<String> = scored.notes.iter().map(ToString::to_string).collect();
+        warnings.append(&mut lead.warnings);
         warnings.extend(lead.unused.iter().map(|f| format!("`{f}` is not used by the model (renamed column?)")));
         scores.push(LeadScore {
             id,
