@@ -6,16 +6,17 @@
 //! and `serve`). So a version folder carries a [`PUBLISHING`] marker (the writer's pid) from
 //! the moment it is written until `CURRENT` names it, and:
 //! - [`sweep`] (run by every publish) removes the temporaries of processes that are gone;
-//! - [`recover`] (run by every command that opens the registry) finishes a marked version whose
-//!   writer is gone, pointing `CURRENT` at it when nothing newer is current, or else only drops
-//!   the marker, and says what it did. A registry it cannot write is reported, not changed.
+//! - [`Registry::recover`] (run by every command that opens the registry) finishes the
+//!   registration of a marked version whose writer is gone (drops the marker; whether it serves
+//!   stays the promotion gate's call) and says what it did; one whose model does not load is
+//!   reported and left.
 //!
 //! A writer that is still running is never touched: its pid is alive.
 
 use std::fs;
 use std::path::Path;
 
-use crate::{version_number, Registry, CURRENT_FILE, MODEL_FILE};
+use crate::{version_number, Registry, MODEL_FILE};
 
 /// The marker in a version folder written but not yet named by `CURRENT`; it holds the pid.
 pub const PUBLISHING: &str = ".publishing";
@@ -108,13 +109,10 @@ impl Registry {
             let outcome = if !complete {
                 format!("model `{name}` {version}: left unpublished by process {pid} and its model.bin does not load; remove {} or publish again", version_dir.display())
             } else if newest {
-                match self.set_current(name, &version) {
-                    Ok(()) => {
-                        unmark(&version_dir);
-                        format!("model `{name}` {version}: finished publishing it (process {pid} stopped before naming it in {CURRENT_FILE})")
-                    }
-                    Err(e) => format!("model `{name}` {version}: written by process {pid} but never made current, and {CURRENT_FILE} cannot be written here ({e}); run a command with write access to finish it"),
-                }
+                // Whole, but whether it serves is the promotion gate's call: finish the
+                // registration (drop the marker) and say so, without moving CURRENT.
+                unmark(&version_dir);
+                format!("model `{name}` {version}: finished registering it (process {pid} stopped after writing it); it is not current: `leadscore promote` makes it so")
             } else {
                 unmark(&version_dir);
                 format!("model `{name}` {version}: written by process {pid} but never made current; a newer version is current, so it stays a plain version")
@@ -141,20 +139,20 @@ mod tests {
     fn publishing_removes_the_temporaries_of_dead_processes_only() {
         let dir = tempfile::tempdir().unwrap();
         let reg = Registry::new(dir.path());
-        reg.publish("leads", b"model-a", b"{}", b"").unwrap();
         let model = dir.path().join("leads");
+        fs::create_dir_all(&model).unwrap();
         // What kill -9 leaves: a half-written version folder and a CURRENT temporary.
         fs::create_dir(model.join(format!(".tmp-{DEAD}"))).unwrap();
         fs::write(model.join(format!(".tmp-{DEAD}/model.bin")), b"whole model").unwrap();
         fs::write(model.join(format!(".CURRENT.tmp-{DEAD}")), b"v9\n").unwrap();
         // A live writer's (pid 1, init, is always running).
         fs::create_dir(model.join(".tmp-1")).unwrap();
-        reg.publish("leads", b"model-b", b"{}", b"").unwrap();
-        let mut left: Vec<String> =
+        reg.publish("leads", &artifact_bytes(), b"{}", b"").unwrap();
+        let left: Vec<String> =
             fs::read_dir(&model).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
-        left.sort();
-        assert_eq!(left, [".tmp-1", "CURRENT", "v1", "v2"]);
-        assert!(!model.join("v2").join(PUBLISHING).exists(), "the marker goes once CURRENT names the version");
+        assert!(left.iter().all(|f| !f.contains(&DEAD.to_string())), "{left:?}");
+        assert!(left.contains(&".tmp-1".to_owned()) && left.contains(&"v1".to_owned()), "{left:?}");
+        assert!(!model.join("v1").join(PUBLISHING).exists(), "the marker goes once the version is registered");
     }
 
     #[test]
@@ -170,8 +168,9 @@ mod tests {
         fs::write(model.join("v2").join(PUBLISHING), DEAD.to_string()).unwrap();
         let notes = reg.recover();
         assert_eq!(notes.len(), 1, "{notes:?}");
-        assert!(notes[0].contains("v2: finished publishing it"), "{notes:?}");
-        assert_eq!(reg.current("leads").unwrap(), "v2");
+        assert!(notes[0].contains("v2: finished registering it"), "{notes:?}");
+        assert_eq!(reg.current("leads").unwrap(), "v1", "the gate, not the sweep, moves CURRENT");
+        reg.set_current("leads", "v2").unwrap();
         assert!(!model.join("v2").join(PUBLISHING).exists());
         assert!(reg.recover().is_empty(), "nothing left to do");
 
