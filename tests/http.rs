@@ -586,7 +586,7 @@ async fn http_cli_and_library_give_identical_probabilities() {
     let (status, out) = post_raw(&server, "/v1/score", Some("text/csv"), csv.clone().into_bytes()).await;
     assert_eq!(status, StatusCode::OK);
     let mut reader = csv::Reader::from_reader(out.as_bytes());
-    let warnings = reader.headers().unwrap().iter().position(|h| h == "warnings").unwrap();
+    let warnings = reader.headers().unwrap().iter().position(|h| h == "notes").unwrap();
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     let http_csv: Vec<f64> = rows.iter().map(|r| r[1].parse().unwrap()).collect();
     // The same notes, in the same words, from the CLI and the server.

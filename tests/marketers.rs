@@ -96,6 +96,15 @@ points = 10
     std::fs::write(&path, "mql_threshold = 50\n").unwrap();
     let out = run(&["rules", "check", "--rules", s(&path)]).fails();
     assert!(out.stderr.contains(":1: the rule set is empty"), "{}", out.stderr);
+    // Points beyond the documented range (issue 10: `points = 1e308` passed and totals became null).
+    std::fs::write(&path, "mql_threshold = 50\n[[rules]]\nname = \"huge\"\npoints = 1e308\n").unwrap();
+    let out = run(&["rules", "check", "--rules", s(&path), "--spec", "data/spec.toml"]).fails();
+    assert_eq!(out.status, 2);
+    assert!(
+        out.stderr.contains(":4: rule `huge`: `points` = 1e308 is not a finite number from -1000000 to 1000000"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]

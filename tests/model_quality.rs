@@ -249,7 +249,7 @@ fn cli_scores_equal_library_scores_and_explanations_add_up() {
     let mut scored = csv::Reader::from_path(&out_csv).unwrap();
     assert_eq!(
         scored.headers().unwrap().iter().collect::<Vec<_>>(),
-        ["lead_id", "probability", "score", "tier", "mql", "factor_1", "factor_2", "notes"]
+        ["lead_id", "probability", "score", "tier", "mql", "factor_1", "factor_2", "notes", "error"]
     );
     let mut n = 0;
     for (row, out) in input.records().zip(scored.records()) {
@@ -265,6 +265,7 @@ fn cli_scores_equal_library_scores_and_explanations_add_up() {
         assert_eq!(out[1].parse::<f64>().unwrap(), lead.probability, "lead {}", &row[0]);
         assert_eq!(out[2].parse::<u8>().unwrap(), lead.score);
         assert_eq!(&out[3], lead.tier.as_str());
+        assert_eq!(&out[8], "", "a clean lead gets no error: lead {}", &row[0]);
         let total: f64 = lead.contributions.iter().map(|c| c.contribution).sum();
         assert!((lead.baseline_log_odds + total - lead.log_odds).abs() < 1e-9, "explanation must add up exactly");
         n += 1;

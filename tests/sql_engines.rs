@@ -273,13 +273,24 @@ fn invalid_rows(dir: &Path) -> (PathBuf, Vec<(String, &'static str)>) {
         row[header.iter().position(|h| h == column).unwrap()] = (*value).to_owned();
         writer.write_record(&row).unwrap();
         expected.push((format!("X{i}"), *column));
-        // The CLI refuses the row, naming the column.
+        // The CLI writes an error row naming the line and the column, and `--strict` refuses the file.
         let one = dir.join(format!("invalid-{i}.csv"));
         let mut w = csv::Writer::from_path(&one).unwrap();
         w.write_record(&header).unwrap();
         w.write_record(&row).unwrap();
         w.flush().unwrap();
-        let out = run(&["score", "--data", s(&one)]).fails();
+        let scored = dir.join(format!("invalid-{i}.scored.csv"));
+        run(&["score", "--data", s(&one), "--out", s(&scored)]).ok();
+        let mut out = csv::Reader::from_path(&scored).unwrap();
+        let error = out.headers().unwrap().iter().position(|h| h == "error").expect("an `error` column");
+        let record = out.records().next().expect("one output row per input row").unwrap();
+        assert_eq!((&record[0], &record[1]), (row[0].as_str(), ""), "{value:?}: the row keeps its id, no score");
+        assert!(
+            record[error].starts_with("line 2: ") && record[error].contains(&format!("column `{column}`")),
+            "{value:?}: {}",
+            &record[error]
+        );
+        let out = run(&["score", "--data", s(&one), "--strict"]).fails();
         assert!(out.stderr.contains(&format!("column `{column}`")), "{value:?}: {}", out.stderr);
     }
     writer.flush().unwrap();

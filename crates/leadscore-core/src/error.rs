@@ -16,19 +16,25 @@ pub enum Error {
     #[error("spec is not valid TOML: {0}")]
     SpecToml(String),
     /// A value in a numeric column is not a number.
-    #[error("column `{column}`: cannot parse {value:?} as a number")]
+    #[error("column `{column}`: cannot parse \"{}\" as a number", excerpt(value))]
     BadNumber { column: String, value: String },
     /// A value in a numeric column is NaN or infinite.
-    #[error("column `{column}`: {value:?} is not a finite number")]
+    #[error("column `{column}`: \"{}\" is not a finite number", excerpt(value))]
     NonFinite { column: String, value: String },
     /// A value in a boolean column is not a recognised yes/no token.
-    #[error("column `{column}`: cannot read {value:?} as yes/no (expected yes/no, true/false, 1/0, y/n)")]
+    #[error("column `{column}`: cannot read \"{}\" as yes/no (expected yes/no, true/false, 1/0, y/n)", excerpt(value))]
     BadBool { column: String, value: String },
     /// A value in a date column is not a recognised date.
-    #[error("column `{column}`: cannot parse {value:?} as a date (expected YYYY-MM-DD or an RFC 3339 timestamp)")]
+    #[error(
+        "column `{column}`: cannot parse \"{}\" as a date (expected YYYY-MM-DD or an RFC 3339 timestamp)",
+        excerpt(value)
+    )]
     BadDate { column: String, value: String },
     /// A target value is neither a declared positive nor a declared negative label.
-    #[error("target column `{column}`: {value:?} is neither a positive label {positive:?} nor a negative label {negative:?}")]
+    #[error(
+        "target column `{column}`: \"{}\" is neither a positive label {positive:?} nor a negative label {negative:?}",
+        excerpt(value)
+    )]
     BadTarget { column: String, value: String, positive: Vec<String>, negative: Vec<String> },
     /// A target value is missing.
     #[error("target column `{column}` is empty (every training lead needs an outcome)")]
@@ -71,6 +77,24 @@ pub enum Error {
     Points(String),
 }
 
+/// Characters of a value a message quotes before cutting it short.
+const EXCERPT_CHARS: usize = 40;
+
+/// `value` as a message quotes it: with Rust's escapes (control characters, quotes and
+/// backslashes escaped, so binary data cannot reach a terminal raw), cut after 40 characters
+/// with `…`. A cell or a header can be megabytes; a message stays one short line.
+pub fn excerpt(value: &str) -> String {
+    let mut chars = value.chars();
+    let head: String = chars.by_ref().take(EXCERPT_CHARS).collect();
+    // A string's Debug text without its quotes: the escapes of `str`, which leave `'` alone.
+    let quoted = format!("{head:?}");
+    let mut text = quoted[1..quoted.len() - 1].to_owned();
+    if chars.next().is_some() {
+        text.push('…');
+    }
+    text
+}
+
 /// `line 3: ...; line 7: ...`, the mistakes of a rules file on one line.
 fn list_diagnostics(diagnostics: &[crate::rules::RuleDiagnostic]) -> String {
     diagnostics.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
@@ -88,3 +112,16 @@ impl Error {
 
 /// Result with the core [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn excerpts_are_short_and_escaped() {
+        assert_eq!(super::excerpt("many"), "many");
+        assert_eq!(super::excerpt("O'Brien \"x\"\n\u{1b}[31m"), "O'Brien \\\"x\\\"\\n\\u{1b}[31m");
+        let long = "é".repeat(10_000);
+        assert_eq!(super::excerpt(&long), format!("{}…", "é".repeat(40)));
+        let err = super::Error::BadNumber { column: "page_views".into(), value: "x".repeat(5_000_000) };
+        assert!(err.to_string().len() < 120, "{err}");
+    }
+}

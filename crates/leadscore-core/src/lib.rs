@@ -30,6 +30,7 @@ pub mod lookup;
 pub mod metrics;
 pub mod model;
 pub mod monitor;
+pub mod names;
 pub mod points;
 pub mod promotion;
 pub mod report;

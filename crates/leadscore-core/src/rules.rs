@@ -43,6 +43,12 @@
 //! 3. the total is the sum of the groups and of the rules without a group; the
 //!    lead is an MQL iff the total is `>= mql_threshold`.
 //!
+//! Every number of points in a file (`points`, `min`, `max`, `minus`,
+//! `mql_threshold`) is finite and within ±[`MAX_POINTS`], and a `per` rule's
+//! product is held within the same bound: a total is a sum of at most a few
+//! thousand such terms, so it is always a finite number (`points = 1e308` once
+//! made a total of infinity, serialised as `null`, and an MQL).
+//!
 //! Caps come before decay because decay models time passing after the points
 //! were earned. Decay only takes away points a lead earned: a subtotal at or
 //! below zero is left alone (a negative rule is the way to punish). A missing
@@ -58,6 +64,11 @@
 //! an empty rule set, ranges of two rules that overlap, and so on.
 
 mod parse;
+
+/// The largest number of points, either way, that a rule, a cap, a decay or the MQL threshold may
+/// name, and that a `per` rule may give (a million: far beyond any hand-made scheme, which
+/// runs to hundreds).
+pub const MAX_POINTS: f64 = 1_000_000.0;
 
 use std::borrow::Cow;
 
@@ -420,7 +431,8 @@ impl RuleSet {
             let base = match rule.per {
                 None => rule.points,
                 Some(per) => match values.get(per) {
-                    Some(Value::Number(x)) if *x != 0.0 => rule.points * x,
+                    // Held within the bound the file's numbers obey: 1e300 page views stay finite.
+                    Some(Value::Number(x)) if *x != 0.0 => (rule.points * x).clamp(-MAX_POINTS, MAX_POINTS),
                     _ => continue,
                 },
             };

@@ -4,6 +4,12 @@
 //! breaks (notes fields), trailing empty columns and duplicate header names;
 //! the first two are accepted, the last is refused because a spec could not
 //! say which of the two columns it means.
+//!
+//! A record (one line, or the lines of a quoted cell) is at most
+//! [`MAX_RECORD_BYTES`]: a file without line breaks, or a quote that never
+//! closes, is refused at that size instead of being read whole into memory
+//! (a 2 GB file without a line break once took 12.6 GB). Messages quote at most
+//! a short, escaped [`excerpt`] of what the file holds.
 
 use std::collections::VecDeque;
 use std::fs::File;
@@ -14,6 +20,46 @@ use leadscore_core::table::{Table, TableBuilder};
 use leadscore_core::Spec;
 
 use crate::{Error, Result};
+
+/// The longest record (a line, or the lines of one quoted cell) and the longest header read, in
+/// bytes: 4 MiB, room for a header of 50,000 long column names or a notes cell of a few thousand lines.
+pub const MAX_RECORD_BYTES: u64 = 4 << 20;
+
+/// Column names listed in a message before "and N more".
+const LISTED_COLUMNS: usize = 30;
+
+/// At most 40 characters of `text`, escaped (control characters, quotes and invalid UTF-8 shown
+/// as escapes), with `…` when cut: what a message may quote of a file.
+pub fn excerpt(text: &[u8]) -> String {
+    leadscore_core::error::excerpt(&String::from_utf8_lossy(&text[..text.len().min(256)]))
+}
+
+/// `` `a`, `b`, ... and N more``: names for a message, each an excerpt, the list cut at 30.
+pub fn list_columns<'a>(names: impl IntoIterator<Item = &'a String>) -> String {
+    let names: Vec<&String> = names.into_iter().filter(|n| !n.is_empty()).collect();
+    let mut text = names
+        .iter()
+        .take(LISTED_COLUMNS)
+        .map(|n| format!("`{}`", excerpt(n.as_bytes())))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if names.len() > LISTED_COLUMNS {
+        text.push_str(&format!(" and {} more", names.len() - LISTED_COLUMNS));
+    }
+    text
+}
+
+/// The reason a read stopped when a record grew past [`MAX_RECORD_BYTES`].
+#[derive(Debug)]
+struct TooLong;
+
+impl std::fmt::Display for TooLong {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "record longer than {MAX_RECORD_BYTES} bytes")
+    }
+}
+
+impl std::error::Error for TooLong {}
 
 /// Called as rows are read, for a progress bar. `bytes` is how far into the file the reader is.
 pub trait Progress: Sync {
@@ -60,6 +106,7 @@ pub struct CsvFile {
     reader: csv::Reader<LineCounter<Box<dyn Read>>>,
     header: Vec<String>,
     size: u64,
+    delimiter: u8,
 }
 
 /// Counts line breaks in the bytes the CSV parser reads, so that errors name
@@ -82,11 +129,16 @@ struct LineCounter<R> {
     starts: VecDeque<u64>,
     /// Line starts already passed.
     passed: u64,
+    /// Where the record being parsed starts: reads past `record_start + MAX_RECORD_BYTES`
+    /// fail with [`TooLong`] (the parser lags the reads by its buffer, 8 KiB).
+    record_start: u64,
+    /// Whether `inner` has reported its end.
+    eof: bool,
 }
 
 impl<R: Read> LineCounter<R> {
     fn new(inner: R) -> Self {
-        Self { inner, offset: 0, pending_cr: false, starts: VecDeque::new(), passed: 0 }
+        Self { inner, offset: 0, pending_cr: false, starts: VecDeque::new(), passed: 0, record_start: 0, eof: false }
     }
 
     /// The 1-based line holding byte `at`. Calls must not go backwards.
@@ -101,7 +153,11 @@ impl<R: Read> LineCounter<R> {
 
 impl<R: Read> Read for LineCounter<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.offset.saturating_sub(self.record_start) > MAX_RECORD_BYTES {
+            return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, TooLong));
+        }
         let n = self.inner.read(buf)?;
+        self.eof |= n == 0 && !buf.is_empty();
         // Only line breaks matter: jump between them (memchr) instead of visiting every byte.
         let mut cr_before = self.pending_cr.then(|| self.offset.wrapping_sub(1));
         for i in memchr::memchr2_iter(b'\n', b'\r', &buf[..n]) {
@@ -145,14 +201,39 @@ fn strip_bom(cell: &[u8]) -> &[u8] {
     cell.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(cell)
 }
 
-fn csv_error(path: &Path, line: u64, err: &csv::Error) -> Error {
+/// Whether a short record looks like rows swallowed by a quote: a cell holding a line break
+/// with a delimiter after it (a notes cell with line breaks has text there, not more rows).
+fn swallowed_rows(record: &csv::ByteRecord, delimiter: u8) -> bool {
+    record.iter().any(|field| {
+        memchr::memchr2(b'\n', b'\r', field).is_some_and(|at| memchr::memchr(delimiter, &field[at..]).is_some())
+    })
+}
+
+/// The error of a record the parser refused, starting on `line` and spanning `breaks` more lines.
+/// A ragged row is [`Error::BadRecord`] (the next record reads on); anything else stops the file.
+fn csv_error(path: &Path, line: u64, breaks: u64, err: &csv::Error, record: &csv::ByteRecord, delimiter: u8) -> Error {
     let message = match err.kind() {
         csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
-            format!("row has {len} fields but the header has {expected_len} (a ragged row: check for an unquoted comma or a missing cell)")
+            let message = if breaks > 0 && *len < *expected_len && swallowed_rows(record, delimiter) {
+                // Too few fields, and a cell over several lines holding delimiters: a quote
+                // that opened here and closed (or never closed) rows later.
+                format!(
+                    "a quote opened on line {line} is not closed until line {}: lines {line} to {} were read as one row of {len} fields (the header has {expected_len}); check that line for an unclosed quote",
+                    line + breaks,
+                    line + breaks
+                )
+            } else {
+                format!("row has {len} fields but the header has {expected_len} (a ragged row: check for an unquoted comma or a missing cell)")
+            };
+            return Error::BadRecord { path: path.to_owned(), line, message };
         }
         csv::ErrorKind::Utf8 { err, .. } => {
             format!("field {} is not valid UTF-8; re-export the file as UTF-8", err.field() + 1)
         }
+        csv::ErrorKind::Io(e) if e.get_ref().is_some_and(|inner| inner.is::<TooLong>()) => format!(
+            "the row starting here is longer than {} MiB, the limit for a line or a quoted cell: a file without line breaks, or a quote opened on this line and never closed",
+            MAX_RECORD_BYTES >> 20
+        ),
         _ => err.to_string(),
     };
     Error::Csv { path: path.to_owned(), line, message }
@@ -190,7 +271,14 @@ impl CsvFile {
             .flexible(false)
             .delimiter(delimiter)
             .from_reader(LineCounter::new(source));
-        let raw_header = reader.byte_headers().map_err(|e| csv_error(path, 1, &e))?.clone();
+        let raw_header =
+            reader.byte_headers().map_err(|e| match csv_error(path, 1, 0, &e, &csv::ByteRecord::new(), delimiter) {
+                Error::Csv { path, message, .. } => {
+                    Error::Csv { path, line: 1, message: format!("the header: {message}") }
+                }
+                other => other,
+            })?;
+        let raw_header = raw_header.clone();
         if raw_header.is_empty() || (raw_header.len() == 1 && strip_bom(&raw_header[0]).is_empty()) {
             return Err(Error::EmptyFile { path: path.to_owned() });
         }
@@ -203,7 +291,7 @@ impl CsvFile {
                 message: format!(
                     "the name of column {} (`{}`) is not valid UTF-8; re-export the file as UTF-8",
                     i + 1,
-                    String::from_utf8_lossy(cell).trim()
+                    excerpt(cell.trim_ascii())
                 ),
             })?;
             let name = name.trim().to_owned();
@@ -211,7 +299,7 @@ impl CsvFile {
                 if let Some(first) = header.iter().position(|h: &String| *h == name) {
                     return Err(Error::DuplicateColumn {
                         path: path.to_owned(),
-                        column: name,
+                        column: excerpt(name.as_bytes()),
                         first: first + 1,
                         second: i + 1,
                     });
@@ -219,16 +307,22 @@ impl CsvFile {
             }
             header.push(name);
         }
-        Ok(CsvFile { path: path.to_owned(), reader, header, size })
+        Ok(CsvFile { path: path.to_owned(), reader, header, size, delimiter })
     }
 
     /// The 1-based line on which the record just read (or refused) starts.
     fn record_line(&mut self, record: &csv::ByteRecord) -> u64 {
+        let breaks = breaks_in(record);
+        self.record_line_after(record, breaks)
+    }
+
+    /// [`CsvFile::record_line`] for a record spanning `breaks` line breaks.
+    fn record_line_after(&mut self, _record: &csv::ByteRecord, breaks: u64) -> u64 {
         // The parser has consumed the record and the first byte of its line end (or reached the
         // end of the file): the byte before that is on the record's last line.
         let end = self.reader.position().byte();
         let last = self.reader.get_mut().line_at(end.saturating_sub(1));
-        last.saturating_sub(breaks_in(record)).max(1)
+        last.saturating_sub(breaks).max(1)
     }
 
     /// Column names (trimmed; a trailing unnamed column is an empty string).
@@ -241,22 +335,26 @@ impl CsvFile {
         &self.path
     }
 
-    /// Position of each named column, or an error naming the first missing one.
+    /// Position of each named column, or an error naming the first missing one with the
+    /// column it most likely means ("did you mean"), else the file's columns.
     pub fn positions(&self, columns: &[(String, String)]) -> Result<Vec<usize>> {
         columns
             .iter()
             .map(|(column, role)| {
                 self.header.iter().position(|h| h == column).ok_or_else(|| Error::MissingColumn {
                     path: self.path.clone(),
-                    column: column.clone(),
+                    column: excerpt(column.as_bytes()),
                     role: role.clone(),
-                    available: self
-                        .header
-                        .iter()
-                        .filter(|h| !h.is_empty())
-                        .map(|h| format!("`{h}`"))
-                        .collect::<Vec<_>>()
-                        .join(", "),
+                    hint: match leadscore_core::names::did_you_mean(self.header.iter().map(String::as_str), column) {
+                        Some(near) => {
+                            format!(
+                                "did you mean `{}`? its columns are: {}",
+                                excerpt(near.as_bytes()),
+                                list_columns(&self.header)
+                            )
+                        }
+                        None => format!("its columns are: {}", list_columns(&self.header)),
+                    },
                 })
             })
             .collect()
@@ -264,13 +362,30 @@ impl CsvFile {
 
     /// Reads the next record into `record`; `Ok(None)` at the end of the file.
     /// Returns the line the record starts on (1 = the header).
+    ///
+    /// A ragged row (wrong number of fields) is [`Error::BadRecord`]: the reader has passed it,
+    /// and a caller that reports it can read on. Any other error ends the file.
     pub fn read_record(&mut self, record: &mut csv::ByteRecord) -> Result<Option<u64>> {
+        let start = self.reader.position().byte();
+        self.reader.get_mut().record_start = start;
         match self.reader.read_byte_record(record) {
             Ok(true) => Ok(Some(self.record_line(record))),
             Ok(false) => Ok(None),
+            Err(e) if matches!(e.kind(), csv::ErrorKind::Io(_)) => {
+                // Nothing to count breaks in: the record is where it started.
+                let line = self.reader.get_mut().line_at(start);
+                Err(csv_error(&self.path, line, 0, &e, record, self.delimiter))
+            }
             Err(e) => {
-                let line = self.record_line(record);
-                Err(csv_error(&self.path, line, &e))
+                let mut breaks = breaks_in(record);
+                // A quote still open at the end of the file holds the file's last line break,
+                // which is then no record's end: not a line of its own.
+                let at_end = self.reader.get_ref().eof && self.reader.position().byte() == self.reader.get_ref().offset;
+                if at_end && record.as_slice().last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+                    breaks = breaks.saturating_sub(1);
+                }
+                let line = self.record_line_after(record, breaks);
+                Err(csv_error(&self.path, line, breaks, &e, record, self.delimiter))
             }
         }
     }

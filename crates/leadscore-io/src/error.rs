@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use crate::csv_source::list_columns;
+
 /// Everything that can go wrong while reading a data file (or query) or writing scored rows.
 // Variant fields are named for what they hold (path, line, column).
 #[allow(missing_docs)]
@@ -21,11 +23,28 @@ pub enum Error {
     #[error("{path}: line 1: column name `{column}` appears twice (columns {first} and {second}); rename one")]
     DuplicateColumn { path: PathBuf, column: String, first: usize, second: usize },
     /// A column the spec needs is not in the file.
-    #[error("{path}: column `{column}` ({role}) is not in the file; its columns are: {available}")]
-    MissingColumn { path: PathBuf, column: String, role: String, available: String },
-    /// A malformed CSV row (ragged, bad quoting, not UTF-8).
+    /// `hint` is "did you mean `x`?" when a column is close, then the list of columns.
+    #[error("{path}: column `{column}` ({role}) is not in the file; {hint}")]
+    MissingColumn { path: PathBuf, column: String, role: String, hint: String },
+    /// A malformed CSV file (bad quoting, a record over the size limit, not UTF-8): reading stops.
     #[error("{path}: line {line}: {message}")]
     Csv { path: PathBuf, line: u64, message: String },
+    /// A ragged record (wrong number of fields, or lines merged by a stray quote): the reader
+    /// has passed it, so batch scoring reports it in the row's `error` cell and reads on.
+    #[error("{path}: line {line}: {message}")]
+    BadRecord { path: PathBuf, line: u64, message: String },
+    /// Features of the model that the file lacks (all of them named).
+    #[error("{path}: the model reads columns the file lacks: {}; its columns are: {available}", list_columns(.missing))]
+    MissingFeatures { path: PathBuf, missing: Vec<String>, available: String },
+    /// Strict scoring: header columns the model's spec does not name.
+    #[error("{path}: line 1: columns the model's spec does not name (strict mode; drop them or score without strict): {}", list_columns(.columns))]
+    UnknownColumns { path: PathBuf, columns: Vec<String> },
+    /// A lead the caller's hook refused (an id the prediction log cannot keep).
+    #[error("line {line}: column `{column}`: {reason}")]
+    Lead { line: u64, column: String, reason: String },
+    /// Scoring options out of range (threads, batch size, factor columns, threshold).
+    #[error("{0}")]
+    Options(String),
     /// A cell the spec cannot read (bad number, bad target, ...).
     #[error("{path}: {error}")]
     Data { path: PathBuf, error: leadscore_core::Error },
@@ -43,6 +62,27 @@ impl Error {
     /// An I/O error on `path`.
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io { path: path.into(), error: source }
+    }
+
+    /// The data line the error is about, when it is about one.
+    pub fn line(&self) -> Option<u64> {
+        match self {
+            Error::Csv { line, .. } | Error::BadRecord { line, .. } | Error::Lead { line, .. } => Some(*line),
+            Error::Data { error: leadscore_core::Error::AtLine { line, .. }, .. } => Some(*line),
+            _ => None,
+        }
+    }
+
+    /// The error as a row's `error` cell says it: with its line, without the file's path
+    /// (every row is from the same file).
+    pub fn row_message(&self) -> String {
+        match self {
+            Error::Csv { line, message, .. } | Error::BadRecord { line, message, .. } => {
+                format!("line {line}: {message}")
+            }
+            Error::Data { error, .. } => error.to_string(),
+            other => other.to_string(),
+        }
     }
 }
 

@@ -4,7 +4,9 @@
 //! Publishing never touches an existing version: files are written into a
 //! hidden temporary folder, synced, and the folder is renamed to `v<N>` in one
 //! step; `CURRENT` is replaced by a rename too. A crash or a failed training
-//! leaves at worst a stray `.tmp-*` folder, never a half-written model.
+//! leaves at worst a stray `.tmp-*` folder, never a half-written model, and the next publish
+//! removes it; a version renamed into place but never named by `CURRENT` is finished or
+//! reported by the next command that opens the registry ([`leftovers`]).
 //! Publishing the same bytes twice reuses the existing version, so a repeated
 //! training run is idempotent.
 //!
@@ -28,6 +30,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use leadscore_core::Artifact;
+
+pub mod leftovers;
 
 /// Everything that can go wrong with the registry.
 // Variant fields are named for what they hold.
@@ -217,6 +221,7 @@ impl Registry {
         self.check_name(name)?;
         let name_dir = self.root.join(name);
         fs::create_dir_all(&name_dir).map_err(|e| Error::io(&name_dir, e))?;
+        leftovers::sweep(&name_dir);
         let versions = self.versions(name)?;
         for (_, v) in versions.iter().rev() {
             let existing = name_dir.join(v).join(MODEL_FILE);
@@ -242,6 +247,8 @@ impl Registry {
                     f.write_all(bytes)?;
                     f.sync_all()?;
                 }
+                // Until CURRENT names it: a crash after the rename leaves a version marked unfinished.
+                leftovers::mark(&tmp)?;
                 Ok::<(), std::io::Error>(())
             })();
             if let Err(e) = written {
@@ -250,6 +257,8 @@ impl Registry {
             }
             match fs::rename(&tmp, &dir) {
                 Ok(()) => {
+                    // Registered whole: whether it becomes current is the caller's (the gate's) call.
+                    leftovers::unmark(&dir);
                     let model_path = dir.join(MODEL_FILE);
                     return Ok(Published { version, dir, model_path, reused: false });
                 }
@@ -259,6 +268,35 @@ impl Registry {
                     return Err(Error::io(dir, e));
                 }
             }
+        }
+    }
+
+    /// Fails, saying why, unless a version of `name` can be published here: the root and the
+    /// model folder exist or can be made, and a file can be created in them. Checked before a
+    /// training run reads its data, so a read-only registry is not found after the fit.
+    pub fn check_writable(&self, name: &str) -> Result<()> {
+        let dir = self.root.join(name);
+        let existing = dir.is_dir();
+        let target = if existing { dir.clone() } else { self.root.clone() };
+        if !existing {
+            fs::create_dir_all(&self.root).map_err(|e| Error::Registry {
+                path: self.root.clone(),
+                message: format!("cannot create the registry folder: {e}"),
+            })?;
+        }
+        let probe = target.join(format!(".write-check.tmp-{}", std::process::id()));
+        match fs::File::create(&probe) {
+            Ok(_) => {
+                let _ = fs::remove_file(&probe);
+                Ok(())
+            }
+            Err(e) => Err(Error::Registry {
+                path: self.root.clone(),
+                message: format!(
+                    "cannot write in {} ({e}); publish to another registry with --models or fix its permissions",
+                    target.display()
+                ),
+            }),
         }
     }
 

@@ -102,11 +102,24 @@ pub fn infer_spec_with_notes(path: &Path, options: &InferOptions) -> Result<(Spe
     infer_spec_from(CsvFile::open(path)?, options)
 }
 
+/// The columns `options` names besides the target (`--id`, `--exclude`, `--time-column`), with
+/// the flag each comes from, for checking against a file's header.
+pub fn named_columns(options: &InferOptions) -> Vec<(String, String)> {
+    let mut named: Vec<(String, String)> = Vec::new();
+    named.extend(options.ids.iter().map(|c| (c.clone(), "an id column".into())));
+    named.extend(options.exclude.iter().map(|c| (c.clone(), "a column to exclude".into())));
+    named.extend(options.time_column.iter().map(|c| (c.clone(), "the time column".into())));
+    named
+}
+
 /// [`infer_spec_with_notes`] from an already open source (a file, or a database query).
 pub fn infer_spec_from(mut file: CsvFile, options: &InferOptions) -> Result<(Spec, Vec<Warning>)> {
     let path = file.path().to_owned();
     let header: Vec<String> = file.header().to_vec();
     let target_pos = file.positions(&[(options.target.clone(), "the target".into())])?[0];
+    // Every column a flag names must be in the file, before any row is read: an `--exclude`
+    // that misses (a typo) would otherwise leave a personal-data or leakage column in the model.
+    file.positions(&named_columns(options))?;
     let mut missing_tokens: Vec<String> =
         leadscore_core::value::DEFAULT_MISSING.iter().map(|s| (*s).to_owned()).collect();
     missing_tokens.extend(options.missing.iter().cloned());

@@ -6,6 +6,12 @@ use crate::fit::FitOptions;
 use crate::leakage::DEFAULT_LEAKAGE_AUC;
 use crate::{Error, Result};
 
+/// Fewest bootstrap replicates: below this a 95% percentile interval has no tail to stand on.
+pub const MIN_BOOTSTRAP: u32 = 20;
+/// Most bootstrap replicates: each one reweights every held-out lead, and past this the
+/// intervals no longer move (4,000,000,000 once aborted the process allocating them).
+pub const MAX_BOOTSTRAP: u32 = 100_000;
+
 /// Checked training parameters.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ValidTrainParams {
@@ -98,6 +104,14 @@ impl TrainParams {
         if !(p.leakage_auc > 0.5 && p.leakage_auc <= 1.0) {
             return bad("leakage-auc", format!("{} must be in (0.5, 1]", p.leakage_auc));
         }
+        if let Some(r) = p.bootstrap {
+            if !(MIN_BOOTSTRAP..=MAX_BOOTSTRAP).contains(&r) {
+                return bad(
+                    "bootstrap",
+                    format!("{r} replicates; use {MIN_BOOTSTRAP} to {MAX_BOOTSTRAP} (the default, 1000, gives intervals to about 0.005)"),
+                );
+            }
+        }
         if !(p.tolerance_per_row.is_finite() && p.tolerance_per_row > 0.0) || p.max_iterations == 0 {
             return bad("tolerance", "the optimiser needs a positive tolerance and iteration cap".into());
         }
@@ -127,5 +141,11 @@ mod tests {
         check_bad(TrainParams::default().l2(Some(-1.0)), "`l2`");
         check_bad(TrainParams::default().l2(Some(f64::NAN)), "`l2`");
         check_bad(TrainParams::default().leakage_auc(0.3), "`leakage-auc`");
+        check_bad(
+            TrainParams::default().bootstrap(Some(4_000_000_000)),
+            "`bootstrap`: 4000000000 replicates; use 20 to 100000",
+        );
+        check_bad(TrainParams::default().bootstrap(Some(0)), "`bootstrap`");
+        assert!(TrainParams::default().bootstrap(Some(MAX_BOOTSTRAP)).check().is_ok());
     }
 }

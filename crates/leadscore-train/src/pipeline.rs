@@ -102,6 +102,10 @@ pub fn train(
     warnings.extend(leakage_warnings(table, &encoder, &split.train, params.leakage_auc));
     lap("leakage guard");
 
+    // The matrix, and a copy per cross-validation fold running at once.
+    let workers = std::thread::available_parallelism().map_or(1, usize::from).min(params.cv_folds.max(1) as usize);
+    let copies = if params.cv_folds >= 2 { 1 + workers as u64 } else { 2 };
+    crate::design::check_size(&encoder, spec, split.train.len(), copies, crate::design::available_memory())?;
     let x = design_matrix(&encoder, table, &split.train)?;
     let y: Array1<bool> = split.train.iter().map(|&r| table.target[r]).collect();
     encoder.baseline = column_means(&x);

@@ -51,9 +51,19 @@ pub struct ModelArgs {
 impl ModelArgs {
     /// Loads the model and returns it with its path and bytes.
     pub fn load(&self) -> anyhow::Result<(Artifact, PathBuf, Vec<u8>)> {
-        let path = Registry::new(&self.models).resolve(self.model.as_deref())?;
+        let registry = Registry::new(&self.models);
+        report_recovered(&registry);
+        let path = registry.resolve(self.model.as_deref())?;
         let (artifact, bytes) = Registry::load(&path)?;
         Ok((artifact, path, bytes))
+    }
+}
+
+/// Finishes what a publish that died left (a version never named by `CURRENT`) and says so
+/// on stderr: every command that opens the registry does this first.
+pub fn report_recovered(registry: &Registry) {
+    for note in registry.recover() {
+        eprintln!("note: {note}");
     }
 }
 

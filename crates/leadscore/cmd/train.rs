@@ -57,7 +57,7 @@ pub struct TrainArgs {
     /// Single-column AUC above which a column is reported as likely leakage.
     #[arg(long, default_value_t = 0.9)]
     pub leakage_auc: f64,
-    /// Bootstrap replicates for the intervals (default: 1000, 200 above 50,000 held-out leads).
+    /// Bootstrap replicates for the intervals, 20 to 100,000 (default: 1000, 200 above 50,000 held-out leads).
     #[arg(long)]
     pub bootstrap: Option<u32>,
     /// Also write the effective spec here (useful after inference).
@@ -130,7 +130,7 @@ fn effective_spec(args: &TrainArgs) -> anyhow::Result<(Spec, Vec<Warning>)> {
 /// (streamed through the same CSV reader, so specs, errors and the data hash are the same).
 pub fn open_data(source: Source<'_>) -> anyhow::Result<CsvFile> {
     let data = source.data.to_string_lossy();
-    if data.starts_with("postgres://") || data.starts_with("postgresql://") {
+    if is_database(source.data) {
         #[cfg(feature = "postgres")]
         {
             use leadscore_io::pg_source::{open, PgQuery};
@@ -148,6 +148,12 @@ pub fn open_data(source: Source<'_>) -> anyhow::Result<CsvFile> {
         anyhow::bail!("--query and --table read from PostgreSQL: give --data postgres://USER@HOST/DB");
     }
     Ok(CsvFile::open(source.data)?)
+}
+
+/// Whether `--data` names a PostgreSQL database rather than a file.
+fn is_database(data: &std::path::Path) -> bool {
+    let data = data.to_string_lossy();
+    data.starts_with("postgres://") || data.starts_with("postgresql://")
 }
 
 fn default_name(data: &std::path::Path) -> String {
@@ -176,6 +182,26 @@ pub fn run(args: TrainArgs, ui: &Ui) -> anyhow::Result<()> {
     if params.cv_folds == 0 && params.l2.is_none() {
         anyhow::bail!("--cv-folds 0 turns the penalty search off: give the penalty with --l2 (e.g. --l2 1)");
     }
+    // Everything that can be wrong without the data is found before the data is read (a fit
+    // on 2M rows takes minutes): the name, a registry that cannot be written, flags naming
+    // columns the file lacks.
+    let default = match &args.table {
+        Some(table) => default_name(std::path::Path::new(table.rsplit('.').next().unwrap_or(table))),
+        None => default_name(&args.data),
+    };
+    let name = args.name.clone().unwrap_or(default);
+    if !leadscore_train::registry::valid_name(&name) {
+        anyhow::bail!("--name {name:?}: a model name is 1-64 letters, digits, '-' or '_', not starting with '-'");
+    }
+    let registry = Registry::new(&args.models);
+    registry.check_writable(&name)?;
+    super::report_recovered(&registry);
+    if !is_database(&args.data) {
+        let file = CsvFile::open(&args.data)?;
+        let mut named = leadscore_train::infer::named_columns(&args.columns.options());
+        named.extend(args.columns.target.iter().map(|t| (t.clone(), "the target".to_owned())));
+        file.positions(&named)?;
+    }
     let spec_policy = match &args.spec {
         Some(path) => {
             let text = std::fs::read_to_string(path).with_context(|| format!("reading spec {}", path.display()))?;
@@ -187,11 +213,6 @@ pub fn run(args: TrainArgs, ui: &Ui) -> anyhow::Result<()> {
     if let Some(path) = &args.save_spec {
         super::write_output(Some(path), &spec.to_toml_string()?)?;
     }
-    let default = match &args.table {
-        Some(table) => default_name(std::path::Path::new(table.rsplit('.').next().unwrap_or(table))),
-        None => default_name(&args.data),
-    };
-    let name = args.name.clone().unwrap_or(default);
     let explicit = spec_policy.is_some() || args.gate.any();
     let policy = args.gate.policy(spec_policy.unwrap_or_default())?;
     let job = Job {

@@ -13,7 +13,7 @@ use std::ops::Range;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{Bound, Condition, Decay, Field, Group, Literal, Rule, RuleDiagnostic, RuleSet};
+use super::{Bound, Condition, Decay, Field, Group, Literal, Rule, RuleDiagnostic, RuleSet, MAX_POINTS};
 use crate::spec::{Kind, Spec};
 use crate::value::{normalize_category, parse_bool, parse_day, MissingTokens};
 use crate::{Error, Result};
@@ -144,39 +144,23 @@ struct Compiler<'t> {
     fields: Vec<FieldSlot>,
 }
 
-/// The spec feature a misspelt `column` most likely means: the nearest by edit
-/// distance when it is within a third of the name's length, else the only
-/// feature sharing its first four characters or more (`job_title` → `job_level`).
-fn suggestion<'s>(spec: &'s Spec, column: &str) -> Option<&'s str> {
-    let nearest = spec.features.keys().min_by_key(|k| distance(k, column))?;
-    if distance(nearest, column) <= column.chars().count().max(3) / 3 {
-        return Some(nearest);
-    }
-    let prefix = |k: &str| k.chars().zip(column.chars()).take_while(|(a, b)| a.eq_ignore_ascii_case(b)).count();
-    let longest = spec.features.keys().map(|k| prefix(k)).max()?;
-    let mut sharing = spec.features.keys().filter(|k| prefix(k) == longest);
-    match (sharing.next(), sharing.next()) {
-        (Some(only), None) if longest >= 4 => Some(only),
-        _ => None,
+/// Whether `points` is a number of points a file may name: finite, within ±[`MAX_POINTS`].
+fn within_points(points: f64) -> bool {
+    points.is_finite() && points.abs() <= MAX_POINTS
+}
+
+/// A number as a message shows it: `1e308` rather than its 309 digits.
+fn shown(x: f64) -> String {
+    if x.is_finite() && (x.abs() >= 1e7 || (x != 0.0 && x.abs() < 1e-3)) {
+        format!("{x:e}")
+    } else {
+        x.to_string()
     }
 }
 
-/// Edit distance, for "did you mean" on misspelt field names.
-fn distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.to_lowercase().chars().collect();
-    let b: Vec<char> = b.to_lowercase().chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.iter().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = diagonal + usize::from(ca != cb);
-            diagonal = row[j + 1];
-            row[j + 1] = substitution.min(row[j] + 1).min(row[j + 1] + 1);
-        }
-    }
-    row[b.len()]
-}
+/// The end of a message about a number of points out of range.
+const POINTS_RANGE: &str =
+    " is not a finite number from -1000000 to 1000000 (the range of points, caps and thresholds)";
 
 fn describe(value: &toml::Value) -> String {
     match value {
@@ -255,8 +239,8 @@ impl Compiler<'_> {
                 });
                 None
             }
-            Some(t) if !t.get_ref().is_finite() => {
-                self.error(t.span(), format!("`mql_threshold` = {} is not a finite number", t.get_ref()));
+            Some(t) if !within_points(*t.get_ref()) => {
+                self.error(t.span(), format!("`mql_threshold` = {}{}", shown(*t.get_ref()), POINTS_RANGE));
                 None
             }
             Some(t) => Some(*t.get_ref()),
@@ -353,10 +337,10 @@ impl Compiler<'_> {
     ) -> (Option<f64>, Option<f64>) {
         let mut finite = |v: Option<&Spanned<f64>>, key: &str| -> Option<f64> {
             let v = v?;
-            if v.get_ref().is_finite() {
+            if within_points(*v.get_ref()) {
                 Some(*v.get_ref())
             } else {
-                self.error(v.span(), format!("{context}: `{key}` = {} is not a finite number", v.get_ref()));
+                self.error(v.span(), format!("{context}: `{key}` = {}{POINTS_RANGE}", shown(*v.get_ref())));
                 None
             }
         };
@@ -373,8 +357,8 @@ impl Compiler<'_> {
         let context = format!("rule `{name}`");
         let mut ok = true;
         let points = *r.points.get_ref();
-        if !points.is_finite() {
-            self.error(r.points.span(), format!("{context}: `points` = {points} is not a finite number"));
+        if !within_points(points) {
+            self.error(r.points.span(), format!("{context}: `points` = {}{POINTS_RANGE}", shown(points)));
             ok = false;
         } else if points == 0.0 {
             self.error(r.points.span(), format!("{context}: gives 0 points; remove it or give it points"));
@@ -504,10 +488,13 @@ impl Compiler<'_> {
                 if !(after_days.is_finite() && after_days >= 0.0) {
                     self.error(after.span(), format!("{context}: `after_days` must be 0 or more, got {after_days}"));
                     None
-                } else if !(points.is_finite() && points > 0.0) {
+                } else if !(within_points(points) && points > 0.0) {
                     self.error(
                         minus.span(),
-                        format!("{context}: `minus` must be a positive number of points, got {points}"),
+                        format!(
+                            "{context}: `minus` must be a positive number of points, got {} (at most {MAX_POINTS})",
+                            shown(points)
+                        ),
                     );
                     None
                 } else {
@@ -545,7 +532,7 @@ impl Compiler<'_> {
                     } else if spec.ids.iter().any(|id| id == column) {
                         "is an id column, not a lead attribute".to_owned()
                     } else {
-                        match suggestion(spec, column) {
+                        match crate::names::did_you_mean(spec.features.keys().map(String::as_str), column) {
                             Some(best) => format!("is not a column of the spec; did you mean `{best}`?"),
                             _ => format!(
                                 "is not a column of the spec; its columns are: {}",

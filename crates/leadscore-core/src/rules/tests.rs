@@ -685,3 +685,44 @@ fn the_remaining_mistakes_each_named() {
     let err = parse::compile("mql_threshold = 4\n[[rules]]\nname = \"a\"\npoints = 1\n", None).unwrap_err();
     assert!(err.to_string().contains("checked against a data spec"), "{err}");
 }
+
+/// Points, caps, decays and the threshold are finite and within ±MAX_POINTS: `1e308` once passed
+/// the check and made totals of infinity (`null` on the wire) that counted as MQLs.
+#[test]
+fn points_caps_and_thresholds_stay_within_the_documented_range() {
+    let range = "is not a finite number from -1000000 to 1000000";
+    for (body, line, needle) in [
+        ("[[rules]]\nname = \"a\"\npoints = 1e308\n", 4, "rule `a`: `points` = 1e308 "),
+        ("[[rules]]\nname = \"a\"\npoints = -1000001\n", 4, "`points` = -1000001 "),
+        ("[[rules]]\nname = \"a\"\npoints = 1\nmax = 1e12\n", 5, "`max` = 1e12 "),
+        (
+            "[groups.g]\nmin = -1e300\n[[rules]]\nname = \"a\"\ngroup = \"g\"\npoints = 1\n",
+            3,
+            "group `g`: `min` = -1e300 ",
+        ),
+    ] {
+        check_mistake(&format!("mql_threshold = 40\n{body}"), line, needle);
+        check_mistake(&format!("mql_threshold = 40\n{body}"), line, range);
+    }
+    check_mistake("mql_threshold = 2e6\n[[rules]]\nname = \"a\"\npoints = 1\n", 1, "`mql_threshold` = 2000000 ");
+    check_mistake(
+        "mql_threshold = 4\n[[rules]]\nname = \"a\"\npoints = 1\ndecay = { field = \"days_quiet\", after_days = 3, minus = 1e9 }\n",
+        5,
+        "`minus` must be a positive number of points, got 1e9 (at most 1000000)",
+    );
+    // The ends of the range are allowed.
+    assert_eq!(
+        mistakes("mql_threshold = 1e6\n[[rules]]\nname = \"a\"\npoints = -1e6\nmax = 1e6\n"),
+        Vec::<String>::new()
+    );
+}
+
+/// A `per` rule's product is held within the same bound, so a huge count gives a finite total.
+#[test]
+fn a_per_rule_on_a_huge_value_gives_a_finite_total() {
+    let set = rules("[[rules]]\nname = \"visits\"\nper = \"visits\"\npoints = 1000\n");
+    assert_eq!(points(&set, &[("visits", "1e300")]), 1_000_000.0);
+    assert_eq!(points(&set, &[("visits", "-1e300")]), -1_000_000.0);
+    let score = set.score(|n| if n == "visits" { RawValue::Number(f64::MAX) } else { RawValue::Missing }).unwrap();
+    assert!(score.total.is_finite() && score.mql);
+}

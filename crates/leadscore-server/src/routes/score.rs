@@ -103,7 +103,7 @@ pub async fn score(
             serde_json::to_writer(&mut json, &response).map_err(|e| ApiError::Internal(e.to_string()))?;
             Ok(([(header::CONTENT_TYPE, "application/json")], json).into_response())
         }
-        Media::Csv => super::score_csv::score_csv(state, model, body).await,
+        Media::Csv => super::score_csv::score_csv(state, model, body, query.strict).await,
     }
 }
 

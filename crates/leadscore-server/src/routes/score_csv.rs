@@ -1,185 +1,130 @@
 //! `POST /v1/score` with `Content-Type: text/csv`: a CSV upload scored as a stream.
+//!
+//! The file is read and scored by `leadscore-io`'s [`CsvScoring`], the code behind
+//! `leadscore score`: the same reader (delimiter, line numbers, record size limit, ragged rows,
+//! unclosed quotes), the same columns and the same verdicts. Header problems are answered
+//! before any row (400 for a malformed header, 422 naming each missing feature or, with
+//! `?strict=true`, each column the spec does not name); after that the answer is a 200 stream
+//! in which every input record has a row: scored, or with its line and reason in `error`.
 
+use std::path::Path;
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures_util::TryStreamExt;
-use leadscore_core::score::Scorer;
 use leadscore_core::value::RawValue;
+use leadscore_io::csv_source::{CsvFile, NoProgress};
+use leadscore_io::score_csv::{CsvScoring, LeadHook, LeadScore, ScoreOptions};
 
-use crate::api::ThresholdResult;
 use crate::error::{ApiError, FieldError};
 use crate::log::{PredictionLog, Scoring};
 use crate::state::{AppState, LoadedModel};
 
-/// The CSV path: the header is checked before answering (a missing feature
-/// column is a 422), then rows stream through in constant memory. A bad row
-/// gets an `error` cell instead of failing the whole batch.
-pub async fn score_csv(state: AppState, model: Arc<LoadedModel>, body: Body) -> Result<Response, ApiError> {
+/// What the upload is called in messages (it has no path).
+const UPLOAD: &str = "upload";
+
+/// Factor columns of a CSV answer, as the JSON default.
+const CSV_EXPLAIN: usize = 3;
+
+/// The CSV path: the header is checked before answering, then rows stream through in
+/// constant memory on one scoring thread (the server serves many clients: one upload does
+/// not take every core).
+pub async fn score_csv(
+    state: AppState,
+    model: Arc<LoadedModel>,
+    body: Body,
+    strict: bool,
+) -> Result<Response, ApiError> {
     let stream = body.into_data_stream().map_err(std::io::Error::other);
     let reader = tokio_util::io::StreamReader::new(stream);
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(16);
     let (header_tx, header_rx) = tokio::sync::oneshot::channel::<Result<(), ApiError>>();
-    let threshold = ThresholdResult::from(&leadscore_core::threshold::default(&model.artifact));
+    let threshold = leadscore_core::threshold::default(&model.artifact).threshold;
     tokio::task::spawn_blocking(move || {
         let bridge = tokio_util::io::SyncIoBridge::new(reader);
-        let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(bridge);
-        let header = match rdr.headers() {
-            Ok(h) => h.iter().map(|s| s.trim_start_matches('\u{feff}').trim().to_owned()).collect::<Vec<_>>(),
+        let options = ScoreOptions { threads: 1, strict, ..ScoreOptions::new(threshold, CSV_EXPLAIN) };
+        let scoring = CsvFile::from_reader(Path::new(UPLOAD), Box::new(bridge), 0, None)
+            .and_then(|file| CsvScoring::new(&model.artifact, file, options));
+        let scoring = match scoring {
+            Ok(scoring) => scoring,
             Err(e) => {
-                let _ = header_tx
-                    .send(Err(ApiError::BadRequest(format!("cannot read the CSV header: {}", csv_problem(&e)))));
+                let _ = header_tx.send(Err(header_problem(e)));
                 return;
             }
         };
-        let artifact = &model.artifact;
-        let missing: Vec<String> =
-            artifact.encoder.features.iter().filter(|f| !header.contains(&f.name)).map(|f| f.name.clone()).collect();
-        if !missing.is_empty() {
-            let errors = missing
-                .into_iter()
-                .map(|field| FieldError { lead: 0, field, reason: "column missing from the CSV header".into() })
-                .collect();
-            let _ = header_tx.send(Err(ApiError::InvalidLeads(errors)));
-            return;
-        }
         let _ = header_tx.send(Ok(()));
-        // Header positions of the model's features, in the model's order (all present: checked above).
-        let positions: Vec<usize> =
-            artifact.encoder.features.iter().filter_map(|f| header.iter().position(|h| *h == f.name)).collect();
-        let id_pos = artifact
-            .spec
-            .ids
-            .iter()
-            .find_map(|id| header.iter().position(|h| h == id))
-            .or_else(|| header.iter().position(|h| h == "id"));
-        let mut out = csv::Writer::from_writer(ChunkSink { buf: Vec::with_capacity(CHUNK), tx: tx.clone() });
-        let _ = out.write_record([
-            "id",
-            "probability",
-            "score",
-            "tier",
-            "mql",
-            "factor_1",
-            "factor_2",
-            "factor_3",
-            "warnings",
-            "error",
-        ]);
-        let mut scorer = Scorer::with_lookup(artifact, &model.lookup);
-        let log = state.log();
-        let scored_at_ms = leadscore_store::row::now_ms();
-        let mut scored_probs = Vec::new();
-        let mut row = csv::StringRecord::new();
-        for row_idx in 0u64.. {
-            let id = match rdr.read_record(&mut row) {
-                Ok(false) => break,
-                Ok(true) => match (log, id_pos.and_then(|p| row.get(p))) {
-                    // With the log on, a lead without an id gets one its outcome can be posted against.
-                    (Some(_), id) => match PredictionLog::lead_id_text(id) {
-                        Ok(id) => id,
-                        Err(reason) => {
-                            let _ = out.write_record([
-                                &row_idx.to_string(),
-                                "",
-                                "",
-                                "",
-                                "",
-                                "",
-                                "",
-                                "",
-                                "",
-                                &format!("`id`: {reason}"),
-                            ]);
-                            continue;
-                        }
-                    },
-                    (None, id) => id.map_or_else(|| row_idx.to_string(), str::to_owned),
-                },
-                Err(e) => {
-                    let _ = out.write_record([
-                        &row_idx.to_string(),
-                        "",
-                        "",
-                        "",
-                        "",
-                        "",
-                        "",
-                        "",
-                        "",
-                        &format!("unreadable row: {}", csv_problem(&e)),
-                    ]);
-                    continue;
-                }
-            };
-            let field = |i: usize| positions.get(i).and_then(|&p| row.get(p)).map_or(RawValue::Missing, RawValue::Text);
-            match scorer.score_indexed(field, 3) {
-                Ok(s) => {
-                    scored_probs.push(s.probability);
-                    if let Some(log) = log {
-                        let scoring = Scoring {
-                            lead_id: id.clone(),
-                            probability: s.probability,
-                            score: s.score,
-                            tier: s.tier,
-                            threshold: threshold.value,
-                            rules: None,
-                        };
-                        log.record(&model, scored_at_ms, scoring, field);
-                    }
-                    let mut record = [
-                        id,
-                        s.probability.to_string(),
-                        s.score.to_string(),
-                        s.tier.to_owned(),
-                        (s.probability >= threshold.value).to_string(),
-                        String::new(),
-                        String::new(),
-                        String::new(),
-                        String::new(),
-                        String::new(),
-                    ];
-                    for (cell, c) in record[5..8].iter_mut().zip(&s.factors) {
-                        *cell = format!("{} ({:+.3})", c.feature, c.contribution);
-                    }
-                    record[8] = s.notes.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
-                    let _ = out.write_record(&record);
-                }
-                Err(e) => {
-                    let field = match &e {
-                        leadscore_core::Error::BadNumber { column, .. }
-                        | leadscore_core::Error::NonFinite { column, .. }
-                        | leadscore_core::Error::BadBool { column, .. }
-                        | leadscore_core::Error::BadDate { column, .. } => column.clone(),
-                        _ => String::new(),
-                    };
-                    let _ = out.write_record([
-                        id,
-                        String::new(),
-                        String::new(),
-                        String::new(),
-                        String::new(),
-                        String::new(),
-                        String::new(),
-                        String::new(),
-                        String::new(),
-                        format!("`{field}`: invalid value"),
-                    ]);
-                }
-            }
-            if tx.is_closed() {
-                return; // the client went away
-            }
-        }
-        let _ = out.flush();
-        drop(out);
-        state.metrics().scores(scored_probs.into_iter());
+        let mut sink = ChunkSink { buf: Vec::with_capacity(CHUNK), tx };
+        let metrics = state.metrics();
+        let hook = state.log().map(|log| Logged {
+            log,
+            model: &model,
+            threshold,
+            scored_at_ms: leadscore_store::row::now_ms(),
+        });
+        let scoring = match &hook {
+            Some(hook) => scoring.with_hook(hook),
+            None => scoring,
+        };
+        // A reader error after the header (a record over the size limit, the client gone) ends
+        // the stream after its error row; the client has every row before it.
+        let _ = scoring.run(&mut sink, &NoProgress, &mut |probabilities| metrics.scores(probabilities.iter().copied()));
     });
     header_rx.await.map_err(|_| ApiError::Internal("CSV scoring stopped before the header".into()))??;
     let stream = tokio_stream_from(rx);
     Ok((StatusCode::OK, [(header::CONTENT_TYPE, "text/csv; charset=utf-8")], Body::from_stream(stream)).into_response())
+}
+
+/// Every lead scored goes into the prediction log; a lead without an id gets one its outcome
+/// can be posted against (written in the answer's id column), an id the log cannot keep makes
+/// the lead's row an error row.
+struct Logged<'a> {
+    log: &'a PredictionLog,
+    model: &'a LoadedModel,
+    threshold: f64,
+    scored_at_ms: i64,
+}
+
+impl LeadHook for Logged<'_> {
+    fn lead<'r>(
+        &self,
+        id: Option<&str>,
+        score: LeadScore<'_>,
+        field: &mut dyn FnMut(usize) -> RawValue<'r>,
+    ) -> Result<Option<String>, String> {
+        let lead_id = PredictionLog::lead_id_text(id)?;
+        let changed = (Some(lead_id.as_str()) != id).then(|| lead_id.clone());
+        let scoring = Scoring {
+            lead_id,
+            probability: score.probability,
+            score: score.score,
+            tier: score.tier,
+            threshold: self.threshold,
+            rules: None,
+        };
+        self.log.record(self.model, self.scored_at_ms, scoring, field);
+        Ok(changed)
+    }
+}
+
+/// A header the scorer refused, as the API says it: each missing or unknown column as a field
+/// error, anything else (empty upload, duplicate or over-long header, broken stream) a 400.
+fn header_problem(e: leadscore_io::Error) -> ApiError {
+    use leadscore_io::Error;
+    let fields = |columns: Vec<String>, reason: &str| {
+        ApiError::InvalidLeads(
+            columns.into_iter().map(|field| FieldError { lead: 0, field, reason: reason.into() }).collect(),
+        )
+    };
+    match e {
+        Error::MissingFeatures { missing, .. } => fields(missing, "column missing from the CSV header"),
+        Error::UnknownColumns { columns, .. } => {
+            fields(columns, "the model's spec does not name this column (strict mode)")
+        }
+        Error::Io { .. } => ApiError::BadRequest("the upload was interrupted before its header".into()),
+        other => ApiError::BadRequest(format!("the CSV header cannot be used: {other}")),
+    }
 }
 
 const CHUNK: usize = 64 * 1024;
@@ -218,14 +163,4 @@ fn tokio_stream_from(
     mut rx: tokio::sync::mpsc::Receiver<Result<Bytes, std::io::Error>>,
 ) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> {
     futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx))
-}
-
-/// What is wrong with a CSV record, without quoting it.
-fn csv_problem(e: &csv::Error) -> &'static str {
-    match e.kind() {
-        csv::ErrorKind::UnequalLengths { .. } => "wrong number of fields",
-        csv::ErrorKind::Utf8 { .. } => "not valid UTF-8",
-        csv::ErrorKind::Io(_) => "the upload was interrupted",
-        _ => "malformed CSV",
-    }
 }
