@@ -4,6 +4,7 @@
 mod util;
 
 mod bad_data;
+mod dates;
 mod http;
 mod http_props;
 mod marketers;

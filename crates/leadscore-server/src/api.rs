@@ -8,10 +8,11 @@ use std::collections::{BTreeMap, HashMap};
 
 use leadscore_core::compare::Comparison;
 use leadscore_core::curve::{OperatingPoint, Strategy, Suggestion};
+use leadscore_core::date::DateFormat;
 use leadscore_core::encode::Transform;
 use leadscore_core::rules::{RuleScore, RuleSet};
 use leadscore_core::spec::Kind;
-use leadscore_core::value::{parse_bool, parse_day, RawValue};
+use leadscore_core::value::{parse_bool, RawValue};
 use leadscore_core::Artifact;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -404,6 +405,8 @@ pub struct Fields {
     index: HashMap<String, (usize, Kind)>,
     /// The slot of each of the model's features, in the model's order.
     features: Vec<usize>,
+    /// How each date field writes its dates (the model's spec decides).
+    formats: HashMap<String, DateFormat>,
 }
 
 impl Fields {
@@ -416,6 +419,11 @@ impl Fields {
         }
         for (name, kind) in extra {
             fields.slot(&name, kind);
+        }
+        for (name, (_, kind)) in &fields.index {
+            if *kind == Kind::Date {
+                fields.formats.insert(name.clone(), artifact.spec.date_format(name));
+            }
         }
         fields
     }
@@ -438,6 +446,11 @@ impl Fields {
     /// The slot and kind of a field.
     pub fn get(&self, name: &str) -> Option<(usize, Kind)> {
         self.index.get(name).copied()
+    }
+
+    /// How a date field writes its dates.
+    pub fn date_format(&self, name: &str) -> DateFormat {
+        self.formats.get(name).copied().unwrap_or_default()
     }
 }
 
@@ -516,9 +529,11 @@ pub fn read_lead<'a>(
                 fail(format!("expected true/false, got {}", type_name(other)));
                 continue;
             }
-            (Kind::Date, Value::String(s)) if parse_day(s).is_some() || s.trim().is_empty() => RawValue::Text(s),
+            (Kind::Date, Value::String(s)) if fields.date_format(field).parse(s).is_some() || s.trim().is_empty() => {
+                RawValue::Text(s)
+            }
             (Kind::Date, Value::String(_)) => {
-                fail("expected a date (YYYY-MM-DD or RFC 3339)".into());
+                fail(format!("expected a date written {} (a time may follow)", fields.date_format(field)));
                 continue;
             }
             (Kind::Date, other) => {
