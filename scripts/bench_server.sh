@@ -6,7 +6,13 @@
 #   (b) 1,000-lead requests: leads scored per second;
 #   (c) `leadscore score` on 1M CSV rows: rows/s against benches/csv_parse.rs (the same
 #       CSV read and UTF-8 checked by a bare loop).
+#   (d) the prediction log (issue 12): the same server logging every lead into SQLite, beside
+#       the one with --no-log in the same rounds: single-lead requests/s and 1,000-lead
+#       leads/s with the log on over the log off, and LOG_SECONDS (60) of 1,000-lead requests
+#       with the log on: leads/s offered, rows written and rows dropped (from /metrics).
 # Targets (issue 3): (a) >= 0.7x the ceiling's requests/s and p99 < 5 ms; (c) >= 0.5x.
+# Targets (issue 12): log on >= 0.9x log off (single lead), >= 0.8x (1,000 leads), log on
+# >= 0.7x the ceiling, and (d) >= 50,000 leads/s for 60 s with no row dropped.
 # The machine is shared: (a) alternates ceiling and server for ROUNDS rounds (each keeps its
 # best requests/s and its worst latencies), (c) interleaves RUNS runs of each side and keeps
 # each side's best time. Every round and run is printed.
@@ -22,6 +28,7 @@ DURATION=${DURATION:-10}
 ROUNDS=${ROUNDS:-2}
 RUNS=${RUNS:-3}
 ROWS=${ROWS:-1000000}
+LOG_SECONDS=${LOG_SECONDS:-60}
 CONNECTIONS=32
 TARGET_DIR=${CARGO_TARGET_DIR:-target}
 OUT="$TARGET_DIR/bench-server"
@@ -109,8 +116,10 @@ load() {
 }
 
 cp -r models "$WORK/models"
-start "$WORK/serve.log" "$BIN" serve --models "$WORK/models" --addr 127.0.0.1:0 --watch-ms 0
+start "$WORK/serve.log" "$BIN" serve --models "$WORK/models" --addr 127.0.0.1:0 --watch-ms 0 --no-log
 SERVE=$ADDR
+start "$WORK/serve-log.log" "$BIN" serve --models "$WORK/models" --addr 127.0.0.1:0 --watch-ms 0 --store "$WORK/log.db"
+LOGGED=$ADDR
 RESPONSE_BYTES=$(curl -s -o /dev/null -w '%{size_download}' -H 'Content-Type: application/json' \
     --data-binary @"$WORK/one.json" "http://$SERVE/v1/score")
 start "$WORK/ceiling.log" "$CEILING" --response-bytes "$RESPONSE_BYTES"
@@ -121,21 +130,45 @@ test "$(curl -s -o /dev/null -w '%{size_download}' -H 'Content-Type: application
 echo "== (a) single lead, $CONNECTIONS connections, $ROUNDS rounds of ${DURATION}s each (response $RESPONSE_BYTES bytes)"
 load "http://$CEIL/v1/score" "$WORK/one.json" $CONNECTIONS 2 warm-ceiling >/dev/null
 load "http://$SERVE/v1/score" "$WORK/one.json" $CONNECTIONS 2 warm-serve >/dev/null
+load "http://$LOGGED/v1/score" "$WORK/one.json" $CONNECTIONS 2 warm-logged >/dev/null
 # Rounds alternate ceiling and server, so that a burst of load from other tenants of the
 # machine hits one round, not one side: each side keeps its best requests/s, and the
 # worst p50 and p99 over its rounds.
-C_RUNS=(); S_RUNS=()
+C_RUNS=(); S_RUNS=(); L_RUNS=()
 for round in $(seq 1 "$ROUNDS"); do
     C_RUNS+=("$(load "http://$CEIL/v1/score" "$WORK/one.json" $CONNECTIONS "$DURATION" "ceiling-$round")")
     S_RUNS+=("$(load "http://$SERVE/v1/score" "$WORK/one.json" $CONNECTIONS "$DURATION" "serve-$round")")
-    echo "   round $round: ceiling ${C_RUNS[-1]}, leadscore ${S_RUNS[-1]} (requests/s p50 p99)"
+    L_RUNS+=("$(load "http://$LOGGED/v1/score" "$WORK/one.json" $CONNECTIONS "$DURATION" "logged-$round")")
+    echo "   round $round: ceiling ${C_RUNS[-1]}, leadscore ${S_RUNS[-1]}, leadscore logging ${L_RUNS[-1]} (requests/s p50 p99)"
 done
 best() { printf '%s\n' "$@" | awk '{ if ($1 > r) r = $1; if ($2 > p50) p50 = $2; if ($3 > p99) p99 = $3 } END { print r, p50, p99 }'; }
 read -r C_RPS C_P50 C_P99 < <(best "${C_RUNS[@]}")
 read -r S_RPS S_P50 S_P99 < <(best "${S_RUNS[@]}")
+read -r L_RPS L_P50 L_P99 < <(best "${L_RUNS[@]}")
 
-echo "== (b) 1,000 leads per request, 4 connections, ${DURATION}s"
-read -r B_RPS B_P50 B_P99 < <(load "http://$SERVE/v1/score" "$WORK/thousand.json" 4 "$DURATION" serve-1000)
+echo "== (b) 1,000 leads per request, 4 connections, $ROUNDS rounds of ${DURATION}s, log off and on"
+B_RUNS=(); BL_RUNS=()
+for round in $(seq 1 "$ROUNDS"); do
+    B_RUNS+=("$(load "http://$SERVE/v1/score" "$WORK/thousand.json" 4 "$DURATION" "serve-1000-$round")")
+    BL_RUNS+=("$(load "http://$LOGGED/v1/score" "$WORK/thousand.json" 4 "$DURATION" "logged-1000-$round")")
+    echo "   round $round: leadscore ${B_RUNS[-1]}, leadscore logging ${BL_RUNS[-1]} (requests/s p50 p99)"
+done
+read -r B_RPS B_P50 B_P99 < <(best "${B_RUNS[@]}")
+read -r BL_RPS BL_P50 BL_P99 < <(best "${BL_RUNS[@]}")
+
+# The log's counters on /metrics: "written dropped".
+log_counts() {
+    curl -s "http://$LOGGED/metrics" | awk '
+        /^leadscore_log_rows_total\{fate="written"\}/ { w = $2 }
+        /^leadscore_log_dropped_total / { d = $2 }
+        END { print w + 0, d + 0 }'
+}
+echo "== (d) the log keeping up: 1,000-lead requests with the log on for ${LOG_SECONDS}s"
+read -r W0 D0 < <(log_counts)
+read -r D_RPS D_P50 D_P99 < <(load "http://$LOGGED/v1/score" "$WORK/thousand.json" 4 "$LOG_SECONDS" logged-sustained)
+sleep 1 # the last batch (at most 200 ms old)
+read -r W1 D1 < <(log_counts)
+echo "   $((W1 - W0)) rows written, $((D1 - D0)) dropped"
 
 echo "== (c) leadscore score on $ROWS CSV rows, best of $RUNS"
 DATA="$TARGET_DIR/bench/leads.csv"
@@ -162,6 +195,8 @@ python3 - "$OUT/result.json" <<PY
 import json, sys
 c_rps, s_rps, s_p50, s_p99, c_p50, c_p99 = $C_RPS, $S_RPS, $S_P50, $S_P99, $C_P50, $C_P99
 b_rps, rows, parse_s, score_s = $B_RPS, $ROWS, $PARSE_S, $SCORE_S
+l_rps, l_p50, l_p99, bl_rps = $L_RPS, $L_P50, $L_P99, $BL_RPS
+d_rps, d_written, d_dropped, log_seconds = $D_RPS, $W1 - $W0, $D1 - $D0, $LOG_SECONDS
 ratio_a, ratio_c = s_rps / c_rps, parse_s / score_s
 ok = lambda b: "PASS" if b else "FAIL"
 print()
@@ -170,8 +205,15 @@ print("| --- | --- | --- | --- | --- |")
 print(f"| (a) single lead, requests/s at 32 connections | {s_rps:,.0f} | {c_rps:,.0f} | {ratio_a:.2f}x | >= 0.7x: {ok(ratio_a >= 0.7)} |")
 print(f"| (a) p50 / p99 latency (ms) | {s_p50:.2f} / {s_p99:.2f} | {c_p50:.2f} / {c_p99:.2f} | | p99 < 5 ms: {ok(s_p99 < 5)} |")
 print(f"| (b) 1,000-lead requests: leads/s (p50 / p99 ms) | {b_rps * 1000:,.0f} ({$B_P50:.1f} / {$B_P99:.1f}) | | | |")
+print(f"| (d) log on, single lead, requests/s / log off | {l_rps:,.0f} | {s_rps:,.0f} | {l_rps / s_rps:.2f}x | >= 0.9x: {ok(l_rps / s_rps >= 0.9)} |")
+print(f"| (d) log on, single lead, requests/s / ceiling | {l_rps:,.0f} | {c_rps:,.0f} | {l_rps / c_rps:.2f}x | >= 0.7x: {ok(l_rps / c_rps >= 0.7)} |")
+print(f"| (d) log on, p50 / p99 latency (ms) | {l_p50:.2f} / {l_p99:.2f} | | | |")
+print(f"| (d) log on, 1,000-lead leads/s / log off | {bl_rps * 1000:,.0f} | {b_rps * 1000:,.0f} | {bl_rps / b_rps:.2f}x | >= 0.8x: {ok(bl_rps / b_rps >= 0.8)} |")
+print(f"| (d) log on for {log_seconds} s: leads/s, rows written, dropped | {d_rps * 1000:,.0f} | {d_written:,} written | {d_dropped:,} dropped | >= 50,000/s, 0 dropped: {ok(d_rps * 1000 >= 50000 and d_dropped == 0)} |")
 print(f"| (c) leadscore score, rows/s on {rows:,} rows | {rows / score_s:,.0f} ({score_s:.2f} s) | {rows / parse_s:,.0f} ({parse_s:.2f} s) | {ratio_c:.2f}x | >= 0.5x: {ok(ratio_c >= 0.5)} |")
-json.dump({"single": {"rps": s_rps, "p50_ms": s_p50, "p99_ms": s_p99}, "ceiling": {"rps": c_rps, "p50_ms": c_p50, "p99_ms": c_p99},
+json.dump({"logged": {"rps": l_rps, "p50_ms": l_p50, "p99_ms": l_p99, "thousand_leads_per_s": bl_rps * 1000,
+                      "sustained_leads_per_s": d_rps * 1000, "sustained_written": d_written, "sustained_dropped": d_dropped},
+           "single": {"rps": s_rps, "p50_ms": s_p50, "p99_ms": s_p99}, "ceiling": {"rps": c_rps, "p50_ms": c_p50, "p99_ms": c_p99},
            "ratio_rps": ratio_a, "thousand_leads_per_s": b_rps * 1000, "csv": {"rows": rows, "score_s": score_s, "parse_s": parse_s, "ratio": ratio_c}},
           open(sys.argv[1], "w"), indent=2)
 PY

@@ -4,6 +4,7 @@
 #
 #   eval "$(bash scripts/engines.sh start)"   # prints the exports the tests read
 #   bash scripts/engines.sh stop
+#   bash scripts/engines.sh restart-pg       # stop and start PostgreSQL (the log's fault test)
 #
 # - PostgreSQL: Debian's package when `initdb` is absent; a private cluster in target/pg-data
 #   (trust auth, user `leadscore`, UTF8, C.UTF-8), listening on 127.0.0.1:$LEADSCORE_PG_PORT
@@ -116,8 +117,13 @@ case "${1:-}" in
     stop)
         stop_pg
         ;;
+    restart-pg)
+        # PostgreSQL going away under a running server (tests/feedback_pg.rs), then coming back.
+        stop_pg
+        start_pg >/dev/null
+        ;;
     *)
-        echo "usage: bash scripts/engines.sh start|stop" >&2
+        echo "usage: bash scripts/engines.sh start|stop|restart-pg" >&2
         exit 2
         ;;
 esac

@@ -28,7 +28,7 @@ build_leadscore() {
 
 # Port 0: the OS picks a free port and the server prints the address it got on stderr.
 start_server() {
-    "$BIN" serve --models "$WORK/models" --addr 127.0.0.1:0 --watch-ms 0 "$@" \
+    "$BIN" serve --models "$WORK/models" --addr 127.0.0.1:0 --watch-ms 0 --store "$WORK/leadscore-log.db" "$@" \
         >"$WORK/stdout.log" 2>"$WORK/server.log" &
     SERVER_PID=$!
     ADDR=""

@@ -62,7 +62,7 @@ async fn every_endpoint_answers_with_its_documented_shape() {
     for path in ["/v1/models/leads", "/v1/models/leads?version=v1"] {
         let (status, card) = get(&server, path).await;
         assert_eq!(status, StatusCode::OK, "{path}");
-        assert_eq!(card["model"]["version"], "v1");
+        assert_eq!((card["name"].as_str(), card["version"].as_str()), (Some("leads"), Some("v1")));
         assert!(card["coefficients"].as_array().unwrap().len() > 10);
         assert!(card["features"].as_array().unwrap().iter().any(|f| f["name"] == "lead_source"));
     }
@@ -119,7 +119,8 @@ async fn every_endpoint_answers_with_its_documented_shape() {
     assert_eq!(response.status(), StatusCode::OK);
     let metrics = response.text().await.unwrap();
     assert!(metrics.contains("leadscore_http_requests_total{route=\"/v1/score\",status=\"200\"}"), "{metrics}");
-    assert!(metrics.contains("leadscore_model_info{name=\"leads\",version=\"v1\"} 1"), "{metrics}");
+    assert!(metrics.contains("leadscore_model_info{name=\"leads\",version=\"v1\",checksum="), "{metrics}");
+    assert!(metrics.contains("leadscore_model_files_refused 0"), "{metrics}");
     let scored_total = metrics.lines().find(|l| l.starts_with("leadscore_leads_scored_total ")).unwrap();
     assert_eq!(scored_total, "leadscore_leads_scored_total 52", "1 + 1 + 50 leads scored");
 
@@ -440,6 +441,14 @@ async fn admin_reload_serves_a_new_version_and_refuses_a_corrupt_one_while_the_o
     let metrics = client().get(server.url("/metrics")).send().await.unwrap().text().await.unwrap();
     assert_eq!(metric(&metrics, "leadscore_model_files_refused_total"), 1.0);
     assert_eq!(metric(&metrics, "leadscore_reloads_total{outcome=\"failure\"}"), 1.0);
+    // Refused once per distinct content: reloading again, or rewriting the same bytes, counts nothing new.
+    post_raw(&server, "/v1/admin/reload", None, Vec::new()).await;
+    put_version(&models, "v2", &flipped(&good), true);
+    let (_, report) = post_raw(&server, "/v1/admin/reload", None, Vec::new()).await;
+    assert!(report.contains("checksum mismatch"), "still listed as refused: {report}");
+    let metrics = client().get(server.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(metric(&metrics, "leadscore_model_files_refused_total"), 1.0, "{metrics}");
+    assert_eq!(metric(&metrics, "leadscore_model_files_refused"), 1.0, "{metrics}");
 
     // The serving v1 file itself truncated: still refused, the loaded v1 keeps serving.
     let (v1, _) = crate::util::shipped_model();
@@ -465,7 +474,11 @@ async fn admin_reload_serves_a_new_version_and_refuses_a_corrupt_one_while_the_o
     assert_eq!(status, StatusCode::OK, "older versions stay addressable");
     assert_eq!(old["scores"][0]["probability"].as_f64().unwrap(), p1);
     let metrics = client().get(server.url("/metrics")).send().await.unwrap().text().await.unwrap();
-    assert!(metrics.contains("leadscore_model_info{name=\"leads\",version=\"v2\"} 1"), "{metrics}");
+    assert!(
+        metrics.lines().any(|l| l.starts_with("leadscore_model_info{name=\"leads\",version=\"v2\",checksum=")
+            && l.ends_with("default=\"true\"} 1")),
+        "{metrics}"
+    );
     server.stop().await;
 }
 
@@ -477,7 +490,7 @@ async fn a_file_change_in_the_registry_is_picked_up_by_the_watcher() {
     let server = TestServer::start(config).await;
     put_version(&models, "v2", &shifted_model(0.5).0, true);
     poll_until(10, "the watcher to serve v2", || async { (served(&server).await.0 == "v2").then_some(()) }).await;
-    let model = server.state.models().select(None, None).unwrap();
+    let model = server.state.models().get(None, None).unwrap();
     assert_eq!((model.version.as_str(), model.artifact.model.intercept), ("v2", shifted_model(0.5).1.model.intercept));
     // A corrupt v3 is refused and shown; v2 keeps serving.
     put_version(&models, "v3", &flipped(&shifted_model(0.7).0), true);
@@ -586,5 +599,94 @@ async fn http_cli_and_library_give_identical_probabilities() {
     for (i, p) in library.iter().enumerate() {
         assert_eq!((cli[i], http[i], http_csv[i]), (*p, *p, *p), "lead {i} scores differently");
     }
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_leads_as_crms_send_them_are_read_as_csv_cells() {
+    let (_dir, models) = scratch_registry();
+    let server = TestServer::start(serve_config(&models)).await;
+    let csv: String = std::fs::read_to_string(crate::util::root().join("data/leads.csv"))
+        .unwrap()
+        .lines()
+        .take(51)
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let typed = crate::util::json_leads(&csv);
+    // HubSpot's way: every property a string, exactly as in the CSV (a row copied from data/leads.csv).
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let names: Vec<String> = reader.headers().unwrap().iter().map(str::to_owned).collect();
+    let strings: Vec<Value> = reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            let mut lead = serde_json::Map::new();
+            for (name, cell) in names.iter().zip(r.iter()) {
+                if !["created_at", "outcome"].contains(&name.as_str()) {
+                    lead.insert(if name == "lead_id" { "id".into() } else { name.clone() }, json!(cell));
+                }
+            }
+            Value::Object(lead)
+        })
+        .collect();
+    let probabilities = |v: &Value| -> Vec<f64> {
+        v["scores"].as_array().unwrap().iter().map(|s| s["probability"].as_f64().unwrap()).collect()
+    };
+    let (status, from_types) = score(&server, "", &json!({"leads": typed})).await;
+    assert_eq!(status, StatusCode::OK, "{from_types}");
+    let (status, from_strings) = score(&server, "", &json!({"leads": strings})).await;
+    assert_eq!(status, StatusCode::OK, "a row copied from data/leads.csv as strings: {from_strings}");
+    assert_eq!(probabilities(&from_strings), probabilities(&from_types));
+
+    // Spaces, exponents and missing tokens as in a CSV cell; flags as yes/no, 1/0, true.
+    let mut base = typed[0].clone();
+    base["page_views"] = json!(1000);
+    base["demo_requested"] = json!(true);
+    let mut variant = base.clone();
+    variant["page_views"] = json!(" 1e3 ");
+    variant["demo_requested"] = json!("yes");
+    let body = json!({"leads": [base, variant]});
+    let (status, a) = score(&server, "", &body).await;
+    assert_eq!(status, StatusCode::OK, "{a} for {body}");
+    let p = probabilities(&a);
+    assert_eq!(p[0], p[1], "{a}");
+    let mut missing = typed[0].clone();
+    missing["page_views"] = json!("NA");
+    let mut absent = typed[0].clone();
+    absent["page_views"] = Value::Null;
+    let (status, b) = score(&server, "", &json!({"leads": [missing, absent]})).await;
+    assert_eq!(status, StatusCode::OK, "{b}");
+    let p = probabilities(&b);
+    assert_eq!(p[0], p[1], "a missing token reads as null: {b}");
+
+    // A string that is no number is named, not quoted.
+    let mut bad = typed[0].clone();
+    bad["page_views"] = json!("fifteen");
+    let (status, problem) = score(&server, "", &json!({"leads": [bad]})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem["errors"][0]["field"], "page_views");
+    assert!(!problem.to_string().contains("fifteen"), "{problem}");
+
+    // Strict mode insists on JSON types.
+    let (status, problem) = score(&server, "?strict=true", &json!({"leads": [strings[0].clone()]})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    let errors = problem["errors"].as_array().unwrap();
+    assert!(
+        errors.iter().any(
+            |e| e["field"] == "page_views" && e["reason"].as_str().unwrap().contains("a JSON number (strict mode)")
+        ),
+        "{problem}"
+    );
+
+    // Far outside what training saw: a warning naming the field and the range; a 422 in strict mode.
+    let mut far = typed[0].clone();
+    far["days_since_last_activity"] = json!(-1e308);
+    let (status, answer) = score(&server, "", &json!({"leads": [far.clone()]})).await;
+    assert_eq!(status, StatusCode::OK);
+    let warnings = answer["scores"][0]["warnings"].to_string();
+    assert!(warnings.contains("`days_since_last_activity` is far outside the training range ["), "{warnings}");
+    let (status, problem) = score(&server, "?strict=true", &json!({"leads": [far]})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem["errors"][0]["field"], "days_since_last_activity", "{problem}");
     server.stop().await;
 }

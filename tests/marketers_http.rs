@@ -282,7 +282,7 @@ fn a_bad_rules_file_stops_the_server_with_its_line() {
 
     // The real command: exits 2 with the message, before listening.
     let out = crate::util::bin()
-        .args(["serve", "--models", s(&models), "--addr", "127.0.0.1:0", "--watch-ms", "0"])
+        .args(["serve", "--models", s(&models), "--addr", "127.0.0.1:0", "--watch-ms", "0", "--no-log"])
         .env("LEADSCORE_RULES", &rules)
         .output()
         .unwrap();

@@ -243,3 +243,39 @@ async fn a_canary_email_in_leads_never_reaches_the_logs() {
     let leaked: Vec<&str> = stderr.lines().filter(|l| l.contains(CANARY) || l.contains("leak-test")).collect();
     assert!(leaked.is_empty(), "lead data in the logs:\n{}", leaked.join("\n"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authentication_fails_closed_trims_keys_and_reads_the_scheme_in_any_case() {
+    let (_dir, models) = scratch_registry();
+    // A list that is set but holds no key is a start-up error, never "authentication off".
+    for (var, value) in [("LEADSCORE_API_KEYS", ",,"), ("LEADSCORE_API_KEYS", ""), ("LEADSCORE_ADMIN_KEYS", " , ")] {
+        let out = crate::util::bin()
+            .args(["serve", "--models", crate::util::s(&models), "--addr", "127.0.0.1:0"])
+            .env_remove("LEADSCORE_API_KEYS")
+            .env_remove("LEADSCORE_ADMIN_KEYS")
+            .env(var, value)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{var}={value:?}: {stderr}");
+        assert!(stderr.contains(&format!("({var}) is set but holds no key")), "{var}={value:?}: {stderr}");
+    }
+    let server = ServeProcess::start(
+        &models,
+        &["--watch-ms", "0", "--no-log"],
+        &[("LEADSCORE_API_KEYS", " user-key-0001 , user-key-0002 "), ("LEADSCORE_ADMIN_KEYS", "admin-key-0001")],
+    );
+    let client = reqwest::Client::new();
+    let status = |auth: &'static str| {
+        let request = client.get(server.url("/v1/models")).header(AUTHORIZATION, auth);
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    for auth in ["Bearer user-key-0001", "bearer user-key-0002", "BEARER admin-key-0001"] {
+        assert_eq!(status(auth).await, 200, "{auth}");
+    }
+    for auth in ["Bearer  user-key-000", "Bearer user-key-00012", "Basic user-key-0001", "Bearer"] {
+        assert_eq!(status(auth).await, 401, "{auth}");
+    }
+    let stderr = server.stderr.lock().unwrap().clone();
+    assert!(stderr.contains("Authorization: Bearer $KEY"), "the banner shows the header to send: {stderr}");
+}

@@ -492,6 +492,7 @@ fn pg_query(client: &mut postgres::Client, sql: &Path) -> HashMap<String, Scored
 #[test]
 fn postgres_scores_like_the_cli() {
     let Some(url) = pg_url() else { return };
+    let _pg = crate::util::pg_shared();
     let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
     let dir = scratch();
     for case in cases(dir.path()) {
@@ -510,6 +511,7 @@ fn postgres_scores_like_the_cli() {
 #[test]
 fn training_from_postgres_gives_the_csv_artifact_byte_for_byte() {
     let Some(url) = pg_url() else { return };
+    let _pg = crate::util::pg_shared();
     let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
     let dir = scratch();
     let mut sets = vec![("train_synthetic", root().join("data/leads.csv"), "data/spec.toml", vec![])];

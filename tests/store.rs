@@ -391,7 +391,7 @@ fn mark_newer(path: &Path) {
     store.raw_execute("INSERT INTO leadscore_schema (version, applied_at_ms) VALUES (99, 0)").unwrap();
 }
 
-fn pg_url() -> Option<String> {
+pub fn pg_url() -> Option<String> {
     let url = std::env::var("LEADSCORE_TEST_PG").ok().filter(|u| !u.is_empty());
     if url.is_none() {
         missing_external("PostgreSQL (LEADSCORE_TEST_PG)", "eval \"$(bash scripts/engines.sh start)\" first");
@@ -400,7 +400,7 @@ fn pg_url() -> Option<String> {
 }
 
 /// A fresh schema in the test database, and a URL whose connections use it.
-fn pg_schema(url: &str, name: &str) -> String {
+pub fn pg_schema(url: &str, name: &str) -> String {
     let mut client = postgres::Client::connect(url, postgres::NoTls).unwrap();
     client.batch_execute(&format!("DROP SCHEMA IF EXISTS {name} CASCADE; CREATE SCHEMA {name}")).unwrap();
     let sep = if url.contains('?') { '&' } else { '?' };
@@ -410,6 +410,7 @@ fn pg_schema(url: &str, name: &str) -> String {
 #[test]
 fn postgres_backend() {
     let Some(url) = pg_url() else { return };
+    let _pg = crate::util::pg_shared();
     let url = pg_schema(&url, "ls_store_backend");
     check_backend(&|| leadscore_store::open(&url).unwrap());
 }
@@ -417,6 +418,7 @@ fn postgres_backend() {
 #[test]
 fn postgres_schema_migrates_older_and_refuses_newer_and_migrates_once_under_a_race() {
     let Some(base) = pg_url() else { return };
+    let _pg = crate::util::pg_shared();
     let url = pg_schema(&base, "ls_store_schema");
     drop(leadscore_store::postgres::PgStore::open_at(&url, 1).unwrap());
     assert_eq!(leadscore_store::open(&url).unwrap().schema_version().unwrap(), leadscore_store::schema::LATEST);
@@ -446,6 +448,7 @@ fn postgres_schema_migrates_older_and_refuses_newer_and_migrates_once_under_a_ra
 #[test]
 fn postgres_two_writers_one_log() {
     let Some(base) = pg_url() else { return };
+    let _pg = crate::util::pg_shared();
     let url = pg_schema(&base, "ls_store_writers");
     let leads = synth(3000, 9);
     let second =

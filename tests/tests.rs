@@ -5,11 +5,15 @@ mod util;
 
 mod bad_data;
 mod dates;
+mod feedback_faults;
+mod feedback_http;
+mod feedback_pg;
 mod http;
 mod http_props;
 mod marketers;
 mod marketers_http;
 mod model_quality;
+mod reload_faults;
 mod reload_load;
 mod serve_process;
 mod shipped_model;

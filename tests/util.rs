@@ -282,9 +282,34 @@ impl ServeProcess {
     /// Starts `leadscore serve --models <models> --addr 127.0.0.1:0 <args>` with `envs`,
     /// and waits (at most 20 s) for the address it prints.
     pub fn start(models: &Path, args: &[&str], envs: &[(&str, &str)]) -> ServeProcess {
+        Self::start_with(bin(), models, args, envs)
+    }
+
+    /// Like [`ServeProcess::start`], as an unprivileged user (`nobody`) when the tests run
+    /// as root, so that file permissions apply to the server (root ignores them). `None`
+    /// when running as root and `setpriv` is not installed.
+    pub fn start_unprivileged(models: &Path, args: &[&str], envs: &[(&str, &str)]) -> Option<ServeProcess> {
+        let root = Command::new("id").arg("-u").output().ok().is_some_and(|o| o.stdout.starts_with(b"0\n"));
+        if !root {
+            return Some(Self::start(models, args, envs));
+        }
+        let setpriv = Command::new("setpriv").arg("--version").output().ok().is_some_and(|o| o.status.success());
+        if !setpriv {
+            return None;
+        }
+        let mut cmd = Command::new("setpriv");
+        cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups", env!("CARGO_BIN_EXE_leadscore")]);
+        cmd.env_remove("LEADSCORE_MODELS").env_remove("LEADSCORE_LOG").env("LEADSCORE_QUIET", "1");
+        Some(Self::start_with(cmd, models, args, envs))
+    }
+
+    /// Starts `cmd serve ...` (`cmd` runs the binary, possibly through a wrapper).
+    fn start_with(mut cmd: Command, models: &Path, args: &[&str], envs: &[(&str, &str)]) -> ServeProcess {
         use std::io::BufRead;
-        let mut cmd = bin();
         cmd.args(["serve", "--models", s(models), "--addr", "127.0.0.1:0"]).args(args);
+        // The default prediction log (`leadscore-log.db` in the working directory) lands beside
+        // the scratch registry, not in the repository.
+        cmd.current_dir(models.parent().unwrap_or(models));
         cmd.env_remove("LEADSCORE_API_KEYS").env_remove("LEADSCORE_ADMIN_KEYS");
         for (k, v) in envs {
             cmd.env(k, v);
@@ -348,4 +373,19 @@ impl Drop for ServeProcess {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// PostgreSQL from `scripts/engines.sh` is shared by every test of this binary, and one test
+/// restarts it (`feedback_pg::postgres_restarted_under_load`): the tests that use it hold this
+/// shared, the restart holds it alone.
+static PG: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
+/// Held by a test using PostgreSQL while it runs.
+pub fn pg_shared() -> std::sync::RwLockReadGuard<'static, ()> {
+    PG.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Held by the test that restarts PostgreSQL.
+pub fn pg_exclusive() -> std::sync::RwLockWriteGuard<'static, ()> {
+    PG.write().unwrap_or_else(std::sync::PoisonError::into_inner)
 }

@@ -45,8 +45,11 @@ pub enum Error {
     /// There are no held-out predictions to compute something from.
     #[error("no held-out predictions to compute {what} from")]
     EmptyCurve { what: String },
+    /// A threshold strategy the model does not store.
+    #[error("the model has no `{name}` threshold; it has: {available}")]
+    UnknownThreshold { name: String, available: String },
     /// A probability cut-off outside `[0, 1]`.
-    #[error("threshold {0} is outside [0, 1]")]
+    #[error("threshold {0} is not a probability in [0, 1]")]
     ThresholdOutOfRange(f64),
     /// The model's weights do not match the encoder's width.
     #[error("model has {weights} weights but the encoder produces {columns} columns")]

@@ -20,6 +20,7 @@
 #![warn(missing_docs)]
 
 pub mod artifact;
+pub mod card;
 pub mod compare;
 pub mod curve;
 pub mod date;
@@ -37,6 +38,7 @@ pub mod spec;
 pub mod table;
 #[cfg(test)]
 pub(crate) mod testing;
+pub mod threshold;
 pub mod tiers;
 pub mod value;
 

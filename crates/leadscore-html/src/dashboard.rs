@@ -298,7 +298,7 @@ fn slider(out: &mut String, d: &Dashboard<'_>) {
     let a = d.artifact;
     let grid = slider_grid(a);
     let max = (grid.len().saturating_sub(1)) as f64 * STEP;
-    let start = a.thresholds.first().map_or(0.5, |s| s.threshold).clamp(0.0, max);
+    let start = leadscore_core::threshold::default(a).threshold.clamp(0.0, max);
     let _ = write!(
         out,
         "<section id=\"mql\">\n<h2>Where to put the MQL threshold</h2>\n\

@@ -89,6 +89,24 @@ pub struct Published {
     pub reused: bool,
 }
 
+/// One model folder as [`Registry::scan`] found it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ModelFolder {
+    /// The folder's name, the model's name.
+    pub name: String,
+    /// The version `CURRENT` names, or why it cannot be read.
+    pub current: Result<String, String>,
+    /// The version folders holding a `model.bin`, oldest first, or why the folder cannot be listed.
+    pub versions: Result<Vec<String>, String>,
+}
+
+impl ModelFolder {
+    /// The path of `version`'s model file under `root`.
+    pub fn model_path(&self, root: &Path, version: &str) -> PathBuf {
+        root.join(&self.name).join(version).join(MODEL_FILE)
+    }
+}
+
 /// A model registry rooted at a folder.
 #[derive(Clone, Debug)]
 pub struct Registry {
@@ -227,6 +245,46 @@ impl Registry {
         Ok(names)
     }
 
+    /// Every model folder with what could and could not be read of it, for a
+    /// reader that must tell "gone" from "briefly unreadable" (the server keeps
+    /// serving what it has while a folder is renamed, unreadable, a symlink loop,
+    /// or its `CURRENT` is missing). Hidden folders (`.tmp-*`) are not models.
+    /// Fails only when the root itself cannot be listed.
+    pub fn scan(&self) -> Result<Vec<ModelFolder>> {
+        let entries = fs::read_dir(&self.root).map_err(|e| Error::io(&self.root, e))?;
+        let mut folders = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| Error::io(&self.root, e))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !valid_name(&name) {
+                continue;
+            }
+            let dir = entry.path();
+            // `metadata` follows symlinks: a loop or a dangling link is an error here, named.
+            match fs::metadata(&dir) {
+                Ok(meta) if !meta.is_dir() => continue, // a stray file beside the models
+                Ok(_) => {}
+                Err(e) => {
+                    let error = Error::io(&dir, e);
+                    folders.push(ModelFolder {
+                        current: Err(error.to_string()),
+                        versions: Err(error.to_string()),
+                        name,
+                    });
+                    continue;
+                }
+            }
+            let current = self.current(&name).map_err(|e| e.to_string());
+            let versions = self
+                .versions(&name)
+                .map(|v| v.into_iter().map(|(_, version)| version).collect())
+                .map_err(|e| e.to_string());
+            folders.push(ModelFolder { name, current, versions });
+        }
+        folders.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(folders)
+    }
+
     /// Finds a model file from what a user typed: a path to `model.bin`, a
     /// version folder, a model folder (its `CURRENT`), a model name in this
     /// registry, or nothing (the registry's only model).
@@ -269,6 +327,13 @@ impl Registry {
 
     /// Reads and validates an artifact file.
     pub fn load(path: &Path) -> Result<(Artifact, Vec<u8>)> {
+        let bytes = Registry::read_model(path)?;
+        let artifact = Registry::decode(path, &bytes)?;
+        Ok((artifact, bytes))
+    }
+
+    /// The bytes of a model file, refused before reading when larger than any model this build writes.
+    pub fn read_model(path: &Path) -> Result<Vec<u8>> {
         let meta = fs::metadata(path).map_err(|e| Error::io(path, e))?;
         if meta.len() > (leadscore_core::artifact::MAX_ARTIFACT_BYTES + 64) as u64 {
             return Err(Error::Registry {
@@ -276,9 +341,12 @@ impl Registry {
                 message: format!("{} bytes is larger than any model this build writes", meta.len()),
             });
         }
-        let bytes = fs::read(path).map_err(|e| Error::io(path, e))?;
-        let artifact = Artifact::from_bytes(&bytes).map_err(|e| Error::Artifact { path: path.to_owned(), error: e })?;
-        Ok((artifact, bytes))
+        fs::read(path).map_err(|e| Error::io(path, e))
+    }
+
+    /// Decodes the bytes read from `path` (named in the error).
+    pub fn decode(path: &Path, bytes: &[u8]) -> Result<Artifact> {
+        Artifact::from_bytes(bytes).map_err(|e| Error::Artifact { path: path.to_owned(), error: e })
     }
 }
 
@@ -310,6 +378,38 @@ mod tests {
         assert_eq!(reg.resolve(Some("leads@v2")).unwrap(), dir.path().join("leads/v2/model.bin"));
         assert_eq!(reg.resolve(None).unwrap(), dir.path().join("leads/v1/model.bin"));
         assert!(reg.resolve(Some("leads@v9")).unwrap_err().to_string().contains("no version `v9`"));
+    }
+
+    #[test]
+    fn scan_names_what_cannot_be_read_instead_of_dropping_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let reg = Registry::new(dir.path());
+        reg.publish("leads", b"model-a", b"{}", b"").unwrap();
+        reg.publish("leads", b"model-b", b"{}", b"").unwrap();
+        reg.publish("other", b"model-c", b"{}", b"").unwrap();
+        fs::create_dir(dir.path().join(".tmp-1")).unwrap();
+        fs::write(dir.path().join("notes.txt"), b"x").unwrap();
+        let scan = reg.scan().unwrap();
+        assert_eq!(scan.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(), ["leads", "other"]);
+        assert_eq!(scan[0].current, Ok("v2".to_owned()));
+        assert_eq!(scan[0].versions, Ok(vec!["v1".to_owned(), "v2".to_owned()]));
+
+        // CURRENT missing: the folder is still there, with the reason.
+        fs::remove_file(dir.path().join("other/CURRENT")).unwrap();
+        let scan = reg.scan().unwrap();
+        let other = scan.iter().find(|f| f.name == "other").unwrap();
+        assert!(other.current.as_ref().unwrap_err().contains("CURRENT"), "{other:?}");
+        assert_eq!(other.versions, Ok(vec!["v1".to_owned()]));
+
+        // A symlink loop is a folder that cannot be read, named as such.
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(dir.path().join("loop"), dir.path().join("loop")).unwrap();
+            let scan = reg.scan().unwrap();
+            let looped = scan.iter().find(|f| f.name == "loop").unwrap();
+            assert!(looped.versions.is_err() && looped.current.is_err(), "{looped:?}");
+        }
+        assert!(Registry::new(dir.path().join("nope")).scan().is_err());
     }
 
     #[test]

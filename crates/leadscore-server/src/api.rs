@@ -1,24 +1,23 @@
-//! The HTTP contract: request and response types (the only JSON shapes the
-//! server defines) and the strict reading of a JSON lead.
+//! The HTTP contract: request and response types, the only JSON shapes the
+//! server defines (reading a lead out of them is `lead`'s job).
 //!
-//! Core types never go on the wire directly; they are copied into these DTOs
-//! so a change in the core cannot silently change the API.
+//! Core types go on the wire only where the API promises the document a
+//! command writes (`compare.json`, `card.json`), behind a transparent wrapper
+//! with its schema; everything else is copied into these DTOs so a change in
+//! the core cannot silently change the API.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
+use leadscore_core::card::{card, Card};
 use leadscore_core::compare::Comparison;
-use leadscore_core::curve::{OperatingPoint, Strategy, Suggestion};
-use leadscore_core::date::DateFormat;
-use leadscore_core::encode::Transform;
+use leadscore_core::curve::{Strategy, Suggestion};
 use leadscore_core::rules::{RuleScore, RuleSet};
-use leadscore_core::spec::Kind;
-use leadscore_core::value::{parse_bool, RawValue};
 use leadscore_core::Artifact;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use crate::error::{ApiError, FieldError};
+use crate::error::ApiError;
 use crate::state::{LoadedModel, ModelSet, ReloadFailure};
 
 /// Default number of explanation factors per lead.
@@ -39,6 +38,12 @@ pub const MAX_EXPLAIN: usize = 50;
 }))]
 pub struct ScoreRequest {
     /// The leads: objects mapping a field name to a value. An optional `id` (string or number) is echoed back.
+    /// Each value is read as the CSV path reads a cell: numeric fields take a JSON number or a string
+    /// such as `"15"`, `" 15 "`, `"1e3"`; yes/no fields true/false, 1/0 or a string (`"yes"`, `"no"`,
+    /// `"true"`, `"0"`); dates a string (YYYY-MM-DD or RFC 3339); categories a string; null, `""` and the
+    /// spec's missing tokens (e.g. `"NA"`) mean missing. A number far outside the training range (one
+    /// range width beyond either end) is scored with a warning naming the field and the range.
+    /// `?strict=true` insists on JSON types and refuses such numbers and unused fields (422).
     #[schema(value_type = Vec<Object>, min_items = 1)]
     pub leads: Vec<serde_json::Map<String, Value>>,
     /// Number of top factors explaining each score (0 to 50; default 3).
@@ -110,26 +115,79 @@ impl ThresholdRequest {
         })
     }
 
-    /// Resolves to a suggestion on the model's held-out curve.
+    /// Resolves to a suggestion on the model's held-out curve (a fixed value through the
+    /// core's one check of a probability).
     pub fn resolve(&self, artifact: &Artifact) -> Result<ThresholdResult, ApiError> {
-        match self.strategy() {
-            None => {
-                let ThresholdRequest::Fixed { value } = self else {
-                    return Err(ApiError::Internal("fixed threshold without a value".into()));
-                };
-                if !(0.0..=1.0).contains(value) {
-                    return Err(ApiError::BadRequest(format!(
-                        "threshold.value {value} is not a probability in [0, 1]"
-                    )));
-                }
-                Ok(ThresholdResult::from_point("fixed", &artifact.curve.at(*value), String::new()))
-            }
-            Some(strategy) => {
+        let suggestion = match (self.strategy(), self) {
+            (None, ThresholdRequest::Fixed { value }) => leadscore_core::threshold::fixed(artifact, *value)
+                .map_err(|e| ApiError::BadRequest(format!("threshold.value: {e}")))?,
+            (None, _) => return Err(ApiError::Internal("a strategy without a name".into())),
+            (Some(strategy), _) => {
                 strategy.validate().map_err(|e| ApiError::BadRequest(e.to_string()))?;
-                let s = artifact.curve.suggest(&strategy).map_err(|e| ApiError::BadRequest(e.to_string()))?;
-                Ok(ThresholdResult::from(&s))
+                artifact.curve.suggest(&strategy).map_err(|e| ApiError::BadRequest(e.to_string()))?
+            }
+        };
+        Ok(ThresholdResult::from(&suggestion))
+    }
+
+    /// The threshold of `request`, or the model's default (the core decides it).
+    pub fn or_default(request: Option<&ThresholdRequest>, artifact: &Artifact) -> Result<ThresholdResult, ApiError> {
+        match request {
+            Some(t) => t.resolve(artifact),
+            None => Ok(ThresholdResult::from(&leadscore_core::threshold::default(artifact))),
+        }
+    }
+}
+
+impl ThresholdRequest {
+    /// Reads a threshold request from query parameters (`GET /v1/thresholds`).
+    pub fn from_query(query: &BTreeMap<String, String>) -> Result<Option<ThresholdRequest>, ApiError> {
+        // Every numeric parameter given must be a finite number, whether or not the strategy reads it.
+        const NUMERIC: [&str; 8] = [
+            "value",
+            "mql_rate",
+            "leads_per_week",
+            "weekly_volume",
+            "leads_per_period",
+            "volume_per_period",
+            "target",
+            "cost",
+        ];
+        for key in NUMERIC {
+            if query.get(key).is_some_and(|raw| !raw.parse::<f64>().is_ok_and(f64::is_finite)) {
+                return Err(ApiError::BadQuery(format!("`{key}` must be a finite number")));
             }
         }
+        let Some(strategy) = query.get("strategy") else { return Ok(None) };
+        let num = |key: &str| -> Result<f64, ApiError> {
+            let raw =
+                query.get(key).ok_or_else(|| ApiError::BadQuery(format!("strategy `{strategy}` needs `{key}`")))?;
+            raw.parse::<f64>()
+                .ok()
+                .filter(|x| x.is_finite())
+                .ok_or_else(|| ApiError::BadQuery(format!("`{key}` must be a number")))
+        };
+        Ok(Some(match strategy.as_str() {
+            "fixed" => ThresholdRequest::Fixed { value: num("value")? },
+            "max_f1" => ThresholdRequest::MaxF1,
+            "youden" => ThresholdRequest::Youden,
+            "capacity" if query.contains_key("leads_per_week") || query.contains_key("leads_per_period") => {
+                let leads =
+                    num(if query.contains_key("leads_per_week") { "leads_per_week" } else { "leads_per_period" })?;
+                let volume =
+                    num(if query.contains_key("weekly_volume") { "weekly_volume" } else { "volume_per_period" })?;
+                ThresholdRequest::CapacityPerPeriod { leads_per_period: leads, volume_per_period: volume }
+            }
+            "capacity" => ThresholdRequest::Capacity { mql_rate: num("mql_rate")? },
+            "precision" => ThresholdRequest::Precision { target: num("target")? },
+            "recall" => ThresholdRequest::Recall { target: num("target")? },
+            "expected_value" => ThresholdRequest::ExpectedValue { cost: num("cost")?, value: num("value")? },
+            other => {
+                return Err(ApiError::BadQuery(format!(
+                "unknown strategy `{other}`; use fixed, max_f1, youden, capacity, precision, recall or expected_value"
+            )))
+            }
+        }))
     }
 }
 
@@ -162,20 +220,6 @@ impl From<&Suggestion> for ThresholdResult {
             recall: s.recall,
             lift: s.lift,
             explanation: s.explanation.clone(),
-        }
-    }
-}
-
-impl ThresholdResult {
-    fn from_point(strategy: &str, p: &OperatingPoint, explanation: String) -> Self {
-        ThresholdResult {
-            strategy: strategy.to_owned(),
-            value: p.threshold,
-            mql_rate: p.mql_rate,
-            precision: p.precision,
-            recall: p.recall,
-            lift: p.lift,
-            explanation,
         }
     }
 }
@@ -374,180 +418,6 @@ pub struct Factor {
     pub contribution: f64,
 }
 
-/// A lead read strictly against the model's features.
-pub struct ReadLead<'a> {
-    /// The `id`, if any.
-    pub id: Option<Value>,
-    /// Values by [`Fields`] slot (`Missing` where the lead has none).
-    pub values: Vec<RawValue<'a>>,
-    /// Fields the model does not use.
-    pub unused: Vec<String>,
-}
-
-impl<'a> ReadLead<'a> {
-    /// The value of the model's `i`-th feature.
-    pub fn feature(&self, fields: &Fields, i: usize) -> RawValue<'a> {
-        fields.features.get(i).and_then(|&slot| self.values.get(slot)).copied().unwrap_or(RawValue::Missing)
-    }
-
-    /// The value of a field by name (`Missing` when absent or not read).
-    pub fn value(&self, fields: &Fields, name: &str) -> RawValue<'a> {
-        fields.index.get(name).and_then(|&(slot, _)| self.values.get(slot)).copied().unwrap_or(RawValue::Missing)
-    }
-}
-
-/// The fields a request may carry for one model version (its features and the
-/// rules' fields) with their kinds, each at a slot of [`ReadLead::values`]: a lead is
-/// read with one hash lookup per field it carries, and scored without any.
-#[derive(Clone, Debug, Default)]
-pub struct Fields {
-    /// Name → (slot, kind).
-    index: HashMap<String, (usize, Kind)>,
-    /// The slot of each of the model's features, in the model's order.
-    features: Vec<usize>,
-    /// How each date field writes its dates (the model's spec decides).
-    formats: HashMap<String, DateFormat>,
-}
-
-impl Fields {
-    /// The model's features, then `extra` fields it does not have (the rules').
-    pub fn new(artifact: &Artifact, extra: impl IntoIterator<Item = (String, Kind)>) -> Fields {
-        let mut fields = Fields::default();
-        for feature in &artifact.encoder.features {
-            let slot = fields.slot(&feature.name, feature.transform.kind());
-            fields.features.push(slot);
-        }
-        for (name, kind) in extra {
-            fields.slot(&name, kind);
-        }
-        for (name, (_, kind)) in &fields.index {
-            if *kind == Kind::Date {
-                fields.formats.insert(name.clone(), artifact.spec.date_format(name));
-            }
-        }
-        fields
-    }
-
-    fn slot(&mut self, name: &str, kind: Kind) -> usize {
-        let next = self.index.len();
-        self.index.entry(name.to_owned()).or_insert((next, kind)).0
-    }
-
-    /// How many fields.
-    pub fn len(&self) -> usize {
-        self.index.len()
-    }
-
-    /// Whether there are none.
-    pub fn is_empty(&self) -> bool {
-        self.index.is_empty()
-    }
-
-    /// The slot and kind of a field.
-    pub fn get(&self, name: &str) -> Option<(usize, Kind)> {
-        self.index.get(name).copied()
-    }
-
-    /// How a date field writes its dates.
-    pub fn date_format(&self, name: &str) -> DateFormat {
-        self.formats.get(name).copied().unwrap_or_default()
-    }
-}
-
-fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
-/// Reads one lead; type errors are collected into `errors` (with the lead index), never echoing values.
-pub fn read_lead<'a>(
-    index: usize,
-    lead: &'a serde_json::Map<String, Value>,
-    fields: &Fields,
-    errors: &mut Vec<FieldError>,
-) -> ReadLead<'a> {
-    let mut out = ReadLead { id: None, values: vec![RawValue::Missing; fields.len()], unused: Vec::new() };
-    for (field, value) in lead {
-        if field == "id" {
-            match value {
-                Value::String(_) | Value::Number(_) | Value::Null => out.id = Some(value.clone()),
-                other => errors.push(FieldError {
-                    lead: index,
-                    field: field.clone(),
-                    reason: format!("expected a string or number id, got {}", type_name(other)),
-                }),
-            }
-            continue;
-        }
-        let Some((slot, kind)) = fields.get(field.as_str()) else {
-            out.unused.push(field.clone());
-            continue;
-        };
-        let mut fail = |reason: String| errors.push(FieldError { lead: index, field: field.clone(), reason });
-        let raw = match (kind, value) {
-            (_, Value::Null) => RawValue::Missing,
-            (Kind::Numeric, Value::Number(n)) => match n.as_f64() {
-                Some(x) if x.is_finite() => RawValue::Number(x),
-                _ => {
-                    fail("expected a finite number".into());
-                    continue;
-                }
-            },
-            (Kind::Numeric, other) => {
-                fail(format!("expected a number, got {}", type_name(other)));
-                continue;
-            }
-            (Kind::Categorical, Value::String(s)) => RawValue::Text(s),
-            (Kind::Categorical, Value::Number(n)) => match n.as_f64() {
-                Some(x) if x.is_finite() => RawValue::Number(x),
-                _ => {
-                    fail("expected a category (string)".into());
-                    continue;
-                }
-            },
-            (Kind::Categorical, Value::Bool(b)) => RawValue::Bool(*b),
-            (Kind::Categorical, other) => {
-                fail(format!("expected a category (string), got {}", type_name(other)));
-                continue;
-            }
-            (Kind::Boolean, Value::Bool(b)) => RawValue::Bool(*b),
-            (Kind::Boolean, Value::Number(n)) if n.as_f64() == Some(0.0) || n.as_f64() == Some(1.0) => {
-                RawValue::Bool(n.as_f64() == Some(1.0))
-            }
-            (Kind::Boolean, Value::String(s)) if parse_bool(s).is_some() || s.trim().is_empty() => RawValue::Text(s),
-            (Kind::Boolean, Value::String(_)) => {
-                fail("expected yes/no, true/false or 1/0".into());
-                continue;
-            }
-            (Kind::Boolean, other) => {
-                fail(format!("expected true/false, got {}", type_name(other)));
-                continue;
-            }
-            (Kind::Date, Value::String(s)) if fields.date_format(field).parse(s).is_some() || s.trim().is_empty() => {
-                RawValue::Text(s)
-            }
-            (Kind::Date, Value::String(_)) => {
-                fail(format!("expected a date written {} (a time may follow)", fields.date_format(field)));
-                continue;
-            }
-            (Kind::Date, other) => {
-                fail(format!("expected a date string, got {}", type_name(other)));
-                continue;
-            }
-        };
-        if let Some(v) = out.values.get_mut(slot) {
-            *v = raw;
-        }
-    }
-    out
-}
-
 /// `GET /v1/models` response.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ModelList {
@@ -557,6 +427,20 @@ pub struct ModelList {
     pub models: Vec<ModelSummary>,
     /// Model files refused at the last reload (corrupt, truncated, foreign, failed probe).
     pub refused: Vec<RefusedFile>,
+    /// What in the registry cannot be read (a folder, `CURRENT`, a serving file gone):
+    /// the server keeps serving what it loaded, and says so here until it is fixed.
+    pub problems: Vec<ProblemDto>,
+}
+
+/// Something in the registry the server cannot read and works around.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProblemDto {
+    /// The model concerned (null: the registry folder itself).
+    pub model: Option<String>,
+    /// What is wrong, naming the path and the reason.
+    pub problem: String,
+    /// The version still served despite it (loaded earlier, from memory).
+    pub serving: Option<String>,
 }
 
 /// One model name in the registry.
@@ -624,182 +508,72 @@ impl ModelList {
                 })
                 .collect(),
             refused: set.failures.iter().map(RefusedFile::from).collect(),
-        }
-    }
-}
-
-/// `GET /v1/models/{name}`: the model card.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ModelCard {
-    /// Model name and version.
-    pub model: ModelRef,
-    /// Short checksum.
-    pub checksum: String,
-    /// Target column and the values that mean won.
-    pub target: Target,
-    /// Training data summary.
-    pub training: TrainingDto,
-    /// Held-out metrics.
-    pub holdout: MetricsDto,
-    /// Cross-validated metrics.
-    pub cv: Option<MetricsDto>,
-    /// Chosen L2 penalty.
-    pub l2: f64,
-    /// Intercept of the log-odds.
-    pub intercept: f64,
-    /// Log-odds of the average training lead.
-    pub baseline_log_odds: f64,
-    /// Every model column with its coefficient and odds ratio, largest first.
-    pub coefficients: Vec<Coefficient>,
-    /// The features the model reads, with their kinds.
-    pub features: Vec<FeatureDto>,
-    /// Suggested thresholds.
-    pub thresholds: Vec<ThresholdResult>,
-    /// Tiers.
-    pub tiers: Vec<TierDto>,
-    /// Training warnings.
-    pub warnings: Vec<String>,
-}
-
-/// What the model predicts.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Target {
-    /// Outcome column.
-    pub column: String,
-    /// Values meaning won.
-    pub positive: Vec<String>,
-}
-
-/// Training data summary.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TrainingDto {
-    /// Labelled leads.
-    pub n_rows: u64,
-    /// Won leads.
-    pub n_positives: u64,
-    /// Leads fitted on.
-    pub n_train: u64,
-    /// Leads held out.
-    pub n_holdout: u64,
-    /// Oldest and newest date, when known.
-    pub date_range: Option<(String, String)>,
-    /// SHA-256 of the data.
-    pub data_hash: String,
-    /// leadscore version that trained it.
-    pub leadscore_version: String,
-}
-
-/// Ranking and calibration figures.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct MetricsDto {
-    /// AUC.
-    pub auc: Option<f64>,
-    /// 95% bootstrap interval of the AUC (held-out only).
-    pub auc_interval: Option<(f64, f64)>,
-    /// Log loss.
-    pub log_loss: f64,
-    /// Brier score.
-    pub brier: f64,
-    /// Lift of the top 10% (held-out only).
-    pub lift_top_decile: Option<f64>,
-}
-
-/// One model column.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Coefficient {
-    /// Column name.
-    pub column: String,
-    /// Source feature.
-    pub feature: String,
-    /// Log-odds weight.
-    pub coefficient: f64,
-    /// exp(coefficient).
-    pub odds_ratio: f64,
-}
-
-/// A feature the model reads.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct FeatureDto {
-    /// Field name.
-    pub name: String,
-    /// numeric, categorical, boolean or date.
-    pub kind: String,
-    /// Known levels (categoricals).
-    pub levels: Vec<String>,
-}
-
-/// A tier.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TierDto {
-    /// Name (A best).
-    pub name: String,
-    /// Lowest probability in the tier.
-    pub min_probability: f64,
-    /// Share of held-out leads.
-    pub share: f64,
-}
-
-impl ModelCard {
-    /// The card of a loaded model.
-    pub fn of(model: &LoadedModel) -> Self {
-        let a = &model.artifact;
-        let mut coefficients = Vec::new();
-        let mut features = Vec::new();
-        for f in &a.encoder.features {
-            for (i, column) in f.column_names().into_iter().enumerate() {
-                let w = a.model.weights.get(f.offset + i).copied().unwrap_or(0.0);
-                coefficients.push(Coefficient { column, feature: f.name.clone(), coefficient: w, odds_ratio: w.exp() });
-            }
-            let levels = match &f.transform {
-                Transform::Categorical(c) => c.levels.clone(),
-                _ => Vec::new(),
-            };
-            features.push(FeatureDto { name: f.name.clone(), kind: f.transform.kind().as_str().to_owned(), levels });
-        }
-        coefficients.sort_by(|x, y| y.coefficient.abs().total_cmp(&x.coefficient.abs()));
-        let h = &a.holdout;
-        ModelCard {
-            model: ModelRef { name: model.name.clone(), version: model.version.clone() },
-            checksum: model.checksum.clone(),
-            target: Target { column: a.spec.target.column.clone(), positive: a.spec.target.positive.clone() },
-            training: TrainingDto {
-                n_rows: a.training.n_rows,
-                n_positives: a.training.n_positives,
-                n_train: a.training.n_train,
-                n_holdout: a.training.n_holdout,
-                date_range: a.training.date_range.clone(),
-                data_hash: a.training.data_hash.clone(),
-                leadscore_version: a.training.leadscore_version.clone(),
-            },
-            holdout: MetricsDto {
-                auc: h.auc,
-                auc_interval: h.auc_ci.map(|c| (c.low, c.high)),
-                log_loss: h.log_loss,
-                brier: h.brier,
-                lift_top_decile: h.lift_top_decile,
-            },
-            cv: a.cv.as_ref().map(|c| MetricsDto {
-                auc: c.auc,
-                auc_interval: None,
-                log_loss: c.log_loss,
-                brier: c.brier,
-                lift_top_decile: None,
-            }),
-            l2: a.regularisation.l2,
-            intercept: a.model.intercept,
-            baseline_log_odds: a.baseline_log_odds(),
-            coefficients,
-            features,
-            thresholds: a.thresholds.iter().map(ThresholdResult::from).collect(),
-            tiers: a
-                .tiers
-                .tiers
+            problems: set
+                .problems
                 .iter()
-                .map(|t| TierDto { name: t.name.clone(), min_probability: t.min_probability, share: t.share })
+                .map(|p| ProblemDto { model: p.model.clone(), problem: p.problem.clone(), serving: p.serving.clone() })
                 .collect(),
-            warnings: a.warnings.iter().map(|w| w.message.clone()).collect(),
         }
     }
+}
+
+/// `GET /v1/models/{name}`: the model card, the document `train` writes as `card.json`
+/// (the core's `card`, one builder for both).
+#[derive(Debug, Serialize)]
+#[serde(transparent)]
+pub struct ModelCard<'a>(pub Card<'a>);
+
+impl ModelCard<'_> {
+    /// The card of a loaded model, under the name and version it is served as.
+    pub fn of(model: &LoadedModel) -> ModelCard<'_> {
+        ModelCard(card(&model.artifact, &model.name, &model.version, model.checksum.clone()))
+    }
+}
+
+impl utoipa::PartialSchema for ModelCard<'_> {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::RefOr::T(utoipa::openapi::schema::Schema::Object(card_schema()))
+    }
+}
+
+impl ToSchema for ModelCard<'_> {}
+
+/// The top-level shape of `card.json`.
+fn card_schema() -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, SchemaType, Type};
+    let typed = |t: Type, d: &str| ObjectBuilder::new().schema_type(t).description(Some(d)).build();
+    let nullable = |t: Type, d: &str| {
+        ObjectBuilder::new().schema_type(SchemaType::from_iter([t, Type::Null])).description(Some(d)).build()
+    };
+    let array = |d: &str| ArrayBuilder::new().items(ObjectBuilder::new()).description(Some(d)).build();
+    let mut card = ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .description(Some("The model card, as `leadscore train` writes it to card.json."))
+        .property("name", typed(Type::String, "Model name (registry folder)."))
+        .property("version", typed(Type::String, "Version folder."))
+        .property("checksum", typed(Type::String, "Short checksum of the model file."))
+        .property("target", typed(Type::String, "The outcome column and the values meaning won."))
+        .property("training", typed(Type::Object, "Training data and provenance."))
+        .property("cv", nullable(Type::Object, "Cross-validated figures at the chosen penalty."))
+        .property("holdout", typed(Type::Object, "Held-out figures with intervals and calibration."))
+        .property("l2", typed(Type::Number, "Chosen L2 penalty."))
+        .property("sklearn_c", typed(Type::Number, "scikit-learn's C for the same model."))
+        .property("grid", array("The penalty search."))
+        .property("intercept", typed(Type::Number, "Intercept of the log-odds."))
+        .property("baseline_log_odds", typed(Type::Number, "Log-odds of the average training lead."))
+        .property("coefficients", array("Every model column with its coefficient and odds ratio, largest first."))
+        .property("features", array("The features a lead may carry: name, kind, levels."))
+        .property("thresholds", array("Suggested MQL thresholds with their held-out figures."))
+        .property("tiers", typed(Type::Object, "Tier cut points."))
+        .property("warnings", array("Warnings from training."))
+        .property("distributions", array("Training distributions of each feature."))
+        .property("spec", typed(Type::String, "The spec, as TOML."));
+    for field in
+        ["name", "version", "checksum", "target", "training", "holdout", "coefficients", "features", "thresholds"]
+    {
+        card = card.required(field);
+    }
+    card.build()
 }
 
 /// `GET /v1/thresholds` response.
@@ -818,6 +592,26 @@ pub struct Health {
     pub status: String,
     /// The default model, when ready.
     pub model: Option<ModelRef>,
+    /// The prediction log, when the server logs (`readyz` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub store: Option<StoreHealth>,
+}
+
+/// The prediction log's state in `readyz`: a degraded store does not make the server unready
+/// (scoring goes on; the rows it cannot write are counted).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StoreHealth {
+    /// `ok`, or `degraded` when the last batch could not be written.
+    pub status: String,
+    /// Where the log is (no password).
+    pub location: String,
+    /// Rows written so far.
+    pub written: u64,
+    /// Rows lost so far (queue full, store errors).
+    pub dropped: u64,
+    /// The store's last error while degraded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
 }
 
 /// `POST /v1/admin/reload` response.
@@ -825,7 +619,7 @@ pub struct Health {
 pub struct ReloadResponse {
     /// Versions newly loaded.
     pub loaded: Vec<String>,
-    /// Files refused.
+    /// Every file refused now (a file refused before with the same content is not counted again).
     pub refused: Vec<RefusedFile>,
     /// Whether what is served changed.
     pub changed: bool,

@@ -28,6 +28,8 @@ pub struct ServeConfig {
     pub rules: Option<PathBuf>,
     /// A `leadscore compare --out` folder whose `compare.json` the dashboard shows until one is posted.
     pub compare: Option<PathBuf>,
+    /// The prediction log: every scored lead recorded in a store (`None`: nothing is logged).
+    pub log: Option<crate::log::LogSettings>,
 }
 
 impl Default for ServeConfig {
@@ -44,6 +46,7 @@ impl Default for ServeConfig {
             watch_interval: Duration::from_secs(1),
             rules: None,
             compare: None,
+            log: None,
         }
     }
 }
@@ -63,8 +66,23 @@ impl ServeConfig {
         if self.request_timeout.is_zero() {
             return Err("the request timeout must be positive".into());
         }
-        if self.api_keys.iter().chain(&self.admin_keys).any(|k| k.len() < 8) {
-            return Err("API keys must be at least 8 characters".into());
+        if self.api_keys.iter().chain(&self.admin_keys).any(|k| k.trim() != k || k.len() < crate::auth::MIN_KEY_LEN) {
+            return Err(format!(
+                "API keys must be at least {} characters, without spaces around them",
+                crate::auth::MIN_KEY_LEN
+            ));
+        }
+        if let Some(log) = &self.log {
+            if log.store.trim().is_empty() {
+                return Err("the prediction log store is empty: give a file path or a postgres:// URL".into());
+            }
+            let w = &log.writer;
+            if w.capacity == 0 || w.batch_rows == 0 || w.max_delay.is_zero() {
+                return Err("the prediction log's queue, batch and delay must be positive".into());
+            }
+            if w.retention.is_some_and(|r| r.is_zero()) {
+                return Err("the prediction log's retention must be at least one day".into());
+            }
         }
         if !self.models.is_dir() {
             return Err(format!("the model registry {} is not a folder", self.models.display()));

@@ -89,6 +89,12 @@ pub enum ApiError {
     /// Valid key, but not an admin key.
     #[error("this route needs an admin API key")]
     Forbidden,
+    /// The route needs the prediction log and the server runs without one.
+    #[error("the server runs without a prediction log (started with --no-log)")]
+    NoLog,
+    /// The prediction log could not be read or written.
+    #[error("the prediction log is unavailable: {0}")]
+    Store(String),
     /// The request took longer than the timeout.
     #[error("the request did not finish within the server's time limit")]
     Timeout,
@@ -120,6 +126,8 @@ impl ApiError {
             ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized"),
             ApiError::Forbidden => (StatusCode::FORBIDDEN, "forbidden", "Forbidden"),
             ApiError::Timeout => (StatusCode::SERVICE_UNAVAILABLE, "timeout", "Request timed out"),
+            ApiError::NoLog => (StatusCode::SERVICE_UNAVAILABLE, "no_log", "No prediction log"),
+            ApiError::Store(_) => (StatusCode::SERVICE_UNAVAILABLE, "store_unavailable", "Prediction log unavailable"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error"),
         }
     }

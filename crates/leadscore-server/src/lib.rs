@@ -7,9 +7,14 @@
 #![warn(missing_docs)]
 
 pub mod api;
+pub mod auth;
 pub mod config;
 pub mod error;
+pub mod extract;
+pub mod lead;
+pub mod log;
 pub mod metrics;
+pub mod reload;
 pub mod routes;
 pub mod state;
 
@@ -20,7 +25,7 @@ use std::time::{Duration, Instant};
 
 use axum::error_handling::HandleErrorLayer;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{header, HeaderValue};
+use axum::http::HeaderValue;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -45,14 +50,16 @@ pub use state::AppState;
         routes::models::list,
         routes::models::card,
         routes::models::thresholds,
+        routes::outcomes::outcomes,
+        routes::monitor::monitor,
         routes::health::healthz,
         routes::health::readyz,
         routes::health::metrics,
         routes::health::reload,
     ),
-    components(schemas(error::Problem, error::FieldError, api::ScoreRequest, api::ThresholdRequest, api::CompareRequest, api::RulePoints)),
+    components(schemas(error::Problem, error::FieldError, api::ScoreRequest, api::ThresholdRequest, api::CompareRequest, api::RulePoints, api::StoreHealth, routes::outcomes::OutcomeItem, routes::outcomes::OutcomesResponse, routes::monitor::MonitorResponse)),
     modifiers(&BearerAuth),
-    tags((name = "scoring"), (name = "models"), (name = "operations"))
+    tags((name = "scoring"), (name = "models"), (name = "monitoring"), (name = "operations"))
 )]
 pub struct ApiDoc;
 
@@ -79,33 +86,17 @@ impl MakeRequestId for Counter {
     }
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 /// API keys: every route but health needs one when keys are configured; admin routes need an admin key.
-async fn authenticate(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let config = state.config();
+async fn authenticate(State(keys): State<Arc<auth::Keys>>, request: Request, next: Next) -> Response {
     let path = request.uri().path();
     if path == "/healthz" || path == "/readyz" {
         return next.run(request).await;
     }
-    let token = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-        .unwrap_or("");
-    let is = |keys: &[String]| keys.iter().any(|k| constant_time_eq(k.as_bytes(), token.as_bytes()));
-    let admin = is(&config.admin_keys);
-    if !admin && !is(&config.api_keys) {
-        return ApiError::Unauthorized.into_response();
+    match keys.access(request.headers()) {
+        auth::Access::None => ApiError::Unauthorized.into_response(),
+        auth::Access::User if path.starts_with("/v1/admin/") => ApiError::Forbidden.into_response(),
+        auth::Access::User | auth::Access::Admin => next.run(request).await,
     }
-    if path.starts_with("/v1/admin/") && !admin {
-        return ApiError::Forbidden.into_response();
-    }
-    next.run(request).await
 }
 
 /// Counts requests and latencies by matched route and status.
@@ -144,6 +135,8 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/models", get(routes::models::list))
         .route("/v1/models/{name}", get(routes::models::card))
         .route("/v1/thresholds", get(routes::models::thresholds))
+        .route("/v1/outcomes", post(routes::outcomes::outcomes))
+        .route("/v1/monitor", get(routes::monitor::monitor))
         .route("/v1/admin/reload", post(routes::health::reload))
         .route("/metrics", get(routes::health::metrics))
         .route("/openapi.json", get(routes::health::openapi))
@@ -162,7 +155,8 @@ pub fn app(state: AppState) -> Router {
         .route_layer(middleware::from_fn_with_state(state.clone(), record));
     // Keys are fixed for the life of the process: without any, no request pays for the check.
     if config.auth_enabled() {
-        router = router.layer(middleware::from_fn_with_state(state.clone(), authenticate));
+        let keys = Arc::new(auth::Keys::new(&config.api_keys, &config.admin_keys));
+        router = router.layer(middleware::from_fn_with_state(keys, authenticate));
     }
     router
         .layer(

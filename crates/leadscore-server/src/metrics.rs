@@ -62,7 +62,19 @@ pub struct Metrics {
     reload_ok: AtomicU64,
     reload_failed: AtomicU64,
     refused_files: AtomicU64,
-    model: Mutex<(String, String)>,
+    /// What the last reload left served and wrong, written whole by each reload.
+    registry: Mutex<RegistryGauges>,
+}
+
+/// The registry as the last reload left it.
+#[derive(Default)]
+struct RegistryGauges {
+    /// (name, version, checksum, is the default) of each model's serving version.
+    served: Vec<(String, String, String, bool)>,
+    /// Problems by model (`""`: the registry root).
+    problems: BTreeMap<String, u64>,
+    /// Files refused now.
+    refused: u64,
 }
 
 impl Metrics {
@@ -90,16 +102,24 @@ impl Metrics {
         }
     }
 
-    /// Records a reload and how many files it refused.
-    pub fn reloads(&self, ok: bool, refused: u64) {
+    /// Records a reload: what it serves and what is wrong (gauges, from `set`), and
+    /// `newly_refused`, the files refused with content not refused before (a counter).
+    pub fn reloaded(&self, set: &crate::state::ModelSet, newly_refused: u64) {
+        let ok = set.problems.is_empty() && newly_refused == 0;
         if ok { &self.reload_ok } else { &self.reload_failed }.fetch_add(1, Ordering::Relaxed);
-        self.refused_files.fetch_add(refused, Ordering::Relaxed);
-    }
-
-    /// The default model now served.
-    pub fn set_model(&self, name: &str, version: &str) {
-        if let Ok(mut m) = self.model.lock() {
-            *m = (name.to_owned(), version.to_owned());
+        self.refused_files.fetch_add(newly_refused, Ordering::Relaxed);
+        let mut gauges = RegistryGauges { refused: set.failures.len() as u64, ..RegistryGauges::default() };
+        for (name, named) in &set.models {
+            if let Some(model) = named.current.as_ref().and_then(|v| named.versions.get(v)) {
+                let default = set.default.as_deref() == Some(name.as_str());
+                gauges.served.push((name.clone(), model.version.clone(), model.checksum.clone(), default));
+            }
+        }
+        for p in &set.problems {
+            *gauges.problems.entry(p.model.clone().unwrap_or_default()).or_default() += 1;
+        }
+        if let Ok(mut g) = self.registry.lock() {
+            *g = gauges;
         }
     }
 
@@ -136,11 +156,24 @@ impl Metrics {
             h.write(&mut out, "leadscore_score_probability", "", &SCORE_BUCKETS);
         }
         out.push_str(
-            "# HELP leadscore_model_info The default model served (value 1).\n# TYPE leadscore_model_info gauge\n",
+            "# HELP leadscore_model_info The version each model serves, as loaded in memory (value 1).\n# TYPE leadscore_model_info gauge\n",
         );
-        if let Ok(m) = self.model.lock() {
-            let _ = writeln!(out, "leadscore_model_info{{name=\"{}\",version=\"{}\"}} 1", m.0, m.1);
+        let registry = self.registry.lock();
+        if let Ok(g) = &registry {
+            for (name, version, checksum, default) in &g.served {
+                let _ = writeln!(
+                    out,
+                    "leadscore_model_info{{name=\"{name}\",version=\"{version}\",checksum=\"{checksum}\",default=\"{default}\"}} 1"
+                );
+            }
+            out.push_str("# HELP leadscore_registry_problems What in the registry cannot be read and is worked around, by model (details in /v1/models).\n# TYPE leadscore_registry_problems gauge\n");
+            for (model, n) in &g.problems {
+                let _ = writeln!(out, "leadscore_registry_problems{{model=\"{model}\"}} {n}");
+            }
+            out.push_str("# HELP leadscore_model_files_refused Model files refused now.\n# TYPE leadscore_model_files_refused gauge\n");
+            let _ = writeln!(out, "leadscore_model_files_refused {}", g.refused);
         }
+        drop(registry);
         out.push_str(
             "# HELP leadscore_reloads_total Registry reloads by outcome.\n# TYPE leadscore_reloads_total counter\n",
         );
@@ -151,7 +184,7 @@ impl Metrics {
             "leadscore_reloads_total{{outcome=\"failure\"}} {}",
             self.reload_failed.load(Ordering::Relaxed)
         );
-        out.push_str("# HELP leadscore_model_files_refused_total Model files refused (corrupt, truncated, foreign, failed probe).\n# TYPE leadscore_model_files_refused_total counter\n");
+        out.push_str("# HELP leadscore_model_files_refused_total Distinct model file contents refused (corrupt, truncated, foreign, failed probe).\n# TYPE leadscore_model_files_refused_total counter\n");
         let _ = writeln!(out, "leadscore_model_files_refused_total {}", self.refused_files.load(Ordering::Relaxed));
         out
     }

@@ -4,9 +4,9 @@
 //! a snapshot (`Arc<ModelSet>`) when it starts and finishes on it, whatever
 //! reloads happen meanwhile. A reload builds a complete new set off to the
 //! side and swaps it in with a single pointer store, so no request ever sees a
-//! half-loaded registry. A version whose file is corrupt, truncated, foreign or
-//! fails the probe lead is refused and reported; it never replaces the model
-//! that was serving.
+//! half-loaded registry. What a reload keeps, loads and reports is `reload`'s
+//! decision: a refused file or an unreadable registry never replaces the
+//! model that was serving.
 //!
 //! With `--rules`, the rules file is read once at start-up and compiled
 //! against each version's spec as it loads (rules read a lead through the
@@ -17,20 +17,22 @@
 //! /v1/compare`) is kept for the dashboard behind its own `ArcSwapOption`.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::SystemTime;
 
 use arc_swap::{ArcSwap, ArcSwapOption};
 use leadscore_core::compare::Comparison;
 use leadscore_core::lookup::Lookup;
 use leadscore_core::rules::RuleSet;
-use leadscore_core::value::RawValue;
 use leadscore_core::Artifact;
-use leadscore_registry::{Registry, CURRENT_FILE, MODEL_FILE};
+use leadscore_registry::{Registry, CURRENT_FILE};
 
 use crate::config::ServeConfig;
+use crate::error::ApiError;
+use crate::log::PredictionLog;
 use crate::metrics::Metrics;
+use crate::reload::{self, RegistryProblem, Stamp};
+pub use crate::reload::{ReloadFailure, ReloadReport};
 
 /// One loaded, validated model version.
 #[derive(Debug)]
@@ -43,7 +45,7 @@ pub struct LoadedModel {
     pub artifact: Artifact,
     /// The fields a request may carry: the model's features and the rules' fields
     /// (computed once, read by every request).
-    pub fields: crate::api::Fields,
+    pub fields: crate::lead::Fields,
     /// The artifact's scoring tables, built once: every request's scorer borrows them.
     pub lookup: Lookup,
     /// The server's rules compiled against this version's spec: `None` without `--rules`,
@@ -54,27 +56,16 @@ pub struct LoadedModel {
     /// Where it was read from.
     pub path: PathBuf,
     /// File identity when read: a changed file is reloaded.
-    stamp: (SystemTime, u64),
+    pub(crate) stamp: Stamp,
 }
 
 /// All versions of one model name, and the one `CURRENT` names.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct NamedModel {
     /// The version served by default.
     pub current: Option<String>,
     /// Every loaded version.
     pub versions: BTreeMap<String, Arc<LoadedModel>>,
-}
-
-/// A refused model file.
-#[derive(Clone, Debug, serde::Serialize)]
-pub struct ReloadFailure {
-    /// Model name.
-    pub name: String,
-    /// Version folder.
-    pub version: String,
-    /// Why it was refused.
-    pub reason: String,
 }
 
 /// A consistent snapshot of everything being served.
@@ -86,15 +77,43 @@ pub struct ModelSet {
     pub default: Option<String>,
     /// Files refused at the last reload, still refused.
     pub failures: Vec<ReloadFailure>,
+    /// What in the registry cannot be read and is worked around (see `reload`).
+    pub problems: Vec<RegistryProblem>,
 }
 
 impl ModelSet {
-    /// The model a request asked for: `name`/`version`, defaulting to the default model and its `CURRENT`.
-    pub fn select(&self, name: Option<&str>, version: Option<&str>) -> Option<Arc<LoadedModel>> {
+    /// The model `name`/`version`, defaulting to the default model and its `CURRENT`.
+    pub fn get(&self, name: Option<&str>, version: Option<&str>) -> Option<Arc<LoadedModel>> {
         let name = name.or(self.default.as_deref())?;
         let named = self.models.get(name)?;
         let version = version.or(named.current.as_deref())?;
         named.versions.get(version).cloned()
+    }
+
+    /// The model a request asked for, or why there is none: no model at all (503), or an
+    /// unknown name or version (404, naming what is served instead).
+    pub fn select(&self, name: Option<&str>, version: Option<&str>) -> Result<Arc<LoadedModel>, ApiError> {
+        if self.models.is_empty() {
+            return Err(ApiError::NoModel);
+        }
+        self.get(name, version).ok_or_else(|| {
+            let list = |names: Vec<&str>| names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ");
+            let served = list(self.models.keys().map(String::as_str).collect());
+            let versions = |name: &str| {
+                self.models
+                    .get(name)
+                    .map_or_else(String::new, |m| list(m.versions.keys().map(String::as_str).collect()))
+            };
+            ApiError::UnknownModel(match (name, version) {
+                (Some(m), _) if !self.models.contains_key(m) => format!("no model `{m}`; served: {served}"),
+                (Some(m), Some(v)) => format!("model `{m}` has no version `{v}`; it has {}", versions(m)),
+                (None, Some(v)) => match &self.default {
+                    Some(d) => format!("the default model `{d}` has no version `{v}`; it has {}", versions(d)),
+                    None => format!("no default model: name one with ?model= ({served})"),
+                },
+                _ => format!("no default model: name one with ?model= ({served})"),
+            })
+        })
     }
 }
 
@@ -114,22 +133,10 @@ struct Inner {
     metrics: Metrics,
     /// Serialises reloads (file watcher, SIGHUP and the admin route may race).
     reload_lock: Mutex<()>,
-}
-
-/// What a reload did.
-#[derive(Clone, Debug, Default, serde::Serialize)]
-pub struct ReloadReport {
-    /// Versions newly loaded.
-    pub loaded: Vec<String>,
-    /// Versions refused.
-    pub refused: Vec<ReloadFailure>,
-    /// Whether anything served changed.
-    pub changed: bool,
-}
-
-fn stamp(path: &Path) -> Option<(SystemTime, u64)> {
-    let meta = std::fs::metadata(path).ok()?;
-    Some((meta.modified().ok()?, meta.len()))
+    /// The prediction log, when `config.log` is set.
+    log: Option<PredictionLog>,
+    /// The last monitor figures per served version, for `/metrics`.
+    drift: crate::routes::monitor::DriftGauges,
 }
 
 /// A rules file as read at start-up.
@@ -160,44 +167,11 @@ impl RulesFile {
     }
 }
 
-/// Loads and validates one version, including a probe lead (all fields missing).
-fn load_version(name: &str, version: &str, path: &Path, rules: Option<&RulesFile>) -> Result<LoadedModel, String> {
-    let before = stamp(path).ok_or_else(|| "cannot read the file".to_owned())?;
-    let (artifact, bytes) = Registry::load(path).map_err(|e| e.to_string())?;
-    let probe = artifact.score(|_| RawValue::Missing).map_err(|e| format!("probe lead failed: {e}"))?;
-    if !probe.probability.is_finite() {
-        return Err("probe lead gave a non-finite probability".into());
-    }
-    let rules = rules.map(|file| {
-        let set = file.compile(&artifact).inspect_err(|reason| {
-            tracing::warn!(model = %name, %version, %reason, "the rules do not fit this version: served without rule points");
-        })?;
-        Ok(Arc::new(set))
-    });
-    let rule_fields = match &rules {
-        Some(Ok(set)) => set.fields.iter().map(|f| (f.name.clone(), f.kind)).collect(),
-        _ => Vec::new(),
-    };
-    let fields = crate::api::Fields::new(&artifact, rule_fields);
-    let lookup = Lookup::new(&artifact);
-    Ok(LoadedModel {
-        lookup,
-        name: name.to_owned(),
-        version: version.to_owned(),
-        checksum: Artifact::checksum(&bytes),
-        fields,
-        rules,
-        artifact,
-        path: path.to_owned(),
-        stamp: before,
-    })
-}
-
 impl AppState {
-    /// State for `config`, with the registry loaded once. Without `--rules` and
-    /// `--compare` this cannot fail; with them, [`AppState::start`] checks them.
+    /// State for `config`, with the registry loaded once, without `--rules`, `--compare` and
+    /// the prediction log (which [`AppState::start`] reads and opens): this cannot fail.
     pub fn new(config: ServeConfig) -> AppState {
-        Self::with(config, None, None)
+        Self::with(config, None, None, None)
     }
 
     /// State for `config`, reading `--rules` and `--compare` first. Fails, with a
@@ -223,8 +197,9 @@ impl AppState {
                 Some(Arc::new(comparison))
             }
         };
-        let state = Self::with(config, rules, comparison);
-        if let Some(model) = state.models().select(None, None) {
+        let log = config.log.as_ref().map(PredictionLog::start).transpose()?;
+        let state = Self::with(config, rules, comparison, log);
+        if let Some(model) = state.models().get(None, None) {
             if let Some(Err(reason)) = &model.rules {
                 return Err(format!(
                     "the rules do not fit the served model {} {}:\n{reason}",
@@ -235,7 +210,12 @@ impl AppState {
         Ok(state)
     }
 
-    fn with(config: ServeConfig, rules: Option<RulesFile>, comparison: Option<Arc<Comparison>>) -> AppState {
+    fn with(
+        config: ServeConfig,
+        rules: Option<RulesFile>,
+        comparison: Option<Arc<Comparison>>,
+        log: Option<PredictionLog>,
+    ) -> AppState {
         let state = AppState {
             inner: Arc::new(Inner {
                 rules,
@@ -244,6 +224,8 @@ impl AppState {
                 models: ArcSwap::from_pointee(ModelSet::default()),
                 metrics: Metrics::default(),
                 reload_lock: Mutex::new(()),
+                log,
+                drift: Default::default(),
             }),
         };
         state.reload();
@@ -270,9 +252,24 @@ impl AppState {
         self.inner.comparison.store(Some(comparison));
     }
 
+    /// The prediction log, when the server logs.
+    pub fn log(&self) -> Option<&PredictionLog> {
+        self.inner.log.as_ref()
+    }
+
+    /// The drift gauges `/metrics` exports.
+    pub fn drift(&self) -> &crate::routes::monitor::DriftGauges {
+        &self.inner.drift
+    }
+
     /// The metrics registry.
     pub fn metrics(&self) -> &Metrics {
         &self.inner.metrics
+    }
+
+    /// The model a request asked for, from a fresh snapshot (see [`ModelSet::select`]).
+    pub fn select(&self, name: Option<&str>, version: Option<&str>) -> Result<Arc<LoadedModel>, ApiError> {
+        self.models().select(name, version)
     }
 
     /// A snapshot of the served models; hold it for the whole request.
@@ -280,118 +277,52 @@ impl AppState {
         self.inner.models.load_full()
     }
 
-    /// Rescans the registry; loads new or changed versions, keeps serving the
-    /// old ones where a new file is refused. Blocking (file reads): call it from
-    /// `spawn_blocking` in async code.
+    /// Rescans the registry; loads new or changed versions, keeps serving what
+    /// serves until a valid replacement loads (see `reload`). Blocking (file
+    /// reads): call it from `spawn_blocking` in async code.
     pub fn reload(&self) -> ReloadReport {
         let _guard = self.inner.reload_lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let old = self.inner.models.load_full();
-        let root = &self.inner.config.models;
-        let mut report = ReloadReport::default();
-        let mut next = ModelSet::default();
-        let names = Registry::new(root).names().unwrap_or_default();
-        for name in names {
-            let dir = root.join(&name);
-            let mut named = NamedModel::default();
-            let old_named = old.models.get(&name);
-            let mut versions: Vec<String> = std::fs::read_dir(&dir)
-                .map(|entries| {
-                    entries
-                        .filter_map(|e| e.ok())
-                        .map(|e| e.file_name().to_string_lossy().into_owned())
-                        .filter(|v| v.starts_with('v') && v[1..].parse::<u64>().is_ok())
-                        .collect()
-                })
-                .unwrap_or_default();
-            versions.sort_by_key(|v| v[1..].parse::<u64>().unwrap_or(0));
-            for version in versions {
-                let path = dir.join(&version).join(MODEL_FILE);
-                if !path.is_file() {
-                    continue;
-                }
-                let previous = old_named.and_then(|n| n.versions.get(&version));
-                if let Some(prev) = previous {
-                    if stamp(&path) == Some(prev.stamp) {
-                        named.versions.insert(version, prev.clone());
-                        continue;
-                    }
-                }
-                match load_version(&name, &version, &path, self.inner.rules.as_ref()) {
-                    Ok(model) => {
-                        report.loaded.push(format!("{name}@{version}"));
-                        named.versions.insert(version, Arc::new(model));
-                    }
-                    Err(reason) => {
-                        tracing::warn!(model = %name, %version, %reason, "model file refused");
-                        let failure = ReloadFailure { name: name.clone(), version: version.clone(), reason };
-                        report.refused.push(failure.clone());
-                        next.failures.push(failure);
-                        // Keep serving what this version was, if it was serving.
-                        if let Some(prev) = previous {
-                            named.versions.insert(version, prev.clone());
-                        }
-                    }
-                }
-            }
-            let wanted = Registry::new(root).current(&name).ok();
-            named.current = match wanted {
-                Some(v) if named.versions.contains_key(&v) => Some(v),
-                _ => {
-                    // CURRENT names a refused or missing version: keep the old current if still loaded.
-                    let keep = old_named.and_then(|n| n.current.clone()).filter(|v| named.versions.contains_key(v));
-                    keep.or_else(|| named.versions.keys().last().cloned())
-                }
-            };
-            if !named.versions.is_empty() {
-                next.models.insert(name, named);
-            }
+        let config = &self.inner.config;
+        let (next, report) =
+            reload::next_set(&old, &config.models, config.default_model.as_deref(), self.inner.rules.as_ref());
+        // One log line per change of state: a refusal of new content, a problem appearing or clearing.
+        for f in &report.refused {
+            tracing::warn!(model = %f.name, version = %f.version, reason = %f.reason, "model file refused");
         }
-        next.default = match &self.inner.config.default_model {
-            Some(name) if next.models.contains_key(name) => Some(name.clone()),
-            Some(_) => None,
-            None if next.models.len() == 1 => next.models.keys().next().cloned(),
-            None => next.models.keys().find(|n| *n == "leads").or_else(|| next.models.keys().next()).cloned(),
-        };
-        let served = |set: &ModelSet| -> Vec<(String, Option<String>, Vec<String>)> {
-            set.models
-                .iter()
-                .map(|(n, m)| {
-                    (
-                        n.clone(),
-                        m.current.clone(),
-                        m.versions.values().map(|v| format!("{}:{}", v.version, v.checksum)).collect(),
-                    )
-                })
-                .collect()
-        };
-        report.changed = served(&next) != served(&old) || next.default != old.default;
-        let metrics = &self.inner.metrics;
-        metrics.reloads(report.refused.is_empty(), report.refused.len() as u64);
-        if let Some(model) = next.select(None, None) {
-            metrics.set_model(&model.name, &model.version);
+        for p in next.problems.iter().filter(|p| !old.problems.contains(p)) {
+            let serving = p.serving.as_deref().unwrap_or("nothing");
+            tracing::warn!(model = p.model.as_deref().unwrap_or("(registry)"), problem = %p.problem, %serving, "registry problem: still serving what was loaded");
+        }
+        for p in old.problems.iter().filter(|p| !next.problems.contains(p)) {
+            tracing::info!(model = p.model.as_deref().unwrap_or("(registry)"), problem = %p.problem, "registry problem cleared");
         }
         if report.changed {
-            tracing::info!(loaded = ?report.loaded, refused = report.refused.len(), "models reloaded");
+            tracing::info!(loaded = ?report.loaded, refused = next.failures.len(), "models reloaded");
         }
+        self.inner.metrics.reloaded(&next, report.refused.len() as u64);
         self.inner.models.store(Arc::new(next));
         report
     }
 
-    /// Whether `path` (a registry file) changed since the set was loaded; used by the watcher.
-    pub fn registry_stamp(&self) -> Vec<(PathBuf, Option<(SystemTime, u64)>)> {
+    /// The identity of every registry file a reload reads (and of every folder it
+    /// cannot read): when it changes, the watcher reloads.
+    pub fn registry_stamp(&self) -> Vec<(PathBuf, Option<Stamp>)> {
         let root = &self.inner.config.models;
+        let Ok(folders) = Registry::new(root).scan() else { return vec![(root.clone(), None)] };
         let mut out = Vec::new();
-        for name in Registry::new(root).names().unwrap_or_default() {
-            let dir = root.join(&name);
-            out.push((dir.join(CURRENT_FILE), stamp(&dir.join(CURRENT_FILE))));
-            if let Ok(entries) = std::fs::read_dir(&dir) {
-                let mut files: Vec<PathBuf> =
-                    entries.filter_map(|e| e.ok()).map(|e| e.path().join(MODEL_FILE)).filter(|p| p.is_file()).collect();
-                files.sort();
-                for f in files {
-                    let s = stamp(&f);
-                    out.push((f, s));
+        for folder in folders {
+            let dir = root.join(&folder.name);
+            out.push((dir.join(CURRENT_FILE), reload::stamp(&dir.join(CURRENT_FILE))));
+            match &folder.versions {
+                Ok(versions) => {
+                    for v in versions {
+                        let f = folder.model_path(root, v);
+                        let s = reload::stamp(&f);
+                        out.push((f, s));
+                    }
                 }
+                Err(_) => out.push((dir, None)),
             }
         }
         out

@@ -13,12 +13,9 @@ pub enum Error {
     /// `--dialect` names no dialect this crate writes.
     #[error("unknown SQL dialect {0:?} (expected postgres, spark, duckdb, bigquery or snowflake)")]
     UnknownDialect(String),
-    /// The threshold strategy is not stored in the model.
-    #[error("the model has no `{name}` threshold; it has: {available}")]
-    UnknownStrategy { name: String, available: String },
-    /// An explicit threshold is not a probability.
-    #[error("threshold {0} is not a probability in [0, 1]")]
-    BadThreshold(f64),
+    /// The threshold asked for: a strategy the model does not store, or not a probability.
+    #[error(transparent)]
+    Threshold(leadscore_core::Error),
     /// No id column was given and the model's spec names none.
     #[error("the model's spec names no id column: say which column identifies a lead with --id")]
     NoIdColumn,

@@ -25,37 +25,8 @@ pub use dialect::Dialect;
 pub use error::{Error, Result};
 use leadscore_core::Artifact;
 
-/// Which MQL threshold the query flags leads at.
-#[derive(Clone, Debug, PartialEq)]
-pub enum ThresholdChoice {
-    /// A suggestion stored in the model, by strategy name; `None` is the first
-    /// one (max_f1), the same default as `leadscore score`.
-    Strategy(Option<String>),
-    /// An explicit probability.
-    Probability(f64),
-}
-
-impl ThresholdChoice {
-    /// The strategy's name (or `manual`) and the threshold.
-    pub fn resolve(&self, artifact: &Artifact) -> Result<(String, f64)> {
-        match self {
-            ThresholdChoice::Probability(p) if (0.0..=1.0).contains(p) => Ok(("manual".into(), *p)),
-            ThresholdChoice::Probability(p) => Err(Error::BadThreshold(*p)),
-            ThresholdChoice::Strategy(None) => {
-                Ok(artifact.thresholds.first().map_or(("default".into(), 0.5), |s| (s.strategy.clone(), s.threshold)))
-            }
-            ThresholdChoice::Strategy(Some(name)) => artifact
-                .thresholds
-                .iter()
-                .find(|s| &s.strategy == name)
-                .map(|s| (s.strategy.clone(), s.threshold))
-                .ok_or_else(|| Error::UnknownStrategy {
-                    name: name.clone(),
-                    available: artifact.thresholds.iter().map(|s| s.strategy.as_str()).collect::<Vec<_>>().join(", "),
-                }),
-        }
-    }
-}
+/// Which MQL threshold the query flags leads at: the core's one decision, as `leadscore score` makes it.
+pub use leadscore_core::threshold::ThresholdChoice;
 
 /// What to export.
 #[derive(Clone, Debug, PartialEq)]

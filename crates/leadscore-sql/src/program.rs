@@ -466,7 +466,8 @@ pub fn write(artifact: &Artifact, provenance: &Provenance, options: &ExportOptio
         Some(id) => id.clone(),
         None => artifact.spec.ids.first().cloned().ok_or(Error::NoIdColumn)?,
     };
-    let (strategy, threshold) = options.threshold.resolve(artifact)?;
+    let chosen = options.threshold.resolve(artifact).map_err(Error::Threshold)?;
+    let (strategy, threshold) = (chosen.strategy, chosen.threshold);
     let table = d.qualified("table", &options.table)?;
     let id_out = d.ident("column", &id_name)?;
     let mut w = Writer {

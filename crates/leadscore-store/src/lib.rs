@@ -30,8 +30,8 @@ pub mod writer;
 
 pub use error::{Error, Result};
 pub use row::{
-    check_lead_id, new_lead_id, FieldLogging, FieldValue, Fields, Filter, Forgotten, LoggedRow, Outcome, OutcomeReport,
-    Prediction,
+    check_lead_id, day_bounds, new_lead_id, FieldLogging, FieldValue, Fields, Filter, Forgotten, LoggedRow, Outcome,
+    OutcomeReport, Prediction,
 };
 pub use writer::{LogWriter, WriterConfig, WriterStats};
 

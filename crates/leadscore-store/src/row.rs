@@ -123,6 +123,18 @@ impl Fields {
         logging: FieldLogging,
         mut field: impl FnMut(&str) -> RawValue<'a>,
     ) -> Option<Fields> {
+        Self::of_indexed(artifact, logging, |i| {
+            artifact.encoder.features.get(i).map_or(RawValue::Missing, |f| field(&f.name))
+        })
+    }
+
+    /// [`Fields::of`] with the value of the encoder's `i`-th feature from `field(i)`: the
+    /// scorer's own indexed lookup (the server's routes hold values by feature position).
+    pub fn of_indexed<'a>(
+        artifact: &Artifact,
+        logging: FieldLogging,
+        mut field: impl FnMut(usize) -> RawValue<'a>,
+    ) -> Option<Fields> {
         match logging {
             FieldLogging::None => None,
             FieldLogging::Model => Some(Fields(
@@ -130,7 +142,8 @@ impl Fields {
                     .encoder
                     .features
                     .iter()
-                    .map(|f| (f.name.clone(), FieldValue::from_raw(field(&f.name))))
+                    .enumerate()
+                    .map(|(i, f)| (f.name.clone(), FieldValue::from_raw(field(i))))
                     .collect(),
             )),
         }
@@ -322,6 +335,25 @@ pub fn now_ms() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
+/// A period of whole UTC days as `(since_ms, until_ms)`: the start of `since` and the end of
+/// `until` (exclusive), both days given as `YYYY-MM-DD`, both included. The CLI's `--since`/
+/// `--until` and `/v1/monitor`'s `since`/`until` read it here.
+pub fn day_bounds(since: Option<&str>, until: Option<&str>) -> Result<(Option<i64>, Option<i64>)> {
+    let start = |field: &str, text: &str| {
+        leadscore_core::value::parse_day(text).map(|day| (i64::from(day) - UNIX_EPOCH_DAY) * 86_400_000).ok_or_else(
+            || Error::Invalid { field: field.into(), reason: format!("{text:?} is not a date (expected YYYY-MM-DD)") },
+        )
+    };
+    let since_ms = since.map(|t| start("since", t)).transpose()?;
+    let until_ms = until.map(|t| start("until", t).map(|ms| ms + 86_400_000)).transpose()?;
+    if let (Some(s), Some(u)) = (since_ms, until_ms) {
+        if s >= u {
+            return Err(Error::Invalid { field: "since".into(), reason: "the period starts after it ends".into() });
+        }
+    }
+    Ok((since_ms, until_ms))
+}
+
 /// Which rows a query reads.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Filter {
@@ -370,6 +402,14 @@ mod tests {
         // Cells read back to the same value: 15.0 prints as 15, yes/no as true/false.
         assert_eq!(FieldValue::Number(15.0).cell(), "15");
         assert_eq!(FieldValue::Number(0.1).cell().parse::<f64>().unwrap(), 0.1);
+    }
+
+    #[test]
+    fn day_bounds_cover_whole_days() {
+        assert_eq!(day_bounds(None, None).unwrap(), (None, None));
+        assert_eq!(day_bounds(Some("1970-01-02"), Some("1970-01-02")).unwrap(), (Some(86_400_000), Some(172_800_000)));
+        assert!(day_bounds(Some("1970-01-03"), Some("1970-01-02")).unwrap_err().to_string().contains("starts after"));
+        assert!(day_bounds(None, Some("soon")).unwrap_err().to_string().starts_with("until: \"soon\" is not a date"));
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! `leadscore inspect`: a model as a readable table (or its card as JSON).
 
-use leadscore_train::card::card;
+use leadscore_core::card::card;
 
 use super::{opt, version_of, ModelArgs};
 
@@ -22,7 +22,7 @@ pub fn run(args: InspectArgs) -> anyhow::Result<()> {
     let mut out = String::new();
     let (artifact, path, bytes) = args.model.load()?;
     let version = version_of(&path);
-    let card = card(&artifact, &version, &bytes);
+    let card = card(&artifact, &artifact.name, &version, leadscore_core::Artifact::checksum(&bytes));
     if args.json {
         outln!(out, "{}", serde_json::to_string_pretty(&card)?);
         return super::emit(&out);

@@ -109,26 +109,18 @@ pub struct ThresholdArgs {
     pub strategy: Option<String>,
 }
 
-/// The model threshold and its name: given, a stored suggestion by name, or the first suggestion.
+/// The model threshold and its name: given, a stored suggestion by name, or the default (the core's
+/// `threshold` module decides, for every command and the server alike).
 pub fn model_threshold(artifact: &Artifact, args: &ThresholdArgs) -> anyhow::Result<(f64, String)> {
-    match (args.threshold, &args.strategy) {
-        (Some(t), _) if t > 0.0 && t < 1.0 => Ok((t, "given".into())),
-        (Some(t), _) => anyhow::bail!("--threshold {t} is not a probability strictly between 0 and 1"),
-        (None, Some(name)) => artifact
-            .thresholds
-            .iter()
-            .find(|s| &s.strategy == name)
-            .map(|s| (s.threshold, s.strategy.clone()))
-            .with_context(|| {
-                format!(
-                    "the model has no `{name}` threshold; it has: {}",
-                    artifact.thresholds.iter().map(|s| s.strategy.as_str()).collect::<Vec<_>>().join(", ")
-                )
-            }),
-        (None, None) => {
-            Ok(artifact.thresholds.first().map_or((0.5, "default 0.5".into()), |s| (s.threshold, s.strategy.clone())))
-        }
-    }
+    let choice = match args.threshold {
+        Some(p) => leadscore_core::threshold::ThresholdChoice::Probability(p),
+        None => leadscore_core::threshold::ThresholdChoice::Strategy(args.strategy.clone()),
+    };
+    let chosen = choice.resolve(artifact).map_err(|e| match args.threshold {
+        Some(_) => anyhow::anyhow!("--threshold: {e}"),
+        None => anyhow::anyhow!("--strategy: {e}"),
+    })?;
+    Ok((chosen.threshold, chosen.strategy))
 }
 
 /// A bootstrap interval as ` [low, high]`, or nothing.

@@ -5,7 +5,11 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
+use leadscore_server::log::LogSettings;
 use leadscore_server::{AppState, ServeConfig};
+
+/// How often the default model's drift gauges (`/metrics`) are recomputed from the log.
+const DRIFT_REFRESH: Duration = Duration::from_secs(300);
 
 /// Arguments of `leadscore serve` (every flag also reads a `LEADSCORE_*` variable).
 #[derive(clap::Args, Debug)]
@@ -32,11 +36,12 @@ pub struct ServeArgs {
     #[arg(long, env = "LEADSCORE_CONCURRENCY", default_value_t = 512)]
     pub concurrency: usize,
     /// Comma-separated API keys; when set, every route but /healthz and /readyz needs `Authorization: Bearer KEY`.
-    #[arg(long, env = "LEADSCORE_API_KEYS", value_delimiter = ',', hide_env_values = true)]
-    pub api_keys: Vec<String>,
+    /// Set but holding no key (`""`, `",,"`) is an error, never "no authentication".
+    #[arg(long, env = "LEADSCORE_API_KEYS", hide_env_values = true)]
+    pub api_keys: Option<String>,
     /// Comma-separated admin keys (may also call /v1/admin/*).
-    #[arg(long, env = "LEADSCORE_ADMIN_KEYS", value_delimiter = ',', hide_env_values = true)]
-    pub admin_keys: Vec<String>,
+    #[arg(long, env = "LEADSCORE_ADMIN_KEYS", hide_env_values = true)]
+    pub admin_keys: Option<String>,
     /// Milliseconds between registry checks for new versions (0 = only on SIGHUP or /v1/admin/reload).
     #[arg(long, env = "LEADSCORE_WATCH_MS", default_value_t = 1000)]
     pub watch_ms: u64,
@@ -49,6 +54,22 @@ pub struct ServeArgs {
     /// rules' figures from it until a comparison is posted to /v1/compare.
     #[arg(long, env = "LEADSCORE_COMPARE")]
     pub compare: Option<PathBuf>,
+    /// The prediction log every scored lead is recorded in: an SQLite file (created when absent)
+    /// or a `postgres://` URL shared by several replicas. Outcomes (`POST /v1/outcomes`) and the
+    /// monitor (`GET /v1/monitor`) read it.
+    #[arg(long, env = "LEADSCORE_STORE", default_value = "leadscore-log.db")]
+    pub store: String,
+    /// Do not log scorings (no store is opened; /v1/outcomes and /v1/monitor answer 503).
+    #[arg(long, env = "LEADSCORE_NO_LOG", conflicts_with_all = ["log_fields", "log_retention_days"])]
+    pub no_log: bool,
+    /// Which input fields a logged row keeps: `model` (the fields the model reads, as they
+    /// arrived: drift per feature and export-training need them) or `none` (scores only).
+    /// Columns the spec excludes are never stored.
+    #[arg(long, env = "LEADSCORE_LOG_FIELDS", value_parser = ["model", "none"])]
+    pub log_fields: Option<String>,
+    /// Delete logged scorings older than this many days (checked hourly); default: keep all.
+    #[arg(long, env = "LEADSCORE_LOG_RETENTION_DAYS", value_parser = clap::value_parser!(u32).range(1..))]
+    pub log_retention_days: Option<u32>,
     /// Seconds in-flight requests get to finish after SIGTERM or Ctrl-C.
     #[arg(long, env = "LEADSCORE_DRAIN_SECONDS", default_value_t = 30)]
     pub drain_seconds: u64,
@@ -72,6 +93,13 @@ async fn shutdown_signal() {
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
 }
 
+/// A key list from its flag, or from `env` when set at all (clap reads an empty variable
+/// as absent: here it is a list without keys, an error).
+fn keys(what: &str, flag: Option<&str>, env: &str) -> anyhow::Result<Vec<String>> {
+    let from_env = std::env::var(env).ok();
+    leadscore_server::auth::parse_keys(what, flag.or(from_env.as_deref())).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
 /// Runs `leadscore serve` until SIGTERM/Ctrl-C, then drains.
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     let config = ServeConfig {
@@ -81,33 +109,60 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         max_body_bytes: args.max_body_bytes,
         request_timeout: Duration::from_secs(args.request_timeout),
         concurrency: args.concurrency,
-        api_keys: args.api_keys.iter().filter(|k| !k.is_empty()).cloned().collect(),
-        admin_keys: args.admin_keys.iter().filter(|k| !k.is_empty()).cloned().collect(),
+        api_keys: keys("--api-keys (LEADSCORE_API_KEYS)", args.api_keys.as_deref(), "LEADSCORE_API_KEYS")?,
+        admin_keys: keys("--admin-keys (LEADSCORE_ADMIN_KEYS)", args.admin_keys.as_deref(), "LEADSCORE_ADMIN_KEYS")?,
         watch_interval: Duration::from_millis(args.watch_ms),
         rules: args.rules.clone(),
         compare: args.compare.clone(),
+        log: (!args.no_log)
+            .then(|| -> anyhow::Result<LogSettings> {
+                let mut settings = LogSettings::new(args.store.clone());
+                if let Some(fields) = &args.log_fields {
+                    settings.fields = fields.parse()?;
+                }
+                settings.writer.retention =
+                    args.log_retention_days.map(|days| Duration::from_secs(86_400 * u64::from(days)));
+                Ok(settings)
+            })
+            .transpose()?,
     };
     config.validate().map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?;
     runtime.block_on(async move {
         let state = tokio::task::block_in_place(|| AppState::start(config)).map_err(|e| anyhow::anyhow!("{e}"))?;
-        let Some(model) = state.models().select(None, None) else {
-            let refused = state.models().failures.iter().map(|f| format!("{}@{}: {}", f.name, f.version, f.reason)).collect::<Vec<_>>();
+        let set = state.models();
+        let Some(model) = set.get(None, None) else {
+            let served: Vec<&str> = set.models.keys().map(String::as_str).collect();
+            if let Some(wanted) = args.model.as_deref().filter(|m| !set.models.contains_key(*m)) {
+                // The name is what is wrong: say so, and which models there are.
+                let names = leadscore_registry::Registry::new(&args.models).names().unwrap_or_default();
+                anyhow::bail!(
+                    "--model: no model `{wanted}` in {}; {}",
+                    args.models.display(),
+                    match names.as_slice() {
+                        [] => "the registry has no models; train one with `leadscore train`".to_owned(),
+                        names => format!("it has {}", names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")),
+                    }
+                );
+            }
+            let refused = set.failures.iter().map(|f| format!("{}@{}: {}", f.name, f.version, f.reason)).collect::<Vec<_>>();
             anyhow::bail!(
                 "no servable model in {} ({}); train one with `leadscore train`",
                 args.models.display(),
-                if refused.is_empty() { "the registry is empty".to_owned() } else { refused.join("; ") }
+                if refused.is_empty() && served.is_empty() { "the registry is empty".to_owned() } else { refused.join("; ") }
             );
         };
+        drop(set);
         let listener = tokio::net::TcpListener::bind(args.addr).await.with_context(|| format!("binding {}", args.addr))?;
         let addr = listener.local_addr().context("reading the bound address")?;
         tracing::info!(%addr, model = %model.name, version = %model.version, "serving");
-        let auth = if args.api_keys.is_empty() { "" } else { " -H 'Authorization: Bearer $KEY'" };
+        let auth = if state.config().auth_enabled() { " -H 'Authorization: Bearer $KEY'" } else { "" };
         eprintln!(
             "leadscore: serving {} {} on http://{addr}\n\ntry:\n  curl -s{auth} http://{addr}/v1/score -H 'Content-Type: application/json' \\\n    -d '{{\"leads\": [{{\"id\": \"L1\", \"job_level\": \"VP\", \"lead_source\": \"Referral\", \"pricing_page_visits\": 4, \"demo_requested\": true}}], \"explain\": 3}}'\n  open http://{addr}/ for the dashboard, http://{addr}/openapi.json for the API\n",
             model.name, model.version
         );
         tokio::spawn(leadscore_server::watch(state.clone()));
+        tokio::spawn(leadscore_server::routes::monitor::refresh_drift(state.clone(), DRIFT_REFRESH));
         #[cfg(unix)]
         {
             let s = state.clone();
@@ -127,15 +182,25 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
                 let _ = rx.wait_for(|stop| *stop).await;
             }
         };
-        let server = tokio::spawn(leadscore_server::run(listener, state, shutdown));
+        let server = tokio::spawn(leadscore_server::run(listener, state.clone(), shutdown));
         shutdown_signal().await;
         tracing::info!(drain_seconds = args.drain_seconds, "shutting down: draining in-flight requests");
         let _ = stop_tx.send(true);
-        match tokio::time::timeout(Duration::from_secs(args.drain_seconds), server).await {
-            Ok(Ok(result)) => result.context("serving")?,
-            Ok(Err(e)) => anyhow::bail!("the server task failed: {e}"),
-            Err(_) => tracing::warn!("drain deadline reached with requests still in flight; exiting"),
+        let drained = match tokio::time::timeout(Duration::from_secs(args.drain_seconds), server).await {
+            Ok(Ok(result)) => result.context("serving"),
+            Ok(Err(e)) => Err(anyhow::anyhow!("the server task failed: {e}")),
+            Err(_) => {
+                tracing::warn!("drain deadline reached with requests still in flight; exiting");
+                Ok(())
+            }
+        };
+        // Every answered lead's row is on the queue now: write them before exiting.
+        if let Some(log) = state.log() {
+            let stats = tokio::task::block_in_place(|| log.shutdown(Duration::from_secs(args.drain_seconds)));
+            if stats.dropped() > 0 {
+                eprintln!("leadscore: {} prediction log rows were lost while serving (see /metrics)", stats.dropped());
+            }
         }
-        Ok(())
+        drained
     })
 }

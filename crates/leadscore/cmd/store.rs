@@ -1,7 +1,5 @@
 //! `--store` and the period flags, shared by the commands that read or change the prediction log.
 
-use anyhow::Context;
-
 /// Where the prediction log is.
 #[derive(clap::Args, Debug, Clone)]
 pub struct StoreArgs {
@@ -28,22 +26,10 @@ pub struct PeriodArgs {
     pub until: Option<String>,
 }
 
-/// Unix ms of the start of a day given as text.
-fn day_start_ms(flag: &str, text: &str) -> anyhow::Result<i64> {
-    let day = leadscore_core::value::parse_day(text)
-        .with_context(|| format!("--{flag} {text:?} is not a date (expected YYYY-MM-DD)"))?;
-    Ok((i64::from(day) - 719_163) * 86_400_000)
-}
-
 impl PeriodArgs {
     /// `(since_ms, until_ms)`: the start of `--since` and the end of `--until` (exclusive).
     pub fn bounds(&self) -> anyhow::Result<(Option<i64>, Option<i64>)> {
-        let since = self.since.as_deref().map(|t| day_start_ms("since", t)).transpose()?;
-        let until = self.until.as_deref().map(|t| day_start_ms("until", t).map(|ms| ms + 86_400_000)).transpose()?;
-        if let (Some(s), Some(u)) = (since, until) {
-            anyhow::ensure!(s < u, "--since is after --until");
-        }
-        Ok((since, until))
+        leadscore_store::day_bounds(self.since.as_deref(), self.until.as_deref()).map_err(|e| anyhow::anyhow!("--{e}"))
     }
 
     /// The period in words.

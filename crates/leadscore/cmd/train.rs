@@ -3,11 +3,12 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
+use leadscore_core::card::card;
 use leadscore_core::report::Warning;
 use leadscore_core::Spec;
 use leadscore_html::report::report_html;
 use leadscore_io::csv_source::{read_table_from, CsvFile};
-use leadscore_train::card::{card, train_summary};
+use leadscore_train::card::train_summary;
 use leadscore_train::infer::{apply_overrides, infer_spec_from};
 use leadscore_train::params::TrainParams;
 use leadscore_train::pipeline::train;
@@ -176,7 +177,13 @@ pub fn run(args: TrainArgs, ui: &Ui) -> anyhow::Result<()> {
     // The card and report name the version, which the registry assigns: build them for the
     // version the registry will pick, i.e. publish with a closure-free two-step.
     let published = registry.publish_with(&next, &bytes, |version| {
-        let card_json = serde_json::to_vec_pretty(&card(&artifact, version, &bytes)).unwrap_or_default();
+        let card_json = serde_json::to_vec_pretty(&card(
+            &artifact,
+            &artifact.name,
+            version,
+            leadscore_core::Artifact::checksum(&bytes),
+        ))
+        .unwrap_or_default();
         let report = report_html(&artifact, version).into_bytes();
         (card_json, report)
     })?;

@@ -8,16 +8,17 @@
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{Query, State};
-use axum::http::{header, HeaderMap};
+use axum::extract::State;
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use leadscore_core::compare::{compare_leads, CompareLabels, CompareOptions};
 use leadscore_core::value::RawValue;
 use serde_json::Value;
 
-use crate::api::{read_lead, CompareRequest, CompareResponse};
+use crate::api::{CompareRequest, CompareResponse, ThresholdRequest};
 use crate::error::{ApiError, FieldError, Problem};
-use crate::routes::score::{default_threshold, select};
+use crate::extract::{parse_json, read_body, JsonBody, Media, ModelQuery, Selected};
+use crate::lead::read_lead;
 use crate::state::{AppState, LoadedModel};
 
 /// Most disagreements listed each way.
@@ -27,21 +28,17 @@ const DEFAULT_TOP: usize = 10;
 /// Points doubling the odds in the points version unless asked (as `leadscore compare`).
 const DEFAULT_POINTS_SCALE: f64 = 100.0;
 
-/// Query parameters of `POST /v1/compare`.
-#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct CompareQuery {
-    /// Model name (default: the server's default model).
-    pub model: Option<String>,
-    /// Version folder, e.g. `v2` (default: the model's `CURRENT`).
-    pub version: Option<String>,
+impl JsonBody for CompareRequest {
+    const SHAPE: &'static str = "an object with `leads` (an array of objects, each with its outcome), optional \
+                                 `threshold` (an object with `strategy`), `top` (0 to 100) and `points_scale` (a \
+                                 positive number)";
 }
 
 /// Compares the model with the server's rules on labelled leads.
 #[utoipa::path(
     post,
     path = "/v1/compare",
-    params(CompareQuery),
+    params(ModelQuery),
     request_body(content((CompareRequest = "application/json"))),
     responses(
         (status = 200, description = "The comparison, as `leadscore compare` writes it to compare.json", body = CompareResponse),
@@ -58,22 +55,16 @@ pub struct CompareQuery {
 )]
 pub async fn compare(
     State(state): State<AppState>,
-    query: Result<Query<CompareQuery>, axum::extract::rejection::QueryRejection>,
-    headers: HeaderMap,
+    Selected { model, .. }: Selected<ModelQuery>,
+    media: Media,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let Query(query) = query.map_err(|e| ApiError::BadQuery(e.body_text()))?;
-    let media = super::media_type(&headers);
-    if media != "application/json" {
-        return Err(ApiError::UnsupportedMediaType(media));
-    }
-    let model = select(&state, query.model.as_deref(), query.version.as_deref())?;
-    let max = state.config().max_body_bytes;
-    let bytes = axum::body::to_bytes(body, max).await.map_err(|_| ApiError::BodyTooLarge { max })?;
+    media.json_only()?;
+    let bytes = read_body(body, state.config().max_body_bytes).await?;
     let worker = state.clone();
     // Thousands of leads scored three ways: off the async workers.
     let json = tokio::task::spawn_blocking(move || {
-        let request: CompareRequest = serde_json::from_slice(&bytes).map_err(|e| parse_error(&e))?;
+        let request: CompareRequest = parse_json(&bytes)?;
         let comparison = compare_json(&worker, &model, &request)?;
         let json =
             serde_json::to_vec(&CompareResponse(comparison.clone())).map_err(|e| ApiError::Internal(e.to_string()))?;
@@ -83,24 +74,6 @@ pub async fn compare(
     .await
     .map_err(|e| ApiError::Internal(e.to_string()))??;
     Ok(([(header::CONTENT_TYPE, "application/json")], json).into_response())
-}
-
-fn parse_error(e: &serde_json::Error) -> ApiError {
-    use serde_json::error::Category;
-    match e.classify() {
-        Category::Syntax | Category::Eof | Category::Io => ApiError::BadJson {
-            line: e.line(),
-            column: e.column(),
-            message: e.to_string().split(" at line").next().unwrap_or_default().to_owned(),
-        },
-        Category::Data => ApiError::BadRequest(format!(
-            "the body does not have the expected shape (line {}, column {}): an object with `leads` (an array of \
-             objects, each with its outcome), optional `threshold` (an object with `strategy`), `top` (0 to \
-             {MAX_TOP}) and `points_scale` (a positive number)",
-            e.line(),
-            e.column()
-        )),
-    }
 }
 
 /// The outcome of one lead, or why it cannot be read (never quoting the value).
@@ -169,10 +142,7 @@ fn compare_json(
     if !(points_scale.is_finite() && points_scale > 0.0) {
         return Err(ApiError::BadRequest("points_scale must be a positive number".into()));
     }
-    let threshold = match &request.threshold {
-        Some(t) => t.resolve(&model.artifact)?,
-        None => default_threshold(model),
-    };
+    let threshold = ThresholdRequest::or_default(request.threshold.as_ref(), &model.artifact)?;
     let mut errors = Vec::new();
     let mut won = Vec::with_capacity(n);
     let read: Vec<_> = request
@@ -184,7 +154,7 @@ fn compare_json(
                 Ok(w) => won.push(w),
                 Err(e) => errors.push(e),
             }
-            read_lead(i, lead, &model.fields, &mut errors)
+            read_lead(i, lead, &model.fields, false, &mut errors)
         })
         .collect();
     if !errors.is_empty() {

@@ -4,14 +4,13 @@
 //! newly posted comparison shows on the next page load. No lead data goes in:
 //! the model's figures come from the artifact's held-out curve.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use leadscore_html::dashboard::{dashboard_html, Dashboard};
 
 use crate::error::{ApiError, Problem};
-use crate::routes::compare::CompareQuery;
-use crate::routes::score::select;
+use crate::extract::{ModelQuery, Selected};
 use crate::state::AppState;
 
 /// The dashboard: the model card in plain words, an MQL threshold slider, the held-out charts,
@@ -19,7 +18,7 @@ use crate::state::AppState;
 #[utoipa::path(
     get,
     path = "/",
-    params(CompareQuery),
+    params(ModelQuery),
     responses(
         (status = 200, description = "The dashboard page (self-contained HTML)", body = String, content_type = "text/html"),
         (status = 401, description = "Missing or invalid API key", body = Problem, content_type = "application/problem+json"),
@@ -30,10 +29,8 @@ use crate::state::AppState;
 )]
 pub async fn dashboard(
     State(state): State<AppState>,
-    query: Result<Query<CompareQuery>, axum::extract::rejection::QueryRejection>,
+    Selected { model, .. }: Selected<ModelQuery>,
 ) -> Result<Response, ApiError> {
-    let Query(query) = query.map_err(|e| ApiError::BadQuery(e.body_text()))?;
-    let model = select(&state, query.model.as_deref(), query.version.as_deref())?;
     let comparison = state.comparison();
     let (rules, rules_problem) = match &model.rules {
         Some(Ok(set)) => (Some(set.as_ref()), None),

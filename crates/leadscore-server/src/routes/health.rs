@@ -6,17 +6,18 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use leadscore_core::value::RawValue;
 
-use crate::api::{Health, ModelRef, RefusedFile, ReloadResponse};
+use crate::api::{Health, ModelRef, RefusedFile, ReloadResponse, StoreHealth};
 use crate::error::{ApiError, Problem};
 use crate::state::AppState;
 
 /// Alive: the process answers.
 #[utoipa::path(get, path = "/healthz", responses((status = 200, body = Health)), tag = "operations")]
 pub async fn healthz() -> Json<Health> {
-    Json(Health { status: "ok".into(), model: None })
+    Json(Health { status: "ok".into(), model: None, store: None })
 }
 
-/// Ready: a model is loaded and scores a probe lead.
+/// Ready: a model is loaded and scores a probe lead. With the prediction log on, `store` says
+/// whether it is writing (`ok`) or `degraded` (still ready: scoring does not need the log).
 #[utoipa::path(
     get,
     path = "/readyz",
@@ -24,7 +25,7 @@ pub async fn healthz() -> Json<Health> {
     tag = "operations"
 )]
 pub async fn readyz(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
-    let model = state.models().select(None, None).ok_or(ApiError::NoModel)?;
+    let model = state.select(None, None)?;
     let probe = model.artifact.score(|_| RawValue::Missing).map_err(|e| ApiError::Internal(e.to_string()))?;
     if !probe.probability.is_finite() {
         return Err(ApiError::Internal("probe lead gave a non-finite probability".into()));
@@ -32,6 +33,16 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<Health>, ApiEr
     Ok(Json(Health {
         status: "ok".into(),
         model: Some(ModelRef { name: model.name.clone(), version: model.version.clone() }),
+        store: state.log().map(|log| {
+            let s = log.stats();
+            StoreHealth {
+                status: if s.healthy { "ok" } else { "degraded" }.into(),
+                location: log.location().to_owned(),
+                written: s.written,
+                dropped: s.dropped(),
+                last_error: s.last_error.filter(|_| !s.healthy),
+            }
+        }),
     }))
 }
 
@@ -46,7 +57,12 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<Health>, ApiEr
     tag = "operations"
 )]
 pub async fn metrics(State(state): State<AppState>) -> Response {
-    (StatusCode::OK, [(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics().render()).into_response()
+    let mut text = state.metrics().render();
+    if let Some(log) = state.log() {
+        log.render_metrics(&mut text);
+        state.drift().render(&mut text);
+    }
+    (StatusCode::OK, [(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 
 /// Rescans the registry now (also done on SIGHUP and by the watcher).
@@ -64,11 +80,12 @@ pub async fn reload(State(state): State<AppState>) -> Result<Json<ReloadResponse
     let s = state.clone();
     let report =
         tokio::task::spawn_blocking(move || s.reload()).await.map_err(|e| ApiError::Internal(e.to_string()))?;
-    let model =
-        state.models().select(None, None).map(|m| ModelRef { name: m.name.clone(), version: m.version.clone() });
+    let set = state.models();
+    let model = set.get(None, None).map(|m| ModelRef { name: m.name.clone(), version: m.version.clone() });
     Ok(Json(ReloadResponse {
         loaded: report.loaded,
-        refused: report.refused.iter().map(RefusedFile::from).collect(),
+        // Everything refused now, including files refused before with the same content.
+        refused: set.failures.iter().map(RefusedFile::from).collect(),
         changed: report.changed,
         model,
     }))

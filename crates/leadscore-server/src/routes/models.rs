@@ -5,9 +5,12 @@ use std::collections::BTreeMap;
 use axum::extract::{Path, Query, State};
 use axum::Json;
 
-use crate::api::{ModelCard, ModelList, ModelRef, ThresholdResult, ThresholdsResponse};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+
+use crate::api::{ModelCard, ModelList, ModelRef, ThresholdRequest, ThresholdResult, ThresholdsResponse};
 use crate::error::{ApiError, Problem};
-use crate::routes::score::{select, threshold_from_query};
+use crate::extract::Selected;
 use crate::state::AppState;
 
 /// Lists the models, their versions and any refused files.
@@ -36,10 +39,13 @@ pub async fn list(State(state): State<AppState>) -> Json<ModelList> {
 pub async fn card(
     State(state): State<AppState>,
     Path(name): Path<String>,
-    Query(query): Query<BTreeMap<String, String>>,
-) -> Result<Json<ModelCard>, ApiError> {
-    let model = select(&state, Some(&name), query.get("version").map(String::as_str))?;
-    Ok(Json(ModelCard::of(&model)))
+    query: Result<Query<BTreeMap<String, String>>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(query) = query.map_err(|e| ApiError::BadQuery(e.body_text()))?;
+    let model = state.select(Some(&name), query.get("version").map(String::as_str))?;
+    // The card borrows the model: written out here, while the snapshot is held.
+    let json = serde_json::to_vec(&ModelCard::of(&model)).map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], json).into_response())
 }
 
 /// Suggested MQL thresholds, or one strategy computed from the stored held-out curve:
@@ -69,11 +75,9 @@ pub async fn card(
     tag = "models"
 )]
 pub async fn thresholds(
-    State(state): State<AppState>,
-    Query(query): Query<BTreeMap<String, String>>,
+    Selected { query, model }: Selected<BTreeMap<String, String>>,
 ) -> Result<Json<ThresholdsResponse>, ApiError> {
-    let model = select(&state, query.get("model").map(String::as_str), query.get("version").map(String::as_str))?;
-    let thresholds = match threshold_from_query(&query)? {
+    let thresholds = match ThresholdRequest::from_query(&query)? {
         Some(request) => vec![request.resolve(&model.artifact).map_err(|e| match e {
             ApiError::BadRequest(m) => ApiError::BadQuery(m),
             other => other,

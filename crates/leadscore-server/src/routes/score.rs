@@ -1,20 +1,22 @@
 //! `POST /v1/score`: JSON in and out, or CSV in and out, streamed.
 
-use std::sync::Arc;
-
 use axum::body::Body;
-use axum::extract::{Query, State};
-use axum::http::{header, HeaderMap};
+use axum::extract::State;
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use leadscore_core::score::Scorer;
 use serde::Deserialize;
+use serde_json::Value;
 use utoipa::IntoParams;
 
 use crate::api::{
-    read_lead, Factor, LeadScore, ModelRef, RulePoints, ScoreRequest, ScoreResponse, ThresholdRequest, ThresholdResult,
-    DEFAULT_EXPLAIN, MAX_EXPLAIN,
+    Factor, LeadScore, ModelRef, RulePoints, ScoreRequest, ScoreResponse, ThresholdRequest, DEFAULT_EXPLAIN,
+    MAX_EXPLAIN,
 };
 use crate::error::{ApiError, FieldError, Problem};
+use crate::extract::{parse_json, read_body, JsonBody, Media, NamesModel, Selected};
+use crate::lead::read_lead;
+use crate::log::{PredictionLog, Scoring};
 use crate::state::{AppState, LoadedModel};
 
 /// JSON bodies up to this size are parsed and scored on the async worker (a few leads:
@@ -29,57 +31,26 @@ pub struct ScoreQuery {
     pub model: Option<String>,
     /// Version folder, e.g. `v2` (default: the model's `CURRENT`).
     pub version: Option<String>,
-    /// Refuse fields the model does not use (422) instead of warning.
+    /// Strict mode (422 instead of a warning or a reading): fields the model does not use,
+    /// values without their JSON type (a numeric field needs a JSON number, a flag true or
+    /// false, a date a string), numbers far outside the training range. Without it, strings
+    /// are read as CSV cells (`"15"`, `" 1e3 "`, `"yes"`, missing tokens).
     #[serde(default)]
     pub strict: bool,
 }
 
-/// Picks the model a request asked for.
-pub fn select(state: &AppState, model: Option<&str>, version: Option<&str>) -> Result<Arc<LoadedModel>, ApiError> {
-    let set = state.models();
-    if set.models.is_empty() {
-        return Err(ApiError::NoModel);
+impl NamesModel for ScoreQuery {
+    fn model(&self) -> Option<&str> {
+        self.model.as_deref()
     }
-    set.select(model, version).ok_or_else(|| {
-        ApiError::UnknownModel(match (model, version) {
-            (Some(m), Some(v)) => format!("no model `{m}` version `{v}`"),
-            (Some(m), None) => format!("no model `{m}`"),
-            (None, Some(v)) => format!("the default model has no version `{v}`"),
-            (None, None) => "no default model: name one with ?model=".into(),
-        })
-    })
+    fn version(&self) -> Option<&str> {
+        self.version.as_deref()
+    }
 }
 
-/// The model's first stored suggestion (max_f1), as `leadscore score` uses by default.
-pub fn default_threshold(model: &LoadedModel) -> ThresholdResult {
-    model.artifact.thresholds.first().map_or_else(
-        || ThresholdResult {
-            strategy: "fixed".into(),
-            value: 0.5,
-            mql_rate: 0.0,
-            precision: 0.0,
-            recall: 0.0,
-            lift: 0.0,
-            explanation: String::new(),
-        },
-        ThresholdResult::from,
-    )
-}
-
-fn parse_error(e: &serde_json::Error) -> ApiError {
-    use serde_json::error::Category;
-    match e.classify() {
-        Category::Syntax | Category::Eof | Category::Io => {
-            ApiError::BadJson { line: e.line(), column: e.column(), message: e.to_string().split(" at line").next().unwrap_or_default().to_owned() }
-        }
-        // Data errors quote the offending value: describe the expected shape instead.
-        Category::Data => ApiError::BadRequest(format!(
-            "the body does not have the expected shape (line {}, column {}): an object with `leads` (an array of objects), \
-             optional `explain` (0 to {MAX_EXPLAIN}) and optional `threshold` (an object with `strategy`)",
-            e.line(),
-            e.column()
-        )),
-    }
+impl JsonBody for ScoreRequest {
+    const SHAPE: &'static str = "an object with `leads` (an array of objects), optional `explain` (0 to 50) and \
+                                 optional `threshold` (an object with `strategy`)";
 }
 
 /// Scores leads.
@@ -106,20 +77,16 @@ fn parse_error(e: &serde_json::Error) -> ApiError {
 )]
 pub async fn score(
     State(state): State<AppState>,
-    query: Result<Query<ScoreQuery>, axum::extract::rejection::QueryRejection>,
-    headers: HeaderMap,
+    Selected { query, model }: Selected<ScoreQuery>,
+    media: Media,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let Query(query) = query.map_err(|e| ApiError::BadQuery(e.body_text()))?;
-    let media = super::media_type(&headers);
-    let model = select(&state, query.model.as_deref(), query.version.as_deref())?;
-    match media.as_str() {
-        "application/json" => {
-            let max = state.config().max_body_bytes;
-            let bytes = axum::body::to_bytes(body, max).await.map_err(|_| ApiError::BodyTooLarge { max })?;
+    match media {
+        Media::Json => {
+            let bytes = read_body(body, state.config().max_body_bytes).await?;
             let bytes_len = bytes.len();
             let work = move || {
-                let request: ScoreRequest = serde_json::from_slice(&bytes).map_err(|e| parse_error(&e))?;
+                let request: ScoreRequest = parse_json(&bytes)?;
                 score_json(&state, &model, &request, query.strict)
             };
             // A small body parses and scores in microseconds: handing it to the blocking
@@ -136,8 +103,7 @@ pub async fn score(
             serde_json::to_writer(&mut json, &response).map_err(|e| ApiError::Internal(e.to_string()))?;
             Ok(([(header::CONTENT_TYPE, "application/json")], json).into_response())
         }
-        "text/csv" => super::score_csv::score_csv(state, model, body).await,
-        other => Err(ApiError::UnsupportedMediaType(other.to_owned())),
+        Media::Csv => super::score_csv::score_csv(state, model, body).await,
     }
 }
 
@@ -160,15 +126,12 @@ pub fn score_json(
     if explain > MAX_EXPLAIN {
         return Err(ApiError::BadRequest(format!("explain = {explain}; use 0 to {MAX_EXPLAIN}")));
     }
-    let threshold = match &request.threshold {
-        Some(t) => t.resolve(&model.artifact)?,
-        None => default_threshold(model),
-    };
+    let threshold = ThresholdRequest::or_default(request.threshold.as_ref(), &model.artifact)?;
     let artifact = &model.artifact;
     let fields = &model.fields;
     let mut errors = Vec::new();
     let read: Vec<_> =
-        request.leads.iter().enumerate().map(|(i, lead)| read_lead(i, lead, fields, &mut errors)).collect();
+        request.leads.iter().enumerate().map(|(i, lead)| read_lead(i, lead, fields, strict, &mut errors)).collect();
     if strict {
         for (i, lead) in read.iter().enumerate() {
             for field in &lead.unused {
@@ -180,9 +143,24 @@ pub fn score_json(
             }
         }
     }
+    // With the log on, every lead needs an id its outcome can be posted against.
+    let log = state.log();
+    let mut ids: Vec<Option<String>> = Vec::new();
+    if log.is_some() {
+        ids = read
+            .iter()
+            .enumerate()
+            .map(|(i, lead)| {
+                PredictionLog::lead_id(lead.id.as_ref())
+                    .map_err(|reason| errors.push(FieldError { lead: i, field: "id".into(), reason }))
+                    .ok()
+            })
+            .collect();
+    }
     if !errors.is_empty() {
         return Err(ApiError::InvalidLeads(errors));
     }
+    let scored_at_ms = leadscore_store::row::now_ms();
     let mut scores = Vec::with_capacity(n);
     let mut scorer = Scorer::with_lookup(artifact, &model.lookup);
     for (i, mut lead) in read.into_iter().enumerate() {
@@ -209,7 +187,26 @@ pub fn score_json(
             }
             _ => None,
         };
+        let id = match (log, ids.get_mut(i).and_then(Option::take)) {
+            (Some(log), Some(lead_id)) => {
+                let answer = id
+                    .filter(|v| !v.is_null() && v.as_str() != Some(""))
+                    .unwrap_or_else(|| Value::String(lead_id.clone()));
+                let scoring = Scoring {
+                    lead_id,
+                    probability: scored.probability,
+                    score: scored.score,
+                    tier: scored.tier,
+                    threshold: threshold.value,
+                    rules: rule_points.as_ref().map(|r| (r.total, r.mql)),
+                };
+                log.record(model, scored_at_ms, scoring, |i| lead.feature(fields, i));
+                Some(answer)
+            }
+            (_, _) => id,
+        };
         let mut warnings: Vec<String> = scored.notes.iter().map(ToString::to_string).collect();
+        warnings.append(&mut lead.warnings);
         warnings.extend(lead.unused.iter().map(|f| format!("`{f}` is not used by the model (renamed column?)")));
         scores.push(LeadScore {
             id,
@@ -236,53 +233,4 @@ pub fn score_json(
         threshold,
         scores,
     })
-}
-
-/// Reads a threshold request from query parameters (`GET /v1/thresholds`).
-pub fn threshold_from_query(
-    query: &std::collections::BTreeMap<String, String>,
-) -> Result<Option<ThresholdRequest>, ApiError> {
-    // Every numeric parameter given must be a finite number, whether or not the strategy reads it.
-    const NUMERIC: [&str; 8] = [
-        "value",
-        "mql_rate",
-        "leads_per_week",
-        "weekly_volume",
-        "leads_per_period",
-        "volume_per_period",
-        "target",
-        "cost",
-    ];
-    for key in NUMERIC {
-        if query.get(key).is_some_and(|raw| !raw.parse::<f64>().is_ok_and(f64::is_finite)) {
-            return Err(ApiError::BadQuery(format!("`{key}` must be a finite number")));
-        }
-    }
-    let Some(strategy) = query.get("strategy") else { return Ok(None) };
-    let num = |key: &str| -> Result<f64, ApiError> {
-        let raw = query.get(key).ok_or_else(|| ApiError::BadQuery(format!("strategy `{strategy}` needs `{key}`")))?;
-        raw.parse::<f64>()
-            .ok()
-            .filter(|x| x.is_finite())
-            .ok_or_else(|| ApiError::BadQuery(format!("`{key}` must be a number")))
-    };
-    Ok(Some(match strategy.as_str() {
-        "fixed" => ThresholdRequest::Fixed { value: num("value")? },
-        "max_f1" => ThresholdRequest::MaxF1,
-        "youden" => ThresholdRequest::Youden,
-        "capacity" if query.contains_key("leads_per_week") || query.contains_key("leads_per_period") => {
-            let leads = num(if query.contains_key("leads_per_week") { "leads_per_week" } else { "leads_per_period" })?;
-            let volume = num(if query.contains_key("weekly_volume") { "weekly_volume" } else { "volume_per_period" })?;
-            ThresholdRequest::CapacityPerPeriod { leads_per_period: leads, volume_per_period: volume }
-        }
-        "capacity" => ThresholdRequest::Capacity { mql_rate: num("mql_rate")? },
-        "precision" => ThresholdRequest::Precision { target: num("target")? },
-        "recall" => ThresholdRequest::Recall { target: num("target")? },
-        "expected_value" => ThresholdRequest::ExpectedValue { cost: num("cost")?, value: num("value")? },
-        other => {
-            return Err(ApiError::BadQuery(format!(
-                "unknown strategy `{other}`; use fixed, max_f1, youden, capacity, precision, recall or expected_value"
-            )))
-        }
-    }))
 }

@@ -9,8 +9,9 @@ use futures_util::TryStreamExt;
 use leadscore_core::score::Scorer;
 use leadscore_core::value::RawValue;
 
-use super::score::default_threshold;
+use crate::api::ThresholdResult;
 use crate::error::{ApiError, FieldError};
+use crate::log::{PredictionLog, Scoring};
 use crate::state::{AppState, LoadedModel};
 
 /// The CSV path: the header is checked before answering (a missing feature
@@ -21,7 +22,7 @@ pub async fn score_csv(state: AppState, model: Arc<LoadedModel>, body: Body) -> 
     let reader = tokio_util::io::StreamReader::new(stream);
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(16);
     let (header_tx, header_rx) = tokio::sync::oneshot::channel::<Result<(), ApiError>>();
-    let threshold = default_threshold(&model);
+    let threshold = ThresholdResult::from(&leadscore_core::threshold::default(&model.artifact));
     tokio::task::spawn_blocking(move || {
         let bridge = tokio_util::io::SyncIoBridge::new(reader);
         let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(bridge);
@@ -68,12 +69,35 @@ pub async fn score_csv(state: AppState, model: Arc<LoadedModel>, body: Body) -> 
             "error",
         ]);
         let mut scorer = Scorer::with_lookup(artifact, &model.lookup);
+        let log = state.log();
+        let scored_at_ms = leadscore_store::row::now_ms();
         let mut scored_probs = Vec::new();
         let mut row = csv::StringRecord::new();
         for row_idx in 0u64.. {
             let id = match rdr.read_record(&mut row) {
                 Ok(false) => break,
-                Ok(true) => id_pos.and_then(|p| row.get(p)).map_or_else(|| row_idx.to_string(), str::to_owned),
+                Ok(true) => match (log, id_pos.and_then(|p| row.get(p))) {
+                    // With the log on, a lead without an id gets one its outcome can be posted against.
+                    (Some(_), id) => match PredictionLog::lead_id_text(id) {
+                        Ok(id) => id,
+                        Err(reason) => {
+                            let _ = out.write_record([
+                                &row_idx.to_string(),
+                                "",
+                                "",
+                                "",
+                                "",
+                                "",
+                                "",
+                                "",
+                                "",
+                                &format!("`id`: {reason}"),
+                            ]);
+                            continue;
+                        }
+                    },
+                    (None, id) => id.map_or_else(|| row_idx.to_string(), str::to_owned),
+                },
                 Err(e) => {
                     let _ = out.write_record([
                         &row_idx.to_string(),
@@ -94,6 +118,17 @@ pub async fn score_csv(state: AppState, model: Arc<LoadedModel>, body: Body) -> 
             match scorer.score_indexed(field, 3) {
                 Ok(s) => {
                     scored_probs.push(s.probability);
+                    if let Some(log) = log {
+                        let scoring = Scoring {
+                            lead_id: id.clone(),
+                            probability: s.probability,
+                            score: s.score,
+                            tier: s.tier,
+                            threshold: threshold.value,
+                            rules: None,
+                        };
+                        log.record(&model, scored_at_ms, scoring, field);
+                    }
                     let mut record = [
                         id,
                         s.probability.to_string(),

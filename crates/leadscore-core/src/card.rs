@@ -1,0 +1,134 @@
+//! The model card: one view of an artifact for people and dashboards, written
+//! as `card.json` by `train`, printed by `inspect --json` and answered by the
+//! server's `GET /v1/models/{name}` (one builder, so the three cannot drift).
+//!
+//! Metrics with their intervals, every coefficient with its odds ratio, the
+//! features a lead may carry, thresholds, tiers, warnings. It holds no
+//! timestamps, so the same training gives the same card.
+
+use serde::Serialize;
+
+use crate::curve::Suggestion;
+use crate::encode::Transform;
+use crate::report::{CvSummary, Evaluation, FeatureDistribution, GridPoint, TrainingSummary, Warning};
+use crate::tiers::Tiers;
+use crate::Artifact;
+
+/// One model column.
+#[derive(Clone, Debug, Serialize)]
+pub struct CardCoefficient {
+    /// Encoded column name, e.g. `lead_source = referral`.
+    pub column: String,
+    /// Source feature.
+    pub feature: String,
+    /// Log-odds weight.
+    pub coefficient: f64,
+    /// `exp(coefficient)`: odds multiplier per unit (per standard deviation for standardised numbers).
+    pub odds_ratio: f64,
+    /// What one unit is.
+    pub unit: &'static str,
+}
+
+/// A feature a lead may carry.
+#[derive(Clone, Debug, Serialize)]
+pub struct CardFeature<'a> {
+    /// Field name.
+    pub name: &'a str,
+    /// `numeric`, `categorical`, `boolean` or `date`.
+    pub kind: &'static str,
+    /// The levels seen in training (categoricals; others read as `other`).
+    pub levels: &'a [String],
+}
+
+/// The model card.
+#[derive(Clone, Debug, Serialize)]
+pub struct Card<'a> {
+    /// Model name.
+    pub name: &'a str,
+    /// Registry version.
+    pub version: &'a str,
+    /// Short checksum of the artifact payload.
+    pub checksum: String,
+    /// What is predicted.
+    pub target: String,
+    /// Training data and provenance.
+    pub training: &'a TrainingSummary,
+    /// Cross-validated figures.
+    pub cv: Option<&'a CvSummary>,
+    /// Held-out figures with intervals and calibration.
+    pub holdout: &'a Evaluation,
+    /// Chosen L2 penalty and equivalent scikit-learn C.
+    pub l2: f64,
+    /// scikit-learn's `C` for the same model.
+    pub sklearn_c: f64,
+    /// The penalty search.
+    pub grid: &'a [GridPoint],
+    /// Intercept.
+    pub intercept: f64,
+    /// Log-odds of the average training lead.
+    pub baseline_log_odds: f64,
+    /// Coefficients, largest magnitude first.
+    pub coefficients: Vec<CardCoefficient>,
+    /// The features the model reads, in its order.
+    pub features: Vec<CardFeature<'a>>,
+    /// Suggested MQL thresholds.
+    pub thresholds: &'a [Suggestion],
+    /// Tier cut points.
+    pub tiers: &'a Tiers,
+    /// Warnings from training.
+    pub warnings: &'a [Warning],
+    /// Training distributions.
+    pub distributions: &'a [FeatureDistribution],
+    /// The spec, as TOML.
+    pub spec: String,
+}
+
+/// The card of `artifact` served as `name` (its registry folder) `version`,
+/// whose file has `checksum` ([`Artifact::checksum`]).
+pub fn card<'a>(artifact: &'a Artifact, name: &'a str, version: &'a str, checksum: String) -> Card<'a> {
+    let mut coefficients = Vec::new();
+    let mut features = Vec::new();
+    for feature in &artifact.encoder.features {
+        let levels: &[String] = match &feature.transform {
+            Transform::Categorical(c) => &c.levels,
+            _ => &[],
+        };
+        features.push(CardFeature { name: &feature.name, kind: feature.transform.kind().as_str(), levels });
+        let unit = match &feature.transform {
+            Transform::Numeric(_) | Transform::Date(_) => "one standard deviation (first column), else present/absent",
+            _ => "present vs absent",
+        };
+        for (i, column) in feature.column_names().into_iter().enumerate() {
+            let w = artifact.model.weights.get(feature.offset + i).copied().unwrap_or(0.0);
+            coefficients.push(CardCoefficient {
+                column,
+                feature: feature.name.clone(),
+                coefficient: w,
+                odds_ratio: w.exp(),
+                unit,
+            });
+        }
+    }
+    coefficients.sort_by(|a, b| b.coefficient.abs().total_cmp(&a.coefficient.abs()));
+    Card {
+        name,
+        version,
+        checksum,
+        target: format!("{} in {:?}", artifact.spec.target.column, artifact.spec.target.positive),
+        training: &artifact.training,
+        cv: artifact.cv.as_ref(),
+        holdout: &artifact.holdout,
+        l2: artifact.regularisation.l2,
+        sklearn_c: 1.0 / artifact.regularisation.l2,
+        grid: &artifact.regularisation.grid,
+        intercept: artifact.model.intercept,
+        baseline_log_odds: artifact.baseline_log_odds(),
+        coefficients,
+        features,
+        thresholds: &artifact.thresholds,
+        tiers: &artifact.tiers,
+        warnings: &artifact.warnings,
+        distributions: &artifact.distributions,
+        spec: artifact.spec.to_toml_string().unwrap_or_default(),
+    }
+}

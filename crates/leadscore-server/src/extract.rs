@@ -1,0 +1,157 @@
+//! The preamble every route shares, as extractors (axum's error-handling
+//! example): the query string read into a typed struct (a 400 naming the
+//! parameter), the model it selects from the request's snapshot (404 or 503),
+//! the media type (415), and a JSON body read within the size limit and
+//! parsed with errors that say where and what shape was expected (400).
+//! Routes start from what these give them and decide nothing of this again.
+
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{FromRequestParts, Query};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+
+use crate::error::ApiError;
+use crate::state::{AppState, LoadedModel};
+
+/// Query parameters that name a model and a version.
+pub trait NamesModel {
+    /// The model asked for (`None`: the server's default model).
+    fn model(&self) -> Option<&str>;
+    /// The version asked for (`None`: the model's `CURRENT`).
+    fn version(&self) -> Option<&str>;
+}
+
+/// `?model=&version=`, for routes that take nothing else.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ModelQuery {
+    /// Model name (default: the server's default model).
+    pub model: Option<String>,
+    /// Version folder, e.g. `v2` (default: the model's `CURRENT`).
+    pub version: Option<String>,
+}
+
+impl NamesModel for ModelQuery {
+    fn model(&self) -> Option<&str> {
+        self.model.as_deref()
+    }
+    fn version(&self) -> Option<&str> {
+        self.version.as_deref()
+    }
+}
+
+impl NamesModel for std::collections::BTreeMap<String, String> {
+    fn model(&self) -> Option<&str> {
+        self.get("model").map(String::as_str)
+    }
+    fn version(&self) -> Option<&str> {
+        self.get("version").map(String::as_str)
+    }
+}
+
+/// The request's query as `Q` and the model it names, taken from one snapshot:
+/// the request finishes on this model whatever reloads happen meanwhile.
+pub struct Selected<Q> {
+    /// The query parameters.
+    pub query: Q,
+    /// The model version that answers.
+    pub model: Arc<LoadedModel>,
+}
+
+impl<Q> FromRequestParts<AppState> for Selected<Q>
+where
+    Q: DeserializeOwned + NamesModel + Send,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Query(query) = Query::<Q>::try_from_uri(&parts.uri).map_err(|e| ApiError::BadQuery(e.body_text()))?;
+        let model = state.select(query.model(), query.version())?;
+        Ok(Selected { query, model })
+    }
+}
+
+/// The body formats the scoring routes read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Media {
+    /// `application/json`.
+    Json,
+    /// `text/csv`.
+    Csv,
+}
+
+impl Media {
+    /// The media type of `headers` (`application/json` from `Application/JSON; charset=utf-8`).
+    pub fn of(headers: &HeaderMap) -> Result<Media, ApiError> {
+        let media = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        match media.as_str() {
+            "application/json" => Ok(Media::Json),
+            "text/csv" => Ok(Media::Csv),
+            _ => Err(ApiError::UnsupportedMediaType(media)),
+        }
+    }
+
+    /// `Ok` for JSON, a 415 naming the type otherwise (routes that read JSON only).
+    pub fn json_only(self) -> Result<(), ApiError> {
+        match self {
+            Media::Json => Ok(()),
+            Media::Csv => Err(ApiError::UnsupportedMediaType("text/csv".into())),
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Media {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        Media::of(&parts.headers)
+    }
+}
+
+/// A JSON request body: what its data errors should say was expected (serde's own
+/// message quotes the offending value, which may be lead data).
+pub trait JsonBody: DeserializeOwned {
+    /// The expected shape, in words, e.g. "an object with `leads` (an array of objects)".
+    const SHAPE: &'static str;
+}
+
+/// The whole body, up to `max` bytes (413 above).
+pub async fn read_body(body: Body, max: usize) -> Result<Bytes, ApiError> {
+    axum::body::to_bytes(body, max).await.map_err(|_| ApiError::BodyTooLarge { max })
+}
+
+/// Parses a JSON body: syntax errors with line and column (400 `bad_json`), shape
+/// errors with the position and [`JsonBody::SHAPE`] (400 `bad_request`).
+pub fn parse_json<T: JsonBody>(bytes: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(bytes).map_err(|e| json_error::<T>(&e))
+}
+
+/// The error of a JSON body that did not parse as `T`.
+pub fn json_error<T: JsonBody>(e: &serde_json::Error) -> ApiError {
+    use serde_json::error::Category;
+    match e.classify() {
+        Category::Syntax | Category::Eof | Category::Io => ApiError::BadJson {
+            line: e.line(),
+            column: e.column(),
+            message: e.to_string().split(" at line").next().unwrap_or_default().to_owned(),
+        },
+        Category::Data => ApiError::BadRequest(format!(
+            "the body does not have the expected shape (line {}, column {}): {}",
+            e.line(),
+            e.column(),
+            T::SHAPE
+        )),
+    }
+}
