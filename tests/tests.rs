@@ -15,6 +15,7 @@ mod marketers_http;
 mod model_quality;
 mod reload_faults;
 mod reload_load;
+mod retrain;
 mod serve_process;
 mod shipped_model;
 mod sql_engines;

@@ -10,8 +10,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 /// Predictive lead scoring: train a logistic model on your closed deals, inspect it, score new leads.
+///
+/// Exit codes: 0 done; 2 an error; 3 trained (or asked to promote) but not promoted, the version
+/// is kept and the current one still serves; 4 `retrain` skipped, too few new closed deals.
 #[derive(Parser, Debug)]
-#[command(name = "leadscore", version, about, long_about = None)]
+#[command(name = "leadscore", version, about, long_about)]
 struct Cli {
     /// No progress bars and no informational messages on stderr.
     #[arg(long, short, global = true, env = "LEADSCORE_QUIET", action = clap::ArgAction::SetTrue, value_parser = clap::builder::BoolishValueParser::new())]
@@ -30,8 +33,21 @@ enum Command {
     /// Work with feature specs.
     #[command(subcommand)]
     Spec(cmd::spec::SpecCommand),
-    /// Train a model on labelled leads and publish it to the model registry.
-    Train(cmd::train::TrainArgs),
+    /// Train a model on labelled leads and publish it to the model registry (through the promotion gate when it has a current version).
+    Train(Box<cmd::train::TrainArgs>),
+    /// Train a registered model again on new data with its own spec and seed, gate it, promote it or not (for cron).
+    Retrain(cmd::retrain::RetrainArgs),
+    /// Make a version of a model current (past the gate's refusal with --force).
+    Promote(cmd::promote::PromoteArgs),
+    /// Make the version current before the latest change current again.
+    Rollback(cmd::promote::RollbackArgs),
+    /// Every change of a model's current (and challenger) version, with the gate's figures.
+    History(cmd::history::HistoryArgs),
+    /// Name or clear the version shadowed beside the current one.
+    #[command(subcommand)]
+    Challenger(cmd::challenger::ChallengerCommand),
+    /// Remove old versions of a model (never the current, previous or challenger one).
+    Prune(cmd::prune::PruneArgs),
     /// Metrics of a trained model on any labelled CSV.
     Evaluate(cmd::evaluate::EvaluateArgs),
     /// Score a CSV of leads: probability, 1-99 score, tier, MQL flag and top factors.
@@ -75,7 +91,13 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Synth(args) => cmd::synth::run(args),
         Command::Spec(args) => cmd::spec::run(args),
-        Command::Train(args) => cmd::train::run(args, &ui),
+        Command::Train(args) => cmd::train::run(*args, &ui),
+        Command::Retrain(args) => cmd::retrain::run(args, &ui),
+        Command::Promote(args) => cmd::promote::run_promote(args),
+        Command::Rollback(args) => cmd::promote::run_rollback(args),
+        Command::History(args) => cmd::history::run(args),
+        Command::Challenger(args) => cmd::challenger::run(args),
+        Command::Prune(args) => cmd::prune::run(args),
         Command::Evaluate(args) => cmd::evaluate::run(args, &ui),
         Command::Score(args) => cmd::score::run(args, &ui),
         Command::Inspect(args) => cmd::inspect::run(args),
@@ -91,6 +113,10 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // An outcome that is not an error (trained but not promoted, skipped): already said.
+        Err(err) if err.downcast_ref::<cmd::promotion::Exit>().is_some() => {
+            ExitCode::from(err.downcast_ref::<cmd::promotion::Exit>().map_or(2, |e| e.0))
+        }
         Err(err) => {
             eprintln!("leadscore: error: {err:#}");
             ExitCode::from(2)

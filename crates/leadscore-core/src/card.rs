@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::curve::Suggestion;
 use crate::encode::Transform;
+use crate::promotion::{GateRecord, Policy};
 use crate::report::{CvSummary, Evaluation, FeatureDistribution, GridPoint, TrainingSummary, Warning};
 use crate::tiers::Tiers;
 use crate::Artifact;
@@ -81,6 +82,28 @@ pub struct Card<'a> {
     pub distributions: &'a [FeatureDistribution],
     /// The spec, as TOML.
     pub spec: String,
+    /// In the registry's `card.json`: the promotion policy this version was trained with and,
+    /// when there was a current version, the gate's comparison with it (absent for a first
+    /// version trained without a policy, and in the server's card).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub promotion: Option<CardPromotion<'a>>,
+}
+
+/// The promotion part of a card: `retrain` reads the policy back, `promote` the gate's record.
+#[derive(Clone, Debug, Serialize)]
+pub struct CardPromotion<'a> {
+    /// The policy (what `retrain` applies next time, unless flags say otherwise).
+    pub policy: &'a Policy,
+    /// The gate's record against the version current when this one was trained.
+    pub gate: Option<&'a GateRecord>,
+}
+
+impl<'a> Card<'a> {
+    /// The card with its promotion policy and the gate's record.
+    pub fn with_promotion(mut self, policy: &'a Policy, gate: Option<&'a GateRecord>) -> Self {
+        self.promotion = Some(CardPromotion { policy, gate });
+        self
+    }
 }
 
 /// The card of `artifact` served as `name` (its registry folder) `version`,
@@ -130,5 +153,6 @@ pub fn card<'a>(artifact: &'a Artifact, name: &'a str, version: &'a str, checksu
         warnings: &artifact.warnings,
         distributions: &artifact.distributions,
         spec: artifact.spec.to_toml_string().unwrap_or_default(),
+        promotion: None,
     }
 }

@@ -9,6 +9,8 @@
 //!   and the per-model tables that make scoring many leads a lookup per feature.
 //! - [`metrics`], [`curve`], [`tiers`]: held-out figures, MQL thresholds, A-D tiers.
 //! - [`report`], [`artifact`]: what a training run stores, and its bytes on disk.
+//! - [`promotion`]: the promotion gate (policy, decision, what changed in the inputs), one place
+//!   for `train`, `retrain`, `promote` and the server's admin route.
 //! - [`rules`], [`points`], [`compare`]: marketers' points rules, read the way the model reads a
 //!   lead; a model turned into such points; the model and the rules held side by side.
 //! - [`monitor`]: the model in production: drift (PSI against the stored training
@@ -31,6 +33,7 @@ pub mod metrics;
 pub mod model;
 pub mod monitor;
 pub mod points;
+pub mod promotion;
 pub mod report;
 pub mod rules;
 pub mod score;

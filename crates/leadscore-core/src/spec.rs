@@ -240,8 +240,17 @@ impl Spec {
     }
 
     /// Parses and validates a TOML spec.
+    ///
+    /// A `[promotion]` table (the promotion gate's policy, read by
+    /// [`crate::promotion::Policy::from_spec_toml`]) is allowed beside the spec and not part of it:
+    /// the spec is stored in every artifact, the policy belongs to the registry's decisions.
     pub fn from_toml_str(text: &str) -> Result<Self> {
-        let spec: Spec = toml::from_str(text).map_err(|e| Error::SpecToml(e.to_string()))?;
+        let mut table: toml::Table = toml::from_str(text).map_err(|e| Error::SpecToml(e.to_string()))?;
+        let spec: Spec = if table.remove("promotion").is_some() {
+            toml::Value::Table(table).try_into().map_err(|e: toml::de::Error| Error::SpecToml(e.to_string()))?
+        } else {
+            toml::from_str(text).map_err(|e| Error::SpecToml(e.to_string()))?
+        };
         spec.validate()?;
         Ok(spec)
     }

@@ -11,13 +11,15 @@
 //! - [`report`]: the training report of an artifact;
 //! - [`compare`]: the model against points rules, from a core `Comparison`;
 //! - [`dashboard`]: the server's page for marketers, with a threshold slider;
-//! - [`monitor`]: a model in production, from the monitor's report.
+//! - [`monitor`]: a model in production, from the monitor's report;
+//! - [`promotion`]: the promotion gate's section of the report (candidate against current).
 #![warn(missing_docs)]
 
 pub mod compare;
 pub mod dashboard;
 pub mod monitor;
 pub mod plot;
+pub mod promotion;
 pub mod report;
 
 #[cfg(test)]

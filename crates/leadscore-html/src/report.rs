@@ -18,6 +18,7 @@ use std::fmt::Write as _;
 
 use leadscore_core::curve::OperatingCurve;
 use leadscore_core::model::score_1_99;
+use leadscore_core::promotion::GateRecord;
 use leadscore_core::report::{Holdout, Interval, Warning};
 use leadscore_core::Artifact;
 
@@ -82,6 +83,12 @@ footer{margin-top:36px;font-size:13px;color:var(--muted)}
 
 /// A self-contained HTML report of a trained model published as `version`.
 pub fn report_html(artifact: &Artifact, version: &str) -> String {
+    report_html_with(artifact, version, None)
+}
+
+/// [`report_html`] with the promotion gate's comparison against the version current when this
+/// one was trained, for a version the gate judged.
+pub fn report_html_with(artifact: &Artifact, version: &str, gate: Option<&GateRecord>) -> String {
     let mut out = String::with_capacity(96 * 1024);
     let name = escape(&artifact.name);
     let version_text = escape(version);
@@ -94,6 +101,9 @@ pub fn report_html(artifact: &Artifact, version: &str) -> String {
     header(&mut out, artifact, version);
     warnings(&mut out, &artifact.warnings);
     headline(&mut out, artifact);
+    if let Some(gate) = gate {
+        crate::promotion::gate_section(&mut out, gate);
+    }
     charts(&mut out, artifact);
     tables(&mut out, artifact);
     let _ = write!(

@@ -365,7 +365,21 @@ pub fn read_table(path: &Path, spec: &Spec, progress: &dyn Progress) -> Result<T
 }
 
 /// [`read_table`] from an already open source (a file, or a database query through [`CsvFile::from_reader`]).
-pub fn read_table_from(mut file: CsvFile, spec: &Spec, progress: &dyn Progress) -> Result<Table> {
+pub fn read_table_from(file: CsvFile, spec: &Spec, progress: &dyn Progress) -> Result<Table> {
+    read_table_keeping(file, spec, &[], progress, |_| ())
+}
+
+/// [`read_table_from`] that also hands `keep` the cells of the `extra` columns of every row, in
+/// row order, in the same single pass (the promotion gate keeps what the current model reads,
+/// which a database query could not be asked for twice). Every `extra` column must be in the
+/// header.
+pub fn read_table_keeping(
+    mut file: CsvFile,
+    spec: &Spec,
+    extra: &[String],
+    progress: &dyn Progress,
+    mut keep: impl FnMut(&[&str]),
+) -> Result<Table> {
     let path = file.path().to_owned();
     let path = path.as_path();
     let mut roles: Vec<(String, String)> = vec![(spec.target.column.clone(), "the target".into())];
@@ -374,11 +388,16 @@ pub fn read_table_from(mut file: CsvFile, spec: &Spec, progress: &dyn Progress) 
     }
     roles.extend(spec.features.keys().map(|f| (f.clone(), "a feature of the spec".into())));
     debug_assert_eq!(roles.iter().map(|r| r.0.clone()).collect::<Vec<_>>(), TableBuilder::required_columns(spec));
+    let n_spec = roles.len();
+    roles.extend(extra.iter().map(|c| (c.clone(), "a feature of the current model".into())));
     let positions = file.positions(&roles)?;
     let mut builder = TableBuilder::new(spec);
     let path_buf = path.to_owned();
     file.for_each_row(&positions, progress, |line, cells| {
-        builder.push(cells).map_err(|e| Error::Data { path: path_buf.clone(), error: e.at_line(line) })
+        let (own, kept) = cells.split_at(n_spec);
+        builder.push(own).map_err(|e| Error::Data { path: path_buf.clone(), error: e.at_line(line) })?;
+        keep(kept);
+        Ok(())
     })?;
     if builder.n_rows() == 0 {
         return Err(Error::NoRows { path: path.to_owned() });

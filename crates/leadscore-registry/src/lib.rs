@@ -7,6 +7,21 @@
 //! leaves at worst a stray `.tmp-*` folder, never a half-written model.
 //! Publishing the same bytes twice reuses the existing version, so a repeated
 //! training run is idempotent.
+//!
+//! Beside the versions, a model folder holds its aliases (`CURRENT`, `CHALLENGER`, see
+//! [`alias`]), its append-only history ([`history`]) and its lock files ([`lock`]);
+//! [`prune`] removes old versions without touching the ones an alias or a rollback needs.
+
+pub mod alias;
+pub mod history;
+pub mod lock;
+pub mod prune;
+#[cfg(test)]
+mod testing;
+
+pub use alias::Change;
+pub use history::{Alias, GateEntry, History, HistoryEntry};
+pub use lock::{ModelLock, RetrainLock};
 
 use std::fs;
 use std::io::Write;
@@ -29,6 +44,12 @@ pub enum Error {
     /// The registry is not usable as asked.
     #[error("model registry {path}: {message}")]
     Registry { path: PathBuf, message: String },
+    /// The promotion gate did not pass the version against the current one.
+    #[error("model `{name}`: {version} not promoted: {message}")]
+    Refused { name: String, version: String, message: String },
+    /// Another process holds the model's lock.
+    #[error("model `{name}` is locked: {message}")]
+    Locked { name: String, message: String },
 }
 
 impl Error {
@@ -49,6 +70,8 @@ pub const CARD_FILE: &str = "card.json";
 pub const REPORT_FILE: &str = "report.html";
 /// File naming the version in use.
 pub const CURRENT_FILE: &str = "CURRENT";
+/// File naming the version shadowed beside the current one.
+pub const CHALLENGER_FILE: &str = "CHALLENGER";
 
 /// Writes `bytes` to `path` via a temporary file in the same folder and a rename.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -113,7 +136,7 @@ pub struct Registry {
     root: PathBuf,
 }
 
-fn version_number(name: &str) -> Option<u64> {
+pub(crate) fn version_number(name: &str) -> Option<u64> {
     name.strip_prefix('v').and_then(|n| n.parse().ok())
 }
 
@@ -128,7 +151,19 @@ impl Registry {
         &self.root
     }
 
-    fn versions(&self, name: &str) -> Result<Vec<(u64, String)>> {
+    pub(crate) fn check_name(&self, name: &str) -> Result<()> {
+        if valid_name(name) {
+            Ok(())
+        } else {
+            Err(Error::Registry {
+                path: self.root.clone(),
+                message: format!("model name {name:?} must be 1-64 letters, digits, '-' or '_'"),
+            })
+        }
+    }
+
+    /// The versions of `name` (folders holding a `model.bin`), oldest first.
+    pub fn versions(&self, name: &str) -> Result<Vec<(u64, String)>> {
         let dir = self.root.join(name);
         let mut out = Vec::new();
         let entries = match fs::read_dir(&dir) {
@@ -156,25 +191,36 @@ impl Registry {
 
     /// Like [`Registry::publish`], for files that name their own version:
     /// `files(version)` returns the card and the report for the version being written.
+    /// The change of `CURRENT` is recorded in the history as `publish`.
     pub fn publish_with(
         &self,
         name: &str,
         model: &[u8],
         files: impl Fn(&str) -> (Vec<u8>, Vec<u8>),
     ) -> Result<Published> {
-        if !valid_name(name) {
-            return Err(Error::Registry {
-                path: self.root.clone(),
-                message: format!("model name {name:?} must be 1-64 letters, digits, '-' or '_'"),
-            });
+        let published = self.publish_candidate(name, model, files)?;
+        let lock = self.lock(name, "publish")?;
+        if self.alias(name, Alias::Current)?.as_deref() != Some(published.version.as_str()) {
+            self.move_alias(&lock, Alias::Current, Some(&published.version), "publish", None)?;
         }
+        Ok(published)
+    }
+
+    /// Registers a new version of `name` without making it current (the promotion gate decides
+    /// that). An identical model already registered is reused.
+    pub fn publish_candidate(
+        &self,
+        name: &str,
+        model: &[u8],
+        files: impl Fn(&str) -> (Vec<u8>, Vec<u8>),
+    ) -> Result<Published> {
+        self.check_name(name)?;
         let name_dir = self.root.join(name);
         fs::create_dir_all(&name_dir).map_err(|e| Error::io(&name_dir, e))?;
         let versions = self.versions(name)?;
         for (_, v) in versions.iter().rev() {
             let existing = name_dir.join(v).join(MODEL_FILE);
             if fs::read(&existing).map_err(|e| Error::io(&existing, e))? == model {
-                self.set_current(name, v)?;
                 return Ok(Published { version: v.clone(), dir: name_dir.join(v), model_path: existing, reused: true });
             }
         }
@@ -204,7 +250,6 @@ impl Registry {
             }
             match fs::rename(&tmp, &dir) {
                 Ok(()) => {
-                    self.set_current(name, &version)?;
                     let model_path = dir.join(MODEL_FILE);
                     return Ok(Published { version, dir, model_path, reused: false });
                 }
@@ -217,7 +262,9 @@ impl Registry {
         }
     }
 
-    /// Points `CURRENT` of `name` at `version`.
+    /// Points `CURRENT` of `name` at `version`, unrecorded and unlocked: for tests and repairs;
+    /// commands move it through [`Registry::promote`], [`Registry::rollback`] or
+    /// [`Registry::move_alias`].
     pub fn set_current(&self, name: &str, version: &str) -> Result<()> {
         write_atomic(&self.root.join(name).join(CURRENT_FILE), format!("{version}\n").as_bytes())
     }
@@ -358,15 +405,16 @@ mod tests {
     fn publish_versions_current_and_reuse() {
         let dir = tempfile::tempdir().unwrap();
         let reg = Registry::new(dir.path());
-        let a = reg.publish("leads", b"model-a", b"{}", b"<html>").unwrap();
+        let (model_a, model_b) = (testing::model_bytes(1), testing::model_bytes(2));
+        let a = reg.publish("leads", &model_a, b"{}", b"<html>").unwrap();
         assert_eq!((a.version.as_str(), a.reused), ("v1", false));
-        let b = reg.publish("leads", b"model-b", b"{}", b"<html>").unwrap();
+        let b = reg.publish("leads", &model_b, b"{}", b"<html>").unwrap();
         assert_eq!(b.version, "v2");
         assert_eq!(reg.current("leads").unwrap(), "v2");
-        let again = reg.publish("leads", b"model-a", b"{}", b"<html>").unwrap();
+        let again = reg.publish("leads", &model_a, b"{}", b"<html>").unwrap();
         assert_eq!((again.version.as_str(), again.reused), ("v1", true));
         assert_eq!(reg.current("leads").unwrap(), "v1");
-        assert_eq!(fs::read(dir.path().join("leads/v2/model.bin")).unwrap(), b"model-b");
+        assert_eq!(fs::read(dir.path().join("leads/v2/model.bin")).unwrap(), model_b);
         // no temporary folders left behind
         let stray: Vec<_> = fs::read_dir(dir.path().join("leads"))
             .unwrap()
@@ -378,15 +426,23 @@ mod tests {
         assert_eq!(reg.resolve(Some("leads@v2")).unwrap(), dir.path().join("leads/v2/model.bin"));
         assert_eq!(reg.resolve(None).unwrap(), dir.path().join("leads/v1/model.bin"));
         assert!(reg.resolve(Some("leads@v9")).unwrap_err().to_string().contains("no version `v9`"));
+        // Every change of CURRENT is in the history.
+        let moves: Vec<_> = reg.history("leads").unwrap().entries.into_iter().map(|e| (e.from, e.to)).collect();
+        let v = |s: &str| Some(s.to_owned());
+        assert_eq!(moves, [(None, v("v1")), (v("v1"), v("v2")), (v("v2"), v("v1"))]);
+        // A candidate is registered without becoming current.
+        let c = reg.publish_candidate("leads", &testing::model_bytes(3), |_| (Vec::new(), Vec::new())).unwrap();
+        assert_eq!((c.version.as_str(), reg.current("leads").unwrap().as_str()), ("v3", "v1"));
     }
 
     #[test]
     fn scan_names_what_cannot_be_read_instead_of_dropping_it() {
         let dir = tempfile::tempdir().unwrap();
         let reg = Registry::new(dir.path());
-        reg.publish("leads", b"model-a", b"{}", b"").unwrap();
-        reg.publish("leads", b"model-b", b"{}", b"").unwrap();
-        reg.publish("other", b"model-c", b"{}", b"").unwrap();
+        // Real models: a version becomes CURRENT only once its file loads.
+        reg.publish("leads", &testing::model_bytes(1), b"{}", b"").unwrap();
+        reg.publish("leads", &testing::model_bytes(2), b"{}", b"").unwrap();
+        reg.publish("other", &testing::model_bytes(3), b"{}", b"").unwrap();
         fs::create_dir(dir.path().join(".tmp-1")).unwrap();
         fs::write(dir.path().join("notes.txt"), b"x").unwrap();
         let scan = reg.scan().unwrap();

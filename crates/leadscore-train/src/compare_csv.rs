@@ -38,17 +38,32 @@ pub struct CompareNames {
 
 /// The model's held-out rows of the training file `data`, as a mask over its data rows.
 pub fn holdout_mask(artifact: &Artifact, data: &Path, progress: &dyn Progress) -> Result<Vec<bool>> {
-    let refuse = |reason: String| Error::Params { name: "holdout", reason };
     let table = read_table(data, &artifact.spec, progress)?;
-    let t = &artifact.training;
-    if table.data_hash != t.data_hash {
-        return Err(refuse(format!(
-            "{} is not the file the model was trained on (its data differs), so its held-out leads cannot be found",
-            data.display()
-        )));
+    if table.data_hash != artifact.training.data_hash {
+        return Err(Error::Params {
+            name: "holdout",
+            reason: format!(
+                "{} is not the file the model was trained on (its data differs), so its held-out leads cannot be found",
+                data.display()
+            ),
+        });
     }
+    let mut mask = vec![false; table.n_rows()];
+    for r in holdout_rows(artifact, &table)? {
+        if let Some(m) = mask.get_mut(r) {
+            *m = true;
+        }
+    }
+    Ok(mask)
+}
+
+/// The model's held-out rows of `table`, rebuilt as training split it (ascending). The table
+/// must be the model's training data (same data hash), read with a spec that has its time column.
+pub fn holdout_rows(artifact: &Artifact, table: &leadscore_core::table::Table) -> Result<Vec<usize>> {
+    let refuse = |reason: String| Error::Params { name: "holdout", reason };
+    let t = &artifact.training;
     let n = table.n_rows();
-    let rows = match &t.holdout {
+    Ok(match &t.holdout {
         Holdout::Newest { column, .. } => {
             let days = table.time.as_ref().ok_or_else(|| refuse(format!("the time column `{column}` was not read")))?;
             newest_holdout(days, t.n_holdout as f64 / n.max(1) as f64).holdout
@@ -63,14 +78,7 @@ pub fn holdout_mask(artifact: &Artifact, data: &Path, progress: &dyn Progress) -
                 .find(|rows| (rows.len() as u64, rows.iter().filter(|&&r| table.target[r]).count() as u64) == wanted)
                 .ok_or_else(|| refuse("the held-out split of this model cannot be rebuilt".into()))?
         }
-    };
-    let mut mask = vec![false; n];
-    for r in rows {
-        if let Some(m) = mask.get_mut(r) {
-            *m = true;
-        }
-    }
-    Ok(mask)
+    })
 }
 
 /// Where each needed column sits in a row of cells.

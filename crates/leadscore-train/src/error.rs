@@ -17,6 +17,9 @@ pub enum Error {
     /// The optimiser failed.
     #[error("fitting the logistic regression failed (l2 = {l2}): {message}")]
     Fit { l2: f64, message: String },
+    /// The model registry refused a change (a lock held, a version missing, a write failed).
+    #[error(transparent)]
+    Registry(#[from] leadscore_registry::Error),
     /// A core error without a file to blame (spec, artifact).
     #[error(transparent)]
     Core(#[from] leadscore_core::Error),

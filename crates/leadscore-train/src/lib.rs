@@ -3,13 +3,15 @@
 //! Reading (through `leadscore-io`, re-exported as [`io`]), splitting ([`split`]), the design matrix
 //! ([`design`]), fitting with linfa-logistic ([`fit`]), choosing the penalty
 //! ([`cv`]), judging the model ([`evaluate`], [`leakage`]) and publishing it
-//! ([`registry`]); [`pipeline::train`] runs them in order.
+//! ([`registry`]); [`pipeline::train`] runs them in order, and [`gate`] compares the candidate
+//! with the current version before it may serve.
 pub mod cv;
 pub mod design;
 pub mod distribution;
 pub mod error;
 pub mod evaluate;
 pub mod fit;
+pub mod gate;
 pub mod leakage;
 pub mod params;
 pub mod pipeline;

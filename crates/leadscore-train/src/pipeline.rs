@@ -31,6 +31,8 @@ pub struct TrainDetails {
     pub holdout_probs: Vec<f64>,
     /// Held-out outcomes.
     pub holdout_labels: Vec<bool>,
+    /// The held-out rows of the table, ascending (parallel to `holdout_probs`).
+    pub holdout_rows: Vec<usize>,
 }
 
 fn split(spec: &Spec, table: &Table, params: &ValidTrainParams) -> Result<(Split, Holdout)> {
@@ -177,5 +179,6 @@ pub fn train(
     artifact.validate()?;
     details.holdout_probs = probs;
     details.holdout_labels = labels;
+    details.holdout_rows = split.holdout;
     Ok((artifact, details))
 }

@@ -7,15 +7,21 @@ macro_rules! outln {
     }};
 }
 
+pub mod challenger;
 pub mod compare;
 pub mod evaluate;
 pub mod export_points;
 pub mod export_sql;
 pub mod export_training;
 pub mod forget;
+pub mod history;
 pub mod inspect;
 pub mod monitor;
 pub mod outcomes;
+pub mod promote;
+pub mod promotion;
+pub mod prune;
+pub mod retrain;
 pub mod rules;
 pub mod score;
 pub mod serve;

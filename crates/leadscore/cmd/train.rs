@@ -4,17 +4,20 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use leadscore_core::card::card;
+use leadscore_core::promotion::Policy;
 use leadscore_core::report::Warning;
-use leadscore_core::Spec;
-use leadscore_html::report::report_html;
-use leadscore_io::csv_source::{read_table_from, CsvFile};
+use leadscore_core::{Artifact, Spec};
+use leadscore_html::report::report_html_with;
+use leadscore_io::csv_source::{read_table_keeping, CsvFile};
 use leadscore_train::card::train_summary;
+use leadscore_train::gate::{columns_to_keep, compare_with_current, publish_gated, KeptCells, PromoteMode};
 use leadscore_train::infer::{apply_overrides, infer_spec_from};
-use leadscore_train::params::TrainParams;
+use leadscore_train::params::{TrainParams, ValidTrainParams};
 use leadscore_train::pipeline::train;
-use leadscore_train::registry::Registry;
+use leadscore_train::registry::{Alias, Registry};
 
 use super::opt;
+use super::promotion::{print_record, Exit, GateArgs, EXIT_NOT_PROMOTED, EXIT_SKIPPED};
 use super::spec::ColumnArgs;
 use crate::progress::Ui;
 
@@ -63,6 +66,25 @@ pub struct TrainArgs {
     /// Print a JSON summary on stdout instead of the table.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub gate: GateArgs,
+}
+
+/// Where the training rows come from: a CSV file, or a PostgreSQL query or table.
+#[derive(Clone, Copy, Debug)]
+pub struct Source<'a> {
+    /// `--data`.
+    pub data: &'a std::path::Path,
+    /// `--query`.
+    pub query: Option<&'a str>,
+    /// `--table`.
+    pub table: Option<&'a str>,
+}
+
+impl TrainArgs {
+    fn source(&self) -> Source<'_> {
+        Source { data: &self.data, query: self.query.as_deref(), table: self.table.as_deref() }
+    }
 }
 
 fn effective_spec(args: &TrainArgs) -> anyhow::Result<(Spec, Vec<Warning>)> {
@@ -82,7 +104,7 @@ fn effective_spec(args: &TrainArgs) -> anyhow::Result<(Spec, Vec<Warning>)> {
                 infer.ids = spec.ids.clone();
                 infer.exclude = spec.exclude.keys().cloned().collect();
                 infer.time_column = spec.time_column.clone();
-                let (inferred, inferred_notes) = infer_spec_from(open_data(args)?, &infer)?;
+                let (inferred, inferred_notes) = infer_spec_from(open_data(args.source())?, &infer)?;
                 notes = inferred_notes;
                 let reasons = spec.exclude.clone();
                 let defaults = spec.defaults.clone();
@@ -99,22 +121,22 @@ fn effective_spec(args: &TrainArgs) -> anyhow::Result<(Spec, Vec<Warning>)> {
             if args.columns.target.is_none() {
                 anyhow::bail!("say what to predict: --spec FILE, or --target COLUMN (with --positive VALUE unless it is 1/yes/true/won)");
             }
-            Ok(infer_spec_from(open_data(args)?, &options)?)
+            Ok(infer_spec_from(open_data(args.source())?, &options)?)
         }
     }
 }
 
 /// The training rows: the CSV file, or what the query returns when `--data` is a PostgreSQL URL
 /// (streamed through the same CSV reader, so specs, errors and the data hash are the same).
-fn open_data(args: &TrainArgs) -> anyhow::Result<CsvFile> {
-    let data = args.data.to_string_lossy();
+pub fn open_data(source: Source<'_>) -> anyhow::Result<CsvFile> {
+    let data = source.data.to_string_lossy();
     if data.starts_with("postgres://") || data.starts_with("postgresql://") {
         #[cfg(feature = "postgres")]
         {
             use leadscore_io::pg_source::{open, PgQuery};
-            let query = match (&args.query, &args.table) {
-                (Some(q), _) => PgQuery::Sql(q.clone()),
-                (None, Some(t)) => PgQuery::Table(t.clone()),
+            let query = match (source.query, source.table) {
+                (Some(q), _) => PgQuery::Sql(q.to_owned()),
+                (None, Some(t)) => PgQuery::Table(t.to_owned()),
                 (None, None) => anyhow::bail!("--data {data} is a database: say what to read with --query or --table"),
             };
             return Ok(open(&data, &query)?);
@@ -122,10 +144,10 @@ fn open_data(args: &TrainArgs) -> anyhow::Result<CsvFile> {
         #[cfg(not(feature = "postgres"))]
         anyhow::bail!("this build cannot read PostgreSQL (build with the `postgres` feature)");
     }
-    if args.query.is_some() || args.table.is_some() {
+    if source.query.is_some() || source.table.is_some() {
         anyhow::bail!("--query and --table read from PostgreSQL: give --data postgres://USER@HOST/DB");
     }
-    Ok(CsvFile::open(&args.data)?)
+    Ok(CsvFile::open(source.data)?)
 }
 
 fn default_name(data: &std::path::Path) -> String {
@@ -144,7 +166,6 @@ fn default_name(data: &std::path::Path) -> String {
 
 /// Runs `leadscore train`.
 pub fn run(args: TrainArgs, ui: &Ui) -> anyhow::Result<()> {
-    let mut out = String::new();
     let params = TrainParams::default()
         .cv_folds(args.cv_folds)
         .seed(args.seed)
@@ -155,6 +176,13 @@ pub fn run(args: TrainArgs, ui: &Ui) -> anyhow::Result<()> {
     if params.cv_folds == 0 && params.l2.is_none() {
         anyhow::bail!("--cv-folds 0 turns the penalty search off: give the penalty with --l2 (e.g. --l2 1)");
     }
+    let spec_policy = match &args.spec {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("reading spec {}", path.display()))?;
+            Policy::from_spec_toml(&text).with_context(|| format!("spec {}", path.display()))?
+        }
+        None => None,
+    };
     let (spec, notes) = effective_spec(&args)?;
     if let Some(path) = &args.save_spec {
         super::write_output(Some(path), &spec.to_toml_string()?)?;
@@ -164,38 +192,174 @@ pub fn run(args: TrainArgs, ui: &Ui) -> anyhow::Result<()> {
         None => default_name(&args.data),
     };
     let name = args.name.clone().unwrap_or(default);
+    let explicit = spec_policy.is_some() || args.gate.any();
+    let policy = args.gate.policy(spec_policy.unwrap_or_default())?;
+    let job = Job {
+        name,
+        spec,
+        notes,
+        params,
+        policy,
+        policy_explicit: explicit,
+        mode: args.gate.promote.into(),
+        command: "train",
+        models: &args.models,
+        json: args.json,
+        min_new_leads: None,
+    };
+    train_gated(job, args.source(), ui)
+}
+
+/// One training run through the gate, shared by `train` and `retrain`.
+pub struct Job<'a> {
+    /// Model name.
+    pub name: String,
+    /// The spec to train with.
+    pub spec: Spec,
+    /// Warnings from before training (spec inference).
+    pub notes: Vec<Warning>,
+    /// Checked training parameters.
+    pub params: ValidTrainParams,
+    /// The gate's policy.
+    pub policy: Policy,
+    /// Whether the policy was asked for (it is then written into the card even for a first version).
+    pub policy_explicit: bool,
+    /// `--promote`.
+    pub mode: PromoteMode,
+    /// The command, for the history.
+    pub command: &'static str,
+    /// The registry.
+    pub models: &'a std::path::Path,
+    /// `--json`.
+    pub json: bool,
+    /// `retrain --min-new-leads`.
+    pub min_new_leads: Option<u64>,
+}
+
+/// Closed deals in `table` that the current model's training data did not have: those dated
+/// after its last training day, or without a time column the growth of the data (none when
+/// it is the same data).
+fn new_leads(current: &Artifact, table: &leadscore_core::table::Table) -> (u64, String) {
+    let t = &current.training;
+    if let (Some(days), Some((_, last))) = (&table.time, &t.date_range) {
+        if let Some(last_day) = leadscore_core::value::parse_day(last) {
+            let n = days.iter().filter(|&&d| d > last_day).count() as u64;
+            return (n, format!("{n} closed deals dated after {last}, the current model's last training day"));
+        }
+    }
+    if table.data_hash == t.data_hash {
+        return (0, "the data is the one the current model was trained on".into());
+    }
+    let n = (table.n_rows() as u64).saturating_sub(t.n_rows);
+    (n, format!("{} leads against {} in the current model's training data", table.n_rows(), t.n_rows))
+}
+
+/// Trains, compares with the current version, publishes and promotes or not; prints the result
+/// and returns [`Exit`] with [`EXIT_NOT_PROMOTED`] or [`EXIT_SKIPPED`] when that is the outcome.
+pub fn train_gated(job: Job<'_>, source: Source<'_>, ui: &Ui) -> anyhow::Result<()> {
+    let registry = Registry::new(job.models);
+    let name = job.name.as_str();
+    if !leadscore_train::registry::valid_name(name) {
+        anyhow::bail!("model name {name:?} must be 1-64 letters, digits, '-' or '_' (give one with --name)");
+    }
+    let current = match registry.alias(name, Alias::Current)? {
+        Some(version) => {
+            let path = registry.root().join(name).join(&version).join(leadscore_train::registry::MODEL_FILE);
+            let (artifact, _) = Registry::load(&path)
+                .with_context(|| format!("the current version {version} of `{name}` cannot be compared with"))?;
+            Some((version, artifact))
+        }
+        None => None,
+    };
     let progress = ui.progress();
     let started = std::time::Instant::now();
-    let table = read_table_from(open_data(&args)?, &spec, &progress)?;
-    tracing::debug!(ms = started.elapsed().as_millis() as u64, "read");
-    tracing::info!(rows = table.n_rows(), features = spec.features.len(), "read training data");
-    let (artifact, _) = train(&spec, &table, &name, &params, notes, &progress)?;
-    drop(table);
-    let bytes = artifact.to_bytes()?;
-    let registry = Registry::new(&args.models);
-    let next = artifact.name.clone();
-    // The card and report name the version, which the registry assigns: build them for the
-    // version the registry will pick, i.e. publish with a closure-free two-step.
-    let published = registry.publish_with(&next, &bytes, |version| {
-        let card_json = serde_json::to_vec_pretty(&card(
-            &artifact,
-            &artifact.name,
-            version,
-            leadscore_core::Artifact::checksum(&bytes),
-        ))
-        .unwrap_or_default();
-        let report = report_html(&artifact, version).into_bytes();
-        (card_json, report)
+    let file = open_data(source)?;
+    let (keep, absent) = match &current {
+        Some((_, artifact)) => columns_to_keep(artifact, file.header()),
+        None => (Vec::new(), Vec::new()),
+    };
+    let mut kept = KeptCells::new(keep.len());
+    let table = read_table_keeping(file, &job.spec, &keep, &progress, |cells| {
+        if !keep.is_empty() {
+            kept.push(cells)
+        }
     })?;
+    tracing::debug!(ms = started.elapsed().as_millis() as u64, "read");
+    tracing::info!(rows = table.n_rows(), features = job.spec.features.len(), "read training data");
+    if let (Some(min), Some((version, artifact))) = (job.min_new_leads, &current) {
+        let (n, said) = new_leads(artifact, &table);
+        if n < min {
+            let mut out = String::new();
+            outln!(out, "not retrained: {said}; --min-new-leads is {min}. {name} {version} stays current.");
+            super::emit(&out)?;
+            return Err(Exit(EXIT_SKIPPED).into());
+        }
+    }
+    let (artifact, details) = train(&job.spec, &table, name, &job.params, job.notes, &progress)?;
+    let compared = match &current {
+        Some((version, current)) => Some((
+            version.as_str(),
+            compare_with_current(current, &artifact, &details, &table, &kept, &absent, &job.policy)?,
+        )),
+        None => None,
+    };
+    drop(table);
+    drop(kept);
+    let bytes = artifact.to_bytes()?;
+    let policy = &job.policy;
+    let with_policy = job.policy_explicit || compared.is_some();
+    let outcome = publish_gated(
+        &registry,
+        name,
+        &bytes,
+        compared.as_ref().map(|(v, c)| (*v, c)),
+        policy,
+        job.mode,
+        job.command,
+        |version, record| {
+            let mut card = card(&artifact, &artifact.name, version, Artifact::checksum(&bytes));
+            if with_policy {
+                card = card.with_promotion(policy, record);
+            }
+            let card_json = serde_json::to_vec_pretty(&card).unwrap_or_default();
+            let report = report_html_with(&artifact, version, record).into_bytes();
+            (card_json, report)
+        },
+    )?;
     for w in &artifact.warnings {
         eprintln!("warning: {}", w.message);
     }
+    let published = &outcome.published;
     let model_path = published.model_path.display().to_string();
-    if args.json {
-        let summary = train_summary(&artifact, &published.version, model_path, published.reused);
+    let mut out = String::new();
+    if job.json {
+        let mut summary =
+            serde_json::to_value(train_summary(&artifact, &published.version, model_path, published.reused))?;
+        if let Some(map) = summary.as_object_mut() {
+            let current = if outcome.promoted { Some(published.version.clone()) } else { outcome.previous.clone() };
+            map.insert("current".into(), serde_json::json!(current));
+            map.insert("promoted".into(), serde_json::json!(outcome.promoted));
+            map.insert("gate".into(), serde_json::to_value(&outcome.record)?);
+            map.insert("message".into(), serde_json::json!(outcome.sentence));
+        }
         outln!(out, "{}", serde_json::to_string_pretty(&summary)?);
-        return super::emit(&out);
+    } else {
+        summary_lines(&mut out, &artifact, published);
+        if let Some(record) = &outcome.record {
+            print_record(&mut out, record);
+        }
+        outln!(out, "  {}", outcome.sentence);
     }
+    super::emit(&out)?;
+    if outcome.promoted {
+        Ok(())
+    } else {
+        Err(Exit(EXIT_NOT_PROMOTED).into())
+    }
+}
+
+fn summary_lines(out: &mut String, artifact: &Artifact, published: &leadscore_train::registry::Published) {
+    let model_path = published.model_path.display().to_string();
     let t = &artifact.training;
     let h = &artifact.holdout;
     outln!(
@@ -258,5 +422,4 @@ pub fn run(args: TrainArgs, ui: &Ui) -> anyhow::Result<()> {
     }
     outln!(out, "  card       {}", published.dir.join("card.json").display());
     outln!(out, "  report     {}", published.dir.join("report.html").display());
-    super::emit(&out)
 }

@@ -1,0 +1,324 @@
+//! Moving a model's aliases: `CURRENT` (the version that serves) and `CHALLENGER` (a version to
+//! shadow beside it), each change atomic (a temporary file renamed over the alias), made under
+//! the model's [`crate::ModelLock`] and recorded in its history.
+//!
+//! - [`Registry::promote`] makes a version current if the promotion gate passed it against the
+//!   version current now (its `card.json` holds the gate's record), or with `force`.
+//! - [`Registry::rollback`] makes the version current before the latest change current again.
+//! - [`Registry::set_challenger`], [`Registry::clear_challenger`].
+//!
+//! A version becomes an alias only after its `model.bin` loaded and validated, so an alias
+//! always names a version that can serve.
+
+use std::fs;
+
+use leadscore_core::promotion::{GateRecord, Policy};
+
+use crate::history::{append, Alias, GateEntry, HistoryEntry, HISTORY_FILE};
+use crate::lock::ModelLock;
+use crate::{version_number, write_atomic, Error, Registry, Result, CARD_FILE, MODEL_FILE};
+
+/// What a promotion or rollback did.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Change {
+    /// The entry written to the history (`None` when the version was already current).
+    pub entry: Option<HistoryEntry>,
+    /// The version current now.
+    pub current: String,
+}
+
+impl Registry {
+    /// The version an alias names, if the alias exists.
+    pub fn alias(&self, name: &str, alias: Alias) -> Result<Option<String>> {
+        self.check_name(name)?;
+        let path = self.root().join(name).join(alias.file());
+        match fs::read_to_string(&path) {
+            Ok(text) => {
+                let version = text.trim().to_owned();
+                if version_number(&version).is_none() {
+                    return Err(Error::Registry {
+                        path,
+                        message: format!("{} holds {version:?}, not a version like v1", alias.file()),
+                    });
+                }
+                Ok(Some(version))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::io(path, e)),
+        }
+    }
+
+    /// The version `CHALLENGER` names, if any.
+    pub fn challenger(&self, name: &str) -> Result<Option<String>> {
+        self.alias(name, Alias::Challenger)
+    }
+
+    /// Checks that `version` of `name` exists and its model loads.
+    pub fn check_version(&self, name: &str, version: &str) -> Result<()> {
+        let path = self.root().join(name).join(version).join(MODEL_FILE);
+        if version_number(version).is_none() || !path.is_file() {
+            let known: Vec<String> = self.versions(name)?.into_iter().map(|(_, v)| v).collect();
+            return Err(Error::Registry {
+                path: self.root().join(name),
+                message: format!(
+                    "model `{name}` has no version `{version}` (it has: {})",
+                    if known.is_empty() { "none".to_owned() } else { known.join(", ") }
+                ),
+            });
+        }
+        Registry::load(&path).map(|_| ())
+    }
+
+    /// The `promotion.<field>` of the card of `version`, if there.
+    fn card_promotion<T: serde::de::DeserializeOwned>(
+        &self,
+        name: &str,
+        version: &str,
+        field: &str,
+    ) -> Result<Option<T>> {
+        let path = self.root().join(name).join(version).join(CARD_FILE);
+        let bytes = match fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(Error::io(path, e)),
+        };
+        let card: serde_json::Value = serde_json::from_slice(&bytes)
+            .map_err(|e| Error::Registry { path: path.clone(), message: format!("not a model card: {e}") })?;
+        match card.get("promotion").and_then(|p| p.get(field)) {
+            None | Some(serde_json::Value::Null) => Ok(None),
+            Some(value) => serde_json::from_value(value.clone()).map(Some).map_err(|e| Error::Registry {
+                path,
+                message: format!("the card's promotion.{field} cannot be read: {e}"),
+            }),
+        }
+    }
+
+    /// The gate's record stored in the card of `version`, if the version was judged by the gate.
+    pub fn gate_record(&self, name: &str, version: &str) -> Result<Option<GateRecord>> {
+        self.card_promotion(name, version, "gate")
+    }
+
+    /// The promotion policy `version` was trained with, if its card names one.
+    pub fn stored_policy(&self, name: &str, version: &str) -> Result<Option<Policy>> {
+        self.card_promotion(name, version, "policy")
+    }
+
+    /// The history entry a change that is not in the history yet must be preceded by: when
+    /// `CURRENT` moved but its line was never written (the process died in between).
+    fn reconcile(&self, lock: &ModelLock) -> Result<Option<String>> {
+        let name = lock.name();
+        let current = self.alias(name, Alias::Current)?;
+        let history = self.history(name)?;
+        let recorded = history.last_current_change().and_then(|e| e.to.clone());
+        if current.is_some() && recorded.is_some() && current != recorded {
+            let entry = HistoryEntry::now(
+                Alias::Current,
+                recorded,
+                current.clone(),
+                "unknown (a change whose command did not finish recording it)",
+            );
+            append(&self.root().join(name).join(HISTORY_FILE), &entry)?;
+        }
+        Ok(current)
+    }
+
+    /// Points `alias` of the locked model at `to` (or removes it), recording the change.
+    pub fn move_alias(
+        &self,
+        lock: &ModelLock,
+        alias: Alias,
+        to: Option<&str>,
+        command: &str,
+        gate: Option<GateEntry>,
+    ) -> Result<HistoryEntry> {
+        let name = lock.name();
+        let current = self.reconcile(lock)?;
+        let from = match alias {
+            Alias::Current => current,
+            Alias::Challenger => self.challenger(name)?,
+        };
+        let path = self.root().join(name).join(alias.file());
+        match to {
+            Some(version) => {
+                self.check_version(name, version)?;
+                write_atomic(&path, format!("{version}\n").as_bytes())?;
+            }
+            None => match fs::remove_file(&path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(Error::io(path, e)),
+            },
+        }
+        let mut entry = HistoryEntry::now(alias, from, to.map(str::to_owned), command);
+        entry.gate = gate;
+        append(&self.root().join(name).join(HISTORY_FILE), &entry)?;
+        Ok(entry)
+    }
+
+    /// Records that the gate refused `candidate` (kept as a version, `CURRENT` unchanged).
+    pub fn record_refusal(&self, lock: &ModelLock, candidate: &str, command: &str, gate: GateEntry) -> Result<()> {
+        let current = self.reconcile(lock)?;
+        let mut entry = HistoryEntry::now(Alias::Current, current.clone(), current, command);
+        entry.gate = Some(gate);
+        entry.refused = true;
+        entry.candidate = Some(candidate.to_owned());
+        append(&self.root().join(lock.name()).join(HISTORY_FILE), &entry)
+    }
+
+    /// Makes `version` of `name` current if the gate passed it against the version current now;
+    /// with `force`, whatever the gate said (or when it never judged it against this one).
+    pub fn promote(&self, name: &str, version: &str, force: bool, command: &str) -> Result<Change> {
+        let lock = self.lock(name, command)?;
+        self.check_version(name, version)?;
+        let current = self.reconcile(&lock)?;
+        if current.as_deref() == Some(version) {
+            return Ok(Change { entry: None, current: version.to_owned() });
+        }
+        let record = self.gate_record(name, version)?;
+        let judged = record.as_ref().filter(|r| Some(&r.against) == current.as_ref());
+        let gate = judged.map(|r| GateEntry {
+            against: r.against.clone(),
+            passed: r.verdict.passed,
+            forced: force && !r.verdict.passed,
+            sentence: r.verdict.sentence.clone(),
+            comparison: r.comparison.clone(),
+        });
+        let passed = judged.is_some_and(|r| r.verdict.passed);
+        if !passed && !force {
+            let current = current.as_deref().unwrap_or("none");
+            let message = match (judged, &record) {
+                (Some(r), _) => format!("{} --force promotes it anyway", r.verdict.sentence),
+                (None, Some(r)) => format!(
+                    "{version} was compared with {}, not with the current {current}, so the gate has not judged it against the version it would replace; --force promotes it anyway",
+                    r.against
+                ),
+                (None, None) => format!(
+                    "{version} was never compared with the current {current} by the gate; --force promotes it anyway"
+                ),
+            };
+            return Err(Error::Refused { name: name.to_owned(), version: version.to_owned(), message });
+        }
+        let command = if force && !passed { format!("{command} --force") } else { command.to_owned() };
+        let entry = self.move_alias(&lock, Alias::Current, Some(version), &command, gate)?;
+        Ok(Change { entry: Some(entry), current: version.to_owned() })
+    }
+
+    /// Makes the version current before the latest change of `CURRENT` current again.
+    pub fn rollback(&self, name: &str, command: &str) -> Result<Change> {
+        let lock = self.lock(name, command)?;
+        let current = self.reconcile(&lock)?;
+        let history = self.history(name)?;
+        let last = history.last_current_change().filter(|e| e.to == current);
+        let Some(previous) = last.and_then(|e| e.from.clone()) else {
+            return Err(Error::Registry {
+                path: self.root().join(name),
+                message: format!(
+                    "no earlier version to roll back to: the history of `{name}` records no change to the current {}",
+                    current.as_deref().unwrap_or("version")
+                ),
+            });
+        };
+        let entry = self.move_alias(&lock, Alias::Current, Some(&previous), command, None)?;
+        Ok(Change { entry: Some(entry), current: previous })
+    }
+
+    /// The version `rollback` would go back to (kept by `prune`).
+    pub fn previous(&self, name: &str) -> Result<Option<String>> {
+        let current = self.alias(name, Alias::Current)?;
+        let history = self.history(name)?;
+        Ok(history.last_current_change().filter(|e| e.to == current).and_then(|e| e.from.clone()))
+    }
+
+    /// Names `version` as the challenger of `name`.
+    pub fn set_challenger(&self, name: &str, version: &str, command: &str) -> Result<HistoryEntry> {
+        let lock = self.lock(name, command)?;
+        self.move_alias(&lock, Alias::Challenger, Some(version), command, None)
+    }
+
+    /// Removes the challenger of `name` (nothing to do when there is none).
+    pub fn clear_challenger(&self, name: &str, command: &str) -> Result<Option<HistoryEntry>> {
+        let lock = self.lock(name, command)?;
+        if self.challenger(name)?.is_none() {
+            return Ok(None);
+        }
+        self.move_alias(&lock, Alias::Challenger, None, command, None).map(Some)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{model_bytes, registry_with};
+
+    #[test]
+    fn promote_rollback_and_history() {
+        let (_dir, reg) = registry_with(3);
+        assert_eq!(reg.current("leads").unwrap(), "v1");
+        // v2 was never judged against v1: refused without --force.
+        let err = reg.promote("leads", "v2", false, "promote").unwrap_err();
+        assert!(matches!(err, Error::Refused { .. }), "{err}");
+        assert!(err.to_string().contains("never compared with the current v1"), "{err}");
+        let change = reg.promote("leads", "v2", true, "promote").unwrap();
+        assert_eq!(change.current, "v2");
+        assert_eq!(reg.current("leads").unwrap(), "v2");
+        reg.promote("leads", "v3", true, "admin promote").unwrap();
+        assert_eq!(reg.rollback("leads", "rollback").unwrap().current, "v2");
+        assert_eq!(reg.current("leads").unwrap(), "v2");
+        let h = reg.history("leads").unwrap();
+        let moves: Vec<(Option<&str>, Option<&str>, &str)> =
+            h.entries.iter().map(|e| (e.from.as_deref(), e.to.as_deref(), e.command.as_str())).collect();
+        assert_eq!(
+            moves,
+            [
+                (None, Some("v1"), "publish"),
+                (Some("v1"), Some("v2"), "promote --force"),
+                (Some("v2"), Some("v3"), "admin promote --force"),
+                (Some("v3"), Some("v2"), "rollback"),
+            ]
+        );
+        // Promoting the current version again changes nothing.
+        assert_eq!(reg.promote("leads", "v2", false, "promote").unwrap().entry, None);
+        assert!(reg.promote("leads", "v9", true, "promote").unwrap_err().to_string().contains("no version `v9`"));
+    }
+
+    #[test]
+    fn a_change_whose_line_was_lost_is_recorded_by_the_next_one() {
+        let (dir, reg) = registry_with(3);
+        reg.promote("leads", "v2", true, "promote").unwrap();
+        // A process died after renaming CURRENT, before writing its line.
+        std::fs::write(dir.path().join("leads/CURRENT"), "v3\n").unwrap();
+        reg.rollback("leads", "rollback").unwrap();
+        let h = reg.history("leads").unwrap();
+        let moves: Vec<(Option<&str>, Option<&str>)> =
+            h.entries.iter().map(|e| (e.from.as_deref(), e.to.as_deref())).collect();
+        assert_eq!(
+            moves,
+            [(None, Some("v1")), (Some("v1"), Some("v2")), (Some("v2"), Some("v3")), (Some("v3"), Some("v2"))]
+        );
+        assert!(h.entries[2].command.starts_with("unknown"));
+    }
+
+    #[test]
+    fn rollback_without_history_says_why() {
+        let (_dir, reg) = registry_with(2);
+        let err = reg.rollback("leads", "rollback").unwrap_err().to_string();
+        assert!(err.contains("no earlier version to roll back to"), "{err}");
+    }
+
+    #[test]
+    fn challenger_set_and_clear() {
+        let (_dir, reg) = registry_with(2);
+        assert_eq!(reg.challenger("leads").unwrap(), None);
+        reg.set_challenger("leads", "v2", "challenger set").unwrap();
+        assert_eq!(reg.challenger("leads").unwrap().as_deref(), Some("v2"));
+        assert!(reg.set_challenger("leads", "v7", "challenger set").is_err());
+        assert!(reg.clear_challenger("leads", "challenger clear").unwrap().is_some());
+        assert_eq!(reg.challenger("leads").unwrap(), None);
+        assert!(reg.clear_challenger("leads", "challenger clear").unwrap().is_none());
+        let h = reg.history("leads").unwrap();
+        assert_eq!(h.entries.iter().filter(|e| e.alias == Alias::Challenger).count(), 2);
+        // A corrupt model never becomes an alias.
+        std::fs::write(reg.root().join("leads/v2/model.bin"), &model_bytes(0)[..40]).unwrap();
+        assert!(reg.set_challenger("leads", "v2", "challenger set").is_err());
+    }
+}
