@@ -109,3 +109,21 @@ fn corrupt_model_files_are_refused_with_the_reason() {
         assert!(out.stderr.contains(s(&path)), "{name}: error should name the file: {}", out.stderr);
     }
 }
+
+/// Models written in format 1 (before date formats) still load and score to the same bits: the
+/// shipped model of that time, and one with date features (age bins, month, weekday), each
+/// scored by that build into `tests/fixtures/format1/<name>.scored.csv` (probabilities as
+/// shortest round-trip text, so equal text is equal bits).
+#[test]
+fn format_1_models_still_score_to_the_same_bits() {
+    let fixtures = root().join("tests/fixtures/format1");
+    for name in ["leads", "dates"] {
+        let model = fixtures.join(format!("{name}.bin"));
+        let bytes = std::fs::read(&model).unwrap();
+        assert_eq!(&bytes[8..12], &1u32.to_le_bytes(), "{name}.bin is a format-1 file");
+        let data = fixtures.join(format!("{name}.csv"));
+        let out = run(&["score", "--model", s(&model), "--data", s(&data), "--explain", "3"]).ok();
+        let expected = std::fs::read_to_string(fixtures.join(format!("{name}.scored.csv"))).unwrap();
+        assert!(out.stdout == expected, "{name}: a format-1 model no longer scores as it did");
+    }
+}
