@@ -123,7 +123,10 @@ fn a_cell_in_another_format_is_refused_with_its_line_and_the_format() {
     let spec = dir.path().join("spec.toml");
     std::fs::write(
         &spec,
-        "time_column = \"Date Submitted\"\ntime_format = \"mm/dd/yyyy\"\n[target]\ncolumn = \"won\"\npositive = [\"1\"]\n\
+        "ids = [\"lead_id\"]\ntime_column = \"Date Submitted\"\ntime_format = \"mm/dd/yyyy\"\n\
+         [target]\ncolumn = \"won\"\npositive = [\"1\"]\n\
+         [exclude]\nmeeting = \"ambiguous\"\nmixed = \"mixed\"\ncustomer_since = \"\"\nfirst_visit = \"\"\n\
+         trial_start = \"\"\nlast_order = \"\"\nbirthday = \"\"\n\
          [features.renewal]\nkind = \"date\"\nformat = \"dd.mm.yyyy\"\nmonth = true\n",
     )
     .unwrap();
@@ -145,6 +148,20 @@ fn a_cell_in_another_format_is_refused_with_its_line_and_the_format() {
     let err = train(&bad).fails().stderr;
     assert!(err.contains("line 12"), "{err}");
     assert!(err.contains("`renewal`") && err.contains("\"2024-03-01\"") && err.contains("dd.mm.yyyy"), "{err}");
-    let err = run(&["score", "--models", s(&models), "--model", "d", "--data", s(&bad)]).fails().stderr;
+    // Scoring writes that lead as an error row saying the same; `--strict` refuses the file.
+    let scored = run(&["score", "--models", s(&models), "--model", "d", "--data", s(&bad)]).ok().stdout;
+    let mut reader = csv::Reader::from_reader(scored.as_bytes());
+    let error = reader.headers().unwrap().iter().position(|h| h == "error").expect("an `error` column");
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 400, "one row per lead");
+    let bad_rows: Vec<&csv::StringRecord> = rows.iter().filter(|r| !r[error].is_empty()).collect();
+    assert_eq!(bad_rows.len(), 1, "only line 12 is in another format");
+    let message = &bad_rows[0][error];
+    assert!(
+        message.starts_with("line 12: ") && message.contains("`renewal`") && message.contains("dd.mm.yyyy"),
+        "{message}"
+    );
+    assert_eq!((&bad_rows[0][0], &bad_rows[0][1]), ("L0010", ""), "the row keeps its id and gets no score");
+    let err = run(&["score", "--models", s(&models), "--model", "d", "--data", s(&bad), "--strict"]).fails().stderr;
     assert!(err.contains("line 12") && err.contains("dd.mm.yyyy"), "{err}");
 }
