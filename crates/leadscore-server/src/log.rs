@@ -126,7 +126,7 @@ impl PredictionLog {
     }
 
     /// Queues the row of one scoring; never blocks. `field(i)` is the value of the model's `i`-th
-    /// feature as it arrived (read only with `--log-fields model`). Returns false when the row was
+    /// input (`Encoder::inputs`) as it arrived (read only with `--log-fields model`). Returns false when the row was
     /// dropped (counted).
     pub fn record<'a>(
         &self,
