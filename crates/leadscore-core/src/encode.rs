@@ -387,7 +387,8 @@ impl DateEncoder {
             col = age.width();
         }
         let hour = stamp.and_then(|(_, hour)| hour).and_then(hour_name);
-        for (enc, name) in [(&self.month, day.and_then(month_of)), (&self.weekday, day.and_then(weekday_of)), (&self.hour, hour)]
+        for (enc, name) in
+            [(&self.month, day.and_then(month_of)), (&self.weekday, day.and_then(weekday_of)), (&self.hour, hour)]
         {
             if let Some(enc) = enc {
                 let slot = enc.slot(name);
@@ -502,7 +503,13 @@ impl FeatureEncoder {
     /// Encodes `rows` of a training column into a column-major block: this
     /// feature's column `c` goes to `out[c * rows.len()..(c + 1) * rows.len()]`. `time` is the
     /// table's time column ([`Table::time`]), which a date feature may measure its age from.
-    pub fn encode_column(&self, data: &ColumnData, time: Option<&[i32]>, rows: &[usize], out: &mut [f64]) -> Result<()> {
+    pub fn encode_column(
+        &self,
+        data: &ColumnData,
+        time: Option<&[i32]>,
+        rows: &[usize],
+        out: &mut [f64],
+    ) -> Result<()> {
         let n = rows.len();
         let mismatch =
             || Error::Spec(format!("column `{}` does not hold {} data", self.name, self.transform.kind().as_str()));
@@ -574,9 +581,7 @@ impl Encoder {
                 .columns
                 .iter()
                 .filter_map(|c| match &c.data {
-                    ColumnData::Date { days, .. } => {
-                        rows.iter().map(|&r| days[r]).filter(|d| *d != MISSING_DAY).max()
-                    }
+                    ColumnData::Date { days, .. } => rows.iter().map(|&r| days[r]).filter(|d| *d != MISSING_DAY).max(),
                     _ => None,
                 })
                 .max()
@@ -720,7 +725,8 @@ impl Encoder {
             offset += feature.width();
             features.push(feature);
         }
-        let anchored = features.iter().any(|f| matches!(&f.transform, Transform::Date(d) if d.age_at == DateAge::TimeColumn));
+        let anchored =
+            features.iter().any(|f| matches!(&f.transform, Transform::Date(d) if d.age_at == DateAge::TimeColumn));
         let time = match &spec.time_column {
             Some(column) if anchored => Some(TimeInput { column: column.clone(), format: spec.date_format(column) }),
             _ => None,

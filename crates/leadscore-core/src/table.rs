@@ -200,7 +200,11 @@ enum ColumnBuilder {
         fold: bool,
     },
     Boolean(Vec<u8>),
-    Date { days: Vec<i32>, hours: Vec<u8>, format: DateFormat },
+    Date {
+        days: Vec<i32>,
+        hours: Vec<u8>,
+        format: DateFormat,
+    },
 }
 
 /// Builds a [`Table`] row by row from text cells (a CSV file, a database cursor).

@@ -775,7 +775,7 @@ mod tests {
             for input in inputs {
                 let mut row = vec![f64::NAN; enc.levels.len()];
                 let raw = input.map_or(RawValue::Missing, RawValue::Text);
-                f.encode_value(raw, missing, &mut row).unwrap();
+                f.encode_value(raw, missing, None, &mut row).unwrap();
                 assert_eq!(row, one_hot(enc.levels.len(), slot(enc, input)), "{} {input:?}", f.name);
                 checked += 1;
             }

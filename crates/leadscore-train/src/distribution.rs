@@ -67,6 +67,8 @@ pub fn distributions(table: &Table, encoder: &Encoder, rows: &[usize]) -> Vec<Fe
     encoder
         .features
         .iter()
-        .filter_map(|f| table.columns.iter().find(|c| c.name == f.name).map(|c| one(f, &c.data, table.time.as_deref(), &rows)))
+        .filter_map(|f| {
+            table.columns.iter().find(|c| c.name == f.name).map(|c| one(f, &c.data, table.time.as_deref(), &rows))
+        })
         .collect()
 }

@@ -315,8 +315,7 @@ pub fn infer(mut file: CsvFile, options: &InferOptions) -> Result<Inference> {
         }
     }
     if spec.time_column.is_none() {
-        spec.time_column =
-            date_columns.iter().find(|(name, ..)| arrival_like(name)).map(|(name, ..)| name.clone());
+        spec.time_column = date_columns.iter().find(|(name, ..)| arrival_like(name)).map(|(name, ..)| name.clone());
     }
     if let Some(t) = &spec.time_column {
         spec.features.remove(t);
