@@ -537,8 +537,21 @@ min_count = 20
         check_invalid("[target]\ncolumn='y'\npositive=['1']\n[features.x]\nkind='numeric'\nformat='iso'", "`format`");
         check_invalid("time_format='dd/mm/yyyy'\n[target]\ncolumn='y'\npositive=['1']", "no time_column");
         check_invalid(
-            "time_column='t'\ntime_format='dd/mm/yyyy'\n[target]\ncolumn='y'\npositive=['1']\n[features.t]\nkind='date'\nformat='mm/dd/yyyy'",
+            "time_column='t'\ntime_format='dd/mm/yyyy'\n[target]\ncolumn='y'\npositive=['1']\n[features.t]\nkind='date'\nformat='mm/dd/yyyy'\nmonth=true",
             "one format",
+        );
+        check_invalid("[target]\ncolumn='y'\npositive=['1']\n[features.x]\nkind='numeric'\nhour=true", "`hour`");
+        check_invalid(
+            "[target]\ncolumn='y'\npositive=['1']\n[features.x]\nkind='date'\nage='time_column'",
+            "no time_column",
+        );
+        check_invalid(
+            "time_column='t'\n[target]\ncolumn='y'\npositive=['1']\n[features.t]\nkind='date'",
+            "encodes nothing",
+        );
+        check_invalid(
+            "time_column='t'\n[target]\ncolumn='y'\npositive=['1']\n[features.t]\nkind='date'\nage='time_column'",
+            "always 0",
         );
         check_invalid("[defaults]\ntier_shares=[0.5,0.4]\n[target]\ncolumn='y'\npositive=['1']", "tier shares");
     }
