@@ -4,6 +4,8 @@
 mod util;
 
 mod bad_data;
+mod cli_limits;
+mod csv_http;
 mod feedback_faults;
 mod feedback_http;
 mod feedback_pg;
@@ -16,6 +18,7 @@ mod reload_faults;
 mod reload_load;
 mod retrain;
 mod serve_process;
+mod server_limits;
 mod shipped_model;
 mod sql_engines;
 mod store;

@@ -3,6 +3,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
 /// The `leadscore` binary under test.
 pub fn bin() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_leadscore"));
@@ -349,6 +351,16 @@ impl ServeProcess {
         format!("http://{}{path}", self.addr)
     }
 
+    /// The process's peak resident memory so far in KiB (`VmHWM` of `/proc/<pid>/status`).
+    pub fn peak_rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .expect("VmHWM in /proc/<pid>/status")
+    }
+
     /// Sends `signal` (`TERM`, `HUP`) with `kill`.
     pub fn signal(&self, signal: &str) {
         let status = Command::new("kill").args([&format!("-{signal}"), &self.child.id().to_string()]).status().unwrap();
@@ -373,6 +385,68 @@ impl Drop for ServeProcess {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+// ---- Raw HTTP/1.1 for uploads that stream (or stall) ----
+
+/// Writes one HTTP/1.1 chunk.
+pub async fn chunk(stream: &mut (impl tokio::io::AsyncWrite + Unpin), data: &[u8]) -> std::io::Result<()> {
+    stream.write_all(format!("{:x}\r\n", data.len()).as_bytes()).await?;
+    stream.write_all(data).await?;
+    stream.write_all(b"\r\n").await?;
+    stream.flush().await
+}
+
+/// The body of a chunked HTTP/1.1 response, or `None` when it is not complete.
+pub fn dechunk(mut body: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    loop {
+        let end = body.windows(2).position(|w| w == b"\r\n")?;
+        let len = usize::from_str_radix(std::str::from_utf8(&body[..end]).ok()?.trim(), 16).ok()?;
+        body = &body[end + 2..];
+        if len == 0 {
+            return Some(out);
+        }
+        out.extend_from_slice(body.get(..len)?);
+        body = body.get(len + 2..)?;
+    }
+}
+
+/// Reads a chunked response (its head already partly in `seen`) until its last chunk, at most
+/// 15 s: the client may still be sending, so the end is the body's, not the connection's.
+pub async fn read_chunked(stream: &mut (impl tokio::io::AsyncRead + Unpin), mut seen: Vec<u8>) -> Vec<u8> {
+    let mut buf = [0u8; 8192];
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        if let Some(split) = seen.windows(4).position(|w| w == b"\r\n\r\n") {
+            if dechunk(&seen[split + 4..]).is_some() {
+                return seen;
+            }
+        }
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let n = tokio::time::timeout(left, stream.read(&mut buf)).await.expect("the answer ends within 15 s").unwrap();
+        assert!(n > 0, "the connection closed before the answer's last chunk:\n{}", String::from_utf8_lossy(&seen));
+        seen.extend_from_slice(&buf[..n]);
+    }
+}
+
+/// Opens a CSV upload with chunked transfer encoding, sends the header and first rows, and
+/// waits for the response head (so the request is in flight on the server).
+pub async fn open_upload(addr: std::net::SocketAddr, first: &str) -> (tokio::net::TcpStream, Vec<u8>) {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = "POST /v1/score HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/csv\r\n\
+                Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
+    stream.write_all(head.as_bytes()).await.unwrap();
+    chunk(&mut stream, first.as_bytes()).await.unwrap();
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = tokio::time::timeout(std::time::Duration::from_secs(10), stream.read(&mut buf)).await.unwrap().unwrap();
+        assert!(n > 0, "the server closed the upload before answering");
+        seen.extend_from_slice(&buf[..n]);
+    }
+    assert!(seen.starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&seen));
+    (stream, seen)
 }
 
 /// PostgreSQL from `scripts/engines.sh` is shared by every test of this binary, and one test

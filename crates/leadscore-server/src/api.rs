@@ -14,6 +14,7 @@ use leadscore_core::curve::{Strategy, Suggestion};
 use leadscore_core::rules::{RuleScore, RuleSet};
 use leadscore_core::Artifact;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::Value;
 use utoipa::ToSchema;
 
@@ -36,7 +37,7 @@ pub const MAX_EXPLAIN: usize = 50;
     "explain": 3,
     "threshold": {"strategy": "capacity", "mql_rate": 0.2}
 }))]
-pub struct ScoreRequest {
+pub struct ScoreRequest<'a> {
     /// The leads: objects mapping a field name to a value. An optional `id` (string or number) is echoed back.
     /// Each value is read as the CSV path reads a cell: numeric fields take a JSON number or a string
     /// such as `"15"`, `" 15 "`, `"1e3"`; yes/no fields true/false, 1/0 or a string (`"yes"`, `"no"`,
@@ -44,8 +45,13 @@ pub struct ScoreRequest {
     /// spec's missing tokens (e.g. `"NA"`) mean missing. A number far outside the training range (one
     /// range width beyond either end) is scored with a warning naming the field and the range.
     /// `?strict=true` insists on JSON types and refuses such numbers and unused fields (422).
+    ///
+    /// Read as the body is parsed (`lead::parse_leads`): past `--max-leads` the leads are
+    /// only counted (413), and fields the model does not read are not kept; each such name
+    /// is said once in the answer's `warnings`.
     #[schema(value_type = Vec<Object>, min_items = 1)]
-    pub leads: Vec<serde_json::Map<String, Value>>,
+    #[serde(borrow)]
+    pub leads: &'a RawValue,
     /// Number of top factors explaining each score (0 to 50; default 3).
     #[serde(default)]
     #[schema(maximum = 50)]
@@ -242,6 +248,9 @@ pub struct ScoreResponse {
     pub threshold: ThresholdResult,
     /// One score per lead, in request order.
     pub scores: Vec<LeadScore>,
+    /// About the request as a whole, each said once: fields no lead's model reads (a renamed
+    /// column?), with how many leads carried each.
+    pub warnings: Vec<String>,
 }
 
 /// One scored lead.
@@ -262,7 +271,8 @@ pub struct LeadScore {
     pub mql: bool,
     /// Largest contributions to the log-odds, against the average training lead.
     pub factors: Vec<Factor>,
-    /// Missing fields (imputed), unseen categories, fields the model does not use.
+    /// Missing fields (imputed), unseen categories, numbers far outside the training range
+    /// (fields the model does not use are in the response's `warnings`, once per request).
     pub warnings: Vec<String>,
     /// The lead's points under marketing's rules, when the server was started with `--rules`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -330,11 +340,14 @@ impl RulePoints {
     ],
     "top": 10
 }))]
-pub struct CompareRequest {
+pub struct CompareRequest<'a> {
     /// Closed leads: the fields the model and the rules read, and the outcome under the
     /// spec's target column name (e.g. `"outcome": "won"`; a string or a number).
+    /// Read as the body is parsed, as `/v1/score`'s: past `--max-leads` only counted (413), and
+    /// only the fields the model and the rules read (and the outcome) kept.
     #[schema(value_type = Vec<Object>, min_items = 1)]
-    pub leads: Vec<serde_json::Map<String, Value>>,
+    #[serde(borrow)]
+    pub leads: &'a RawValue,
     /// The model's MQL threshold (default: its first suggestion, max_f1, as `leadscore compare`).
     #[serde(default)]
     pub threshold: Option<ThresholdRequest>,

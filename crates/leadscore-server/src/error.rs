@@ -9,6 +9,12 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::failures::Failure;
+
+/// Field errors listed in one problem document: 10,000 leads with every field wrong would
+/// otherwise answer megabytes of the same reasons. The detail gives the total.
+pub const MAX_LISTED_ERRORS: usize = 1_000;
+
 /// One thing wrong with one field of one lead.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
 pub struct FieldError {
@@ -95,6 +101,12 @@ pub enum ApiError {
     /// The prediction log could not be read or written.
     #[error("the prediction log is unavailable: {0}")]
     Store(String),
+    /// Every CSV upload slot is taken.
+    #[error("{limit} CSV uploads are being scored, the most this server takes at once; retry shortly")]
+    UploadsBusy { limit: usize },
+    /// A CSV upload sent too slowly and was cut before its header.
+    #[error("{0}")]
+    UploadTooSlow(String),
     /// The request took longer than the timeout.
     #[error("the request did not finish within the server's time limit")]
     Timeout,
@@ -126,6 +138,8 @@ impl ApiError {
             ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized"),
             ApiError::Forbidden => (StatusCode::FORBIDDEN, "forbidden", "Forbidden"),
             ApiError::Timeout => (StatusCode::SERVICE_UNAVAILABLE, "timeout", "Request timed out"),
+            ApiError::UploadsBusy { .. } => (StatusCode::SERVICE_UNAVAILABLE, "uploads_busy", "Too many uploads"),
+            ApiError::UploadTooSlow(_) => (StatusCode::REQUEST_TIMEOUT, "upload_too_slow", "Upload too slow"),
             ApiError::NoLog => (StatusCode::SERVICE_UNAVAILABLE, "no_log", "No prediction log"),
             ApiError::Store(_) => (StatusCode::SERVICE_UNAVAILABLE, "store_unavailable", "Prediction log unavailable"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error"),
@@ -137,10 +151,13 @@ impl ApiError {
         let (status, code, title) = self.parts();
         let detail = match self {
             ApiError::Internal(_) => "the server failed to handle the request; it has been logged".to_owned(),
+            ApiError::InvalidLeads(errors) if errors.len() > MAX_LISTED_ERRORS => {
+                format!("{self} (the first {MAX_LISTED_ERRORS} are listed)")
+            }
             other => other.to_string(),
         };
         let errors = match self {
-            ApiError::InvalidLeads(errors) => errors.clone(),
+            ApiError::InvalidLeads(errors) => errors.iter().take(MAX_LISTED_ERRORS).cloned().collect(),
             _ => Vec::new(),
         };
         Problem {
@@ -156,15 +173,29 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        if let ApiError::Internal(err) = &self {
-            tracing::error!(error = %err, "request failed");
-        }
         let problem = self.problem();
         let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let body = serde_json::to_vec(&problem).unwrap_or_default();
         let mut response = (status, [(header::CONTENT_TYPE, "application/problem+json")], body).into_response();
         if matches!(self, ApiError::Unauthorized) {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+        }
+        // The body was not read (or not to its end): the connection cannot carry another request.
+        if matches!(self, ApiError::UploadsBusy { .. } | ApiError::UploadTooSlow(_)) {
+            let headers = response.headers_mut();
+            headers.insert(header::CONNECTION, header::HeaderValue::from_static("close"));
+            if matches!(self, ApiError::UploadsBusy { .. }) {
+                headers.insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+            }
+        }
+        // The server failed to answer: said in the log by the failure log, at a bounded rate
+        // (a client calling a route this server has switched off is not a failure).
+        if status.is_server_error() && !matches!(self, ApiError::NoLog) {
+            let reason = match &self {
+                ApiError::Internal(err) => err.clone(),
+                other => other.to_string(),
+            };
+            response.extensions_mut().insert(Failure { code: self.parts().1, status: problem.status, reason });
         }
         response
     }

@@ -4,7 +4,8 @@
 //! (unique per row, or named like ids) and constant columns are excluded;
 //! free text with thousands of distinct values is excluded (one-hot of it
 //! overfits); e-mail addresses are excluded as personal data; yes/no columns
-//! are booleans; numbers are numeric, with `log1p` for skewed counts and
+//! are booleans (a column of only 0 and 1 is a number: the same fit, and it reads a
+//! later 2); numbers are numeric, with `log1p` for skewed counts and
 //! money and quantile bins so the model can follow a non-linear effect;
 //! dates become the time column (held-out = newest leads) rather than a
 //! feature, because a lead's age in a training set mostly measures how long it
@@ -235,7 +236,10 @@ pub fn infer_spec_from(mut file: CsvFile, options: &InferOptions) -> Result<(Spe
             || (id_like_name(name) && distinct * 10 >= s.present * 9)
         {
             spec.ids.push(name.clone());
-        } else if s.all_bool {
+        } else if s.all_bool && !s.all_numeric {
+            // Words (yes/no, true/false, y/n) make a flag. A column of only 0 and 1 is read
+            // as a number: in a linear model a 0/1 flag as a number is the same fit, and a
+            // count that happened to be 0 or 1 in training still reads a later 2.
             spec.features.insert(name.clone(), FeatureSpec::new(Kind::Boolean));
         } else if s.all_numeric {
             let mut f = FeatureSpec::new(Kind::Numeric);
