@@ -6,6 +6,7 @@ mod util;
 mod bad_data;
 mod cli_limits;
 mod csv_http;
+mod dates;
 mod feedback_faults;
 mod feedback_http;
 mod feedback_pg;
