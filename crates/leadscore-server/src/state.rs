@@ -137,8 +137,8 @@ struct Inner {
     reload_lock: Mutex<()>,
     /// The prediction log, when `config.log` is set.
     log: Option<PredictionLog>,
-    /// The last monitor figures per served version, for `/metrics`.
-    drift: crate::routes::monitor::DriftGauges,
+    /// The last all-time monitor report per served version, for `/metrics` and the dashboard.
+    reports: crate::routes::monitor::LatestReports,
     /// 5xx answers, logged at a bounded rate.
     failures: Arc<FailureLog>,
     /// CSV uploads: their slots and pace.
@@ -234,7 +234,7 @@ impl AppState {
                 metrics: Metrics::default(),
                 reload_lock: Mutex::new(()),
                 log,
-                drift: Default::default(),
+                reports: Default::default(),
                 failures,
                 uploads,
             }),
@@ -278,9 +278,9 @@ impl AppState {
         self.inner.log.as_ref()
     }
 
-    /// The drift gauges `/metrics` exports.
-    pub fn drift(&self) -> &crate::routes::monitor::DriftGauges {
-        &self.inner.drift
+    /// The last all-time monitor report of each version (`/metrics`, the dashboard).
+    pub fn reports(&self) -> &crate::routes::monitor::LatestReports {
+        &self.inner.reports
     }
 
     /// The metrics registry.

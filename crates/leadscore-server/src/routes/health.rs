@@ -61,7 +61,7 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
     state.uploads().render_metrics(&mut text);
     if let Some(log) = state.log() {
         log.render_metrics(&mut text);
-        state.drift().render(&mut text);
+        state.reports().render(&mut text);
     }
     (StatusCode::OK, [(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
