@@ -29,6 +29,7 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use leadscore_core::promotion::GateRecord;
 use leadscore_core::Artifact;
 
 pub mod leftovers;
@@ -48,9 +49,20 @@ pub enum Error {
     /// The registry is not usable as asked.
     #[error("model registry {path}: {message}")]
     Registry { path: PathBuf, message: String },
-    /// The promotion gate did not pass the version against the current one.
+    /// No such model in the registry (no folder holding a version).
+    #[error("no model `{name}` in the registry {} (it has: {known})", path.display())]
+    UnknownModel { path: PathBuf, name: String, known: String },
+    /// The model has no such version (or its folder holds no `model.bin`).
+    #[error("model registry {}: model `{name}` has no version `{version}` (it has: {known})", path.display())]
+    UnknownVersion { path: PathBuf, name: String, version: String, known: String },
+    /// A rollback with no earlier version recorded to go back to.
+    #[error("model `{name}`: no earlier version to roll back to: the history records no change to the current {current}")]
+    NoPrevious { name: String, current: String },
+    /// The promotion gate did not pass the version against the current one. `record` is the
+    /// gate's comparison against the current version when it judged it (its figures go into
+    /// the admin route's 409), `None` when the gate never compared the two.
     #[error("model `{name}`: {version} not promoted: {message}")]
-    Refused { name: String, version: String, message: String },
+    Refused { name: String, version: String, message: String, record: Option<Box<GateRecord>> },
     /// Another process holds the model's lock.
     #[error("model `{name}` is locked: {message}")]
     Locked { name: String, message: String },

@@ -37,6 +37,9 @@ pub struct Problem {
     /// Per-field errors, when the problem is about leads.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// The promotion gate's figures, when it refused a promotion (`not_promoted`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gate: Option<crate::api::GateFigures>,
 }
 
 /// Errors of the HTTP layer.
@@ -95,6 +98,15 @@ pub enum ApiError {
     /// The prediction log could not be read or written.
     #[error("the prediction log is unavailable: {0}")]
     Store(String),
+    /// The promotion gate did not pass the version (the figures when it judged it).
+    #[error("{message}")]
+    NotPromoted { message: String, gate: Option<Box<crate::api::GateFigures>> },
+    /// A rollback with no earlier version to go back to.
+    #[error("{0}")]
+    NoPrevious(String),
+    /// Another process is changing the model's registry files.
+    #[error("{0}")]
+    Locked(String),
     /// The request took longer than the timeout.
     #[error("the request did not finish within the server's time limit")]
     Timeout,
@@ -125,6 +137,9 @@ impl ApiError {
             ApiError::BadQuery(_) => (StatusCode::BAD_REQUEST, "bad_query", "Invalid query parameter"),
             ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized"),
             ApiError::Forbidden => (StatusCode::FORBIDDEN, "forbidden", "Forbidden"),
+            ApiError::NotPromoted { .. } => (StatusCode::CONFLICT, "not_promoted", "Not promoted by the gate"),
+            ApiError::NoPrevious(_) => (StatusCode::CONFLICT, "no_previous_version", "No previous version"),
+            ApiError::Locked(_) => (StatusCode::CONFLICT, "locked", "Model locked"),
             ApiError::Timeout => (StatusCode::SERVICE_UNAVAILABLE, "timeout", "Request timed out"),
             ApiError::NoLog => (StatusCode::SERVICE_UNAVAILABLE, "no_log", "No prediction log"),
             ApiError::Store(_) => (StatusCode::SERVICE_UNAVAILABLE, "store_unavailable", "Prediction log unavailable"),
@@ -143,6 +158,10 @@ impl ApiError {
             ApiError::InvalidLeads(errors) => errors.clone(),
             _ => Vec::new(),
         };
+        let gate = match self {
+            ApiError::NotPromoted { gate, .. } => gate.as_deref().cloned(),
+            _ => None,
+        };
         Problem {
             type_: format!("/problems/{code}"),
             title: title.to_owned(),
@@ -150,6 +169,7 @@ impl ApiError {
             detail,
             code: code.to_owned(),
             errors,
+            gate,
         }
     }
 }
@@ -167,5 +187,24 @@ impl IntoResponse for ApiError {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
         }
         response
+    }
+}
+
+/// A registry change refused or failed: the same cases `leadscore promote` and `rollback` say
+/// on the terminal, as statuses (unknown model or version 404; the gate's refusal, no earlier
+/// version, a held lock 409; anything else, e.g. a registry the server cannot write, 500).
+impl From<leadscore_registry::Error> for ApiError {
+    fn from(err: leadscore_registry::Error) -> Self {
+        use leadscore_registry::Error as E;
+        match err {
+            E::UnknownModel { .. } | E::UnknownVersion { .. } => ApiError::UnknownModel(err.to_string()),
+            E::Refused { ref record, .. } => {
+                let gate = record.as_deref().map(|r| Box::new(crate::api::GateFigures::from(r)));
+                ApiError::NotPromoted { message: err.to_string(), gate }
+            }
+            E::NoPrevious { .. } => ApiError::NoPrevious(err.to_string()),
+            E::Locked { .. } => ApiError::Locked(err.to_string()),
+            other => ApiError::Internal(other.to_string()),
+        }
     }
 }
