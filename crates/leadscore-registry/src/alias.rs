@@ -322,8 +322,30 @@ mod tests {
     #[test]
     fn rollback_without_history_says_why() {
         let (_dir, reg) = registry_with(2);
-        let err = reg.rollback("leads", "rollback").unwrap_err().to_string();
-        assert!(err.contains("no earlier version to roll back to"), "{err}");
+        let err = reg.rollback("leads", "rollback").unwrap_err();
+        assert!(matches!(err, Error::NoPrevious { .. }), "{err}");
+        assert!(err.to_string().contains("no earlier version to roll back to"), "{err}");
+    }
+
+    #[test]
+    fn a_mistyped_model_is_an_error_and_never_a_new_folder() {
+        let (dir, reg) = registry_with(2);
+        for err in [
+            reg.promote("lead", "v2", true, "promote").unwrap_err(),
+            reg.rollback("lead", "rollback").unwrap_err(),
+            reg.set_challenger("lead", "v2", "challenger set").unwrap_err(),
+            reg.clear_challenger("lead", "challenger clear").unwrap_err(),
+        ] {
+            assert!(matches!(err, Error::UnknownModel { .. }), "{err}");
+            assert!(
+                err.to_string().contains("no model `lead`") && err.to_string().contains("(it has: leads)"),
+                "{err}"
+            );
+        }
+        assert!(!dir.path().join("lead").exists());
+        let err = reg.promote("leads", "v9", true, "promote").unwrap_err();
+        assert!(matches!(err, Error::UnknownVersion { .. }), "{err}");
+        assert!(err.to_string().contains("(it has: v1, v2)"), "{err}");
     }
 
     #[test]

@@ -107,6 +107,15 @@ pub enum ApiError {
     /// Another process is changing the model's registry files.
     #[error("{0}")]
     Locked(String),
+    /// The version asked for cannot serve (its `model.bin` is refused).
+    #[error("{0}")]
+    InvalidVersion(String),
+    /// A route that changes the registry, on a server started without admin keys.
+    #[error("changing the registry over HTTP needs an admin key: start the server with --admin-keys (LEADSCORE_ADMIN_KEYS) and send one as Authorization: Bearer KEY, or use the `leadscore promote`/`rollback` commands")]
+    AdminKeysRequired,
+    /// The registry cannot be read or written by the server (a read-only mount, permissions).
+    #[error("{0}")]
+    RegistryUnavailable(String),
     /// The request took longer than the timeout.
     #[error("the request did not finish within the server's time limit")]
     Timeout,
@@ -140,6 +149,11 @@ impl ApiError {
             ApiError::NotPromoted { .. } => (StatusCode::CONFLICT, "not_promoted", "Not promoted by the gate"),
             ApiError::NoPrevious(_) => (StatusCode::CONFLICT, "no_previous_version", "No previous version"),
             ApiError::Locked(_) => (StatusCode::CONFLICT, "locked", "Model locked"),
+            ApiError::InvalidVersion(_) => (StatusCode::CONFLICT, "invalid_version", "Version cannot serve"),
+            ApiError::AdminKeysRequired => (StatusCode::FORBIDDEN, "admin_keys_required", "Admin keys required"),
+            ApiError::RegistryUnavailable(_) => {
+                (StatusCode::SERVICE_UNAVAILABLE, "registry_unavailable", "Registry unavailable")
+            }
             ApiError::Timeout => (StatusCode::SERVICE_UNAVAILABLE, "timeout", "Request timed out"),
             ApiError::NoLog => (StatusCode::SERVICE_UNAVAILABLE, "no_log", "No prediction log"),
             ApiError::Store(_) => (StatusCode::SERVICE_UNAVAILABLE, "store_unavailable", "Prediction log unavailable"),
@@ -192,7 +206,8 @@ impl IntoResponse for ApiError {
 
 /// A registry change refused or failed: the same cases `leadscore promote` and `rollback` say
 /// on the terminal, as statuses (unknown model or version 404; the gate's refusal, no earlier
-/// version, a held lock 409; anything else, e.g. a registry the server cannot write, 500).
+/// version, a held lock, a version whose file is refused 409; a registry the server cannot
+/// read or write 503, with the reason: these routes answer admins only).
 impl From<leadscore_registry::Error> for ApiError {
     fn from(err: leadscore_registry::Error) -> Self {
         use leadscore_registry::Error as E;
@@ -204,6 +219,8 @@ impl From<leadscore_registry::Error> for ApiError {
             }
             E::NoPrevious { .. } => ApiError::NoPrevious(err.to_string()),
             E::Locked { .. } => ApiError::Locked(err.to_string()),
+            E::Artifact { .. } => ApiError::InvalidVersion(err.to_string()),
+            E::Io { .. } | E::Registry { .. } => ApiError::RegistryUnavailable(err.to_string()),
             other => ApiError::Internal(other.to_string()),
         }
     }
