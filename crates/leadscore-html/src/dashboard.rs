@@ -3,8 +3,10 @@
 //! What a marketer asks, in order: is the model any good (the card in plain
 //! words), what makes a lead likely to win, and where to put the MQL cut-off
 //! (a slider showing MQL volume, precision and recall as it moves, beside the
-//! rules' figures when a comparison is known). Then the held-out charts,
-//! drawn by the same functions as the training report.
+//! rules' figures when a comparison is known). Then how it does in
+//! production, from the server's prediction log (the section
+//! [`crate::monitor::live_section`] also draws for `leadscore monitor --html`),
+//! and the held-out charts, drawn by the same functions as the training report.
 //!
 //! The slider needs no request and no lead data: the page carries the
 //! figures of every threshold from 0 to the top held-out score in steps of
@@ -21,6 +23,7 @@ use leadscore_core::compare::{Comparison, MODEL, RULES};
 use leadscore_core::rules::RuleSet;
 use leadscore_core::Artifact;
 
+use crate::monitor::{live_section, Live, LIVE_CSS};
 use crate::plot::escape;
 use crate::report::{
     auc_words, calibration_figure, coefficients, count, fixed, gains_figure, interval, opt, pct, roc_figure,
@@ -140,6 +143,24 @@ pub struct Dashboard<'a> {
     pub rules_problem: Option<&'a str>,
     /// The latest comparison of the model with the rules, when one is known.
     pub comparison: Option<&'a Comparison>,
+    /// What the prediction log says of this version.
+    pub production: Production<'a>,
+}
+
+/// The "In production" section's state.
+#[derive(Clone, Copy, Debug)]
+pub enum Production<'a> {
+    /// The server keeps no prediction log (`--no-log`).
+    NotLogging,
+    /// The log could not be read, and nothing was computed from it before (why).
+    Unreadable(&'a str),
+    /// The monitor's figures, and when they were computed, in words (`as of 2026-12-06 10:04 UTC`).
+    Live {
+        /// The figures.
+        live: Live<'a>,
+        /// When they were computed, and any problem reading the log since (HTML-escaped by the page).
+        as_of: &'a str,
+    },
 }
 
 /// The slider's figures: `[threshold, MQLs, MQL rate, precision, recall, lift]` at
@@ -165,13 +186,14 @@ pub fn dashboard_html(d: &Dashboard<'_>) -> String {
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <link rel=\"icon\" href=\"data:,\">\n\
-         <title>{} {} · leadscore dashboard</title>\n<style>{CSS}</style>\n</head>\n<body>\n<main>\n",
+         <title>{} {} · leadscore dashboard</title>\n<style>{CSS}{LIVE_CSS}</style>\n</head>\n<body>\n<main>\n",
         escape(d.name),
         escape(d.version)
     );
     header(&mut out, d);
     plain_words(&mut out, a);
     slider(&mut out, d);
+    production(&mut out, d);
     charts(&mut out, d);
     let _ = write!(
         out,
@@ -409,6 +431,53 @@ fn rules_panel(out: &mut String, d: &Dashboard<'_>) {
     );
 }
 
+fn production(out: &mut String, d: &Dashboard<'_>) {
+    out.push_str("<section id=\"production\">\n<h2>In production</h2>\n");
+    match d.production {
+        Production::NotLogging => out.push_str(
+            "<p class=\"empty\" id=\"live-off\">This server keeps no prediction log (it was started with \
+             <code>--no-log</code>), so there is nothing to show of the leads it scored. Start it without that flag \
+             (the log is the SQLite file <code>leadscore-log.db</code>, or <code>--store FILE</code>, or \
+             <code>--store postgres://...</code>) to see here how the model does on real leads.</p>\n",
+        ),
+        Production::Unreadable(reason) => {
+            let _ = writeln!(
+                out,
+                "<p class=\"empty\" id=\"live-unreadable\">The prediction log cannot be read right now: {}. \
+                 Scoring goes on; the figures appear here once the store answers again.</p>",
+                escape(reason)
+            );
+        }
+        Production::Live { live, as_of } => {
+            let query = format!("model={}&version={}", url_component(d.name), url_component(d.version));
+            let _ = writeln!(
+                out,
+                "<p class=\"sub\">How <code>{}</code> {} does on the leads this server logged, {}. The same figures \
+                 as <a href=\"/v1/monitor?{}\">/v1/monitor</a> (JSON) and <code>leadscore monitor --html</code>.</p>",
+                escape(d.name),
+                escape(d.version),
+                escape(as_of),
+                escape(&query)
+            );
+            live_section(out, &live);
+        }
+    }
+    out.push_str("</section>\n");
+}
+
+/// `text` as a URL query component (model names and versions are plain, but nothing is assumed).
+fn url_component(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
+}
+
 fn charts(out: &mut String, d: &Dashboard<'_>) {
     let a = d.artifact;
     let figure = |out: &mut String, f: &Figure| {
@@ -475,6 +544,7 @@ mod tests {
             rules: None,
             rules_problem: None,
             comparison: None,
+            production: Production::NotLogging,
         });
         assert!(html.contains("&lt;script&gt;x&lt;/script&gt;") && !html.contains("<script>x"));
         assert_eq!(html.matches("<svg xmlns").count(), 4, "ROC, gains, calibration, scores");
@@ -487,5 +557,52 @@ mod tests {
         assert!(html.contains("<link rel=\"icon\" href=\"data:,\">"));
         assert!(!html.contains("src=") && !html.contains("url(") && !html.contains("NaN"));
         assert!(html.contains("--rules FILE"), "says how to bring the rules in");
+        assert!(html.contains("id=\"live-off\"") && html.contains("--no-log"), "says why nothing is in production");
+    }
+
+    #[test]
+    fn in_production_shows_the_monitor_section_with_its_time() {
+        let a = shipped();
+        let report = leadscore_core::monitor::report(
+            &a,
+            &leadscore_core::monitor::LoggedLeads {
+                probs: &[],
+                tiers: &[],
+                mql: &[],
+                thresholds: &[],
+                days: &[],
+                outcomes: &[],
+                fields: &[],
+            },
+            10,
+            1,
+        )
+        .unwrap();
+        let live = Live { report: &report, rules: None, rules_name: None };
+        let page = |production| {
+            dashboard_html(&Dashboard {
+                artifact: &a,
+                name: "leads <&>",
+                version: "v1",
+                rules: None,
+                rules_problem: None,
+                comparison: None,
+                production,
+            })
+        };
+        let html = page(Production::Live { live, as_of: "as of 2026-12-06 10:04 UTC" });
+        let section = &html[html.find("<section id=\"production\">").unwrap()..];
+        let section = &section[..section.find("</section>").unwrap()];
+        let mut expected = String::new();
+        live_section(&mut expected, &live);
+        assert!(section.contains(&expected), "the dashboard shows the monitor's own section");
+        assert!(section.contains("as of 2026-12-06 10:04 UTC") && section.contains("No lead logged yet"));
+        assert!(section.contains("/v1/monitor?model=leads%20%3C%26%3E&amp;version=v1"), "{section}");
+        // In production comes after the threshold and before the held-out charts.
+        let at = |id: &str| html.find(&format!("<section id=\"{id}\">")).unwrap();
+        assert!(at("mql") < at("production") && at("production") < at("charts"));
+
+        let html = page(Production::Unreadable("database is locked <x>"));
+        assert!(html.contains("id=\"live-unreadable\"") && html.contains("database is locked &lt;x&gt;"));
     }
 }

@@ -135,8 +135,8 @@ struct Inner {
     reload_lock: Mutex<()>,
     /// The prediction log, when `config.log` is set.
     log: Option<PredictionLog>,
-    /// The last monitor figures per served version, for `/metrics`.
-    drift: crate::routes::monitor::DriftGauges,
+    /// The last all-time monitor report per served version, for `/metrics` and the dashboard.
+    reports: crate::routes::monitor::LatestReports,
 }
 
 /// A rules file as read at start-up.
@@ -225,7 +225,7 @@ impl AppState {
                 metrics: Metrics::default(),
                 reload_lock: Mutex::new(()),
                 log,
-                drift: Default::default(),
+                reports: Default::default(),
             }),
         };
         state.reload();
@@ -257,9 +257,9 @@ impl AppState {
         self.inner.log.as_ref()
     }
 
-    /// The drift gauges `/metrics` exports.
-    pub fn drift(&self) -> &crate::routes::monitor::DriftGauges {
-        &self.inner.drift
+    /// The last all-time monitor report of each version (`/metrics`, the dashboard).
+    pub fn reports(&self) -> &crate::routes::monitor::LatestReports {
+        &self.inner.reports
     }
 
     /// The metrics registry.

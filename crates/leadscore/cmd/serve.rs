@@ -8,8 +8,9 @@ use anyhow::Context;
 use leadscore_server::log::LogSettings;
 use leadscore_server::{AppState, ServeConfig};
 
-/// How often the default model's drift gauges (`/metrics`) are recomputed from the log.
-const DRIFT_REFRESH: Duration = Duration::from_secs(300);
+/// How often the default model's monitor report is recomputed from the log (the drift gauges of
+/// `/metrics`, the dashboard's "In production").
+const MONITOR_REFRESH: Duration = Duration::from_secs(300);
 
 /// Arguments of `leadscore serve` (every flag also reads a `LEADSCORE_*` variable).
 #[derive(clap::Args, Debug)]
@@ -162,7 +163,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             model.name, model.version
         );
         tokio::spawn(leadscore_server::watch(state.clone()));
-        tokio::spawn(leadscore_server::routes::monitor::refresh_drift(state.clone(), DRIFT_REFRESH));
+        tokio::spawn(leadscore_server::routes::monitor::refresh(state.clone(), MONITOR_REFRESH));
         #[cfg(unix)]
         {
             let s = state.clone();

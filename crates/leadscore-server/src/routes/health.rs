@@ -60,7 +60,7 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
     let mut text = state.metrics().render();
     if let Some(log) = state.log() {
         log.render_metrics(&mut text);
-        state.drift().render(&mut text);
+        state.reports().render(&mut text);
     }
     (StatusCode::OK, [(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
