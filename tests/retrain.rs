@@ -2,52 +2,11 @@
 //! refused and kept, forced and rolled back; a better one promoted; `retrain` with its guard and
 //! its lock; `prune`; `kill -9` at any point leaving the registry valid.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use crate::util::{bin, root, run, s, scratch};
-
-/// A registry holding a copy of the shipped `models/leads` (CURRENT = v1).
-fn shipped_registry(dir: &Path) -> PathBuf {
-    let models = dir.join("models");
-    let from = root().join("models/leads");
-    let to = models.join("leads");
-    for entry in walk(&from) {
-        let target = to.join(entry.strip_prefix(&from).unwrap());
-        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
-        std::fs::copy(&entry, &target).unwrap();
-    }
-    models
-}
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
-}
-
-/// Every `step`-th lead group of `data/leads.csv`: `keep` rows of each `every`.
-fn sample(path: &Path, every: usize, keep: usize) {
-    let text = std::fs::read_to_string(root().join("data/leads.csv")).unwrap();
-    let mut lines = text.lines();
-    let mut out = String::from(lines.next().unwrap());
-    out.push('\n');
-    for (i, line) in lines.enumerate() {
-        if i % every < keep {
-            out.push_str(line);
-            out.push('\n');
-        }
-    }
-    std::fs::write(path, out).unwrap();
-}
+use crate::util::{bin, root, run, s, sample_every, scratch, shipped_registry};
 
 fn current(models: &Path) -> String {
     std::fs::read_to_string(models.join("leads/CURRENT")).unwrap().trim().to_owned()
@@ -65,7 +24,7 @@ fn a_candidate_from_a_small_sample_is_refused_then_forced_then_rolled_back() {
     let dir = scratch();
     let models = shipped_registry(dir.path());
     let small = dir.path().join("small.csv");
-    sample(&small, 20, 3); // 3,000 of the 20,000 leads, spread over every date
+    sample_every(&small, 20, 3); // 3,000 of the 20,000 leads, spread over every date
     let refused = train(&models, &small, &[]);
     assert_eq!(refused.status, 3, "exit code 3: trained but not promoted\n{}\n{}", refused.stdout, refused.stderr);
     let out = &refused.stdout;
@@ -250,7 +209,7 @@ fn kill_9_at_any_point_leaves_current_valid_and_the_history_readable() {
         check_valid(&models, &format!("promote/rollback killed after {delay:?}"));
     }
     let newer = dir.path().join("newer.csv");
-    sample(&newer, 4, 3);
+    sample_every(&newer, 4, 3);
     for ms in [50u64, 300, 1000, 2500, 5000] {
         kill_after(
             &["retrain", "--model", "leads", "--data", s(&newer), "--promote", "always", "--models", m],

@@ -18,6 +18,8 @@ mod model_quality;
 mod reload_faults;
 mod reload_load;
 mod retrain;
+mod retrain_http;
+mod retrain_load;
 mod serve_process;
 mod server_limits;
 mod shipped_model;

@@ -206,6 +206,47 @@ pub fn json_leads(csv: &str) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// A registry holding a copy of the shipped `models/leads` (CURRENT = v1).
+pub fn shipped_registry(dir: &Path) -> PathBuf {
+    let models = dir.join("models");
+    let from = root().join("models/leads");
+    let to = models.join("leads");
+    for entry in walk(&from) {
+        let target = to.join(entry.strip_prefix(&from).unwrap());
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::copy(&entry, &target).unwrap();
+    }
+    models
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// A sample of `data/leads.csv` written to `path`: `keep` rows of each `every`, so it spans every date.
+pub fn sample_every(path: &Path, every: usize, keep: usize) {
+    let text = std::fs::read_to_string(root().join("data/leads.csv")).unwrap();
+    let mut lines = text.lines();
+    let mut out = String::from(lines.next().unwrap());
+    out.push('\n');
+    for (i, line) in lines.enumerate() {
+        if i % every < keep {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    std::fs::write(path, out).unwrap();
+}
+
 /// Server settings for tests: the scratch registry, no file watcher.
 pub fn serve_config(models: &Path) -> leadscore_server::ServeConfig {
     leadscore_server::ServeConfig {
@@ -462,4 +503,96 @@ pub fn pg_shared() -> std::sync::RwLockReadGuard<'static, ()> {
 /// Held by the test that restarts PostgreSQL.
 pub fn pg_exclusive() -> std::sync::RwLockWriteGuard<'static, ()> {
     PG.write().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+// ---- Load: clients scoring one lead in a loop while something changes under the server ----
+
+/// The lead the load clients send (a VP referral who asked for a demo).
+pub fn vp_lead() -> serde_json::Value {
+    serde_json::json!({"id": "L1", "job_level": "VP", "lead_source": "Referral", "pricing_page_visits": 4, "demo_requested": true})
+}
+
+/// The probability `artifact` gives [`vp_lead`], as the library computes it.
+pub fn vp_probability(artifact: &leadscore_core::Artifact) -> f64 {
+    use leadscore_core::value::RawValue;
+    let lead: std::collections::BTreeMap<&str, RawValue> = std::collections::BTreeMap::from([
+        ("job_level", RawValue::Text("VP")),
+        ("lead_source", RawValue::Text("Referral")),
+        ("pricing_page_visits", RawValue::Number(4.0)),
+        ("demo_requested", RawValue::Bool(true)),
+    ]);
+    artifact.score(|name| lead.get(name).copied().unwrap_or(RawValue::Missing)).unwrap().probability
+}
+
+/// One answered request of a [`Load`].
+#[derive(Clone, Debug)]
+pub struct Answer {
+    pub sent: std::time::Instant,
+    pub received: std::time::Instant,
+    /// The version the answer says scored the lead.
+    pub version: String,
+    pub probability: f64,
+}
+
+/// `clients` tasks posting `{"leads": [vp_lead()]}` to `url` back to back until stopped (with
+/// `Authorization: Bearer <key>` when given): every 200 kept as an [`Answer`], everything else
+/// (a status, a connection error, a body that does not parse) as a failure.
+pub struct Load {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    clients: Vec<tokio::task::JoinHandle<(Vec<Answer>, Vec<String>)>>,
+}
+
+impl Load {
+    /// Starts the clients.
+    pub fn start(url: String, clients: usize, key: Option<&str>) -> Load {
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let body = serde_json::json!({"leads": [vp_lead()]});
+        let key = key.map(|k| format!("Bearer {k}"));
+        let clients = (0..clients)
+            .map(|_| {
+                let (url, body, stop, key) = (url.clone(), body.clone(), stop.clone(), key.clone());
+                tokio::spawn(async move {
+                    let client = reqwest::Client::new();
+                    let (mut answers, mut failures) = (Vec::new(), Vec::new());
+                    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        let sent = std::time::Instant::now();
+                        let mut request = client.post(&url).json(&body);
+                        if let Some(key) = &key {
+                            request = request.header(reqwest::header::AUTHORIZATION, key);
+                        }
+                        let result = match request.send().await {
+                            Ok(r) if r.status() == 200 => {
+                                r.json::<serde_json::Value>().await.map_err(|e| e.to_string())
+                            }
+                            Ok(r) => Err(format!("status {}: {}", r.status(), r.text().await.unwrap_or_default())),
+                            Err(e) => Err(e.to_string()),
+                        };
+                        match result {
+                            Ok(v) => answers.push(Answer {
+                                sent,
+                                received: std::time::Instant::now(),
+                                version: v["model"]["version"].as_str().unwrap_or("").to_owned(),
+                                probability: v["scores"][0]["probability"].as_f64().unwrap_or(f64::NAN),
+                            }),
+                            Err(e) => failures.push(e),
+                        }
+                    }
+                    (answers, failures)
+                })
+            })
+            .collect();
+        Load { stop, clients }
+    }
+
+    /// Stops the clients; every answer and every failure.
+    pub async fn stop(self) -> (Vec<Answer>, Vec<String>) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let (mut answers, mut failures) = (Vec::new(), Vec::new());
+        for c in self.clients {
+            let (a, f) = c.await.unwrap();
+            answers.extend(a);
+            failures.extend(f);
+        }
+        (answers, failures)
+    }
 }

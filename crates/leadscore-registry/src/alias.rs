@@ -16,7 +16,7 @@ use leadscore_core::promotion::{GateRecord, Policy};
 
 use crate::history::{append, Alias, GateEntry, HistoryEntry, HISTORY_FILE};
 use crate::lock::ModelLock;
-use crate::{version_number, write_atomic, Error, Registry, Result, CARD_FILE, MODEL_FILE};
+use crate::{valid_name, version_number, write_atomic, Error, Registry, Result, CARD_FILE, MODEL_FILE};
 
 /// What a promotion or rollback did.
 #[derive(Clone, Debug, PartialEq)]
@@ -53,17 +53,32 @@ impl Registry {
         self.alias(name, Alias::Challenger)
     }
 
+    /// Checks that `name` is a model of this registry: a folder holding at least one version.
+    /// Commands that change an existing model check this first, so that a mistyped name is
+    /// an error and never a new empty folder (taking the model's lock creates its folder).
+    pub fn check_model(&self, name: &str) -> Result<()> {
+        let known = valid_name(name) && !self.versions(name)?.is_empty();
+        if known {
+            return Ok(());
+        }
+        let names = self.names().unwrap_or_default();
+        Err(Error::UnknownModel {
+            path: self.root().to_owned(),
+            name: name.to_owned(),
+            known: if names.is_empty() { "none".to_owned() } else { names.join(", ") },
+        })
+    }
+
     /// Checks that `version` of `name` exists and its model loads.
     pub fn check_version(&self, name: &str, version: &str) -> Result<()> {
         let path = self.root().join(name).join(version).join(MODEL_FILE);
         if version_number(version).is_none() || !path.is_file() {
             let known: Vec<String> = self.versions(name)?.into_iter().map(|(_, v)| v).collect();
-            return Err(Error::Registry {
+            return Err(Error::UnknownVersion {
                 path: self.root().join(name),
-                message: format!(
-                    "model `{name}` has no version `{version}` (it has: {})",
-                    if known.is_empty() { "none".to_owned() } else { known.join(", ") }
-                ),
+                name: name.to_owned(),
+                version: version.to_owned(),
+                known: if known.is_empty() { "none".to_owned() } else { known.join(", ") },
             });
         }
         Registry::load(&path).map(|_| ())
@@ -168,8 +183,9 @@ impl Registry {
     /// Makes `version` of `name` current if the gate passed it against the version current now;
     /// with `force`, whatever the gate said (or when it never judged it against this one).
     pub fn promote(&self, name: &str, version: &str, force: bool, command: &str) -> Result<Change> {
-        let lock = self.lock(name, command)?;
+        self.check_model(name)?;
         self.check_version(name, version)?;
+        let lock = self.lock(name, command)?;
         let current = self.reconcile(&lock)?;
         if current.as_deref() == Some(version) {
             return Ok(Change { entry: None, current: version.to_owned() });
@@ -196,7 +212,12 @@ impl Registry {
                     "{version} was never compared with the current {current} by the gate; --force promotes it anyway"
                 ),
             };
-            return Err(Error::Refused { name: name.to_owned(), version: version.to_owned(), message });
+            return Err(Error::Refused {
+                name: name.to_owned(),
+                version: version.to_owned(),
+                message,
+                record: judged.cloned().map(Box::new),
+            });
         }
         let command = if force && !passed { format!("{command} --force") } else { command.to_owned() };
         let entry = self.move_alias(&lock, Alias::Current, Some(version), &command, gate)?;
@@ -205,17 +226,15 @@ impl Registry {
 
     /// Makes the version current before the latest change of `CURRENT` current again.
     pub fn rollback(&self, name: &str, command: &str) -> Result<Change> {
+        self.check_model(name)?;
         let lock = self.lock(name, command)?;
         let current = self.reconcile(&lock)?;
         let history = self.history(name)?;
         let last = history.last_current_change().filter(|e| e.to == current);
         let Some(previous) = last.and_then(|e| e.from.clone()) else {
-            return Err(Error::Registry {
-                path: self.root().join(name),
-                message: format!(
-                    "no earlier version to roll back to: the history of `{name}` records no change to the current {}",
-                    current.as_deref().unwrap_or("version")
-                ),
+            return Err(Error::NoPrevious {
+                name: name.to_owned(),
+                current: current.unwrap_or_else(|| "version".to_owned()),
             });
         };
         let entry = self.move_alias(&lock, Alias::Current, Some(&previous), command, None)?;
@@ -231,12 +250,14 @@ impl Registry {
 
     /// Names `version` as the challenger of `name`.
     pub fn set_challenger(&self, name: &str, version: &str, command: &str) -> Result<HistoryEntry> {
+        self.check_model(name)?;
         let lock = self.lock(name, command)?;
         self.move_alias(&lock, Alias::Challenger, Some(version), command, None)
     }
 
     /// Removes the challenger of `name` (nothing to do when there is none).
     pub fn clear_challenger(&self, name: &str, command: &str) -> Result<Option<HistoryEntry>> {
+        self.check_model(name)?;
         let lock = self.lock(name, command)?;
         if self.challenger(name)?.is_none() {
             return Ok(None);
@@ -301,8 +322,30 @@ mod tests {
     #[test]
     fn rollback_without_history_says_why() {
         let (_dir, reg) = registry_with(2);
-        let err = reg.rollback("leads", "rollback").unwrap_err().to_string();
-        assert!(err.contains("no earlier version to roll back to"), "{err}");
+        let err = reg.rollback("leads", "rollback").unwrap_err();
+        assert!(matches!(err, Error::NoPrevious { .. }), "{err}");
+        assert!(err.to_string().contains("no earlier version to roll back to"), "{err}");
+    }
+
+    #[test]
+    fn a_mistyped_model_is_an_error_and_never_a_new_folder() {
+        let (dir, reg) = registry_with(2);
+        for err in [
+            reg.promote("lead", "v2", true, "promote").unwrap_err(),
+            reg.rollback("lead", "rollback").unwrap_err(),
+            reg.set_challenger("lead", "v2", "challenger set").unwrap_err(),
+            reg.clear_challenger("lead", "challenger clear").unwrap_err(),
+        ] {
+            assert!(matches!(err, Error::UnknownModel { .. }), "{err}");
+            assert!(
+                err.to_string().contains("no model `lead`") && err.to_string().contains("(it has: leads)"),
+                "{err}"
+            );
+        }
+        assert!(!dir.path().join("lead").exists());
+        let err = reg.promote("leads", "v9", true, "promote").unwrap_err();
+        assert!(matches!(err, Error::UnknownVersion { .. }), "{err}");
+        assert!(err.to_string().contains("(it has: v1, v2)"), "{err}");
     }
 
     #[test]

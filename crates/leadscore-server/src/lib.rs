@@ -58,8 +58,10 @@ pub use state::AppState;
         routes::health::readyz,
         routes::health::metrics,
         routes::health::reload,
+        routes::admin::promote,
+        routes::admin::rollback,
     ),
-    components(schemas(error::Problem, error::FieldError, api::ScoreRequest, api::ThresholdRequest, api::CompareRequest, api::RulePoints, api::StoreHealth, routes::outcomes::OutcomeItem, routes::outcomes::OutcomesResponse, routes::monitor::MonitorResponse)),
+    components(schemas(error::Problem, error::FieldError, api::ScoreRequest, api::ThresholdRequest, api::CompareRequest, api::RulePoints, api::StoreHealth, api::PromoteRequest, api::AliasChangeResponse, api::GateFigures, routes::outcomes::OutcomeItem, routes::outcomes::OutcomesResponse, routes::monitor::MonitorResponse)),
     modifiers(&BearerAuth),
     tags((name = "scoring"), (name = "models"), (name = "monitoring"), (name = "operations"))
 )]
@@ -144,6 +146,8 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/outcomes", post(routes::outcomes::outcomes))
         .route("/v1/monitor", get(routes::monitor::monitor))
         .route("/v1/admin/reload", post(routes::health::reload))
+        .route("/v1/admin/models/{name}/promote", post(routes::admin::promote))
+        .route("/v1/admin/models/{name}/rollback", post(routes::admin::rollback))
         .route("/metrics", get(routes::health::metrics))
         .route("/openapi.json", get(routes::health::openapi))
         .layer(
