@@ -20,14 +20,15 @@
 use std::fmt::Write as _;
 
 use leadscore_core::compare::{Comparison, MODEL, RULES};
+use leadscore_core::evidence::{describe, signals, Signal, MIN_LEADS};
 use leadscore_core::rules::RuleSet;
 use leadscore_core::Artifact;
 
 use crate::monitor::{live_section, Live, LIVE_CSS};
 use crate::plot::escape;
 use crate::report::{
-    auc_words, calibration_figure, coefficients, count, fixed, gains_figure, interval, opt, pct, roc_figure,
-    score_bins, score_figure, share, strategy_label, Figure,
+    auc_words, calibration_figure, count, fixed, gains_figure, interval, opt, pct, roc_figure, score_bins,
+    score_figure, share, strategy_label, Figure,
 };
 
 /// Slider step (probability).
@@ -56,8 +57,9 @@ code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:
 .h{font-size:13px;color:var(--muted);margin-top:4px}
 .factors{display:grid;grid-template-columns:1fr 1fr;gap:12px}
 .factors ul{margin:0;padding:0;list-style:none}
-.factors li{display:flex;justify-content:space-between;gap:10px;padding:4px 0;border-bottom:1px solid var(--line)}
+.factors li{display:flex;flex-wrap:wrap;justify-content:space-between;gap:10px;padding:4px 0;border-bottom:1px solid var(--line)}
 .factors li span.x{font-variant-numeric:tabular-nums;white-space:nowrap;font-weight:600}
+.factors li span.ev{flex-basis:100%;font-size:12px;color:var(--muted)}
 .up .x{color:var(--green)}
 .down .x{color:var(--red)}
 .slider{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:14px 16px}
@@ -282,19 +284,44 @@ fn plain_words(out: &mut String, a: &Artifact) {
     );
     out.push_str("</div>\n</section>\n");
 
-    let rows = coefficients(a);
-    let item = |(column, w): &(String, f64)| {
-        format!("<li><span>{}</span><span class=\"x\">odds ×{}</span></li>", escape(column), fixed(w.exp(), 2))
+    let rows = signals(a);
+    let item = |s: &&Signal| {
+        let evidence = describe(s);
+        format!(
+            "<li data-leads=\"{}\" data-clear=\"{}\"><span>{}</span><span class=\"x\">odds ×{}</span>{}</li>",
+            s.leads.map_or_else(String::new, |n| n.to_string()),
+            s.clear.map_or("", |c| if c { "true" } else { "false" }),
+            escape(&s.column),
+            fixed(s.odds_ratio, 2),
+            if evidence.is_empty() {
+                String::new()
+            } else {
+                format!("<span class=\"ev\">{}</span>", escape(&evidence))
+            }
+        )
     };
-    let up: Vec<String> = rows.iter().filter(|(_, w)| *w > 0.0).take(FACTORS).map(item).collect();
-    let down: Vec<String> = rows.iter().filter(|(_, w)| *w < 0.0).take(FACTORS).map(item).collect();
+    let listed: Vec<&Signal> = rows.iter().filter(|s| s.listable()).collect();
+    let up: Vec<String> = listed.iter().filter(|s| s.coefficient > 0.0).take(FACTORS).map(item).collect();
+    let down: Vec<String> = listed.iter().filter(|s| s.coefficient < 0.0).take(FACTORS).map(item).collect();
+    let left_out = rows.len() - listed.len();
     let _ = write!(
         out,
         "<section id=\"factors\">\n<h2>What predicts conversion</h2>\n\
          <p class=\"sub\">The model's strongest signals: how much each multiplies a lead's odds of winning \
-         (for a category against the average lead; for a number per standard deviation).</p>\n\
+         (for a category against the average lead; for a number per standard deviation), with its 95% interval and \
+         the training leads that carry it. Ranked by the smallest effect the interval allows, so a term seen on a \
+         handful of leads cannot top the list on luck{}.</p>\n\
          <div class=\"factors\">\n<div class=\"card up\"><h3>Raise the chance</h3><ul>{}</ul></div>\n\
          <div class=\"card down\"><h3>Lower the chance</h3><ul>{}</ul></div>\n</div>\n</section>\n",
+        if left_out > 0 {
+            format!(
+                "; {left_out} term{} carried by fewer than {MIN_LEADS} training leads, whose interval includes no effect, {} left out",
+                if left_out == 1 { "" } else { "s" },
+                if left_out == 1 { "is" } else { "are" }
+            )
+        } else {
+            String::new()
+        },
         if up.is_empty() { "<li>none</li>".to_owned() } else { up.concat() },
         if down.is_empty() { "<li>none</li>".to_owned() } else { down.concat() }
     );
@@ -531,6 +558,51 @@ mod tests {
         }
         assert_eq!(grid[0][2], 1.0, "at 0 every lead is an MQL");
         assert_eq!(grid.last().map(|r| r[1]), Some(0.0), "above the top score none is");
+    }
+
+    /// Issue 13, item 6: on the shipped model, no term carried by fewer than 30 training leads
+    /// is among the top signals unless its interval excludes no effect. `country = (other)`
+    /// (12 training leads, odds x2.28, every country without effect in the generator) topped the
+    /// list by weight alone; it must not appear, and every listed term shows its interval and leads.
+    #[test]
+    fn top_signals_are_backed_by_enough_leads_or_a_clear_interval() {
+        let a = shipped();
+        assert_eq!(a.evidence.len(), a.encoder.n_columns, "the shipped model records its evidence");
+        let all = signals(&a);
+        let rare =
+            all.iter().find(|s| s.column == "country = (other)").expect("the shipped model has country = (other)");
+        assert!(rare.leads.is_some_and(|n| n < MIN_LEADS) && rare.clear == Some(false), "{rare:?}");
+        assert!(rare.odds_ratio > 2.0, "large by weight alone: {rare:?}");
+        let html = dashboard_html(&Dashboard {
+            artifact: &a,
+            name: "leads",
+            version: "v1",
+            rules: None,
+            rules_problem: None,
+            comparison: None,
+            production: Production::NotLogging,
+        });
+        let section = &html[html.find("id=\"factors\"").unwrap()..];
+        let section = &section[..section.find("</section>").unwrap()];
+        let items: Vec<&str> = section.split("<li ").skip(1).collect();
+        assert_eq!(items.len(), 2 * FACTORS, "six up and six down: {section}");
+        for item in &items {
+            let attr = |name: &str| {
+                let start = item.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+                item[start..].split('"').next().unwrap().to_owned()
+            };
+            let leads: u64 = attr("data-leads").parse().unwrap();
+            assert!(leads >= MIN_LEADS || attr("data-clear") == "true", "{item}");
+            assert!(item.contains("95% interval x") && item.contains(" leads"), "{item}");
+        }
+        assert!(!section.contains("country = (other)"), "{section}");
+        assert!(section.contains("left out"), "says what was left out: {section}");
+        // The first listed term raising the chance is the one whose interval allows the largest effect.
+        let best_up = all
+            .iter()
+            .filter(|s| s.listable() && s.coefficient > 0.0)
+            .max_by(|x, y| x.assured().total_cmp(&y.assured()));
+        assert!(items[0].contains(&escape(&best_up.unwrap().column)), "{}", items[0]);
     }
 
     #[test]
