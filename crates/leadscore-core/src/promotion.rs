@@ -14,6 +14,18 @@
 //!   1%), since a model can rank as well and still give worse probabilities, which tiers,
 //!   thresholds and MQL counts are read from;
 //! - the compared leads are too few to judge (`min_leads`, `min_won`): no evidence, no promotion.
+//!
+//! **A stale current version** (Dynamics 365 publishes a retrained model when the active one is
+//! over 3 months old even if it scores a little lower): when the current version has been
+//! current for more than `max_current_age_days` (default 90), the AUC and log-loss checks accept
+//! a candidate within [`STALE_RATIO`] of it, Dynamics' 95%: an AUC at least 95% of the current
+//! one's, a log loss at most the current one's divided by 0.95. What the current model learnt
+//! from months-old leads is worth less each month, so a near miss on today's leads is a fair
+//! trade for fresh data; a genuinely worse candidate is still refused, and the evidence check is
+//! never relaxed (too few compared leads say nothing, however old the current version is). The
+//! age is an input ([`decide`] reads no clock): the caller counts it from the history entry that
+//! first made the version current; when no entry says (a registry older than its history), the
+//! rule is not applied and the verdict says so.
 
 use serde::{Deserialize, Serialize};
 
@@ -36,6 +48,10 @@ pub struct Policy {
     pub min_leads: u64,
     /// Fewest won leads among them. Default 20.
     pub min_won: u64,
+    /// A current version current for longer than this many days may be replaced by a candidate
+    /// within [`STALE_RATIO`] of it on AUC and log loss. Default 90 (Dynamics 365's 3 months);
+    /// 0 turns the rule off.
+    pub max_current_age_days: u32,
 }
 
 /// Default of [`Policy::auc_tolerance`].
@@ -46,6 +62,14 @@ pub const DEFAULT_LOG_LOSS_MARGIN: f64 = 0.01;
 pub const DEFAULT_MIN_LEADS: u64 = 200;
 /// Default of [`Policy::min_won`].
 pub const DEFAULT_MIN_WON: u64 = 20;
+/// Default of [`Policy::max_current_age_days`].
+pub const DEFAULT_MAX_CURRENT_AGE_DAYS: u32 = 90;
+/// How close to a stale current version a candidate must be (Dynamics 365's "at least 95% of
+/// the active model's accuracy"): AUC at least this share of the current one's, log loss at
+/// most the current one's divided by it.
+pub const STALE_RATIO: f64 = 0.95;
+/// Largest [`Policy::max_current_age_days`] accepted (ten years).
+pub const MAX_CURRENT_AGE_DAYS_LIMIT: u32 = 3650;
 
 impl Default for Policy {
     fn default() -> Self {
@@ -54,6 +78,7 @@ impl Default for Policy {
             log_loss_margin: DEFAULT_LOG_LOSS_MARGIN,
             min_leads: DEFAULT_MIN_LEADS,
             min_won: DEFAULT_MIN_WON,
+            max_current_age_days: DEFAULT_MAX_CURRENT_AGE_DAYS,
         }
     }
 }
@@ -69,6 +94,12 @@ impl Policy {
         }
         if !(self.log_loss_margin.is_finite() && (0.0..=10.0).contains(&self.log_loss_margin)) {
             return bad("log_loss_margin", self.log_loss_margin, "a share between 0 and 10");
+        }
+        if self.max_current_age_days > MAX_CURRENT_AGE_DAYS_LIMIT {
+            return Err(Error::Spec(format!(
+                "[promotion] max_current_age_days = {} must be at most {MAX_CURRENT_AGE_DAYS_LIMIT} (0 turns the rule off)",
+                self.max_current_age_days
+            )));
         }
         if self.min_won > self.min_leads {
             return Err(Error::Spec(format!(
@@ -124,6 +155,47 @@ pub struct Verdict {
     pub checks: Vec<Check>,
     /// One plain sentence with the figures.
     pub sentence: String,
+    /// How many days the current version had been current (`None`: unknown, or a verdict
+    /// written before the age was recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_age_days: Option<f64>,
+    /// Whether the stale-version rule applied (the current version older than
+    /// `max_current_age_days`), relaxing the AUC and log-loss checks to [`STALE_RATIO`].
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub stale: bool,
+}
+
+/// How old the current version is, against the policy's limit.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Age {
+    /// The rule is off (`max_current_age_days = 0`).
+    Off,
+    /// No history entry says when it became current.
+    Unknown,
+    /// Current for this many days, within the limit.
+    Fresh(f64),
+    /// Current for this many days, beyond the limit: the relaxed checks apply.
+    Stale(f64),
+}
+
+impl Age {
+    fn of(policy: &Policy, days: Option<f64>) -> Age {
+        match (policy.max_current_age_days, days.filter(|d| d.is_finite())) {
+            (0, _) => Age::Off,
+            (_, None) => Age::Unknown,
+            (max, Some(d)) if d > f64::from(max) => Age::Stale(d),
+            (_, Some(d)) => Age::Fresh(d),
+        }
+    }
+}
+
+/// Whole days, as a person says them ("120 days", "less than a day").
+fn days_text(days: f64) -> String {
+    match days.floor() {
+        d if d < 1.0 => "less than a day".into(),
+        d if d < 2.0 => "1 day".into(),
+        d => format!("{d:.0} days"),
+    }
 }
 
 /// The comparison of a candidate with the version current when it was built, stored in the
@@ -162,8 +234,22 @@ fn fmt_interval(p: &Paired, digits: usize) -> String {
         .map_or_else(|| "no interval".into(), |i| format!("95% interval [{:+.digits$}, {:+.digits$}]", i.low, i.high))
 }
 
-/// Applies `policy` to the comparison of `current` (A) and `candidate` (B).
-pub fn decide(policy: &Policy, comparison: &PairedComparison, current: &str, candidate: &str) -> Verdict {
+/// Applies `policy` to the comparison of `current` (A) and `candidate` (B), the current version
+/// having been current for `current_age_days` (`None`: unknown; see the module's stale rule).
+pub fn decide(
+    policy: &Policy,
+    comparison: &PairedComparison,
+    current: &str,
+    candidate: &str,
+    current_age_days: Option<f64>,
+) -> Verdict {
+    let age = Age::of(policy, current_age_days);
+    let stale_days = match age {
+        Age::Stale(d) => Some(d),
+        _ => None,
+    };
+    let pct = 100.0 * STALE_RATIO;
+    let max_age = policy.max_current_age_days;
     let mut checks = Vec::new();
     let enough = comparison.n_leads >= policy.min_leads && comparison.n_won >= policy.min_won;
     checks.push(Check {
@@ -178,11 +264,25 @@ pub fn decide(policy: &Policy, comparison: &PairedComparison, current: &str, can
     let (auc_passed, auc_reason) = match (auc.a, auc.b, auc.difference, auc.interval) {
         (Some(a), Some(b), Some(d), Some(i)) => {
             let worse = i.high < -policy.auc_tolerance;
-            let verb = if worse { "worse beyond the noise" } else { "not worse beyond the noise" };
+            let (passed, verdict) = match (worse, stale_days) {
+                (false, _) => (true, "not worse beyond the noise".to_owned()),
+                (true, None) => (false, "worse beyond the noise".to_owned()),
+                (true, Some(days)) if b >= STALE_RATIO * a => (
+                    true,
+                    format!(
+                        "worse beyond the noise, but at least {pct:.0}% of {current}'s, accepted because {current} has been current for {} (over {max_age})",
+                        days_text(days)
+                    ),
+                ),
+                (true, Some(_)) => (
+                    false,
+                    format!("worse beyond the noise, and below {pct:.0}% of {current}'s even for a stale version ({:.4})", STALE_RATIO * a),
+                ),
+            };
             (
-                !worse,
+                passed,
                 format!(
-                    "AUC {b:.4} for {candidate} against {a:.4} for {current}: difference {d:+.4}, {} ({verb}{})",
+                    "AUC {b:.4} for {candidate} against {a:.4} for {current}: difference {d:+.4}, {} ({verdict}{})",
                     fmt_interval(auc, 4),
                     if policy.auc_tolerance > 0.0 {
                         format!(", tolerance {}", policy.auc_tolerance)
@@ -199,14 +299,32 @@ pub fn decide(policy: &Policy, comparison: &PairedComparison, current: &str, can
     let (ll_passed, ll_reason) = match (ll.a, ll.b) {
         (Some(a), Some(b)) => {
             let share = if a > 0.0 { (b - a) / a } else { 0.0 };
-            let passed = b <= a * (1.0 + policy.log_loss_margin);
+            let within = b <= a * (1.0 + policy.log_loss_margin);
+            let (passed, rule) = match (within, stale_days) {
+                (true, _) | (false, None) => (within, format!("the margin is {:.1}%", 100.0 * policy.log_loss_margin)),
+                (false, Some(days)) if b <= a / STALE_RATIO => (
+                    true,
+                    format!(
+                        "beyond the {:.1}% margin, but within {current}'s divided by {STALE_RATIO}, accepted because {current} has been current for {} (over {max_age})",
+                        100.0 * policy.log_loss_margin,
+                        days_text(days)
+                    ),
+                ),
+                (false, Some(_)) => (
+                    false,
+                    format!(
+                        "beyond the {:.1}% margin, and above {current}'s divided by {STALE_RATIO} even for a stale version ({:.4})",
+                        100.0 * policy.log_loss_margin,
+                        a / STALE_RATIO
+                    ),
+                ),
+            };
             (
                 passed,
                 format!(
-                    "log loss {b:.4} for {candidate} against {a:.4} for {current} ({:+.1}%, {}; the margin is {:.1}%)",
+                    "log loss {b:.4} for {candidate} against {a:.4} for {current} ({:+.1}%, {}; {rule})",
                     100.0 * share,
                     fmt_interval(ll, 4),
-                    100.0 * policy.log_loss_margin
                 ),
             )
         }
@@ -214,7 +332,7 @@ pub fn decide(policy: &Policy, comparison: &PairedComparison, current: &str, can
     };
     checks.push(Check { name: "log_loss".into(), passed: ll_passed, reason: ll_reason });
     let passed = checks.iter().all(|c| c.passed);
-    let sentence = if passed {
+    let mut sentence = if passed {
         format!("{candidate} passed the gate against {current}: {}; {}.", checks[1].reason, checks[2].reason)
     } else {
         let failed: Vec<&str> = checks.iter().filter(|c| !c.passed).map(|c| c.reason.as_str()).collect();
@@ -226,7 +344,24 @@ pub fn decide(policy: &Policy, comparison: &PairedComparison, current: &str, can
         s.push('.');
         s
     };
-    Verdict { passed, checks, sentence }
+    // How old the current version is matters when the figures refused the candidate: say whether
+    // the stale rule could help, and why it did not.
+    let refused_on_figures = !(auc_passed && ll_passed);
+    match age {
+        Age::Unknown if refused_on_figures => sentence.push_str(&format!(
+            " The {max_age}-day rule (a version current for longer may be replaced by a candidate within {pct:.0}% of it) was not applied: no history entry says when {current} became current."
+        )),
+        Age::Fresh(d) if refused_on_figures => sentence.push_str(&format!(
+            " {current} has been current for {}: the {max_age}-day rule for a stale version does not apply yet.",
+            days_text(d)
+        )),
+        Age::Stale(d) if !enough && auc_passed && ll_passed => sentence.push_str(&format!(
+            " {current} has been current for {} (over {max_age}), but a stale version is replaced only on enough evidence.",
+            days_text(d)
+        )),
+        _ => {}
+    }
+    Verdict { passed, checks, sentence, current_age_days, stale: stale_days.is_some() }
 }
 
 /// A categorical feature's levels that appeared or went away.
