@@ -229,6 +229,17 @@ pub struct Rocs {
     pub candidate: Vec<(f64, f64)>,
 }
 
+impl GateRecord {
+    /// The same comparison judged again under `policy`, the current version having been current
+    /// for `current_age_days`: what `promote` (at a later time, perhaps with another age rule)
+    /// and a retrain that reproduced an existing version decide, without comparing again.
+    pub fn judged_again(mut self, policy: Policy, current_age_days: Option<f64>) -> GateRecord {
+        self.verdict = decide(&policy, &self.comparison, &self.against, &self.candidate, current_age_days);
+        self.policy = policy;
+        self
+    }
+}
+
 fn fmt_interval(p: &Paired, digits: usize) -> String {
     p.interval
         .map_or_else(|| "no interval".into(), |i| format!("95% interval [{:+.digits$}, {:+.digits$}]", i.low, i.high))
@@ -521,10 +532,24 @@ mod tests {
 
     #[track_caller]
     fn check(auc: Paired, log_loss: Paired, n: (u64, u64), passed: [bool; 3]) -> Verdict {
-        let v = decide(&Policy::default(), &comparison(auc, log_loss, n.0, n.1), "v1", "v2");
+        check_aged(&Policy::default(), None, auc, log_loss, n, passed)
+    }
+
+    /// Like [`check`], the current version having been current for `age` days under `policy`.
+    #[track_caller]
+    fn check_aged(
+        policy: &Policy,
+        age: Option<f64>,
+        auc: Paired,
+        log_loss: Paired,
+        n: (u64, u64),
+        passed: [bool; 3],
+    ) -> Verdict {
+        let v = decide(policy, &comparison(auc, log_loss, n.0, n.1), "v1", "v2", age);
         let got: Vec<bool> = v.checks.iter().map(|c| c.passed).collect();
         assert_eq!(got, passed, "{}", v.sentence);
         assert_eq!(v.passed, passed.iter().all(|p| *p));
+        assert_eq!(v.current_age_days, age);
         v
     }
 
@@ -557,6 +582,179 @@ mod tests {
         check(paired(0.80, 0.85, 0.01, 0.09), paired(0.45, 0.40, -0.1, -0.01), (600, 19), [false, true, true]);
     }
 
+    // The stale rule (Dynamics 365: a retrained model is published when the active one is over
+    // 3 months old and the new one reaches 95% of its accuracy). The current AUC is 0.80, so 95%
+    // of it is 0.76; its log loss 0.45, so the stale bound is 0.45 / 0.95 = 0.4737.
+
+    /// AUC 0.78: worse beyond the noise, but 97.5% of 0.80. Log loss 0.46: 2.2% above 0.45,
+    /// beyond the 1% margin, but under 0.4737.
+    fn near_miss() -> (Paired, Paired) {
+        (paired(0.80, 0.78, -0.031, -0.009), paired(0.45, 0.46, 0.004, 0.016))
+    }
+
+    #[test]
+    fn a_stale_current_version_gives_way_to_a_candidate_within_95_percent() {
+        let (auc, ll) = near_miss();
+        let v = check_aged(&Policy::default(), Some(120.4), auc, ll, (600, 90), [true; 3]);
+        assert!(v.stale);
+        assert!(v.sentence.starts_with("v2 passed the gate against v1"), "{}", v.sentence);
+        assert!(
+            v.sentence.contains(
+                "worse beyond the noise, but at least 95% of v1's, accepted because v1 has been current for 120 days (over 90)"
+            ),
+            "{}",
+            v.sentence
+        );
+        assert!(v.sentence.contains("beyond the 1.0% margin, but within v1's divided by 0.95"), "{}", v.sentence);
+        // The figures are still the figures: both AUCs and the interval of their difference.
+        assert!(v.sentence.contains("AUC 0.7800 for v2 against 0.8000 for v1"), "{}", v.sentence);
+        assert!(v.sentence.contains("[-0.0310, -0.0090]"), "{}", v.sentence);
+        // Just past the limit counts; exactly at it does not ("over 3 months").
+        check_aged(&Policy::default(), Some(90.01), auc, ll, (600, 90), [true; 3]);
+        check_aged(&Policy::default(), Some(90.0), auc, ll, (600, 90), [true, false, false]);
+    }
+
+    #[test]
+    fn a_stale_current_version_still_refuses_a_much_worse_candidate() {
+        // AUC 0.75 is 93.75% of 0.80.
+        let v = check_aged(
+            &Policy::default(),
+            Some(400.0),
+            paired(0.80, 0.75, -0.07, -0.03),
+            paired(0.45, 0.46, 0.004, 0.016),
+            (600, 90),
+            [true, false, true],
+        );
+        assert!(v.stale);
+        assert!(
+            v.sentence.contains("worse beyond the noise, and below 95% of v1's even for a stale version (0.7600)"),
+            "{}",
+            v.sentence
+        );
+        // Log loss 0.48 is above 0.45 / 0.95 = 0.4737, however close the AUC.
+        let v = check_aged(
+            &Policy::default(),
+            Some(400.0),
+            paired(0.80, 0.79, -0.02, 0.001),
+            paired(0.45, 0.48, 0.02, 0.04),
+            (600, 90),
+            [true, true, false],
+        );
+        assert!(v.sentence.contains("above v1's divided by 0.95 even for a stale version (0.4737)"), "{}", v.sentence);
+    }
+
+    #[test]
+    fn a_stale_current_version_never_relaxes_the_evidence() {
+        let (auc, ll) = near_miss();
+        check_aged(&Policy::default(), Some(200.0), auc, ll, (150, 40), [false, true, true]);
+        // Even a clearly better candidate needs enough leads.
+        let v = check_aged(
+            &Policy::default(),
+            Some(200.0),
+            paired(0.80, 0.85, 0.01, 0.09),
+            paired(0.45, 0.40, -0.1, -0.01),
+            (600, 19),
+            [false, true, true],
+        );
+        assert!(
+            v.sentence.contains("v1 has been current for 200 days (over 90), but a stale version is replaced only on enough evidence"),
+            "{}",
+            v.sentence
+        );
+    }
+
+    #[test]
+    fn a_fresh_current_version_refuses_the_near_miss_as_before() {
+        let (auc, ll) = near_miss();
+        let v = check_aged(&Policy::default(), Some(45.7), auc, ll, (600, 90), [true, false, false]);
+        assert!(!v.stale);
+        assert!(v.sentence.contains("v2 was not promoted over v1: AUC 0.7800"), "{}", v.sentence);
+        assert!(
+            v.sentence.ends_with("v1 has been current for 45 days: the 90-day rule for a stale version does not apply yet."),
+            "{}",
+            v.sentence
+        );
+        assert!(check_aged(&Policy::default(), Some(0.2), auc, ll, (600, 90), [true, false, false])
+            .sentence
+            .contains("current for less than a day"));
+    }
+
+    #[test]
+    fn an_unknown_age_does_not_apply_the_rule_and_says_so() {
+        let (auc, ll) = near_miss();
+        let v = check_aged(&Policy::default(), None, auc, ll, (600, 90), [true, false, false]);
+        assert!(!v.stale);
+        assert!(
+            v.sentence.ends_with(
+                "The 90-day rule (a version current for longer may be replaced by a candidate within 95% of it) was not applied: no history entry says when v1 became current."
+            ),
+            "{}",
+            v.sentence
+        );
+        // A candidate that passes on its figures needs no word on the age.
+        let v = check_aged(
+            &Policy::default(),
+            None,
+            paired(0.80, 0.81, 0.001, 0.02),
+            paired(0.45, 0.44, -0.02, 0.0),
+            (600, 90),
+            [true; 3],
+        );
+        assert!(!v.sentence.contains("rule"), "{}", v.sentence);
+    }
+
+    #[test]
+    fn zero_days_turns_the_rule_off() {
+        let (auc, ll) = near_miss();
+        let off = Policy { max_current_age_days: 0, ..Policy::default() };
+        let v = check_aged(&off, Some(1000.0), auc, ll, (600, 90), [true, false, false]);
+        assert!(!v.stale);
+        assert!(!v.sentence.contains("rule") && !v.sentence.contains("current for"), "{}", v.sentence);
+        // Another limit is read as given.
+        let short = Policy { max_current_age_days: 30, ..Policy::default() };
+        assert!(check_aged(&short, Some(31.0), auc, ll, (600, 90), [true; 3]).sentence.contains("(over 30)"));
+    }
+
+    #[test]
+    fn a_record_judged_again_at_another_age_and_policy() {
+        let (auc, ll) = near_miss();
+        let comparison = comparison(auc, ll, 600, 90);
+        let record = GateRecord {
+            candidate: "v2".into(),
+            against: "v1".into(),
+            policy: Policy::default(),
+            evidence: Evidence { leads: "held-out leads".into(), n_leads: 600, seen_by_current: Some(0) },
+            verdict: decide(&Policy::default(), &comparison, "v1", "v2", Some(10.0)),
+            comparison,
+            inputs: InputChanges::default(),
+            roc: Rocs::default(),
+        };
+        assert!(!record.verdict.passed);
+        let later = record.clone().judged_again(Policy::default(), Some(100.0));
+        assert!(later.verdict.passed && later.verdict.stale, "{}", later.verdict.sentence);
+        let off = Policy { max_current_age_days: 0, ..Policy::default() };
+        let never = record.judged_again(off.clone(), Some(100.0));
+        assert!(!never.verdict.passed);
+        assert_eq!(never.policy, off);
+    }
+
+    #[test]
+    fn a_record_written_before_the_age_rule_still_loads() {
+        // The policy and verdict of a card written before `max_current_age_days`, `stale` and
+        // `current_age_days` existed: the policy gets the default rule, the verdict no age.
+        let policy: Policy = serde_json::from_str(
+            r#"{"auc_tolerance":0.0,"log_loss_margin":0.01,"min_leads":200,"min_won":20}"#,
+        )
+        .unwrap();
+        assert_eq!(policy, Policy::default());
+        let verdict: Verdict =
+            serde_json::from_str(r#"{"passed":false,"checks":[],"sentence":"v2 was not promoted over v1."}"#).unwrap();
+        assert_eq!((verdict.current_age_days, verdict.stale), (None, false));
+        // And a verdict without an age writes no age.
+        let text = serde_json::to_string(&verdict).unwrap();
+        assert!(!text.contains("stale") && !text.contains("current_age_days"), "{text}");
+    }
+
     #[test]
     fn policy_from_the_spec_and_its_checks() {
         let text = "[target]\ncolumn = \"y\"\npositive = [\"1\"]\n\n[promotion]\nlog_loss_margin = 0.02\n";
@@ -567,6 +765,12 @@ mod tests {
         assert!(err.contains("auc_margin"), "{err}");
         let err = Policy::from_spec_toml("[promotion]\nlog_loss_margin = -1\n").unwrap_err().to_string();
         assert!(err.contains("log_loss_margin = -1"), "{err}");
+        let p = Policy::from_spec_toml("[promotion]\nmax_current_age_days = 0\n").unwrap().unwrap();
+        assert_eq!(p.max_current_age_days, 0);
+        let err = Policy::from_spec_toml("[promotion]\nmax_current_age_days = 4000\n").unwrap_err().to_string();
+        assert!(err.contains("max_current_age_days = 4000 must be at most 3650"), "{err}");
+        let err = Policy::from_spec_toml("[promotion]\nmax_current_age_days = -3\n").unwrap_err().to_string();
+        assert!(err.contains("max_current_age_days"), "{err}");
     }
 
     #[test]
