@@ -83,10 +83,21 @@ pub struct HistoryEntry {
 }
 
 impl HistoryEntry {
-    /// A change of `alias` made now.
+    /// A change of `alias` made now by the system clock.
     pub fn now(alias: Alias, from: Option<String>, to: Option<String>, command: &str) -> Self {
+        Self::at(chrono::Utc::now(), alias, from, to, command)
+    }
+
+    /// A change of `alias` made at `at`.
+    pub fn at(
+        at: chrono::DateTime<chrono::Utc>,
+        alias: Alias,
+        from: Option<String>,
+        to: Option<String>,
+        command: &str,
+    ) -> Self {
         HistoryEntry {
-            at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            at: at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             alias,
             from,
             to,
