@@ -657,7 +657,9 @@ mod tests {
             [false, true, true],
         );
         assert!(
-            v.sentence.contains("v1 has been current for 200 days (over 90), but a stale version is replaced only on enough evidence"),
+            v.sentence.contains(
+                "v1 has been current for 200 days (over 90), but a stale version is replaced only on enough evidence"
+            ),
             "{}",
             v.sentence
         );
@@ -670,7 +672,8 @@ mod tests {
         assert!(!v.stale);
         assert!(v.sentence.contains("v2 was not promoted over v1: AUC 0.7800"), "{}", v.sentence);
         assert!(
-            v.sentence.ends_with("v1 has been current for 45 days: the 90-day rule for a stale version does not apply yet."),
+            v.sentence
+                .ends_with("v1 has been current for 45 days: the 90-day rule for a stale version does not apply yet."),
             "{}",
             v.sentence
         );
@@ -742,10 +745,9 @@ mod tests {
     fn a_record_written_before_the_age_rule_still_loads() {
         // The policy and verdict of a card written before `max_current_age_days`, `stale` and
         // `current_age_days` existed: the policy gets the default rule, the verdict no age.
-        let policy: Policy = serde_json::from_str(
-            r#"{"auc_tolerance":0.0,"log_loss_margin":0.01,"min_leads":200,"min_won":20}"#,
-        )
-        .unwrap();
+        let policy: Policy =
+            serde_json::from_str(r#"{"auc_tolerance":0.0,"log_loss_margin":0.01,"min_leads":200,"min_won":20}"#)
+                .unwrap();
         assert_eq!(policy, Policy::default());
         let verdict: Verdict =
             serde_json::from_str(r#"{"passed":false,"checks":[],"sentence":"v2 was not promoted over v1."}"#).unwrap();

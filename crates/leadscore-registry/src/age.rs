@@ -93,10 +93,8 @@ mod tests {
         // An entry stamped in the future counts as new, an unreadable time as unknown.
         let reg = reg.with_clock(at(-5));
         assert_eq!(reg.current_age_days("leads", "v1").unwrap(), Some(0.0));
-        let history = History {
-            entries: vec![crate::HistoryEntry { at: "last week".into(), ..entry }],
-            skipped: Vec::new(),
-        };
+        let history =
+            History { entries: vec![crate::HistoryEntry { at: "last week".into(), ..entry }], skipped: Vec::new() };
         assert_eq!(history.became_current("v1"), None);
     }
 }

@@ -227,13 +227,7 @@ impl Registry {
             None => None,
         };
         let judged = judged.as_ref();
-        let gate = judged.map(|r| GateEntry {
-            against: r.against.clone(),
-            passed: r.verdict.passed,
-            forced: force && !r.verdict.passed,
-            sentence: r.verdict.sentence.clone(),
-            comparison: r.comparison.clone(),
-        });
+        let gate = judged.map(|r| GateEntry::of(r, force && !r.verdict.passed));
         let passed = judged.is_some_and(|r| r.verdict.passed);
         if !passed && !force {
             let current = current.as_deref().unwrap_or("none");
@@ -415,8 +409,12 @@ mod tests {
         let entry = change.entry.unwrap();
         assert_eq!((entry.command.as_str(), entry.at.as_str()), ("promote", "2026-06-29T12:00:00.000Z"));
         let gate = entry.gate.unwrap();
-        assert!(gate.passed && !gate.forced);
-        assert!(gate.sentence.contains("accepted because v1 has been current for 120 days (over 90)"), "{}", gate.sentence);
+        assert!(gate.passed && !gate.forced && gate.stale);
+        assert!(
+            gate.sentence.contains("accepted because v1 has been current for 120 days (over 90)"),
+            "{}",
+            gate.sentence
+        );
         // The card keeps the judgement made at training.
         assert_eq!(reg.gate_record("leads", "v2").unwrap().unwrap().verdict.current_age_days, Some(10.0));
     }

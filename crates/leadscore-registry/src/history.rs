@@ -55,6 +55,24 @@ pub struct GateEntry {
     pub sentence: String,
     /// The paired figures (A = `against`, B = the candidate).
     pub comparison: PairedComparison,
+    /// Whether `against` had been current for longer than the policy's
+    /// `max_current_age_days`, so the gate accepted a candidate within 95% of it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub stale: bool,
+}
+
+impl GateEntry {
+    /// The history's part of the gate's `record`, promoted past a refusal when `forced`.
+    pub fn of(record: &leadscore_core::promotion::GateRecord, forced: bool) -> Self {
+        GateEntry {
+            against: record.against.clone(),
+            passed: record.verdict.passed,
+            forced,
+            sentence: record.verdict.sentence.clone(),
+            comparison: record.comparison.clone(),
+            stale: record.verdict.stale,
+        }
+    }
 }
 
 /// One change of an alias.

@@ -331,13 +331,7 @@ pub fn publish_gated(
         );
         return Ok(done(false, sentence, None));
     };
-    let entry = |forced: bool| GateEntry {
-        against: record.against.clone(),
-        passed: record.verdict.passed,
-        forced,
-        sentence: record.verdict.sentence.clone(),
-        comparison: record.comparison.clone(),
-    };
+    let entry = |forced: bool| GateEntry::of(&record, forced);
     match mode {
         PromoteMode::Never => {
             registry.record_refusal(&lock, &version, &format!("{command} --promote never"), entry(false))?;

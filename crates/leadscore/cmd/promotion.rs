@@ -87,7 +87,9 @@ impl AgeArg {
     pub fn checked(&self) -> anyhow::Result<Option<u32>> {
         match self.max_current_age_days {
             None => Ok(None),
-            Some(days) => Ok(Some(Policy { max_current_age_days: days, ..Policy::default() }.check()?.max_current_age_days)),
+            Some(days) => {
+                Ok(Some(Policy { max_current_age_days: days, ..Policy::default() }.check()?.max_current_age_days))
+            }
         }
     }
 }
