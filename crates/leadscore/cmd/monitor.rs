@@ -49,8 +49,7 @@ pub fn run(args: MonitorArgs) -> anyhow::Result<()> {
     let (artifact, path, _) = args.model.load()?;
     let version = version_of(&path);
     let (since_ms, until_ms) = args.period.bounds()?;
-    let filter =
-        Filter { model: artifact.name.clone(), version: Some(version.clone()), shadow: None, since_ms, until_ms };
+    let filter = Filter::served(&artifact.name, Some(&version), since_ms, until_ms);
     let mut store = args.store.open()?;
     let rows = store.rows(&filter)?;
     let report = leadscore_store::monitor::report(&artifact, &rows, args.replicates, artifact.training.seed)?;

@@ -105,13 +105,7 @@ pub fn report(
 ) -> Result<(MonitorReport, Option<PairedComparison>), ApiError> {
     let started = Instant::now();
     let log = state.log().ok_or(ApiError::NoLog)?;
-    let filter = Filter {
-        model: model.name.clone(),
-        version: Some(model.version.clone()),
-        shadow: Some(false),
-        since_ms,
-        until_ms,
-    };
+    let filter = Filter::served(&model.name, Some(&model.version), since_ms, until_ms);
     let rows = log.read(|store| store.rows(&filter)).map_err(ApiError::Store)?;
     let seed = model.artifact.training.seed;
     let report = leadscore_store::monitor::report(&model.artifact, &rows, replicates, seed)
