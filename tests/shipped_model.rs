@@ -145,3 +145,28 @@ fn format_1_models_still_score_to_the_same_bits() {
         }
     }
 }
+
+/// Models written in format 2 (before the evidence behind each term) still load and score to
+/// the same bits: the shipped model of that time, scored by that build (2e1cb1d) into
+/// `tests/fixtures/format2/leads.scored.csv`, every cell compared. It has no evidence, so its
+/// lists rank terms by the weights' size, as they did.
+#[test]
+fn format_2_models_still_score_to_the_same_bits() {
+    let fixtures = root().join("tests/fixtures/format2");
+    let model = fixtures.join("leads.bin");
+    let bytes = std::fs::read(&model).unwrap();
+    assert_eq!(&bytes[8..12], &2u32.to_le_bytes(), "leads.bin is a format-2 file");
+    let data = root().join("tests/fixtures/format1/leads.csv");
+    let out = run(&["score", "--model", s(&model), "--data", s(&data), "--explain", "3"]).ok();
+    let expected = std::fs::read_to_string(fixtures.join("leads.scored.csv")).unwrap();
+    assert!(out.stdout.lines().count() > 100, "{}", out.stderr);
+    assert!(out.stdout == expected, "a format-2 model no longer scores as it did");
+    let artifact = leadscore_core::Artifact::from_bytes(&bytes).unwrap();
+    assert!(artifact.evidence.is_empty());
+    let card = run(&["inspect", "--model", s(&model), "--json"]).ok().json();
+    let first = &card["coefficients"][0];
+    assert!(first.get("leads").is_none() && first.get("odds_interval").is_none(), "{first}");
+    let weights: Vec<f64> =
+        card["coefficients"].as_array().unwrap().iter().map(|c| c["coefficient"].as_f64().unwrap().abs()).collect();
+    assert!(weights.windows(2).all(|w| w[0] >= w[1]), "without evidence, by the weight's size");
+}

@@ -374,9 +374,11 @@ fn push_probability(out: &mut String, p: f64, buffer: &mut ryu::Buffer) {
     }
 }
 
-/// Reads up to `rows` records into `batch`; returns how many. A ragged record is kept with the
-/// reader's verdict (its error row says why) unless `strict`, where it stops the run.
-fn fill(file: &mut CsvFile, batch: &mut Batch, rows: usize, strict: bool) -> Result<usize> {
+/// Reads up to `rows` records into `batch`; returns how many, and the error that stopped the
+/// reading, if one did: the records read before it are in the batch, to be scored and written
+/// before the error's row. A ragged record is kept with the reader's verdict (its error row says
+/// why) unless `strict`, where it stops the run.
+fn fill(file: &mut CsvFile, batch: &mut Batch, rows: usize, strict: bool) -> (usize, Option<Error>) {
     batch.len = 0;
     batch.lines.clear();
     batch.refused.clear();
@@ -389,14 +391,14 @@ fn fill(file: &mut CsvFile, batch: &mut Batch, rows: usize, strict: bool) -> Res
             Ok(Some(line)) => (line, None),
             Ok(None) => break,
             Err(e @ Error::BadRecord { line, .. }) if !strict => (line, Some(e)),
-            Err(e) => return Err(e),
+            Err(e) => return (batch.len, Some(e)),
         };
         bytes += batch.records[batch.len].as_slice().len();
         batch.lines.push(line);
         batch.refused.push(refused);
         batch.len += 1;
     }
-    Ok(batch.len)
+    (batch.len, None)
 }
 
 /// A CSV file of leads with its header checked against a model, ready to score.
@@ -599,16 +601,19 @@ fn run_pipeline(
         let mut seq = 0u64;
         let read = loop {
             let mut batch = writer.free.pop().unwrap_or_default();
-            match fill(file, &mut batch, rows, strict) {
-                Ok(0) => break Ok(()),
-                Ok(_) => {}
-                Err(e) => break Err(e),
+            let (n, stopped) = fill(file, &mut batch, rows, strict);
+            if n > 0 {
+                if job_tx.send((seq, batch)).is_err() {
+                    break Ok(()); // every worker is gone: the error arrives with its batch
+                }
+                seq += 1;
+                in_flight += 1;
             }
-            if job_tx.send((seq, batch)).is_err() {
-                break Ok(()); // every worker is gone: the error arrives with its batch
+            match stopped {
+                Some(e) => break Err(e), // the rows before it are on their way
+                None if n == 0 => break Ok(()),
+                None => {}
             }
-            seq += 1;
-            in_flight += 1;
             progress.set(file.position());
             // Write what is ready; wait for the oldest when the pipeline is full.
             while in_flight > 0 {
@@ -954,6 +959,35 @@ mod tests {
         // The same file is scored without strict.
         std::fs::write(&path, format!("{header},notes\n{}", body.replace('\n', ",x\n"))).unwrap();
         assert_eq!(run(&artifact, &path, 1, 1, 0).1.unwrap().n_rows, 3);
+    }
+
+    /// A stream that fails midway (an upload cut for being too slow, a client gone): every row
+    /// read before the failure is scored and written, then the failure's row at its line.
+    #[test]
+    fn rows_read_before_a_failing_stream_are_written_before_its_row() {
+        struct Fails;
+        impl std::io::Read for Fails {
+            fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+                Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "the upload was cut"))
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let text = std::fs::read(leads(dir.path(), 5, &[])).unwrap();
+        let artifact = shipped();
+        for strict in [false, true] {
+            let source = Box::new(std::io::Read::chain(std::io::Cursor::new(text.clone()), Fails));
+            let file = CsvFile::from_reader(Path::new("upload"), source, 0, None).unwrap();
+            let options = ScoreOptions { strict, ..ScoreOptions::new(0.3, 1) };
+            let mut out = Vec::new();
+            let error = CsvScoring::new(&artifact, file, options).unwrap().run(&mut out, &NoProgress, &mut |_| {});
+            assert!(error.unwrap_err().to_string().contains("line 7: the upload was cut"));
+            let rows: Vec<csv::StringRecord> =
+                csv::Reader::from_reader(&out[..]).records().map(Result::unwrap).collect();
+            assert_eq!(rows.len(), 6, "5 scored rows and the error's: {}", String::from_utf8_lossy(&out));
+            let error = rows[0].len() - 1;
+            assert!(rows[..5].iter().all(|r| r[error].is_empty() && !r[1].is_empty()));
+            assert_eq!(&rows[5][error], "line 7: the upload was cut");
+        }
     }
 
     /// An endless line is refused at the record limit, having read about that much, and the

@@ -14,6 +14,7 @@
 //! [`alias`]), its append-only history ([`history`]) and its lock files ([`lock`]);
 //! [`prune`] removes old versions without touching the ones an alias or a rollback needs.
 
+pub mod age;
 pub mod alias;
 pub mod history;
 pub mod lock;
@@ -21,6 +22,7 @@ pub mod prune;
 #[cfg(test)]
 mod testing;
 
+pub use age::Clock;
 pub use alias::Change;
 pub use history::{Alias, GateEntry, History, HistoryEntry};
 pub use lock::{ModelLock, RetrainLock};
@@ -29,6 +31,7 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use leadscore_core::promotion::GateRecord;
 use leadscore_core::Artifact;
 
 pub mod leftovers;
@@ -48,9 +51,22 @@ pub enum Error {
     /// The registry is not usable as asked.
     #[error("model registry {path}: {message}")]
     Registry { path: PathBuf, message: String },
-    /// The promotion gate did not pass the version against the current one.
+    /// No such model in the registry (no folder holding a version).
+    #[error("no model `{name}` in the registry {} (it has: {known})", path.display())]
+    UnknownModel { path: PathBuf, name: String, known: String },
+    /// The model has no such version (or its folder holds no `model.bin`).
+    #[error("model registry {}: model `{name}` has no version `{version}` (it has: {known})", path.display())]
+    UnknownVersion { path: PathBuf, name: String, version: String, known: String },
+    /// A rollback with no earlier version recorded to go back to.
+    #[error(
+        "model `{name}`: no earlier version to roll back to: the history records no change to the current {current}"
+    )]
+    NoPrevious { name: String, current: String },
+    /// The promotion gate did not pass the version against the current one. `record` is the
+    /// gate's comparison against the current version when it judged it (its figures go into
+    /// the admin route's 409), `None` when the gate never compared the two.
     #[error("model `{name}`: {version} not promoted: {message}")]
-    Refused { name: String, version: String, message: String },
+    Refused { name: String, version: String, message: String, record: Option<Box<GateRecord>> },
     /// Another process holds the model's lock.
     #[error("model `{name}` is locked: {message}")]
     Locked { name: String, message: String },
@@ -138,6 +154,10 @@ impl ModelFolder {
 #[derive(Clone, Debug)]
 pub struct Registry {
     root: PathBuf,
+    /// How long a change waits for another change of the same model ([`lock::LOCK_WAIT`]).
+    lock_wait: std::time::Duration,
+    /// The time of its changes and decisions ([`age`]).
+    clock: Clock,
 }
 
 pub(crate) fn version_number(name: &str) -> Option<u64> {
@@ -147,7 +167,28 @@ pub(crate) fn version_number(name: &str) -> Option<u64> {
 impl Registry {
     /// A registry at `root` (created on first publish).
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        Self { root: root.into() }
+        Self { root: root.into(), lock_wait: lock::LOCK_WAIT, clock: Clock::System }
+    }
+
+    /// The same registry reading `clock` for the time of its history entries and of the
+    /// promotion gate's decisions (how long the current version has been current).
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The time now, by the registry's clock.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+
+    /// The same registry, its changes waiting at most `wait` for another change of the same
+    /// model before failing with [`Error::Locked`]: a command line waits the default
+    /// [`lock::LOCK_WAIT`], the server's admin routes less than their request timeout, so
+    /// that a held lock is answered as such and not as a timeout.
+    pub fn with_lock_wait(mut self, wait: std::time::Duration) -> Self {
+        self.lock_wait = wait;
+        self
     }
 
     /// The registry folder.

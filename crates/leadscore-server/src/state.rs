@@ -29,10 +29,12 @@ use leadscore_registry::{Registry, CURRENT_FILE};
 
 use crate::config::ServeConfig;
 use crate::error::ApiError;
+use crate::failures::FailureLog;
 use crate::log::PredictionLog;
 use crate::metrics::Metrics;
 use crate::reload::{self, RegistryProblem, Stamp};
 pub use crate::reload::{ReloadFailure, ReloadReport};
+use crate::upload::{Pace, Uploads};
 
 /// One loaded, validated model version.
 #[derive(Debug)]
@@ -135,8 +137,12 @@ struct Inner {
     reload_lock: Mutex<()>,
     /// The prediction log, when `config.log` is set.
     log: Option<PredictionLog>,
-    /// The last monitor figures per served version, for `/metrics`.
-    drift: crate::routes::monitor::DriftGauges,
+    /// The last all-time monitor report per served version, for `/metrics` and the dashboard.
+    reports: crate::routes::monitor::LatestReports,
+    /// 5xx answers, logged at a bounded rate.
+    failures: Arc<FailureLog>,
+    /// CSV uploads: their slots and pace.
+    uploads: Uploads,
 }
 
 /// A rules file as read at start-up.
@@ -216,6 +222,9 @@ impl AppState {
         comparison: Option<Arc<Comparison>>,
         log: Option<PredictionLog>,
     ) -> AppState {
+        let failures = Arc::new(FailureLog::new(config.failure_log_interval));
+        let pace = Pace { window: config.upload_timeout, min_rate: config.upload_min_rate };
+        let uploads = Uploads::new(config.csv_uploads, pace);
         let state = AppState {
             inner: Arc::new(Inner {
                 rules,
@@ -225,7 +234,9 @@ impl AppState {
                 metrics: Metrics::default(),
                 reload_lock: Mutex::new(()),
                 log,
-                drift: Default::default(),
+                reports: Default::default(),
+                failures,
+                uploads,
             }),
         };
         state.reload();
@@ -252,14 +263,24 @@ impl AppState {
         self.inner.comparison.store(Some(comparison));
     }
 
+    /// Where 5xx answers are counted and logged at a bounded rate.
+    pub fn failures(&self) -> &Arc<FailureLog> {
+        &self.inner.failures
+    }
+
+    /// The slots and pace of CSV uploads.
+    pub fn uploads(&self) -> &Uploads {
+        &self.inner.uploads
+    }
+
     /// The prediction log, when the server logs.
     pub fn log(&self) -> Option<&PredictionLog> {
         self.inner.log.as_ref()
     }
 
-    /// The drift gauges `/metrics` exports.
-    pub fn drift(&self) -> &crate::routes::monitor::DriftGauges {
-        &self.inner.drift
+    /// The last all-time monitor report of each version (`/metrics`, the dashboard).
+    pub fn reports(&self) -> &crate::routes::monitor::LatestReports {
+        &self.inner.reports
     }
 
     /// The metrics registry.

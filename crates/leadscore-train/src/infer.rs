@@ -4,7 +4,8 @@
 //! (unique per row, or named like ids) and constant columns are excluded;
 //! free text with thousands of distinct values is excluded (one-hot of it
 //! overfits); e-mail addresses are excluded as personal data; yes/no columns
-//! are booleans; numbers are numeric, with `log1p` for skewed counts and
+//! are booleans (a column of only 0 and 1 is a number: the same fit, and it reads a
+//! later 2); numbers are numeric, with `log1p` for skewed counts and
 //! money and quantile bins so the model can follow a non-linear effect;
 //! dates are read in the format the whole column agrees on ([`leadscore_core::date`]; an
 //! ambiguous or mixed column is left out with the reason). A date named like the lead's
@@ -269,12 +270,21 @@ pub fn infer(mut file: CsvFile, options: &InferOptions) -> Result<Inference> {
             || (id_like_name(name) && distinct * 10 >= s.present * 9)
         {
             spec.ids.push(name.clone());
-        } else if s.all_bool {
+        } else if s.all_bool && !s.all_numeric {
+            // Words (yes/no, true/false, y/n) make a flag. A column of only 0 and 1 is read
+            // as a number: in a linear model a 0/1 flag as a number is the same fit, and a
+            // count that happened to be 0 or 1 in training still reads a later 2.
             spec.features.insert(name.clone(), FeatureSpec::new(Kind::Boolean));
-            reasons.insert(name.clone(), "boolean: every filled value is yes/no, true/false, 1/0, y/n or t/f".into());
+            reasons.insert(
+                name.clone(),
+                "boolean: every filled value is yes/no, true/false, y/n or t/f (or 1/0 among such words)".into(),
+            );
         } else if s.all_numeric {
             let mut f = FeatureSpec::new(Kind::Numeric);
             let mut why = format!("numeric: every filled value is a number ({distinct} distinct)");
+            if s.all_bool {
+                why.push_str("; only 0 and 1, read as a number: the same fit as a flag, and a later 2 still reads");
+            }
             if skewed(&s.numbers) {
                 f.log1p = Some(true);
                 why.push_str("; log1p: skewed to the right, as counts and money are");

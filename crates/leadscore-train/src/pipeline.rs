@@ -5,7 +5,7 @@ use ndarray::Array1;
 use leadscore_core::artifact::Artifact;
 use leadscore_core::curve::OperatingCurve;
 use leadscore_core::encode::Encoder;
-use leadscore_core::report::{Holdout, Regularisation, TrainingSummary, Warning};
+use leadscore_core::report::{FeatureDistribution, Holdout, Regularisation, TrainingSummary, Warning};
 use leadscore_core::table::Table;
 use leadscore_core::tiers::Tiers;
 use leadscore_core::value::format_day;
@@ -15,6 +15,7 @@ use crate::cv::cross_validate;
 use crate::design::{column_means, design_matrix};
 use crate::distribution::distributions;
 use crate::evaluate::{default_replicates, evaluate};
+use crate::evidence::term_evidence;
 use crate::fit::{fit_large, predict, FitOptions};
 use crate::leakage::{leakage_warnings, small_data_warnings};
 use crate::params::ValidTrainParams;
@@ -134,7 +135,10 @@ pub fn train(
     progress.start("fitting", 0);
     let model = fit_large(x.view(), y.view(), &FitOptions { l2, ..options }, None)?;
     progress.finish();
+    let distributions = distributions(table, &encoder, &split.train);
+    let evidence = term_evidence(x.view(), y.view(), &model, l2, &present_leads(&encoder, &distributions, y.len()));
     drop(x);
+    lap("distributions and evidence");
 
     let x_hold = design_matrix(&encoder, table, &split.holdout)?;
     let probs = predict(&model, x_hold.view());
@@ -163,8 +167,6 @@ pub fn train(
         seed: params.seed,
         leadscore_version: env!("CARGO_PKG_VERSION").to_owned(),
     };
-    let distributions = distributions(table, &encoder, &split.train);
-    lap("distributions");
     let artifact = Artifact {
         name: name.to_owned(),
         spec: spec.clone(),
@@ -179,10 +181,25 @@ pub fn train(
         tiers,
         distributions,
         warnings,
+        evidence,
     };
     artifact.validate()?;
     details.holdout_probs = probs;
     details.holdout_labels = labels;
     details.holdout_rows = split.holdout;
     Ok((artifact, details))
+}
+
+/// For each encoded column, the training leads where its feature had a value (from the stored
+/// training distributions' missing rates).
+fn present_leads(encoder: &Encoder, distributions: &[FeatureDistribution], n: usize) -> Vec<u64> {
+    let mut out = vec![n as u64; encoder.n_columns];
+    for feature in &encoder.features {
+        let missing = distributions.iter().find(|d| d.feature == feature.name).map_or(0.0, |d| d.missing_rate);
+        let present = ((1.0 - missing) * n as f64).round().max(0.0) as u64;
+        for slot in out.iter_mut().skip(feature.offset).take(feature.width()) {
+            *slot = present;
+        }
+    }
+    out
 }

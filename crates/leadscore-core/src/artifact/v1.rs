@@ -110,6 +110,7 @@ impl From<ArtifactV1> for Artifact {
             tiers: a.tiers,
             distributions: a.distributions,
             warnings: a.warnings,
+            evidence: Vec::new(),
         }
     }
 }
