@@ -448,14 +448,21 @@ impl Spec {
                     Some(_) => {}
                 }
             }
+            // The time column has no age unless it says so: a spec written before `age` that
+            // binned its age is told how to keep it.
+            let why_none = if f.age.is_none() { " (the time column's default)" } else { "" };
             let parts = [f.month, f.weekday, f.hour].iter().any(|p| *p == Some(true));
             if age == DateAge::None && !parts {
                 return Err(Error::Spec(format!(
-                    "features.{name}: a date with age = \"none\" needs month, weekday or hour, or it encodes nothing"
+                    "features.{name}: a date with age = \"none\"{why_none} needs month, weekday or hour, or it \
+                     encodes nothing; age = \"reference_date\" measures its age at the reference date"
                 )));
             }
             if age == DateAge::None && f.bins.is_some() {
-                return bad("bins (of the age, with age = \"none\")");
+                return Err(Error::Spec(format!(
+                    "features.{name}: `bins` cut a date's age, and this one has none (age = \"none\"{why_none}); \
+                     drop `bins`, or set age = \"reference_date\" to measure its age at the reference date"
+                )));
             }
         }
         if let Some(bins) = f.bins {
@@ -547,7 +554,11 @@ min_count = 20
         );
         check_invalid(
             "time_column='t'\n[target]\ncolumn='y'\npositive=['1']\n[features.t]\nkind='date'",
-            "encodes nothing",
+            "age = \"none\" (the time column's default) needs month, weekday or hour",
+        );
+        check_invalid(
+            "time_column='t'\n[target]\ncolumn='y'\npositive=['1']\n[features.t]\nkind='date'\nbins=4\nmonth=true",
+            "set age = \"reference_date\"",
         );
         check_invalid(
             "time_column='t'\n[target]\ncolumn='y'\npositive=['1']\n[features.t]\nkind='date'\nage='time_column'",
