@@ -44,6 +44,11 @@ impl<'a> ReadLead<'a> {
         fields.features.get(i).and_then(|&slot| self.values.get(slot)).copied().unwrap_or(RawValue::Missing)
     }
 
+    /// The value at a slot of the [`Fields`] it was read with (`Missing` when none).
+    pub fn slot(&self, slot: usize) -> RawValue<'a> {
+        self.values.get(slot).copied().unwrap_or(RawValue::Missing)
+    }
+
     /// The value of a field by name (`Missing` when absent or not read).
     pub fn value(&self, fields: &Fields, name: &str) -> RawValue<'a> {
         fields.index.get(name).and_then(|&(slot, _)| self.values.get(slot)).copied().unwrap_or(RawValue::Missing)
