@@ -14,6 +14,7 @@
 //! [`alias`]), its append-only history ([`history`]) and its lock files ([`lock`]);
 //! [`prune`] removes old versions without touching the ones an alias or a rollback needs.
 
+pub mod age;
 pub mod alias;
 pub mod history;
 pub mod lock;
@@ -21,6 +22,7 @@ pub mod prune;
 #[cfg(test)]
 mod testing;
 
+pub use age::Clock;
 pub use alias::Change;
 pub use history::{Alias, GateEntry, History, HistoryEntry};
 pub use lock::{ModelLock, RetrainLock};
@@ -156,6 +158,8 @@ pub struct Registry {
     root: PathBuf,
     /// How long a change waits for another change of the same model ([`lock::LOCK_WAIT`]).
     lock_wait: std::time::Duration,
+    /// The time of its changes and decisions ([`age`]).
+    clock: Clock,
 }
 
 pub(crate) fn version_number(name: &str) -> Option<u64> {
@@ -165,7 +169,19 @@ pub(crate) fn version_number(name: &str) -> Option<u64> {
 impl Registry {
     /// A registry at `root` (created on first publish).
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        Self { root: root.into(), lock_wait: lock::LOCK_WAIT }
+        Self { root: root.into(), lock_wait: lock::LOCK_WAIT, clock: Clock::System }
+    }
+
+    /// The same registry reading `clock` for the time of its history entries and of the
+    /// promotion gate's decisions (how long the current version has been current).
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The time now, by the registry's clock.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
     }
 
     /// The same registry, its changes waiting at most `wait` for another change of the same

@@ -3,11 +3,12 @@
 
 use std::path::PathBuf;
 
+use leadscore_core::promotion::GateRecord;
 use leadscore_train::registry::{Change, Registry};
 
 use leadscore_store::PairFilter;
 
-use super::promotion::{print_record, print_shadow, Exit, EXIT_NOT_PROMOTED};
+use super::promotion::{print_record, print_shadow, AgeArg, Exit, EXIT_NOT_PROMOTED};
 
 /// Arguments of `leadscore promote`.
 #[derive(clap::Args, Debug)]
@@ -21,6 +22,10 @@ pub struct PromoteArgs {
     /// Promote even if the gate refused it, or never compared it with the current version.
     #[arg(long)]
     pub force: bool,
+    /// The gate's comparison in the version's card is judged again at the current version's
+    /// age now, by the policy stored with it; this replaces its stale-version limit.
+    #[command(flatten)]
+    pub age: AgeArg,
     /// The model registry.
     #[arg(long, env = "LEADSCORE_MODELS", default_value = "models")]
     pub models: PathBuf,
@@ -61,21 +66,33 @@ fn said(out: &mut String, name: &str, change: &Change) {
 
 /// Runs `leadscore promote`.
 pub fn run_promote(args: PromoteArgs) -> anyhow::Result<()> {
+    let max_age = args.age.checked()?;
     let registry = Registry::new(&args.models);
     let mut out = String::new();
-    if let Some(record) = registry.gate_record(&args.model, &args.version)? {
-        print_record(&mut out, &record);
-        outln!(out, "  gate       {}", record.verdict.sentence);
+    let stored = registry.gate_record(&args.model, &args.version)?;
+    if let Some(record) = &stored {
+        print_record(&mut out, record);
     }
     if let Some(store) = &args.store {
         live_evidence(&mut out, &registry, &args, store)?;
     }
-    match registry.promote(&args.model, &args.version, args.force, "promote") {
+    // The verdict printed is the one this promotion makes (judged again at the current
+    // version's age now); without one against the current version, the card's.
+    let verdict = |out: &mut String, judged: Option<&GateRecord>| {
+        if let Some(record) = judged.or(stored.as_ref()) {
+            outln!(out, "  gate       {}", record.verdict.sentence);
+        }
+    };
+    match registry.promote_with(&args.model, &args.version, args.force, max_age, "promote") {
         Ok(change) => {
+            verdict(&mut out, change.record.as_ref());
             said(&mut out, &args.model, &change);
             super::emit(&out)
         }
         Err(err @ leadscore_train::registry::Error::Refused { .. }) => {
+            if let leadscore_train::registry::Error::Refused { record, .. } = &err {
+                verdict(&mut out, record.as_deref());
+            }
             super::emit(&out)?;
             eprintln!("leadscore: {err}");
             Err(Exit(EXIT_NOT_PROMOTED).into())

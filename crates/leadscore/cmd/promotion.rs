@@ -69,6 +69,31 @@ pub struct GateArgs {
     /// Gate: fewest won leads among them (default 20).
     #[arg(long)]
     pub gate_min_won: Option<u64>,
+    #[command(flatten)]
+    pub age: AgeArg,
+}
+
+/// The stale-version rule's flag, shared by `train`, `retrain` and `promote`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct AgeArg {
+    /// Gate: when the current version has been current for more than this many days (counted
+    /// from the history entry that made it current), accept a candidate within 95% of it: AUC
+    /// at least 95% of its AUC, log loss at most its log loss / 0.95 (default 90, Dynamics 365's
+    /// 3 months; 0 turns the rule off).
+    #[arg(long, value_name = "DAYS")]
+    pub max_current_age_days: Option<u32>,
+}
+
+impl AgeArg {
+    /// The flag, checked as the spec's `[promotion] max_current_age_days` is.
+    pub fn checked(&self) -> anyhow::Result<Option<u32>> {
+        match self.max_current_age_days {
+            None => Ok(None),
+            Some(days) => {
+                Ok(Some(Policy { max_current_age_days: days, ..Policy::default() }.check()?.max_current_age_days))
+            }
+        }
+    }
 }
 
 impl GateArgs {
@@ -78,6 +103,7 @@ impl GateArgs {
             || self.log_loss_margin.is_some()
             || self.gate_min_leads.is_some()
             || self.gate_min_won.is_some()
+            || self.age.max_current_age_days.is_some()
     }
 
     /// `base` with the flags applied, checked.
@@ -87,6 +113,7 @@ impl GateArgs {
             log_loss_margin: self.log_loss_margin.unwrap_or(base.log_loss_margin),
             min_leads: self.gate_min_leads.unwrap_or(base.min_leads),
             min_won: self.gate_min_won.unwrap_or(base.min_won),
+            max_current_age_days: self.age.max_current_age_days.unwrap_or(base.max_current_age_days),
         };
         Ok(policy.check()?)
     }

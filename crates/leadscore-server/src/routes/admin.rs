@@ -2,8 +2,9 @@
 //! rollback` over HTTP.
 //!
 //! Both call the registry's own [`Registry::promote`] and [`Registry::rollback`], the functions
-//! the CLI calls: the gate's verdict is the one stored in the candidate's card (the server does
-//! not link the trainer and never judges anything itself), `CURRENT` moves under the model's
+//! the CLI calls: the gate's comparison is the one stored in the candidate's card, judged by the
+//! policy stored with it at the current version's age (the server does not link the trainer and
+//! never compares anything itself), `CURRENT` moves under the model's
 //! lock by a rename, and the change is appended to `HISTORY.jsonl` as `http promote` or `http
 //! rollback`. The server then reloads at once instead of waiting for its watcher, so the answer
 //! names the version it serves from now on.
@@ -62,10 +63,10 @@ pub async fn promote(
     let request: PromoteRequest = parse_json(&bytes)?;
     change(state, name, move |registry, name| {
         let change = registry.promote(name, &request.version, request.force, PROMOTE_COMMAND)?;
-        // The figures of the gate that judged it against the version it replaced, if one did.
-        let replaced = change.entry.as_ref().and_then(|e| e.from.clone());
-        let gate = registry.gate_record(name, &request.version)?.filter(|r| Some(&r.against) == replaced.as_ref());
-        Ok((change, gate.as_ref().map(GateFigures::from)))
+        // The figures of the gate that judged it against the version it replaced (at that
+        // version's age now), if one did.
+        let gate = change.record.as_ref().map(GateFigures::from);
+        Ok((change, gate))
     })
     .await
 }
