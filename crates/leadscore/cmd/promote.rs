@@ -22,8 +22,8 @@ pub struct PromoteArgs {
     /// Promote even if the gate refused it, or never compared it with the current version.
     #[arg(long)]
     pub force: bool,
-    /// The gate's comparison in the version's card is judged again at the current version's
-    /// age now, by the policy stored with it; this replaces its stale-version limit.
+    // The gate's comparison in the version's card is judged again at the current version's age
+    // now, by the policy stored with it; the flag replaces its stale-version limit.
     #[command(flatten)]
     pub age: AgeArg,
     /// The model registry.

@@ -77,9 +77,10 @@ pub struct GateArgs {
 #[derive(clap::Args, Debug, Clone)]
 pub struct AgeArg {
     /// Gate: when the current version has been current for more than this many days (counted
-    /// from the history entry that made it current), accept a candidate within 95% of it: AUC
-    /// at least 95% of its AUC, log loss at most its log loss / 0.95 (default 90, Dynamics 365's
-    /// 3 months; 0 turns the rule off).
+    /// from the first history entry that made it current), accept a candidate within 95% of it:
+    /// AUC at least 95% of its AUC, log loss at most its log loss / 0.95. Default: the policy's
+    /// (the spec's `[promotion]`, the current version's for `retrain`, the card's for `promote`),
+    /// else 90, Dynamics 365's 3 months; 0 turns the rule off.
     #[arg(long, value_name = "DAYS")]
     pub max_current_age_days: Option<u32>,
 }
