@@ -269,3 +269,73 @@ async fn shutdown_drains_the_shadow_queue_before_the_log() {
         .unwrap();
     assert_eq!(pairs.len(), 300);
 }
+
+/// The CSV with a `partner_tier` column: `gold` for every third lead, else `silver`.
+fn with_partner_tier(csv_text: &str) -> String {
+    let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let mut header: Vec<String> = reader.headers().unwrap().iter().map(str::to_owned).collect();
+    header.push("partner_tier".into());
+    writer.write_record(&header).unwrap();
+    for (i, record) in reader.records().enumerate() {
+        let mut cells: Vec<String> = record.unwrap().iter().map(str::to_owned).collect();
+        cells.push(if i % 3 == 0 { "gold" } else { "silver" }.into());
+        writer.write_record(&cells).unwrap();
+    }
+    String::from_utf8(writer.into_inner().unwrap()).unwrap()
+}
+
+/// A challenger that reads a field the current version does not: a JSON lead carrying it is read
+/// for the challenger (its shadow row holds the value), while the answer is what it would be
+/// without a challenger: the field named as unused, and in strict mode the same 422.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_field_only_the_challenger_reads_reaches_it_and_changes_no_answer() {
+    let (dir, models) = scratch_registry();
+    let data = dir.path().join("tiers.csv");
+    std::fs::write(&data, with_partner_tier(&synth(3_000, 7))).unwrap();
+    let spec = dir.path().join("tiers.toml");
+    let shipped = std::fs::read_to_string(root().join("data/spec.toml")).unwrap();
+    std::fs::write(&spec, format!("{shipped}\n[features.partner_tier]\nkind = \"categorical\"\n")).unwrap();
+    let m = s(&models);
+    let trained =
+        run(&["train", "--data", s(&data), "--spec", s(&spec), "--name", "leads", "--models", m, "--promote", "never"]);
+    assert_eq!(trained.status, 3, "{}\n{}", trained.stdout, trained.stderr);
+    let store = dir.path().join("log.db");
+    let client = Client::new();
+    let mut lead = json_leads(&synth(1, 70))[0].clone();
+    lead["id"] = json!("T1");
+    lead["partner_tier"] = json!("gold");
+    let body = json!({"leads": [&lead], "explain": 0});
+
+    // The answers without a challenger.
+    let server = TestServer::start(logging(&models, s(&store))).await;
+    let (_, plain) = post(&client, &server.url("/v1/score"), &body).await;
+    let (strict_status, strict_plain) = post(&client, &server.url("/v1/score?strict=true"), &body).await;
+    server.stop().await;
+    assert_eq!(strict_status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(plain["warnings"].to_string().contains("partner_tier"), "{plain:#}");
+
+    run(&["challenger", "set", "--model", "leads", "--version", "v2", "--models", m]).ok();
+    let server = TestServer::start(logging(&models, s(&store))).await;
+    let (status, shadowed) = post(&client, &server.url("/v1/score"), &body).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(shadowed, plain, "the same answer, challenger or not");
+    let (status, strict) = post(&client, &server.url("/v1/score?strict=true"), &body).await;
+    assert_eq!((status, &strict["errors"]), (strict_status, &strict_plain["errors"]));
+    let state = server.state.clone();
+    server.stop().await;
+    state.log().unwrap().shutdown(Duration::from_secs(10));
+
+    let pairs = leadscore_store::open(s(&store))
+        .unwrap()
+        .paired_rows(&PairFilter { model: "leads".into(), ..Default::default() })
+        .unwrap();
+    assert_eq!(pairs.len(), 1, "the strict 422 scored nothing");
+    let rows = leadscore_store::open(s(&store))
+        .unwrap()
+        .rows(&Filter { model: "leads".into(), shadow: Some(true), ..Default::default() })
+        .unwrap();
+    let fields = rows[0].prediction.fields.as_ref().unwrap();
+    assert_eq!(fields.get("partner_tier"), &leadscore_store::FieldValue::Text("gold".into()));
+    assert_eq!(fields.get("job_level"), &leadscore_store::FieldValue::Text(lead["job_level"].as_str().unwrap().into()));
+}

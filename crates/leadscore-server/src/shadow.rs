@@ -14,8 +14,9 @@
 //! **What the challenger reads.** A request to the current version is read against
 //! [`Shadow::fields`]: the current version's fields (and the rules'), then the challenger's
 //! features the current version does not read, so a challenger that reads a new field sees it
-//! when clients send it (such a field is then no longer reported as unused). A CSV upload's
-//! scorer hands the hook the current version's features only: there, a feature only the
+//! when clients send it. Those shadow-only fields change nothing in the answer: still named as
+//! unused (an error in strict mode), never checked against the current version's rules. A CSV
+//! upload's scorer hands the hook the current version's features only: there, a feature only the
 //! challenger reads arrives as missing.
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -59,7 +60,7 @@ impl Shadow {
         rule_fields: Vec<(String, leadscore_core::spec::Kind)>,
     ) -> Shadow {
         let extra = challenger.artifact.encoder.features.iter().map(|f| (f.name.clone(), f.transform.kind()));
-        let fields = lead::Fields::new(&champion.artifact, rule_fields.into_iter().chain(extra));
+        let fields = lead::Fields::new(&champion.artifact, rule_fields).with_shadow(extra);
         let features = &challenger.artifact.encoder.features;
         let slots = features.iter().map(|f| fields.get(&f.name).map_or(usize::MAX, |(slot, _)| slot)).collect();
         let champion_features = &champion.artifact.encoder.features;
