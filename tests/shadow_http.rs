@@ -140,6 +140,15 @@ async fn challenger_shadowed_end_to_end_over_http() {
         assert!(low <= d && d <= high && low < high, "{figure}: {f:#}");
     }
 
+    // The dashboard's "In production" shows the same challenger block.
+    let page = client.get(server.url("/")).send().await.unwrap().text().await.unwrap();
+    let table = &page[page.find("data-challenger=\"v2\"").expect("the challenger's table on the dashboard")..];
+    let auc_row = &table[table.find("data-figure=\"auc\"").unwrap()..];
+    let auc_row = &auc_row[..auc_row.find("</tr>").unwrap()];
+    let values: Vec<f64> =
+        auc_row.split("data-value=\"").skip(1).map(|v| v.split('"').next().unwrap().parse().unwrap()).collect();
+    assert_eq!(values, [a, b]);
+
     // /metrics counts the shadow rows.
     let metrics = client.get(server.url("/metrics")).send().await.unwrap().text().await.unwrap();
     for line in [

@@ -68,7 +68,12 @@ pub fn run(args: MonitorArgs) -> anyhow::Result<()> {
         leadscore_store::monitor::challengers(store.as_mut(), &pairs, args.replicates, artifact.training.seed)?;
     let period = args.period.describe();
     if let Some(html) = &args.html {
-        let live = leadscore_html::monitor::Live { report: &report, rules: rules.as_ref(), rules_name: None };
+        let live = leadscore_html::monitor::Live {
+            report: &report,
+            rules: rules.as_ref(),
+            rules_name: None,
+            challengers: &challengers,
+        };
         let page = leadscore_html::monitor::monitor_html(&artifact.name, &version, &period, &live);
         super::write_output(Some(html), &page)?;
     }
