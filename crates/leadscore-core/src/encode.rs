@@ -65,6 +65,8 @@ pub struct FeatureEncoder {
 }
 
 /// The per-kind transform.
+// One per feature, built once and never moved on a hot path: a box would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Transform {
     /// A number.

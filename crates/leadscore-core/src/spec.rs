@@ -451,7 +451,7 @@ impl Spec {
             // The time column has no age unless it says so: a spec written before `age` that
             // binned its age is told how to keep it.
             let why_none = if f.age.is_none() { " (the time column's default)" } else { "" };
-            let parts = [f.month, f.weekday, f.hour].iter().any(|p| *p == Some(true));
+            let parts = [f.month, f.weekday, f.hour].contains(&Some(true));
             if age == DateAge::None && !parts {
                 return Err(Error::Spec(format!(
                     "features.{name}: a date with age = \"none\"{why_none} needs month, weekday or hour, or it \

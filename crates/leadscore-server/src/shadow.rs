@@ -57,14 +57,11 @@ pub struct Shadow {
 
 impl Shadow {
     /// `challenger` beside `champion`; `rule_fields` are the rules' fields the champion reads.
-    pub fn new(
-        champion: Arc<LoadedModel>,
-        challenger: Arc<LoadedModel>,
-        rule_fields: Vec<(String, Kind)>,
-    ) -> Shadow {
+    pub fn new(champion: Arc<LoadedModel>, challenger: Arc<LoadedModel>, rule_fields: Vec<(String, Kind)>) -> Shadow {
         let encoder = &challenger.artifact.encoder;
         let inputs = encoder.inputs();
-        let kind = |name: &str| encoder.features.iter().find(|f| f.name == name).map_or(Kind::Date, |f| f.transform.kind());
+        let kind =
+            |name: &str| encoder.features.iter().find(|f| f.name == name).map_or(Kind::Date, |f| f.transform.kind());
         let extra = inputs.iter().map(|name| ((*name).to_owned(), kind(name)));
         let fields = lead::Fields::new(&champion.artifact, rule_fields).with_shadow(extra);
         let slots = inputs.iter().map(|name| fields.get(name).map_or(usize::MAX, |(slot, _)| slot)).collect();
