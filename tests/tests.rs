@@ -22,6 +22,7 @@ mod retrain_http;
 mod retrain_load;
 mod serve_process;
 mod server_limits;
+mod shadow_http;
 mod shipped_model;
 mod sql_engines;
 mod store;

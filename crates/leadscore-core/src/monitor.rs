@@ -86,6 +86,26 @@ pub struct MonitorReport {
     pub outcomes: Option<Outcomes>,
 }
 
+/// A challenger beside the version it shadowed, on the same live leads.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ShadowReport {
+    /// The served version (the champion, `a` in `outcomes`).
+    pub champion: String,
+    /// The shadowed version (the challenger, `b` in `outcomes`).
+    pub challenger: String,
+    /// Served scorings with the challenger's scoring of the same lead at the same moment.
+    pub n_paired: u64,
+    /// On every paired scoring, outcome or not: Spearman's rank correlation of the two
+    /// probabilities, and the share of scorings both called MQL or both did not (each at the
+    /// threshold it applied).
+    pub agreement: figures::Agreement,
+    /// On the leads with an outcome (each judged once, on its last paired scoring before the
+    /// outcome): both models' AUC, log loss, Brier, lift in the top 10%, precision and recall,
+    /// each difference `challenger - champion` with its paired bootstrap interval (the same
+    /// resamples for both). `None` until both a won and a lost lead arrived.
+    pub outcomes: Option<PairedComparison>,
+}
+
 /// The monitor's report of `artifact` on `leads`; bootstrap intervals from `replicates`
 /// resamples seeded by `seed`.
 pub fn report(artifact: &Artifact, leads: &LoggedLeads<'_>, replicates: u32, seed: u64) -> Result<MonitorReport> {

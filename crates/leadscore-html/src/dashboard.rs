@@ -650,7 +650,7 @@ mod tests {
             1,
         )
         .unwrap();
-        let live = Live { report: &report, rules: None, rules_name: None };
+        let live = Live { report: &report, rules: None, rules_name: None, challengers: &[] };
         let page = |production| {
             dashboard_html(&Dashboard {
                 artifact: &a,

@@ -14,7 +14,7 @@ use std::fmt::Write as _;
 use leadscore_core::monitor::daily::Day;
 use leadscore_core::monitor::drift::{FeatureDrift, Psi, NOISE_ALPHA, PSI_MAJOR, PSI_SHIFT};
 use leadscore_core::monitor::figures::{Estimate, Paired};
-use leadscore_core::monitor::{MonitorReport, Outcomes, PairedComparison};
+use leadscore_core::monitor::{MonitorReport, Outcomes, PairedComparison, ShadowReport};
 
 use crate::plot::{escape, Axis, BarChart, BarSeries, Color, LineChart, Series, Style};
 use crate::report::{count, fixed, opt, pct, Figure, CHART_H, CHART_W, CSS};
@@ -30,6 +30,9 @@ pub struct Live<'a> {
     /// The rules' name when the leads were scored with rules, to say that their figures are
     /// still to come when `rules` is `None`.
     pub rules_name: Option<&'a str>,
+    /// The challengers shadowed beside this version (the registry's `CHALLENGER`), on the same
+    /// live leads.
+    pub challengers: &'a [ShadowReport],
 }
 
 /// The page of `live` for `model` `version` over `period` (text such as `since 2026-11-01`).
@@ -151,6 +154,9 @@ pub fn live_section(out: &mut String, live: &Live<'_>) {
         outcome_tables(out, o);
     }
     rules(out, live);
+    for c in live.challengers {
+        challenger(out, c);
+    }
     drift(out, r);
 }
 
@@ -489,6 +495,67 @@ fn rules(out: &mut String, live: &Live<'_>) {
     row(out, "lift", "lift in the top 10%", &c.lift_top_decile, 2);
     row(out, "precision", "precision at each one's MQL threshold", &c.precision, 3);
     row(out, "recall", "recall at each one's MQL threshold", &c.recall, 3);
+    out.push_str("</table>\n");
+}
+
+/// A challenger beside this version: agreement on every shadowed lead, then both models' live
+/// figures with the paired interval of each difference once outcomes arrived.
+fn challenger(out: &mut String, c: &ShadowReport) {
+    let (champion, version) = (escape(&c.champion), escape(&c.challenger));
+    let g = &c.agreement;
+    let _ = writeln!(
+        out,
+        "<h3>The challenger {version} on the same leads</h3>\n<p class=\"note\" id=\"live-challenger-{version}\" \
+         data-paired=\"{}\">{version} was scored in the shadow beside {champion} on {} live leads (its scores never \
+         went back to a client). Rank agreement (Spearman's correlation of the two probabilities): <span{}>{}</span>; \
+         the same MQL call on <span{}>{}</span> of them.</p>",
+        c.n_paired,
+        count(c.n_paired),
+        data(g.rank),
+        opt(g.rank, 3),
+        data(g.mql),
+        g.mql.map_or_else(|| "n/a".to_owned(), pct),
+    );
+    let Some(o) = &c.outcomes else {
+        out.push_str(
+            "<p class=\"empty\">The live figures of both appear here once both a won and a lost lead among the shadowed \
+             ones have come back.</p>\n",
+        );
+        return;
+    };
+    let _ = writeln!(
+        out,
+        "<p class=\"note\">{} of them have an outcome ({} won). The difference is {version}'s figure minus {champion}'s; \
+         its 95% interval comes from {} bootstrap resamples drawing the same leads for both: an interval wholly \
+         below 0 for AUC (above 0 for log loss and Brier) means the challenger does worse on this traffic. \
+         <code>leadscore promote --store</code> prints the same figures.</p>",
+        count(o.n_leads),
+        count(o.n_won),
+        count(o.replicates)
+    );
+    let _ = writeln!(
+        out,
+        "<table class=\"live-challenger\" data-challenger=\"{version}\">\n<tr><th>figure</th><th class=\"n\">{champion}</th>\
+         <th class=\"n\">{version}</th><th class=\"n\">{version} − {champion} (95% paired interval)</th></tr>"
+    );
+    let row = |out: &mut String, key: &str, name: &str, p: &Paired, d: usize| {
+        let ci = p.interval.map_or_else(String::new, |i| format!(" [{}, {}]", fixed(i.low, d), fixed(i.high, d)));
+        let _ = writeln!(
+            out,
+            "<tr data-figure=\"{key}\"><td>{name}</td><td class=\"n\"{}>{}</td><td class=\"n\"{}>{}</td><td class=\"n\">{}{ci}</td></tr>",
+            data(p.a),
+            opt(p.a, d),
+            data(p.b),
+            opt(p.b, d),
+            p.difference.map_or_else(|| "n/a".to_owned(), |x| format!("{x:+.d$}"))
+        );
+    };
+    row(out, "auc", "AUC", &o.auc, 3);
+    row(out, "log_loss", "log loss", &o.log_loss, 4);
+    row(out, "brier", "Brier score", &o.brier, 4);
+    row(out, "lift", "lift in the top 10%", &o.lift_top_decile, 2);
+    row(out, "precision", "precision at each one's MQL threshold", &o.precision, 3);
+    row(out, "recall", "recall at each one's MQL threshold", &o.recall, 3);
     out.push_str("</table>\n");
 }
 

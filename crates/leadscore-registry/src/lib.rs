@@ -139,6 +139,8 @@ pub struct ModelFolder {
     pub name: String,
     /// The version `CURRENT` names, or why it cannot be read.
     pub current: Result<String, String>,
+    /// The version `CHALLENGER` names (`None`: no challenger), or why it cannot be read.
+    pub challenger: Result<Option<String>, String>,
     /// The version folders holding a `model.bin`, oldest first, or why the folder cannot be listed.
     pub versions: Result<Vec<String>, String>,
 }
@@ -394,6 +396,7 @@ impl Registry {
                     let error = Error::io(&dir, e);
                     folders.push(ModelFolder {
                         current: Err(error.to_string()),
+                        challenger: Err(error.to_string()),
                         versions: Err(error.to_string()),
                         name,
                     });
@@ -405,7 +408,8 @@ impl Registry {
                 .versions(&name)
                 .map(|v| v.into_iter().map(|(_, version)| version).collect())
                 .map_err(|e| e.to_string());
-            folders.push(ModelFolder { name, current, versions });
+            let challenger = self.challenger(&name).map_err(|e| e.to_string());
+            folders.push(ModelFolder { name, current, challenger, versions });
         }
         folders.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(folders)
@@ -528,6 +532,12 @@ mod tests {
         assert_eq!(scan.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(), ["leads", "other"]);
         assert_eq!(scan[0].current, Ok("v2".to_owned()));
         assert_eq!(scan[0].versions, Ok(vec!["v1".to_owned(), "v2".to_owned()]));
+        assert_eq!(scan[0].challenger, Ok(None));
+        reg.set_challenger("leads", "v1", "challenger set").unwrap();
+        assert_eq!(reg.scan().unwrap()[0].challenger, Ok(Some("v1".to_owned())));
+        fs::write(dir.path().join("leads/CHALLENGER"), "nonsense").unwrap();
+        assert!(reg.scan().unwrap()[0].challenger.as_ref().unwrap_err().contains("CHALLENGER holds"));
+        fs::remove_file(dir.path().join("leads/CHALLENGER")).unwrap();
 
         // CURRENT missing: the folder is still there, with the reason.
         fs::remove_file(dir.path().join("other/CURRENT")).unwrap();

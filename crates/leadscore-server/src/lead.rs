@@ -44,6 +44,11 @@ impl<'a> ReadLead<'a> {
         fields.features.get(i).and_then(|&slot| self.values.get(slot)).copied().unwrap_or(RawValue::Missing)
     }
 
+    /// The value at a slot of the [`Fields`] it was read with (`Missing` when none).
+    pub fn slot(&self, slot: usize) -> RawValue<'a> {
+        self.values.get(slot).copied().unwrap_or(RawValue::Missing)
+    }
+
     /// The value of a field by name (`Missing` when absent or not read).
     pub fn value(&self, fields: &Fields, name: &str) -> RawValue<'a> {
         fields.index.get(name).and_then(|&(slot, _)| self.values.get(slot)).copied().unwrap_or(RawValue::Missing)
@@ -65,6 +70,8 @@ pub struct Fields {
     ranges: HashMap<usize, (f64, f64)>,
     /// How each date field writes its dates (the model's spec decides).
     formats: HashMap<String, DateFormat>,
+    /// Slots from here on are read only for a challenger's shadow scoring ([`Fields::with_shadow`]).
+    shadow_from: Option<usize>,
 }
 
 /// How far outside its training range a number may be before it is flagged: one range
@@ -98,6 +105,23 @@ impl Fields {
             }
         }
         fields
+    }
+
+    /// These fields and `shadow` fields read only for a challenger's shadow scoring: a request
+    /// is answered as without them (still named as unused, never an error or a warning of its
+    /// own), their values kept for the challenger as they arrived.
+    pub fn with_shadow(mut self, shadow: impl IntoIterator<Item = (String, Kind)>) -> Fields {
+        let from = self.index.len();
+        for (name, kind) in shadow {
+            self.slot(&name, kind);
+        }
+        self.shadow_from = Some(from);
+        self
+    }
+
+    /// Whether `slot` is read only for a challenger.
+    fn shadow_only(&self, slot: usize) -> bool {
+        self.shadow_from.is_some_and(|from| slot >= from)
     }
 
     fn slot(&mut self, name: &str, kind: Kind) -> usize {
@@ -302,6 +326,10 @@ impl<'de> Visitor<'de> for LeadSeed<'_, '_> {
         let mut lead = serde_json::Map::new();
         while let Some(Key(name)) = map.next_key::<Key<'de>>()? {
             if name == "id" || self.fields.get(&name).is_some() || self.keep == Some(&*name) {
+                if self.fields.get(&name).is_some_and(|(slot, _)| self.fields.shadow_only(slot)) {
+                    // Read for the challenger; to the client, as unused as without it.
+                    self.unused.note(&name, self.index);
+                }
                 let value: Value = map.next_value()?;
                 lead.insert(name.into_owned(), value);
             } else {
@@ -364,6 +392,19 @@ pub fn read_lead<'a>(
         // Fields the model does not use were left out by `parse_leads` (a caller's own
         // fields, such as `/v1/compare`'s outcome, are read by that caller).
         let Some((slot, kind)) = fields.get(field.as_str()) else { continue };
+        if fields.shadow_only(slot) {
+            // Only the challenger reads it, with its own readers: no error or warning here.
+            let raw = match value {
+                Value::String(s) if !s.trim().is_empty() => RawValue::Text(s),
+                Value::Number(n) => n.as_f64().filter(|x| x.is_finite()).map_or(RawValue::Missing, RawValue::Number),
+                Value::Bool(b) => RawValue::Bool(*b),
+                _ => RawValue::Missing,
+            };
+            if let Some(v) = out.values.get_mut(slot) {
+                *v = raw;
+            }
+            continue;
+        }
         let mut fail = |reason: String| errors.push(FieldError { lead: index, field: field.clone(), reason });
         let strict_ok = matches!(
             (kind, value),

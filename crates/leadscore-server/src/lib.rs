@@ -17,6 +17,7 @@ pub mod log;
 pub mod metrics;
 pub mod reload;
 pub mod routes;
+pub mod shadow;
 pub mod state;
 pub mod upload;
 

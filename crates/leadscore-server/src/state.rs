@@ -25,7 +25,7 @@ use leadscore_core::compare::Comparison;
 use leadscore_core::lookup::Lookup;
 use leadscore_core::rules::RuleSet;
 use leadscore_core::Artifact;
-use leadscore_registry::{Registry, CURRENT_FILE};
+use leadscore_registry::{Registry, CHALLENGER_FILE, CURRENT_FILE};
 
 use crate::config::ServeConfig;
 use crate::error::ApiError;
@@ -61,13 +61,16 @@ pub struct LoadedModel {
     pub(crate) stamp: Stamp,
 }
 
-/// All versions of one model name, and the one `CURRENT` names.
+/// All versions of one model name, the one `CURRENT` names, and the one `CHALLENGER` names.
 #[derive(Clone, Debug, Default)]
 pub struct NamedModel {
     /// The version served by default.
     pub current: Option<String>,
     /// Every loaded version.
     pub versions: BTreeMap<String, Arc<LoadedModel>>,
+    /// The challenger shadowed beside the current version, when `CHALLENGER` names a version
+    /// that loads (and is not the current one).
+    pub shadow: Option<Arc<crate::shadow::Shadow>>,
 }
 
 /// A consistent snapshot of everything being served.
@@ -90,6 +93,14 @@ impl ModelSet {
         let named = self.models.get(name)?;
         let version = version.or(named.current.as_deref())?;
         named.versions.get(version).cloned()
+    }
+
+    /// The challenger to shadow `model` with: when `model` is its name's current version (the
+    /// very one loaded) and `CHALLENGER` names another version that loads.
+    pub fn shadow(&self, model: &Arc<LoadedModel>) -> Option<Arc<crate::shadow::Shadow>> {
+        let named = self.models.get(&model.name)?;
+        let shadow = named.shadow.as_ref()?;
+        Arc::ptr_eq(&shadow.champion, model).then(|| shadow.clone())
     }
 
     /// The model a request asked for, or why there is none: no model at all (503), or an
@@ -326,8 +337,8 @@ impl AppState {
         report
     }
 
-    /// The identity of every registry file a reload reads (and of every folder it
-    /// cannot read): when it changes, the watcher reloads.
+    /// The identity of every registry file a reload reads (`CURRENT`, `CHALLENGER`, each
+    /// `model.bin`, and every folder it cannot read): when it changes, the watcher reloads.
     pub fn registry_stamp(&self) -> Vec<(PathBuf, Option<Stamp>)> {
         let root = &self.inner.config.models;
         let Ok(folders) = Registry::new(root).scan() else { return vec![(root.clone(), None)] };
@@ -335,6 +346,8 @@ impl AppState {
         for folder in folders {
             let dir = root.join(&folder.name);
             out.push((dir.join(CURRENT_FILE), reload::stamp(&dir.join(CURRENT_FILE))));
+            // A change of challenger is picked up as a change of current is.
+            out.push((dir.join(CHALLENGER_FILE), reload::stamp(&dir.join(CHALLENGER_FILE))));
             match &folder.versions {
                 Ok(versions) => {
                     for v in versions {

@@ -19,11 +19,11 @@
 use std::collections::BTreeMap;
 
 use leadscore_core::monitor::figures::{agreement, Agreement};
+pub use leadscore_core::monitor::ShadowReport;
 use leadscore_core::monitor::{self, daily::day_of_unix_ms, LoggedLeads, MonitorReport};
 use leadscore_core::monitor::{compare_paired, PairedComparison, Resamples, Scores};
 use leadscore_core::value::RawValue;
 use leadscore_core::Artifact;
-use serde::{Deserialize, Serialize};
 
 use crate::row::{FieldValue, LoggedRow, PairFilter, PairedRow};
 use crate::{Result, Store};
@@ -49,26 +49,6 @@ fn judged<'a>(rows: impl Iterator<Item = &'a LoggedRow>) -> BTreeMap<&'a str, us
         }
     }
     judged.into_iter().map(|(id, (i, _))| (id, i)).collect()
-}
-
-/// A challenger beside the version it shadowed, on the same live leads.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ShadowReport {
-    /// The served version (the champion, `a` in `outcomes`).
-    pub champion: String,
-    /// The shadowed version (the challenger, `b` in `outcomes`).
-    pub challenger: String,
-    /// Served scorings with the challenger's scoring of the same lead at the same moment.
-    pub n_paired: u64,
-    /// On every paired scoring, outcome or not: Spearman's rank correlation of the two
-    /// probabilities, and the share of scorings both called MQL or both did not (each at the
-    /// threshold it applied).
-    pub agreement: Agreement,
-    /// On the leads with an outcome (each judged once, on its last paired scoring before the
-    /// outcome): both models' AUC, log loss, Brier, lift in the top 10%, precision and recall,
-    /// each difference `challenger - champion` with its paired bootstrap interval (the same
-    /// resamples for both). `None` until both a won and a lost lead arrived.
-    pub outcomes: Option<PairedComparison>,
 }
 
 /// The challengers shadowed beside a served version, from the store: one report per

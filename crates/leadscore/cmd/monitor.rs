@@ -4,7 +4,8 @@ use std::path::PathBuf;
 
 use leadscore_core::monitor::bootstrap::DEFAULT_REPLICATES;
 use leadscore_core::monitor::{MonitorReport, PairedComparison};
-use leadscore_store::Filter;
+use leadscore_store::monitor::ShadowReport;
+use leadscore_store::{Filter, PairFilter};
 use serde::Serialize;
 
 use super::store::{PeriodArgs, StoreArgs};
@@ -42,6 +43,8 @@ struct Output<'a> {
     /// The model and the rules on the same leads, when the leads were scored with `--rules`.
     #[serde(skip_serializing_if = "Option::is_none")]
     rules: Option<&'a PairedComparison>,
+    /// The versions shadowed beside this one (as `/v1/monitor`).
+    challengers: &'a [ShadowReport],
 }
 
 /// Runs `leadscore monitor`.
@@ -54,9 +57,23 @@ pub fn run(args: MonitorArgs) -> anyhow::Result<()> {
     let rows = store.rows(&filter)?;
     let report = leadscore_store::monitor::report(&artifact, &rows, args.replicates, artifact.training.seed)?;
     let rules = leadscore_store::monitor::rules_beside(&rows, args.replicates, artifact.training.seed)?;
+    let pairs = PairFilter {
+        model: artifact.name.clone(),
+        champion: Some(version.clone()),
+        challenger: None,
+        since_ms,
+        until_ms,
+    };
+    let challengers =
+        leadscore_store::monitor::challengers(store.as_mut(), &pairs, args.replicates, artifact.training.seed)?;
     let period = args.period.describe();
     if let Some(html) = &args.html {
-        let live = leadscore_html::monitor::Live { report: &report, rules: rules.as_ref(), rules_name: None };
+        let live = leadscore_html::monitor::Live {
+            report: &report,
+            rules: rules.as_ref(),
+            rules_name: None,
+            challengers: &challengers,
+        };
         let page = leadscore_html::monitor::monitor_html(&artifact.name, &version, &period, &live);
         super::write_output(Some(html), &page)?;
     }
@@ -69,6 +86,7 @@ pub fn run(args: MonitorArgs) -> anyhow::Result<()> {
             period,
             report: &report,
             rules: rules.as_ref(),
+            challengers: &challengers,
         };
         outln!(out, "{}", serde_json::to_string_pretty(&doc)?);
         return super::emit(&out);
@@ -124,6 +142,9 @@ pub fn run(args: MonitorArgs) -> anyhow::Result<()> {
         outln!(out, "  the rules on the same {} leads with an outcome:", c.n_leads);
         outln!(out, "    AUC       {}", paired(&c.auc, 4));
         outln!(out, "    lift@10%  {}", paired(&c.lift_top_decile, 2));
+    }
+    for challenger in &challengers {
+        super::promotion::print_shadow(&mut out, challenger);
     }
     let s = &report.score_drift;
     outln!(out, "  score PSI {} ({})", opt(s.psi, 3), if s.flagged { "flagged" } else { "not flagged" });

@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use leadscore_core::promotion::GateRecord;
 use leadscore_train::registry::{Change, Registry};
 
-use super::promotion::{print_record, AgeArg, Exit, EXIT_NOT_PROMOTED};
+use leadscore_store::PairFilter;
+
+use super::promotion::{print_record, print_shadow, AgeArg, Exit, EXIT_NOT_PROMOTED};
 
 /// Arguments of `leadscore promote`.
 #[derive(clap::Args, Debug)]
@@ -27,6 +29,14 @@ pub struct PromoteArgs {
     /// The model registry.
     #[arg(long, env = "LEADSCORE_MODELS", default_value = "models")]
     pub models: PathBuf,
+    /// The prediction log (an SQLite file or a `postgres://` URL): when it holds shadow scorings
+    /// of this version beside the current one (the version was the CHALLENGER), print that live
+    /// evidence beside the gate's figures. Not opened without the flag.
+    #[arg(long)]
+    pub store: Option<String>,
+    /// Bootstrap replicates of the live evidence's intervals.
+    #[arg(long, default_value_t = leadscore_core::monitor::bootstrap::DEFAULT_REPLICATES)]
+    pub replicates: u32,
 }
 
 /// Arguments of `leadscore rollback`.
@@ -63,6 +73,9 @@ pub fn run_promote(args: PromoteArgs) -> anyhow::Result<()> {
     if let Some(record) = &stored {
         print_record(&mut out, record);
     }
+    if let Some(store) = &args.store {
+        live_evidence(&mut out, &registry, &args, store)?;
+    }
     // The verdict printed is the one this promotion makes (judged again at the current
     // version's age now); without one against the current version, the card's.
     let verdict = |out: &mut String, judged: Option<&GateRecord>| {
@@ -86,6 +99,38 @@ pub fn run_promote(args: PromoteArgs) -> anyhow::Result<()> {
         }
         Err(err) => Err(err.into()),
     }
+}
+
+/// The version's shadow scorings beside the current version, from the log: the evidence of
+/// `/v1/monitor`'s challengers, computed by the same store function.
+fn live_evidence(out: &mut String, registry: &Registry, args: &PromoteArgs, store: &str) -> anyhow::Result<()> {
+    registry.check_version(&args.model, &args.version)?;
+    let current = registry.current(&args.model)?;
+    let seed =
+        Registry::load(&registry.root().join(&args.model).join(&current).join(leadscore_train::registry::MODEL_FILE))?
+            .0
+            .training
+            .seed;
+    let mut log = leadscore_store::open(store)?;
+    let filter = PairFilter {
+        model: args.model.clone(),
+        champion: Some(current.clone()),
+        challenger: Some(args.version.clone()),
+        since_ms: None,
+        until_ms: None,
+    };
+    let reports = leadscore_store::monitor::challengers(log.as_mut(), &filter, args.replicates, seed)?;
+    match reports.first() {
+        Some(report) => print_shadow(out, report),
+        None => outln!(
+            out,
+            "  live       {} holds no shadow scoring of {} beside {} (set it as the challenger first: `leadscore challenger set`)",
+            log.location(),
+            args.version,
+            current
+        ),
+    }
+    Ok(())
 }
 
 /// Runs `leadscore rollback`.

@@ -2,7 +2,9 @@
 //! codes a scheduler reads, and the comparison as the terminal shows it.
 
 use leadscore_core::monitor::figures::Paired;
+use leadscore_core::monitor::PairedComparison;
 use leadscore_core::promotion::{GateRecord, Policy};
+use leadscore_store::monitor::ShadowReport;
 use leadscore_train::gate::PromoteMode;
 
 /// Exit code: the candidate was trained and kept as a version but is not current (the gate
@@ -145,12 +147,25 @@ pub fn print_record(out: &mut String, record: &GateRecord) {
         c.n_won,
         record.evidence.leads
     );
+    print_paired(out, &record.against, &record.candidate, c);
+    let inputs = record.inputs.lines();
+    if inputs.is_empty() {
+        outln!(out, "  inputs     unchanged (same features and levels)");
+    }
+    for line in inputs {
+        outln!(out, "  inputs     {line}");
+    }
+}
+
+/// Two models' figures on the same leads with the paired interval of each difference (`a` the
+/// current version or champion, `b` the candidate or challenger).
+fn print_paired(out: &mut String, a: &str, b: &str, c: &PairedComparison) {
     outln!(
         out,
         "    {:<16} {:>10} {:>10} {:>10}  95% paired interval ({} resamples)",
         "figure",
-        record.against,
-        record.candidate,
+        a,
+        b,
         "difference",
         c.replicates
     );
@@ -166,11 +181,26 @@ pub fn print_record(out: &mut String, record: &GateRecord) {
         c.threshold_a,
         c.threshold_b
     );
-    let inputs = record.inputs.lines();
-    if inputs.is_empty() {
-        outln!(out, "  inputs     unchanged (same features and levels)");
-    }
-    for line in inputs {
-        outln!(out, "  inputs     {line}");
+}
+
+/// A challenger's live evidence beside the version it shadowed, as `monitor` and `promote --store`
+/// print it.
+pub fn print_shadow(out: &mut String, s: &ShadowReport) {
+    let g = &s.agreement;
+    outln!(
+        out,
+        "  challenger {} shadowed {} on {} live leads: rank agreement (Spearman) {}, same MQL call {}",
+        s.challenger,
+        s.champion,
+        s.n_paired,
+        cell(g.rank, 3),
+        g.mql.map_or_else(|| "n/a".into(), |m| format!("{:.1}%", 100.0 * m))
+    );
+    match &s.outcomes {
+        Some(c) => {
+            outln!(out, "  on the {} of them with an outcome ({} won):", c.n_leads, c.n_won);
+            print_paired(out, &s.champion, &s.challenger, c);
+        }
+        None => outln!(out, "  no live figures yet: they need a won and a lost lead among the shadowed ones"),
     }
 }

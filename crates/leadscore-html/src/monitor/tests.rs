@@ -86,7 +86,7 @@ fn section(live: &Live<'_>) -> String {
 }
 
 fn plain(report: &MonitorReport) -> String {
-    section(&Live { report, rules: None, rules_name: None })
+    section(&Live { report, rules: None, rules_name: None, challengers: &[] })
 }
 
 /// The `data-value` of the element with `id`.
@@ -209,7 +209,7 @@ fn the_rules_live_figures_sit_beside_the_models() {
         &resamples,
     )
     .expect("a comparison");
-    let html = section(&Live { report: &r, rules: Some(&paired), rules_name: Some("Q3 points") });
+    let html = section(&Live { report: &r, rules: Some(&paired), rules_name: Some("Q3 points"), challengers: &[] });
     assert!(html.contains("id=\"live-rules\"") && html.contains("<em>Q3 points</em>"));
     let row = &html[html.find("data-figure=\"auc\"").expect("an AUC row")..];
     let row = &row[..row.find("</tr>").expect("a row end")];
@@ -219,10 +219,49 @@ fn the_rules_live_figures_sit_beside_the_models() {
     assert!(row.contains(&format!("[{}, {}]", fixed(ci.low, 3), fixed(ci.high, 3))), "{row}");
 
     // Rules on, but no lead scored with them has an outcome yet.
-    let html = section(&Live { report: &r, rules: None, rules_name: Some("Q3 points") });
+    let html = section(&Live { report: &r, rules: None, rules_name: Some("Q3 points"), challengers: &[] });
     assert!(html.contains("id=\"live-rules-pending\"") && !html.contains("id=\"live-rules\""));
     // No rules at all: nothing said about them.
     assert!(!plain(&r).contains("live-rules"));
+}
+
+#[test]
+fn a_challenger_sits_beside_the_version_it_shadowed() {
+    let a = shipped();
+    let (r, probs, labels) = scored(&a, Traffic { n: 1000, outcomes: true, new_industry: false });
+    // A challenger standing in: the probabilities squeezed towards 0.2.
+    let other: Vec<f64> = probs.iter().map(|p| 0.2 + 0.5 * (p - 0.2)).collect();
+    let paired = compare_paired(
+        &labels,
+        Scores { probs: &probs, threshold: 0.3 },
+        Scores { probs: &other, threshold: 0.25 },
+        &Resamples::drawn(labels.len(), 50, 7),
+    )
+    .expect("a comparison");
+    let agreement = leadscore_core::monitor::figures::Agreement { n_leads: 1000, mql: Some(0.9), rank: Some(1.0) };
+    let shadow = ShadowReport {
+        champion: "v1".into(),
+        challenger: "<v2>".into(),
+        n_paired: 1000,
+        agreement,
+        outcomes: Some(paired.clone()),
+    };
+    let html = section(&Live { report: &r, rules: None, rules_name: None, challengers: std::slice::from_ref(&shadow) });
+    assert!(html.contains("The challenger &lt;v2&gt; on the same leads") && !html.contains("<v2>"), "escaped");
+    assert!(html.contains("data-paired=\"1000\"") && html.contains("90.0%"), "agreement");
+    let table = &html[html.find("data-challenger=\"&lt;v2&gt;\"").expect("the challenger's table")..];
+    for (key, p) in [("auc", &paired.auc), ("log_loss", &paired.log_loss), ("brier", &paired.brier)] {
+        let row = &table[table.find(&format!("data-figure=\"{key}\"")).expect("a row")..];
+        let row = &row[..row.find("</tr>").expect("a row end")];
+        assert!(row.contains(&format!("data-value=\"{}\"", p.a.expect("champion"))), "{row}");
+        assert!(row.contains(&format!("data-value=\"{}\"", p.b.expect("challenger"))), "{row}");
+    }
+    // Before outcomes: the agreement, and what is still to come.
+    let pending = ShadowReport { outcomes: None, ..shadow };
+    let html =
+        section(&Live { report: &r, rules: None, rules_name: None, challengers: std::slice::from_ref(&pending) });
+    assert!(html.contains("live-challenger-&lt;v2&gt;") && !html.contains("data-challenger"));
+    assert!(!plain(&r).contains("challenger"), "no challenger, nothing said");
 }
 
 #[test]
@@ -234,7 +273,7 @@ fn data_is_escaped() {
     if let Some(o) = r.outcomes.as_mut() {
         o.by_tier[0].group = "<b>A</b>".into();
     }
-    let html = section(&Live { report: &r, rules: None, rules_name: Some("<i>rules</i>") });
+    let html = section(&Live { report: &r, rules: None, rules_name: Some("<i>rules</i>"), challengers: &[] });
     assert!(!html.contains("<script>f") && !html.contains("<b>A") && !html.contains("<i>rules"));
     assert!(html.contains("&lt;script&gt;f&lt;/script&gt;") && html.contains("&lt;b&gt;A&lt;/b&gt;"));
 }
@@ -243,7 +282,7 @@ fn data_is_escaped() {
 fn the_cli_page_is_the_section_on_a_page_of_its_own() {
     let a = shipped();
     let (r, _, _) = scored(&a, Traffic { n: 400, outcomes: true, new_industry: false });
-    let live = Live { report: &r, rules: None, rules_name: None };
+    let live = Live { report: &r, rules: None, rules_name: None, challengers: &[] };
     let page = monitor_html("leads", "v1", "all time", &live);
     assert!(page.contains(&section(&live)), "the page holds the dashboard's section unchanged");
     assert!(page.starts_with("<!DOCTYPE html>") && page.contains("<title>leads v1 · leadscore in production</title>"));

@@ -58,6 +58,7 @@ pub async fn dashboard(
                 report: &latest.report,
                 rules: latest.rules.as_ref(),
                 rules_name: rules.map(|set| set.name.as_deref().unwrap_or("rules")),
+                challengers: &latest.challengers,
             },
             as_of,
         },

@@ -4,7 +4,10 @@
 //! version's logged rows): traffic and MQL rate per day against the held-out curve, outcomes,
 //! calibration by tier and decile, live AUC, log loss and Brier with bootstrap intervals, and the
 //! drift of the score and of every feature against the artifact's training distributions, each
-//! flagged only past the sample size where the flag means something.
+//! flagged only past the sample size where the flag means something. Beside it, each challenger
+//! the log shows shadowing the version (`challengers`, from `leadscore_store::monitor::challengers`,
+//! as `leadscore monitor`): rank and MQL agreement on the same live leads, and both live AUCs, log
+//! losses and Brier scores with the paired interval of each difference once outcomes arrive.
 //!
 //! **The last all-time report of each version is kept** ([`LatestReports`]): `/metrics` exports
 //! its drift gauges and the dashboard's "In production" section shows it. Reading a large log and
@@ -20,7 +23,8 @@ use std::time::{Duration, Instant, SystemTime};
 use axum::extract::State;
 use axum::Json;
 use leadscore_core::monitor::{MonitorReport, PairedComparison};
-use leadscore_store::Filter;
+use leadscore_store::monitor::ShadowReport;
+use leadscore_store::{Filter, PairFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -83,6 +87,25 @@ pub struct MonitorResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Object)]
     pub rules: Option<PairedComparison>,
+    /// Each version shadowed beside this one in the period (a `CHALLENGER`; empty when none),
+    /// on the same live leads: `champion` (this version, `a`) and `challenger` (`b`), `n_paired`
+    /// scorings, `agreement` (`rank`: Spearman's correlation of the probabilities, `mql`: the share
+    /// of scorings both called MQL or both did not), and once a won and a lost lead arrived
+    /// `outcomes`: both models' AUC, log loss, Brier, lift in the top 10%, precision and recall,
+    /// each difference `b - a` with its paired bootstrap interval.
+    #[schema(value_type = Vec<Object>)]
+    pub challengers: Vec<ShadowReport>,
+}
+
+/// What the monitor computes for one version: the report, the rules beside it, the challengers.
+#[derive(Clone, Debug)]
+pub struct Computed {
+    /// The report.
+    pub report: MonitorReport,
+    /// The rules beside the model, when the rows carry rule points.
+    pub rules: Option<PairedComparison>,
+    /// The versions shadowed beside it.
+    pub challengers: Vec<ShadowReport>,
 }
 
 fn period(since: Option<&str>, until: Option<&str>) -> String {
@@ -94,15 +117,16 @@ fn period(since: Option<&str>, until: Option<&str>) -> String {
     }
 }
 
-/// The report of `model` over its logged rows in the period, and the rules beside it when the
-/// rows carry rule points. An all-time report is kept in [`LatestReports`]. Blocking.
+/// The report of `model` over its logged rows in the period, the rules beside it when the
+/// rows carry rule points, and the challengers shadowed beside it. An all-time report is kept
+/// in [`LatestReports`]. Blocking.
 pub fn report(
     state: &AppState,
     model: &LoadedModel,
     since_ms: Option<i64>,
     until_ms: Option<i64>,
     replicates: u32,
-) -> Result<(MonitorReport, Option<PairedComparison>), ApiError> {
+) -> Result<Computed, ApiError> {
     let started = Instant::now();
     let log = state.log().ok_or(ApiError::NoLog)?;
     let filter = Filter::served(&model.name, Some(&model.version), since_ms, until_ms);
@@ -112,6 +136,16 @@ pub fn report(
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     let rules = leadscore_store::monitor::rules_beside(&rows, replicates, seed)
         .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let pairs = PairFilter {
+        model: model.name.clone(),
+        champion: Some(model.version.clone()),
+        challenger: None,
+        since_ms,
+        until_ms,
+    };
+    let challengers = log
+        .read(|store| leadscore_store::monitor::challengers(store, &pairs, replicates, seed))
+        .map_err(ApiError::Store)?;
     if since_ms.is_none() && until_ms.is_none() {
         // A period's figures are not kept: the gauges would jump with whoever asked last.
         state.reports().keep(
@@ -119,6 +153,7 @@ pub fn report(
             Latest {
                 report: report.clone(),
                 rules: rules.clone(),
+                challengers: challengers.clone(),
                 replicates,
                 at: SystemTime::now(),
                 took: started.elapsed(),
@@ -126,7 +161,7 @@ pub fn report(
             },
         );
     }
-    Ok((report, rules))
+    Ok(Computed { report, rules, challengers })
 }
 
 /// A model version's live figures.
@@ -156,13 +191,14 @@ pub async fn monitor(
     let log = state.log().ok_or(ApiError::NoLog)?;
     let store = log.location().to_owned();
     let response = tokio::task::spawn_blocking(move || {
-        let (report, rules) = report(&state, &model, since_ms, until_ms, replicates)?;
+        let Computed { report, rules, challengers } = report(&state, &model, since_ms, until_ms, replicates)?;
         Ok::<_, ApiError>(MonitorResponse {
             model: ModelRef { name: model.name.clone(), version: model.version.clone() },
             store,
             period: period(query.since.as_deref(), query.until.as_deref()),
             report,
             rules,
+            challengers,
         })
     })
     .await
@@ -182,6 +218,8 @@ pub struct Latest {
     pub report: MonitorReport,
     /// The rules beside the model, when the rows carry rule points.
     pub rules: Option<PairedComparison>,
+    /// The versions shadowed beside it.
+    pub challengers: Vec<ShadowReport>,
     /// Bootstrap replicates of its intervals.
     pub replicates: u32,
     /// When it was computed, for people.
@@ -350,6 +388,7 @@ mod tests {
         Latest {
             report: latest.report.clone(),
             rules: latest.rules.clone(),
+            challengers: latest.challengers.clone(),
             replicates,
             at: latest.at,
             took,
@@ -370,7 +409,7 @@ mod tests {
         let log = state.log().unwrap();
         let scoring =
             Scoring { lead_id: "L1".into(), probability: 0.4, score: 40, tier: "B", threshold: 0.3, rules: None };
-        assert!(log.record(&model, leadscore_store::row::now_ms(), scoring, |_| RawValue::Missing));
+        assert!(log.record(&model, None, leadscore_store::row::now_ms(), scoring, |_| RawValue::Missing));
         assert!(log.flush(Duration::from_secs(10)));
 
         // A report that took an hour to compute is fresh for twenty: the page shows it as it is.

@@ -17,6 +17,7 @@ use crate::error::{ApiError, FieldError, Problem};
 use crate::extract::{parse_json, read_body, read_leads, JsonBody, Media, NamesModel, Selected};
 use crate::lead::{read_lead, Leads};
 use crate::log::{PredictionLog, Scoring};
+use crate::shadow::Shadow;
 use crate::state::{AppState, LoadedModel};
 
 /// JSON bodies up to this size are parsed and scored on the async worker (a few leads:
@@ -87,10 +88,13 @@ pub async fn score(
             let bytes = read_body(body, state.config().max_body_bytes).await?;
             let bytes_len = bytes.len();
             let work = move || {
+                // With the log on and a challenger beside this version, leads are read with the
+                // challenger's fields too, for its shadow scoring (see `shadow`).
+                let shadow = state.log().and_then(|_| state.models().shadow(&model));
+                let fields = shadow.as_ref().map_or(&model.fields, |s| &s.fields);
                 let request: ScoreRequest = parse_json(&bytes)?;
-                let leads =
-                    read_leads::<ScoreRequest>(&bytes, request.leads, &model.fields, None, state.config().max_leads)?;
-                score_json(&state, &model, &request, &leads, query.strict)
+                let leads = read_leads::<ScoreRequest>(&bytes, request.leads, fields, None, state.config().max_leads)?;
+                score_json(&state, &model, shadow.as_deref(), &request, &leads, query.strict)
             };
             // A small body parses and scores in microseconds: handing it to the blocking
             // pool would cost more in thread switches than the work itself (the benchmark
@@ -112,10 +116,12 @@ pub async fn score(
 
 /// The JSON path: validate every lead (all errors, not the first), then score. `leads` are
 /// the request's leads as read against the model (within the lead limit, unused fields
-/// left out and named once).
+/// left out and named once), or against `shadow`'s fields when a challenger shadows it: each
+/// lead is then scored by the challenger too, off the response path, and only logged.
 pub fn score_json(
     state: &AppState,
     model: &LoadedModel,
+    shadow: Option<&Shadow>,
     request: &ScoreRequest<'_>,
     leads: &Leads,
     strict: bool,
@@ -127,7 +133,7 @@ pub fn score_json(
     }
     let threshold = ThresholdRequest::or_default(request.threshold.as_ref(), &model.artifact)?;
     let artifact = &model.artifact;
-    let fields = &model.fields;
+    let fields = shadow.map_or(&model.fields, |s| &s.fields);
     let mut errors = Vec::new();
     let read: Vec<_> =
         leads.leads.iter().enumerate().map(|(i, lead)| read_lead(i, lead, fields, strict, &mut errors)).collect();
@@ -191,7 +197,8 @@ pub fn score_json(
                     threshold: threshold.value,
                     rules: rule_points.as_ref().map(|r| (r.total, r.mql)),
                 };
-                log.record(model, scored_at_ms, scoring, |i| lead.feature(fields, i));
+                let shadowed = shadow.map(|s| (s, s.values_by_slot(|slot| lead.slot(slot))));
+                log.record(model, shadowed, scored_at_ms, scoring, |i| lead.feature(fields, i));
                 Some(answer)
             }
             (_, _) => id,

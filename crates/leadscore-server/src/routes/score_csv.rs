@@ -23,6 +23,7 @@ use leadscore_io::score_csv::{CsvScoring, LeadHook, LeadScore, ScoreOptions};
 
 use crate::error::{ApiError, FieldError};
 use crate::log::{PredictionLog, Scoring};
+use crate::shadow::Shadow;
 use crate::state::{AppState, LoadedModel};
 
 /// What the upload is called in messages (it has no path).
@@ -68,9 +69,11 @@ pub async fn score_csv(
         let _ = header_tx.send(Ok(()));
         let mut sink = ChunkSink { buf: Vec::with_capacity(CHUNK), tx };
         let metrics = state.metrics();
+        let shadow = state.models().shadow(&model);
         let hook = state.log().map(|log| Logged {
             log,
             model: &model,
+            shadow: shadow.as_deref(),
             threshold,
             scored_at_ms: leadscore_store::row::now_ms(),
         });
@@ -93,6 +96,9 @@ pub async fn score_csv(
 struct Logged<'a> {
     log: &'a PredictionLog,
     model: &'a LoadedModel,
+    /// The challenger shadowing the model, if any (its features the model does not read arrive
+    /// as missing: the CSV scorer hands over the model's features only).
+    shadow: Option<&'a Shadow>,
     threshold: f64,
     scored_at_ms: i64,
 }
@@ -114,7 +120,8 @@ impl LeadHook for Logged<'_> {
             threshold: self.threshold,
             rules: None,
         };
-        self.log.record(self.model, self.scored_at_ms, scoring, field);
+        let shadowed = self.shadow.map(|s| (s, s.values_by_champion_feature(field)));
+        self.log.record(self.model, shadowed, self.scored_at_ms, scoring, field);
         Ok(changed)
     }
 }
