@@ -156,6 +156,10 @@ async fn challenger_shadowed_end_to_end_over_http() {
         "leadscore_shadow_rows_total{fate=\"dropped\"} 0",
         "leadscore_shadow_rows_total{fate=\"failed\"} 0",
         "leadscore_log_rows_total{fate=\"written\"} 8401",
+        &format!("leadscore_shadow_agreement{{model=\"leads\",version=\"v1\",challenger=\"v2\",kind=\"rank\"}} {rank}"),
+        &format!(
+            "leadscore_shadow_live_auc{{model=\"leads\",version=\"v1\",challenger=\"v2\",side=\"challenger\"}} {b}"
+        ),
     ] {
         assert!(metrics.contains(line), "{line} not in\n{metrics}");
     }

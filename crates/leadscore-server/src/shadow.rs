@@ -251,3 +251,81 @@ fn work(rx: &Receiver<Message>, writer: &LogWriter, counters: &Counters, logging
         }
     }
 }
+
+#[cfg(test)]
+impl ShadowScorer {
+    /// A scorer whose thread is not started: the test drains the queue itself with [`work`].
+    fn unstarted(writer: LogWriter, capacity: usize) -> (ShadowScorer, Receiver<Message>, Arc<Counters>) {
+        let (tx, rx) = mpsc::sync_channel(capacity);
+        let counters = Arc::new(Counters::default());
+        (ShadowScorer { tx, writer, counters: counters.clone(), thread: Mutex::new(None) }, rx, counters)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use leadscore_store::{Filter, PairFilter, WriterConfig};
+
+    use super::*;
+    use crate::{AppState, ServeConfig};
+
+    fn served(i: usize) -> Prediction {
+        Prediction {
+            scored_at_ms: 1_700_000_000_000 + i as i64,
+            model: "leads".into(),
+            version: "v1".into(),
+            shadow: false,
+            lead_id: format!("L{i}"),
+            probability: 0.25,
+            score: 25,
+            tier: "B".into(),
+            mql: false,
+            threshold: 0.3,
+            rule_points: None,
+            rule_mql: None,
+            fields: None,
+        }
+    }
+
+    /// A full queue drops the shadow scoring, never the served row: with room for 2 jobs and no
+    /// thread taking them, 3 of 5 are dropped (their served rows go to the writer alone); the 2
+    /// queued are scored and written as pairs when the queue drains.
+    #[test]
+    fn a_full_queue_drops_the_shadow_scoring_and_keeps_the_served_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.db");
+        let writer = LogWriter::start(path.to_str().unwrap(), WriterConfig::default()).unwrap();
+        let models = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models");
+        let state = AppState::new(ServeConfig { models, watch_interval: Duration::ZERO, ..ServeConfig::default() });
+        let model = state.models().get(None, None).unwrap();
+        // The shipped version as its own challenger: the scoring is real, the pairing what is checked.
+        let shadow = Shadow::new(model.clone(), model.clone(), Vec::new());
+        let (scorer, rx, counters) = ShadowScorer::unstarted(writer.clone(), 2);
+        for i in 0..5 {
+            scorer.submit(&shadow, served(i), shadow.values_by_slot(|_| RawValue::Missing));
+        }
+        assert_eq!(scorer.stats(), ShadowStats { scored: 0, dropped: 3, failed: 0 });
+        let w = writer.clone();
+        let worker = std::thread::spawn(move || work(&rx, &w, &counters, FieldLogging::Model));
+        assert_eq!(scorer.shutdown(Duration::from_secs(10)), ShadowStats { scored: 2, dropped: 3, failed: 0 });
+        worker.join().unwrap();
+        let stats = writer.shutdown(Duration::from_secs(10));
+        assert_eq!((stats.written, stats.dropped()), (7, 0), "{stats:?}");
+        let mut store = leadscore_store::open(path.to_str().unwrap()).unwrap();
+        let served_rows = store.rows(&Filter::served("leads", None, None, None)).unwrap();
+        let mut ids: Vec<&str> = served_rows.iter().map(|r| r.prediction.lead_id.as_str()).collect();
+        ids.sort_unstable();
+        assert_eq!(ids, ["L0", "L1", "L2", "L3", "L4"], "every served row kept");
+        let pairs = store.paired_rows(&PairFilter { model: "leads".into(), ..Default::default() }).unwrap();
+        let paired: Vec<&str> = pairs.iter().map(|p| p.challenger.prediction.lead_id.as_str()).collect();
+        assert_eq!(paired, ["L0", "L1"]);
+        let shadow_rows =
+            store.rows(&Filter { model: "leads".into(), shadow: Some(true), ..Default::default() }).unwrap();
+        assert!(shadow_rows.iter().all(|r| r.prediction.fields.is_some()), "the challenger's fields logged");
+        let mut metrics = String::new();
+        scorer.render_metrics(&mut metrics);
+        assert!(metrics.contains("leadscore_shadow_rows_total{fate=\"dropped\"} 3"), "{metrics}");
+    }
+}

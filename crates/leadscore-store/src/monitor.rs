@@ -170,13 +170,26 @@ pub fn rules_beside(rows: &[LoggedRow], replicates: u32, seed: u64) -> Result<Op
 /// Feature drift reads the logged fields; when no row has fields (`--log-fields none`) the report
 /// has none per feature, and rows without fields among rows with them read as missing.
 pub fn report(artifact: &Artifact, rows: &[LoggedRow], replicates: u32, seed: u64) -> Result<MonitorReport> {
+    // The bootstrap resamples leads by position, so the positions must not depend on the order
+    // the store hands rows back in: several replicas writing one log interleave their rows
+    // differently on every run, and the same leads must give the same intervals. Lead id, then
+    // scoring time, then row id is an order of the leads themselves.
+    let mut order: Vec<&LoggedRow> = rows.iter().collect();
+    order.sort_by(|a, b| {
+        (a.prediction.lead_id.as_str(), a.prediction.scored_at_ms, a.row_id).cmp(&(
+            b.prediction.lead_id.as_str(),
+            b.prediction.scored_at_ms,
+            b.row_id,
+        ))
+    });
+    let rows = order;
     let probs: Vec<f64> = rows.iter().map(|r| r.prediction.probability).collect();
     let tiers: Vec<&str> = rows.iter().map(|r| r.prediction.tier.as_str()).collect();
     let mql: Vec<bool> = rows.iter().map(|r| r.prediction.mql).collect();
     let thresholds: Vec<f64> = rows.iter().map(|r| r.prediction.threshold).collect();
     let days: Vec<i32> = rows.iter().map(|r| day_of_unix_ms(r.prediction.scored_at_ms)).collect();
     let mut outcomes: Vec<Option<bool>> = vec![None; rows.len()];
-    for (_, i) in judged_rows(rows) {
+    for (_, i) in judged(rows.iter().copied()) {
         outcomes[i] = rows[i].outcome.as_ref().map(|o| o.won);
     }
     let any_fields = rows.iter().any(|r| r.prediction.fields.is_some());

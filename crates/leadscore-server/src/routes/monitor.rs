@@ -263,6 +263,8 @@ impl LatestReports {
     pub fn render(&self, out: &mut String) {
         use std::fmt::Write;
         let Ok(m) = self.by_model.lock() else { return };
+        let challengers: Vec<(&(String, String), &ShadowReport)> =
+            m.iter().flat_map(|(k, l)| l.challengers.iter().map(move |c| (k, c))).collect();
         let m: Vec<(&(String, String), &MonitorReport)> = m.iter().map(|(k, l)| (k, &l.report)).collect();
         let num = |x: Option<f64>| x.map_or_else(|| "NaN".to_owned(), |v| v.to_string());
         out.push_str("# HELP leadscore_monitor_leads Logged leads of the last monitor report, scored and with an outcome.\n# TYPE leadscore_monitor_leads gauge\n");
@@ -284,6 +286,29 @@ impl LatestReports {
         for ((name, version), g) in &m {
             let auc = g.outcomes.as_ref().and_then(|o| o.figures.auc.value);
             let _ = writeln!(out, "leadscore_live_auc{{model=\"{name}\",version=\"{version}\"}} {}", num(auc));
+        }
+        out.push_str("# HELP leadscore_shadow_agreement A challenger against the version it shadows on the same live leads: rank (Spearman) and the share of the same MQL calls.\n# TYPE leadscore_shadow_agreement gauge\n");
+        for ((name, version), c) in &challengers {
+            for (kind, value) in [("rank", c.agreement.rank), ("mql", c.agreement.mql)] {
+                let _ = writeln!(
+                    out,
+                    "leadscore_shadow_agreement{{model=\"{name}\",version=\"{version}\",challenger=\"{}\",kind=\"{kind}\"}} {}",
+                    c.challenger,
+                    num(value)
+                );
+            }
+        }
+        out.push_str("# HELP leadscore_shadow_live_auc Live AUC of a version and of the challenger shadowing it, on the same leads with an outcome.\n# TYPE leadscore_shadow_live_auc gauge\n");
+        for ((name, version), c) in &challengers {
+            let auc = c.outcomes.as_ref().map(|o| o.auc);
+            for (which, value) in [("champion", auc.and_then(|a| a.a)), ("challenger", auc.and_then(|a| a.b))] {
+                let _ = writeln!(
+                    out,
+                    "leadscore_shadow_live_auc{{model=\"{name}\",version=\"{version}\",challenger=\"{}\",side=\"{which}\"}} {}",
+                    c.challenger,
+                    num(value)
+                );
+            }
         }
         out.push_str("# HELP leadscore_drift_psi PSI of the score and of each feature against training (feature=\"\" is the score).\n# TYPE leadscore_drift_psi gauge\n");
         for ((name, version), g) in &m {
