@@ -113,18 +113,6 @@ pub fn signals(artifact: &Artifact) -> Vec<Signal> {
     out
 }
 
-/// A plain text of a signal's evidence: "95% interval x1.41-x2.05, 2,940 leads".
-pub fn describe(signal: &Signal) -> String {
-    let mut parts = Vec::new();
-    if let Some((low, high)) = signal.odds_interval {
-        parts.push(format!("95% interval x{}-x{}", odds_text(low), odds_text(high)));
-    }
-    if let Some(n) = signal.leads {
-        parts.push(format!("{} leads", thousands(n)));
-    }
-    parts.join(", ")
-}
-
 /// An odds multiplier with two decimals, or in exponent form when huge.
 pub fn odds_text(x: f64) -> String {
     if x.is_finite() && x < 1e4 {
@@ -132,18 +120,6 @@ pub fn odds_text(x: f64) -> String {
     } else {
         format!("{x:.1e}")
     }
-}
-
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 #[cfg(test)]
@@ -182,13 +158,11 @@ mod tests {
         let s = signal(-0.7, None, None);
         assert_eq!(s.assured(), 0.7);
         assert!(s.listable());
-        assert_eq!(describe(&s), "");
     }
 
     #[test]
-    fn descriptions_give_the_interval_and_the_count() {
-        let s = signal(0.5, Some(0.1), Some(2_940));
-        assert_eq!(describe(&s), "95% interval x1.36-x2.01, 2,940 leads");
+    fn odds_are_two_decimals_or_an_exponent() {
+        assert_eq!(odds_text(1.355_3), "1.36");
         assert_eq!(odds_text(1e9), "1.0e9");
     }
 }

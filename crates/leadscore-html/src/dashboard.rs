@@ -20,7 +20,7 @@
 use std::fmt::Write as _;
 
 use leadscore_core::compare::{Comparison, MODEL, RULES};
-use leadscore_core::evidence::{describe, signals, Signal, MIN_LEADS};
+use leadscore_core::evidence::{odds_text, signals, Signal, MIN_LEADS};
 use leadscore_core::rules::RuleSet;
 use leadscore_core::Artifact;
 
@@ -325,6 +325,18 @@ fn plain_words(out: &mut String, a: &Artifact) {
         if up.is_empty() { "<li>none</li>".to_owned() } else { up.concat() },
         if down.is_empty() { "<li>none</li>".to_owned() } else { down.concat() }
     );
+}
+
+/// A plain text of a signal's evidence: "95% interval x1.41-x2.05, 2,940 leads".
+fn describe(signal: &Signal) -> String {
+    let mut parts = Vec::new();
+    if let Some((low, high)) = signal.odds_interval {
+        parts.push(format!("95% interval x{}-x{}", odds_text(low), odds_text(high)));
+    }
+    if let Some(n) = signal.leads {
+        parts.push(format!("{} leads", count(n)));
+    }
+    parts.join(", ")
 }
 
 fn fig(out: &mut String, key: &str, id: &str, hint: &str) {

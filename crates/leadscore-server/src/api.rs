@@ -574,7 +574,7 @@ fn card_schema() -> utoipa::openapi::schema::Object {
         .property("grid", array("The penalty search."))
         .property("intercept", typed(Type::Number, "Intercept of the log-odds."))
         .property("baseline_log_odds", typed(Type::Number, "Log-odds of the average training lead."))
-        .property("coefficients", array("Every model column with its coefficient and odds ratio, largest first."))
+        .property("coefficients", array("Every model column with its coefficient and odds ratio and, for models since format 3, its training leads (`leads`), standard error and 95% interval of the odds (`odds_interval`), and whether that interval excludes no effect (`clear`); strongest first by the smallest effect the interval allows."))
         .property("features", array("The features a lead may carry: name, kind, levels."))
         .property("thresholds", array("Suggested MQL thresholds with their held-out figures."))
         .property("tiers", typed(Type::Object, "Tier cut points."))
