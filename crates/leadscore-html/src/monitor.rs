@@ -479,22 +479,10 @@ fn rules(out: &mut String, live: &Live<'_>) {
         "<table id=\"live-rules\">\n<tr><th>figure</th><th class=\"n\">model</th><th class=\"n\">rules</th>\
          <th class=\"n\">rules − model (95% paired interval)</th></tr>\n",
     );
-    let row = |out: &mut String, key: &str, name: &str, p: &Paired, d: usize| {
-        let ci = p.interval.map_or_else(String::new, |i| format!(" [{}, {}]", fixed(i.low, d), fixed(i.high, d)));
-        let _ = writeln!(
-            out,
-            "<tr data-figure=\"{key}\"><td>{name}</td><td class=\"n\"{}>{}</td><td class=\"n\"{}>{}</td><td class=\"n\">{}{ci}</td></tr>",
-            data(p.a),
-            opt(p.a, d),
-            data(p.b),
-            opt(p.b, d),
-            p.difference.map_or_else(|| "n/a".to_owned(), |x| format!("{x:+.d$}"))
-        );
-    };
-    row(out, "auc", "AUC", &c.auc, 3);
-    row(out, "lift", "lift in the top 10%", &c.lift_top_decile, 2);
-    row(out, "precision", "precision at each one's MQL threshold", &c.precision, 3);
-    row(out, "recall", "recall at each one's MQL threshold", &c.recall, 3);
+    paired_row(out, "auc", "AUC", &c.auc, 3);
+    paired_row(out, "lift", "lift in the top 10%", &c.lift_top_decile, 2);
+    paired_row(out, "precision", "precision at each one's MQL threshold", &c.precision, 3);
+    paired_row(out, "recall", "recall at each one's MQL threshold", &c.recall, 3);
     out.push_str("</table>\n");
 }
 
@@ -538,25 +526,28 @@ fn challenger(out: &mut String, c: &ShadowReport) {
         "<table class=\"live-challenger\" data-challenger=\"{version}\">\n<tr><th>figure</th><th class=\"n\">{champion}</th>\
          <th class=\"n\">{version}</th><th class=\"n\">{version} − {champion} (95% paired interval)</th></tr>"
     );
-    let row = |out: &mut String, key: &str, name: &str, p: &Paired, d: usize| {
-        let ci = p.interval.map_or_else(String::new, |i| format!(" [{}, {}]", fixed(i.low, d), fixed(i.high, d)));
-        let _ = writeln!(
-            out,
-            "<tr data-figure=\"{key}\"><td>{name}</td><td class=\"n\"{}>{}</td><td class=\"n\"{}>{}</td><td class=\"n\">{}{ci}</td></tr>",
-            data(p.a),
-            opt(p.a, d),
-            data(p.b),
-            opt(p.b, d),
-            p.difference.map_or_else(|| "n/a".to_owned(), |x| format!("{x:+.d$}"))
-        );
-    };
-    row(out, "auc", "AUC", &o.auc, 3);
-    row(out, "log_loss", "log loss", &o.log_loss, 4);
-    row(out, "brier", "Brier score", &o.brier, 4);
-    row(out, "lift", "lift in the top 10%", &o.lift_top_decile, 2);
-    row(out, "precision", "precision at each one's MQL threshold", &o.precision, 3);
-    row(out, "recall", "recall at each one's MQL threshold", &o.recall, 3);
+    paired_row(out, "auc", "AUC", &o.auc, 3);
+    paired_row(out, "log_loss", "log loss", &o.log_loss, 4);
+    paired_row(out, "brier", "Brier score", &o.brier, 4);
+    paired_row(out, "lift", "lift in the top 10%", &o.lift_top_decile, 2);
+    paired_row(out, "precision", "precision at each one's MQL threshold", &o.precision, 3);
+    paired_row(out, "recall", "recall at each one's MQL threshold", &o.recall, 3);
     out.push_str("</table>\n");
+}
+
+/// One row of a paired table: both sides' figures (`d` decimals) and their difference with its
+/// 95% paired interval; the rules table and the challenger table share it.
+fn paired_row(out: &mut String, key: &str, name: &str, p: &Paired, d: usize) {
+    let ci = p.interval.map_or_else(String::new, |i| format!(" [{}, {}]", fixed(i.low, d), fixed(i.high, d)));
+    let _ = writeln!(
+        out,
+        "<tr data-figure=\"{key}\"><td>{name}</td><td class=\"n\"{}>{}</td><td class=\"n\"{}>{}</td><td class=\"n\">{}{ci}</td></tr>",
+        data(p.a),
+        opt(p.a, d),
+        data(p.b),
+        opt(p.b, d),
+        p.difference.map_or_else(|| "n/a".to_owned(), |x| format!("{x:+.d$}"))
+    );
 }
 
 fn drift(out: &mut String, r: &MonitorReport) {
