@@ -201,3 +201,28 @@ fn format_3_models_still_score_to_the_same_bits() {
     let names = artifact.encoder.column_names();
     assert!(names.iter().any(|n| n.starts_with("created_at age (days)")), "{names:?}");
 }
+
+/// Models written in format 4 (before the published model could be refit on every labelled lead)
+/// still load and score to the same bits: the shipped model of that time and a model with the
+/// time column as a date feature (`format4/dates-spec.toml` on `head -6000 data/leads.csv`), each
+/// scored by that build (72b4c1d) into `tests/fixtures/format4/<name>.scored.csv`, every cell
+/// compared. They read as fitted on their training part, which they were.
+#[test]
+fn format_4_models_still_score_to_the_same_bits() {
+    let fixtures = root().join("tests/fixtures/format4");
+    for name in ["leads", "dates"] {
+        let model = fixtures.join(format!("{name}.bin"));
+        let bytes = std::fs::read(&model).unwrap();
+        assert_eq!(&bytes[8..12], &4u32.to_le_bytes(), "{name}.bin is a format-4 file");
+        let data = root().join(format!("tests/fixtures/format1/{name}.csv"));
+        let out = run(&["score", "--model", s(&model), "--data", s(&data), "--explain", "3"]).ok();
+        let expected = std::fs::read_to_string(fixtures.join(format!("{name}.scored.csv"))).unwrap();
+        assert!(out.stdout.lines().count() > 100, "{name}: {}", out.stderr);
+        assert!(out.stdout == expected, "{name}: a format-4 model no longer scores as it did");
+        let artifact = leadscore_core::Artifact::from_bytes(&bytes).unwrap();
+        assert_eq!(artifact.fitted_on, leadscore_core::report::FittedOn::TrainingPart, "{name}");
+        assert_eq!(artifact.evidence.len(), artifact.encoder.n_columns, "{name}: its evidence is kept");
+        let card = run(&["inspect", "--model", s(&model), "--json"]).ok().json();
+        assert_eq!(card["fitted_on"]["part"], "training", "{name}");
+    }
+}

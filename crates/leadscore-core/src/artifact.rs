@@ -12,9 +12,9 @@
 //!
 //! Format 2 added date formats (`format`, `time_format` in the spec, one per date encoder);
 //! format 3 the evidence behind each term ([`Artifact::evidence`]); format 4 dates measured at the
-//! lead's own time column (a date's `age` and `hour`, the encoder's time input). Format 1, 2 and
-//! 3 files are read through frozen copies of their layouts ([`v1`], [`v2`], [`v3`]) and score as
-//! they did.
+//! lead's own time column (a date's `age` and `hour`, the encoder's time input); format 5 which
+//! leads the published model was fitted on ([`Artifact::fitted_on`]). Format 1 to 4 files are read
+//! through frozen copies of their layouts ([`v1`], [`v2`], [`v3`], [`v4`]) and score as they did.
 //!
 //! Decoding checks each of these before bincode sees a byte, and bincode runs
 //! with a byte limit: its default config aborts the whole process on a
@@ -28,7 +28,7 @@ use crate::curve::{OperatingCurve, Suggestion};
 use crate::encode::Encoder;
 use crate::evidence::TermEvidence;
 use crate::model::LogisticModel;
-use crate::report::{CvSummary, Evaluation, FeatureDistribution, Regularisation, TrainingSummary, Warning};
+use crate::report::{CvSummary, Evaluation, FeatureDistribution, FittedOn, Regularisation, TrainingSummary, Warning};
 use crate::spec::Spec;
 use crate::tiers::Tiers;
 use crate::{Error, Result};
@@ -36,11 +36,12 @@ use crate::{Error, Result};
 mod v1;
 mod v2;
 mod v3;
+mod v4;
 
 /// First bytes of every artifact.
 pub const MAGIC: &[u8; 8] = b"LSMODEL\0";
 /// The format this build writes (and the newest it reads; every older one still loads).
-pub const FORMAT_VERSION: u32 = 4;
+pub const FORMAT_VERSION: u32 = 5;
 /// Largest artifact this build will read (a model of a few hundred features is well under 10 MiB).
 pub const MAX_ARTIFACT_BYTES: usize = 256 * 1024 * 1024;
 const HEADER_LEN: usize = 52;
@@ -77,6 +78,8 @@ pub struct Artifact {
     /// What the training data says of each encoded column (its leads and the standard error of
     /// its weight), in column order; empty for a model of an older format.
     pub evidence: Vec<TermEvidence>,
+    /// Which leads [`Artifact::model`] was fitted on, and which model the held-out figures describe.
+    pub fitted_on: FittedOn,
 }
 
 fn bincode_config() -> impl bincode::config::Config {
@@ -147,6 +150,10 @@ impl Artifact {
             let (old, used): (v3::ArtifactV3, usize) =
                 bincode::serde::decode_from_slice(payload, bincode_config()).map_err(cannot)?;
             (old.into(), used)
+        } else if version == 4 {
+            let (old, used): (v4::ArtifactV4, usize) =
+                bincode::serde::decode_from_slice(payload, bincode_config()).map_err(cannot)?;
+            (old.into(), used)
         } else {
             bincode::serde::decode_from_slice(payload, bincode_config()).map_err(cannot)?
         };
@@ -167,6 +174,14 @@ impl Artifact {
         if !self.model.intercept.is_finite() || self.model.weights.iter().any(|w| !w.is_finite()) {
             return Err(Error::Artifact("model has non-finite coefficients".into()));
         }
+        if let FittedOn::AllRows { evaluated } = &self.fitted_on {
+            if evaluated.weights.len() != self.encoder.n_columns {
+                return Err(Error::ShapeMismatch { weights: evaluated.weights.len(), columns: self.encoder.n_columns });
+            }
+            if !evaluated.intercept.is_finite() || evaluated.weights.iter().any(|w| !w.is_finite()) {
+                return Err(Error::Artifact("the evaluated model has non-finite coefficients".into()));
+            }
+        }
         if !self.evidence.is_empty() && self.evidence.len() != self.encoder.n_columns {
             return Err(Error::Artifact(format!(
                 "evidence for {} columns, the model has {}",
@@ -175,6 +190,21 @@ impl Artifact {
             )));
         }
         Ok(())
+    }
+
+    /// The model the held-out figures describe, as a whole artifact: itself when it was fitted on
+    /// the training part, else a copy holding the fit on the training part. Anything judged on
+    /// the held-out leads (`compare --holdout`, the retraining gate) scores with this one, since
+    /// a refit on all leads has seen them.
+    pub fn evaluated(&self) -> std::borrow::Cow<'_, Artifact> {
+        match &self.fitted_on {
+            FittedOn::TrainingPart => std::borrow::Cow::Borrowed(self),
+            FittedOn::AllRows { evaluated } => std::borrow::Cow::Owned(Artifact {
+                model: evaluated.clone(),
+                fitted_on: FittedOn::TrainingPart,
+                ..self.clone()
+            }),
+        }
     }
 
     /// A short content id (first 12 hex digits of the payload's SHA-256), for logs and cards.

@@ -13,7 +13,7 @@ use crate::curve::Suggestion;
 use crate::encode::Transform;
 use crate::evidence::{signals, Signal};
 use crate::promotion::{GateRecord, Policy};
-use crate::report::{CvSummary, Evaluation, FeatureDistribution, GridPoint, TrainingSummary, Warning};
+use crate::report::{CvSummary, Evaluation, FeatureDistribution, FittedOn, GridPoint, TrainingSummary, Warning};
 use crate::tiers::Tiers;
 use crate::Artifact;
 
@@ -41,6 +41,8 @@ pub struct Card<'a> {
     pub target: String,
     /// Training data and provenance.
     pub training: &'a TrainingSummary,
+    /// Which leads the published model was fitted on, and which model the figures describe.
+    pub fitted_on: CardFit,
     /// Cross-validated figures.
     pub cv: Option<&'a CvSummary>,
     /// Held-out figures with intervals and calibration.
@@ -78,6 +80,30 @@ pub struct Card<'a> {
     pub promotion: Option<CardPromotion<'a>>,
 }
 
+/// Which leads the published model was fitted on ([`FittedOn`]).
+#[derive(Clone, Debug, Serialize)]
+pub struct CardFit {
+    /// `all` (refit on every labelled lead with the settings the training part chose) or
+    /// `training` (the training part only).
+    pub part: &'static str,
+    /// Leads the published model was fitted on.
+    pub leads: u64,
+    /// Which model the held-out figures describe, in a sentence.
+    pub figures: String,
+}
+
+impl CardFit {
+    /// The card's view of `artifact`'s fit.
+    pub fn of(artifact: &Artifact) -> CardFit {
+        let t = &artifact.training;
+        let (part, leads) = match artifact.fitted_on {
+            FittedOn::TrainingPart => ("training", t.n_train),
+            FittedOn::AllRows { .. } => ("all", t.n_rows),
+        };
+        CardFit { part, leads, figures: artifact.fitted_on.describe(t) }
+    }
+}
+
 /// The promotion part of a card: `retrain` reads the policy back, `promote` the gate's record.
 #[derive(Clone, Debug, Serialize)]
 pub struct CardPromotion<'a> {
@@ -113,6 +139,7 @@ pub fn card<'a>(artifact: &'a Artifact, name: &'a str, version: &'a str, checksu
         checksum,
         target: format!("{} in {:?}", artifact.spec.target.column, artifact.spec.target.positive),
         training: &artifact.training,
+        fitted_on: CardFit::of(artifact),
         cv: artifact.cv.as_ref(),
         holdout: &artifact.holdout,
         l2: artifact.regularisation.l2,

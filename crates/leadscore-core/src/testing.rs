@@ -74,6 +74,7 @@ pub(crate) fn artifact() -> Artifact {
         }],
         warnings: vec![],
         evidence: vec![],
+        fitted_on: crate::report::FittedOn::TrainingPart,
     }
 }
 

@@ -199,13 +199,14 @@ pub fn dashboard_html(d: &Dashboard<'_>) -> String {
     charts(&mut out, d);
     let _ = write!(
         out,
-        "<footer>leadscore {} · model <code>{}</code> {} · the model's figures are on its held-out leads; \
+        "<footer>leadscore {} · model <code>{}</code> {} · the model's figures are on its held-out leads: it was {}; \
          this page loads nothing from the network and shows no lead. \
          API: <a href=\"/openapi.json\">/openapi.json</a>, <a href=\"/v1/models/{}\">model card</a>.</footer>\n\
          </main>\n<script>{SCRIPT}</script>\n</body>\n</html>\n",
         escape(&a.training.leadscore_version),
         escape(d.name),
         escape(d.version),
+        escape(&a.fitted_on.describe(&a.training)),
         escape(d.name)
     );
     out

@@ -225,7 +225,7 @@ fn header(out: &mut String, artifact: &Artifact, version: &str) {
         "Training data",
         format!("{} leads, {} won ({})", count(t.n_rows), count(t.n_positives), pct(share(t.n_positives, t.n_rows))),
     );
-    fact("Fitted on", format!("{} leads", count(t.n_train)));
+    fact("Fitted on", escape(&artifact.fitted_on.describe(t)));
     let how = match &t.holdout {
         Holdout::Newest { column, from } => {
             format!("the newest leads by <code>{}</code>, from {}", escape(column), escape(from))

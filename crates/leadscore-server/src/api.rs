@@ -567,6 +567,7 @@ fn card_schema() -> utoipa::openapi::schema::Object {
         .property("checksum", typed(Type::String, "Short checksum of the model file."))
         .property("target", typed(Type::String, "The outcome column and the values meaning won."))
         .property("training", typed(Type::Object, "Training data and provenance."))
+        .property("fitted_on", typed(Type::Object, "Which leads the published model was fitted on: `part` (`all`: refit on every labelled lead with the settings the training part chose; `training`: the training part only), `leads`, and `figures`, which model the held-out figures describe."))
         .property("cv", nullable(Type::Object, "Cross-validated figures at the chosen penalty."))
         .property("holdout", typed(Type::Object, "Held-out figures with intervals and calibration."))
         .property("l2", typed(Type::Number, "Chosen L2 penalty."))

@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use leadscore_core::report::{CvSummary, Evaluation, TrainingSummary, Warning};
+use leadscore_core::card::CardFit;
 use leadscore_core::Artifact;
 
 /// The machine-readable summary of a training run (`leadscore train --json`).
@@ -26,6 +27,8 @@ pub struct TrainSummary<'a> {
     pub thresholds: Vec<ThresholdRow<'a>>,
     /// Training rows, held-out rows, wins.
     pub training: &'a TrainingSummary,
+    /// Which leads the published model was fitted on, and which model the figures describe.
+    pub fitted_on: CardFit,
     /// Warnings.
     pub warnings: &'a [Warning],
 }
@@ -75,6 +78,7 @@ pub fn train_summary<'a>(
             })
             .collect(),
         training: &artifact.training,
+        fitted_on: CardFit::of(artifact),
         warnings: &artifact.warnings,
     }
 }

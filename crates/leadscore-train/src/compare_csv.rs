@@ -10,7 +10,8 @@
 //!
 //! With `holdout_only`, only the leads the model was held out on are
 //! compared: the file must be the training file (its data hash is checked)
-//! and the split is rebuilt exactly as training made it.
+//! and the split is rebuilt exactly as training made it. Those leads are scored by the model the
+//! held-out figures describe ([`Artifact::evaluated`]): a model refit on every lead has seen them.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -134,6 +135,9 @@ pub fn compare_csv(
         });
     }
     let mask = if options.holdout_only { Some(holdout_mask(artifact, data, progress)?) } else { None };
+    let refit = matches!(artifact.fitted_on, leadscore_core::report::FittedOn::AllRows { .. });
+    let evaluated = artifact.evaluated();
+    let artifact: &Artifact = if options.holdout_only { &evaluated } else { artifact };
     let mut collector = LeadCollector::new(artifact, rules, options.clone())?;
     let path = data.to_owned();
     let data_error = |line: u64| {
@@ -161,7 +165,12 @@ pub fn compare_csv(
         return Err(leadscore_io::Error::NoRows { path: data.to_owned() }.into());
     }
     let data_label = if options.holdout_only {
-        format!("{} (the {} leads the model was held out on)", data.display(), collector.len())
+        let scored_by = if refit {
+            "; scored by the fit on the training part, which the published model refits on every lead"
+        } else {
+            ""
+        };
+        format!("{} (the {} leads the model was held out on{scored_by})", data.display(), collector.len())
     } else {
         data.display().to_string()
     };

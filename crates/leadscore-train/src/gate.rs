@@ -15,7 +15,7 @@
 
 use leadscore_core::monitor::{compare_paired, PairedComparison, Resamples, Scores};
 use leadscore_core::promotion::{decide, input_changes, roc_points, Evidence, GateRecord, InputChanges, Policy, Rocs};
-use leadscore_core::report::Holdout;
+use leadscore_core::report::{FittedOn, Holdout};
 use leadscore_core::score::Scorer;
 use leadscore_core::table::Table;
 use leadscore_core::value::{parse_day, RawValue};
@@ -128,10 +128,11 @@ impl Compared {
 fn exposure(current: &Artifact, candidate: &Artifact, table: &Table, rows: &[usize]) -> (Option<u64>, String) {
     let t = &current.training;
     if let (Some(days), Some((_, last))) = (&table.time, &t.date_range) {
-        // Trained on leads before its own held-out ones (newest by date), else up to its last day.
-        let trained_before = match &t.holdout {
-            Holdout::Newest { from, .. } => parse_day(from),
-            Holdout::Stratified { .. } => parse_day(last).map(|d| d + 1),
+        // Trained on leads before its own held-out ones (newest by date), else (stratified, or
+        // refit on every lead) up to its last day.
+        let trained_before = match (&t.holdout, &current.fitted_on) {
+            (Holdout::Newest { from, .. }, FittedOn::TrainingPart) => parse_day(from),
+            _ => parse_day(last).map(|d| d + 1),
         };
         if let Some(cut) = trained_before {
             let seen = rows.iter().filter(|&&r| days[r] < cut).count() as u64;
@@ -145,6 +146,13 @@ fn exposure(current: &Artifact, candidate: &Artifact, table: &Table, rows: &[usi
         }
     }
     if t.data_hash == candidate.training.data_hash {
+        if matches!(current.fitted_on, FittedOn::AllRows { .. }) {
+            let seen = rows.len() as u64;
+            return (
+                Some(seen),
+                format!("the same data trained the current model, refit on every lead: it saw all {seen} of them"),
+            );
+        }
         if let Ok(held) = holdout_rows(current, table) {
             let seen = rows.iter().filter(|r| held.binary_search(r).is_err()).count() as u64;
             return (

@@ -33,6 +33,19 @@ pub struct ValidTrainParams {
     pub tolerance_per_row: f64,
     /// Optimiser iteration cap.
     pub max_iterations: u64,
+    /// Which leads the published model is fitted on.
+    pub refit: Refit,
+}
+
+/// Which leads the published model is fitted on (see [`leadscore_core::report::FittedOn`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Refit {
+    /// Every labelled lead, with the settings the training part chose (the default: issue 13's
+    /// protocol measured it at or above the fit on the training part on every export).
+    #[default]
+    All,
+    /// The training part only, as before format 5: the published model is the judged one.
+    Train,
 }
 
 /// Training parameters with defaults; call [`TrainParams::check`].
@@ -52,6 +65,7 @@ impl Default for TrainParams {
             bootstrap: None,
             tolerance_per_row: fit.tolerance_per_row,
             max_iterations: fit.max_iterations,
+            refit: Refit::default(),
         })
     }
 }
@@ -75,6 +89,11 @@ impl TrainParams {
     /// Bound of the leakage guard; defaults to 0.9.
     pub fn leakage_auc(mut self, bound: f64) -> Self {
         self.0.leakage_auc = bound;
+        self
+    }
+    /// Which leads the published model is fitted on; defaults to all of them.
+    pub fn refit(mut self, refit: Refit) -> Self {
+        self.0.refit = refit;
         self
     }
     /// Bootstrap replicates.

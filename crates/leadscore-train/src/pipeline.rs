@@ -1,11 +1,12 @@
-//! A whole training run: split, encode, choose the penalty, fit, evaluate, package.
+//! A whole training run: split, encode, choose the penalty, fit, evaluate, refit on every lead,
+//! package.
 
 use ndarray::Array1;
 
 use leadscore_core::artifact::Artifact;
 use leadscore_core::curve::OperatingCurve;
 use leadscore_core::encode::Encoder;
-use leadscore_core::report::{FeatureDistribution, Holdout, Regularisation, TrainingSummary, Warning};
+use leadscore_core::report::{FeatureDistribution, FittedOn, Holdout, Regularisation, TrainingSummary, Warning};
 use leadscore_core::table::Table;
 use leadscore_core::tiers::Tiers;
 use leadscore_core::value::format_day;
@@ -18,7 +19,7 @@ use crate::evaluate::{default_replicates, evaluate};
 use crate::evidence::term_evidence;
 use crate::fit::{fit_large, predict, FitOptions};
 use crate::leakage::{leakage_warnings, small_data_warnings};
-use crate::params::ValidTrainParams;
+use crate::params::{Refit, ValidTrainParams};
 use crate::split::{newest_holdout, stratified_folds, stratified_holdout, Split};
 use crate::{Error, Result};
 use leadscore_io::csv_source::Progress;
@@ -133,16 +134,40 @@ pub fn train(
     };
     lap("cross-validation");
     progress.start("fitting", 0);
-    let model = fit_large(x.view(), y.view(), &FitOptions { l2, ..options }, None)?;
+    let fit_options = FitOptions { l2, ..options };
+    let model = fit_large(x.view(), y.view(), &fit_options, None)?;
     progress.finish();
     let distributions = distributions(table, &encoder, &split.train);
-    let evidence = term_evidence(x.view(), y.view(), &model, l2, &present_leads(&encoder, &distributions, y.len()));
+    // The evidence describes the published fit: this one, or the refit on every lead below.
+    let evidence = match params.refit {
+        Refit::Train => term_evidence(x.view(), y.view(), &model, l2, &present_leads(&encoder, &distributions, y.len())),
+        Refit::All => Vec::new(),
+    };
     drop(x);
     lap("distributions and evidence");
 
     let x_hold = design_matrix(&encoder, table, &split.holdout)?;
     let probs = predict(&model, x_hold.view());
     drop(x_hold);
+    let (model, fitted_on, evidence) = match params.refit {
+        Refit::Train => (model, FittedOn::TrainingPart, evidence),
+        Refit::All => {
+            // The settings are judged; now every labelled lead teaches the published model. The
+            // fit starts from the training part's optimum, a few steps away.
+            let mut all: Vec<usize> = split.train.iter().chain(&split.holdout).copied().collect();
+            all.sort_unstable();
+            crate::design::check_size(&encoder, spec, all.len(), 2, crate::design::available_memory())?;
+            let x_all = design_matrix(&encoder, table, &all)?;
+            let y_all: Array1<bool> = all.iter().map(|&r| table.target[r]).collect();
+            progress.start("refitting on every lead", 0);
+            let refit = fit_large(x_all.view(), y_all.view(), &fit_options, Some(&model))?;
+            progress.finish();
+            let leads = present_leads(&encoder, &distributions, all.len());
+            let evidence = term_evidence(x_all.view(), y_all.view(), &refit, l2, &leads);
+            lap("refit on every lead");
+            (refit, FittedOn::AllRows { evaluated: model }, evidence)
+        }
+    };
     let labels: Vec<bool> = split.holdout.iter().map(|&r| table.target[r]).collect();
     let replicates = params.bootstrap.unwrap_or_else(|| default_replicates(probs.len()));
     lap("fit and hold-out scoring");
@@ -182,6 +207,7 @@ pub fn train(
         distributions,
         warnings,
         evidence,
+        fitted_on,
     };
     artifact.validate()?;
     details.holdout_probs = probs;

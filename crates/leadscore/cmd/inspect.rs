@@ -39,6 +39,7 @@ pub fn run(args: InspectArgs) -> anyhow::Result<()> {
         t.n_holdout,
         t.leadscore_version
     );
+    outln!(out, "fitted    {}", artifact.fitted_on.describe(t));
     if let Some((from, to)) = &t.date_range {
         outln!(out, "dates     {from} .. {to}");
     }

@@ -7,7 +7,8 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use leadscore_core::promotion::Policy;
-use leadscore_train::params::TrainParams;
+use leadscore_core::report::FittedOn;
+use leadscore_train::params::{Refit, TrainParams};
 use leadscore_train::registry::{Alias, Registry, MODEL_FILE};
 
 use super::promotion::GateArgs;
@@ -56,7 +57,11 @@ pub fn run(args: RetrainArgs, ui: &Ui) -> anyhow::Result<()> {
     let path = registry.root().join(name).join(&version).join(MODEL_FILE);
     let (current, _) = Registry::load(&path)?;
     // The current version's own choices: spec, seed, and how its penalty was chosen.
-    let params = TrainParams::default().seed(current.training.seed);
+    let refit = match current.fitted_on {
+        FittedOn::TrainingPart => Refit::Train,
+        FittedOn::AllRows { .. } => Refit::All,
+    };
+    let params = TrainParams::default().seed(current.training.seed).refit(refit);
     let params = match &current.cv {
         Some(cv) => params.cv_folds(cv.folds),
         None => params.cv_folds(0).l2(Some(current.regularisation.l2)),

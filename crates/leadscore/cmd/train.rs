@@ -12,7 +12,7 @@ use leadscore_io::csv_source::{read_table_keeping, CsvFile};
 use leadscore_train::card::train_summary;
 use leadscore_train::gate::{columns_to_keep, compare_with_current, publish_gated, KeptCells, PromoteMode};
 use leadscore_train::infer::{apply_overrides, infer_spec_from};
-use leadscore_train::params::{TrainParams, ValidTrainParams};
+use leadscore_train::params::{Refit, TrainParams, ValidTrainParams};
 use leadscore_train::pipeline::train;
 use leadscore_train::registry::{Alias, Registry};
 
@@ -57,6 +57,11 @@ pub struct TrainArgs {
     /// Single-column AUC above which a column is reported as likely leakage.
     #[arg(long, default_value_t = 0.9)]
     pub leakage_auc: f64,
+    /// Which leads the published model is fitted on: `all` (the default) refits the settings the
+    /// training part chose (encoder, penalty) on every labelled lead; `train` publishes the fit on
+    /// the training part. The held-out figures describe the fit on the training part either way.
+    #[arg(long, value_enum, default_value_t = RefitArg::All)]
+    pub refit: RefitArg,
     /// Bootstrap replicates for the intervals, 20 to 100,000 (default: 1000, 200 above 50,000 held-out leads).
     #[arg(long)]
     pub bootstrap: Option<u32>,
@@ -68,6 +73,24 @@ pub struct TrainArgs {
     pub json: bool,
     #[command(flatten)]
     pub gate: GateArgs,
+}
+
+/// `--refit`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum RefitArg {
+    /// Every labelled lead.
+    All,
+    /// The training part only.
+    Train,
+}
+
+impl From<RefitArg> for Refit {
+    fn from(r: RefitArg) -> Refit {
+        match r {
+            RefitArg::All => Refit::All,
+            RefitArg::Train => Refit::Train,
+        }
+    }
 }
 
 /// Where the training rows come from: a CSV file, or a PostgreSQL query or table.
@@ -178,6 +201,7 @@ pub fn run(args: TrainArgs, ui: &Ui) -> anyhow::Result<()> {
         .l2(args.l2)
         .leakage_auc(args.leakage_auc)
         .bootstrap(args.bootstrap)
+        .refit(args.refit.into())
         .check()?;
     if params.cv_folds == 0 && params.l2.is_none() {
         anyhow::bail!("--cv-folds 0 turns the penalty search off: give the penalty with --l2 (e.g. --l2 1)");
@@ -404,6 +428,7 @@ fn summary_lines(out: &mut String, artifact: &Artifact, published: &leadscore_tr
             leadscore_core::report::Holdout::Stratified { seed } => format!("stratified random, seed {seed}"),
         }
     );
+    outln!(out, "  published  {}", artifact.fitted_on.describe(t));
     outln!(
         out,
         "  features   {} columns from {} features",

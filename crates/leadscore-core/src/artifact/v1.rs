@@ -111,6 +111,7 @@ impl From<ArtifactV1> for Artifact {
             distributions: a.distributions,
             warnings: a.warnings,
             evidence: Vec::new(),
+            fitted_on: crate::report::FittedOn::TrainingPart,
         }
     }
 }

@@ -122,6 +122,7 @@ impl From<ArtifactV3> for Artifact {
             distributions: a.distributions,
             warnings: a.warnings,
             evidence: a.evidence,
+            fitted_on: crate::report::FittedOn::TrainingPart,
         }
     }
 }
