@@ -33,8 +33,8 @@ fn train(data: &Path, models: &Path, name: &str, refit: &str) -> Artifact {
 /// Sum of log losses plus the L2 penalty linfa minimises (`l2 / 2 · |w|²`, intercept free), of
 /// `model` on every lead of `data`.
 fn objective(artifact: &Artifact, model: &leadscore_core::model::LogisticModel, data: &Path) -> f64 {
-    let table = leadscore_io::csv_source::read_table(data, &artifact.spec, &leadscore_io::csv_source::NoProgress)
-        .unwrap();
+    let table =
+        leadscore_io::csv_source::read_table(data, &artifact.spec, &leadscore_io::csv_source::NoProgress).unwrap();
     let rows: Vec<usize> = (0..table.n_rows()).collect();
     let x = leadscore_train::design::design_matrix(&artifact.encoder, &table, &rows).unwrap();
     let mut loss = 0.0;
@@ -91,7 +91,10 @@ fn the_refit_learns_from_every_lead_and_the_figures_stay_those_of_the_judged_fit
     let text = run(&["inspect", "--models", s(&models), "--model", "all"]).ok().stdout;
     assert!(text.contains(&format!("refit on all {n_rows} labelled leads")), "{text}");
     let card = run(&["inspect", "--models", s(&models), "--model", "part", "--json"]).ok().json();
-    assert_eq!((card["fitted_on"]["part"].as_str(), card["fitted_on"]["leads"].as_u64()), (Some("training"), Some(n_train)));
+    assert_eq!(
+        (card["fitted_on"]["part"].as_str(), card["fitted_on"]["leads"].as_u64()),
+        (Some("training"), Some(n_train))
+    );
     let report = std::fs::read_to_string(models.join("all/v1/report.html")).unwrap();
     assert!(report.contains(&format!("refit on all {n_rows} labelled leads")), "report.html says which model");
 
@@ -120,7 +123,11 @@ fn the_refit_learns_from_every_lead_and_the_figures_stay_those_of_the_judged_fit
     assert_eq!(c_all["n_leads"].as_u64(), Some(all.training.n_holdout));
     assert_eq!(c_all["scorers"][0]["auc"], c_part["scorers"][0]["auc"]);
     assert_eq!(c_all["scorers"][0]["auc"].as_f64(), all.holdout.auc, "the card's held-out AUC, recomputed");
-    assert!(c_all["labels"]["data"].as_str().unwrap().contains("scored by the fit on the training part"), "{}", c_all["labels"]);
+    assert!(
+        c_all["labels"]["data"].as_str().unwrap().contains("scored by the fit on the training part"),
+        "{}",
+        c_all["labels"]
+    );
 }
 
 /// `retrain` keeps the current version's choice, as it keeps its seed and its search.

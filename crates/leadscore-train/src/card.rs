@@ -2,8 +2,8 @@
 
 use serde::Serialize;
 
-use leadscore_core::report::{CvSummary, Evaluation, TrainingSummary, Warning};
 use leadscore_core::card::CardFit;
+use leadscore_core::report::{CvSummary, Evaluation, TrainingSummary, Warning};
 use leadscore_core::Artifact;
 
 /// The machine-readable summary of a training run (`leadscore train --json`).

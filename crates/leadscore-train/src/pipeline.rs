@@ -140,7 +140,9 @@ pub fn train(
     let distributions = distributions(table, &encoder, &split.train);
     // The evidence describes the published fit: this one, or the refit on every lead below.
     let evidence = match params.refit {
-        Refit::Train => term_evidence(x.view(), y.view(), &model, l2, &present_leads(&encoder, &distributions, y.len())),
+        Refit::Train => {
+            term_evidence(x.view(), y.view(), &model, l2, &present_leads(&encoder, &distributions, y.len()))
+        }
         Refit::All => Vec::new(),
     };
     drop(x);
