@@ -139,7 +139,8 @@ fn retrain_keeps_the_current_versions_choice() {
     let models = dir.path().join("models");
     train(&data, &models, "part", "train");
     sample_every(&data, 8, 2);
-    run(&["retrain", "--models", s(&models), "--model", "part", "--data", s(&data), "--promote", "never"]).ok();
+    let out = run(&["retrain", "--models", s(&models), "--model", "part", "--data", s(&data), "--promote", "never"]);
+    assert_eq!(out.status, 3, "exit 3: trained, not promoted (--promote never)\n{}\n{}", out.stdout, out.stderr);
     let v2 = Artifact::from_bytes(&std::fs::read(models.join("part/v2/model.bin")).unwrap()).unwrap();
     assert_eq!(v2.fitted_on, FittedOn::TrainingPart);
 }
