@@ -21,7 +21,9 @@ use sha2::{Digest, Sha256};
 use crate::curve::{OperatingCurve, Suggestion};
 use crate::encode::Encoder;
 use crate::model::LogisticModel;
-use crate::report::{CvSummary, Evaluation, FeatureDistribution, Regularisation, TrainingSummary, Warning};
+use crate::report::{
+    CvSummary, Evaluation, FeatureDistribution, PairSearch, Regularisation, TrainingSummary, Warning,
+};
 use crate::spec::Spec;
 use crate::tiers::Tiers;
 use crate::{Error, Result};
@@ -63,6 +65,8 @@ pub struct Artifact {
     pub distributions: Vec<FeatureDistribution>,
     /// Leakage and small-data warnings raised in training.
     pub warnings: Vec<Warning>,
+    /// What the pair search tried and kept (None: no search ran).
+    pub pair_search: Option<PairSearch>,
 }
 
 fn bincode_config() -> impl bincode::config::Config {
