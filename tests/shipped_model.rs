@@ -109,3 +109,39 @@ fn corrupt_model_files_are_refused_with_the_reason() {
         assert!(out.stderr.contains(s(&path)), "{name}: error should name the file: {}", out.stderr);
     }
 }
+
+/// Models written in format 1 (before date formats) still load and score to the same bits: the
+/// shipped model of that time, and one with date features (age bins, month, weekday), each
+/// scored by that build into `tests/fixtures/format1/<name>.scored.csv` (probabilities as
+/// shortest round-trip text, so equal text is equal bits). `score` has since gained a last
+/// `error` column: every other cell must be the same, and no lead may get an error.
+#[test]
+fn format_1_models_still_score_to_the_same_bits() {
+    let fixtures = root().join("tests/fixtures/format1");
+    for name in ["leads", "dates"] {
+        let model = fixtures.join(format!("{name}.bin"));
+        let bytes = std::fs::read(&model).unwrap();
+        assert_eq!(&bytes[8..12], &1u32.to_le_bytes(), "{name}.bin is a format-1 file");
+        let data = fixtures.join(format!("{name}.csv"));
+        let out = run(&["score", "--model", s(&model), "--data", s(&data), "--explain", "3"]).ok();
+        let expected = std::fs::read_to_string(fixtures.join(format!("{name}.scored.csv"))).unwrap();
+        let mut scored = csv::Reader::from_reader(out.stdout.as_bytes());
+        let mut then = csv::Reader::from_reader(expected.as_bytes());
+        let header: Vec<String> = scored.headers().unwrap().iter().map(str::to_owned).collect();
+        let mut header_then: Vec<String> = then.headers().unwrap().iter().map(str::to_owned).collect();
+        header_then.push("error".into());
+        assert_eq!(header, header_then, "{name}: the columns are those of that build plus `error`");
+        let rows: Vec<csv::StringRecord> = scored.records().map(Result::unwrap).collect();
+        let rows_then: Vec<csv::StringRecord> = then.records().map(Result::unwrap).collect();
+        assert_eq!(rows.len(), rows_then.len(), "{name}: one row per lead");
+        for (row, row_then) in rows.iter().zip(&rows_then) {
+            let cells: Vec<&str> = row.iter().collect();
+            let (error, cells) = cells.split_last().unwrap();
+            assert_eq!(*error, "", "{name}: lead {} gets an error", &row[0]);
+            assert!(
+                cells == row_then.iter().collect::<Vec<_>>(),
+                "{name}: a format-1 model no longer scores as it did:\n now  {cells:?}\n then {row_then:?}"
+            );
+        }
+    }
+}

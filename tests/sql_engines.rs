@@ -328,12 +328,61 @@ fn cases(dir: &Path) -> Vec<Case> {
             id: "lead_id".into(),
         },
     ];
+    cases.push(dates_case(dir));
     if let Some(x) = xeducation() {
         let models = dir.join("models");
         train_xeducation(&x, &models, &["--cv-folds", "0", "--l2", "1"]);
         cases.push(Case { name: "xeducation", csv: x, models, model: "xeducation".into(), id: "Prospect ID".into() });
     }
     cases
+}
+
+/// 3,000 leads of `data/leads.csv` with two date features in other formats (`dd.mm.yyyy`,
+/// sometimes with a time, and `mm/dd/yyyy`; some blank), trained with age bins, month and
+/// weekday: the engines must read each format's day, month and year where the CLI does.
+fn dates_case(dir: &Path) -> Case {
+    let mut reader = csv::Reader::from_path(root().join("data/leads.csv")).unwrap();
+    let mut header: Vec<String> = reader.headers().unwrap().iter().map(str::to_owned).collect();
+    let created = header.iter().position(|h| h == "created_at").unwrap();
+    let rows: Vec<Vec<String>> =
+        reader.records().take(3000).map(|r| r.unwrap().iter().map(str::to_owned).collect()).collect();
+    header.extend(["trial_start".to_owned(), "last_order".to_owned()]);
+    let path = dir.join("dates.csv");
+    let mut writer = csv::Writer::from_path(&path).unwrap();
+    writer.write_record(&header).unwrap();
+    for (i, row) in rows.iter().enumerate() {
+        let iso = |r: &[String]| {
+            let (y, m, d) = (r[created][0..4].to_owned(), r[created][5..7].to_owned(), r[created][8..10].to_owned());
+            (y, m, d)
+        };
+        let (y, m, d) = iso(row);
+        let trial = match i % 17 {
+            0 => String::new(),
+            k if k % 3 == 0 => format!("{d}.{m}.{y} 14:05"),
+            _ => format!("{d}.{m}.{y}"),
+        };
+        let (y2, m2, d2) = iso(&rows[(i * 7 + 11) % rows.len()]);
+        let order = if i % 23 == 0 { String::new() } else { format!("{m2}/{d2}/{y2}") };
+        let mut row = row.clone();
+        row.extend([trial, order]);
+        writer.write_record(&row).unwrap();
+    }
+    writer.flush().unwrap();
+    let spec = dir.join("dates-spec.toml");
+    let base = std::fs::read_to_string(root().join("data/spec.toml")).unwrap();
+    std::fs::write(
+        &spec,
+        format!(
+            "{base}\n[features.trial_start]\nkind = \"date\"\nformat = \"dd.mm.yyyy\"\nbins = 4\nmonth = true\nweekday = true\n\
+             \n[features.last_order]\nkind = \"date\"\nformat = \"mm/dd/yyyy\"\nmonth = true\n"
+        ),
+    )
+    .unwrap();
+    let models = dir.join("dates-models");
+    let args =
+        ["train", "--data", s(&path), "--spec", s(&spec), "--name", "dates", "--models", s(&models), "--cv-folds", "0"];
+    run(&[&args[..], &["--l2", "1"]].concat()).ok();
+    Case { name: "dates", csv: path, models, model: "dates".into(), id: "lead_id".into() }
 }
 
 /// Runs jobs through scripts/sql_engines.py.

@@ -4,6 +4,7 @@
 mod util;
 
 mod bad_data;
+mod dates;
 mod feedback_faults;
 mod feedback_http;
 mod feedback_pg;

@@ -10,6 +10,10 @@
 //! | 20..52 | SHA-256 of the payload                     |
 //! | 52..   | payload: bincode 2 (standard config) of [`Artifact`] |
 //!
+//! Format 2 added date formats (`format`, `time_format` in the spec, one per date encoder) and
+//! pair terms (`pairs` in the encoder and the spec, `pair_search` in the artifact).
+//! Format 1 files are read through a frozen copy of their layout ([`v1`]) and score as they did.
+//!
 //! Decoding checks each of these before bincode sees a byte, and bincode runs
 //! with a byte limit: its default config aborts the whole process on a
 //! 20-byte file whose length prefix claims terabytes. A truncated, padded,
@@ -28,10 +32,12 @@ use crate::spec::Spec;
 use crate::tiers::Tiers;
 use crate::{Error, Result};
 
+mod v1;
+
 /// First bytes of every artifact.
 pub const MAGIC: &[u8; 8] = b"LSMODEL\0";
-/// The format this build writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+/// The format this build writes (and the newest it reads; every older one still loads).
+pub const FORMAT_VERSION: u32 = 2;
 /// Largest artifact this build will read (a model of a few hundred features is well under 10 MiB).
 pub const MAX_ARTIFACT_BYTES: usize = 256 * 1024 * 1024;
 const HEADER_LEN: usize = 52;
@@ -104,7 +110,7 @@ impl Artifact {
         let u32_at = |i: usize| bytes.get(i..i + 4).and_then(|b| b.try_into().ok()).map(u32::from_le_bytes);
         let u64_at = |i: usize| bytes.get(i..i + 8).and_then(|b| b.try_into().ok()).map(u64::from_le_bytes);
         let version = u32_at(8).ok_or_else(|| Error::Artifact("truncated header".into()))?;
-        if version != FORMAT_VERSION {
+        if !(1..=FORMAT_VERSION).contains(&version) {
             return Err(Error::UnsupportedFormat { found: version, expected: FORMAT_VERSION });
         }
         let declared = u64_at(12).ok_or_else(|| Error::Artifact("truncated header".into()))?;
@@ -124,8 +130,14 @@ impl Artifact {
         if Sha256::digest(payload).as_slice() != &bytes[20..52] {
             return Err(Error::Artifact("checksum mismatch: the file is corrupt".into()));
         }
-        let (artifact, used): (Artifact, usize) = bincode::serde::decode_from_slice(payload, bincode_config())
-            .map_err(|e| Error::Artifact(format!("cannot decode: {e}")))?;
+        let cannot = |e: bincode::error::DecodeError| Error::Artifact(format!("cannot decode: {e}"));
+        let (artifact, used): (Artifact, usize) = if version == 1 {
+            let (old, used): (v1::ArtifactV1, usize) =
+                bincode::serde::decode_from_slice(payload, bincode_config()).map_err(cannot)?;
+            (old.into(), used)
+        } else {
+            bincode::serde::decode_from_slice(payload, bincode_config()).map_err(cannot)?
+        };
         if used != payload.len() {
             return Err(Error::Artifact(format!("{} unexpected bytes after the model", payload.len() - used)));
         }

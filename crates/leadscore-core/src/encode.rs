@@ -19,6 +19,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::date::DateFormat;
 use crate::pair::PairTerm;
 use crate::spec::{Impute, Kind, Spec};
 use crate::table::{read, ColumnData, Table, MISSING_BOOL, MISSING_CODE, MISSING_DAY};
@@ -115,6 +116,8 @@ pub struct BooleanEncoder {
 /// Fitted state of a date feature.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DateEncoder {
+    /// How the column writes its dates.
+    pub format: DateFormat,
     /// Day number ages are measured at.
     pub reference_day: i32,
     /// Encoder of the age in days.
@@ -431,7 +434,7 @@ impl FeatureEncoder {
                 v.is_none().then_some(NoteKind::Missing)
             }
             Transform::Date(d) => {
-                let v = read::day(raw, missing, name)?;
+                let v = read::day(raw, missing, d.format, name)?;
                 d.write(v, set);
                 v.is_none().then_some(NoteKind::Missing)
             }
@@ -610,6 +613,7 @@ impl Encoder {
                         CategoricalEncoder::fit(&counts, n_missing, spec.min_count(fspec), true)
                     };
                     Transform::Date(DateEncoder {
+                        format: spec.date_format(&column.name),
                         reference_day,
                         age,
                         month: if fspec.month.unwrap_or(false) { calendar(&MONTHS, month_of) } else { None },

@@ -26,10 +26,10 @@ pub enum Error {
     BadBool { column: String, value: String },
     /// A value in a date column is not a recognised date.
     #[error(
-        "column `{column}`: cannot parse \"{}\" as a date (expected YYYY-MM-DD or an RFC 3339 timestamp)",
+        "column `{column}`: cannot parse \"{}\" as a date (expected {format}, optionally followed by a time)",
         excerpt(value)
     )]
-    BadDate { column: String, value: String },
+    BadDate { column: String, value: String, format: crate::date::DateFormat },
     /// A target value is neither a declared positive nor a declared negative label.
     #[error(
         "target column `{column}`: \"{}\" is neither a positive label {positive:?} nor a negative label {negative:?}",
@@ -64,7 +64,7 @@ pub enum Error {
     #[error("artifact: {0}")]
     Artifact(String),
     /// An artifact was written by a format this build does not read.
-    #[error("artifact format {found} is not supported (this build reads format {expected})")]
+    #[error("artifact format {found} is not supported (this build reads formats 1 to {expected})")]
     UnsupportedFormat { found: u32, expected: u32 },
     /// A rules file has mistakes, each with its line.
     #[error("rules file: {}", crate::error::list_diagnostics(.0))]

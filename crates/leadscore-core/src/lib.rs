@@ -2,7 +2,8 @@
 //! how it is trained or served.
 //!
 //! - [`spec`]: what to predict and how to read each column.
-//! - [`value`], [`table`]: reading raw cells, the same way in training and scoring.
+//! - [`value`], [`date`], [`table`]: reading raw cells (dates in each column's format), the same
+//!   way in training and scoring.
 //! - [`encode`]: the fitted encoder (imputation, scaling, one-hot, bins); [`pair`]: pair terms,
 //!   one weight per cell of two features' grid.
 //! - [`model`], [`score`], [`lookup`]: the logistic model, probabilities and exact explanations,
@@ -25,6 +26,7 @@ pub mod artifact;
 pub mod card;
 pub mod compare;
 pub mod curve;
+pub mod date;
 pub mod encode;
 pub mod error;
 pub mod lookup;

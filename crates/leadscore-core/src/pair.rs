@@ -196,7 +196,9 @@ pub fn read_value(feature: &FeatureEncoder, raw: RawValue<'_>, missing: &Missing
         Transform::Boolean(_) => AxisValue::Flag(read::boolean(raw, missing, name)?),
         Transform::Numeric(_) => AxisValue::Number(read::number(raw, missing, name)?),
         Transform::Date(d) => {
-            AxisValue::Number(read::day(raw, missing, name)?.map(|day| f64::from(d.reference_day) - f64::from(day)))
+            AxisValue::Number(
+                read::day(raw, missing, d.format, name)?.map(|day| f64::from(d.reference_day) - f64::from(day)),
+            )
         }
     })
 }

@@ -74,6 +74,7 @@ use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 
+use crate::date::DateFormat;
 use crate::spec::{Kind, Spec};
 use crate::table::read;
 use crate::value::{MissingTokens, RawValue};
@@ -126,6 +127,8 @@ pub struct Field {
     pub kind: Kind,
     /// Categorical: whether case and whitespace are folded.
     pub fold: bool,
+    /// Date: how the column writes its dates (the spec's, `yyyy-mm-dd` without one).
+    pub format: DateFormat,
 }
 
 /// A group of rules with its own subtotal (`fit`, `engagement`).
@@ -300,7 +303,7 @@ impl Field {
         Ok(match self.kind {
             Kind::Numeric => read::number(raw, missing, name)?.map_or(Value::Missing, Value::Number),
             Kind::Boolean => read::boolean(raw, missing, name)?.map_or(Value::Missing, Value::Bool),
-            Kind::Date => read::day(raw, missing, name)?.map_or(Value::Missing, Value::Day),
+            Kind::Date => read::day(raw, missing, self.format, name)?.map_or(Value::Missing, Value::Day),
             Kind::Categorical => read::category(raw, missing, self.fold).map_or(Value::Missing, Value::Text),
         })
     }

@@ -31,6 +31,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::date::DateFormat;
 use crate::value::{normalize_category, MissingTokens, DEFAULT_MISSING};
 use crate::{Error, Result};
 
@@ -52,6 +53,10 @@ pub struct Spec {
     /// A date column that orders leads in time: when set, the newest 20% are held out.
     #[serde(default)]
     pub time_column: Option<String>,
+    /// How the time column writes its dates (`yyyy-mm-dd` when unset), when it is not also a
+    /// feature with its own `format`.
+    #[serde(default)]
+    pub time_format: Option<DateFormat>,
     /// Reference date (`YYYY-MM-DD`) for date features' ages; defaults to the newest training date.
     #[serde(default)]
     pub reference_date: Option<String>,
@@ -203,6 +208,9 @@ pub struct FeatureSpec {
     /// Date: add the day of the week as a categorical.
     #[serde(default)]
     pub weekday: Option<bool>,
+    /// Date: how the column writes its dates (`dd/mm/yyyy`, ...; `yyyy-mm-dd` when unset).
+    #[serde(default)]
+    pub format: Option<DateFormat>,
 }
 
 impl FeatureSpec {
@@ -217,6 +225,7 @@ impl FeatureSpec {
             normalize: None,
             month: None,
             weekday: None,
+            format: None,
         }
     }
 }
@@ -228,6 +237,7 @@ impl Spec {
             missing: default_missing(),
             ids: Vec::new(),
             time_column: None,
+            time_format: None,
             reference_date: None,
             defaults: Defaults::default(),
             target,
@@ -274,6 +284,14 @@ impl Spec {
         }
     }
 
+    /// How `column` writes its dates: its feature's `format`, else `time_format` for the time
+    /// column, else `yyyy-mm-dd`. The one place that decides, for training and scoring.
+    pub fn date_format(&self, column: &str) -> DateFormat {
+        let own = self.features.get(column).and_then(|f| f.format);
+        let time = if self.time_column.as_deref() == Some(column) { self.time_format } else { None };
+        own.or(time).unwrap_or_default()
+    }
+
     /// The effective `min_count` of a categorical feature.
     pub fn min_count(&self, feature: &FeatureSpec) -> u32 {
         feature.min_count.unwrap_or(self.defaults.min_count)
@@ -316,6 +334,19 @@ impl Spec {
             if time == target {
                 return Err(Error::Spec("time_column cannot be the target".into()));
             }
+        }
+        match (&self.time_column, self.time_format) {
+            (None, Some(_)) => return Err(Error::Spec("time_format is set but there is no time_column".into())),
+            (Some(time), Some(format)) => {
+                if let Some(own) = self.features.get(time).and_then(|f| f.format).filter(|own| *own != format) {
+                    return Err(Error::Spec(format!(
+                        "time_format = {:?} but features.{time}.format = {:?}: the time column has one format",
+                        format.as_str(),
+                        own.as_str()
+                    )));
+                }
+            }
+            _ => {}
         }
         self.reference_day()?;
         for (i, [a, b]) in self.pairs.iter().enumerate() {
@@ -363,8 +394,14 @@ impl Spec {
         if (f.min_count.is_some() || f.normalize.is_some()) && f.kind != Kind::Categorical {
             return bad(if f.min_count.is_some() { "min_count" } else { "normalize" });
         }
-        if (f.month.is_some() || f.weekday.is_some()) && f.kind != Kind::Date {
-            return bad(if f.month.is_some() { "month" } else { "weekday" });
+        if (f.month.is_some() || f.weekday.is_some() || f.format.is_some()) && f.kind != Kind::Date {
+            return bad(if f.month.is_some() {
+                "month"
+            } else if f.weekday.is_some() {
+                "weekday"
+            } else {
+                "format"
+            });
         }
         if let Some(bins) = f.bins {
             if bins == 1 || bins > MAX_BINS {
@@ -443,6 +480,13 @@ min_count = 20
         check_invalid("[target]\ncolumn='y'\npositive=['1']\n[features.x]\nkind='text'", "kind");
         check_invalid("[target]\ncolumn='y'\npositive=['1']\ncolour='red'", "colour");
         check_invalid("reference_date='yesterday'\n[target]\ncolumn='y'\npositive=['1']", "reference_date");
+        check_invalid("[target]\ncolumn='y'\npositive=['1']\n[features.x]\nkind='date'\nformat='dd/mm/yy'", "dd/mm/yy");
+        check_invalid("[target]\ncolumn='y'\npositive=['1']\n[features.x]\nkind='numeric'\nformat='iso'", "`format`");
+        check_invalid("time_format='dd/mm/yyyy'\n[target]\ncolumn='y'\npositive=['1']", "no time_column");
+        check_invalid(
+            "time_column='t'\ntime_format='dd/mm/yyyy'\n[target]\ncolumn='y'\npositive=['1']\n[features.t]\nkind='date'\nformat='mm/dd/yyyy'",
+            "one format",
+        );
         check_invalid("[defaults]\ntier_shares=[0.5,0.4]\n[target]\ncolumn='y'\npositive=['1']", "tier shares");
         let two = "[target]\ncolumn='y'\npositive=['1']\n[features.a]\nkind='numeric'\n[features.b]\nkind='boolean'";
         check_invalid(&format!("pairs=[['a','c']]\n{two}"), "pairs[0]: `c` is not a feature of the spec");
@@ -451,6 +495,20 @@ min_count = 20
         check_invalid(&format!("pairs=[['a']]\n{two}"), "pairs");
         let spec = Spec::from_toml_str(&format!("pairs=[['b','a']]\npair_search=false\n{two}")).unwrap();
         assert_eq!((spec.pairs.len(), spec.pair_search), (1, Some(false)));
+    }
+
+    #[test]
+    fn date_formats_come_from_the_feature_then_the_time_format() {
+        let spec = Spec::from_toml_str(
+            "time_column='t'\ntime_format='dd.mm.yyyy'\n[target]\ncolumn='y'\npositive=['1']\n\
+             [features.since]\nkind='date'\nformat='mm/dd/yyyy'\n[features.other]\nkind='date'",
+        )
+        .unwrap();
+        assert_eq!(spec.date_format("since").as_str(), "mm/dd/yyyy");
+        assert_eq!(spec.date_format("t").as_str(), "dd.mm.yyyy");
+        assert_eq!(spec.date_format("other"), DateFormat::Iso);
+        let again = Spec::from_toml_str(&spec.to_toml_string().unwrap()).unwrap();
+        assert_eq!(again, spec);
     }
 
     #[test]

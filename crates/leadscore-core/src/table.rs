@@ -10,10 +10,11 @@ use std::collections::HashMap;
 
 use sha2::{Digest, Sha256};
 
+use crate::date::DateFormat;
 use crate::spec::{Kind, Spec, TargetSpec};
 use crate::value::{
-    normalize_category, normalize_category_in, parse_bool, parse_day, parse_number, FoldBuffer, MissingTokens,
-    ParseFailure, RawValue,
+    normalize_category, normalize_category_in, parse_bool, parse_number, FoldBuffer, MissingTokens, ParseFailure,
+    RawValue,
 };
 use crate::{Error, Result};
 
@@ -134,16 +135,15 @@ pub mod read {
         }
     }
 
-    /// A date as a day number, or `None` when missing.
-    pub fn day(raw: RawValue<'_>, missing: &MissingTokens, column: &str) -> Result<Option<i32>> {
+    /// A date in `format` as a day number, or `None` when missing.
+    pub fn day(raw: RawValue<'_>, missing: &MissingTokens, format: DateFormat, column: &str) -> Result<Option<i32>> {
+        let bad = |value: String| Error::BadDate { column: column.into(), value, format };
         match raw {
             RawValue::Missing => Ok(None),
             RawValue::Text(t) if missing.is_missing(t) => Ok(None),
-            RawValue::Text(t) => {
-                parse_day(t).map(Some).ok_or_else(|| Error::BadDate { column: column.into(), value: t.trim().into() })
-            }
-            RawValue::Number(v) => Err(Error::BadDate { column: column.into(), value: v.to_string() }),
-            RawValue::Bool(b) => Err(Error::BadDate { column: column.into(), value: b.to_string() }),
+            RawValue::Text(t) => format.parse(t).map(Some).ok_or_else(|| bad(t.trim().into())),
+            RawValue::Number(v) => Err(bad(v.to_string())),
+            RawValue::Bool(b) => Err(bad(b.to_string())),
         }
     }
 
@@ -182,7 +182,7 @@ enum ColumnBuilder {
         fold: bool,
     },
     Boolean(Vec<u8>),
-    Date(Vec<i32>),
+    Date(Vec<i32>, DateFormat),
 }
 
 /// Builds a [`Table`] row by row from text cells (a CSV file, a database cursor).
@@ -191,6 +191,7 @@ pub struct TableBuilder {
     builders: Vec<ColumnBuilder>,
     target_spec: TargetSpec,
     time_name: Option<String>,
+    time_format: DateFormat,
     target: Vec<bool>,
     time: Vec<i32>,
     missing: MissingTokens,
@@ -216,7 +217,7 @@ impl TableBuilder {
                     fold: spec.normalize(feature),
                 },
                 Kind::Boolean => ColumnBuilder::Boolean(Vec::new()),
-                Kind::Date => ColumnBuilder::Date(Vec::new()),
+                Kind::Date => ColumnBuilder::Date(Vec::new(), spec.date_format(name)),
             });
         }
         Self {
@@ -224,6 +225,7 @@ impl TableBuilder {
             builders,
             target_spec: spec.target.clone(),
             time_name: spec.time_column.clone(),
+            time_format: spec.time_column.as_deref().map(|t| spec.date_format(t)).unwrap_or_default(),
             target: Vec::new(),
             time: Vec::new(),
             missing: spec.missing_tokens(),
@@ -263,9 +265,12 @@ impl TableBuilder {
             let Some((time_cell, rest)) = rest.split_first() else {
                 return Err(Error::Spec("a row has no time cell".into()));
             };
-            let day = read::day(RawValue::Text(time_cell), &self.missing, column)?.ok_or_else(|| {
-                Error::Spec(format!("time column `{column}` is empty: every lead needs a date to be ordered in time"))
-            })?;
+            let day =
+                read::day(RawValue::Text(time_cell), &self.missing, self.time_format, column)?.ok_or_else(|| {
+                    Error::Spec(format!(
+                        "time column `{column}` is empty: every lead needs a date to be ordered in time"
+                    ))
+                })?;
             self.time.push(day);
             rest
         } else {
@@ -281,7 +286,9 @@ impl TableBuilder {
                 ColumnBuilder::Boolean(v) => {
                     v.push(read::boolean(raw, &self.missing, name)?.map_or(MISSING_BOOL, u8::from));
                 }
-                ColumnBuilder::Date(v) => v.push(read::day(raw, &self.missing, name)?.unwrap_or(MISSING_DAY)),
+                ColumnBuilder::Date(v, format) => {
+                    v.push(read::day(raw, &self.missing, *format, name)?.unwrap_or(MISSING_DAY));
+                }
                 ColumnBuilder::Categorical { codes, dictionary, by_raw, by_level, fold } => {
                     let code = match by_raw.get(*cell) {
                         Some(code) => *code,
@@ -332,7 +339,7 @@ impl TableBuilder {
                         ColumnData::Categorical { codes, dictionary }
                     }
                     ColumnBuilder::Boolean(v) => ColumnData::Boolean(v),
-                    ColumnBuilder::Date(v) => ColumnData::Date(v),
+                    ColumnBuilder::Date(v, _) => ColumnData::Date(v),
                 },
             })
             .collect();

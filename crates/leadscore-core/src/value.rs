@@ -8,6 +8,8 @@ use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 
+use crate::date::DateFormat;
+
 /// The tokens that mean "no value" when the spec says nothing.
 ///
 /// `Select` is the placeholder of many web forms (the X Education export is
@@ -259,23 +261,11 @@ fn fold_words(trimmed: &str) -> String {
     out
 }
 
-/// Reads a date as days since 0001-01-01 (the proleptic Gregorian day number).
-///
-/// Accepts `YYYY-MM-DD`, `YYYY/MM/DD`, and timestamps that start with a date
-/// followed by `T` or a space (RFC 3339, `2024-03-01 14:22:05`); the time of day is dropped
-/// because lead ages are counted in days.
+/// Reads an ISO date (`YYYY-MM-DD`, `YYYY/MM/DD`, or an RFC 3339 timestamp whose time is
+/// dropped) as days since 0001-01-01: [`DateFormat::Iso`], the format of reference dates,
+/// `closed_at` and command-line days. Columns may declare others (see [`crate::date`]).
 pub fn parse_day(raw: &str) -> Option<i32> {
-    use chrono::Datelike;
-    let raw = raw.trim();
-    let date_part = match raw.get(10..11) {
-        None if raw.len() == 10 => raw,
-        Some("T") | Some(" ") => raw.get(..10)?,
-        _ => return None,
-    };
-    let date = chrono::NaiveDate::parse_from_str(date_part, "%Y-%m-%d")
-        .or_else(|_| chrono::NaiveDate::parse_from_str(date_part, "%Y/%m/%d"))
-        .ok()?;
-    Some(date.num_days_from_ce())
+    DateFormat::Iso.parse(raw)
 }
 
 /// Formats a day number from [`parse_day`] as `YYYY-MM-DD`.

@@ -8,6 +8,7 @@
 
 use std::collections::HashMap;
 
+use leadscore_core::date::DateFormat;
 use leadscore_core::report::DistributionSummary;
 use leadscore_core::spec::Kind;
 use leadscore_core::table::read;
@@ -54,6 +55,8 @@ pub struct Fields {
     missing: MissingTokens,
     /// By slot: the training range (first and last decile) of numeric features.
     ranges: HashMap<usize, (f64, f64)>,
+    /// How each date field writes its dates (the model's spec decides).
+    formats: HashMap<String, DateFormat>,
 }
 
 /// How far outside its training range a number may be before it is flagged: one range
@@ -80,6 +83,11 @@ impl Fields {
         }
         for (name, kind) in extra {
             fields.slot(&name, kind);
+        }
+        for (name, (_, kind)) in &fields.index {
+            if *kind == Kind::Date {
+                fields.formats.insert(name.clone(), artifact.spec.date_format(name));
+            }
         }
         fields
     }
@@ -123,7 +131,7 @@ fn expects(kind: Kind) -> &'static str {
         }
         Kind::Categorical => "a category (a string)",
         Kind::Boolean => "yes/no (true/false, 1/0, or a string such as `yes`, `no`, `true`, `0`)",
-        Kind::Date => "a date (a string: YYYY-MM-DD or RFC 3339)",
+        Kind::Date => "a date (a string in the column's format, yyyy-mm-dd unless the spec says otherwise)",
     }
 }
 
@@ -206,7 +214,10 @@ pub fn read_lead<'a>(
         let number = match kind {
             Kind::Numeric => read::number(raw, &fields.missing, field).map_err(|_| ()),
             Kind::Boolean => read::boolean(raw, &fields.missing, field).map(|_| None).map_err(|_| ()),
-            Kind::Date => read::day(raw, &fields.missing, field).map(|_| None).map_err(|_| ()),
+            Kind::Date => {
+                let format = fields.formats.get(field.as_str()).copied().unwrap_or_default();
+                read::day(raw, &fields.missing, format, field).map(|_| None).map_err(|_| ())
+            }
             Kind::Categorical => Ok(None),
         };
         let number = match number {

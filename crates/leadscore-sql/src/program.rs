@@ -26,6 +26,7 @@
 
 use std::fmt::Write as _;
 
+use leadscore_core::date::DateFormat;
 use leadscore_core::encode::{CategoricalEncoder, NumericEncoder, Transform, OTHER, Z_LIMIT};
 use leadscore_core::pair::{Axis, MissingCell, PairTerm};
 use leadscore_core::Artifact;
@@ -63,6 +64,18 @@ pub fn slot(enc: &CategoricalEncoder, level: Option<&str>) -> Option<usize> {
 }
 
 /// A one-hot row of `width` with column `slot` set.
+/// The regular expression a date part of `format` matches in every engine: fixed width, the
+/// same separator twice, no backslash (string literals treat it differently across engines).
+fn date_shape(format: DateFormat) -> &'static str {
+    use leadscore_core::date::Separator::*;
+    match format {
+        DateFormat::Iso => "^[0-9]{4}(-[0-9]{2}-|/[0-9]{2}/)[0-9]{2}$",
+        DateFormat::DayMonthYear(Dash) | DateFormat::MonthDayYear(Dash) => "^[0-9]{2}-[0-9]{2}-[0-9]{4}$",
+        DateFormat::DayMonthYear(Slash) | DateFormat::MonthDayYear(Slash) => "^[0-9]{2}/[0-9]{2}/[0-9]{4}$",
+        DateFormat::DayMonthYear(Dot) | DateFormat::MonthDayYear(Dot) => "^[0-9]{2}[.][0-9]{2}[.][0-9]{4}$",
+    }
+}
+
 fn one_hot(width: usize, slot: Option<usize>) -> Vec<f64> {
     (0..width).map(|i| if Some(i) == slot { 1.0 } else { 0.0 }).collect()
 }
@@ -376,9 +389,10 @@ impl Writer<'_> {
                 );
                 let dp = format!("d{k}");
                 self.flags.push(date_part, &dp);
-                let shaped = d.matches(&dp, "^[0-9]{4}(-[0-9]{2}-|/[0-9]{2}/)[0-9]{2}$");
+                let shaped = d.matches(&dp, date_shape(enc.format));
                 let int = |from: usize, len: usize| format!("CAST(substr({dp}, {from}, {len}) AS {})", d.int_type());
-                let (y, mo, dd) = (int(1, 4), int(6, 2), int(9, 2));
+                let (y_at, mo_at, dd_at) = enc.format.positions();
+                let (y, mo, dd) = (int(y_at + 1, 4), int(mo_at + 1, 2), int(dd_at + 1, 2));
                 let leap =
                     format!("({} = 0 AND ({} <> 0 OR {} = 0))", d.modulo(&y, 4), d.modulo(&y, 100), d.modulo(&y, 400));
                 let days_in_month =

@@ -6,16 +6,21 @@
 //! overfits); e-mail addresses are excluded as personal data; yes/no columns
 //! are booleans; numbers are numeric, with `log1p` for skewed counts and
 //! money and quantile bins so the model can follow a non-linear effect;
-//! dates become the time column (held-out = newest leads) rather than a
-//! feature, because a lead's age in a training set mostly measures how long it
-//! has had to close. Every exclusion is written into the spec with its reason.
+//! dates are read in the format the whole column agrees on ([`leadscore_core::date`]; an
+//! ambiguous or mixed column is left out with the reason). A date named like the lead's
+//! arrival (`created_at`, `Date Submitted`) becomes the time column (held-out = newest leads)
+//! rather than a feature, because a lead's age in a training set mostly measures how long it
+//! has had to close; any other date ("customer since") is a feature: its age, bins, month and
+//! weekday. Every exclusion is written into the spec with its reason, and every kind chosen
+//! with why ([`Inference::reasons`]).
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
+use leadscore_core::date::{FormatInference, Inferred};
 use leadscore_core::report::Warning;
 use leadscore_core::spec::{FeatureSpec, Kind, TargetSpec};
-use leadscore_core::value::{normalize_category, parse_bool, parse_day, parse_number, MissingTokens};
+use leadscore_core::value::{normalize_category, parse_bool, parse_number, MissingTokens};
 use leadscore_core::Spec;
 
 use crate::{Error, Result};
@@ -54,7 +59,7 @@ struct ColumnStats {
     n_numbers: usize,
     first_text: Option<String>,
     all_bool: bool,
-    all_date: bool,
+    dates: FormatInference,
     levels: HashMap<String, usize>,
     emails: usize,
 }
@@ -90,6 +95,18 @@ fn infer_positive(levels: &[String]) -> Option<String> {
     WON.iter().find_map(|w| levels.iter().find(|l| normalize_category(l, true) == *w).cloned())
 }
 
+/// A drafted spec and what the draft should tell the person reviewing it.
+#[derive(Clone, Debug)]
+pub struct Inference {
+    /// The draft.
+    pub spec: Spec,
+    /// What the user should hear about: columns excluded and why, columns that look numeric
+    /// but hold some text.
+    pub notes: Vec<Warning>,
+    /// Why each feature (and the time column) got its kind and options, by column.
+    pub reasons: BTreeMap<String, String>,
+}
+
 /// Reads up to [`INFER_ROWS`] rows of `path` and drafts a spec.
 pub fn infer_spec(path: &Path, options: &InferOptions) -> Result<Spec> {
     infer_spec_with_notes(path, options).map(|(spec, _)| spec)
@@ -113,7 +130,12 @@ pub fn named_columns(options: &InferOptions) -> Vec<(String, String)> {
 }
 
 /// [`infer_spec_with_notes`] from an already open source (a file, or a database query).
-pub fn infer_spec_from(mut file: CsvFile, options: &InferOptions) -> Result<(Spec, Vec<Warning>)> {
+pub fn infer_spec_from(file: CsvFile, options: &InferOptions) -> Result<(Spec, Vec<Warning>)> {
+    infer(file, options).map(|inference| (inference.spec, inference.notes))
+}
+
+/// The whole draft of a source: spec, notes and the reason for each kind.
+pub fn infer(mut file: CsvFile, options: &InferOptions) -> Result<Inference> {
     let path = file.path().to_owned();
     let header: Vec<String> = file.header().to_vec();
     let target_pos = file.positions(&[(options.target.clone(), "the target".into())])?[0];
@@ -136,7 +158,7 @@ pub fn infer_spec_from(mut file: CsvFile, options: &InferOptions) -> Result<(Spe
             n_numbers: 0,
             first_text: None,
             all_bool: true,
-            all_date: true,
+            dates: FormatInference::default(),
             levels: HashMap::new(),
             emails: 0,
         })
@@ -178,9 +200,7 @@ pub fn infer_spec_from(mut file: CsvFile, options: &InferOptions) -> Result<(Spe
             if s.all_bool && parse_bool(cell).is_none() {
                 s.all_bool = false;
             }
-            if s.all_date && parse_day(cell).is_none() {
-                s.all_date = false;
-            }
+            s.dates.push(line, cell);
             if cell.contains('@') {
                 s.emails += 1;
             }
@@ -216,6 +236,7 @@ pub fn infer_spec_from(mut file: CsvFile, options: &InferOptions) -> Result<(Spe
     spec.time_column = options.time_column.clone();
     let mut date_columns = Vec::new();
     let mut notes = Vec::new();
+    let mut reasons = BTreeMap::new();
     for (i, name) in header.iter().enumerate() {
         if i == target_pos || name.is_empty() || spec.ids.contains(name) || spec.exclude.contains_key(name) {
             continue;
@@ -225,29 +246,42 @@ pub fn infer_spec_from(mut file: CsvFile, options: &InferOptions) -> Result<(Spe
         let mut exclude = |why: String| {
             spec.exclude.insert(name.clone(), why);
         };
+        let dates = s.dates.result();
         if s.present == 0 {
             exclude("entirely empty".into());
         } else if distinct == 1 {
             exclude("constant: a single value in every row".into());
         } else if s.emails * 2 > s.present {
             exclude("e-mail addresses: personal data, and unique per lead".into());
+        } else if let Some(problem) = dates.problem() {
+            exclude(problem);
+        } else if let Inferred::Format(format) = dates {
+            date_columns.push((name.clone(), format, distinct));
         } else if (distinct == s.present && s.present * 10 >= n_rows * 9 && !s.all_numeric)
             || (id_like_name(name) && distinct * 10 >= s.present * 9)
         {
             spec.ids.push(name.clone());
         } else if s.all_bool {
             spec.features.insert(name.clone(), FeatureSpec::new(Kind::Boolean));
+            reasons.insert(name.clone(), "boolean: every filled value is yes/no, true/false, 1/0, y/n or t/f".into());
         } else if s.all_numeric {
             let mut f = FeatureSpec::new(Kind::Numeric);
+            let mut why = format!("numeric: every filled value is a number ({distinct} distinct)");
             if skewed(&s.numbers) {
                 f.log1p = Some(true);
+                why.push_str("; log1p: skewed to the right, as counts and money are");
             }
             if distinct >= 4 * DEFAULT_BINS as usize {
                 f.bins = Some(DEFAULT_BINS);
+                why.push_str(&format!(
+                    "; {DEFAULT_BINS} quantile bins: enough distinct values ({} or more) to follow a bend",
+                    4 * DEFAULT_BINS
+                ));
+            } else {
+                why.push_str(&format!("; no bins: fewer than {} distinct values", 4 * DEFAULT_BINS));
             }
             spec.features.insert(name.clone(), f);
-        } else if s.all_date {
-            date_columns.push(name.clone());
+            reasons.insert(name.clone(), why);
         } else if distinct > MAX_LEVELS && distinct * 5 > s.present {
             exclude(format!(
                 "free text: {distinct} distinct values in {} filled rows; one-hot of it would overfit",
@@ -269,19 +303,38 @@ pub fn infer_spec_from(mut file: CsvFile, options: &InferOptions) -> Result<(Spe
                 });
             }
             spec.features.insert(name.clone(), FeatureSpec::new(Kind::Categorical));
+            reasons.insert(name.clone(), format!("categorical: {distinct} distinct text values, one-hot"));
         }
     }
-    for name in date_columns {
-        if spec.time_column.is_none() {
-            spec.time_column = Some(name.clone());
-            spec.exclude.insert(name, "time column: orders leads for the held-out set; as a feature its age mostly measures how long a lead has had to close".into());
-        } else if spec.time_column.as_deref() != Some(name.as_str()) {
-            let mut f = FeatureSpec::new(Kind::Date);
-            f.bins = Some(DEFAULT_BINS);
-            spec.features.insert(name, f);
-        } else {
-            spec.exclude.insert(name, "time column".into());
+    if spec.time_column.is_none() {
+        spec.time_column = date_columns.iter().find(|(name, _, _)| arrival_like(name)).map(|(name, _, _)| name.clone());
+    }
+    for (name, format, distinct) in date_columns {
+        if spec.time_column.as_deref() == Some(name.as_str()) {
+            spec.time_format = Some(format);
+            spec.exclude.insert(
+                name.clone(),
+                "time column: orders leads for the held-out set; as a feature its age mostly measures how long a \
+                 lead has had to close"
+                    .into(),
+            );
+            reasons.insert(name, format!("time column: dates written {format}, named like the lead's arrival"));
+            continue;
         }
+        let mut f = FeatureSpec::new(Kind::Date);
+        f.format = Some(format);
+        f.month = Some(true);
+        f.weekday = Some(true);
+        let mut why = format!(
+            "date written {format} ({distinct} distinct), not named like the lead's arrival: a feature (its age in days \
+             at the reference date, month and weekday)"
+        );
+        if distinct >= 4 * DEFAULT_BINS as usize {
+            f.bins = Some(DEFAULT_BINS);
+            why.push_str(&format!("; {DEFAULT_BINS} quantile bins of the age"));
+        }
+        spec.features.insert(name.clone(), f);
+        reasons.insert(name, why);
     }
     if let Some(t) = &spec.time_column {
         spec.features.remove(t);
@@ -296,7 +349,29 @@ pub fn infer_spec_from(mut file: CsvFile, options: &InferOptions) -> Result<(Spe
             });
         }
     }
-    Ok((spec, notes))
+    Ok(Inference { spec, notes, reasons })
+}
+
+/// Whether a date column's name says it is when the lead arrived (`created_at`, `Date
+/// Submitted`, `timestamp`): the time column. Other dates (`customer since`, `last order`)
+/// describe the lead and are features.
+fn arrival_like(name: &str) -> bool {
+    let n = name.to_ascii_lowercase().replace(['_', '-'], " ");
+    const WORDS: [&str; 12] = [
+        "created",
+        "creation",
+        "submitted",
+        "submission",
+        "received",
+        "arrived",
+        "arrival",
+        "timestamp",
+        "signup",
+        "sign up",
+        "registered",
+        "inquiry",
+    ];
+    n == "date" || n == "time" || n == "lead date" || WORDS.iter().any(|w| n.contains(w))
 }
 
 /// Applies command-line choices to a spec read from a file: flags win.

@@ -2,7 +2,8 @@
 
 use std::path::PathBuf;
 
-use leadscore_train::infer::{infer_spec, InferOptions};
+use leadscore_io::csv_source::CsvFile;
+use leadscore_train::infer::{infer, InferOptions};
 
 /// Spec subcommands.
 #[derive(clap::Subcommand, Debug)]
@@ -72,12 +73,15 @@ pub fn run(command: SpecCommand) -> anyhow::Result<()> {
             if args.columns.target.is_none() {
                 anyhow::bail!("--target is required: name the outcome column");
             }
-            let spec = infer_spec(&args.data, &args.columns.options())?;
-            let text = format!(
-                "# Inferred by `leadscore spec infer` from {}. Review before training:\n# check [exclude] for post-contact columns (filled in after the outcome).\n{}",
+            let inference = infer(CsvFile::open(&args.data)?, &args.columns.options())?;
+            let mut text = format!(
+                "# Inferred by `leadscore spec infer` from {}. Review before training:\n# check [exclude] for post-contact columns (filled in after the outcome).\n# Why each column was read as it is:\n",
                 args.data.display(),
-                spec.to_toml_string()?
             );
+            for (column, why) in &inference.reasons {
+                text.push_str(&format!("#   {column}: {why}\n"));
+            }
+            text.push_str(&inference.spec.to_toml_string()?);
             super::write_output(args.out.as_deref(), &text)
         }
     }

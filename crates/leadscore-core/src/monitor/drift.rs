@@ -292,12 +292,12 @@ pub fn feature_drift(
             let n_bins = reference.cuts.len() + 1;
             let mut counts = vec![0u64; n_bins + 1];
             let reference_day = match &feature.transform {
-                Transform::Date(d) => Some(d.reference_day),
+                Transform::Date(d) => Some((d.reference_day, d.format)),
                 _ => None,
             };
             for &v in values {
                 let x = match reference_day {
-                    Some(day0) => read::day(v, missing, name).map(|d| d.map(|d| f64::from(day0 - d))),
+                    Some((day0, format)) => read::day(v, missing, format, name).map(|d| d.map(|d| f64::from(day0 - d))),
                     None => read::number(v, missing, name),
                 };
                 match x {

@@ -14,6 +14,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::{Bound, Condition, Decay, Field, Group, Literal, Rule, RuleDiagnostic, RuleSet, MAX_POINTS};
+use crate::date::DateFormat;
 use crate::spec::{Kind, Spec};
 use crate::value::{normalize_category, parse_bool, parse_day, MissingTokens};
 use crate::{Error, Result};
@@ -134,6 +135,7 @@ struct FieldSlot {
     name: String,
     kind: Option<Kind>,
     fold: bool,
+    format: DateFormat,
 }
 
 struct Compiler<'t> {
@@ -311,7 +313,12 @@ impl Compiler<'_> {
         let fields: Vec<Field> = self
             .fields
             .iter()
-            .map(|f| Field { name: f.name.clone(), kind: f.kind.unwrap_or(Kind::Numeric), fold: f.fold })
+            .map(|f| Field {
+                name: f.name.clone(),
+                kind: f.kind.unwrap_or(Kind::Numeric),
+                fold: f.fold,
+                format: f.format,
+            })
             .collect();
         let mql_threshold = mql_threshold?;
         if !ok {
@@ -545,7 +552,8 @@ impl Compiler<'_> {
                 }
             }
         };
-        self.fields.push(FieldSlot { name: column.to_owned(), kind, fold });
+        let format = self.spec.map(|spec| spec.date_format(column)).unwrap_or_default();
+        self.fields.push(FieldSlot { name: column.to_owned(), kind, fold, format });
         Some((self.fields.len() - 1, kind))
     }
 
