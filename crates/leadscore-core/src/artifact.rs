@@ -25,9 +25,7 @@ use sha2::{Digest, Sha256};
 use crate::curve::{OperatingCurve, Suggestion};
 use crate::encode::Encoder;
 use crate::model::LogisticModel;
-use crate::report::{
-    CvSummary, Evaluation, FeatureDistribution, PairSearch, Regularisation, TrainingSummary, Warning,
-};
+use crate::report::{CvSummary, Evaluation, FeatureDistribution, PairSearch, Regularisation, TrainingSummary, Warning};
 use crate::spec::Spec;
 use crate::tiers::Tiers;
 use crate::{Error, Result};

@@ -684,9 +684,8 @@ impl Encoder {
         for pair in &self.pairs {
             let end = pair.offset + pair.width();
             let raw = self.pair_fields(pair, &mut field);
-            let out = row
-                .get_mut(pair.offset..end)
-                .ok_or(Error::ShapeMismatch { weights: end, columns: self.n_columns })?;
+            let out =
+                row.get_mut(pair.offset..end).ok_or(Error::ShapeMismatch { weights: end, columns: self.n_columns })?;
             pair.encode_value(&self.features, raw, &self.missing, out)?;
         }
         Ok((row, notes))

@@ -122,7 +122,10 @@ impl Lookup {
     /// No tables at all: every feature encoded per lead. For one-off scoring,
     /// where building the tables would cost more than it saves.
     pub fn none(artifact: &Artifact) -> Lookup {
-        Lookup { features: vec![Entries::Live; artifact.encoder.features.len()], pairs: vec![None; artifact.encoder.pairs.len()] }
+        Lookup {
+            features: vec![Entries::Live; artifact.encoder.features.len()],
+            pairs: vec![None; artifact.encoder.pairs.len()],
+        }
     }
 
     /// Reads feature `i` of a lead and finds its entry: `Ok(None)` when it has

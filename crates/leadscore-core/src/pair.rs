@@ -119,9 +119,7 @@ impl Axis {
     pub fn cell(&self, value: AxisValue) -> Option<usize> {
         match (self, value) {
             (Axis::Levels { n }, AxisValue::Slot(slot)) => slot.filter(|s| s < n),
-            (Axis::Flag { missing }, AxisValue::Flag(flag)) => {
-                Some(flag.map_or_else(|| missing.cell(2), usize::from))
-            }
+            (Axis::Flag { missing }, AxisValue::Flag(flag)) => Some(flag.map_or_else(|| missing.cell(2), usize::from)),
             (Axis::Bins { cuts, missing }, AxisValue::Number(x)) => {
                 Some(x.map_or_else(|| missing.cell(cuts.len() + 1), |x| cuts.partition_point(|c| *c <= x)))
             }
@@ -195,11 +193,9 @@ pub fn read_value(feature: &FeatureEncoder, raw: RawValue<'_>, missing: &Missing
         }),
         Transform::Boolean(_) => AxisValue::Flag(read::boolean(raw, missing, name)?),
         Transform::Numeric(_) => AxisValue::Number(read::number(raw, missing, name)?),
-        Transform::Date(d) => {
-            AxisValue::Number(
-                read::day(raw, missing, d.format, name)?.map(|day| f64::from(d.reference_day) - f64::from(day)),
-            )
-        }
+        Transform::Date(d) => AxisValue::Number(
+            read::day(raw, missing, d.format, name)?.map(|day| f64::from(d.reference_day) - f64::from(day)),
+        ),
     })
 }
 
@@ -292,7 +288,9 @@ impl PairTerm {
         missing: &MissingTokens,
     ) -> Result<[AxisValue; 2]> {
         let feature = |k: usize| {
-            features.get(self.features[k]).ok_or_else(|| Error::Artifact(format!("pair `{}` has no feature", self.name)))
+            features
+                .get(self.features[k])
+                .ok_or_else(|| Error::Artifact(format!("pair `{}` has no feature", self.name)))
         };
         Ok([read_value(feature(0)?, raw[0], missing)?, read_value(feature(1)?, raw[1], missing)?])
     }
@@ -316,7 +314,12 @@ impl PairTerm {
 
     /// The cell of every row of two training columns ([`NO_CELL`] for none), read as
     /// [`PairTerm::encode_value`] reads one lead.
-    pub fn column_cells(&self, features: &[FeatureEncoder], data: [&ColumnData; 2], rows: &[usize]) -> Result<Vec<u32>> {
+    pub fn column_cells(
+        &self,
+        features: &[FeatureEncoder],
+        data: [&ColumnData; 2],
+        rows: &[usize],
+    ) -> Result<Vec<u32>> {
         let values = |k: usize| -> Result<Vec<AxisValue>> {
             let feature = features
                 .get(self.features[k])

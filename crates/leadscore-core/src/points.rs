@@ -466,9 +466,11 @@ impl PointsTable {
             }
         }
         for pair in &encoder.pairs {
-            let weights = artifact.model.weights.get(pair.offset..pair.offset + pair.width()).ok_or(
-                Error::ShapeMismatch { weights: artifact.model.weights.len(), columns: encoder.n_columns },
-            )?;
+            let weights = artifact
+                .model
+                .weights
+                .get(pair.offset..pair.offset + pair.width())
+                .ok_or(Error::ShapeMismatch { weights: artifact.model.weights.len(), columns: encoder.n_columns })?;
             let [rows, cols] = pair_conditions(pair, &encoder.features)?;
             for (i, a) in rows.iter().enumerate() {
                 for (j, b) in cols.iter().enumerate() {

@@ -23,9 +23,8 @@ use leadscore_core::report::{Holdout, Interval, Warning};
 use leadscore_core::Artifact;
 
 use crate::plot::{
-    HeatMap,
-    escape, format_number, nice_step, Axis, BarChart, BarSeries, Color, Histogram, HistogramSeries, LineChart, Series,
-    Style,
+    escape, format_number, nice_step, Axis, BarChart, BarSeries, Color, HeatMap, Histogram, HistogramSeries, LineChart,
+    Series, Style,
 };
 
 /// Size of a chart in the two-column grid.
@@ -790,7 +789,9 @@ fn pairs_section(out: &mut String, artifact: &Artifact) {
     }
     out.push_str("<section id=\"pairs\">\n<h2>Pairs of features</h2>\n");
     if maps.is_empty() {
-        out.push_str("<p>No pair of features predicts better together than each does alone: the model is additive.</p>\n");
+        out.push_str(
+            "<p>No pair of features predicts better together than each does alone: the model is additive.</p>\n",
+        );
     } else {
         out.push_str(
             "<p>Where two features together say more than each alone (a month and a day of the month make a \

@@ -567,7 +567,10 @@ fn card_schema() -> utoipa::openapi::schema::Object {
             "pairs",
             array("Pair terms: two features, their cells (rows, columns), each cell's weight and training leads."),
         )
-        .property("pair_search", typed(Type::Object, "What the pair search ranked, tried and kept (absent when it did not run)."))
+        .property(
+            "pair_search",
+            typed(Type::Object, "What the pair search ranked, tried and kept (absent when it did not run)."),
+        )
         .property("thresholds", array("Suggested MQL thresholds with their held-out figures."))
         .property("tiers", typed(Type::Object, "Tier cut points."))
         .property("warnings", array("Warnings from training."))

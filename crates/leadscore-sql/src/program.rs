@@ -505,7 +505,10 @@ WHEN {mo} BETWEEN 1 AND 12 AND {dd} BETWEEN 1 AND {days_in_month} THEN {day_numb
         let (Some(weights), Some(baseline)) =
             (artifact.model.weights.get(range.clone()), artifact.encoder.baseline.get(range))
         else {
-            return Err(Error::Unsupported { feature: pair.name.clone(), reason: "columns outside the weights".into() });
+            return Err(Error::Unsupported {
+                feature: pair.name.clone(),
+                reason: "columns outside the weights".into(),
+            });
         };
         let (a, b) = (self.axis(pair, 0)?, self.axis(pair, 1)?);
         let nb = pair.axes[1].len();
@@ -515,11 +518,8 @@ WHEN {mo} BETWEEN 1 AND 12 AND {dd} BETWEEN 1 AND {days_in_month} THEN {day_numb
             .map(|side| format!("s{} < 0", pair.features[side]))
             .collect();
         let cell = format!("({a}) * {nb} + ({b})");
-        let cell = if unseen.is_empty() {
-            cell
-        } else {
-            format!("CASE WHEN {} THEN -1 ELSE {cell} END", unseen.join(" OR "))
-        };
+        let cell =
+            if unseen.is_empty() { cell } else { format!("CASE WHEN {} THEN -1 ELSE {cell} END", unseen.join(" OR ")) };
         let px = format!("px{p}");
         pairs.push(cell, &px);
         self.terms.push(self.case_index(&px, weights, 0.0));
@@ -733,7 +733,14 @@ WHEN lo < {neg} THEN {zero} ELSE EXP(lo) / ({one} + EXP(lo)) END",
         let _ = writeln!(
             sql,
             "-- px<p> = cell of pair term p (-1: none): {}",
-            artifact.encoder.pairs.iter().enumerate().map(|(p, t)| format!("{p} {}", clean(&t.name))).collect::<Vec<_>>().join(", ")
+            artifact
+                .encoder
+                .pairs
+                .iter()
+                .enumerate()
+                .map(|(p, t)| format!("{p} {}", clean(&t.name)))
+                .collect::<Vec<_>>()
+                .join(", ")
         );
         stage(&mut sql, "pairs", "*", &pairs, "xs", false);
         stage(&mut sql, "lin", "id_", &lin, "pairs", false);

@@ -72,15 +72,12 @@ pub fn axes(encoder: &Encoder, table: &Table, rows: &[usize]) -> Result<Vec<Opti
         .features
         .iter()
         .map(|feature| {
-            let column = table
-                .columns
-                .iter()
-                .find(|c| c.name == feature.name)
-                .ok_or_else(|| leadscore_core::Error::Spec(format!("column `{}` is not in the table", feature.name)))?;
+            let column =
+                table.columns.iter().find(|c| c.name == feature.name).ok_or_else(|| {
+                    leadscore_core::Error::Spec(format!("column `{}` is not in the table", feature.name))
+                })?;
             let values = column_values(feature, &column.data, rows)?;
-            let any_missing = || {
-                values.iter().any(|v| matches!(v, AxisValue::Flag(None) | AxisValue::Number(None)))
-            };
+            let any_missing = || values.iter().any(|v| matches!(v, AxisValue::Flag(None) | AxisValue::Number(None)));
             let axis = match &feature.transform {
                 Transform::Categorical(c) => Axis::Levels { n: c.levels.len() },
                 Transform::Boolean(b) => Axis::Flag {
@@ -552,7 +549,12 @@ pub fn find(
     };
     // Keeps a pair: its purified weights fitted on all training rows on top of the model so
     // far, and per fold on the other folds on top of that fold's model.
-    let keep = |found: &mut Found, eta_all: &mut [f64], folds: Option<&mut CvFolds<'_>>, pair: [usize; 2], grid: Grid, l2: f64| {
+    let keep = |found: &mut Found,
+                eta_all: &mut [f64],
+                folds: Option<&mut CvFolds<'_>>,
+                pair: [usize; 2],
+                grid: Grid,
+                l2: f64| {
         if let Some(folds) = folds {
             let fold = folds.fold;
             for (f, eta_f) in folds.eta.iter_mut().enumerate() {
@@ -728,8 +730,8 @@ mod tests {
     #[test]
     fn quantile_cuts_are_values_above_the_smallest_and_rising() {
         let v: Vec<f64> = (0..100).map(|i| f64::from(i / 10)).collect(); // 0..9, ten each
-        // 25 rows a bin, runs of equal values kept whole: [0, 3) holds 30; the other 70 in three
-        // bins of about 24: [3, 6) 30, [6, 8) 20, [8, inf) 20.
+                                                                         // 25 rows a bin, runs of equal values kept whole: [0, 3) holds 30; the other 70 in three
+                                                                         // bins of about 24: [3, 6) 30, [6, 8) 20, [8, inf) 20.
         assert_eq!(quantile_cuts(&v, 4), [3.0, 6.0, 8.0]);
         assert_eq!(quantile_cuts(&[1.0, 1.0, 1.0, 2.0], 8), [2.0]);
         assert!(quantile_cuts(&[3.0; 10], 8).is_empty());

@@ -186,7 +186,10 @@ mod tests {
         );
         check_bad(TrainParams::default().bootstrap(Some(0)), "`bootstrap`");
         assert!(TrainParams::default().bootstrap(Some(MAX_BOOTSTRAP)).check().is_ok());
-        check_bad(TrainParams::default().pair_budget(-1.0), "`pair-budget`: the pair search's budget must be 0 to 86400");
+        check_bad(
+            TrainParams::default().pair_budget(-1.0),
+            "`pair-budget`: the pair search's budget must be 0 to 86400",
+        );
         check_bad(TrainParams::default().pair_budget(f64::NAN), "`pair-budget`");
         check_bad(TrainParams::default().pair_budget(1e9), "`pair-budget`");
         check_bad(TrainParams::default().max_pairs(51), "`max-pairs`: 51 pairs; use 0 (no search) to 50");

@@ -16,8 +16,8 @@ use crate::design::{column_means, design_matrix};
 use crate::distribution::distributions;
 use crate::evaluate::{default_replicates, evaluate};
 use crate::fit::{fit_large, log_odds, predict, FitOptions};
-use crate::pairs::{CvFolds, PairOptions};
 use crate::leakage::{leakage_warnings, small_data_warnings};
+use crate::pairs::{CvFolds, PairOptions};
 use crate::params::ValidTrainParams;
 use crate::split::{newest_holdout, stratified_folds, stratified_holdout, Split};
 use crate::{Error, Result};
@@ -165,10 +165,8 @@ pub fn train(
     let pair_search = if search || !named.is_empty() {
         progress.start("looking for pairs", 0);
         let eta = log_odds(&model, x.view());
-        let cv_folds = (!fold_models.is_empty()).then(|| CvFolds {
-            fold: &folds,
-            eta: fold_models.iter().map(|m| log_odds(m, x.view())).collect(),
-        });
+        let cv_folds = (!fold_models.is_empty())
+            .then(|| CvFolds { fold: &folds, eta: fold_models.iter().map(|m| log_odds(m, x.view())).collect() });
         drop(x);
         let y_train: Vec<bool> = y.to_vec();
         let pair_options =

@@ -371,8 +371,11 @@ pub mod truth {
     pub fn interaction_effect(lead: &SynthLead) -> f64 {
         let senior = matches!(lead.job_level, Some("C-Level" | "VP" | "Director"));
         let seniority = if senior && lead.demo_requested { BETA_SENIOR_DEMO } else { 0.0 };
-        let software =
-            if lead.industry == Some("Software") && lead.pricing_page_visits >= 2 { BETA_SOFTWARE_PRICING } else { 0.0 };
+        let software = if lead.industry == Some("Software") && lead.pricing_page_visits >= 2 {
+            BETA_SOFTWARE_PRICING
+        } else {
+            0.0
+        };
         seniority + software
     }
 

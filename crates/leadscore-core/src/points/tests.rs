@@ -133,12 +133,13 @@ fn pair_terms_become_rules_on_both_fields() {
     assert!(pairs.contains(&("demo × source: demo is yes and source is referral".to_owned(), 7)), "{pairs:?}");
     assert!(pairs.contains(&("source × visits: source is referral and visits is at least 4".to_owned(), -23)));
     assert!(pairs.contains(&("demo × source: demo is blank and source is one of 1 rare levels".to_owned(), 13)));
-    assert!(pairs.contains(&("source × visits: source is google and visits is at least 2 and less than 4".to_owned(), 16)));
+    assert!(
+        pairs.contains(&("source × visits: source is google and visits is at least 2 and less than 4".to_owned(), 16))
+    );
     let text = t.to_rules_toml();
     assert_eq!(crate::rules::check(&text, Some(&spec())), vec![], "{text}");
-    assert!(text.contains(
-        "when = { all = [{ field = \"source\", equals = \"referral\" }, { field = \"visits\", gte = 4 }] }"
-    ));
+    assert!(text
+        .contains("when = { all = [{ field = \"source\", equals = \"referral\" }, { field = \"visits\", gte = 4 }] }"));
     let set = RuleSet::from_toml_str(&text, &spec()).unwrap();
     for demo in ["yes", "no", ""] {
         for source in ["google", "referral", "fair", "new", ""] {
