@@ -1,7 +1,12 @@
 // Drives the leadscore dashboard in headless Chromium (playwright-core) and checks it as a
 // person would use it. Run by scripts/browser.sh, which starts the server:
 //
-//   NODE_PATH=target/browser/node_modules CHROMIUM=/usr/bin/chromium node scripts/browser.cjs BASE_URL COMPARE_JSON SCREENSHOT
+//   NODE_PATH=target/browser/node_modules CHROMIUM=/usr/bin/chromium node scripts/browser.cjs BASE_URL COMPARE_JSON SCREENSHOT LEADS_CSV
+//
+// The server logs every lead it scores (and runs --rules): the page is loaded once before any
+// lead is logged, then after 2,000 leads of LEADS_CSV (JSON) with their outcomes and 2,000 more
+// from an industry the model never saw (a CSV upload) have been scored, to check the "In
+// production" section against GET /v1/monitor.
 //
 // Every check prints one line; the last line is "browser: N passed, M failed"; the exit code is
 // non-zero when any check failed.
@@ -10,9 +15,9 @@
 const fs = require('fs');
 const { chromium } = require('playwright-core');
 
-const [base, compareJson, screenshot] = process.argv.slice(2);
-if (!base || !compareJson || !screenshot) {
-  console.error('usage: browser.cjs BASE_URL COMPARE_JSON SCREENSHOT');
+const [base, compareJson, screenshot, leadsCsv] = process.argv.slice(2);
+if (!base || !compareJson || !screenshot || !leadsCsv) {
+  console.error('usage: browser.cjs BASE_URL COMPARE_JSON SCREENSHOT LEADS_CSV');
   process.exit(2);
 }
 
@@ -72,6 +77,79 @@ async function matchesApi(page, label) {
   return s;
 }
 
+/** Lines of LEADS_CSV (a file without quoted cells): the header and `n` rows from `from`. */
+function leadRows(from, n) {
+  const lines = fs.readFileSync(leadsCsv, 'utf8').split('\n').filter((l) => l.length > 0);
+  return { header: lines[0].split(','), rows: lines.slice(1 + from, 1 + from + n).map((l) => l.split(',')) };
+}
+
+/** Scores `rows` through POST /v1/score as one CSV upload; the status code. */
+async function scoreCsv(header, rows) {
+  const body = [header.join(','), ...rows.map((r) => r.join(','))].join('\n') + '\n';
+  const response = await fetch(`${base}/v1/score`, { method: 'POST', headers: { 'Content-Type': 'text/csv' }, body });
+  await response.text();
+  return response.status;
+}
+
+/** Scores `rows` through POST /v1/score as JSON (every value a string, read as a CSV cell; the
+ * id under `id`); the status code. */
+async function scoreJson(header, rows) {
+  const leads = rows.map((r) => {
+    const lead = {};
+    header.forEach((h, i) => {
+      if (h === 'lead_id') lead.id = r[i];
+      else if (h !== 'outcome' && h !== 'created_at') lead[h] = r[i];
+    });
+    return lead;
+  });
+  const response = await fetch(`${base}/v1/score`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ leads, explain: 0 }),
+  });
+  await response.text();
+  return response.status;
+}
+
+/** Waits (up to 20 s) until the log has written `n` rows, from /metrics; the count written. */
+async function waitWritten(n) {
+  let written = 0;
+  for (let i = 0; i < 200 && written < n; i += 1) {
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    const line = metrics.split('\n').find((l) => l.startsWith('leadscore_log_rows_total{fate="written"}'));
+    written = line ? Number(line.split(' ')[1]) : 0;
+    if (written < n) await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return written;
+}
+
+/** The "In production" figures the page shows, raw values from data-value attributes. */
+async function production(page) {
+  return page.evaluate(() => {
+    const num = (el, attr) => (el && el.hasAttribute(attr) ? Number(el.getAttribute(attr)) : null);
+    const byId = (id) => document.getElementById(id);
+    const rows = [...document.querySelectorAll('#live-drift tr[data-feature]')];
+    const rulesAuc = document.querySelector('#live-rules tr[data-figure="auc"]');
+    const rulesCells = rulesAuc ? [...rulesAuc.querySelectorAll('td[data-value]')] : [];
+    return {
+      scored: num(byId('live-scored'), 'data-value'),
+      outcomes: num(byId('live-outcomes'), 'data-value'),
+      auc: num(byId('live-auc'), 'data-value'),
+      aucLow: num(byId('live-auc'), 'data-low'),
+      aucHigh: num(byId('live-auc'), 'data-high'),
+      holdoutAuc: num(byId('live-holdout-auc'), 'data-value'),
+      tiers: [...document.querySelectorAll('#live-tiers tr[data-tier]')].map((r) => r.getAttribute('data-tier')),
+      flagged: rows.filter((r) => r.classList.contains('flagged')).map((r) => r.getAttribute('data-feature')).sort(),
+      driftRows: rows.length,
+      rules: rulesCells.map((c) => Number(c.getAttribute('data-value'))),
+      charts: [...document.querySelectorAll('#production figure > svg')].map((svg) => {
+        const r = svg.getBoundingClientRect();
+        return { w: r.width, h: r.height, marks: svg.querySelectorAll('polyline, path, rect, circle').length };
+      }),
+    };
+  });
+}
+
 (async () => {
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
@@ -91,6 +169,36 @@ async function matchesApi(page, label) {
       if (!r.url().startsWith(base) && !r.url().startsWith('data:')) offsite.push(r.url());
     });
 
+    // Before any lead is logged, "In production" says so.
+    await page.goto(`${base}/`, { waitUntil: 'load' });
+    check(
+      'before any lead: "In production" says no lead is logged yet',
+      (await page.locator('#production #live-empty').count()) === 1,
+      await page.locator('#production').innerText(),
+    );
+
+    // Traffic: 2,000 leads of the sample as JSON (scored by the rules too) with their outcomes,
+    // then 2,000 more from a new industry as a CSV upload.
+    const { header, rows } = leadRows(0, 2000);
+    const industry = header.indexOf('industry');
+    const leadId = header.indexOf('lead_id');
+    const outcome = header.indexOf('outcome');
+    const shifted = leadRows(2000, 2000).rows.map((r) => r.map((c, i) => (i === industry ? 'Space Mining' : c)));
+    const statuses = [await scoreJson(header, rows), await scoreCsv(header, shifted)];
+    const posted = await fetch(`${base}/v1/outcomes`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(rows.map((r) => ({ id: r[leadId], outcome: r[outcome] }))),
+    });
+    await posted.text();
+    const written = await waitWritten(4000);
+    check(
+      '4,000 leads scored and logged, 2,000 outcomes posted',
+      statuses.every((s) => s === 200) && posted.status === 200 && written === 4000,
+      JSON.stringify({ statuses, outcomes: posted.status, written }),
+    );
+    const monitor = await (await fetch(`${base}/v1/monitor`)).json();
+
     const response = await page.goto(`${base}/`, { waitUntil: 'load' });
     check('GET / answers 200 with HTML', response.status() === 200 && /text\/html/.test(response.headers()['content-type']));
     check('the title names the model', /leads v1/.test(await page.title()), await page.title());
@@ -102,11 +210,56 @@ async function matchesApi(page, label) {
         return { w: r.width, h: r.height, marks: svg.querySelectorAll('polyline, path, rect, circle').length };
       }),
     );
-    check(`${charts.length} charts (4 held out, 2 against the rules)`, charts.length === 6, JSON.stringify(charts));
+    check(
+      `${charts.length} charts (4 held out, 2 against the rules, 5 in production)`,
+      charts.length === 11,
+      JSON.stringify(charts),
+    );
     check(
       'every chart is drawn at a readable size with marks',
       charts.every((c) => c.w >= 300 && c.h >= 200 && c.marks >= 3),
       JSON.stringify(charts),
+    );
+
+    // "In production" shows what GET /v1/monitor reports.
+    const live = await production(page);
+    const report = monitor.report;
+    const figures = report.outcomes.figures;
+    check(
+      `in production: ${live.scored} leads scored and ${live.outcomes} outcomes, as /v1/monitor says`,
+      live.scored === 4000 && report.n_scored === 4000 && live.outcomes === 2000 && report.n_outcomes === 2000,
+      JSON.stringify({ page: [live.scored, live.outcomes], api: [report.n_scored, report.n_outcomes] }),
+    );
+    check(
+      `in production: live AUC ${live.auc} [${live.aucLow}, ${live.aucHigh}] beside the held-out ${live.holdoutAuc}, as /v1/monitor says`,
+      live.auc === figures.auc.value &&
+        live.aucLow === figures.auc.interval.low &&
+        live.aucHigh === figures.auc.interval.high &&
+        live.holdoutAuc === report.outcomes.holdout_auc,
+      JSON.stringify({ page: live, api: figures.auc }),
+    );
+    check(
+      `in production: won rate by tier for ${live.tiers.join(', ')}`,
+      JSON.stringify(live.tiers) === JSON.stringify(report.outcomes.by_tier.map((t) => t.group)),
+      JSON.stringify(live.tiers),
+    );
+    const drifted = [...report.drifted, ...(report.score_drift.flagged ? ['(score)'] : [])].sort();
+    check(
+      `in production: drift flagged on ${live.flagged.join(', ')}, as /v1/monitor says, out of ${live.driftRows} rows`,
+      live.flagged.includes('industry') &&
+        JSON.stringify(live.flagged) === JSON.stringify(drifted) &&
+        live.driftRows === report.features.length + 1,
+      JSON.stringify({ page: live.flagged, api: drifted }),
+    );
+    check(
+      `in production: the rules' live AUC ${live.rules[1]} beside the model's ${live.rules[0]}, as /v1/monitor says`,
+      monitor.rules && live.rules.length === 2 && live.rules[0] === monitor.rules.auc.a && live.rules[1] === monitor.rules.auc.b,
+      JSON.stringify({ page: live.rules, api: monitor.rules && monitor.rules.auc }),
+    );
+    check(
+      'in production: 5 charts (leads and MQL rate per day, calibration, tiers, PSI) drawn with marks',
+      live.charts.length === 5 && live.charts.every((c) => c.w >= 300 && c.h >= 200 && c.marks >= 3),
+      JSON.stringify(live.charts),
     );
 
     // At load: the model's default (max_f1) threshold.

@@ -3,7 +3,8 @@
 # `playwright-core` (npm; it downloads no browser of its own). Checks that the page loads with
 # no console error and no request leaving the server, that every chart renders, that moving the
 # threshold slider shows the figures `GET /v1/thresholds?strategy=fixed&value=T` gives for the
-# threshold it lands on, and that the rules' figures are those of the comparison it was given.
+# threshold it lands on, that the rules' figures are those of the comparison it was given, and
+# that "In production" shows what GET /v1/monitor reports once leads and outcomes are logged.
 # Writes a full-page screenshot to target/dashboard.png for a person to look at.
 #
 #   bash scripts/browser.sh            # run by .ci/run; installs chromium (apt) and playwright-core (npm) if missing
@@ -48,4 +49,4 @@ start_server --rules data/rules.toml --compare "$WORK/compare"
 
 echo "== the dashboard at http://$ADDR/ in $("$CHROMIUM" --version 2>/dev/null | head -n 1)"
 NODE_PATH="$NODE_DIR/node_modules" CHROMIUM="$CHROMIUM" node scripts/browser.cjs \
-    "http://$ADDR" "$WORK/compare/compare.json" "$TARGET_DIR/dashboard.png"
+    "http://$ADDR" "$WORK/compare/compare.json" "$TARGET_DIR/dashboard.png" data/leads.csv

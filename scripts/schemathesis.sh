@@ -6,6 +6,7 @@
 #
 #   bash scripts/schemathesis.sh            # about a minute; MAX_EXAMPLES=N for more cases per operation
 #
+# Requests carry an admin key (the server's only key), so the admin routes are fuzzed past authentication.
 # Schemathesis is installed into target/schemathesis-venv (under $CARGO_TARGET_DIR when set) on first use. The server is
 # the debug build of `leadscore serve` on the shipped model (a copy of models/, with --rules data/rules.toml so
 # scores carry rule_points and /v1/compare compares), on a
@@ -26,10 +27,14 @@ fi
 
 . scripts/serve_lib.sh
 build_leadscore
-start_server --max-leads 100 --max-body-bytes 262144 --rules data/rules.toml
+# An admin key, sent with every request: the admin routes (promote, rollback on the copy of the
+# registry) are exercised past authentication, and every route accepts an admin key.
+ADMIN_KEY="schemathesis-admin-key"
+LEADSCORE_ADMIN_KEYS="$ADMIN_KEY" start_server --max-leads 100 --max-body-bytes 262144 --rules data/rules.toml
 echo "== schemathesis against http://$ADDR/openapi.json ($MAX_EXAMPLES examples per operation)"
 
 "$VENV/bin/schemathesis" --no-color run "http://$ADDR/openapi.json" \
+    --header "Authorization: Bearer $ADMIN_KEY" \
     --checks not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance,negative_data_rejection \
     --mode all \
     --phases examples,coverage,fuzzing \

@@ -385,3 +385,83 @@ async fn monitor_shows_the_rules_beside_the_model() {
         .unwrap();
     assert!(rows.iter().all(|r| r.prediction.rule_points.is_some() && r.prediction.rule_mql.is_some()));
 }
+
+/// `GET /` as text.
+async fn dashboard(client: &Client, server: &TestServer, query: &str) -> String {
+    let response = client.get(server.url(&format!("/{query}"))).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    response.text().await.unwrap()
+}
+
+/// The page's "In production" section.
+fn production_section(page: &str) -> &str {
+    let section = &page[page.find("<section id=\"production\">").expect("an In production section")..];
+    &section[..section.find("</section>").expect("the section's end")]
+}
+
+/// The number in attribute `attr` of the element with `id` in `html`.
+fn attribute(html: &str, id: &str, attr: &str) -> Option<f64> {
+    let element = &html[html.find(&format!("id=\"{id}\""))?..];
+    let element = &element[..element.find('>')?];
+    let start = element.find(&format!("{attr}=\""))? + attr.len() + 2;
+    element[start..].split('"').next()?.parse().ok()
+}
+
+/// The dashboard's "In production" section over a real socket: before any lead it says none is
+/// logged; after 2,000 leads scored with `--rules` and their outcomes, it shows the figures
+/// `/v1/monitor` reports (counts, the live AUC and its interval, the held-out AUC, the rules'
+/// live AUC beside the model's, a drift row per feature and the score, five charts); a server
+/// without a log says how to turn it on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_shows_the_model_in_production() {
+    let (dir, models) = scratch_registry();
+    let store = dir.path().join("log.db");
+    let config = leadscore_server::ServeConfig {
+        rules: Some(crate::util::root().join("data/rules.toml")),
+        ..logging(&models, s(&store))
+    };
+    let server = TestServer::start(config).await;
+    let client = Client::new();
+    let page = dashboard(&client, &server, "").await;
+    let section = production_section(&page);
+    assert!(section.contains("id=\"live-empty\"") && section.contains("No lead logged yet"), "{section}");
+
+    let leads_csv = synth(2_000, 43);
+    score_all(&client, &server, &json_leads(&leads_csv)).await;
+    assert!(server.state.log().unwrap().flush(Duration::from_secs(10)));
+    let page = dashboard(&client, &server, "").await;
+    let section = production_section(&page);
+    assert_eq!(attribute(section, "live-scored", "data-value"), Some(2_000.0));
+    assert!(section.contains("id=\"live-no-outcomes\"") && section.contains("/v1/outcomes"), "{section}");
+
+    let (status, _) = post(&client, &server.url("/v1/outcomes"), &json!(outcomes_of(&leads_csv))).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, doc) = get(&client, &server.url("/v1/monitor")).await;
+    let page = dashboard(&client, &server, "?model=leads&version=v1").await;
+    let section = production_section(&page);
+    let report = &doc["report"];
+    let auc = &report["outcomes"]["figures"]["auc"];
+    assert_eq!(attribute(section, "live-outcomes", "data-value"), Some(2_000.0));
+    assert_eq!(attribute(section, "live-auc", "data-value"), auc["value"].as_f64());
+    assert_eq!(attribute(section, "live-auc", "data-low"), auc["interval"]["low"].as_f64());
+    assert_eq!(attribute(section, "live-auc", "data-high"), auc["interval"]["high"].as_f64());
+    assert_eq!(attribute(section, "live-holdout-auc", "data-value"), report["outcomes"]["holdout_auc"].as_f64());
+    assert!(!section.contains("live-no-outcomes"));
+    // The rules beside the model, from the same leads.
+    let rules_auc = &section[section.find("data-figure=\"auc\"").expect("the rules' AUC row")..];
+    let rules_auc = &rules_auc[..rules_auc.find("</tr>").unwrap()];
+    let values: Vec<f64> =
+        rules_auc.split("data-value=\"").skip(1).map(|v| v.split('"').next().unwrap().parse().unwrap()).collect();
+    assert_eq!(values, [doc["rules"]["auc"]["a"].as_f64().unwrap(), doc["rules"]["auc"]["b"].as_f64().unwrap()]);
+    let features = report["features"].as_array().unwrap().len();
+    assert_eq!(section.matches("<tr data-feature=").count(), features + 1, "each feature and the score");
+    assert_eq!(section.matches("<svg xmlns").count(), 5, "leads and MQL per day, deciles, tiers, PSI");
+    assert!(section.contains("as of ") && section.contains("/v1/monitor?model=leads&amp;version=v1"));
+    assert!(!section.contains("NaN"));
+    server.stop().await;
+
+    let server = TestServer::start(serve_config(&models)).await;
+    let page = dashboard(&client, &server, "").await;
+    assert!(production_section(&page).contains("id=\"live-off\""), "a server without a log says so");
+    server.stop().await;
+}

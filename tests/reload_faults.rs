@@ -15,10 +15,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use leadscore_core::value::RawValue;
 use serde_json::{json, Value};
 
-use crate::util::{missing_external, poll_until, put_version, shifted_model, shipped_model, ServeProcess};
+use crate::util::{
+    missing_external, poll_until, put_version, shifted_model, shipped_model, vp_probability, Load, ServeProcess,
+};
 
 const CLIENTS: usize = 8;
 /// How long each fault lasts: several watcher ticks and many requests.
@@ -128,34 +129,9 @@ async fn the_serving_model_survives_files_moving_under_load() {
         );
         return;
     };
-    let lead = BTreeLead::vp();
-    let expected = shipped_model().1.score(|name| lead.get(name)).unwrap().probability;
-    let body = json!({"leads": [{"id": "L1", "job_level": "VP", "lead_source": "Referral", "pricing_page_visits": 4, "demo_requested": true}]});
-
+    let expected = vp_probability(&shipped_model().1);
+    let load = Load::start(server.url("/v1/score"), CLIENTS, None);
     let stop = Arc::new(AtomicBool::new(false));
-    let mut clients = Vec::new();
-    for _ in 0..CLIENTS {
-        let (url, body, stop) = (server.url("/v1/score"), body.clone(), stop.clone());
-        clients.push(tokio::spawn(async move {
-            let client = reqwest::Client::new();
-            let (mut ok, mut failures) = (0u64, Vec::new());
-            while !stop.load(Ordering::Relaxed) {
-                let answer = match client.post(&url).json(&body).send().await {
-                    Ok(r) if r.status() == 200 => r.json::<Value>().await.map_err(|e| e.to_string()),
-                    Ok(r) => Err(format!("status {}: {}", r.status(), r.text().await.unwrap_or_default())),
-                    Err(e) => Err(e.to_string()),
-                };
-                match answer {
-                    Ok(v) if v["model"]["version"] == "v1" && v["scores"][0]["probability"] == json!(expected) => {
-                        ok += 1
-                    }
-                    Ok(v) => failures.push(format!("answered by another model: {}", v["model"])),
-                    Err(e) => failures.push(e),
-                }
-            }
-            (ok, failures)
-        }));
-    }
     let ready = {
         let (url, stop) = (server.url("/readyz"), stop.clone());
         tokio::spawn(async move {
@@ -209,11 +185,14 @@ async fn the_serving_model_survives_files_moving_under_load() {
         .await;
     }
     stop.store(true, Ordering::Relaxed);
-    let (mut answered, mut failures) = (0, Vec::new());
-    for c in clients {
-        let (ok, f) = c.await.unwrap();
-        answered += ok;
-        failures.extend(f);
+    let (answers, mut failures) = load.stop().await;
+    let mut answered = 0u64;
+    for a in answers {
+        if a.version == "v1" && a.probability == expected {
+            answered += 1;
+        } else {
+            failures.push(format!("answered by another model: {} p={}", a.version, a.probability));
+        }
     }
     let (probes, not_ready) = ready.await.unwrap();
     eprintln!(
@@ -237,22 +216,4 @@ async fn the_serving_model_survives_files_moving_under_load() {
     let cleared = log.lines().filter(|l| l.contains("registry problem cleared")).count();
     assert_eq!((appeared, cleared), (6, 6), "log:\n{log}");
     open_up(dir.path()); // let the temporary folder be removed
-}
-
-/// The lead the clients send, as the library reads it.
-struct BTreeLead(std::collections::BTreeMap<&'static str, RawValue<'static>>);
-
-impl BTreeLead {
-    fn vp() -> Self {
-        BTreeLead(std::collections::BTreeMap::from([
-            ("job_level", RawValue::Text("VP")),
-            ("lead_source", RawValue::Text("Referral")),
-            ("pricing_page_visits", RawValue::Number(4.0)),
-            ("demo_requested", RawValue::Bool(true)),
-        ]))
-    }
-
-    fn get(&self, name: &str) -> RawValue<'static> {
-        self.0.get(name).copied().unwrap_or(RawValue::Missing)
-    }
 }

@@ -6,10 +6,12 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use leadscore_core::value::RawValue;
-use serde_json::{json, Value};
+use serde_json::Value;
 
-use crate::util::{flipped, put_version, scratch_registry, serve_config, shifted_model, shipped_model, TestServer};
+use crate::util::{
+    flipped, put_version, scratch_registry, serve_config, shifted_model, shipped_model, vp_probability, Load,
+    TestServer,
+};
 
 const CLIENTS: usize = 8;
 const SWAPS: usize = 20;
@@ -23,61 +25,15 @@ struct Served {
     until: Instant,
 }
 
-/// One answered request.
-struct Answer {
-    sent: Instant,
-    received: Instant,
-    version: String,
-    probability: f64,
-}
-
-fn probability(artifact: &leadscore_core::Artifact) -> f64 {
-    let lead: BTreeMap<&str, RawValue> = BTreeMap::from([
-        ("job_level", RawValue::Text("VP")),
-        ("lead_source", RawValue::Text("Referral")),
-        ("pricing_page_visits", RawValue::Number(4.0)),
-        ("demo_requested", RawValue::Bool(true)),
-    ]);
-    artifact.score(|name| lead.get(name).copied().unwrap_or(RawValue::Missing)).unwrap().probability
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twenty_swaps_under_load_fail_no_request_and_every_answer_names_a_served_version() {
     let (_dir, models) = scratch_registry();
     let server = TestServer::start(serve_config(&models)).await;
-    let body = json!({"leads": [{"id": "L1", "job_level": "VP", "lead_source": "Referral", "pricing_page_visits": 4, "demo_requested": true}]});
 
     // The probability each valid version gives the lead.
-    let mut expected: BTreeMap<String, f64> = BTreeMap::from([("v1".to_owned(), probability(&shipped_model().1))]);
+    let mut expected: BTreeMap<String, f64> = BTreeMap::from([("v1".to_owned(), vp_probability(&shipped_model().1))]);
     let t0 = Instant::now(); // v1 is served from before the first request
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let mut clients = Vec::new();
-    for _ in 0..CLIENTS {
-        let (url, body, stop) = (server.url("/v1/score"), body.clone(), stop.clone());
-        clients.push(tokio::spawn(async move {
-            let client = reqwest::Client::new();
-            let (mut answers, mut failures) = (Vec::new(), Vec::new());
-            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                let sent = Instant::now();
-                let response = client.post(&url).json(&body).send().await;
-                let result = match response {
-                    Ok(r) if r.status() == 200 => r.json::<Value>().await.map_err(|e| e.to_string()),
-                    Ok(r) => Err(format!("status {}: {}", r.status(), r.text().await.unwrap_or_default())),
-                    Err(e) => Err(e.to_string()),
-                };
-                match result {
-                    Ok(v) => answers.push(Answer {
-                        sent,
-                        received: Instant::now(),
-                        version: v["model"]["version"].as_str().unwrap_or("").to_owned(),
-                        probability: v["scores"][0]["probability"].as_f64().unwrap_or(f64::NAN),
-                    }),
-                    Err(e) => failures.push(e),
-                }
-            }
-            (answers, failures)
-        }));
-    }
+    let load = Load::start(server.url("/v1/score"), CLIENTS, None);
 
     // The swaps, each through the admin route; every 4th from the 3rd is a corrupt file.
     let admin = reqwest::Client::new();
@@ -110,7 +66,7 @@ async fn twenty_swaps_under_load_fail_no_request_and_every_answer_names_a_served
         } else {
             let version = format!("v{next_valid}");
             let (bytes, artifact) = shifted_model(0.1 * f64::from(next_valid));
-            expected.insert(version.clone(), probability(&artifact));
+            expected.insert(version.clone(), vp_probability(&artifact));
             put_version(&models, &version, &bytes, true);
             next_valid += 1;
             version
@@ -131,20 +87,17 @@ async fn twenty_swaps_under_load_fail_no_request_and_every_answer_names_a_served
         }
     }
     tokio::time::sleep(Duration::from_millis(100)).await;
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (answers, failures) = load.stop().await;
     served.last_mut().unwrap().until = Instant::now() + Duration::from_secs(3600);
     assert_eq!((corrupt_done, served.len()), (5, 16), "5 corrupt swaps and 15 valid ones");
 
-    let (mut n_answers, mut wrong) = (0, Vec::new());
-    for client in clients {
-        let (answers, failures) = client.await.unwrap();
-        assert!(failures.is_empty(), "{} failed request(s): {:?}", failures.len(), &failures[..failures.len().min(5)]);
-        n_answers += answers.len();
-        for a in answers {
-            let was_served = served.iter().any(|s| s.version == a.version && s.from <= a.received && s.until >= a.sent);
-            if !was_served || expected.get(&a.version) != Some(&a.probability) {
-                wrong.push(format!("{} p={} (expected {:?})", a.version, a.probability, expected.get(&a.version)));
-            }
+    assert!(failures.is_empty(), "{} failed request(s): {:?}", failures.len(), &failures[..failures.len().min(5)]);
+    let n_answers = answers.len();
+    let mut wrong = Vec::new();
+    for a in answers {
+        let was_served = served.iter().any(|s| s.version == a.version && s.from <= a.received && s.until >= a.sent);
+        if !was_served || expected.get(&a.version) != Some(&a.probability) {
+            wrong.push(format!("{} p={} (expected {:?})", a.version, a.probability, expected.get(&a.version)));
         }
     }
     assert!(

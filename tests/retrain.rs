@@ -2,52 +2,11 @@
 //! refused and kept, forced and rolled back; a better one promoted; `retrain` with its guard and
 //! its lock; `prune`; `kill -9` at any point leaving the registry valid.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use crate::util::{bin, root, run, s, scratch};
-
-/// A registry holding a copy of the shipped `models/leads` (CURRENT = v1).
-fn shipped_registry(dir: &Path) -> PathBuf {
-    let models = dir.join("models");
-    let from = root().join("models/leads");
-    let to = models.join("leads");
-    for entry in walk(&from) {
-        let target = to.join(entry.strip_prefix(&from).unwrap());
-        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
-        std::fs::copy(&entry, &target).unwrap();
-    }
-    models
-}
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
-}
-
-/// Every `step`-th lead group of `data/leads.csv`: `keep` rows of each `every`.
-fn sample(path: &Path, every: usize, keep: usize) {
-    let text = std::fs::read_to_string(root().join("data/leads.csv")).unwrap();
-    let mut lines = text.lines();
-    let mut out = String::from(lines.next().unwrap());
-    out.push('\n');
-    for (i, line) in lines.enumerate() {
-        if i % every < keep {
-            out.push_str(line);
-            out.push('\n');
-        }
-    }
-    std::fs::write(path, out).unwrap();
-}
+use crate::util::{bin, root, run, s, sample_every, scratch, shipped_registry};
 
 fn current(models: &Path) -> String {
     std::fs::read_to_string(models.join("leads/CURRENT")).unwrap().trim().to_owned()
@@ -65,7 +24,7 @@ fn a_candidate_from_a_small_sample_is_refused_then_forced_then_rolled_back() {
     let dir = scratch();
     let models = shipped_registry(dir.path());
     let small = dir.path().join("small.csv");
-    sample(&small, 20, 3); // 3,000 of the 20,000 leads, spread over every date
+    sample_every(&small, 20, 3); // 3,000 of the 20,000 leads, spread over every date
     let refused = train(&models, &small, &[]);
     assert_eq!(refused.status, 3, "exit code 3: trained but not promoted\n{}\n{}", refused.stdout, refused.stderr);
     let out = &refused.stdout;
@@ -74,6 +33,9 @@ fn a_candidate_from_a_small_sample_is_refused_then_forced_then_rolled_back() {
     let sentence = out.lines().find(|l| l.contains("was not promoted over")).unwrap();
     assert!(sentence.contains("for v2 against") && sentence.contains("for v1"), "{sentence}");
     assert!(sentence.contains("AUC") && sentence.contains("95% interval ["), "{sentence}");
+    // The shipped registry has no history: how long v1 has served is unknown, so the 90-day
+    // rule for a stale version is not applied, and the sentence says so.
+    assert!(sentence.contains("was not applied: no history entry says when v1 became current"), "{sentence}");
     assert_eq!(current(&models), "v1");
     assert!(models.join("leads/v2/model.bin").is_file(), "the refused candidate is kept");
     // The comparison is in the candidate's card and report.
@@ -131,6 +93,95 @@ fn a_candidate_from_a_small_sample_is_refused_then_forced_then_rolled_back() {
     let text = run(&["history", "--model", "leads", "--models", s(&models)]).ok().stdout;
     assert!(text.contains("gate refused against v1: AUC"), "{text}");
     assert!(text.contains("current: v2; challenger: none"), "{text}");
+}
+
+/// The shipped spec without `demo_requested` and `pricing_page_visits`, two of its strongest
+/// features: a genuinely worse model of the same leads.
+fn weaker_spec(path: &Path) {
+    let spec = std::fs::read_to_string(root().join("data/spec.toml")).unwrap();
+    let blocks: Vec<&str> = spec
+        .split("\n\n")
+        .filter(|b| !b.starts_with("[features.demo_requested]") && !b.starts_with("[features.pricing_page_visits]"))
+        .collect();
+    assert_eq!(blocks.len(), spec.split("\n\n").count() - 2);
+    std::fs::write(path, blocks.join("\n\n")).unwrap();
+}
+
+#[test]
+fn a_current_version_over_90_days_old_gives_way_to_a_near_miss_but_not_to_a_much_worse_one() {
+    let dir = scratch();
+    let models = shipped_registry(dir.path());
+    // The operator's history says v1 became current on 1 January 2020: long over 90 days.
+    std::fs::write(
+        models.join("leads/HISTORY.jsonl"),
+        "{\"at\":\"2020-01-01T00:00:00.000Z\",\"alias\":\"CURRENT\",\"from\":null,\"to\":\"v1\",\"command\":\"train\"}\n",
+    )
+    .unwrap();
+    let small = dir.path().join("small.csv");
+    sample_every(&small, 20, 3); // the near miss refused by the test above when v1's age is unknown
+    let stale = train(&models, &small, &["--json"]);
+    assert_eq!(stale.status, 0, "{}\n{}", stale.stdout, stale.stderr);
+    let summary = stale.json();
+    let message = summary["message"].as_str().unwrap();
+    let verdict = &summary["gate"]["verdict"];
+    assert_eq!((summary["promoted"].as_bool(), verdict["stale"].as_bool()), (Some(true), Some(true)), "{message}");
+    // Worse beyond the noise on AUC, over the 1% log-loss margin, within 95% of v1 on both.
+    let c = &summary["gate"]["comparison"];
+    let (auc_a, auc_b) = (c["auc"]["a"].as_f64().unwrap(), c["auc"]["b"].as_f64().unwrap());
+    let (ll_a, ll_b) = (c["log_loss"]["a"].as_f64().unwrap(), c["log_loss"]["b"].as_f64().unwrap());
+    assert!(c["auc"]["interval"]["high"].as_f64().unwrap() < 0.0 && auc_b >= 0.95 * auc_a, "{c}");
+    assert!(ll_b > 1.01 * ll_a && ll_b <= ll_a / 0.95, "{c}");
+    assert!(verdict["current_age_days"].as_f64().unwrap() > 2000.0, "{verdict}");
+    assert!(message.starts_with("v2 passed the gate against v1"), "{message}");
+    assert!(
+        message.contains("worse beyond the noise, but at least 95% of v1's, accepted because v1 has been current for "),
+        "{message}"
+    );
+    assert!(message.contains(" days (over 90)") && message.ends_with("v2 now serves."), "{message}");
+    assert_eq!(current(&models), "v2");
+    // The verdict is the card's and the report's, as any gate's.
+    let card: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(models.join("leads/v2/card.json")).unwrap()).unwrap();
+    assert_eq!(card["promotion"]["gate"]["verdict"]["stale"], true);
+    assert_eq!(card["promotion"]["policy"]["max_current_age_days"], 90);
+    let report = std::fs::read_to_string(models.join("leads/v2/report.html")).unwrap();
+    assert!(report.contains("Against v1, before promotion: passed") && report.contains("accepted because v1 has been"));
+
+    // Back to v1 (its age still counts from 2020): `promote --max-current-age-days 0` and
+    // `train --max-current-age-days 0` turn the rule off, and the near miss is refused again.
+    run(&["rollback", "--model", "leads", "--models", s(&models)]).ok();
+    let off =
+        run(&["promote", "--model", "leads", "--version", "v2", "--max-current-age-days", "0", "--models", s(&models)]);
+    assert_eq!(off.status, 3, "{}\n{}", off.stdout, off.stderr);
+    assert!(off.stderr.contains("v2 was not promoted over v1") && !off.stderr.contains("accepted"), "{}", off.stderr);
+    let off = train(&models, &small, &["--max-current-age-days", "0"]);
+    assert_eq!(off.status, 3, "{}\n{}", off.stdout, off.stderr);
+    assert!(off.stdout.contains("worse beyond the noise)") && !off.stdout.contains("accepted"), "{}", off.stdout);
+    let bad = train(&models, &small, &["--max-current-age-days", "4000"]);
+    assert_eq!(bad.status, 2);
+    assert!(bad.stderr.contains("max_current_age_days = 4000 must be at most 3650"), "{}", bad.stderr);
+    assert_eq!(current(&models), "v1");
+
+    // A much worse candidate (two strong features dropped) is still refused, however old v1 is.
+    let weaker = dir.path().join("weaker.toml");
+    weaker_spec(&weaker);
+    let worse = run(&["train", "--data", s(&small), "--spec", s(&weaker), "--name", "leads", "--models", s(&models)]);
+    assert_eq!(worse.status, 3, "{}\n{}", worse.stdout, worse.stderr);
+    let sentence = worse.stdout.lines().find(|l| l.contains("v3 was not promoted over v1")).unwrap();
+    assert!(sentence.contains("below 95% of v1's even for a stale version"), "{sentence}");
+    assert!(worse.stdout.contains("features dropped: demo_requested, pricing_page_visits"), "{}", worse.stdout);
+    assert_eq!(current(&models), "v1");
+
+    // The history: the stale promotion with its sentence, the refusals.
+    let history = run(&["history", "--model", "leads", "--models", s(&models), "--json"]).ok();
+    let entries: Vec<serde_json::Value> = history.stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let moves: Vec<(&str, bool)> =
+        entries.iter().map(|e| (e["command"].as_str().unwrap(), e["refused"].as_bool().unwrap_or(false))).collect();
+    assert_eq!(moves, [("train", false), ("train", false), ("rollback", false), ("train", true), ("train", true)]);
+    assert!(entries[1]["gate"]["sentence"].as_str().unwrap().contains("accepted because v1 has been current"));
+    assert_eq!(entries[1]["gate"]["stale"], true);
+    let text = run(&["history", "--model", "leads", "--models", s(&models)]).ok().stdout;
+    assert!(text.contains("gate passed against v1 (stale: current past the age limit): AUC"), "{text}");
 }
 
 #[test]
@@ -250,7 +301,7 @@ fn kill_9_at_any_point_leaves_current_valid_and_the_history_readable() {
         check_valid(&models, &format!("promote/rollback killed after {delay:?}"));
     }
     let newer = dir.path().join("newer.csv");
-    sample(&newer, 4, 3);
+    sample_every(&newer, 4, 3);
     for ms in [50u64, 300, 1000, 2500, 5000] {
         kill_after(
             &["retrain", "--model", "leads", "--data", s(&newer), "--promote", "always", "--models", m],

@@ -10,7 +10,9 @@ use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::util::{poll_until, put_version, sample_leads, scratch_registry, shifted_model, ServeProcess};
+use crate::util::{
+    chunk, dechunk, open_upload, poll_until, put_version, sample_leads, scratch_registry, shifted_model, ServeProcess,
+};
 
 async fn current_version(server: &ServeProcess, key: &str) -> String {
     let response = reqwest::Client::new()
@@ -61,48 +63,6 @@ async fn sighup_reloads_and_keys_come_from_the_environment() {
     .await;
     server.signal("TERM");
     assert_eq!(server.wait_exit(10), Some(0));
-}
-
-/// Writes one HTTP/1.1 chunk.
-async fn chunk(stream: &mut TcpStream, data: &[u8]) -> std::io::Result<()> {
-    stream.write_all(format!("{:x}\r\n", data.len()).as_bytes()).await?;
-    stream.write_all(data).await?;
-    stream.write_all(b"\r\n").await?;
-    stream.flush().await
-}
-
-/// The body of a chunked HTTP/1.1 response, or `None` when it is not complete.
-fn dechunk(mut body: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::new();
-    loop {
-        let end = body.windows(2).position(|w| w == b"\r\n")?;
-        let len = usize::from_str_radix(std::str::from_utf8(&body[..end]).ok()?.trim(), 16).ok()?;
-        body = &body[end + 2..];
-        if len == 0 {
-            return Some(out);
-        }
-        out.extend_from_slice(body.get(..len)?);
-        body = body.get(len + 2..)?;
-    }
-}
-
-/// Opens a CSV upload with chunked transfer encoding, sends the header and first rows, and
-/// waits for the response head (so the request is in flight on the server).
-async fn open_upload(addr: std::net::SocketAddr, first: &str) -> (TcpStream, Vec<u8>) {
-    let mut stream = TcpStream::connect(addr).await.unwrap();
-    let head = "POST /v1/score HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/csv\r\n\
-                Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
-    stream.write_all(head.as_bytes()).await.unwrap();
-    chunk(&mut stream, first.as_bytes()).await.unwrap();
-    let mut seen = Vec::new();
-    let mut buf = [0u8; 4096];
-    while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
-        let n = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buf)).await.unwrap().unwrap();
-        assert!(n > 0, "the server closed the upload before answering");
-        seen.extend_from_slice(&buf[..n]);
-    }
-    assert!(seen.starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&seen));
-    (stream, seen)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

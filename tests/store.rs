@@ -7,7 +7,9 @@ use std::path::Path;
 use std::time::Duration;
 
 use leadscore_core::value::RawValue;
-use leadscore_store::{FieldLogging, Fields, Filter, LogWriter, Outcome, Prediction, Store, WriterConfig};
+use leadscore_store::{
+    FieldLogging, Fields, Filter, LogWriter, Outcome, Pair, PairFilter, Prediction, Store, WriterConfig,
+};
 
 use crate::util::{missing_external, root, run, s, scratch, shipped_model};
 
@@ -335,6 +337,61 @@ fn check_backend(open: &dyn Fn() -> Box<dyn Store>) {
     store.upsert_outcomes(&[Outcome::new("B", true, None).unwrap()], 40_000).unwrap();
     assert_eq!(store.purge_before(2_500).unwrap(), 1);
     assert_eq!(store.count_outcomes().unwrap(), 0);
+
+    // Shadow rows name the served row they shadow, exactly: two scorings of lead C at the same
+    // moment, each shadowed, paired crosswise in the batch.
+    let served = |p: f64, mql: bool| Prediction { probability: p, mql, ..row("C", 5_000, "v1") };
+    let shadow = |p: f64, mql: bool| Prediction {
+        shadow: true,
+        probability: p,
+        mql,
+        rule_points: None,
+        rule_mql: None,
+        ..row("C", 5_000, "v3")
+    };
+    let batch = [served(0.2, false), served(0.7, true), shadow(0.3, false), shadow(0.6, true)];
+    store.insert_paired(&batch, &[Pair { champion: 1, shadow: 2 }, Pair { champion: 0, shadow: 3 }]).unwrap();
+    let stored = store.rows(&Filter { model: "leads".into(), ..Default::default() }).unwrap();
+    assert_eq!(stored.len(), 4);
+    assert_eq!((stored[2].champion_id, stored[3].champion_id), (Some(stored[1].row_id), Some(stored[0].row_id)));
+    assert_eq!((stored[0].champion_id, stored[1].champion_id), (None, None));
+    // The monitor's leads are the served ones.
+    let served_rows = store.rows(&Filter::served("leads", None, None, None)).unwrap();
+    assert_eq!(served_rows.iter().map(|r| r.prediction.probability).collect::<Vec<_>>(), [0.2, 0.7]);
+    let filter = PairFilter { model: "leads".into(), challenger: Some("v3".into()), ..Default::default() };
+    let pairs = store.paired_rows(&filter).unwrap();
+    let probabilities: Vec<(f64, f64)> =
+        pairs.iter().map(|p| (p.champion.prediction.probability, p.challenger.prediction.probability)).collect();
+    assert_eq!(probabilities, [(0.7, 0.3), (0.2, 0.6)]);
+    assert_eq!(pairs[0].challenger.champion_id, Some(pairs[0].champion.row_id));
+    assert_eq!(
+        (pairs[0].champion.prediction.version.as_str(), pairs[0].challenger.prediction.version.as_str()),
+        ("v1", "v3")
+    );
+    let other = PairFilter { champion: Some("v2".into()), ..filter.clone() };
+    assert!(store.paired_rows(&other).unwrap().is_empty());
+    let late = PairFilter { since_ms: Some(5_001), ..filter.clone() };
+    assert!(store.paired_rows(&late).unwrap().is_empty());
+    // A pair that does not name an earlier served row of the same lead is refused whole.
+    let err = store
+        .insert_paired(
+            &[served(0.1, false), Prediction { lead_id: "D".into(), ..shadow(0.1, false) }],
+            &[Pair { champion: 0, shadow: 1 }],
+        )
+        .unwrap_err();
+    assert!(err.to_string().contains("pair"), "{err}");
+    assert_eq!(store.rows(&Filter { model: "leads".into(), ..Default::default() }).unwrap().len(), 4);
+    // The one computation behind the monitor's challenger block: rank and MQL agreement on every
+    // pair (they disagree on both), no outcome figures while one class only.
+    store.upsert_outcomes(&[Outcome::new("C", true, None).unwrap()], 50_000).unwrap();
+    let reports = leadscore_store::monitor::challengers(store.as_mut(), &filter, 50, 1).unwrap();
+    assert_eq!(reports.len(), 1);
+    let r = &reports[0];
+    assert_eq!((r.champion.as_str(), r.challenger.as_str(), r.n_paired), ("v1", "v3", 2));
+    assert_eq!((r.agreement.rank, r.agreement.mql), (Some(-1.0), Some(0.0)));
+    assert!(r.outcomes.is_none());
+    // Forgetting the lead removes its shadow rows too.
+    assert_eq!(store.forget("C").unwrap().predictions, 4);
     drop(store);
     // Reopening is a no-op migration.
     assert_eq!(open().schema_version().unwrap(), leadscore_store::schema::LATEST);
@@ -347,6 +404,11 @@ fn sqlite_backend() {
     check_backend(&|| leadscore_store::open(s(&path)).unwrap());
 }
 
+/// A served row as a build of schema 1 wrote it (its columns only; both dialects).
+const OLD_ROW: &str =
+    "INSERT INTO predictions (scored_at_ms, model, version, shadow, lead_id, probability, score, tier,
+    mql, threshold) VALUES (5, 'leads', 'v1', FALSE, 'old', 0.5, 50, 'A', TRUE, 0.4)";
+
 #[test]
 fn sqlite_schema_migrates_older_and_refuses_newer() {
     let dir = scratch();
@@ -354,34 +416,37 @@ fn sqlite_schema_migrates_older_and_refuses_newer() {
     {
         let mut old = leadscore_store::sqlite::SqliteStore::open_at(&path, 1).unwrap();
         assert_eq!(old.schema_version().unwrap(), 1);
-        old.insert(&[Prediction {
-            scored_at_ms: 5,
-            model: "leads".into(),
-            version: "v1".into(),
-            shadow: false,
-            lead_id: "old".into(),
-            probability: 0.5,
-            score: 50,
-            tier: "A".into(),
-            mql: true,
-            threshold: 0.4,
-            rule_points: None,
-            rule_mql: None,
-            fields: None,
-        }])
-        .unwrap();
+        old.raw_execute(OLD_ROW).unwrap();
     }
     let mut store = leadscore_store::open(s(&path)).unwrap();
     assert_eq!(store.schema_version().unwrap(), leadscore_store::schema::LATEST);
-    assert_eq!(store.rows(&Filter { model: "leads".into(), ..Default::default() }).unwrap().len(), 1);
+    check_migrated(store.as_mut());
     drop(store);
     mark_newer(&path);
     let err = leadscore_store::open(s(&path)).err().expect("a newer schema is refused");
     let text = err.to_string();
-    assert!(text.contains("schema version 99 is newer than this build's 2"), "{text}");
+    let expected = format!("schema version 99 is newer than this build's {}", leadscore_store::schema::LATEST);
+    assert!(text.contains(&expected), "{text}");
     // The CLI says the same and exits non-zero.
     let out = run(&["forget", "--store", s(&path), "--id", "x"]).fails();
     assert!(out.stderr.contains("schema version 99"), "{}", out.stderr);
+}
+
+/// A store migrated from schema 1 (one served row of lead `old`): its row reads back unpaired, a
+/// pair logged now is read back paired, and the monitor reads both kinds of rows.
+fn check_migrated(store: &mut dyn Store) {
+    let rows = store.rows(&Filter::served("leads", None, None, None)).unwrap();
+    assert_eq!((rows.len(), rows[0].prediction.lead_id.as_str(), rows[0].champion_id), (1, "old", None));
+    let served = Prediction { lead_id: "new".into(), ..rows[0].prediction.clone() };
+    let shadow = Prediction { shadow: true, version: "v2".into(), probability: 0.6, ..served.clone() };
+    store.insert_paired(&[served, shadow], &[Pair { champion: 0, shadow: 1 }]).unwrap();
+    let pairs = store.paired_rows(&PairFilter { model: "leads".into(), ..Default::default() }).unwrap();
+    assert_eq!(pairs.len(), 1);
+    assert_eq!(
+        (pairs[0].champion.prediction.lead_id.as_str(), pairs[0].challenger.prediction.probability),
+        ("new", 0.6)
+    );
+    assert_eq!(store.rows(&Filter::served("leads", Some("v1"), None, None)).unwrap().len(), 2);
 }
 
 /// Marks the store as written by a future leadscore (schema 99) through the store's own
@@ -421,10 +486,15 @@ fn postgres_schema_migrates_older_and_refuses_newer_and_migrates_once_under_a_ra
     let _pg = crate::util::pg_shared();
     let url = pg_schema(&base, "ls_store_schema");
     drop(leadscore_store::postgres::PgStore::open_at(&url, 1).unwrap());
-    assert_eq!(leadscore_store::open(&url).unwrap().schema_version().unwrap(), leadscore_store::schema::LATEST);
+    postgres::Client::connect(&url, postgres::NoTls).unwrap().batch_execute(OLD_ROW).unwrap();
+    let mut store = leadscore_store::open(&url).unwrap();
+    assert_eq!(store.schema_version().unwrap(), leadscore_store::schema::LATEST);
+    check_migrated(store.as_mut());
+    drop(store);
+    let latest = i64::from(leadscore_store::schema::LATEST);
     let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
     let n: i64 = client.query_one("SELECT COUNT(*) FROM leadscore_schema", &[]).unwrap().get(0);
-    assert_eq!(n, 2);
+    assert_eq!(n, latest);
     client.batch_execute("INSERT INTO leadscore_schema VALUES (99, 0)").unwrap();
     let err = leadscore_store::open(&url).err().expect("a newer schema is refused").to_string();
     assert!(err.contains("schema version 99 is newer") && !err.contains("password"), "{err}");
@@ -441,7 +511,7 @@ fn postgres_schema_migrates_older_and_refuses_newer_and_migrates_once_under_a_ra
         h.join().unwrap().unwrap();
     }
     let n: i64 = client.query_one("SELECT COUNT(*) FROM ls_store_race.leadscore_schema", &[]).unwrap().get(0);
-    assert_eq!(n, 2);
+    assert_eq!(n, latest);
 }
 
 /// Two writers (two server replicas) logging into one PostgreSQL store at once: every row lands.

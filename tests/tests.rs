@@ -4,6 +4,8 @@
 mod util;
 
 mod bad_data;
+mod cli_limits;
+mod csv_http;
 mod dates;
 mod feedback_faults;
 mod feedback_http;
@@ -17,7 +19,11 @@ mod pairs;
 mod reload_faults;
 mod reload_load;
 mod retrain;
+mod retrain_http;
+mod retrain_load;
 mod serve_process;
+mod server_limits;
+mod shadow_http;
 mod shipped_model;
 mod sql_engines;
 mod store;

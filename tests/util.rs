@@ -3,6 +3,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
 /// The `leadscore` binary under test.
 pub fn bin() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_leadscore"));
@@ -204,6 +206,47 @@ pub fn json_leads(csv: &str) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// A registry holding a copy of the shipped `models/leads` (CURRENT = v1).
+pub fn shipped_registry(dir: &Path) -> PathBuf {
+    let models = dir.join("models");
+    let from = root().join("models/leads");
+    let to = models.join("leads");
+    for entry in walk(&from) {
+        let target = to.join(entry.strip_prefix(&from).unwrap());
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::copy(&entry, &target).unwrap();
+    }
+    models
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// A sample of `data/leads.csv` written to `path`: `keep` rows of each `every`, so it spans every date.
+pub fn sample_every(path: &Path, every: usize, keep: usize) {
+    let text = std::fs::read_to_string(root().join("data/leads.csv")).unwrap();
+    let mut lines = text.lines();
+    let mut out = String::from(lines.next().unwrap());
+    out.push('\n');
+    for (i, line) in lines.enumerate() {
+        if i % every < keep {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    std::fs::write(path, out).unwrap();
+}
+
 /// Server settings for tests: the scratch registry, no file watcher.
 pub fn serve_config(models: &Path) -> leadscore_server::ServeConfig {
     leadscore_server::ServeConfig {
@@ -349,6 +392,16 @@ impl ServeProcess {
         format!("http://{}{path}", self.addr)
     }
 
+    /// The process's peak resident memory so far in KiB (`VmHWM` of `/proc/<pid>/status`).
+    pub fn peak_rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .expect("VmHWM in /proc/<pid>/status")
+    }
+
     /// Sends `signal` (`TERM`, `HUP`) with `kill`.
     pub fn signal(&self, signal: &str) {
         let status = Command::new("kill").args([&format!("-{signal}"), &self.child.id().to_string()]).status().unwrap();
@@ -375,6 +428,68 @@ impl Drop for ServeProcess {
     }
 }
 
+// ---- Raw HTTP/1.1 for uploads that stream (or stall) ----
+
+/// Writes one HTTP/1.1 chunk.
+pub async fn chunk(stream: &mut (impl tokio::io::AsyncWrite + Unpin), data: &[u8]) -> std::io::Result<()> {
+    stream.write_all(format!("{:x}\r\n", data.len()).as_bytes()).await?;
+    stream.write_all(data).await?;
+    stream.write_all(b"\r\n").await?;
+    stream.flush().await
+}
+
+/// The body of a chunked HTTP/1.1 response, or `None` when it is not complete.
+pub fn dechunk(mut body: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    loop {
+        let end = body.windows(2).position(|w| w == b"\r\n")?;
+        let len = usize::from_str_radix(std::str::from_utf8(&body[..end]).ok()?.trim(), 16).ok()?;
+        body = &body[end + 2..];
+        if len == 0 {
+            return Some(out);
+        }
+        out.extend_from_slice(body.get(..len)?);
+        body = body.get(len + 2..)?;
+    }
+}
+
+/// Reads a chunked response (its head already partly in `seen`) until its last chunk, at most
+/// 15 s: the client may still be sending, so the end is the body's, not the connection's.
+pub async fn read_chunked(stream: &mut (impl tokio::io::AsyncRead + Unpin), mut seen: Vec<u8>) -> Vec<u8> {
+    let mut buf = [0u8; 8192];
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        if let Some(split) = seen.windows(4).position(|w| w == b"\r\n\r\n") {
+            if dechunk(&seen[split + 4..]).is_some() {
+                return seen;
+            }
+        }
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let n = tokio::time::timeout(left, stream.read(&mut buf)).await.expect("the answer ends within 15 s").unwrap();
+        assert!(n > 0, "the connection closed before the answer's last chunk:\n{}", String::from_utf8_lossy(&seen));
+        seen.extend_from_slice(&buf[..n]);
+    }
+}
+
+/// Opens a CSV upload with chunked transfer encoding, sends the header and first rows, and
+/// waits for the response head (so the request is in flight on the server).
+pub async fn open_upload(addr: std::net::SocketAddr, first: &str) -> (tokio::net::TcpStream, Vec<u8>) {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = "POST /v1/score HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/csv\r\n\
+                Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
+    stream.write_all(head.as_bytes()).await.unwrap();
+    chunk(&mut stream, first.as_bytes()).await.unwrap();
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = tokio::time::timeout(std::time::Duration::from_secs(10), stream.read(&mut buf)).await.unwrap().unwrap();
+        assert!(n > 0, "the server closed the upload before answering");
+        seen.extend_from_slice(&buf[..n]);
+    }
+    assert!(seen.starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&seen));
+    (stream, seen)
+}
+
 /// PostgreSQL from `scripts/engines.sh` is shared by every test of this binary, and one test
 /// restarts it (`feedback_pg::postgres_restarted_under_load`): the tests that use it hold this
 /// shared, the restart holds it alone.
@@ -388,4 +503,96 @@ pub fn pg_shared() -> std::sync::RwLockReadGuard<'static, ()> {
 /// Held by the test that restarts PostgreSQL.
 pub fn pg_exclusive() -> std::sync::RwLockWriteGuard<'static, ()> {
     PG.write().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+// ---- Load: clients scoring one lead in a loop while something changes under the server ----
+
+/// The lead the load clients send (a VP referral who asked for a demo).
+pub fn vp_lead() -> serde_json::Value {
+    serde_json::json!({"id": "L1", "job_level": "VP", "lead_source": "Referral", "pricing_page_visits": 4, "demo_requested": true})
+}
+
+/// The probability `artifact` gives [`vp_lead`], as the library computes it.
+pub fn vp_probability(artifact: &leadscore_core::Artifact) -> f64 {
+    use leadscore_core::value::RawValue;
+    let lead: std::collections::BTreeMap<&str, RawValue> = std::collections::BTreeMap::from([
+        ("job_level", RawValue::Text("VP")),
+        ("lead_source", RawValue::Text("Referral")),
+        ("pricing_page_visits", RawValue::Number(4.0)),
+        ("demo_requested", RawValue::Bool(true)),
+    ]);
+    artifact.score(|name| lead.get(name).copied().unwrap_or(RawValue::Missing)).unwrap().probability
+}
+
+/// One answered request of a [`Load`].
+#[derive(Clone, Debug)]
+pub struct Answer {
+    pub sent: std::time::Instant,
+    pub received: std::time::Instant,
+    /// The version the answer says scored the lead.
+    pub version: String,
+    pub probability: f64,
+}
+
+/// `clients` tasks posting `{"leads": [vp_lead()]}` to `url` back to back until stopped (with
+/// `Authorization: Bearer <key>` when given): every 200 kept as an [`Answer`], everything else
+/// (a status, a connection error, a body that does not parse) as a failure.
+pub struct Load {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    clients: Vec<tokio::task::JoinHandle<(Vec<Answer>, Vec<String>)>>,
+}
+
+impl Load {
+    /// Starts the clients.
+    pub fn start(url: String, clients: usize, key: Option<&str>) -> Load {
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let body = serde_json::json!({"leads": [vp_lead()]});
+        let key = key.map(|k| format!("Bearer {k}"));
+        let clients = (0..clients)
+            .map(|_| {
+                let (url, body, stop, key) = (url.clone(), body.clone(), stop.clone(), key.clone());
+                tokio::spawn(async move {
+                    let client = reqwest::Client::new();
+                    let (mut answers, mut failures) = (Vec::new(), Vec::new());
+                    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        let sent = std::time::Instant::now();
+                        let mut request = client.post(&url).json(&body);
+                        if let Some(key) = &key {
+                            request = request.header(reqwest::header::AUTHORIZATION, key);
+                        }
+                        let result = match request.send().await {
+                            Ok(r) if r.status() == 200 => {
+                                r.json::<serde_json::Value>().await.map_err(|e| e.to_string())
+                            }
+                            Ok(r) => Err(format!("status {}: {}", r.status(), r.text().await.unwrap_or_default())),
+                            Err(e) => Err(e.to_string()),
+                        };
+                        match result {
+                            Ok(v) => answers.push(Answer {
+                                sent,
+                                received: std::time::Instant::now(),
+                                version: v["model"]["version"].as_str().unwrap_or("").to_owned(),
+                                probability: v["scores"][0]["probability"].as_f64().unwrap_or(f64::NAN),
+                            }),
+                            Err(e) => failures.push(e),
+                        }
+                    }
+                    (answers, failures)
+                })
+            })
+            .collect();
+        Load { stop, clients }
+    }
+
+    /// Stops the clients; every answer and every failure.
+    pub async fn stop(self) -> (Vec<Answer>, Vec<String>) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let (mut answers, mut failures) = (Vec::new(), Vec::new());
+        for c in self.clients {
+            let (a, f) = c.await.unwrap();
+            answers.extend(a);
+            failures.extend(f);
+        }
+        (answers, failures)
+    }
 }

@@ -10,9 +10,12 @@
 //! | 20..52 | SHA-256 of the payload                     |
 //! | 52..   | payload: bincode 2 (standard config) of [`Artifact`] |
 //!
-//! Format 2 added date formats (`format`, `time_format` in the spec, one per date encoder) and
-//! pair terms (`pairs` in the encoder and the spec, `pair_search` in the artifact).
-//! Format 1 files are read through a frozen copy of their layout ([`v1`]) and score as they did.
+//! Format 2 added date formats (`format`, `time_format` in the spec, one per date encoder);
+//! format 3 the evidence behind each term ([`Artifact::evidence`]); format 4 dates measured at the
+//! lead's own time column (a date's `age` and `hour`, the encoder's time input); format 5 pair
+//! terms (`pairs` and `pair_search` in the spec, the encoder's `pairs`, [`Artifact::pair_search`],
+//! evidence for every pair cell). Format 1 to 4 files are read through frozen copies of their
+//! layouts ([`v1`], [`v2`], [`v3`], [`v4`]) and score as they did.
 //!
 //! Decoding checks each of these before bincode sees a byte, and bincode runs
 //! with a byte limit: its default config aborts the whole process on a
@@ -24,6 +27,7 @@ use sha2::{Digest, Sha256};
 
 use crate::curve::{OperatingCurve, Suggestion};
 use crate::encode::Encoder;
+use crate::evidence::TermEvidence;
 use crate::model::LogisticModel;
 use crate::report::{CvSummary, Evaluation, FeatureDistribution, PairSearch, Regularisation, TrainingSummary, Warning};
 use crate::spec::Spec;
@@ -31,11 +35,14 @@ use crate::tiers::Tiers;
 use crate::{Error, Result};
 
 mod v1;
+mod v2;
+mod v3;
+mod v4;
 
 /// First bytes of every artifact.
 pub const MAGIC: &[u8; 8] = b"LSMODEL\0";
 /// The format this build writes (and the newest it reads; every older one still loads).
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 5;
 /// Largest artifact this build will read (a model of a few hundred features is well under 10 MiB).
 pub const MAX_ARTIFACT_BYTES: usize = 256 * 1024 * 1024;
 const HEADER_LEN: usize = 52;
@@ -69,6 +76,9 @@ pub struct Artifact {
     pub distributions: Vec<FeatureDistribution>,
     /// Leakage and small-data warnings raised in training.
     pub warnings: Vec<Warning>,
+    /// What the training data says of each encoded column (its leads and the standard error of
+    /// its weight), in column order; empty for a model of an older format.
+    pub evidence: Vec<TermEvidence>,
     /// What the pair search tried and kept (None: no search ran).
     pub pair_search: Option<PairSearch>,
 }
@@ -133,6 +143,18 @@ impl Artifact {
             let (old, used): (v1::ArtifactV1, usize) =
                 bincode::serde::decode_from_slice(payload, bincode_config()).map_err(cannot)?;
             (old.into(), used)
+        } else if version == 2 {
+            let (old, used): (v2::ArtifactV2, usize) =
+                bincode::serde::decode_from_slice(payload, bincode_config()).map_err(cannot)?;
+            (old.into(), used)
+        } else if version == 3 {
+            let (old, used): (v3::ArtifactV3, usize) =
+                bincode::serde::decode_from_slice(payload, bincode_config()).map_err(cannot)?;
+            (old.into(), used)
+        } else if version == 4 {
+            let (old, used): (v4::ArtifactV4, usize) =
+                bincode::serde::decode_from_slice(payload, bincode_config()).map_err(cannot)?;
+            (old.into(), used)
         } else {
             bincode::serde::decode_from_slice(payload, bincode_config()).map_err(cannot)?
         };
@@ -152,6 +174,13 @@ impl Artifact {
         }
         if !self.model.intercept.is_finite() || self.model.weights.iter().any(|w| !w.is_finite()) {
             return Err(Error::Artifact("model has non-finite coefficients".into()));
+        }
+        if !self.evidence.is_empty() && self.evidence.len() != self.encoder.n_columns {
+            return Err(Error::Artifact(format!(
+                "evidence for {} columns, the model has {}",
+                self.evidence.len(),
+                self.encoder.n_columns
+            )));
         }
         Ok(())
     }

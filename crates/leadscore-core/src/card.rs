@@ -2,7 +2,8 @@
 //! as `card.json` by `train`, printed by `inspect --json` and answered by the
 //! server's `GET /v1/models/{name}` (one builder, so the three cannot drift).
 //!
-//! Metrics with their intervals, every coefficient with its odds ratio, the
+//! Metrics with their intervals, every coefficient with its odds ratio (and its training leads
+//! and interval, ranked by evidence), the
 //! features a lead may carry, thresholds, tiers, warnings. It holds no
 //! timestamps, so the same training gives the same card.
 
@@ -10,25 +11,11 @@ use serde::Serialize;
 
 use crate::curve::Suggestion;
 use crate::encode::Transform;
+use crate::evidence::{signals, Signal};
 use crate::promotion::{GateRecord, Policy};
 use crate::report::{CvSummary, Evaluation, FeatureDistribution, GridPoint, PairSearch, TrainingSummary, Warning};
 use crate::tiers::Tiers;
 use crate::Artifact;
-
-/// One model column.
-#[derive(Clone, Debug, Serialize)]
-pub struct CardCoefficient {
-    /// Encoded column name, e.g. `lead_source = referral`.
-    pub column: String,
-    /// Source feature.
-    pub feature: String,
-    /// Log-odds weight.
-    pub coefficient: f64,
-    /// `exp(coefficient)`: odds multiplier per unit (per standard deviation for standardised numbers).
-    pub odds_ratio: f64,
-    /// What one unit is.
-    pub unit: &'static str,
-}
 
 /// A feature a lead may carry.
 #[derive(Clone, Debug, Serialize)]
@@ -111,8 +98,10 @@ pub struct Card<'a> {
     pub intercept: f64,
     /// Log-odds of the average training lead.
     pub baseline_log_odds: f64,
-    /// Coefficients, largest magnitude first.
-    pub coefficients: Vec<CardCoefficient>,
+    /// Every term with its odds multiplier and, for models since format 3, its training leads
+    /// and 95% interval; strongest first by the smallest effect the interval allows
+    /// ([`crate::evidence::signals`]).
+    pub coefficients: Vec<Signal>,
     /// The features the model reads, in its order.
     pub features: Vec<CardFeature<'a>>,
     /// Pair terms, each as a grid of weights and training leads.
@@ -157,7 +146,7 @@ impl<'a> Card<'a> {
 /// The card of `artifact` served as `name` (its registry folder) `version`,
 /// whose file has `checksum` ([`Artifact::checksum`]).
 pub fn card<'a>(artifact: &'a Artifact, name: &'a str, version: &'a str, checksum: String) -> Card<'a> {
-    let mut coefficients = Vec::new();
+    let coefficients = signals(artifact);
     let mut features = Vec::new();
     for feature in &artifact.encoder.features {
         let levels: &[String] = match &feature.transform {
@@ -165,34 +154,7 @@ pub fn card<'a>(artifact: &'a Artifact, name: &'a str, version: &'a str, checksu
             _ => &[],
         };
         features.push(CardFeature { name: &feature.name, kind: feature.transform.kind().as_str(), levels });
-        let unit = match &feature.transform {
-            Transform::Numeric(_) | Transform::Date(_) => "one standard deviation (first column), else present/absent",
-            _ => "present vs absent",
-        };
-        for (i, column) in feature.column_names().into_iter().enumerate() {
-            let w = artifact.model.weights.get(feature.offset + i).copied().unwrap_or(0.0);
-            coefficients.push(CardCoefficient {
-                column,
-                feature: feature.name.clone(),
-                coefficient: w,
-                odds_ratio: w.exp(),
-                unit,
-            });
-        }
     }
-    for pair in &artifact.encoder.pairs {
-        for (i, column) in pair.column_names(&artifact.encoder.features).into_iter().enumerate() {
-            let w = artifact.model.weights.get(pair.offset + i).copied().unwrap_or(0.0);
-            coefficients.push(CardCoefficient {
-                column,
-                feature: pair.name.clone(),
-                coefficient: w,
-                odds_ratio: w.exp(),
-                unit: "in the cell (both values) vs not",
-            });
-        }
-    }
-    coefficients.sort_by(|a, b| b.coefficient.abs().total_cmp(&a.coefficient.abs()));
     Card {
         name,
         version,

@@ -29,6 +29,7 @@ pub mod curve;
 pub mod date;
 pub mod encode;
 pub mod error;
+pub mod evidence;
 pub mod lookup;
 pub mod metrics;
 pub mod model;

@@ -86,6 +86,26 @@ pub struct MonitorReport {
     pub outcomes: Option<Outcomes>,
 }
 
+/// A challenger beside the version it shadowed, on the same live leads.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ShadowReport {
+    /// The served version (the champion, `a` in `outcomes`).
+    pub champion: String,
+    /// The shadowed version (the challenger, `b` in `outcomes`).
+    pub challenger: String,
+    /// Served scorings with the challenger's scoring of the same lead at the same moment.
+    pub n_paired: u64,
+    /// On every paired scoring, outcome or not: Spearman's rank correlation of the two
+    /// probabilities, and the share of scorings both called MQL or both did not (each at the
+    /// threshold it applied).
+    pub agreement: figures::Agreement,
+    /// On the leads with an outcome (each judged once, on its last paired scoring before the
+    /// outcome): both models' AUC, log loss, Brier, lift in the top 10%, precision and recall,
+    /// each difference `challenger - champion` with its paired bootstrap interval (the same
+    /// resamples for both). `None` until both a won and a lost lead arrived.
+    pub outcomes: Option<PairedComparison>,
+}
+
 /// The monitor's report of `artifact` on `leads`; bootstrap intervals from `replicates`
 /// resamples seeded by `seed`.
 pub fn report(artifact: &Artifact, leads: &LoggedLeads<'_>, replicates: u32, seed: u64) -> Result<MonitorReport> {
@@ -97,6 +117,17 @@ pub fn report(artifact: &Artifact, leads: &LoggedLeads<'_>, replicates: u32, see
     let days = daily::per_day(&artifact.curve, leads.days, leads.mql, leads.thresholds);
     let score_drift = drift::score_drift(&artifact.curve, leads.probs);
     let missing = &artifact.encoder.missing;
+    // The leads' own dates, when a date feature's age is measured from them (an unreadable or
+    // unlogged one is missing: that lead's age counts as missing).
+    let lead_times: Vec<Option<i32>> = match &artifact.encoder.time {
+        Some(time) => leads
+            .fields
+            .iter()
+            .find(|(name, _)| *name == time.column)
+            .map(|(_, values)| values.iter().map(|v| artifact.encoder.read_time(*v).ok().flatten()).collect())
+            .unwrap_or_default(),
+        None => Vec::new(),
+    };
     let features: Vec<drift::FeatureDrift> = artifact
         .encoder
         .features
@@ -106,7 +137,7 @@ pub fn report(artifact: &Artifact, leads: &LoggedLeads<'_>, replicates: u32, see
             let values = leads.fields.iter().find(|(name, _)| *name == f.name).map(|(_, v)| v.as_slice());
             // A feature the log does not hold (fields logging off): no values, no flag.
             let values = values.unwrap_or(&[]);
-            Some(drift::feature_drift(f, distribution, missing, values, artifact.training.n_train))
+            Some(drift::feature_drift(f, distribution, missing, values, &lead_times, artifact.training.n_train))
         })
         .collect();
     let drifted = features.iter().filter(|f| f.psi.flagged).map(|f| f.feature.clone()).collect();

@@ -12,14 +12,15 @@
 //! An axis reads its feature with the feature's own readers: a categorical's
 //! slots (its kept levels, `(missing)`, `(other)`; a level never seen in
 //! training has no cell and the pair adds nothing, as its one-hot does), a
-//! yes/no's answers, a number's bins on the raw scale (a date's age in days
-//! at the encoder's reference day). Bins are cut on the raw value so that a
-//! SQL engine decides the bin on the same double the CLI does.
+//! yes/no's answers, a number's bins on the raw scale. Bins are cut on the
+//! raw value so that a SQL engine decides the bin on the same double the CLI
+//! does. A date is not an axis: its age may be measured at each lead's own
+//! time, and its month and weekday are parts of one feature, not features.
 
 use serde::{Deserialize, Serialize};
 
 use crate::encode::{FeatureEncoder, Slot, Transform, MISSING};
-use crate::table::{read, ColumnData, MISSING_BOOL, MISSING_CODE, MISSING_DAY};
+use crate::table::{read, ColumnData, MISSING_BOOL, MISSING_CODE};
 use crate::value::{MissingTokens, RawValue};
 use crate::{Error, Result};
 
@@ -61,7 +62,7 @@ pub enum Axis {
         /// Where a missing answer goes.
         missing: MissingCell,
     },
-    /// A number (a date: its age in days): bin `k` holds `cuts[k-1] <= x < cuts[k]` on the raw
+    /// A number: bin `k` holds `cuts[k-1] <= x < cuts[k]` on the raw
     /// scale, then `(missing)` when it has its own cell.
     Bins {
         /// Ascending interior cut points.
@@ -167,7 +168,7 @@ impl Axis {
                 MissingCell::Shares(i) if *i > 1 => Err(format!("a missing answer goes to cell {i} of 2")),
                 _ => Ok(()),
             },
-            (Axis::Bins { cuts, missing }, Transform::Numeric(_) | Transform::Date(_)) => {
+            (Axis::Bins { cuts, missing }, Transform::Numeric(_)) => {
                 if cuts.iter().any(|c| !c.is_finite()) || cuts.windows(2).any(|w| w[0] >= w[1]) {
                     return Err("bin cuts are not finite and ascending".into());
                 }
@@ -193,9 +194,7 @@ pub fn read_value(feature: &FeatureEncoder, raw: RawValue<'_>, missing: &Missing
         }),
         Transform::Boolean(_) => AxisValue::Flag(read::boolean(raw, missing, name)?),
         Transform::Numeric(_) => AxisValue::Number(read::number(raw, missing, name)?),
-        Transform::Date(d) => AxisValue::Number(
-            read::day(raw, missing, d.format, name)?.map(|day| f64::from(d.reference_day) - f64::from(day)),
-        ),
+        Transform::Date(_) => return Err(Error::Artifact(format!("date feature `{name}` is not an axis of a pair term"))),
     })
 }
 
@@ -227,13 +226,6 @@ pub fn column_values(feature: &FeatureEncoder, data: &ColumnData, rows: &[usize]
         (Transform::Numeric(_), ColumnData::Numeric(values)) => {
             rows.iter().map(|&r| AxisValue::Number(Some(values[r]).filter(|v| !v.is_nan()))).collect()
         }
-        (Transform::Date(d), ColumnData::Date(days)) => rows
-            .iter()
-            .map(|&r| {
-                let day = days[r];
-                AxisValue::Number((day != MISSING_DAY).then(|| f64::from(d.reference_day) - f64::from(day)))
-            })
-            .collect(),
         (t, _) => {
             return Err(Error::Spec(format!("column `{}` does not hold {} data", feature.name, t.kind().as_str())))
         }
@@ -450,7 +442,7 @@ mod tests {
         let n = rows.len();
         let mut block = vec![f64::NAN; a.encoder.n_columns * n];
         for (f, col) in a.encoder.features.iter().zip(&table.columns) {
-            f.encode_column(&col.data, &rows, &mut block[f.offset * n..(f.offset + f.width()) * n]).unwrap();
+            f.encode_column(&col.data, None, &rows, &mut block[f.offset * n..(f.offset + f.width()) * n]).unwrap();
         }
         for pair in &a.encoder.pairs {
             let data = [&table.columns[pair.features[0]].data, &table.columns[pair.features[1]].data];

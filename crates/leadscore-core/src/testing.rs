@@ -73,6 +73,7 @@ pub(crate) fn artifact() -> Artifact {
             },
         }],
         warnings: vec![],
+        evidence: vec![],
         pair_search: None,
     }
 }

@@ -15,7 +15,7 @@ use leadscore_core::compare::{
 };
 
 use crate::plot::{escape, format_number, Axis, Color, Histogram, HistogramSeries, LineChart, Series, Style};
-use crate::report::Figure;
+use crate::report::{count, Figure};
 
 const CHART_W: u32 = 560;
 const CHART_H: u32 = 380;
@@ -59,18 +59,6 @@ fn pct(x: Option<f64>) -> String {
 
 fn fixed(x: Option<f64>, d: usize) -> String {
     x.filter(|v| v.is_finite()).map_or_else(|| "n/a".to_owned(), |v| format!("{v:.d$}"))
-}
-
-fn count(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// Wins, whole or (with ties counted pro rata) with one decimal.

@@ -3,8 +3,10 @@
 //! What a marketer asks, in order: is the model any good (the card in plain
 //! words), what makes a lead likely to win, and where to put the MQL cut-off
 //! (a slider showing MQL volume, precision and recall as it moves, beside the
-//! rules' figures when a comparison is known). Then the held-out charts,
-//! drawn by the same functions as the training report.
+//! rules' figures when a comparison is known). Then how it does in
+//! production, from the server's prediction log (the section
+//! [`crate::monitor::live_section`] also draws for `leadscore monitor --html`),
+//! and the held-out charts, drawn by the same functions as the training report.
 //!
 //! The slider needs no request and no lead data: the page carries the
 //! figures of every threshold from 0 to the top held-out score in steps of
@@ -18,12 +20,14 @@
 use std::fmt::Write as _;
 
 use leadscore_core::compare::{Comparison, MODEL, RULES};
+use leadscore_core::evidence::{odds_text, signals, Signal, MIN_LEADS};
 use leadscore_core::rules::RuleSet;
 use leadscore_core::Artifact;
 
+use crate::monitor::{live_section, Live, LIVE_CSS};
 use crate::plot::escape;
 use crate::report::{
-    auc_words, calibration_figure, coefficients, count, fixed, gains_figure, interval, opt, pair_maps, pct, roc_figure,
+    auc_words, calibration_figure, count, fixed, gains_figure, interval, opt, pair_maps, pct, roc_figure,
     score_bins, score_figure, share, strategy_label, Figure,
 };
 
@@ -53,8 +57,9 @@ code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:
 .h{font-size:13px;color:var(--muted);margin-top:4px}
 .factors{display:grid;grid-template-columns:1fr 1fr;gap:12px}
 .factors ul{margin:0;padding:0;list-style:none}
-.factors li{display:flex;justify-content:space-between;gap:10px;padding:4px 0;border-bottom:1px solid var(--line)}
+.factors li{display:flex;flex-wrap:wrap;justify-content:space-between;gap:10px;padding:4px 0;border-bottom:1px solid var(--line)}
 .factors li span.x{font-variant-numeric:tabular-nums;white-space:nowrap;font-weight:600}
+.factors li span.ev{flex-basis:100%;font-size:12px;color:var(--muted)}
 .up .x{color:var(--green)}
 .down .x{color:var(--red)}
 .slider{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:14px 16px}
@@ -140,6 +145,24 @@ pub struct Dashboard<'a> {
     pub rules_problem: Option<&'a str>,
     /// The latest comparison of the model with the rules, when one is known.
     pub comparison: Option<&'a Comparison>,
+    /// What the prediction log says of this version.
+    pub production: Production<'a>,
+}
+
+/// The "In production" section's state.
+#[derive(Clone, Copy, Debug)]
+pub enum Production<'a> {
+    /// The server keeps no prediction log (`--no-log`).
+    NotLogging,
+    /// The log could not be read, and nothing was computed from it before (why).
+    Unreadable(&'a str),
+    /// The monitor's figures, and when they were computed, in words (`as of 2026-12-06 10:04 UTC`).
+    Live {
+        /// The figures.
+        live: Live<'a>,
+        /// When they were computed, and any problem reading the log since (HTML-escaped by the page).
+        as_of: &'a str,
+    },
 }
 
 /// The slider's figures: `[threshold, MQLs, MQL rate, precision, recall, lift]` at
@@ -165,13 +188,14 @@ pub fn dashboard_html(d: &Dashboard<'_>) -> String {
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <link rel=\"icon\" href=\"data:,\">\n\
-         <title>{} {} · leadscore dashboard</title>\n<style>{CSS}</style>\n</head>\n<body>\n<main>\n",
+         <title>{} {} · leadscore dashboard</title>\n<style>{CSS}{LIVE_CSS}</style>\n</head>\n<body>\n<main>\n",
         escape(d.name),
         escape(d.version)
     );
     header(&mut out, d);
     plain_words(&mut out, a);
     slider(&mut out, d);
+    production(&mut out, d);
     charts(&mut out, d);
     let _ = write!(
         out,
@@ -260,19 +284,44 @@ fn plain_words(out: &mut String, a: &Artifact) {
     );
     out.push_str("</div>\n</section>\n");
 
-    let rows = coefficients(a);
-    let item = |(column, w): &(String, f64)| {
-        format!("<li><span>{}</span><span class=\"x\">odds ×{}</span></li>", escape(column), fixed(w.exp(), 2))
+    let rows = signals(a);
+    let item = |s: &&Signal| {
+        let evidence = describe(s);
+        format!(
+            "<li data-leads=\"{}\" data-clear=\"{}\"><span>{}</span><span class=\"x\">odds ×{}</span>{}</li>",
+            s.leads.map_or_else(String::new, |n| n.to_string()),
+            s.clear.map_or("", |c| if c { "true" } else { "false" }),
+            escape(&s.column),
+            fixed(s.odds_ratio, 2),
+            if evidence.is_empty() {
+                String::new()
+            } else {
+                format!("<span class=\"ev\">{}</span>", escape(&evidence))
+            }
+        )
     };
-    let up: Vec<String> = rows.iter().filter(|(_, w)| *w > 0.0).take(FACTORS).map(item).collect();
-    let down: Vec<String> = rows.iter().filter(|(_, w)| *w < 0.0).take(FACTORS).map(item).collect();
+    let listed: Vec<&Signal> = rows.iter().filter(|s| s.listable()).collect();
+    let up: Vec<String> = listed.iter().filter(|s| s.coefficient > 0.0).take(FACTORS).map(item).collect();
+    let down: Vec<String> = listed.iter().filter(|s| s.coefficient < 0.0).take(FACTORS).map(item).collect();
+    let left_out = rows.len() - listed.len();
     let _ = write!(
         out,
         "<section id=\"factors\">\n<h2>What predicts conversion</h2>\n\
          <p class=\"sub\">The model's strongest signals: how much each multiplies a lead's odds of winning \
-         (for a category against the average lead; for a number per standard deviation).</p>\n\
+         (for a category against the average lead; for a number per standard deviation), with its 95% interval and \
+         the training leads that carry it. Ranked by the smallest effect the interval allows, so a term seen on a \
+         handful of leads cannot top the list on luck{}.</p>\n\
          <div class=\"factors\">\n<div class=\"card up\"><h3>Raise the chance</h3><ul>{}</ul></div>\n\
          <div class=\"card down\"><h3>Lower the chance</h3><ul>{}</ul></div>\n</div>\n</section>\n",
+        if left_out > 0 {
+            format!(
+                "; {left_out} term{} carried by fewer than {MIN_LEADS} training leads, whose interval includes no effect, {} left out",
+                if left_out == 1 { "" } else { "s" },
+                if left_out == 1 { "is" } else { "are" }
+            )
+        } else {
+            String::new()
+        },
         if up.is_empty() { "<li>none</li>".to_owned() } else { up.concat() },
         if down.is_empty() { "<li>none</li>".to_owned() } else { down.concat() }
     );
@@ -287,6 +336,18 @@ fn plain_words(out: &mut String, a: &Artifact) {
         }
         out.push_str("</div>\n</section>\n");
     }
+}
+
+/// A plain text of a signal's evidence: "95% interval x1.41-x2.05, 2,940 leads".
+fn describe(signal: &Signal) -> String {
+    let mut parts = Vec::new();
+    if let Some((low, high)) = signal.odds_interval {
+        parts.push(format!("95% interval x{}-x{}", odds_text(low), odds_text(high)));
+    }
+    if let Some(n) = signal.leads {
+        parts.push(format!("{} leads", count(n)));
+    }
+    parts.join(", ")
 }
 
 fn fig(out: &mut String, key: &str, id: &str, hint: &str) {
@@ -420,6 +481,53 @@ fn rules_panel(out: &mut String, d: &Dashboard<'_>) {
     );
 }
 
+fn production(out: &mut String, d: &Dashboard<'_>) {
+    out.push_str("<section id=\"production\">\n<h2>In production</h2>\n");
+    match d.production {
+        Production::NotLogging => out.push_str(
+            "<p class=\"empty\" id=\"live-off\">This server keeps no prediction log (it was started with \
+             <code>--no-log</code>), so there is nothing to show of the leads it scored. Start it without that flag \
+             (the log is the SQLite file <code>leadscore-log.db</code>, or <code>--store FILE</code>, or \
+             <code>--store postgres://...</code>) to see here how the model does on real leads.</p>\n",
+        ),
+        Production::Unreadable(reason) => {
+            let _ = writeln!(
+                out,
+                "<p class=\"empty\" id=\"live-unreadable\">The prediction log cannot be read right now: {}. \
+                 Scoring goes on; the figures appear here once the store answers again.</p>",
+                escape(reason)
+            );
+        }
+        Production::Live { live, as_of } => {
+            let query = format!("model={}&version={}", url_component(d.name), url_component(d.version));
+            let _ = writeln!(
+                out,
+                "<p class=\"sub\">How <code>{}</code> {} does on the leads this server logged, {}. The same figures \
+                 as <a href=\"/v1/monitor?{}\">/v1/monitor</a> (JSON) and <code>leadscore monitor --html</code>.</p>",
+                escape(d.name),
+                escape(d.version),
+                escape(as_of),
+                escape(&query)
+            );
+            live_section(out, &live);
+        }
+    }
+    out.push_str("</section>\n");
+}
+
+/// `text` as a URL query component (model names and versions are plain, but nothing is assumed).
+fn url_component(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
+}
+
 fn charts(out: &mut String, d: &Dashboard<'_>) {
     let a = d.artifact;
     let figure = |out: &mut String, f: &Figure| {
@@ -475,6 +583,51 @@ mod tests {
         assert_eq!(grid.last().map(|r| r[1]), Some(0.0), "above the top score none is");
     }
 
+    /// Issue 13, item 6: on the shipped model, no term carried by fewer than 30 training leads
+    /// is among the top signals unless its interval excludes no effect. `country = (other)`
+    /// (12 training leads, odds x2.28, every country without effect in the generator) topped the
+    /// list by weight alone; it must not appear, and every listed term shows its interval and leads.
+    #[test]
+    fn top_signals_are_backed_by_enough_leads_or_a_clear_interval() {
+        let a = shipped();
+        assert_eq!(a.evidence.len(), a.encoder.n_columns, "the shipped model records its evidence");
+        let all = signals(&a);
+        let rare =
+            all.iter().find(|s| s.column == "country = (other)").expect("the shipped model has country = (other)");
+        assert!(rare.leads.is_some_and(|n| n < MIN_LEADS) && rare.clear == Some(false), "{rare:?}");
+        assert!(rare.odds_ratio > 2.0, "large by weight alone: {rare:?}");
+        let html = dashboard_html(&Dashboard {
+            artifact: &a,
+            name: "leads",
+            version: "v1",
+            rules: None,
+            rules_problem: None,
+            comparison: None,
+            production: Production::NotLogging,
+        });
+        let section = &html[html.find("id=\"factors\"").unwrap()..];
+        let section = &section[..section.find("</section>").unwrap()];
+        let items: Vec<&str> = section.split("<li ").skip(1).collect();
+        assert_eq!(items.len(), 2 * FACTORS, "six up and six down: {section}");
+        for item in &items {
+            let attr = |name: &str| {
+                let start = item.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+                item[start..].split('"').next().unwrap().to_owned()
+            };
+            let leads: u64 = attr("data-leads").parse().unwrap();
+            assert!(leads >= MIN_LEADS || attr("data-clear") == "true", "{item}");
+            assert!(item.contains("95% interval x") && item.contains(" leads"), "{item}");
+        }
+        assert!(!section.contains("country = (other)"), "{section}");
+        assert!(section.contains("left out"), "says what was left out: {section}");
+        // The first listed term raising the chance is the one whose interval allows the largest effect.
+        let best_up = all
+            .iter()
+            .filter(|s| s.listable() && s.coefficient > 0.0)
+            .max_by(|x, y| x.assured().total_cmp(&y.assured()));
+        assert!(items[0].contains(&escape(&best_up.unwrap().column)), "{}", items[0]);
+    }
+
     #[test]
     fn the_page_is_self_contained_and_escapes_data() {
         let mut a = shipped();
@@ -486,6 +639,7 @@ mod tests {
             rules: None,
             rules_problem: None,
             comparison: None,
+            production: Production::NotLogging,
         });
         assert!(html.contains("&lt;script&gt;x&lt;/script&gt;") && !html.contains("<script>x"));
         assert_eq!(html.matches("<svg xmlns").count(), 4, "ROC, gains, calibration, scores");
@@ -498,5 +652,52 @@ mod tests {
         assert!(html.contains("<link rel=\"icon\" href=\"data:,\">"));
         assert!(!html.contains("src=") && !html.contains("url(") && !html.contains("NaN"));
         assert!(html.contains("--rules FILE"), "says how to bring the rules in");
+        assert!(html.contains("id=\"live-off\"") && html.contains("--no-log"), "says why nothing is in production");
+    }
+
+    #[test]
+    fn in_production_shows_the_monitor_section_with_its_time() {
+        let a = shipped();
+        let report = leadscore_core::monitor::report(
+            &a,
+            &leadscore_core::monitor::LoggedLeads {
+                probs: &[],
+                tiers: &[],
+                mql: &[],
+                thresholds: &[],
+                days: &[],
+                outcomes: &[],
+                fields: &[],
+            },
+            10,
+            1,
+        )
+        .unwrap();
+        let live = Live { report: &report, rules: None, rules_name: None, challengers: &[] };
+        let page = |production| {
+            dashboard_html(&Dashboard {
+                artifact: &a,
+                name: "leads <&>",
+                version: "v1",
+                rules: None,
+                rules_problem: None,
+                comparison: None,
+                production,
+            })
+        };
+        let html = page(Production::Live { live, as_of: "as of 2026-12-06 10:04 UTC" });
+        let section = &html[html.find("<section id=\"production\">").unwrap()..];
+        let section = &section[..section.find("</section>").unwrap()];
+        let mut expected = String::new();
+        live_section(&mut expected, &live);
+        assert!(section.contains(&expected), "the dashboard shows the monitor's own section");
+        assert!(section.contains("as of 2026-12-06 10:04 UTC") && section.contains("No lead logged yet"));
+        assert!(section.contains("/v1/monitor?model=leads%20%3C%26%3E&amp;version=v1"), "{section}");
+        // In production comes after the threshold and before the held-out charts.
+        let at = |id: &str| html.find(&format!("<section id=\"{id}\">")).unwrap();
+        assert!(at("mql") < at("production") && at("production") < at("charts"));
+
+        let html = page(Production::Unreadable("database is locked <x>"));
+        assert!(html.contains("id=\"live-unreadable\"") && html.contains("database is locked &lt;x&gt;"));
     }
 }

@@ -17,6 +17,7 @@
 use std::fmt::Write as _;
 
 use leadscore_core::curve::OperatingCurve;
+use leadscore_core::evidence::{odds_text, signals, Signal};
 use leadscore_core::model::score_1_99;
 use leadscore_core::promotion::GateRecord;
 use leadscore_core::report::{Holdout, Interval, Warning};
@@ -704,46 +705,24 @@ fn regularisation_chart(out: &mut String, artifact: &Artifact) {
     );
 }
 
-/// Every model column with its name and weight, largest magnitude first
-/// (ties in column order): features' columns, then pair terms' cells.
-pub(crate) fn coefficients(artifact: &Artifact) -> Vec<(String, f64)> {
-    let mut rows: Vec<(String, f64)> = Vec::with_capacity(artifact.model.weights.len());
-    for feature in &artifact.encoder.features {
-        for (i, column) in feature.column_names().into_iter().enumerate() {
-            if let Some(&w) = artifact.model.weights.get(feature.offset + i) {
-                rows.push((column, w));
-            }
-        }
-    }
-    for pair in &artifact.encoder.pairs {
-        for (i, column) in pair.column_names(&artifact.encoder.features).into_iter().enumerate() {
-            if let Some(&w) = artifact.model.weights.get(pair.offset + i) {
-                rows.push((column, w));
-            }
-        }
-    }
-    rows.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()));
-    rows
-}
-
 fn coefficient_chart(out: &mut String, artifact: &Artifact) {
-    let rows = coefficients(artifact);
+    let rows = signals(artifact);
     if rows.is_empty() {
         return;
     }
-    let top: Vec<&(String, f64)> = rows.iter().take(TOP_COEFFICIENTS).collect();
+    let top: Vec<&Signal> = rows.iter().filter(|s| s.listable()).take(TOP_COEFFICIENTS).collect();
     let chart = BarChart {
         negative: Some(("lowers the chance".into(), Color::ORANGE)),
         ..BarChart::new(
-            format!("Top {} coefficients of {}", top.len(), rows.len()),
+            format!("Top {} signals of {}", top.len(), rows.len()),
             Axis::new("Weight (change in log-odds of winning)"),
-            top.iter().map(|r| r.0.clone()).collect(),
+            top.iter().map(|r| r.column.clone()).collect(),
         )
     }
     .series(BarSeries {
         name: "raises the chance".into(),
         color: Color::BLUE,
-        values: top.iter().map(|r| r.1).collect(),
+        values: top.iter().map(|r| r.coefficient).collect(),
     });
     let height = 110 + 24 * top.len() as u32;
     figure(
@@ -751,7 +730,9 @@ fn coefficient_chart(out: &mut String, artifact: &Artifact) {
         &chart.to_svg(WIDE_W, height),
         "What drives the score. Numbers are standardised, so a number's weight is the effect of one standard deviation; \
          a level (<code>column = value</code>) or a yes/no is the effect of having it, against the leads without it. \
-         A weight of +0.7 doubles the odds of winning (e<sup>0.7</sup> ≈ 2).",
+         A weight of +0.7 doubles the odds of winning (e<sup>0.7</sup> ≈ 2). Ranked by the smallest effect each weight's 95% \
+         interval allows, so a term carried by a handful of leads cannot top the list on luck; one carried by fewer than \
+         30 training leads is shown only when its interval excludes no effect (the table below lists every term).",
         true,
     );
 }
@@ -965,23 +946,27 @@ fn tables(out: &mut String, artifact: &Artifact) {
         }
         out.push_str("</tbody>\n</table>\n</details>\n");
     }
-    let rows = coefficients(artifact);
+    let rows = signals(artifact);
     let _ = write!(
         out,
         "<details><summary>All {} coefficients</summary>\n<p>Intercept {} (log-odds of a lead whose inputs are all zero); \
-         the average training lead has log-odds {}.</p>\n<table>\n<thead><tr><th>Model input</th><th class=\"n\">Weight</th>\
-         <th class=\"n\">Odds ratio</th></tr></thead>\n<tbody>\n",
+         the average training lead has log-odds {}. Strongest first by the smallest effect the 95% interval allows; \
+         <em>leads</em> are the training leads that carry the term (for a number, those where it was present).</p>\n<table>\n\
+         <thead><tr><th>Model input</th><th class=\"n\">Weight</th><th class=\"n\">Odds ratio</th>\
+         <th class=\"n\">95% interval</th><th class=\"n\">Leads</th></tr></thead>\n<tbody>\n",
         rows.len(),
         fixed(artifact.model.intercept, 4),
         fixed(artifact.baseline_log_odds(), 4)
     );
-    for (column, w) in &rows {
+    for s in &rows {
         let _ = writeln!(
             out,
-            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
-            escape(column),
-            fixed(*w, 4),
-            format_number(w.exp())
+            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            escape(&s.column),
+            fixed(s.coefficient, 4),
+            format_number(s.odds_ratio),
+            s.odds_interval.map_or_else(|| "—".to_owned(), |(l, h)| format!("{}–{}", odds_text(l), odds_text(h))),
+            s.leads.map_or_else(|| "—".to_owned(), count)
         );
     }
     out.push_str("</tbody>\n</table>\n</details>\n</section>\n");
@@ -1022,7 +1007,8 @@ mod tests {
             "Calibration (held out)",
             "Held-out scores of won vs lost leads",
             "Penalty search (cross-validated)",
-            "Top 20 coefficients",
+            "Top 20 signals",
+            "95% interval",
             "Suggested MQL thresholds",
             "Possible leakage",
             "AUC (held out)",

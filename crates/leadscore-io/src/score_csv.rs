@@ -111,7 +111,7 @@ pub struct LeadScore<'a> {
 /// into the prediction log). Called from the scoring threads, in no particular order.
 pub trait LeadHook: Sync {
     /// `id` is the lead's first id cell (`None` without id columns) and `field(i)` the cell of
-    /// the model's `i`-th feature. Returns the id to write instead (`None`: as read), or why
+    /// the model's `i`-th input (`Encoder::inputs`). Returns the id to write instead (`None`: as read), or why
     /// the lead is refused: its row becomes an error row saying so for the id column.
     fn lead<'r>(
         &self,
@@ -162,7 +162,7 @@ struct Scored {
 /// What every worker shares: how to read the cells of a record and lay out a row.
 struct Layout<'f> {
     cells: CellReader<'f>,
-    /// Record positions: the id columns, then the model's features in its order.
+    /// Record positions: the id columns, then the model's inputs in its order.
     positions: Vec<usize>,
     n_ids: usize,
     options: &'f ScoreOptions,
@@ -374,9 +374,11 @@ fn push_probability(out: &mut String, p: f64, buffer: &mut ryu::Buffer) {
     }
 }
 
-/// Reads up to `rows` records into `batch`; returns how many. A ragged record is kept with the
-/// reader's verdict (its error row says why) unless `strict`, where it stops the run.
-fn fill(file: &mut CsvFile, batch: &mut Batch, rows: usize, strict: bool) -> Result<usize> {
+/// Reads up to `rows` records into `batch`; returns how many, and the error that stopped the
+/// reading, if one did: the records read before it are in the batch, to be scored and written
+/// before the error's row. A ragged record is kept with the reader's verdict (its error row says
+/// why) unless `strict`, where it stops the run.
+fn fill(file: &mut CsvFile, batch: &mut Batch, rows: usize, strict: bool) -> (usize, Option<Error>) {
     batch.len = 0;
     batch.lines.clear();
     batch.refused.clear();
@@ -389,14 +391,14 @@ fn fill(file: &mut CsvFile, batch: &mut Batch, rows: usize, strict: bool) -> Res
             Ok(Some(line)) => (line, None),
             Ok(None) => break,
             Err(e @ Error::BadRecord { line, .. }) if !strict => (line, Some(e)),
-            Err(e) => return Err(e),
+            Err(e) => return (batch.len, Some(e)),
         };
         bytes += batch.records[batch.len].as_slice().len();
         batch.lines.push(line);
         batch.refused.push(refused);
         batch.len += 1;
     }
-    Ok(batch.len)
+    (batch.len, None)
 }
 
 /// A CSV file of leads with its header checked against a model, ready to score.
@@ -404,7 +406,8 @@ pub struct CsvScoring<'a> {
     artifact: &'a Artifact,
     file: CsvFile,
     options: ScoreOptions,
-    /// Header positions of the id columns present, then of the model's features.
+    /// Header positions of the id columns present, then of the model's inputs
+    /// (`Encoder::inputs`: the features, and the time column an age is measured from).
     positions: Vec<usize>,
     n_ids: usize,
     columns: Vec<String>,
@@ -412,17 +415,17 @@ pub struct CsvScoring<'a> {
 }
 
 impl<'a> CsvScoring<'a> {
-    /// Checks the options and the header before any row is read: every feature of the model
-    /// must be a column (all missing ones are named), and in strict mode every column must be
+    /// Checks the options and the header before any row is read: every input of the model (its
+    /// features, and the time column when a date's age is measured from it) must be a column
+    /// (all missing ones are named), and in strict mode every column must be
     /// one the model's spec names (a feature, an id, the target, the time column or an
     /// excluded column), so a misspelt column is not silently scored as missing.
     pub fn new(artifact: &'a Artifact, file: CsvFile, options: ScoreOptions) -> Result<Self> {
         options.check()?;
         let header = file.header();
         let position = |name: &str| header.iter().position(|h| h == name);
-        let features = &artifact.encoder.features;
-        let missing: Vec<String> =
-            features.iter().map(|f| &f.name).filter(|f| position(f).is_none()).cloned().collect();
+        let inputs = artifact.encoder.inputs();
+        let missing: Vec<String> = inputs.iter().filter(|f| position(f).is_none()).map(|f| (*f).to_owned()).collect();
         if !missing.is_empty() {
             return Err(Error::MissingFeatures {
                 path: file.path().to_owned(),
@@ -434,7 +437,7 @@ impl<'a> CsvScoring<'a> {
         if options.strict {
             let known = |h: &String| {
                 h.is_empty()
-                    || features.iter().any(|f| f.name == *h)
+                    || inputs.contains(&h.as_str())
                     || spec.ids.contains(h)
                     || spec.target.column == *h
                     || spec.time_column.as_ref() == Some(h)
@@ -453,7 +456,7 @@ impl<'a> CsvScoring<'a> {
         columns.extend((1..=options.explain).map(|k| format!("factor_{k}")));
         columns.extend(["notes", "error"].map(String::from));
         let mut positions = ids.clone();
-        positions.extend(features.iter().filter_map(|f| position(&f.name)));
+        positions.extend(inputs.iter().filter_map(|f| position(f)));
         Ok(CsvScoring { artifact, file, options, positions, n_ids: ids.len(), columns, hook: None })
     }
 
@@ -598,16 +601,19 @@ fn run_pipeline(
         let mut seq = 0u64;
         let read = loop {
             let mut batch = writer.free.pop().unwrap_or_default();
-            match fill(file, &mut batch, rows, strict) {
-                Ok(0) => break Ok(()),
-                Ok(_) => {}
-                Err(e) => break Err(e),
+            let (n, stopped) = fill(file, &mut batch, rows, strict);
+            if n > 0 {
+                if job_tx.send((seq, batch)).is_err() {
+                    break Ok(()); // every worker is gone: the error arrives with its batch
+                }
+                seq += 1;
+                in_flight += 1;
             }
-            if job_tx.send((seq, batch)).is_err() {
-                break Ok(()); // every worker is gone: the error arrives with its batch
+            match stopped {
+                Some(e) => break Err(e), // the rows before it are on their way
+                None if n == 0 => break Ok(()),
+                None => {}
             }
-            seq += 1;
-            in_flight += 1;
             progress.set(file.position());
             // Write what is ready; wait for the oldest when the pipeline is full.
             while in_flight > 0 {
@@ -953,6 +959,35 @@ mod tests {
         // The same file is scored without strict.
         std::fs::write(&path, format!("{header},notes\n{}", body.replace('\n', ",x\n"))).unwrap();
         assert_eq!(run(&artifact, &path, 1, 1, 0).1.unwrap().n_rows, 3);
+    }
+
+    /// A stream that fails midway (an upload cut for being too slow, a client gone): every row
+    /// read before the failure is scored and written, then the failure's row at its line.
+    #[test]
+    fn rows_read_before_a_failing_stream_are_written_before_its_row() {
+        struct Fails;
+        impl std::io::Read for Fails {
+            fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+                Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "the upload was cut"))
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let text = std::fs::read(leads(dir.path(), 5, &[])).unwrap();
+        let artifact = shipped();
+        for strict in [false, true] {
+            let source = Box::new(std::io::Read::chain(std::io::Cursor::new(text.clone()), Fails));
+            let file = CsvFile::from_reader(Path::new("upload"), source, 0, None).unwrap();
+            let options = ScoreOptions { strict, ..ScoreOptions::new(0.3, 1) };
+            let mut out = Vec::new();
+            let error = CsvScoring::new(&artifact, file, options).unwrap().run(&mut out, &NoProgress, &mut |_| {});
+            assert!(error.unwrap_err().to_string().contains("line 7: the upload was cut"));
+            let rows: Vec<csv::StringRecord> =
+                csv::Reader::from_reader(&out[..]).records().map(Result::unwrap).collect();
+            assert_eq!(rows.len(), 6, "5 scored rows and the error's: {}", String::from_utf8_lossy(&out));
+            let error = rows[0].len() - 1;
+            assert!(rows[..5].iter().all(|r| r[error].is_empty() && !r[1].is_empty()));
+            assert_eq!(&rows[5][error], "line 7: the upload was cut");
+        }
     }
 
     /// An endless line is refused at the record limit, having read about that much, and the

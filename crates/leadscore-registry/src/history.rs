@@ -55,6 +55,24 @@ pub struct GateEntry {
     pub sentence: String,
     /// The paired figures (A = `against`, B = the candidate).
     pub comparison: PairedComparison,
+    /// Whether `against` had been current for longer than the policy's
+    /// `max_current_age_days`, so the gate accepted a candidate within 95% of it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub stale: bool,
+}
+
+impl GateEntry {
+    /// The history's part of the gate's `record`, promoted past a refusal when `forced`.
+    pub fn of(record: &leadscore_core::promotion::GateRecord, forced: bool) -> Self {
+        GateEntry {
+            against: record.against.clone(),
+            passed: record.verdict.passed,
+            forced,
+            sentence: record.verdict.sentence.clone(),
+            comparison: record.comparison.clone(),
+            stale: record.verdict.stale,
+        }
+    }
 }
 
 /// One change of an alias.
@@ -83,10 +101,21 @@ pub struct HistoryEntry {
 }
 
 impl HistoryEntry {
-    /// A change of `alias` made now.
+    /// A change of `alias` made now by the system clock.
     pub fn now(alias: Alias, from: Option<String>, to: Option<String>, command: &str) -> Self {
+        Self::at(chrono::Utc::now(), alias, from, to, command)
+    }
+
+    /// A change of `alias` made at `at`.
+    pub fn at(
+        at: chrono::DateTime<chrono::Utc>,
+        alias: Alias,
+        from: Option<String>,
+        to: Option<String>,
+        command: &str,
+    ) -> Self {
         HistoryEntry {
-            at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            at: at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             alias,
             from,
             to,

@@ -14,6 +14,7 @@
 //! [`alias`]), its append-only history ([`history`]) and its lock files ([`lock`]);
 //! [`prune`] removes old versions without touching the ones an alias or a rollback needs.
 
+pub mod age;
 pub mod alias;
 pub mod history;
 pub mod lock;
@@ -21,6 +22,7 @@ pub mod prune;
 #[cfg(test)]
 mod testing;
 
+pub use age::Clock;
 pub use alias::Change;
 pub use history::{Alias, GateEntry, History, HistoryEntry};
 pub use lock::{ModelLock, RetrainLock};
@@ -29,6 +31,7 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use leadscore_core::promotion::GateRecord;
 use leadscore_core::Artifact;
 
 pub mod leftovers;
@@ -48,9 +51,22 @@ pub enum Error {
     /// The registry is not usable as asked.
     #[error("model registry {path}: {message}")]
     Registry { path: PathBuf, message: String },
-    /// The promotion gate did not pass the version against the current one.
+    /// No such model in the registry (no folder holding a version).
+    #[error("no model `{name}` in the registry {} (it has: {known})", path.display())]
+    UnknownModel { path: PathBuf, name: String, known: String },
+    /// The model has no such version (or its folder holds no `model.bin`).
+    #[error("model registry {}: model `{name}` has no version `{version}` (it has: {known})", path.display())]
+    UnknownVersion { path: PathBuf, name: String, version: String, known: String },
+    /// A rollback with no earlier version recorded to go back to.
+    #[error(
+        "model `{name}`: no earlier version to roll back to: the history records no change to the current {current}"
+    )]
+    NoPrevious { name: String, current: String },
+    /// The promotion gate did not pass the version against the current one. `record` is the
+    /// gate's comparison against the current version when it judged it (its figures go into
+    /// the admin route's 409), `None` when the gate never compared the two.
     #[error("model `{name}`: {version} not promoted: {message}")]
-    Refused { name: String, version: String, message: String },
+    Refused { name: String, version: String, message: String, record: Option<Box<GateRecord>> },
     /// Another process holds the model's lock.
     #[error("model `{name}` is locked: {message}")]
     Locked { name: String, message: String },
@@ -123,6 +139,8 @@ pub struct ModelFolder {
     pub name: String,
     /// The version `CURRENT` names, or why it cannot be read.
     pub current: Result<String, String>,
+    /// The version `CHALLENGER` names (`None`: no challenger), or why it cannot be read.
+    pub challenger: Result<Option<String>, String>,
     /// The version folders holding a `model.bin`, oldest first, or why the folder cannot be listed.
     pub versions: Result<Vec<String>, String>,
 }
@@ -138,6 +156,10 @@ impl ModelFolder {
 #[derive(Clone, Debug)]
 pub struct Registry {
     root: PathBuf,
+    /// How long a change waits for another change of the same model ([`lock::LOCK_WAIT`]).
+    lock_wait: std::time::Duration,
+    /// The time of its changes and decisions ([`age`]).
+    clock: Clock,
 }
 
 pub(crate) fn version_number(name: &str) -> Option<u64> {
@@ -147,7 +169,28 @@ pub(crate) fn version_number(name: &str) -> Option<u64> {
 impl Registry {
     /// A registry at `root` (created on first publish).
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        Self { root: root.into() }
+        Self { root: root.into(), lock_wait: lock::LOCK_WAIT, clock: Clock::System }
+    }
+
+    /// The same registry reading `clock` for the time of its history entries and of the
+    /// promotion gate's decisions (how long the current version has been current).
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The time now, by the registry's clock.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+
+    /// The same registry, its changes waiting at most `wait` for another change of the same
+    /// model before failing with [`Error::Locked`]: a command line waits the default
+    /// [`lock::LOCK_WAIT`], the server's admin routes less than their request timeout, so
+    /// that a held lock is answered as such and not as a timeout.
+    pub fn with_lock_wait(mut self, wait: std::time::Duration) -> Self {
+        self.lock_wait = wait;
+        self
     }
 
     /// The registry folder.
@@ -353,6 +396,7 @@ impl Registry {
                     let error = Error::io(&dir, e);
                     folders.push(ModelFolder {
                         current: Err(error.to_string()),
+                        challenger: Err(error.to_string()),
                         versions: Err(error.to_string()),
                         name,
                     });
@@ -364,7 +408,8 @@ impl Registry {
                 .versions(&name)
                 .map(|v| v.into_iter().map(|(_, version)| version).collect())
                 .map_err(|e| e.to_string());
-            folders.push(ModelFolder { name, current, versions });
+            let challenger = self.challenger(&name).map_err(|e| e.to_string());
+            folders.push(ModelFolder { name, current, challenger, versions });
         }
         folders.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(folders)
@@ -487,6 +532,12 @@ mod tests {
         assert_eq!(scan.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(), ["leads", "other"]);
         assert_eq!(scan[0].current, Ok("v2".to_owned()));
         assert_eq!(scan[0].versions, Ok(vec!["v1".to_owned(), "v2".to_owned()]));
+        assert_eq!(scan[0].challenger, Ok(None));
+        reg.set_challenger("leads", "v1", "challenger set").unwrap();
+        assert_eq!(reg.scan().unwrap()[0].challenger, Ok(Some("v1".to_owned())));
+        fs::write(dir.path().join("leads/CHALLENGER"), "nonsense").unwrap();
+        assert!(reg.scan().unwrap()[0].challenger.as_ref().unwrap_err().contains("CHALLENGER holds"));
+        fs::remove_file(dir.path().join("leads/CHALLENGER")).unwrap();
 
         // CURRENT missing: the folder is still there, with the reason.
         fs::remove_file(dir.path().join("other/CURRENT")).unwrap();

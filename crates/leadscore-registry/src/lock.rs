@@ -102,7 +102,8 @@ impl Registry {
         Ok(dir)
     }
 
-    /// Locks `name` for a change, waiting up to [`LOCK_WAIT`] for another change to finish.
+    /// Locks `name` for a change, waiting up to [`LOCK_WAIT`] (or [`Registry::with_lock_wait`])
+    /// for another change to finish.
     pub fn lock(&self, name: &str, what: &str) -> Result<ModelLock> {
         let path = self.model_dir_for_lock(name)?.join(LOCK_FILE);
         let mut file = open_lock(&path)?;
@@ -110,16 +111,16 @@ impl Registry {
         loop {
             match try_lock(&file) {
                 Ok(Try::Locked) => break,
-                Ok(Try::Busy) if started.elapsed() < LOCK_WAIT => {
+                Ok(Try::Busy) if started.elapsed() < self.lock_wait => {
                     std::thread::sleep(Duration::from_millis(20));
                 }
                 Ok(Try::Busy) => {
                     return Err(Error::Locked {
                         name: name.to_owned(),
                         message: format!(
-                            "{} has been changing it for over {} s; try again when it is done",
+                            "{} has been changing it for over {:.1} s; try again when it is done",
                             holder(&path),
-                            LOCK_WAIT.as_secs()
+                            self.lock_wait.as_secs_f64()
                         ),
                     })
                 }
@@ -180,5 +181,17 @@ mod tests {
         drop(held);
         let waited = waiter.join().unwrap().unwrap();
         assert!(waited >= Duration::from_millis(150), "{waited:?}");
+    }
+
+    #[test]
+    fn a_lock_held_past_the_wait_is_an_error_naming_the_holder() {
+        let dir = tempfile::tempdir().unwrap();
+        let reg = Registry::new(dir.path());
+        let _held = reg.lock("leads", "a long change").unwrap();
+        let started = Instant::now();
+        let err = reg.clone().with_lock_wait(Duration::from_millis(100)).lock("leads", "test").unwrap_err();
+        assert!(started.elapsed() < Duration::from_secs(5), "waited {:?}", started.elapsed());
+        assert!(matches!(err, Error::Locked { .. }), "{err}");
+        assert!(err.to_string().contains("(a long change) has been changing it for over 0.1 s"), "{err}");
     }
 }

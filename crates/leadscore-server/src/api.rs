@@ -14,6 +14,7 @@ use leadscore_core::curve::{Strategy, Suggestion};
 use leadscore_core::rules::{RuleScore, RuleSet};
 use leadscore_core::Artifact;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::Value;
 use utoipa::ToSchema;
 
@@ -36,7 +37,7 @@ pub const MAX_EXPLAIN: usize = 50;
     "explain": 3,
     "threshold": {"strategy": "capacity", "mql_rate": 0.2}
 }))]
-pub struct ScoreRequest {
+pub struct ScoreRequest<'a> {
     /// The leads: objects mapping a field name to a value. An optional `id` (string or number) is echoed back.
     /// Each value is read as the CSV path reads a cell: numeric fields take a JSON number or a string
     /// such as `"15"`, `" 15 "`, `"1e3"`; yes/no fields true/false, 1/0 or a string (`"yes"`, `"no"`,
@@ -44,8 +45,13 @@ pub struct ScoreRequest {
     /// spec's missing tokens (e.g. `"NA"`) mean missing. A number far outside the training range (one
     /// range width beyond either end) is scored with a warning naming the field and the range.
     /// `?strict=true` insists on JSON types and refuses such numbers and unused fields (422).
+    ///
+    /// Read as the body is parsed (`lead::parse_leads`): past `--max-leads` the leads are
+    /// only counted (413), and fields the model does not read are not kept; each such name
+    /// is said once in the answer's `warnings`.
     #[schema(value_type = Vec<Object>, min_items = 1)]
-    pub leads: Vec<serde_json::Map<String, Value>>,
+    #[serde(borrow)]
+    pub leads: &'a RawValue,
     /// Number of top factors explaining each score (0 to 50; default 3).
     #[serde(default)]
     #[schema(maximum = 50)]
@@ -242,6 +248,9 @@ pub struct ScoreResponse {
     pub threshold: ThresholdResult,
     /// One score per lead, in request order.
     pub scores: Vec<LeadScore>,
+    /// About the request as a whole, each said once: fields no lead's model reads (a renamed
+    /// column?), with how many leads carried each.
+    pub warnings: Vec<String>,
 }
 
 /// One scored lead.
@@ -262,7 +271,8 @@ pub struct LeadScore {
     pub mql: bool,
     /// Largest contributions to the log-odds, against the average training lead.
     pub factors: Vec<Factor>,
-    /// Missing fields (imputed), unseen categories, fields the model does not use.
+    /// Missing fields (imputed), unseen categories, numbers far outside the training range
+    /// (fields the model does not use are in the response's `warnings`, once per request).
     pub warnings: Vec<String>,
     /// The lead's points under marketing's rules, when the server was started with `--rules`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -330,11 +340,14 @@ impl RulePoints {
     ],
     "top": 10
 }))]
-pub struct CompareRequest {
+pub struct CompareRequest<'a> {
     /// Closed leads: the fields the model and the rules read, and the outcome under the
     /// spec's target column name (e.g. `"outcome": "won"`; a string or a number).
+    /// Read as the body is parsed, as `/v1/score`'s: past `--max-leads` only counted (413), and
+    /// only the fields the model and the rules read (and the outcome) kept.
     #[schema(value_type = Vec<Object>, min_items = 1)]
-    pub leads: Vec<serde_json::Map<String, Value>>,
+    #[serde(borrow)]
+    pub leads: &'a RawValue,
     /// The model's MQL threshold (default: its first suggestion, max_f1, as `leadscore compare`).
     #[serde(default)]
     pub threshold: Option<ThresholdRequest>,
@@ -561,7 +574,7 @@ fn card_schema() -> utoipa::openapi::schema::Object {
         .property("grid", array("The penalty search."))
         .property("intercept", typed(Type::Number, "Intercept of the log-odds."))
         .property("baseline_log_odds", typed(Type::Number, "Log-odds of the average training lead."))
-        .property("coefficients", array("Every model column with its coefficient and odds ratio, largest first."))
+        .property("coefficients", array("Every model column with its coefficient and odds ratio and, for models since format 3, its training leads (`leads`), standard error and 95% interval of the odds (`odds_interval`), and whether that interval excludes no effect (`clear`); strongest first by the smallest effect the interval allows."))
         .property("features", array("The features a lead may carry: name, kind, levels."))
         .property(
             "pairs",
@@ -633,4 +646,131 @@ pub struct ReloadResponse {
     pub changed: bool,
     /// The default model after the reload.
     pub model: Option<ModelRef>,
+}
+
+/// `POST /v1/admin/models/{name}/promote` body: what `leadscore promote` takes as flags.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"version": "v2", "force": false}))]
+pub struct PromoteRequest {
+    /// The version to make current, e.g. `v2`.
+    pub version: String,
+    /// Promote even if the gate refused it, or never compared it with the current version.
+    #[serde(default)]
+    pub force: bool,
+}
+
+/// What a promotion or rollback did, once the server serves its result.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AliasChangeResponse {
+    /// The model.
+    pub model: String,
+    /// The version current before (`None`: the model had none).
+    pub previous: Option<String>,
+    /// The version `CURRENT` names now.
+    pub current: String,
+    /// The version this server serves for the model now, after reloading at once: the same as
+    /// `current` unless its file could not be loaded (then `/v1/models` says why).
+    pub served: Option<String>,
+    /// Whether `CURRENT` moved (false: the version was already current).
+    pub changed: bool,
+    /// The history entry's command, e.g. `http promote --force` (none when nothing changed).
+    pub command: Option<String>,
+    /// When the change was recorded (UTC, RFC 3339).
+    pub at: Option<String>,
+    /// The gate's figures, when it judged the promoted version against the one it replaced.
+    pub gate: Option<GateFigures>,
+}
+
+/// One figure of both models on the same leads.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct PairedFigure {
+    /// The version current when the gate ran.
+    pub current: Option<f64>,
+    /// The candidate.
+    pub candidate: Option<f64>,
+    /// `candidate - current`.
+    pub difference: Option<f64>,
+    /// Lower end of the paired 95% interval of the difference.
+    pub interval_low: Option<f64>,
+    /// Upper end.
+    pub interval_high: Option<f64>,
+}
+
+impl From<&leadscore_core::monitor::figures::Paired> for PairedFigure {
+    fn from(p: &leadscore_core::monitor::figures::Paired) -> Self {
+        PairedFigure {
+            current: p.a,
+            candidate: p.b,
+            difference: p.difference,
+            interval_low: p.interval.map(|i| i.low),
+            interval_high: p.interval.map(|i| i.high),
+        }
+    }
+}
+
+/// One check of the gate.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct GateCheck {
+    /// `evidence`, `auc` or `log_loss`.
+    pub name: String,
+    /// Whether it passed.
+    pub passed: bool,
+    /// The check in words, with its figures.
+    pub reason: String,
+}
+
+/// The promotion gate's comparison of a candidate with the version it would replace, as stored
+/// in the candidate's `card.json` (`promotion.gate`), copied into the API's own shape.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct GateFigures {
+    /// The candidate.
+    pub candidate: String,
+    /// The version it was compared with.
+    pub against: String,
+    /// Whether the gate passed it.
+    pub passed: bool,
+    /// The gate's sentence, with the figures.
+    pub sentence: String,
+    /// Every check, in order.
+    pub checks: Vec<GateCheck>,
+    /// Which leads were compared, in words.
+    pub leads: String,
+    /// Leads compared.
+    pub n_leads: u64,
+    /// Won leads among them.
+    pub n_won: u64,
+    /// AUC of both, and the paired interval of the difference.
+    pub auc: PairedFigure,
+    /// Log loss of both.
+    pub log_loss: PairedFigure,
+    /// Brier score of both.
+    pub brier: PairedFigure,
+    /// Lift in the top 10% of both.
+    pub lift_top_decile: PairedFigure,
+}
+
+impl From<&leadscore_core::promotion::GateRecord> for GateFigures {
+    fn from(r: &leadscore_core::promotion::GateRecord) -> Self {
+        let c = &r.comparison;
+        GateFigures {
+            candidate: r.candidate.clone(),
+            against: r.against.clone(),
+            passed: r.verdict.passed,
+            sentence: r.verdict.sentence.clone(),
+            checks: r
+                .verdict
+                .checks
+                .iter()
+                .map(|k| GateCheck { name: k.name.clone(), passed: k.passed, reason: k.reason.clone() })
+                .collect(),
+            leads: r.evidence.leads.clone(),
+            n_leads: c.n_leads,
+            n_won: c.n_won,
+            auc: (&c.auc).into(),
+            log_loss: (&c.log_loss).into(),
+            brier: (&c.brier).into(),
+            lift_top_decile: (&c.lift_top_decile).into(),
+        }
+    }
 }

@@ -30,6 +30,16 @@ pub struct ServeConfig {
     pub compare: Option<PathBuf>,
     /// The prediction log: every scored lead recorded in a store (`None`: nothing is logged).
     pub log: Option<crate::log::LogSettings>,
+    /// Repeated 5xx answers of one kind are logged as one line with their count per this interval.
+    pub failure_log_interval: Duration,
+    /// CSV uploads scored at once (each streams on its own threads); more are answered 503.
+    pub csv_uploads: usize,
+    /// A CSV upload is judged over each such span of the server waiting for its bytes (a
+    /// silent one is cut after it).
+    pub upload_timeout: Duration,
+    /// Bytes per second a CSV upload must send over each `upload_timeout` of waiting (0: any
+    /// byte will do).
+    pub upload_min_rate: u64,
 }
 
 impl Default for ServeConfig {
@@ -47,6 +57,10 @@ impl Default for ServeConfig {
             rules: None,
             compare: None,
             log: None,
+            failure_log_interval: Duration::from_secs(10),
+            csv_uploads: 64,
+            upload_timeout: Duration::from_secs(10),
+            upload_min_rate: 1024,
         }
     }
 }
@@ -65,6 +79,15 @@ impl ServeConfig {
         }
         if self.request_timeout.is_zero() {
             return Err("the request timeout must be positive".into());
+        }
+        if self.csv_uploads == 0 {
+            return Err("CSV uploads at once must be at least 1".into());
+        }
+        if self.upload_timeout.is_zero() {
+            return Err("the upload timeout must be positive".into());
+        }
+        if self.failure_log_interval.is_zero() {
+            return Err("the interval of the failure log must be positive".into());
         }
         if self.api_keys.iter().chain(&self.admin_keys).any(|k| k.trim() != k || k.len() < crate::auth::MIN_KEY_LEN) {
             return Err(format!(

@@ -9,6 +9,12 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::failures::Failure;
+
+/// Field errors listed in one problem document: 10,000 leads with every field wrong would
+/// otherwise answer megabytes of the same reasons. The detail gives the total.
+pub const MAX_LISTED_ERRORS: usize = 1_000;
+
 /// One thing wrong with one field of one lead.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
 pub struct FieldError {
@@ -37,6 +43,9 @@ pub struct Problem {
     /// Per-field errors, when the problem is about leads.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// The promotion gate's figures, when it refused a promotion (`not_promoted`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gate: Option<crate::api::GateFigures>,
 }
 
 /// Errors of the HTTP layer.
@@ -95,6 +104,30 @@ pub enum ApiError {
     /// The prediction log could not be read or written.
     #[error("the prediction log is unavailable: {0}")]
     Store(String),
+    /// Every CSV upload slot is taken.
+    #[error("{limit} CSV uploads are being scored, the most this server takes at once; retry shortly")]
+    UploadsBusy { limit: usize },
+    /// A CSV upload sent too slowly and was cut before its header.
+    #[error("{0}")]
+    UploadTooSlow(String),
+    /// The promotion gate did not pass the version (the figures when it judged it).
+    #[error("{message}")]
+    NotPromoted { message: String, gate: Option<Box<crate::api::GateFigures>> },
+    /// A rollback with no earlier version to go back to.
+    #[error("{0}")]
+    NoPrevious(String),
+    /// Another process is changing the model's registry files.
+    #[error("{0}")]
+    Locked(String),
+    /// The version asked for cannot serve (its `model.bin` is refused).
+    #[error("{0}")]
+    InvalidVersion(String),
+    /// A route that changes the registry, on a server started without admin keys.
+    #[error("changing the registry over HTTP needs an admin key: start the server with --admin-keys (LEADSCORE_ADMIN_KEYS) and send one as Authorization: Bearer KEY, or use the `leadscore promote`/`rollback` commands")]
+    AdminKeysRequired,
+    /// The registry cannot be read or written by the server (a read-only mount, permissions).
+    #[error("{0}")]
+    RegistryUnavailable(String),
     /// The request took longer than the timeout.
     #[error("the request did not finish within the server's time limit")]
     Timeout,
@@ -125,7 +158,17 @@ impl ApiError {
             ApiError::BadQuery(_) => (StatusCode::BAD_REQUEST, "bad_query", "Invalid query parameter"),
             ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized"),
             ApiError::Forbidden => (StatusCode::FORBIDDEN, "forbidden", "Forbidden"),
+            ApiError::NotPromoted { .. } => (StatusCode::CONFLICT, "not_promoted", "Not promoted by the gate"),
+            ApiError::NoPrevious(_) => (StatusCode::CONFLICT, "no_previous_version", "No previous version"),
+            ApiError::Locked(_) => (StatusCode::CONFLICT, "locked", "Model locked"),
+            ApiError::InvalidVersion(_) => (StatusCode::CONFLICT, "invalid_version", "Version cannot serve"),
+            ApiError::AdminKeysRequired => (StatusCode::FORBIDDEN, "admin_keys_required", "Admin keys required"),
+            ApiError::RegistryUnavailable(_) => {
+                (StatusCode::SERVICE_UNAVAILABLE, "registry_unavailable", "Registry unavailable")
+            }
             ApiError::Timeout => (StatusCode::SERVICE_UNAVAILABLE, "timeout", "Request timed out"),
+            ApiError::UploadsBusy { .. } => (StatusCode::SERVICE_UNAVAILABLE, "uploads_busy", "Too many uploads"),
+            ApiError::UploadTooSlow(_) => (StatusCode::REQUEST_TIMEOUT, "upload_too_slow", "Upload too slow"),
             ApiError::NoLog => (StatusCode::SERVICE_UNAVAILABLE, "no_log", "No prediction log"),
             ApiError::Store(_) => (StatusCode::SERVICE_UNAVAILABLE, "store_unavailable", "Prediction log unavailable"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error"),
@@ -137,11 +180,18 @@ impl ApiError {
         let (status, code, title) = self.parts();
         let detail = match self {
             ApiError::Internal(_) => "the server failed to handle the request; it has been logged".to_owned(),
+            ApiError::InvalidLeads(errors) if errors.len() > MAX_LISTED_ERRORS => {
+                format!("{self} (the first {MAX_LISTED_ERRORS} are listed)")
+            }
             other => other.to_string(),
         };
         let errors = match self {
-            ApiError::InvalidLeads(errors) => errors.clone(),
+            ApiError::InvalidLeads(errors) => errors.iter().take(MAX_LISTED_ERRORS).cloned().collect(),
             _ => Vec::new(),
+        };
+        let gate = match self {
+            ApiError::NotPromoted { gate, .. } => gate.as_deref().cloned(),
+            _ => None,
         };
         Problem {
             type_: format!("/problems/{code}"),
@@ -150,15 +200,13 @@ impl ApiError {
             detail,
             code: code.to_owned(),
             errors,
+            gate,
         }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        if let ApiError::Internal(err) = &self {
-            tracing::error!(error = %err, "request failed");
-        }
         let problem = self.problem();
         let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let body = serde_json::to_vec(&problem).unwrap_or_default();
@@ -166,6 +214,45 @@ impl IntoResponse for ApiError {
         if matches!(self, ApiError::Unauthorized) {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
         }
+        // The body was not read (or not to its end): the connection cannot carry another request.
+        if matches!(self, ApiError::UploadsBusy { .. } | ApiError::UploadTooSlow(_)) {
+            let headers = response.headers_mut();
+            headers.insert(header::CONNECTION, header::HeaderValue::from_static("close"));
+            if matches!(self, ApiError::UploadsBusy { .. }) {
+                headers.insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+            }
+        }
+        // The server failed to answer: said in the log by the failure log, at a bounded rate
+        // (a client calling a route this server has switched off is not a failure).
+        if status.is_server_error() && !matches!(self, ApiError::NoLog) {
+            let reason = match &self {
+                ApiError::Internal(err) => err.clone(),
+                other => other.to_string(),
+            };
+            response.extensions_mut().insert(Failure { code: self.parts().1, status: problem.status, reason });
+        }
         response
+    }
+}
+
+/// A registry change refused or failed: the same cases `leadscore promote` and `rollback` say
+/// on the terminal, as statuses (unknown model or version 404; the gate's refusal, no earlier
+/// version, a held lock, a version whose file is refused 409; a registry the server cannot
+/// read or write 503, with the reason: these routes answer admins only).
+impl From<leadscore_registry::Error> for ApiError {
+    fn from(err: leadscore_registry::Error) -> Self {
+        use leadscore_registry::Error as E;
+        match err {
+            E::UnknownModel { .. } | E::UnknownVersion { .. } => ApiError::UnknownModel(err.to_string()),
+            E::Refused { ref record, .. } => {
+                let gate = record.as_deref().map(|r| Box::new(crate::api::GateFigures::from(r)));
+                ApiError::NotPromoted { message: err.to_string(), gate }
+            }
+            E::NoPrevious { .. } => ApiError::NoPrevious(err.to_string()),
+            E::Locked { .. } => ApiError::Locked(err.to_string()),
+            E::Artifact { .. } => ApiError::InvalidVersion(err.to_string()),
+            E::Io { .. } | E::Registry { .. } => ApiError::RegistryUnavailable(err.to_string()),
+            other => ApiError::Internal(other.to_string()),
+        }
     }
 }

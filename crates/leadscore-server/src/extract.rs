@@ -13,8 +13,10 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
+use serde_json::value::RawValue;
 
 use crate::error::ApiError;
+use crate::lead::{parse_leads, Fields, Leads};
 use crate::state::{AppState, LoadedModel};
 
 /// Query parameters that name a model and a version.
@@ -122,36 +124,102 @@ impl<S: Send + Sync> FromRequestParts<S> for Media {
 
 /// A JSON request body: what its data errors should say was expected (serde's own
 /// message quotes the offending value, which may be lead data).
-pub trait JsonBody: DeserializeOwned {
+pub trait JsonBody {
     /// The expected shape, in words, e.g. "an object with `leads` (an array of objects)".
     const SHAPE: &'static str;
 }
 
-/// The whole body, up to `max` bytes (413 above).
+/// The whole body, up to `max` bytes (413 above). A declared length over `max` is refused
+/// before a byte is read, and the buffer is sized once from it: a body costs its size, not
+/// the chunks it arrived in plus their concatenation.
 pub async fn read_body(body: Body, max: usize) -> Result<Bytes, ApiError> {
-    axum::body::to_bytes(body, max).await.map_err(|_| ApiError::BodyTooLarge { max })
+    use axum::body::HttpBody as _;
+    use futures_util::StreamExt;
+    let hint = body.size_hint();
+    if hint.lower() > max as u64 {
+        return Err(ApiError::BodyTooLarge { max });
+    }
+    let mut stream = body.into_data_stream();
+    let Some(first) = stream.next().await.transpose().map_err(|_| broken_body())? else {
+        return Ok(Bytes::new());
+    };
+    if first.len() > max {
+        return Err(ApiError::BodyTooLarge { max });
+    }
+    let Some(second) = stream.next().await.transpose().map_err(|_| broken_body())? else {
+        return Ok(first); // one chunk: no copy at all
+    };
+    let expected = usize::try_from(hint.lower()).unwrap_or(max).min(max);
+    let mut buf = Vec::with_capacity(expected.max(first.len() + second.len()));
+    buf.extend_from_slice(&first);
+    drop(first);
+    let mut chunk = Some(second);
+    while let Some(data) = chunk {
+        if buf.len() + data.len() > max {
+            return Err(ApiError::BodyTooLarge { max });
+        }
+        buf.extend_from_slice(&data);
+        chunk = stream.next().await.transpose().map_err(|_| broken_body())?;
+    }
+    Ok(Bytes::from(buf))
+}
+
+/// A body stream that failed: the client went away or broke the framing.
+fn broken_body() -> ApiError {
+    ApiError::BadRequest("the request body could not be read to its end".into())
 }
 
 /// Parses a JSON body: syntax errors with line and column (400 `bad_json`), shape
 /// errors with the position and [`JsonBody::SHAPE`] (400 `bad_request`).
-pub fn parse_json<T: JsonBody>(bytes: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(bytes).map_err(|e| json_error::<T>(&e))
+pub fn parse_json<'de, T: JsonBody + Deserialize<'de>>(bytes: &'de [u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(bytes).map_err(|e| json_error::<T>(&e, (1, 1)))
 }
 
-/// The error of a JSON body that did not parse as `T`.
-pub fn json_error<T: JsonBody>(e: &serde_json::Error) -> ApiError {
+/// The error of a JSON body that did not parse as `T`; `at` is the line and column where
+/// the text that was parsed starts in the body (`(1, 1)` for the whole body).
+pub fn json_error<T: JsonBody>(e: &serde_json::Error, at: (usize, usize)) -> ApiError {
     use serde_json::error::Category;
+    let (line, column) = match e.line() {
+        1 => (at.0, at.1 + e.column().saturating_sub(1)),
+        line => (at.0 + line - 1, e.column()),
+    };
     match e.classify() {
         Category::Syntax | Category::Eof | Category::Io => ApiError::BadJson {
-            line: e.line(),
-            column: e.column(),
+            line,
+            column,
             message: e.to_string().split(" at line").next().unwrap_or_default().to_owned(),
         },
         Category::Data => ApiError::BadRequest(format!(
-            "the body does not have the expected shape (line {}, column {}): {}",
-            e.line(),
-            e.column(),
+            "the body does not have the expected shape (line {line}, column {column}): {}",
             T::SHAPE
         )),
     }
+}
+
+/// Reads the `leads` of a request body `T` (the JSON text `leads`, borrowed from `body`)
+/// against a model's fields within `max` leads (see [`parse_leads`]): 413 past the limit,
+/// 422 for none, and shape errors placed in the body.
+pub fn read_leads<T: JsonBody>(
+    body: &[u8],
+    leads: &RawValue,
+    fields: &Fields,
+    keep: Option<&str>,
+    max: usize,
+) -> Result<Leads, ApiError> {
+    let text = leads.get();
+    let parsed = parse_leads(text, fields, keep, max).map_err(|e| json_error::<T>(&e, position(body, text)))?;
+    match parsed.count {
+        0 => Err(ApiError::EmptyLeads { max }),
+        n if n > max => Err(ApiError::TooManyLeads { n, max }),
+        _ => Ok(parsed),
+    }
+}
+
+/// The line and column where `part` (a slice of `body`) starts.
+fn position(body: &[u8], part: &str) -> (usize, usize) {
+    let offset = (part.as_ptr() as usize).checked_sub(body.as_ptr() as usize).filter(|&o| o <= body.len());
+    let Some(before) = offset.map(|o| &body[..o]) else { return (1, 1) };
+    let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
+    let column = 1 + before.iter().rev().take_while(|&&b| b != b'\n').count();
+    (line, column)
 }

@@ -13,6 +13,11 @@
 //! a UUIDv7 ([`leadscore_store::new_lead_id`]) and the response carries it. A numeric JSON id is
 //! logged as its JSON text (`17` → `"17"`), which is what a CRM export of it reads as.
 //!
+//! **Shadow scoring.** When the model has a `CHALLENGER`, [`PredictionLog::record`] hands the
+//! served row to the shadow scorer (`crate::shadow`) instead of the writer: the challenger's row
+//! and the served one reach the writer together, off the response path. Flushing and shutting
+//! down go through the shadow scorer first, so no served row is left behind it.
+//!
 //! **Reads.** Outcomes and monitor queries go through one store connection of their own, opened
 //! at start-up, used from `spawn_blocking` (both clients are synchronous), reopened after an
 //! error; they never touch the writer's connection.
@@ -21,8 +26,9 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use leadscore_core::value::RawValue;
-use leadscore_store::{FieldLogging, Fields, LogWriter, Prediction, Store, WriterConfig, WriterStats};
+use leadscore_store::{FieldLogging, FieldValue, Fields, LogWriter, Prediction, Store, WriterConfig, WriterStats};
 
+use crate::shadow::{Shadow, ShadowScorer, ShadowStats, QUEUE_CAPACITY};
 use crate::state::LoadedModel;
 
 /// How the server logs (`leadscore serve --store --log-fields --log-retention-days`).
@@ -64,6 +70,7 @@ pub struct Scoring<'a> {
 /// The server's prediction log: the writer and a reading connection.
 pub struct PredictionLog {
     writer: LogWriter,
+    shadow: ShadowScorer,
     fields: FieldLogging,
     /// Where the store is, for messages (no password).
     location: String,
@@ -87,9 +94,11 @@ impl PredictionLog {
         reader.schema_version().map_err(|e| format!("the prediction log {location}: {e}"))?;
         let writer = LogWriter::start(&settings.store, settings.writer.clone())
             .map_err(|e| format!("the prediction log {location}: {e}"))?;
+        let shadow = ShadowScorer::start(writer.clone(), settings.fields, QUEUE_CAPACITY)?;
         tracing::info!(store = %location, fields = ?settings.fields, "logging every scored lead");
         Ok(PredictionLog {
             writer,
+            shadow,
             fields: settings.fields,
             location,
             reader: Mutex::new(Some(reader)),
@@ -126,17 +135,20 @@ impl PredictionLog {
     }
 
     /// Queues the row of one scoring; never blocks. `field(i)` is the value of the model's `i`-th
-    /// feature as it arrived (read only with `--log-fields model`). Returns false when the row was
+    /// input (`Encoder::inputs`) as it arrived (read only with `--log-fields model`). With `shadow`, the
+    /// model's challenger and the lead's values of its inputs (`Shadow::values_by_slot`), the row goes
+    /// to the shadow scorer, which logs it beside the challenger's. Returns false when the row was
     /// dropped (counted).
     pub fn record<'a>(
         &self,
         model: &LoadedModel,
+        shadow: Option<(&Shadow, Vec<FieldValue>)>,
         scored_at_ms: i64,
         scoring: Scoring<'_>,
         field: impl FnMut(usize) -> RawValue<'a>,
     ) -> bool {
         let fields = Fields::of_indexed(&model.artifact, self.fields, field);
-        self.writer.log(Prediction {
+        let row = Prediction {
             scored_at_ms,
             model: model.name.clone(),
             version: model.version.clone(),
@@ -150,7 +162,19 @@ impl PredictionLog {
             rule_points: scoring.rules.map(|r| r.0),
             rule_mql: scoring.rules.map(|r| r.1),
             fields,
-        })
+        };
+        match shadow {
+            Some((shadow, values)) => {
+                self.shadow.submit(shadow, row, values);
+                true
+            }
+            None => self.writer.log(row),
+        }
+    }
+
+    /// The shadow scorer's counters.
+    pub fn shadow_stats(&self) -> ShadowStats {
+        self.shadow.stats()
     }
 
     /// The writer's counters.
@@ -158,14 +182,28 @@ impl PredictionLog {
         self.writer.stats()
     }
 
-    /// Waits until every row queued so far is written (or dropped), at most `timeout`.
+    /// Waits until every row queued so far (shadow scorings included) is written (or dropped),
+    /// at most `timeout`.
     pub fn flush(&self, timeout: Duration) -> bool {
-        self.writer.flush(timeout)
+        let started = std::time::Instant::now();
+        self.shadow.flush(timeout) && self.writer.flush(timeout.saturating_sub(started.elapsed()))
     }
 
-    /// Writes what is queued and stops the writer (graceful shutdown); the final counters.
+    /// Scores the queued shadow scorings, writes what is queued and stops both threads
+    /// (graceful shutdown: the shadow scorer first, so its rows reach the writer); the writer's
+    /// final counters.
     pub fn shutdown(&self, timeout: Duration) -> WriterStats {
-        let stats = self.writer.shutdown(timeout);
+        let started = std::time::Instant::now();
+        let shadow = self.shadow.shutdown(timeout);
+        if shadow.scored + shadow.dropped + shadow.failed > 0 {
+            tracing::info!(
+                scored = shadow.scored,
+                dropped = shadow.dropped,
+                failed = shadow.failed,
+                "shadow scoring drained"
+            );
+        }
+        let stats = self.writer.shutdown(timeout.saturating_sub(started.elapsed()));
         tracing::info!(written = stats.written, dropped = stats.dropped(), store = %self.location, "prediction log flushed");
         stats
     }
@@ -211,6 +249,7 @@ impl PredictionLog {
             "# HELP leadscore_log_purged_total Rows deleted by retention.\n# TYPE leadscore_log_purged_total counter\n",
         );
         let _ = writeln!(out, "leadscore_log_purged_total {}", s.purged);
+        self.shadow.render_metrics(out);
     }
 }
 

@@ -34,6 +34,7 @@ use leadscore_core::Artifact;
 use leadscore_registry::{ModelFolder, Registry, MODEL_FILE};
 use serde::Serialize;
 
+use crate::shadow::Shadow;
 use crate::state::{LoadedModel, ModelSet, NamedModel, RulesFile};
 
 /// A file's identity when read (modification time, length): a changed file is read again.
@@ -147,14 +148,18 @@ pub fn next_set(
     (next, report)
 }
 
-/// What is served, for telling whether a reload changed it.
-fn served(set: &ModelSet) -> Vec<(String, Option<String>, Vec<String>)> {
+/// A model as [`served`] sees it: name, current version, challenger, `version:checksum`s.
+type Served = (String, Option<String>, Option<String>, Vec<String>);
+
+/// What is served (and shadowed), for telling whether a reload changed it.
+fn served(set: &ModelSet) -> Vec<Served> {
     set.models
         .iter()
         .map(|(n, m)| {
             (
                 n.clone(),
                 m.current.clone(),
+                m.shadow.as_ref().map(|s| s.challenger.version.clone()),
                 m.versions.values().map(|v| format!("{}:{}", v.version, v.checksum)).collect(),
             )
         })
@@ -244,7 +249,60 @@ fn load_folder(
         }
         next.problems.push(RegistryProblem { model: Some(name.clone()), problem, serving: named.current.clone() });
     }
+    named.shadow = shadow_of(root, folder, &named, old_named, next);
     (!named.versions.is_empty()).then_some(named)
+}
+
+/// The challenger to shadow the current version with, from `CHALLENGER`: a version that loads and
+/// is not the current one. One that cannot be read or loaded is a [`RegistryProblem`] (logged once,
+/// on `/v1/models` and `/metrics`) and shadows nothing; serving is never affected. The shadow of
+/// the previous set is kept while both versions are the same loaded ones.
+fn shadow_of(
+    root: &Path,
+    folder: &ModelFolder,
+    named: &NamedModel,
+    old_named: Option<&NamedModel>,
+    next: &mut ModelSet,
+) -> Option<Arc<Shadow>> {
+    let champion = named.versions.get(named.current.as_ref()?)?;
+    let name = &folder.name;
+    let version = match &folder.challenger {
+        Ok(None) => return None,
+        Ok(Some(v)) if named.current.as_ref() == Some(v) => return None, // promoted: nothing to shadow
+        Ok(Some(v)) => v,
+        Err(why) => {
+            next.problems.push(RegistryProblem {
+                model: Some(name.clone()),
+                problem: format!("{why}; no challenger is shadowed"),
+                serving: named.current.clone(),
+            });
+            return None;
+        }
+    };
+    let Some(challenger) = named.versions.get(version) else {
+        let why = match next.failures.iter().find(|f| &f.name == name && &f.version == version) {
+            Some(f) => format!("CHALLENGER names {version}, which is refused: {}", f.reason),
+            None => format!("CHALLENGER names {version}, which has no {}", folder.model_path(root, version).display()),
+        };
+        next.problems.push(RegistryProblem {
+            model: Some(name.clone()),
+            problem: format!("{why}; no challenger is shadowed"),
+            serving: named.current.clone(),
+        });
+        return None;
+    };
+    let kept = old_named
+        .and_then(|o| o.shadow.as_ref())
+        .filter(|s| Arc::ptr_eq(&s.champion, champion) && Arc::ptr_eq(&s.challenger, challenger));
+    if let Some(kept) = kept {
+        return Some(kept.clone());
+    }
+    let rule_fields = match &champion.rules {
+        Some(Ok(set)) => set.fields.iter().map(|f| (f.name.clone(), f.kind)).collect(),
+        _ => Vec::new(),
+    };
+    tracing::info!(model = %name, current = %champion.version, challenger = %challenger.version, "shadow scoring the challenger");
+    Some(Arc::new(Shadow::new(champion.clone(), challenger.clone(), rule_fields)))
 }
 
 /// Loads and validates one version, including a probe lead (all fields missing).

@@ -25,14 +25,16 @@ use leadscore_core::compare::Comparison;
 use leadscore_core::lookup::Lookup;
 use leadscore_core::rules::RuleSet;
 use leadscore_core::Artifact;
-use leadscore_registry::{Registry, CURRENT_FILE};
+use leadscore_registry::{Registry, CHALLENGER_FILE, CURRENT_FILE};
 
 use crate::config::ServeConfig;
 use crate::error::ApiError;
+use crate::failures::FailureLog;
 use crate::log::PredictionLog;
 use crate::metrics::Metrics;
 use crate::reload::{self, RegistryProblem, Stamp};
 pub use crate::reload::{ReloadFailure, ReloadReport};
+use crate::upload::{Pace, Uploads};
 
 /// One loaded, validated model version.
 #[derive(Debug)]
@@ -59,13 +61,16 @@ pub struct LoadedModel {
     pub(crate) stamp: Stamp,
 }
 
-/// All versions of one model name, and the one `CURRENT` names.
+/// All versions of one model name, the one `CURRENT` names, and the one `CHALLENGER` names.
 #[derive(Clone, Debug, Default)]
 pub struct NamedModel {
     /// The version served by default.
     pub current: Option<String>,
     /// Every loaded version.
     pub versions: BTreeMap<String, Arc<LoadedModel>>,
+    /// The challenger shadowed beside the current version, when `CHALLENGER` names a version
+    /// that loads (and is not the current one).
+    pub shadow: Option<Arc<crate::shadow::Shadow>>,
 }
 
 /// A consistent snapshot of everything being served.
@@ -88,6 +93,14 @@ impl ModelSet {
         let named = self.models.get(name)?;
         let version = version.or(named.current.as_deref())?;
         named.versions.get(version).cloned()
+    }
+
+    /// The challenger to shadow `model` with: when `model` is its name's current version (the
+    /// very one loaded) and `CHALLENGER` names another version that loads.
+    pub fn shadow(&self, model: &Arc<LoadedModel>) -> Option<Arc<crate::shadow::Shadow>> {
+        let named = self.models.get(&model.name)?;
+        let shadow = named.shadow.as_ref()?;
+        Arc::ptr_eq(&shadow.champion, model).then(|| shadow.clone())
     }
 
     /// The model a request asked for, or why there is none: no model at all (503), or an
@@ -135,8 +148,12 @@ struct Inner {
     reload_lock: Mutex<()>,
     /// The prediction log, when `config.log` is set.
     log: Option<PredictionLog>,
-    /// The last monitor figures per served version, for `/metrics`.
-    drift: crate::routes::monitor::DriftGauges,
+    /// The last all-time monitor report per served version, for `/metrics` and the dashboard.
+    reports: crate::routes::monitor::LatestReports,
+    /// 5xx answers, logged at a bounded rate.
+    failures: Arc<FailureLog>,
+    /// CSV uploads: their slots and pace.
+    uploads: Uploads,
 }
 
 /// A rules file as read at start-up.
@@ -216,6 +233,9 @@ impl AppState {
         comparison: Option<Arc<Comparison>>,
         log: Option<PredictionLog>,
     ) -> AppState {
+        let failures = Arc::new(FailureLog::new(config.failure_log_interval));
+        let pace = Pace { window: config.upload_timeout, min_rate: config.upload_min_rate };
+        let uploads = Uploads::new(config.csv_uploads, pace);
         let state = AppState {
             inner: Arc::new(Inner {
                 rules,
@@ -225,7 +245,9 @@ impl AppState {
                 metrics: Metrics::default(),
                 reload_lock: Mutex::new(()),
                 log,
-                drift: Default::default(),
+                reports: Default::default(),
+                failures,
+                uploads,
             }),
         };
         state.reload();
@@ -252,14 +274,24 @@ impl AppState {
         self.inner.comparison.store(Some(comparison));
     }
 
+    /// Where 5xx answers are counted and logged at a bounded rate.
+    pub fn failures(&self) -> &Arc<FailureLog> {
+        &self.inner.failures
+    }
+
+    /// The slots and pace of CSV uploads.
+    pub fn uploads(&self) -> &Uploads {
+        &self.inner.uploads
+    }
+
     /// The prediction log, when the server logs.
     pub fn log(&self) -> Option<&PredictionLog> {
         self.inner.log.as_ref()
     }
 
-    /// The drift gauges `/metrics` exports.
-    pub fn drift(&self) -> &crate::routes::monitor::DriftGauges {
-        &self.inner.drift
+    /// The last all-time monitor report of each version (`/metrics`, the dashboard).
+    pub fn reports(&self) -> &crate::routes::monitor::LatestReports {
+        &self.inner.reports
     }
 
     /// The metrics registry.
@@ -305,8 +337,8 @@ impl AppState {
         report
     }
 
-    /// The identity of every registry file a reload reads (and of every folder it
-    /// cannot read): when it changes, the watcher reloads.
+    /// The identity of every registry file a reload reads (`CURRENT`, `CHALLENGER`, each
+    /// `model.bin`, and every folder it cannot read): when it changes, the watcher reloads.
     pub fn registry_stamp(&self) -> Vec<(PathBuf, Option<Stamp>)> {
         let root = &self.inner.config.models;
         let Ok(folders) = Registry::new(root).scan() else { return vec![(root.clone(), None)] };
@@ -314,6 +346,8 @@ impl AppState {
         for folder in folders {
             let dir = root.join(&folder.name);
             out.push((dir.join(CURRENT_FILE), reload::stamp(&dir.join(CURRENT_FILE))));
+            // A change of challenger is picked up as a change of current is.
+            out.push((dir.join(CHALLENGER_FILE), reload::stamp(&dir.join(CHALLENGER_FILE))));
             match &folder.versions {
                 Ok(versions) => {
                     for v in versions {

@@ -31,7 +31,7 @@ pub mod writer;
 pub use error::{Error, Result};
 pub use row::{
     check_lead_id, day_bounds, new_lead_id, FieldLogging, FieldValue, Fields, Filter, Forgotten, LoggedRow, Outcome,
-    OutcomeReport, Prediction,
+    OutcomeReport, Pair, PairFilter, PairedRow, Prediction,
 };
 pub use writer::{LogWriter, WriterConfig, WriterStats};
 
@@ -45,7 +45,13 @@ pub trait Store: Send {
     /// file deleted or replaced under a running server is noticed here, and the writer reopens).
     fn check_alive(&mut self) -> Result<()>;
     /// Appends scorings.
-    fn insert(&mut self, rows: &[Prediction]) -> Result<()>;
+    fn insert(&mut self, rows: &[Prediction]) -> Result<()> {
+        self.insert_paired(rows, &[])
+    }
+    /// Appends scorings, each shadow row of `pairs` recording the row id of the served row it
+    /// shadows (refused, nothing written, when a pair does not name an earlier served row of the
+    /// same lead and model).
+    fn insert_paired(&mut self, rows: &[Prediction], pairs: &[Pair]) -> Result<()>;
     /// Stores outcomes of logged leads by id (posting the same outcome twice is harmless; a later
     /// one replaces an earlier one); ids never scored are counted and not stored.
     fn upsert_outcomes(&mut self, outcomes: &[Outcome], received_at_ms: i64) -> Result<OutcomeReport>;
@@ -55,6 +61,10 @@ pub trait Store: Send {
     fn purge_before(&mut self, cutoff_ms: i64) -> Result<u64>;
     /// Scorings matching `filter`, in insertion order, each with its lead's outcome.
     fn rows(&mut self, filter: &Filter) -> Result<Vec<LoggedRow>>;
+    /// Shadow scorings matching `filter` (the period on the served scoring's time), each with
+    /// the served scoring it shadows and that lead's outcome, in insertion order. Shadow rows
+    /// whose served row is gone (retention, `forget`) or was never recorded are left out.
+    fn paired_rows(&mut self, filter: &PairFilter) -> Result<Vec<PairedRow>>;
     /// Outcomes stored.
     fn count_outcomes(&mut self) -> Result<u64>;
     /// Every (model, version) in the log with its number of scorings.

@@ -8,7 +8,10 @@ use std::io::Write;
 
 use postgres::{Client, NoTls};
 
-use crate::row::{Fields, Filter, Forgotten, LoggedRow, Outcome, OutcomeReport, Prediction, StoredOutcome};
+use crate::row::{
+    check_pairs, Fields, Filter, Forgotten, LoggedRow, Outcome, OutcomeReport, Pair, PairFilter, PairedRow, Prediction,
+    StoredOutcome,
+};
 use crate::schema::{self, LATEST, MIGRATIONS, PREDICTION_COLUMNS};
 use crate::{dedupe_outcomes, Error, Result, Store};
 
@@ -74,10 +77,16 @@ fn copy_text(out: &mut Vec<u8>, text: &str) {
     }
 }
 
-fn copy_row(out: &mut Vec<u8>, p: &Prediction) {
+/// One row of COPY's text format: `id` first when the batch names its ids (a batch with pairs),
+/// then [`PREDICTION_COLUMNS`].
+fn copy_row(out: &mut Vec<u8>, id: Option<i64>, p: &Prediction, champion_id: Option<i64>) {
     let bool_text = |b: bool| if b { "t" } else { "f" };
+    if let Some(id) = id {
+        out.extend_from_slice(id.to_string().as_bytes());
+        out.push(b'\t');
+    }
     // f64 Display is the shortest text that reads back to the same bits.
-    let cells: [Option<String>; 13] = [
+    let cells: [Option<String>; 14] = [
         Some(p.scored_at_ms.to_string()),
         Some(p.model.clone()),
         Some(p.version.clone()),
@@ -91,6 +100,7 @@ fn copy_row(out: &mut Vec<u8>, p: &Prediction) {
         p.rule_points.map(|x| x.to_string()),
         p.rule_mql.map(|b| bool_text(b).into()),
         p.fields.as_ref().map(Fields::to_json),
+        champion_id.map(|id| id.to_string()),
     ];
     for (i, cell) in cells.iter().enumerate() {
         if i > 0 {
@@ -125,15 +135,37 @@ impl Store for PgStore {
         Ok(())
     }
 
-    fn insert(&mut self, rows: &[Prediction]) -> Result<()> {
+    fn insert_paired(&mut self, rows: &[Prediction], pairs: &[Pair]) -> Result<()> {
+        check_pairs(rows, pairs)?;
         let url = self.url.clone();
         let err = |error| Error::Postgres { url: url.clone(), error };
-        let mut buf = Vec::with_capacity(rows.len() * 512);
-        for p in rows {
-            copy_row(&mut buf, p);
-        }
         let mut tx = self.client.transaction().map_err(err)?;
-        let mut writer = tx.copy_in(&format!("COPY predictions ({PREDICTION_COLUMNS}) FROM STDIN")).map_err(err)?;
+        // COPY returns no ids: a batch with pairs takes its ids from the sequence first (one
+        // round trip), so that each shadow row can name its served row's id.
+        let ids: Vec<i64> = if pairs.is_empty() {
+            Vec::new()
+        } else {
+            let n = i64::try_from(rows.len()).unwrap_or(i64::MAX);
+            tx.query(
+                "SELECT nextval(pg_get_serial_sequence('predictions', 'id')) FROM generate_series(1, $1::bigint)",
+                &[&n],
+            )
+            .map_err(err)?
+            .into_iter()
+            .map(|r| r.get(0))
+            .collect()
+        };
+        let mut champion_of: Vec<Option<usize>> = vec![None; ids.len()];
+        for pair in pairs {
+            champion_of[pair.shadow] = Some(pair.champion);
+        }
+        let mut buf = Vec::with_capacity(rows.len() * 512);
+        for (i, p) in rows.iter().enumerate() {
+            let champion_id = champion_of.get(i).copied().flatten().and_then(|c| ids.get(c).copied());
+            copy_row(&mut buf, ids.get(i).copied(), p, champion_id);
+        }
+        let columns = if ids.is_empty() { PREDICTION_COLUMNS.to_owned() } else { format!("id, {PREDICTION_COLUMNS}") };
+        let mut writer = tx.copy_in(&format!("COPY predictions ({columns}) FROM STDIN")).map_err(err)?;
         writer.write_all(&buf).map_err(|error| Error::Io { path: url.clone().into(), error })?;
         writer.finish().map_err(err)?;
         tx.commit().map_err(err)
@@ -208,7 +240,7 @@ impl Store for PgStore {
             .query(
                 "SELECT p.id, p.scored_at_ms, p.model, p.version, p.shadow, p.lead_id, p.probability, p.score,
                         p.tier, p.mql, p.threshold, p.rule_points, p.rule_mql, p.fields, o.won, o.closed_at,
-                        o.received_at_ms
+                        o.received_at_ms, p.champion_id
                  FROM predictions p LEFT JOIN outcomes o ON o.lead_id = p.lead_id
                  WHERE p.model = $1 AND ($2::text IS NULL OR p.version = $2) AND ($3::boolean IS NULL OR p.shadow = $3)
                    AND ($4::bigint IS NULL OR p.scored_at_ms >= $4) AND ($5::bigint IS NULL OR p.scored_at_ms < $5)
@@ -247,7 +279,78 @@ impl Store for PgStore {
                     closed_at: r.get(15),
                     received_at_ms: r.get::<_, Option<i64>>(16).unwrap_or(0),
                 });
-                Ok(LoggedRow { row_id, prediction, outcome })
+                Ok(LoggedRow { row_id, prediction, outcome, champion_id: r.get(17) })
+            })
+            .collect()
+    }
+
+    fn paired_rows(&mut self, filter: &PairFilter) -> Result<Vec<PairedRow>> {
+        let url = self.url.clone();
+        let err = |error| Error::Postgres { url: url.clone(), error };
+        let sql = format!(
+            "{} WHERE s.model = $1 AND s.shadow AND ($2::text IS NULL OR s.version = $2)
+               AND ($3::text IS NULL OR c.version = $3)
+               AND ($4::bigint IS NULL OR c.scored_at_ms >= $4) AND ($5::bigint IS NULL OR c.scored_at_ms < $5)
+             ORDER BY s.id",
+            schema::PAIRED_ROWS
+        );
+        let rows = self
+            .client
+            .query(&sql, &[&filter.model, &filter.challenger, &filter.champion, &filter.since_ms, &filter.until_ms])
+            .map_err(err)?;
+        let score = |row_id: i64, s: i16| {
+            u8::try_from(s).map_err(|_| Error::Corrupt { row: row_id, reason: format!("score {s} is not 1-99") })
+        };
+        rows.into_iter()
+            .map(|r| {
+                let (champion_id, shadow_id): (i64, i64) = (r.get(0), r.get(12));
+                let model: String = r.get(20);
+                let lead_id: String = r.get(3);
+                let champion = LoggedRow {
+                    row_id: champion_id,
+                    prediction: Prediction {
+                        scored_at_ms: r.get(1),
+                        model: model.clone(),
+                        version: r.get(2),
+                        shadow: false,
+                        lead_id: lead_id.clone(),
+                        probability: r.get(4),
+                        score: score(champion_id, r.get(5))?,
+                        tier: r.get(6),
+                        mql: r.get(7),
+                        threshold: r.get(8),
+                        rule_points: None,
+                        rule_mql: None,
+                        fields: None,
+                    },
+                    outcome: r.get::<_, Option<bool>>(9).map(|won| StoredOutcome {
+                        won,
+                        closed_at: r.get(10),
+                        received_at_ms: r.get::<_, Option<i64>>(11).unwrap_or(0),
+                    }),
+                    champion_id: None,
+                };
+                let challenger = LoggedRow {
+                    row_id: shadow_id,
+                    prediction: Prediction {
+                        scored_at_ms: r.get(13),
+                        model,
+                        version: r.get(14),
+                        shadow: true,
+                        lead_id,
+                        probability: r.get(15),
+                        score: score(shadow_id, r.get(16))?,
+                        tier: r.get(17),
+                        mql: r.get(18),
+                        threshold: r.get(19),
+                        rule_points: None,
+                        rule_mql: None,
+                        fields: None,
+                    },
+                    outcome: None,
+                    champion_id: Some(champion_id),
+                };
+                Ok(PairedRow { champion, challenger })
             })
             .collect()
     }

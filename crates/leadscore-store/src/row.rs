@@ -5,7 +5,7 @@
 //! response, so that its outcome can be posted later: a UUIDv7 (`0193b3c2-7d1e-7c3a-...`), which
 //! sorts by time and is unique across server replicas without any coordination between them.
 //!
-//! **Fields.** A row keeps the values of the fields the *model reads* (the encoder's features) as
+//! **Fields.** A row keeps the values of the fields the *model reads* (`Encoder::inputs`: the features, and the time column a date's age is measured from) as
 //! they arrived, never the spec's excluded columns nor anything else the client sent:
 //! [`FieldLogging::Model`] (the default) or [`FieldLogging::None`].
 
@@ -88,7 +88,9 @@ impl FieldValue {
         }
     }
 
-    fn from_raw(raw: RawValue<'_>) -> Self {
+    /// An owned copy of a value the scorer read (a NaN number, which no JSON lead carries, is
+    /// kept as missing).
+    pub fn from_raw(raw: RawValue<'_>) -> Self {
         match raw {
             RawValue::Missing => FieldValue::Missing,
             RawValue::Bool(b) => FieldValue::Bool(b),
@@ -123,13 +125,13 @@ impl Fields {
         logging: FieldLogging,
         mut field: impl FnMut(&str) -> RawValue<'a>,
     ) -> Option<Fields> {
-        Self::of_indexed(artifact, logging, |i| {
-            artifact.encoder.features.get(i).map_or(RawValue::Missing, |f| field(&f.name))
-        })
+        let inputs = artifact.encoder.inputs();
+        Self::of_indexed(artifact, logging, |i| inputs.get(i).map_or(RawValue::Missing, |name| field(name)))
     }
 
-    /// [`Fields::of`] with the value of the encoder's `i`-th feature from `field(i)`: the
-    /// scorer's own indexed lookup (the server's routes hold values by feature position).
+    /// [`Fields::of`] with the value of the encoder's `i`-th input (`encoder.inputs()`: its
+    /// features, then the time column when an age is measured from it) from `field(i)`: the
+    /// scorer's own indexed lookup (the server's routes hold values by input position).
     pub fn of_indexed<'a>(
         artifact: &Artifact,
         logging: FieldLogging,
@@ -140,10 +142,10 @@ impl Fields {
             FieldLogging::Model => Some(Fields(
                 artifact
                     .encoder
-                    .features
-                    .iter()
+                    .inputs()
+                    .into_iter()
                     .enumerate()
-                    .map(|(i, f)| (f.name.clone(), FieldValue::from_raw(field(i))))
+                    .map(|(i, name)| (name.to_owned(), FieldValue::from_raw(field(i))))
                     .collect(),
             )),
         }
@@ -301,6 +303,70 @@ pub struct LoggedRow {
     pub prediction: Prediction,
     /// The lead's outcome.
     pub outcome: Option<StoredOutcome>,
+    /// For a shadow row: the id of the served scoring it shadows (`None` for a served row, and for
+    /// a shadow row whose pairing was not recorded).
+    pub champion_id: Option<i64>,
+}
+
+/// In a batch given to [`crate::Store::insert_paired`]: the shadow scoring at index `shadow` is
+/// the challenger's scoring of the same lead as the served scoring at index `champion` (earlier
+/// in the batch). The store records the champion's row id in the shadow row, so that the two are
+/// paired exactly, whatever else was scored at the same moment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pair {
+    /// Index of the shadow row in the batch.
+    pub shadow: usize,
+    /// Index of the served row it shadows, before it in the batch.
+    pub champion: usize,
+}
+
+/// Checks that `pairs` name a served row before a shadow row of the same lead and model in
+/// `rows`: a caller's bug otherwise, refused before anything is written.
+pub(crate) fn check_pairs(rows: &[Prediction], pairs: &[Pair]) -> Result<()> {
+    for p in pairs {
+        let fits = p.champion < p.shadow
+            && p.shadow < rows.len()
+            && rows[p.shadow].shadow
+            && !rows[p.champion].shadow
+            && rows[p.shadow].lead_id == rows[p.champion].lead_id
+            && rows[p.shadow].model == rows[p.champion].model;
+        if !fits {
+            return Err(Error::Invalid {
+                field: "pair".into(),
+                reason: format!(
+                    "row {} cannot shadow row {}: a shadow row pairs with an earlier served row of the same lead and model",
+                    p.shadow, p.champion
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A challenger's shadow scoring with the served scoring it shadows: the same lead, as it
+/// arrived at the same moment.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PairedRow {
+    /// The served scoring (the champion's), with the lead's outcome; fields are not read.
+    pub champion: LoggedRow,
+    /// The challenger's scoring (its row id, probability, tier, MQL flag and threshold; fields
+    /// are not read).
+    pub challenger: LoggedRow,
+}
+
+/// Which shadow scorings [`crate::Store::paired_rows`] reads.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PairFilter {
+    /// Model name.
+    pub model: String,
+    /// The served version (the champion), or any.
+    pub champion: Option<String>,
+    /// The shadowed version (the challenger), or any.
+    pub challenger: Option<String>,
+    /// Scored at or after (Unix ms).
+    pub since_ms: Option<i64>,
+    /// Scored before (Unix ms).
+    pub until_ms: Option<i64>,
 }
 
 /// An outcome as stored.
@@ -367,6 +433,17 @@ pub struct Filter {
     pub since_ms: Option<i64>,
     /// Scored before (Unix ms).
     pub until_ms: Option<i64>,
+}
+
+impl Filter {
+    /// The scorings a version *served* (its answers went back to a client), in a period: what
+    /// the monitor reports on and what the next training set is made of, for `leadscore monitor`,
+    /// `/v1/monitor` and `export-training` alike. A challenger's shadow scorings are read only
+    /// beside their served scorings ([`crate::Store::paired_rows`]); counted with them, every
+    /// shadowed lead would count twice in the traffic, the drift and the outcome figures.
+    pub fn served(model: &str, version: Option<&str>, since_ms: Option<i64>, until_ms: Option<i64>) -> Filter {
+        Filter { model: model.to_owned(), version: version.map(str::to_owned), shadow: Some(false), since_ms, until_ms }
+    }
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@
 //! PostgreSQL's BOOLEAN and DOUBLE PRECISION (the doubles are the scorer's bits either way).
 
 /// The schema version this build writes.
-pub const LATEST: u32 = 2;
+pub const LATEST: u32 = 3;
 
 /// Key of PostgreSQL's advisory lock around migrations (`'LSMIGRAT'` as bytes).
 pub const PG_MIGRATION_LOCK: i64 = 0x4c53_4d49_4752_4154;
@@ -99,11 +99,34 @@ pub const MIGRATIONS: &[Migration] = &[
             "CREATE INDEX predictions_time ON predictions (scored_at_ms)",
         ],
     },
+    Migration {
+        version: 3,
+        what: "shadow rows name the served row they shadow (champion_id)",
+        sqlite: &[
+            "ALTER TABLE predictions ADD COLUMN champion_id INTEGER",
+            // Partial: served rows (nearly all of them) pay nothing for it on insert.
+            "CREATE INDEX predictions_shadow ON predictions (model, version) WHERE shadow = 1",
+        ],
+        postgres: &[
+            "ALTER TABLE predictions ADD COLUMN champion_id BIGINT",
+            "CREATE INDEX predictions_shadow ON predictions (model, version) WHERE shadow",
+        ],
+    },
 ];
 
 /// The columns of an inserted prediction, in the order both backends bind them.
 pub const PREDICTION_COLUMNS: &str =
-    "scored_at_ms, model, version, shadow, lead_id, probability, score, tier, mql, threshold, rule_points, rule_mql, fields";
+    "scored_at_ms, model, version, shadow, lead_id, probability, score, tier, mql, threshold, rule_points, rule_mql, fields, champion_id";
+
+/// The SELECT of [`crate::Store::paired_rows`] (both backends; `?` placeholders are numbered by
+/// each): the served row `c` and its shadow row `s`, with the lead's outcome. Parameters: model,
+/// challenger version, champion version, since, until.
+pub const PAIRED_ROWS: &str =
+    "SELECT c.id, c.scored_at_ms, c.version, c.lead_id, c.probability, c.score, c.tier, c.mql,
+        c.threshold, o.won, o.closed_at, o.received_at_ms,
+        s.id, s.scored_at_ms, s.version, s.probability, s.score, s.tier, s.mql, s.threshold, c.model
+    FROM predictions s JOIN predictions c ON c.id = s.champion_id
+    LEFT JOIN outcomes o ON o.lead_id = c.lead_id";
 
 #[cfg(test)]
 mod tests {

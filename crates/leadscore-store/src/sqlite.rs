@@ -9,7 +9,10 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
-use crate::row::{Fields, Filter, Forgotten, LoggedRow, Outcome, OutcomeReport, Prediction, StoredOutcome};
+use crate::row::{
+    check_pairs, Fields, Filter, Forgotten, LoggedRow, Outcome, OutcomeReport, Pair, PairFilter, PairedRow, Prediction,
+    StoredOutcome,
+};
 use crate::schema::{self, LATEST, MIGRATIONS, PREDICTION_COLUMNS};
 use crate::{dedupe_outcomes, Error, Result, Store};
 
@@ -84,7 +87,8 @@ fn migrate(conn: &mut Connection, path: &Path, target: u32) -> Result<()> {
 
 /// The SELECT of [`Store::rows`], shared with the tests.
 const ROWS: &str = "SELECT p.id, p.scored_at_ms, p.model, p.version, p.shadow, p.lead_id, p.probability, p.score,
-        p.tier, p.mql, p.threshold, p.rule_points, p.rule_mql, p.fields, o.won, o.closed_at, o.received_at_ms
+        p.tier, p.mql, p.threshold, p.rule_points, p.rule_mql, p.fields, o.won, o.closed_at, o.received_at_ms,
+        p.champion_id
     FROM predictions p LEFT JOIN outcomes o ON o.lead_id = p.lead_id
     WHERE p.model = ?1 AND (?2 IS NULL OR p.version = ?2) AND (?3 IS NULL OR p.shadow = ?3)
       AND (?4 IS NULL OR p.scored_at_ms >= ?4) AND (?5 IS NULL OR p.scored_at_ms < ?5)
@@ -108,14 +112,22 @@ impl Store for SqliteStore {
         }
     }
 
-    fn insert(&mut self, rows: &[Prediction]) -> Result<()> {
+    fn insert_paired(&mut self, rows: &[Prediction], pairs: &[Pair]) -> Result<()> {
+        check_pairs(rows, pairs)?;
         let path = self.path.clone();
         let err = |error| Error::Sqlite { path: path.clone(), error };
+        // For each row, the batch index of the served row it shadows.
+        let mut champion_of: Vec<Option<usize>> = vec![None; if pairs.is_empty() { 0 } else { rows.len() }];
+        for pair in pairs {
+            champion_of[pair.shadow] = Some(pair.champion);
+        }
+        let mut ids: Vec<i64> = Vec::with_capacity(if pairs.is_empty() { 0 } else { rows.len() });
         let tx = self.conn.transaction().map_err(err)?;
         {
-            let sql = format!("INSERT INTO predictions ({PREDICTION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
+            let sql = format!("INSERT INTO predictions ({PREDICTION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
             let mut statement = tx.prepare_cached(&sql).map_err(err)?;
-            for p in rows {
+            for (i, p) in rows.iter().enumerate() {
+                let champion_id = champion_of.get(i).copied().flatten().and_then(|c| ids.get(c).copied());
                 statement
                     .execute(params![
                         p.scored_at_ms,
@@ -131,8 +143,12 @@ impl Store for SqliteStore {
                         p.rule_points,
                         p.rule_mql,
                         p.fields.as_ref().map(Fields::to_json),
+                        champion_id,
                     ])
                     .map_err(err)?;
+                if !pairs.is_empty() {
+                    ids.push(tx.last_insert_rowid());
+                }
             }
         }
         tx.commit().map_err(err)
@@ -213,20 +229,88 @@ impl Store for SqliteStore {
                     r.get::<_, Option<bool>>(14)?,
                     r.get::<_, Option<String>>(15)?,
                     r.get::<_, Option<i64>>(16)?,
+                    r.get::<_, Option<i64>>(17)?,
                 ))
             })
             .map_err(err)?;
         let mut out = Vec::new();
         for row in raw {
-            let (row_id, mut prediction, fields, won, closed_at, received) = row.map_err(err)?;
+            let (row_id, mut prediction, fields, won, closed_at, received, champion_id) = row.map_err(err)?;
             prediction.fields = match fields {
                 Some(text) => Some(Fields::from_json(&text).map_err(|reason| Error::Corrupt { row: row_id, reason })?),
                 None => None,
             };
             let outcome = won.map(|won| StoredOutcome { won, closed_at, received_at_ms: received.unwrap_or(0) });
-            out.push(LoggedRow { row_id, prediction, outcome });
+            out.push(LoggedRow { row_id, prediction, outcome, champion_id });
         }
         Ok(out)
+    }
+
+    fn paired_rows(&mut self, filter: &PairFilter) -> Result<Vec<PairedRow>> {
+        let path = self.path.clone();
+        let err = |error| Error::Sqlite { path: path.clone(), error };
+        let sql = format!(
+            "{} WHERE s.model = ?1 AND s.shadow = 1 AND (?2 IS NULL OR s.version = ?2) AND (?3 IS NULL OR c.version = ?3)
+               AND (?4 IS NULL OR c.scored_at_ms >= ?4) AND (?5 IS NULL OR c.scored_at_ms < ?5)
+             ORDER BY s.id",
+            schema::PAIRED_ROWS
+        );
+        let mut statement = self.conn.prepare_cached(&sql).map_err(err)?;
+        let raw = statement
+            .query_map(
+                params![filter.model, filter.challenger, filter.champion, filter.since_ms, filter.until_ms],
+                |r| {
+                    let model: String = r.get(20)?;
+                    let lead_id: String = r.get(3)?;
+                    let champion = LoggedRow {
+                        row_id: r.get(0)?,
+                        prediction: Prediction {
+                            scored_at_ms: r.get(1)?,
+                            model: model.clone(),
+                            version: r.get(2)?,
+                            shadow: false,
+                            lead_id: lead_id.clone(),
+                            probability: r.get(4)?,
+                            score: r.get(5)?,
+                            tier: r.get(6)?,
+                            mql: r.get(7)?,
+                            threshold: r.get(8)?,
+                            rule_points: None,
+                            rule_mql: None,
+                            fields: None,
+                        },
+                        outcome: r.get::<_, Option<bool>>(9)?.map(|won| StoredOutcome {
+                            won,
+                            closed_at: r.get(10).ok().flatten(),
+                            received_at_ms: r.get::<_, Option<i64>>(11).ok().flatten().unwrap_or(0),
+                        }),
+                        champion_id: None,
+                    };
+                    let challenger = LoggedRow {
+                        row_id: r.get(12)?,
+                        prediction: Prediction {
+                            scored_at_ms: r.get(13)?,
+                            model,
+                            version: r.get(14)?,
+                            shadow: true,
+                            lead_id,
+                            probability: r.get(15)?,
+                            score: r.get(16)?,
+                            tier: r.get(17)?,
+                            mql: r.get(18)?,
+                            threshold: r.get(19)?,
+                            rule_points: None,
+                            rule_mql: None,
+                            fields: None,
+                        },
+                        outcome: None,
+                        champion_id: Some(champion.row_id),
+                    };
+                    Ok(PairedRow { champion, challenger })
+                },
+            )
+            .map_err(err)?;
+        raw.collect::<std::result::Result<Vec<_>, _>>().map_err(err)
     }
 
     fn count_outcomes(&mut self) -> Result<u64> {

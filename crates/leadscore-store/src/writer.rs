@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use crate::row::Prediction;
+use crate::row::{Pair, Prediction};
 use crate::{Result, Store};
 
 /// How the writer batches and retries. See the module for what each bound means after a crash.
@@ -99,6 +99,9 @@ struct Counters {
 
 enum Message {
     Row(Box<Prediction>),
+    /// A served scoring and its shadow scoring: written in the same batch, the shadow row naming
+    /// the served row's id.
+    Pair(Box<(Prediction, Prediction)>),
     /// Acknowledge once every earlier row is written.
     Flush(SyncSender<()>),
     /// Write every earlier row, acknowledge and stop.
@@ -160,6 +163,26 @@ impl LogWriter {
             }
             Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
                 self.counters.dropped_queue_full.fetch_add(1, Ordering::Relaxed);
+                false
+            }
+        }
+    }
+
+    /// Queues a served scoring (`champion`) and the challenger's shadow scoring of the same lead
+    /// (`shadow`) as one item (one queue slot, both rows in one batch, the shadow row recording
+    /// the served row's id); never blocks. Returns false when both were dropped (counted as two).
+    pub fn log_pair(&self, champion: Prediction, shadow: Prediction) -> bool {
+        if champion.check().is_err() || shadow.check().is_err() || !shadow.shadow || champion.shadow {
+            self.counters.refused.fetch_add(2, Ordering::Relaxed);
+            return false;
+        }
+        match self.tx.try_send(Message::Pair(Box::new((champion, shadow)))) {
+            Ok(()) => {
+                self.counters.queued.fetch_add(2, Ordering::Relaxed);
+                true
+            }
+            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
+                self.counters.dropped_queue_full.fetch_add(2, Ordering::Relaxed);
                 false
             }
         }
@@ -240,6 +263,7 @@ struct Worker {
 impl Worker {
     fn run(mut self) {
         let mut batch: Vec<Prediction> = Vec::with_capacity(self.config.batch_rows);
+        let mut pairs: Vec<Pair> = Vec::new();
         let mut acks: Vec<SyncSender<()>> = Vec::new();
         let mut stop: Option<SyncSender<()>> = None;
         loop {
@@ -258,6 +282,12 @@ impl Worker {
             loop {
                 match next.take() {
                     Some(Message::Row(row)) => batch.push(*row),
+                    Some(Message::Pair(pair)) => {
+                        let (champion, shadow) = *pair;
+                        pairs.push(Pair { champion: batch.len(), shadow: batch.len() + 1 });
+                        batch.push(champion);
+                        batch.push(shadow);
+                    }
                     Some(Message::Flush(ack)) => {
                         acks.push(ack);
                         break;
@@ -281,8 +311,9 @@ impl Worker {
                 }
             }
             if !batch.is_empty() {
-                self.write(&batch);
+                self.write(&batch, &pairs);
                 batch.clear();
+                pairs.clear();
             }
             for ack in acks.drain(..) {
                 let _ = ack.try_send(());
@@ -332,9 +363,9 @@ impl Worker {
         self.store.as_mut().ok_or(None)
     }
 
-    fn write(&mut self, batch: &[Prediction]) {
+    fn write(&mut self, batch: &[Prediction], pairs: &[Pair]) {
         let result = match self.store() {
-            Ok(store) => store.insert(batch),
+            Ok(store) => store.insert_paired(batch, pairs),
             Err(Some(e)) => Err(e),
             Err(None) => {
                 // Still waiting to retry: the batch is dropped, counted as the store's.
@@ -386,7 +417,7 @@ mod tests {
     use std::sync::atomic::AtomicBool;
 
     use super::*;
-    use crate::row::{Filter, Forgotten, LoggedRow, Outcome, OutcomeReport};
+    use crate::row::{Filter, Forgotten, LoggedRow, Outcome, OutcomeReport, PairFilter, PairedRow};
     use crate::sqlite::SqliteStore;
 
     pub(crate) fn prediction(i: usize) -> Prediction {
@@ -456,6 +487,32 @@ mod tests {
         writer.shutdown(Duration::from_secs(10));
     }
 
+    #[test]
+    fn a_pair_goes_into_one_batch_and_the_shadow_row_names_its_served_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.db");
+        // Batches of 3: the second pair would straddle two batches if a pair were two items.
+        let config = WriterConfig { batch_rows: 3, max_delay: Duration::from_secs(30), ..Default::default() };
+        let writer = LogWriter::start(path.to_str().unwrap(), config).unwrap();
+        let shadow = |i: usize| Prediction { shadow: true, version: "v2".into(), probability: 0.5, ..prediction(i) };
+        assert!(writer.log(prediction(0)));
+        assert!(writer.log_pair(prediction(1), shadow(1)));
+        assert!(writer.log_pair(prediction(2), shadow(2)));
+        // A served row given as the shadow one is refused, both counted.
+        assert!(!writer.log_pair(prediction(3), prediction(3)));
+        let stats = writer.shutdown(Duration::from_secs(10));
+        assert_eq!((stats.queued, stats.written, stats.refused), (5, 5, 2));
+        let mut store = SqliteStore::open(&path).unwrap();
+        let rows = store.rows(&Filter { model: "leads".into(), ..Default::default() }).unwrap();
+        let ids: Vec<(&str, bool, Option<i64>)> =
+            rows.iter().map(|r| (r.prediction.lead_id.as_str(), r.prediction.shadow, r.champion_id)).collect();
+        let id = |i: usize| Some(rows[i].row_id);
+        assert_eq!(
+            ids,
+            [("L0", false, None), ("L1", false, None), ("L1", true, id(1)), ("L2", false, None), ("L2", true, id(3))]
+        );
+    }
+
     /// A store that fails every insert while `down` is set.
     struct Flaky {
         inner: SqliteStore,
@@ -472,11 +529,14 @@ mod tests {
         fn check_alive(&mut self) -> Result<()> {
             self.inner.check_alive()
         }
-        fn insert(&mut self, rows: &[Prediction]) -> Result<()> {
+        fn insert_paired(&mut self, rows: &[Prediction], pairs: &[Pair]) -> Result<()> {
             if self.down.load(Ordering::SeqCst) {
                 return Err(crate::Error::Location { location: "flaky".into(), reason: "down".into() });
             }
-            self.inner.insert(rows)
+            self.inner.insert_paired(rows, pairs)
+        }
+        fn paired_rows(&mut self, filter: &PairFilter) -> Result<Vec<PairedRow>> {
+            self.inner.paired_rows(filter)
         }
         fn upsert_outcomes(&mut self, o: &[Outcome], at: i64) -> Result<OutcomeReport> {
             self.inner.upsert_outcomes(o, at)
@@ -549,9 +609,12 @@ mod tests {
             fn check_alive(&mut self) -> Result<()> {
                 self.0.check_alive()
             }
-            fn insert(&mut self, rows: &[Prediction]) -> Result<()> {
+            fn insert_paired(&mut self, rows: &[Prediction], pairs: &[Pair]) -> Result<()> {
                 std::thread::sleep(Duration::from_millis(200));
-                self.0.insert(rows)
+                self.0.insert_paired(rows, pairs)
+            }
+            fn paired_rows(&mut self, filter: &PairFilter) -> Result<Vec<PairedRow>> {
+                self.0.paired_rows(filter)
             }
             fn upsert_outcomes(&mut self, o: &[Outcome], at: i64) -> Result<OutcomeReport> {
                 self.0.upsert_outcomes(o, at)

@@ -108,8 +108,9 @@ pub struct Compared {
 }
 
 impl Compared {
-    /// The gate's record for the candidate published as `candidate` against `against`.
-    pub fn record(&self, policy: &Policy, against: &str, candidate: &str) -> GateRecord {
+    /// The gate's record for the candidate published as `candidate` against `against`, which
+    /// has been current for `current_age_days` (`None`: unknown; the stale-version rule).
+    pub fn record(&self, policy: &Policy, against: &str, candidate: &str, current_age_days: Option<f64>) -> GateRecord {
         GateRecord {
             candidate: candidate.to_owned(),
             against: against.to_owned(),
@@ -117,7 +118,7 @@ impl Compared {
             evidence: self.evidence.clone(),
             comparison: self.comparison.clone(),
             inputs: self.inputs.clone(),
-            verdict: decide(policy, &self.comparison, against, candidate),
+            verdict: decide(policy, &self.comparison, against, candidate, current_age_days),
             roc: self.roc.clone(),
         }
     }
@@ -277,6 +278,11 @@ pub struct Outcome {
 /// be current (a promotion meanwhile leaves the candidate unjudged against the new current).
 /// `files(version, record)` builds the card and the report. Every change is recorded in the
 /// history under the model's lock.
+///
+/// The gate judges at the registry's clock: `against`'s age, for the stale-version rule, is
+/// counted from the history entry that first made it current ([`Registry::current_age_days`]).
+/// A version identical to one already registered keeps its stored comparison, judged again
+/// under `policy` at that age.
 #[allow(clippy::too_many_arguments)]
 pub fn publish_gated(
     registry: &Registry,
@@ -288,13 +294,20 @@ pub fn publish_gated(
     command: &str,
     files: impl Fn(&str, Option<&GateRecord>) -> (Vec<u8>, Vec<u8>),
 ) -> Result<Outcome> {
-    let record_for = |version: &str| compared.map(|(against, c)| c.record(policy, against, version));
+    let age = match compared {
+        Some((against, _)) => registry.current_age_days(name, against)?,
+        None => None,
+    };
+    let record_for = |version: &str| compared.map(|(against, c)| c.record(policy, against, version, age));
     let published = registry.publish_candidate(name, model, |version| files(version, record_for(version).as_ref()))?;
     let version = published.version.clone();
-    let record = if published.reused {
-        registry.gate_record(name, &version)?.or_else(|| record_for(&version))
-    } else {
-        record_for(&version)
+    let stored = if published.reused { registry.gate_record(name, &version)? } else { None };
+    let record = match stored {
+        Some(stored) => {
+            let age = registry.current_age_days(name, &stored.against)?;
+            Some(stored.judged_again(policy.clone(), age))
+        }
+        _ => record_for(&version),
     };
     let lock = registry.lock(name, command)?;
     let current = registry.alias(name, Alias::Current)?;
@@ -318,13 +331,7 @@ pub fn publish_gated(
         );
         return Ok(done(false, sentence, None));
     };
-    let entry = |forced: bool| GateEntry {
-        against: record.against.clone(),
-        passed: record.verdict.passed,
-        forced,
-        sentence: record.verdict.sentence.clone(),
-        comparison: record.comparison.clone(),
-    };
+    let entry = |forced: bool| GateEntry::of(&record, forced);
     match mode {
         PromoteMode::Never => {
             registry.record_refusal(&lock, &version, &format!("{command} --promote never"), entry(false))?;

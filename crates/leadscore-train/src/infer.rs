@@ -4,7 +4,8 @@
 //! (unique per row, or named like ids) and constant columns are excluded;
 //! free text with thousands of distinct values is excluded (one-hot of it
 //! overfits); e-mail addresses are excluded as personal data; yes/no columns
-//! are booleans; numbers are numeric, with `log1p` for skewed counts and
+//! are booleans (a column of only 0 and 1 is a number: the same fit, and it reads a
+//! later 2); numbers are numeric, with `log1p` for skewed counts and
 //! money and quantile bins so the model can follow a non-linear effect;
 //! dates are read in the format the whole column agrees on ([`leadscore_core::date`]; an
 //! ambiguous or mixed column is left out with the reason). A date named like the lead's
@@ -17,7 +18,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use leadscore_core::date::{FormatInference, Inferred};
+use leadscore_core::date::{hour_of, FormatInference, Inferred};
 use leadscore_core::report::Warning;
 use leadscore_core::spec::{FeatureSpec, Kind, TargetSpec};
 use leadscore_core::value::{normalize_category, parse_bool, parse_number, MissingTokens};
@@ -50,6 +51,8 @@ pub struct InferOptions {
     pub missing: Vec<String>,
     /// Time column; inferred from date columns when absent.
     pub time_column: Option<String>,
+    /// Also use the time column as a feature: its month, weekday and hour (no age).
+    pub time_feature: bool,
 }
 
 struct ColumnStats {
@@ -60,6 +63,8 @@ struct ColumnStats {
     first_text: Option<String>,
     all_bool: bool,
     dates: FormatInference,
+    /// Cells with a time of day after their date.
+    hours: usize,
     levels: HashMap<String, usize>,
     emails: usize,
 }
@@ -159,6 +164,7 @@ pub fn infer(mut file: CsvFile, options: &InferOptions) -> Result<Inference> {
             first_text: None,
             all_bool: true,
             dates: FormatInference::default(),
+            hours: 0,
             levels: HashMap::new(),
             emails: 0,
         })
@@ -201,6 +207,9 @@ pub fn infer(mut file: CsvFile, options: &InferOptions) -> Result<Inference> {
                 s.all_bool = false;
             }
             s.dates.push(line, cell);
+            if hour_of(cell).is_some() {
+                s.hours += 1;
+            }
             if cell.contains('@') {
                 s.emails += 1;
             }
@@ -256,17 +265,26 @@ pub fn infer(mut file: CsvFile, options: &InferOptions) -> Result<Inference> {
         } else if let Some(problem) = dates.problem() {
             exclude(problem);
         } else if let Inferred::Format(format) = dates {
-            date_columns.push((name.clone(), format, distinct));
+            date_columns.push((name.clone(), format, distinct, s.hours > 0));
         } else if (distinct == s.present && s.present * 10 >= n_rows * 9 && !s.all_numeric)
             || (id_like_name(name) && distinct * 10 >= s.present * 9)
         {
             spec.ids.push(name.clone());
-        } else if s.all_bool {
+        } else if s.all_bool && !s.all_numeric {
+            // Words (yes/no, true/false, y/n) make a flag. A column of only 0 and 1 is read
+            // as a number: in a linear model a 0/1 flag as a number is the same fit, and a
+            // count that happened to be 0 or 1 in training still reads a later 2.
             spec.features.insert(name.clone(), FeatureSpec::new(Kind::Boolean));
-            reasons.insert(name.clone(), "boolean: every filled value is yes/no, true/false, 1/0, y/n or t/f".into());
+            reasons.insert(
+                name.clone(),
+                "boolean: every filled value is yes/no, true/false, y/n or t/f (or 1/0 among such words)".into(),
+            );
         } else if s.all_numeric {
             let mut f = FeatureSpec::new(Kind::Numeric);
             let mut why = format!("numeric: every filled value is a number ({distinct} distinct)");
+            if s.all_bool {
+                why.push_str("; only 0 and 1, read as a number: the same fit as a flag, and a later 2 still reads");
+            }
             if skewed(&s.numbers) {
                 f.log1p = Some(true);
                 why.push_str("; log1p: skewed to the right, as counts and money are");
@@ -307,27 +325,47 @@ pub fn infer(mut file: CsvFile, options: &InferOptions) -> Result<Inference> {
         }
     }
     if spec.time_column.is_none() {
-        spec.time_column = date_columns.iter().find(|(name, _, _)| arrival_like(name)).map(|(name, _, _)| name.clone());
+        spec.time_column = date_columns.iter().find(|(name, ..)| arrival_like(name)).map(|(name, ..)| name.clone());
     }
-    for (name, format, distinct) in date_columns {
-        if spec.time_column.as_deref() == Some(name.as_str()) {
-            spec.time_format = Some(format);
-            spec.exclude.insert(
-                name.clone(),
-                "time column: orders leads for the held-out set; as a feature its age mostly measures how long a \
-                 lead has had to close"
-                    .into(),
-            );
-            reasons.insert(name, format!("time column: dates written {format}, named like the lead's arrival"));
-            continue;
-        }
+    if let Some(t) = &spec.time_column {
+        spec.features.remove(t);
+    }
+    let parts = |has_hours: bool| if has_hours { "month, weekday and hour" } else { "month and weekday" };
+    for (name, format, distinct, has_hours) in date_columns {
         let mut f = FeatureSpec::new(Kind::Date);
         f.format = Some(format);
         f.month = Some(true);
         f.weekday = Some(true);
+        f.hour = has_hours.then_some(true);
+        if spec.time_column.as_deref() == Some(name.as_str()) {
+            spec.time_format = Some(format);
+            let mut why = format!("time column: dates written {format}, named like the lead's arrival");
+            if options.time_feature {
+                why.push_str(&format!(
+                    "; also a feature (--time-feature): its {}, no age (it would mostly measure how long a lead \
+                     has had to close)",
+                    parts(has_hours)
+                ));
+                spec.features.insert(name.clone(), f);
+            } else {
+                spec.exclude.insert(
+                    name.clone(),
+                    "time column: orders leads for the held-out set; as a feature its age mostly measures how long \
+                     a lead has had to close (--time-feature uses its month, weekday and hour)"
+                        .into(),
+                );
+            }
+            reasons.insert(name, why);
+            continue;
+        }
+        let at = match &spec.time_column {
+            Some(time) => format!("at the lead's own `{time}`"),
+            None => "at the reference date".to_owned(),
+        };
         let mut why = format!(
             "date written {format} ({distinct} distinct), not named like the lead's arrival: a feature (its age in days \
-             at the reference date, month and weekday)"
+             {at}, {})",
+            parts(has_hours)
         );
         if distinct >= 4 * DEFAULT_BINS as usize {
             f.bins = Some(DEFAULT_BINS);
@@ -335,9 +373,6 @@ pub fn infer(mut file: CsvFile, options: &InferOptions) -> Result<Inference> {
         }
         spec.features.insert(name.clone(), f);
         reasons.insert(name, why);
-    }
-    if let Some(t) = &spec.time_column {
-        spec.features.remove(t);
     }
     spec.validate()?;
     for (column, reason) in &spec.exclude {
@@ -402,5 +437,13 @@ pub fn apply_overrides(spec: &mut Spec, options: &InferOptions) {
     }
     if options.time_column.is_some() {
         spec.time_column = options.time_column.clone();
+    }
+    if let Some(time) = spec.time_column.clone().filter(|t| options.time_feature && !spec.features.contains_key(t)) {
+        spec.exclude.remove(&time);
+        let mut f = FeatureSpec::new(Kind::Date);
+        f.format = spec.time_format;
+        f.month = Some(true);
+        f.weekday = Some(true);
+        spec.features.insert(time, f);
     }
 }

@@ -10,6 +10,7 @@ pub mod design;
 pub mod distribution;
 pub mod error;
 pub mod evaluate;
+pub mod evidence;
 pub mod fit;
 pub mod gate;
 pub mod leakage;

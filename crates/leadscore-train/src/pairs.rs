@@ -28,6 +28,7 @@
 use std::time::{Duration, Instant};
 
 use leadscore_core::encode::{Encoder, Transform};
+use leadscore_core::evidence::TermEvidence;
 use leadscore_core::model::sigmoid;
 use leadscore_core::pair::{column_values, Axis, AxisValue, MissingCell, MAX_CELLS};
 use leadscore_core::report::{PairCandidate, PairSearch};
@@ -65,7 +66,7 @@ pub struct FeatureAxis {
 /// Each feature's axis over `rows` of `table` (`None`: the feature has a single cell).
 ///
 /// A categorical's axis is its encoder's levels; a yes/no's, no and yes (and `(missing)` when
-/// training had blanks); a number's (a date's age), [`PAIR_BINS`] quantile bins of its raw
+/// training had blanks); a number's, [`PAIR_BINS`] quantile bins of its raw
 /// values (and `(missing)`; without blanks in training a blank goes to the median's bin).
 pub fn axes(encoder: &Encoder, table: &Table, rows: &[usize]) -> Result<Vec<Option<FeatureAxis>>> {
     encoder
@@ -76,6 +77,9 @@ pub fn axes(encoder: &Encoder, table: &Table, rows: &[usize]) -> Result<Vec<Opti
                 table.columns.iter().find(|c| c.name == feature.name).ok_or_else(|| {
                     leadscore_core::Error::Spec(format!("column `{}` is not in the table", feature.name))
                 })?;
+            if matches!(feature.transform, Transform::Date(_)) {
+                return Ok(None);
+            }
             let values = column_values(feature, &column.data, rows)?;
             let any_missing = || values.iter().any(|v| matches!(v, AxisValue::Flag(None) | AxisValue::Number(None)));
             let axis = match &feature.transform {
@@ -83,7 +87,9 @@ pub fn axes(encoder: &Encoder, table: &Table, rows: &[usize]) -> Result<Vec<Opti
                 Transform::Boolean(b) => Axis::Flag {
                     missing: if any_missing() { MissingCell::Own } else { MissingCell::Shares(usize::from(b.fill)) },
                 },
-                Transform::Numeric(_) | Transform::Date(_) => {
+                // A date is not an axis (see `leadscore_core::pair`).
+                Transform::Date(_) => return Ok(None),
+                Transform::Numeric(_) => {
                     let mut present: Vec<f64> = values
                         .iter()
                         .filter_map(|v| match v {
@@ -483,6 +489,9 @@ pub struct Found {
     pub weights: Vec<Vec<f64>>,
     /// Each term's share of training rows per cell (the explanation baseline).
     pub shares: Vec<Vec<f64>>,
+    /// Each term's evidence per cell: its training leads, and the standard error of its
+    /// weight given the model beneath it (the curvature of the cell's penalised fit).
+    pub evidence: Vec<Vec<TermEvidence>>,
     /// The search's record (None: no search ran).
     pub search: Option<PairSearch>,
     /// Pooled out-of-fold probabilities with every pair (None: no cross-validation).
@@ -521,7 +530,14 @@ pub fn find(
     let started = Instant::now();
     let n = rows.len();
     let search = cv.is_some() && options.max_pairs > 0;
-    let mut found = Found { terms: Vec::new(), weights: Vec::new(), shares: Vec::new(), search: None, oof: None };
+    let mut found = Found {
+        terms: Vec::new(),
+        weights: Vec::new(),
+        shares: Vec::new(),
+        evidence: Vec::new(),
+        search: None,
+        oof: None,
+    };
     if named.is_empty() && !search {
         return Ok(found);
     }
@@ -564,14 +580,27 @@ pub fn find(
                 }
             }
         }
-        let (_, w) = fit_pair(&grid, eta_all, y, l2, |_| true, None);
+        let (fitted, w) = fit_pair(&grid, eta_all, y, l2, |_| true, None);
         let mut counts = vec![0.0; grid.width()];
+        // Each cell's curvature at its penalised fit: cells are disjoint, so the Laplace
+        // approximation's covariance of the cells is diagonal given the model beneath them.
+        let mut curvature = vec![l2; grid.width()];
         for (i, z) in eta_all.iter_mut().enumerate() {
-            *z += grid.at(&w, i);
             if let Some(&c) = grid.cells.get(i).filter(|c| **c != u32::MAX) {
-                counts[c as usize] += 1.0;
+                let c = c as usize;
+                counts[c] += 1.0;
+                let p = sigmoid(*z + fitted[c]);
+                curvature[c] += p * (1.0 - p);
             }
+            *z += grid.at(&w, i);
         }
+        found.evidence.push(
+            counts
+                .iter()
+                .zip(&curvature)
+                .map(|(&leads, &h)| TermEvidence { leads: leads as u64, std_error: 1.0 / h.sqrt() })
+                .collect(),
+        );
         found.shares.push(counts.iter().map(|c| c / n.max(1) as f64).collect());
         found.weights.push(w);
         found.terms.push((pair, grid.axes));

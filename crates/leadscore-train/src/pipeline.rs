@@ -5,7 +5,7 @@ use ndarray::Array1;
 use leadscore_core::artifact::Artifact;
 use leadscore_core::curve::OperatingCurve;
 use leadscore_core::encode::Encoder;
-use leadscore_core::report::{Holdout, Regularisation, TrainingSummary, Warning};
+use leadscore_core::report::{FeatureDistribution, Holdout, Regularisation, TrainingSummary, Warning};
 use leadscore_core::table::Table;
 use leadscore_core::tiers::Tiers;
 use leadscore_core::value::format_day;
@@ -15,6 +15,7 @@ use crate::cv::cross_validate;
 use crate::design::{column_means, design_matrix};
 use crate::distribution::distributions;
 use crate::evaluate::{default_replicates, evaluate};
+use crate::evidence::term_evidence;
 use crate::fit::{fit_large, log_odds, predict, FitOptions};
 use crate::leakage::{leakage_warnings, small_data_warnings};
 use crate::pairs::{CvFolds, PairOptions};
@@ -158,6 +159,11 @@ pub fn train(
     progress.start("fitting", 0);
     let mut model = fit_large(x.view(), y.view(), &FitOptions { l2, ..options }, None)?;
     progress.finish();
+    // Evidence of the features' columns, from the additive fit the pairs are fitted on top of.
+    let distributions = distributions(table, &encoder, &split.train);
+    let mut evidence =
+        term_evidence(x.view(), y.view(), &model, l2, &present_leads(&encoder, &distributions, y.len()));
+    lap("distributions and evidence");
 
     // Pair terms: the spec's, then the search's, each fitted on the model so far.
     let named = if params.pairs { named_pairs(spec, &encoder, &mut warnings) } else { Vec::new() };
@@ -179,6 +185,7 @@ pub fn train(
             encoder.baseline[at..].copy_from_slice(&shares);
             model.weights.extend(weights);
         }
+        evidence.extend(found.evidence.into_iter().flatten());
         if let (Some(oof), Some(summary)) = (found.oof, cv.as_mut()) {
             if !encoder.pairs.is_empty() {
                 // The cross-validated figures of the model with its pairs, fitted as it was.
@@ -234,8 +241,6 @@ pub fn train(
         seed: params.seed,
         leadscore_version: env!("CARGO_PKG_VERSION").to_owned(),
     };
-    let distributions = distributions(table, &encoder, &split.train);
-    lap("distributions");
     let artifact = Artifact {
         name: name.to_owned(),
         spec: spec.clone(),
@@ -250,6 +255,7 @@ pub fn train(
         tiers,
         distributions,
         warnings,
+        evidence,
         pair_search,
     };
     artifact.validate()?;
@@ -257,4 +263,18 @@ pub fn train(
     details.holdout_labels = labels;
     details.holdout_rows = split.holdout;
     Ok((artifact, details))
+}
+
+/// For each encoded column, the training leads where its feature had a value (from the stored
+/// training distributions' missing rates).
+fn present_leads(encoder: &Encoder, distributions: &[FeatureDistribution], n: usize) -> Vec<u64> {
+    let mut out = vec![n as u64; encoder.n_columns];
+    for feature in &encoder.features {
+        let missing = distributions.iter().find(|d| d.feature == feature.name).map_or(0.0, |d| d.missing_rate);
+        let present = ((1.0 - missing) * n as f64).round().max(0.0) as u64;
+        for slot in out.iter_mut().skip(feature.offset).take(feature.width()) {
+            *slot = present;
+        }
+    }
+    out
 }

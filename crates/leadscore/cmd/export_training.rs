@@ -33,7 +33,7 @@ pub struct ExportTrainingArgs {
 pub fn run(args: ExportTrainingArgs) -> anyhow::Result<()> {
     let (artifact, _, _) = args.model.load()?;
     let (since_ms, until_ms) = args.period.bounds()?;
-    let filter = Filter { model: artifact.name.clone(), version: None, shadow: Some(false), since_ms, until_ms };
+    let filter = Filter::served(&artifact.name, None, since_ms, until_ms);
     let mut store = args.store.open()?;
     let rows = store.rows(&filter)?;
     let summary = leadscore_store::export::export_training_file(&artifact.spec, &rows, &args.out)?;

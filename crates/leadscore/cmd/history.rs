@@ -42,10 +42,11 @@ fn line(out: &mut String, e: &HistoryEntry) {
         let interval = c.auc.interval.map_or_else(String::new, |i| format!(" [{:+.4}, {:+.4}]", i.low, i.high));
         outln!(
             out,
-            "    gate {}{} against {}: AUC {} -> {} ({}{interval}), log loss {} -> {}, {} leads",
+            "    gate {}{} against {}{}: AUC {} -> {} ({}{interval}), log loss {} -> {}, {} leads",
             if g.passed { "passed" } else { "refused" },
             if g.forced { " (promoted anyway)" } else { "" },
             g.against,
+            if g.stale { " (stale: current past the age limit)" } else { "" },
             f(c.auc.a),
             f(c.auc.b),
             c.auc.difference.map_or_else(|| "n/a".into(), |d| format!("{d:+.4}")),

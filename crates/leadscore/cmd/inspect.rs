@@ -72,10 +72,20 @@ pub fn run(args: InspectArgs) -> anyhow::Result<()> {
         leadscore_core::model::sigmoid(card.baseline_log_odds),
         card.intercept
     );
-    outln!(out, "\ncoefficients (largest first; numbers per standard deviation)");
-    outln!(out, "  {:<48} {:>10} {:>10}", "column", "coef", "odds x");
+    outln!(
+        out,
+        "\ncoefficients (strongest first by the smallest effect the 95% interval allows; numbers per standard deviation)"
+    );
+    outln!(out, "  {:<48} {:>10} {:>10} {:>19} {:>9}", "column", "coef", "odds x", "95% interval", "leads");
     for c in card.coefficients.iter().take(args.top) {
-        outln!(out, "  {:<48} {:>10.4} {:>10.3}", c.column, c.coefficient, c.odds_ratio);
+        let interval = c.odds_interval.map_or_else(
+            || "-".to_owned(),
+            |(low, high)| {
+                format!("{}-{}", leadscore_core::evidence::odds_text(low), leadscore_core::evidence::odds_text(high))
+            },
+        );
+        let leads = c.leads.map_or_else(|| "-".to_owned(), |n| n.to_string());
+        outln!(out, "  {:<48} {:>10.4} {:>10.3} {:>19} {:>9}", c.column, c.coefficient, c.odds_ratio, interval, leads);
     }
     if card.coefficients.len() > args.top {
         outln!(out, "  ... {} more (--top N, or --json)", card.coefficients.len() - args.top);

@@ -3,8 +3,9 @@
 use std::path::PathBuf;
 
 use leadscore_core::monitor::bootstrap::DEFAULT_REPLICATES;
-use leadscore_core::monitor::MonitorReport;
-use leadscore_store::Filter;
+use leadscore_core::monitor::{MonitorReport, PairedComparison};
+use leadscore_store::monitor::ShadowReport;
+use leadscore_store::{Filter, PairFilter};
 use serde::Serialize;
 
 use super::store::{PeriodArgs, StoreArgs};
@@ -39,6 +40,11 @@ struct Output<'a> {
     period: String,
     #[serde(flatten)]
     report: &'a MonitorReport,
+    /// The model and the rules on the same leads, when the leads were scored with `--rules`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rules: Option<&'a PairedComparison>,
+    /// The versions shadowed beside this one (as `/v1/monitor`).
+    challengers: &'a [ShadowReport],
 }
 
 /// Runs `leadscore monitor`.
@@ -46,19 +52,42 @@ pub fn run(args: MonitorArgs) -> anyhow::Result<()> {
     let (artifact, path, _) = args.model.load()?;
     let version = version_of(&path);
     let (since_ms, until_ms) = args.period.bounds()?;
-    let filter =
-        Filter { model: artifact.name.clone(), version: Some(version.clone()), shadow: None, since_ms, until_ms };
+    let filter = Filter::served(&artifact.name, Some(&version), since_ms, until_ms);
     let mut store = args.store.open()?;
     let rows = store.rows(&filter)?;
     let report = leadscore_store::monitor::report(&artifact, &rows, args.replicates, artifact.training.seed)?;
+    let rules = leadscore_store::monitor::rules_beside(&rows, args.replicates, artifact.training.seed)?;
+    let pairs = PairFilter {
+        model: artifact.name.clone(),
+        champion: Some(version.clone()),
+        challenger: None,
+        since_ms,
+        until_ms,
+    };
+    let challengers =
+        leadscore_store::monitor::challengers(store.as_mut(), &pairs, args.replicates, artifact.training.seed)?;
     let period = args.period.describe();
     if let Some(html) = &args.html {
-        let page = leadscore_html::monitor::monitor_html(&artifact.name, &version, &period, &report);
+        let live = leadscore_html::monitor::Live {
+            report: &report,
+            rules: rules.as_ref(),
+            rules_name: None,
+            challengers: &challengers,
+        };
+        let page = leadscore_html::monitor::monitor_html(&artifact.name, &version, &period, &live);
         super::write_output(Some(html), &page)?;
     }
     let mut out = String::new();
     if args.json {
-        let doc = Output { model: &artifact.name, version: &version, store: store.location(), period, report: &report };
+        let doc = Output {
+            model: &artifact.name,
+            version: &version,
+            store: store.location(),
+            period,
+            report: &report,
+            rules: rules.as_ref(),
+            challengers: &challengers,
+        };
         outln!(out, "{}", serde_json::to_string_pretty(&doc)?);
         return super::emit(&out);
     }
@@ -99,6 +128,23 @@ pub fn run(args: MonitorArgs) -> anyhow::Result<()> {
                 r.interval.map_or_else(String::new, |i| format!(" [{:.1}%, {:.1}%]", 100.0 * i.low, 100.0 * i.high))
             );
         }
+    }
+    if let Some(c) = &rules {
+        let paired = |p: &leadscore_core::monitor::figures::Paired, d: usize| {
+            format!(
+                "model {} rules {} (rules - model {}{})",
+                opt(p.a, d),
+                opt(p.b, d),
+                p.difference.map_or_else(|| "n/a".to_owned(), |x| format!("{x:+.d$}")),
+                super::interval(p.interval)
+            )
+        };
+        outln!(out, "  the rules on the same {} leads with an outcome:", c.n_leads);
+        outln!(out, "    AUC       {}", paired(&c.auc, 4));
+        outln!(out, "    lift@10%  {}", paired(&c.lift_top_decile, 2));
+    }
+    for challenger in &challengers {
+        super::promotion::print_shadow(&mut out, challenger);
     }
     let s = &report.score_drift;
     outln!(out, "  score PSI {} ({})", opt(s.psi, 3), if s.flagged { "flagged" } else { "not flagged" });

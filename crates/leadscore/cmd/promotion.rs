@@ -2,7 +2,9 @@
 //! codes a scheduler reads, and the comparison as the terminal shows it.
 
 use leadscore_core::monitor::figures::Paired;
+use leadscore_core::monitor::PairedComparison;
 use leadscore_core::promotion::{GateRecord, Policy};
+use leadscore_store::monitor::ShadowReport;
 use leadscore_train::gate::PromoteMode;
 
 /// Exit code: the candidate was trained and kept as a version but is not current (the gate
@@ -67,6 +69,32 @@ pub struct GateArgs {
     /// Gate: fewest won leads among them (default 20).
     #[arg(long)]
     pub gate_min_won: Option<u64>,
+    #[command(flatten)]
+    pub age: AgeArg,
+}
+
+/// The stale-version rule's flag, shared by `train`, `retrain` and `promote`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct AgeArg {
+    /// Gate: when the current version has been current for more than this many days (counted
+    /// from the first history entry that made it current), accept a candidate within 95% of it:
+    /// AUC at least 95% of its AUC, log loss at most its log loss / 0.95. Default: the policy's
+    /// (the spec's `[promotion]`, the current version's for `retrain`, the card's for `promote`),
+    /// else 90, Dynamics 365's 3 months; 0 turns the rule off.
+    #[arg(long, value_name = "DAYS")]
+    pub max_current_age_days: Option<u32>,
+}
+
+impl AgeArg {
+    /// The flag, checked as the spec's `[promotion] max_current_age_days` is.
+    pub fn checked(&self) -> anyhow::Result<Option<u32>> {
+        match self.max_current_age_days {
+            None => Ok(None),
+            Some(days) => {
+                Ok(Some(Policy { max_current_age_days: days, ..Policy::default() }.check()?.max_current_age_days))
+            }
+        }
+    }
 }
 
 impl GateArgs {
@@ -76,6 +104,7 @@ impl GateArgs {
             || self.log_loss_margin.is_some()
             || self.gate_min_leads.is_some()
             || self.gate_min_won.is_some()
+            || self.age.max_current_age_days.is_some()
     }
 
     /// `base` with the flags applied, checked.
@@ -85,6 +114,7 @@ impl GateArgs {
             log_loss_margin: self.log_loss_margin.unwrap_or(base.log_loss_margin),
             min_leads: self.gate_min_leads.unwrap_or(base.min_leads),
             min_won: self.gate_min_won.unwrap_or(base.min_won),
+            max_current_age_days: self.age.max_current_age_days.unwrap_or(base.max_current_age_days),
         };
         Ok(policy.check()?)
     }
@@ -117,12 +147,25 @@ pub fn print_record(out: &mut String, record: &GateRecord) {
         c.n_won,
         record.evidence.leads
     );
+    print_paired(out, &record.against, &record.candidate, c);
+    let inputs = record.inputs.lines();
+    if inputs.is_empty() {
+        outln!(out, "  inputs     unchanged (same features and levels)");
+    }
+    for line in inputs {
+        outln!(out, "  inputs     {line}");
+    }
+}
+
+/// Two models' figures on the same leads with the paired interval of each difference (`a` the
+/// current version or champion, `b` the candidate or challenger).
+fn print_paired(out: &mut String, a: &str, b: &str, c: &PairedComparison) {
     outln!(
         out,
         "    {:<16} {:>10} {:>10} {:>10}  95% paired interval ({} resamples)",
         "figure",
-        record.against,
-        record.candidate,
+        a,
+        b,
         "difference",
         c.replicates
     );
@@ -138,11 +181,26 @@ pub fn print_record(out: &mut String, record: &GateRecord) {
         c.threshold_a,
         c.threshold_b
     );
-    let inputs = record.inputs.lines();
-    if inputs.is_empty() {
-        outln!(out, "  inputs     unchanged (same features and levels)");
-    }
-    for line in inputs {
-        outln!(out, "  inputs     {line}");
+}
+
+/// A challenger's live evidence beside the version it shadowed, as `monitor` and `promote --store`
+/// print it.
+pub fn print_shadow(out: &mut String, s: &ShadowReport) {
+    let g = &s.agreement;
+    outln!(
+        out,
+        "  challenger {} shadowed {} on {} live leads: rank agreement (Spearman) {}, same MQL call {}",
+        s.challenger,
+        s.champion,
+        s.n_paired,
+        cell(g.rank, 3),
+        g.mql.map_or_else(|| "n/a".into(), |m| format!("{:.1}%", 100.0 * m))
+    );
+    match &s.outcomes {
+        Some(c) => {
+            outln!(out, "  on the {} of them with an outcome ({} won):", c.n_leads, c.n_won);
+            print_paired(out, &s.champion, &s.challenger, c);
+        }
+        None => outln!(out, "  no live figures yet: they need a won and a lost lead among the shadowed ones"),
     }
 }

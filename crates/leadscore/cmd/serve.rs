@@ -8,8 +8,9 @@ use anyhow::Context;
 use leadscore_server::log::LogSettings;
 use leadscore_server::{AppState, ServeConfig};
 
-/// How often the default model's drift gauges (`/metrics`) are recomputed from the log.
-const DRIFT_REFRESH: Duration = Duration::from_secs(300);
+/// How often the default model's monitor report is recomputed from the log (the drift gauges of
+/// `/metrics`, the dashboard's "In production").
+const MONITOR_REFRESH: Duration = Duration::from_secs(300);
 
 /// Arguments of `leadscore serve` (every flag also reads a `LEADSCORE_*` variable).
 #[derive(clap::Args, Debug)]
@@ -29,12 +30,27 @@ pub struct ServeArgs {
     /// Largest JSON body in bytes.
     #[arg(long, env = "LEADSCORE_MAX_BODY_BYTES", default_value_t = 32 * 1024 * 1024)]
     pub max_body_bytes: usize,
-    /// Seconds before a request is answered 503.
+    /// Seconds before a request is answered 503. A CSV upload is bounded by this until its
+    /// header is read; after that it streams as long as it keeps `--upload-min-rate`.
     #[arg(long, env = "LEADSCORE_REQUEST_TIMEOUT", default_value_t = 30)]
     pub request_timeout: u64,
-    /// Requests handled at once.
+    /// Requests handled at once (JSON requests, and CSV uploads until their header is read).
     #[arg(long, env = "LEADSCORE_CONCURRENCY", default_value_t = 512)]
     pub concurrency: usize,
+    /// CSV uploads (`POST /v1/score` with text/csv) streaming at once; each holds two threads
+    /// while it streams. Past this, an upload is answered 503 with `Retry-After: 1` before its
+    /// body is read.
+    #[arg(long, env = "LEADSCORE_CSV_UPLOADS", default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=4096))]
+    pub csv_uploads: u64,
+    /// Seconds of waiting for a CSV upload's bytes over which its pace is judged: an upload that
+    /// sends nothing for this long is cut (408 before its header, else a last row saying so).
+    #[arg(long, env = "LEADSCORE_UPLOAD_TIMEOUT", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub upload_timeout: u64,
+    /// Bytes per second a CSV upload must send, judged over each `--upload-timeout` of waiting
+    /// for it (time the server spends scoring or waiting for the client to read the answer does
+    /// not count); slower uploads are cut. 0: only silence is cut.
+    #[arg(long, env = "LEADSCORE_UPLOAD_MIN_RATE", default_value_t = 1024)]
+    pub upload_min_rate: u64,
     /// Comma-separated API keys; when set, every route but /healthz and /readyz needs `Authorization: Bearer KEY`.
     /// Set but holding no key (`""`, `",,"`) is an error, never "no authentication".
     #[arg(long, env = "LEADSCORE_API_KEYS", hide_env_values = true)]
@@ -70,6 +86,10 @@ pub struct ServeArgs {
     /// Delete logged scorings older than this many days (checked hourly); default: keep all.
     #[arg(long, env = "LEADSCORE_LOG_RETENTION_DAYS", value_parser = clap::value_parser!(u32).range(1..))]
     pub log_retention_days: Option<u32>,
+    /// Repeated server errors (5xx) are logged as one line per kind with their count every
+    /// this many seconds; the first of each kind in an interval is logged at once.
+    #[arg(long, env = "LEADSCORE_FAILURE_LOG_SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub failure_log_seconds: u64,
     /// Seconds in-flight requests get to finish after SIGTERM or Ctrl-C.
     #[arg(long, env = "LEADSCORE_DRAIN_SECONDS", default_value_t = 30)]
     pub drain_seconds: u64,
@@ -125,6 +145,10 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
                 Ok(settings)
             })
             .transpose()?,
+        failure_log_interval: Duration::from_secs(args.failure_log_seconds),
+        csv_uploads: usize::try_from(args.csv_uploads).context("--csv-uploads")?,
+        upload_timeout: Duration::from_secs(args.upload_timeout),
+        upload_min_rate: args.upload_min_rate,
     };
     config.validate().map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?;
@@ -162,7 +186,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             model.name, model.version
         );
         tokio::spawn(leadscore_server::watch(state.clone()));
-        tokio::spawn(leadscore_server::routes::monitor::refresh_drift(state.clone(), DRIFT_REFRESH));
+        tokio::spawn(leadscore_server::routes::monitor::refresh(state.clone(), MONITOR_REFRESH));
         #[cfg(unix)]
         {
             let s = state.clone();

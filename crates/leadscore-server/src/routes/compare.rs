@@ -17,7 +17,7 @@ use serde_json::Value;
 
 use crate::api::{CompareRequest, CompareResponse, ThresholdRequest};
 use crate::error::{ApiError, FieldError, Problem};
-use crate::extract::{parse_json, read_body, JsonBody, Media, ModelQuery, Selected};
+use crate::extract::{parse_json, read_body, read_leads, JsonBody, Media, ModelQuery, Selected};
 use crate::lead::read_lead;
 use crate::state::{AppState, LoadedModel};
 
@@ -28,7 +28,7 @@ const DEFAULT_TOP: usize = 10;
 /// Points doubling the odds in the points version unless asked (as `leadscore compare`).
 const DEFAULT_POINTS_SCALE: f64 = 100.0;
 
-impl JsonBody for CompareRequest {
+impl JsonBody for CompareRequest<'_> {
     const SHAPE: &'static str = "an object with `leads` (an array of objects, each with its outcome), optional \
                                  `threshold` (an object with `strategy`), `top` (0 to 100) and `points_scale` (a \
                                  positive number)";
@@ -65,7 +65,10 @@ pub async fn compare(
     // Thousands of leads scored three ways: off the async workers.
     let json = tokio::task::spawn_blocking(move || {
         let request: CompareRequest = parse_json(&bytes)?;
-        let comparison = compare_json(&worker, &model, &request)?;
+        let target = model.artifact.spec.target.column.as_str();
+        let max = worker.config().max_leads;
+        let leads = read_leads::<CompareRequest>(&bytes, request.leads, &model.fields, Some(target), max)?;
+        let comparison = compare_json(&model, &request, &leads.leads)?;
         let json =
             serde_json::to_vec(&CompareResponse(comparison.clone())).map_err(|e| ApiError::Internal(e.to_string()))?;
         worker.set_comparison(Arc::new(comparison));
@@ -105,9 +108,9 @@ fn outcome(model: &LoadedModel, index: usize, lead: &serde_json::Map<String, Val
 
 /// Validates every lead (all errors, not the first), then compares.
 fn compare_json(
-    state: &AppState,
     model: &LoadedModel,
-    request: &CompareRequest,
+    request: &CompareRequest<'_>,
+    leads: &[serde_json::Map<String, Value>],
 ) -> Result<leadscore_core::compare::Comparison, ApiError> {
     let rules = match &model.rules {
         None => {
@@ -126,14 +129,7 @@ fn compare_json(
         }
         Some(Ok(set)) => set,
     };
-    let max = state.config().max_leads;
-    let n = request.leads.len();
-    if n == 0 {
-        return Err(ApiError::EmptyLeads { max });
-    }
-    if n > max {
-        return Err(ApiError::TooManyLeads { n, max });
-    }
+    let n = leads.len();
     let top = request.top.unwrap_or(DEFAULT_TOP);
     if top > MAX_TOP {
         return Err(ApiError::BadRequest(format!("top = {top}; use 0 to {MAX_TOP}")));
@@ -145,8 +141,7 @@ fn compare_json(
     let threshold = ThresholdRequest::or_default(request.threshold.as_ref(), &model.artifact)?;
     let mut errors = Vec::new();
     let mut won = Vec::with_capacity(n);
-    let read: Vec<_> = request
-        .leads
+    let read: Vec<_> = leads
         .iter()
         .enumerate()
         .map(|(i, lead)| {

@@ -58,9 +58,10 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<Health>, ApiEr
 )]
 pub async fn metrics(State(state): State<AppState>) -> Response {
     let mut text = state.metrics().render();
+    state.uploads().render_metrics(&mut text);
     if let Some(log) = state.log() {
         log.render_metrics(&mut text);
-        state.drift().render(&mut text);
+        state.reports().render(&mut text);
     }
     (StatusCode::OK, [(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }

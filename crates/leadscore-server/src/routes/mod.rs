@@ -1,4 +1,5 @@
 //! One module per group of routes; what they share on the way in is `extract`.
+pub mod admin;
 pub mod compare;
 pub mod dashboard;
 pub mod health;

@@ -4,16 +4,27 @@
 //! version's logged rows): traffic and MQL rate per day against the held-out curve, outcomes,
 //! calibration by tier and decile, live AUC, log loss and Brier with bootstrap intervals, and the
 //! drift of the score and of every feature against the artifact's training distributions, each
-//! flagged only past the sample size where the flag means something. The drift figures of the
-//! default model are also kept for `/metrics` ([`DriftGauges`]), refreshed by each call and by
-//! [`refresh_drift`] in the background.
+//! flagged only past the sample size where the flag means something. Beside it, each challenger
+//! the log shows shadowing the version (`challengers`, from `leadscore_store::monitor::challengers`,
+//! as `leadscore monitor`): rank and MQL agreement on the same live leads, and both live AUCs, log
+//! losses and Brier scores with the paired interval of each difference once outcomes arrive.
+//!
+//! **The last all-time report of each version is kept** ([`LatestReports`]): `/metrics` exports
+//! its drift gauges and the dashboard's "In production" section shows it. Reading a large log and
+//! bootstrapping its intervals takes time, so neither recomputes it per request: the report is
+//! refreshed by every all-time `/v1/monitor` call, by [`refresh`] in the background (every five
+//! minutes), and by a page view only once it is older than [`PAGE_COST_FACTOR`] times what it
+//! took to compute ([`for_page`]), one computation at a time.
 
-use std::sync::Mutex;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
 
 use axum::extract::State;
 use axum::Json;
-use leadscore_core::monitor::{compare_paired, MonitorReport, PairedComparison, Resamples, Scores};
-use leadscore_store::{Filter, LoggedRow};
+use leadscore_core::monitor::{MonitorReport, PairedComparison};
+use leadscore_store::monitor::ShadowReport;
+use leadscore_store::{Filter, PairFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -76,48 +87,25 @@ pub struct MonitorResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Object)]
     pub rules: Option<PairedComparison>,
+    /// Each version shadowed beside this one in the period (a `CHALLENGER`; empty when none),
+    /// on the same live leads: `champion` (this version, `a`) and `challenger` (`b`), `n_paired`
+    /// scorings, `agreement` (`rank`: Spearman's correlation of the probabilities, `mql`: the share
+    /// of scorings both called MQL or both did not), and once a won and a lost lead arrived
+    /// `outcomes`: both models' AUC, log loss, Brier, lift in the top 10%, precision and recall,
+    /// each difference `b - a` with its paired bootstrap interval.
+    #[schema(value_type = Vec<Object>)]
+    pub challengers: Vec<ShadowReport>,
 }
 
-/// The model against the rules on the logged leads with an outcome and rule points (each lead
-/// judged on its last scoring before its outcome, as the report's figures).
-fn rules_beside(rows: &[LoggedRow], replicates: u32, seed: u64) -> Result<Option<PairedComparison>, ApiError> {
-    let mut labels = Vec::new();
-    let (mut model, mut points, mut mql) = (Vec::new(), Vec::new(), Vec::new());
-    let mut threshold_a = 0.5;
-    for (_, i) in leadscore_store::monitor::judged_rows(rows) {
-        let row = &rows[i];
-        let (Some(outcome), Some(p), Some(m)) = (&row.outcome, row.prediction.rule_points, row.prediction.rule_mql)
-        else {
-            continue;
-        };
-        labels.push(outcome.won);
-        threshold_a = row.prediction.threshold;
-        model.push(row.prediction.probability);
-        points.push(p);
-        mql.push(m);
-    }
-    if labels.is_empty() {
-        return Ok(None);
-    }
-    // Points onto (0, 1) by an increasing map (ranks, hence AUC and lift, unchanged), and the
-    // rules' threshold as the lowest mapped MQL: the MQL flags are the rules' own.
-    let scale = points.iter().fold(1.0_f64, |m, p| m.max(p.abs()));
-    let mapped: Vec<f64> = points.iter().map(|p| 1.0 / (1.0 + (-p / scale).exp())).collect();
-    let threshold_b = mapped.iter().zip(&mql).filter(|(_, m)| **m).map(|(p, _)| *p).fold(1.0_f64, f64::min);
-    let resamples = Resamples::drawn(labels.len(), replicates, seed);
-    let mut paired = compare_paired(
-        &labels,
-        Scores { probs: &model, threshold: threshold_a },
-        Scores { probs: &mapped, threshold: threshold_b },
-        &resamples,
-    )
-    .map_err(|e| ApiError::Internal(e.to_string()))?;
-    for figure in [&mut paired.log_loss, &mut paired.brier] {
-        figure.b = None;
-        figure.difference = None;
-        figure.interval = None;
-    }
-    Ok(Some(paired))
+/// What the monitor computes for one version: the report, the rules beside it, the challengers.
+#[derive(Clone, Debug)]
+pub struct Computed {
+    /// The report.
+    pub report: MonitorReport,
+    /// The rules beside the model, when the rows carry rule points.
+    pub rules: Option<PairedComparison>,
+    /// The versions shadowed beside it.
+    pub challengers: Vec<ShadowReport>,
 }
 
 fn period(since: Option<&str>, until: Option<&str>) -> String {
@@ -129,29 +117,51 @@ fn period(since: Option<&str>, until: Option<&str>) -> String {
     }
 }
 
-/// The report of `model` over its logged rows in the period, and the rules beside it when the
-/// rows carry rule points. Blocking.
+/// The report of `model` over its logged rows in the period, the rules beside it when the
+/// rows carry rule points, and the challengers shadowed beside it. An all-time report is kept
+/// in [`LatestReports`]. Blocking.
 pub fn report(
     state: &AppState,
     model: &LoadedModel,
     since_ms: Option<i64>,
     until_ms: Option<i64>,
     replicates: u32,
-) -> Result<(MonitorReport, Option<PairedComparison>), ApiError> {
+) -> Result<Computed, ApiError> {
+    let started = Instant::now();
     let log = state.log().ok_or(ApiError::NoLog)?;
-    let filter = Filter {
+    let filter = Filter::served(&model.name, Some(&model.version), since_ms, until_ms);
+    let rows = log.read(|store| store.rows(&filter)).map_err(ApiError::Store)?;
+    let seed = model.artifact.training.seed;
+    let report = leadscore_store::monitor::report(&model.artifact, &rows, replicates, seed)
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let rules = leadscore_store::monitor::rules_beside(&rows, replicates, seed)
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let pairs = PairFilter {
         model: model.name.clone(),
-        version: Some(model.version.clone()),
-        shadow: Some(false),
+        champion: Some(model.version.clone()),
+        challenger: None,
         since_ms,
         until_ms,
     };
-    let rows = log.read(|store| store.rows(&filter)).map_err(ApiError::Store)?;
-    let report = leadscore_store::monitor::report(&model.artifact, &rows, replicates, model.artifact.training.seed)
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-    state.drift().keep(model, since_ms.is_none() && until_ms.is_none(), &report);
-    let rules = rules_beside(&rows, replicates, model.artifact.training.seed)?;
-    Ok((report, rules))
+    let challengers = log
+        .read(|store| leadscore_store::monitor::challengers(store, &pairs, replicates, seed))
+        .map_err(ApiError::Store)?;
+    if since_ms.is_none() && until_ms.is_none() {
+        // A period's figures are not kept: the gauges would jump with whoever asked last.
+        state.reports().keep(
+            model,
+            Latest {
+                report: report.clone(),
+                rules: rules.clone(),
+                challengers: challengers.clone(),
+                replicates,
+                at: SystemTime::now(),
+                took: started.elapsed(),
+                computed: Instant::now(),
+            },
+        );
+    }
+    Ok(Computed { report, rules, challengers })
 }
 
 /// A model version's live figures.
@@ -181,13 +191,14 @@ pub async fn monitor(
     let log = state.log().ok_or(ApiError::NoLog)?;
     let store = log.location().to_owned();
     let response = tokio::task::spawn_blocking(move || {
-        let (report, rules) = report(&state, &model, since_ms, until_ms, replicates)?;
+        let Computed { report, rules, challengers } = report(&state, &model, since_ms, until_ms, replicates)?;
         Ok::<_, ApiError>(MonitorResponse {
             model: ModelRef { name: model.name.clone(), version: model.version.clone() },
             store,
             period: period(query.since.as_deref(), query.until.as_deref()),
             report,
             rules,
+            challengers,
         })
     })
     .await
@@ -195,50 +206,69 @@ pub async fn monitor(
     Ok(Json(response))
 }
 
-/// The drift figures `/metrics` exports: those of the last all-time report of each served
-/// model version.
+/// A report is recomputed for a page view only once it is older than this many times what it
+/// took to compute: whatever the log's size and however many people look, pages spend at most
+/// about a twentieth of one core on the monitor, and a small log is always shown up to date.
+pub const PAGE_COST_FACTOR: u32 = 20;
+
+/// One version's last all-time report.
+#[derive(Debug)]
+pub struct Latest {
+    /// The report.
+    pub report: MonitorReport,
+    /// The rules beside the model, when the rows carry rule points.
+    pub rules: Option<PairedComparison>,
+    /// The versions shadowed beside it.
+    pub challengers: Vec<ShadowReport>,
+    /// Bootstrap replicates of its intervals.
+    pub replicates: u32,
+    /// When it was computed, for people.
+    pub at: SystemTime,
+    /// How long it took, reading the log included.
+    pub took: Duration,
+    computed: Instant,
+}
+
+impl Latest {
+    /// Whether a page may show it as it is (see [`PAGE_COST_FACTOR`]); a report with fewer
+    /// replicates than a page's intervals need is never fresh.
+    pub fn fresh_for_page(&self) -> bool {
+        self.replicates >= DEFAULT_REPLICATES && self.computed.elapsed() < self.took * PAGE_COST_FACTOR
+    }
+}
+
+/// The last all-time report of each served model version: the drift gauges of `/metrics` and
+/// the dashboard's "In production" section.
 #[derive(Debug, Default)]
-pub struct DriftGauges {
-    by_model: Mutex<std::collections::BTreeMap<(String, String), Gauges>>,
+pub struct LatestReports {
+    by_model: Mutex<BTreeMap<(String, String), Arc<Latest>>>,
+    /// Held while a page computes a report, so that concurrent views compute it once.
+    computing: tokio::sync::Mutex<()>,
 }
 
-#[derive(Debug, Clone)]
-struct Gauges {
-    n_scored: u64,
-    n_outcomes: u64,
-    score_psi: Option<f64>,
-    score_flagged: bool,
-    features: Vec<(String, Option<f64>, bool)>,
-    live_auc: Option<f64>,
-}
-
-impl DriftGauges {
-    /// Keeps `report`'s figures for `model` (only an all-time report: a period's figures would
-    /// make the gauges jump with whoever asked last).
-    pub fn keep(&self, model: &LoadedModel, all_time: bool, report: &MonitorReport) {
-        if !all_time {
-            return;
-        }
-        let gauges = Gauges {
-            n_scored: report.n_scored,
-            n_outcomes: report.n_outcomes,
-            score_psi: report.score_drift.psi,
-            score_flagged: report.score_drift.flagged,
-            features: report.features.iter().map(|f| (f.feature.clone(), f.psi.psi, f.psi.flagged)).collect(),
-            live_auc: report.outcomes.as_ref().and_then(|o| o.figures.auc.value),
-        };
+impl LatestReports {
+    fn keep(&self, model: &LoadedModel, latest: Latest) {
         if let Ok(mut m) = self.by_model.lock() {
-            m.insert((model.name.clone(), model.version.clone()), gauges);
+            m.insert((model.name.clone(), model.version.clone()), Arc::new(latest));
         }
+    }
+
+    /// The last all-time report of `model`, if one was computed.
+    pub fn get(&self, model: &LoadedModel) -> Option<Arc<Latest>> {
+        let m = self.by_model.lock().ok()?;
+        m.get(&(model.name.clone(), model.version.clone())).cloned()
     }
 
     /// The drift lines of the Prometheus exposition.
     pub fn render(&self, out: &mut String) {
         use std::fmt::Write;
         let Ok(m) = self.by_model.lock() else { return };
+        let challengers: Vec<(&(String, String), &ShadowReport)> =
+            m.iter().flat_map(|(k, l)| l.challengers.iter().map(move |c| (k, c))).collect();
+        let m: Vec<(&(String, String), &MonitorReport)> = m.iter().map(|(k, l)| (k, &l.report)).collect();
         let num = |x: Option<f64>| x.map_or_else(|| "NaN".to_owned(), |v| v.to_string());
         out.push_str("# HELP leadscore_monitor_leads Logged leads of the last monitor report, scored and with an outcome.\n# TYPE leadscore_monitor_leads gauge\n");
-        for ((name, version), g) in m.iter() {
+        for ((name, version), g) in &m {
             let _ = writeln!(
                 out,
                 "leadscore_monitor_leads{{model=\"{name}\",version=\"{version}\",kind=\"scored\"}} {}",
@@ -253,45 +283,94 @@ impl DriftGauges {
         out.push_str(
             "# HELP leadscore_live_auc AUC on logged leads with an outcome.\n# TYPE leadscore_live_auc gauge\n",
         );
-        for ((name, version), g) in m.iter() {
-            let _ = writeln!(out, "leadscore_live_auc{{model=\"{name}\",version=\"{version}\"}} {}", num(g.live_auc));
+        for ((name, version), g) in &m {
+            let auc = g.outcomes.as_ref().and_then(|o| o.figures.auc.value);
+            let _ = writeln!(out, "leadscore_live_auc{{model=\"{name}\",version=\"{version}\"}} {}", num(auc));
+        }
+        out.push_str("# HELP leadscore_shadow_agreement A challenger against the version it shadows on the same live leads: rank (Spearman) and the share of the same MQL calls.\n# TYPE leadscore_shadow_agreement gauge\n");
+        for ((name, version), c) in &challengers {
+            for (kind, value) in [("rank", c.agreement.rank), ("mql", c.agreement.mql)] {
+                let _ = writeln!(
+                    out,
+                    "leadscore_shadow_agreement{{model=\"{name}\",version=\"{version}\",challenger=\"{}\",kind=\"{kind}\"}} {}",
+                    c.challenger,
+                    num(value)
+                );
+            }
+        }
+        out.push_str("# HELP leadscore_shadow_live_auc Live AUC of a version and of the challenger shadowing it, on the same leads with an outcome.\n# TYPE leadscore_shadow_live_auc gauge\n");
+        for ((name, version), c) in &challengers {
+            let auc = c.outcomes.as_ref().map(|o| o.auc);
+            for (which, value) in [("champion", auc.and_then(|a| a.a)), ("challenger", auc.and_then(|a| a.b))] {
+                let _ = writeln!(
+                    out,
+                    "leadscore_shadow_live_auc{{model=\"{name}\",version=\"{version}\",challenger=\"{}\",side=\"{which}\"}} {}",
+                    c.challenger,
+                    num(value)
+                );
+            }
         }
         out.push_str("# HELP leadscore_drift_psi PSI of the score and of each feature against training (feature=\"\" is the score).\n# TYPE leadscore_drift_psi gauge\n");
-        for ((name, version), g) in m.iter() {
+        for ((name, version), g) in &m {
             let _ = writeln!(
                 out,
                 "leadscore_drift_psi{{model=\"{name}\",version=\"{version}\",feature=\"\"}} {}",
-                num(g.score_psi)
+                num(g.score_drift.psi)
             );
-            for (feature, psi, _) in &g.features {
+            for f in &g.features {
                 let _ = writeln!(
                     out,
-                    "leadscore_drift_psi{{model=\"{name}\",version=\"{version}\",feature=\"{feature}\"}} {}",
-                    num(*psi)
+                    "leadscore_drift_psi{{model=\"{name}\",version=\"{version}\",feature=\"{}\"}} {}",
+                    f.feature,
+                    num(f.psi.psi)
                 );
             }
         }
         out.push_str("# HELP leadscore_drift_flagged Whether the drift is flagged (PSI above 0.1 on enough leads).\n# TYPE leadscore_drift_flagged gauge\n");
-        for ((name, version), g) in m.iter() {
+        for ((name, version), g) in &m {
             let _ = writeln!(
                 out,
                 "leadscore_drift_flagged{{model=\"{name}\",version=\"{version}\",feature=\"\"}} {}",
-                u8::from(g.score_flagged)
+                u8::from(g.score_drift.flagged)
             );
-            for (feature, _, flagged) in &g.features {
+            for f in &g.features {
                 let _ = writeln!(
                     out,
-                    "leadscore_drift_flagged{{model=\"{name}\",version=\"{version}\",feature=\"{feature}\"}} {}",
-                    u8::from(*flagged)
+                    "leadscore_drift_flagged{{model=\"{name}\",version=\"{version}\",feature=\"{}\"}} {}",
+                    f.feature,
+                    u8::from(f.psi.flagged)
                 );
             }
         }
     }
 }
 
-/// Recomputes the default model's all-time report every `every`, so that `/metrics` shows drift
-/// without anyone calling `/v1/monitor` (zero: never).
-pub async fn refresh_drift(state: AppState, every: std::time::Duration) {
+/// The last all-time report of `model` for a page: the kept one while
+/// [`Latest::fresh_for_page`], else one computed now (one computation at a time; a view that
+/// waited for another's takes its result). With the error of a failed computation, beside the
+/// report kept before it, if any.
+pub async fn for_page(state: &AppState, model: &Arc<LoadedModel>) -> (Option<Arc<Latest>>, Option<String>) {
+    let reports = state.reports();
+    if let Some(latest) = reports.get(model).filter(|l| l.fresh_for_page()) {
+        return (Some(latest), None);
+    }
+    let _computing = reports.computing.lock().await;
+    if let Some(latest) = reports.get(model).filter(|l| l.fresh_for_page()) {
+        return (Some(latest), None);
+    }
+    let (s, m) = (state.clone(), model.clone());
+    let result = tokio::task::spawn_blocking(move || report(&s, &m, None, None, DEFAULT_REPLICATES)).await;
+    let error = match result {
+        Ok(Ok(_)) => None,
+        Ok(Err(e)) => Some(e.to_string()),
+        Err(e) => Some(e.to_string()),
+    };
+    (reports.get(model), error)
+}
+
+/// Recomputes the default model's all-time report every `every` (zero: never), so that
+/// `/metrics` shows drift without anyone calling `/v1/monitor`, and the dashboard finds it ready.
+pub async fn refresh(state: AppState, every: std::time::Duration) {
     if every.is_zero() || state.log().is_none() {
         return;
     }
@@ -299,9 +378,83 @@ pub async fn refresh_drift(state: AppState, every: std::time::Duration) {
         tokio::time::sleep(every).await;
         let Some(model) = state.models().get(None, None) else { continue };
         let s = state.clone();
-        let result = tokio::task::spawn_blocking(move || report(&s, &model, None, None, 1)).await;
+        let result = tokio::task::spawn_blocking(move || report(&s, &model, None, None, DEFAULT_REPLICATES)).await;
         if let Ok(Err(e)) = result {
-            tracing::warn!(error = %e, "drift gauges not refreshed");
+            tracing::warn!(error = %e, "monitor report not refreshed");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use leadscore_core::value::RawValue;
+
+    use super::*;
+    use crate::log::{LogSettings, Scoring};
+    use crate::ServeConfig;
+
+    /// The shipped models, logging into `dir`.
+    fn logging_state(dir: &Path) -> AppState {
+        let models = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models");
+        let store = dir.join("log.db").to_string_lossy().into_owned();
+        let config = ServeConfig {
+            models,
+            watch_interval: Duration::ZERO,
+            log: Some(LogSettings::new(store)),
+            ..ServeConfig::default()
+        };
+        AppState::start(config).unwrap()
+    }
+
+    /// `latest` as if computing it had taken `took`.
+    fn taking(latest: &Latest, took: Duration, replicates: u32) -> Latest {
+        Latest {
+            report: latest.report.clone(),
+            rules: latest.rules.clone(),
+            challengers: latest.challengers.clone(),
+            replicates,
+            at: latest.at,
+            took,
+            computed: Instant::now(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_page_recomputes_the_report_only_once_it_is_stale() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = logging_state(dir.path());
+        let model = state.models().get(None, None).unwrap();
+        let (first, error) = for_page(&state, &model).await;
+        let first = first.unwrap();
+        assert_eq!((first.report.n_scored, error), (0, None));
+
+        // A lead is logged after the report was computed.
+        let log = state.log().unwrap();
+        let scoring =
+            Scoring { lead_id: "L1".into(), probability: 0.4, score: 40, tier: "B", threshold: 0.3, rules: None };
+        assert!(log.record(&model, None, leadscore_store::row::now_ms(), scoring, |_| RawValue::Missing));
+        assert!(log.flush(Duration::from_secs(10)));
+
+        // A report that took an hour to compute is fresh for twenty: the page shows it as it is.
+        state.reports().keep(&model, taking(&first, Duration::from_secs(3600), DEFAULT_REPLICATES));
+        let (kept, _) = for_page(&state, &model).await;
+        assert_eq!(kept.unwrap().report.n_scored, 0, "not recomputed while fresh");
+        // Fresh, but with fewer replicates than a page's intervals need: recomputed.
+        state.reports().keep(&model, taking(&first, Duration::from_secs(3600), 1));
+        let (recomputed, _) = for_page(&state, &model).await;
+        let recomputed = recomputed.unwrap();
+        assert_eq!((recomputed.report.n_scored, recomputed.replicates), (1, DEFAULT_REPLICATES));
+        // Stale (it took no time at all): recomputed, and kept for /metrics too.
+        state.reports().keep(&model, taking(&first, Duration::ZERO, DEFAULT_REPLICATES));
+        let (stale, _) = for_page(&state, &model).await;
+        assert_eq!(stale.unwrap().report.n_scored, 1);
+        let mut metrics = String::new();
+        state.reports().render(&mut metrics);
+        assert!(
+            metrics.contains("leadscore_monitor_leads{model=\"leads\",version=\"v1\",kind=\"scored\"} 1"),
+            "{metrics}"
+        );
     }
 }

@@ -14,9 +14,10 @@ use crate::api::{
     MAX_EXPLAIN,
 };
 use crate::error::{ApiError, FieldError, Problem};
-use crate::extract::{parse_json, read_body, JsonBody, Media, NamesModel, Selected};
-use crate::lead::read_lead;
+use crate::extract::{parse_json, read_body, read_leads, JsonBody, Media, NamesModel, Selected};
+use crate::lead::{read_lead, Leads};
 use crate::log::{PredictionLog, Scoring};
+use crate::shadow::Shadow;
 use crate::state::{AppState, LoadedModel};
 
 /// JSON bodies up to this size are parsed and scored on the async worker (a few leads:
@@ -48,7 +49,7 @@ impl NamesModel for ScoreQuery {
     }
 }
 
-impl JsonBody for ScoreRequest {
+impl JsonBody for ScoreRequest<'_> {
     const SHAPE: &'static str = "an object with `leads` (an array of objects), optional `explain` (0 to 50) and \
                                  optional `threshold` (an object with `strategy`)";
 }
@@ -68,10 +69,11 @@ impl JsonBody for ScoreRequest {
         (status = 400, description = "Invalid JSON or request shape", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or invalid API key", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown model or version", body = Problem, content_type = "application/problem+json"),
+        (status = 408, description = "A CSV upload sent too slowly before its header was read (--upload-timeout, --upload-min-rate)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Too many leads or body too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Unsupported content type", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid leads", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "No model loaded or timeout", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "No model loaded, timeout, or every CSV upload slot taken (--csv-uploads; with Retry-After)", body = Problem, content_type = "application/problem+json"),
     ),
     tag = "scoring"
 )]
@@ -86,8 +88,13 @@ pub async fn score(
             let bytes = read_body(body, state.config().max_body_bytes).await?;
             let bytes_len = bytes.len();
             let work = move || {
+                // With the log on and a challenger beside this version, leads are read with the
+                // challenger's fields too, for its shadow scoring (see `shadow`).
+                let shadow = state.log().and_then(|_| state.models().shadow(&model));
+                let fields = shadow.as_ref().map_or(&model.fields, |s| &s.fields);
                 let request: ScoreRequest = parse_json(&bytes)?;
-                score_json(&state, &model, &request, query.strict)
+                let leads = read_leads::<ScoreRequest>(&bytes, request.leads, fields, None, state.config().max_leads)?;
+                score_json(&state, &model, shadow.as_deref(), &request, &leads, query.strict)
             };
             // A small body parses and scores in microseconds: handing it to the blocking
             // pool would cost more in thread switches than the work itself (the benchmark
@@ -107,41 +114,31 @@ pub async fn score(
     }
 }
 
-/// The JSON path: validate every lead (all errors, not the first), then score.
+/// The JSON path: validate every lead (all errors, not the first), then score. `leads` are
+/// the request's leads as read against the model (within the lead limit, unused fields
+/// left out and named once), or against `shadow`'s fields when a challenger shadows it: each
+/// lead is then scored by the challenger too, off the response path, and only logged.
 pub fn score_json(
     state: &AppState,
     model: &LoadedModel,
-    request: &ScoreRequest,
+    shadow: Option<&Shadow>,
+    request: &ScoreRequest<'_>,
+    leads: &Leads,
     strict: bool,
 ) -> Result<ScoreResponse, ApiError> {
-    let max = state.config().max_leads;
-    let n = request.leads.len();
-    if n == 0 {
-        return Err(ApiError::EmptyLeads { max });
-    }
-    if n > max {
-        return Err(ApiError::TooManyLeads { n, max });
-    }
+    let n = leads.leads.len();
     let explain = request.explain.unwrap_or(DEFAULT_EXPLAIN);
     if explain > MAX_EXPLAIN {
         return Err(ApiError::BadRequest(format!("explain = {explain}; use 0 to {MAX_EXPLAIN}")));
     }
     let threshold = ThresholdRequest::or_default(request.threshold.as_ref(), &model.artifact)?;
     let artifact = &model.artifact;
-    let fields = &model.fields;
+    let fields = shadow.map_or(&model.fields, |s| &s.fields);
     let mut errors = Vec::new();
     let read: Vec<_> =
-        request.leads.iter().enumerate().map(|(i, lead)| read_lead(i, lead, fields, strict, &mut errors)).collect();
+        leads.leads.iter().enumerate().map(|(i, lead)| read_lead(i, lead, fields, strict, &mut errors)).collect();
     if strict {
-        for (i, lead) in read.iter().enumerate() {
-            for field in &lead.unused {
-                errors.push(FieldError {
-                    lead: i,
-                    field: field.clone(),
-                    reason: "the model does not use this field (strict mode)".into(),
-                });
-            }
-        }
+        errors.extend(leads.unused.errors());
     }
     // With the log on, every lead needs an id its outcome can be posted against.
     let log = state.log();
@@ -200,14 +197,14 @@ pub fn score_json(
                     threshold: threshold.value,
                     rules: rule_points.as_ref().map(|r| (r.total, r.mql)),
                 };
-                log.record(model, scored_at_ms, scoring, |i| lead.feature(fields, i));
+                let shadowed = shadow.map(|s| (s, s.values_by_slot(|slot| lead.slot(slot))));
+                log.record(model, shadowed, scored_at_ms, scoring, |i| lead.feature(fields, i));
                 Some(answer)
             }
             (_, _) => id,
         };
         let mut warnings: Vec<String> = scored.notes.iter().map(ToString::to_string).collect();
         warnings.append(&mut lead.warnings);
-        warnings.extend(lead.unused.iter().map(|f| format!("`{f}` is not used by the model (renamed column?)")));
         scores.push(LeadScore {
             id,
             probability: scored.probability,
@@ -232,5 +229,6 @@ pub fn score_json(
         model: ModelRef { name: model.name.clone(), version: model.version.clone() },
         threshold,
         scores,
+        warnings: leads.unused.warnings(n),
     })
 }

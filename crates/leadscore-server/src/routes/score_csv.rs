@@ -6,6 +6,10 @@
 //! before any row (400 for a malformed header, 422 naming each missing feature or, with
 //! `?strict=true`, each column the spec does not name); after that the answer is a 200 stream
 //! in which every input record has a row: scored, or with its line and reason in `error`.
+//!
+//! An upload takes one of `--csv-uploads` slots for as long as it streams (none free: 503
+//! at once) and is held to the upload pace (`upload`): too slow before its header is a 408,
+//! after it the last row says at which line it was cut.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -13,13 +17,13 @@ use std::sync::Arc;
 use axum::body::{Body, Bytes};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use futures_util::TryStreamExt;
 use leadscore_core::value::RawValue;
 use leadscore_io::csv_source::{CsvFile, NoProgress};
 use leadscore_io::score_csv::{CsvScoring, LeadHook, LeadScore, ScoreOptions};
 
 use crate::error::{ApiError, FieldError};
 use crate::log::{PredictionLog, Scoring};
+use crate::shadow::Shadow;
 use crate::state::{AppState, LoadedModel};
 
 /// What the upload is called in messages (it has no path).
@@ -37,12 +41,16 @@ pub async fn score_csv(
     body: Body,
     strict: bool,
 ) -> Result<Response, ApiError> {
-    let stream = body.into_data_stream().map_err(std::io::Error::other);
+    // Before anything is read or spawned: the slot goes with the scoring thread.
+    let slot = state.uploads().slot()?;
+    let (stream, cut) = state.uploads().paced(body.into_data_stream());
     let reader = tokio_util::io::StreamReader::new(stream);
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(16);
     let (header_tx, header_rx) = tokio::sync::oneshot::channel::<Result<(), ApiError>>();
     let threshold = leadscore_core::threshold::default(&model.artifact).threshold;
+    let header_cut = cut.clone();
     tokio::task::spawn_blocking(move || {
+        let _slot = slot;
         let bridge = tokio_util::io::SyncIoBridge::new(reader);
         let options = ScoreOptions { threads: 1, strict, ..ScoreOptions::new(threshold, CSV_EXPLAIN) };
         let scoring = CsvFile::from_reader(Path::new(UPLOAD), Box::new(bridge), 0, None)
@@ -50,16 +58,22 @@ pub async fn score_csv(
         let scoring = match scoring {
             Ok(scoring) => scoring,
             Err(e) => {
-                let _ = header_tx.send(Err(header_problem(e)));
+                let problem = match header_cut.get() {
+                    Some(reason) => ApiError::UploadTooSlow(reason.clone()),
+                    None => header_problem(e),
+                };
+                let _ = header_tx.send(Err(problem));
                 return;
             }
         };
         let _ = header_tx.send(Ok(()));
         let mut sink = ChunkSink { buf: Vec::with_capacity(CHUNK), tx };
         let metrics = state.metrics();
+        let shadow = state.models().shadow(&model);
         let hook = state.log().map(|log| Logged {
             log,
             model: &model,
+            shadow: shadow.as_deref(),
             threshold,
             scored_at_ms: leadscore_store::row::now_ms(),
         });
@@ -82,6 +96,9 @@ pub async fn score_csv(
 struct Logged<'a> {
     log: &'a PredictionLog,
     model: &'a LoadedModel,
+    /// The challenger shadowing the model, if any (its features the model does not read arrive
+    /// as missing: the CSV scorer hands over the model's features only).
+    shadow: Option<&'a Shadow>,
     threshold: f64,
     scored_at_ms: i64,
 }
@@ -103,7 +120,8 @@ impl LeadHook for Logged<'_> {
             threshold: self.threshold,
             rules: None,
         };
-        self.log.record(self.model, self.scored_at_ms, scoring, field);
+        let shadowed = self.shadow.map(|s| (s, s.values_by_champion_feature(field)));
+        self.log.record(self.model, shadowed, self.scored_at_ms, scoring, field);
         Ok(changed)
     }
 }
