@@ -134,6 +134,8 @@ fn with_pairs() -> (Artifact, Provenance) {
     }
     let added = artifact.encoder.n_columns - artifact.model.weights.len();
     artifact.model.weights.extend((0..added).map(|k| ((37 * k) % 17) as f64 / 10.0 - 0.8));
+    let evidence = leadscore_core::evidence::TermEvidence { leads: 100, std_error: 0.1 };
+    artifact.evidence.resize(artifact.encoder.n_columns, evidence);
     for pair in artifact.encoder.pairs.clone() {
         let share = 1.0 / pair.width() as f64;
         artifact.encoder.baseline[pair.offset..pair.offset + pair.width()].iter_mut().for_each(|x| *x = share);
