@@ -101,6 +101,7 @@ fn the_search_keeps_the_pairs_of_the_ground_truth_and_only_those() {
     additive.encoder.n_columns = first_pair;
     additive.encoder.baseline.truncate(first_pair);
     additive.model.weights.truncate(first_pair);
+    additive.evidence.truncate(first_pair);
     additive.validate().unwrap();
     let score = |a: &Artifact, lead: &synth::SynthLead| {
         let record = lead.to_record();

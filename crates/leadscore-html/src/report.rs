@@ -754,7 +754,8 @@ pub fn pair_maps(artifact: &Artifact) -> Vec<Figure> {
             Figure {
                 svg: map.to_svg(),
                 caption: format!(
-                    "<code>{}</code>: what a lead adds to its log-odds for having both values, on top of each feature's own                      effect (orange raises the chance, blue lowers it; +0.7 doubles the odds). Hover a cell for its training leads.",
+                    "<code>{}</code>: what a lead adds to its log-odds for having both values, on top of each feature's own \
+                     effect (orange raises the chance, blue lowers it; +0.7 doubles the odds). Hover a cell for its training leads.",
                     escape(pair.name)
                 ),
             }
