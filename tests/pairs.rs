@@ -162,6 +162,18 @@ async fn a_model_with_pairs_scores_the_same_in_the_library_the_cli_and_the_serve
     );
     let inspect = run(&["inspect", "--models", s(&models), "--model", "pairs"]).ok().stdout;
     assert!(inspect.contains("demo_requested × job_level") && inspect.contains("cells, weights"), "{inspect}");
+    // Every cell carries its evidence: its training leads (each training lead is in one cell of
+    // each pair) and a finite standard error; the signal lists rank cells with every other term.
+    assert_eq!(artifact.evidence.len(), artifact.encoder.n_columns);
+    for pair in &artifact.encoder.pairs {
+        let cells = &artifact.evidence[pair.offset..pair.offset + pair.width()];
+        assert_eq!(cells.iter().map(|e| e.leads).sum::<u64>(), artifact.training.n_train, "{}", pair.name);
+        assert!(cells.iter().all(|e| e.std_error.is_finite() && e.std_error > 0.0), "{}: {cells:?}", pair.name);
+    }
+    let signals = leadscore_core::evidence::signals(&artifact);
+    assert_eq!(signals.len(), artifact.encoder.n_columns);
+    let cell = signals.iter().find(|s| s.column == "demo_requested × job_level = yes, vp").unwrap();
+    assert!(cell.leads.is_some() && cell.odds_interval.is_some(), "{cell:?}");
 
     // 2,000 leads through the CLI, with every factor.
     let text = std::fs::read_to_string(root().join("data/leads.csv")).unwrap();
