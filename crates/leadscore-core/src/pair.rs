@@ -194,7 +194,9 @@ pub fn read_value(feature: &FeatureEncoder, raw: RawValue<'_>, missing: &Missing
         }),
         Transform::Boolean(_) => AxisValue::Flag(read::boolean(raw, missing, name)?),
         Transform::Numeric(_) => AxisValue::Number(read::number(raw, missing, name)?),
-        Transform::Date(_) => return Err(Error::Artifact(format!("date feature `{name}` is not an axis of a pair term"))),
+        Transform::Date(_) => {
+            return Err(Error::Artifact(format!("date feature `{name}` is not an axis of a pair term")))
+        }
     })
 }
 

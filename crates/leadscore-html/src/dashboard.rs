@@ -27,8 +27,8 @@ use leadscore_core::Artifact;
 use crate::monitor::{live_section, Live, LIVE_CSS};
 use crate::plot::escape;
 use crate::report::{
-    auc_words, calibration_figure, count, fixed, gains_figure, interval, opt, pair_maps, pct, roc_figure,
-    score_bins, score_figure, share, strategy_label, Figure,
+    auc_words, calibration_figure, count, fixed, gains_figure, interval, opt, pair_maps, pct, roc_figure, score_bins,
+    score_figure, share, strategy_label, Figure,
 };
 
 /// Slider step (probability).

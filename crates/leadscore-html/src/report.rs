@@ -785,12 +785,12 @@ fn pairs_section(out: &mut String, artifact: &Artifact) {
         out.push_str("</div>\n");
     }
     if let Some(search) = &artifact.pair_search {
-        let _ = write!(
+        let _ = writeln!(
             out,
             "<p>The search ranked {} pairs of features by FAST (the log loss a pair term on the additive model's residuals \
              would remove) on {} training leads, then tried the best in cross-validation: a pair is kept when it lowers the \
              out-of-fold log loss by at least {} and by two standard errors. Out-of-fold log loss {} without the searched \
-             pairs, {} with them; {}.</p>\n",
+             pairs, {} with them; {}.</p>",
             count(search.n_ranked),
             count(search.n_rank_rows),
             fixed(search.min_gain, 5),

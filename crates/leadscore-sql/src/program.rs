@@ -28,8 +28,8 @@ use std::fmt::Write as _;
 
 use leadscore_core::date::DateFormat;
 use leadscore_core::encode::{CategoricalEncoder, NumericEncoder, Transform, HOURS, OTHER, Z_LIMIT};
-use leadscore_core::spec::DateAge;
 use leadscore_core::pair::{Axis, MissingCell, PairTerm};
+use leadscore_core::spec::DateAge;
 use leadscore_core::Artifact;
 
 use crate::dialect::{Dialect, NUMBER_RE, PLAIN_RE, TRIMMED_RE};

@@ -161,8 +161,7 @@ pub fn train(
     progress.finish();
     // Evidence of the features' columns, from the additive fit the pairs are fitted on top of.
     let distributions = distributions(table, &encoder, &split.train);
-    let mut evidence =
-        term_evidence(x.view(), y.view(), &model, l2, &present_leads(&encoder, &distributions, y.len()));
+    let mut evidence = term_evidence(x.view(), y.view(), &model, l2, &present_leads(&encoder, &distributions, y.len()));
     lap("distributions and evidence");
 
     // Pair terms: the spec's, then the search's, each fitted on the model so far.
