@@ -112,6 +112,7 @@ impl From<ArtifactV1> for Artifact {
             warnings: a.warnings,
             evidence: Vec::new(),
             fitted_on: crate::report::FittedOn::TrainingPart,
+            pair_search: None,
         }
     }
 }
@@ -128,6 +129,9 @@ impl From<SpecV1> for Spec {
             target: s.target,
             exclude: s.exclude,
             features: s.features.into_iter().map(|(name, f)| (name, f.into())).collect(),
+            pairs: Vec::new(),
+            // No pair search existed: said so, as format 4's reader does.
+            pair_search: Some(false),
         }
     }
 }
@@ -164,6 +168,7 @@ impl From<EncoderV1> for Encoder {
             missing: e.missing,
             baseline: e.baseline,
             time: None,
+            pairs: Vec::new(),
         }
     }
 }

@@ -123,6 +123,7 @@ impl From<ArtifactV3> for Artifact {
             warnings: a.warnings,
             evidence: a.evidence,
             fitted_on: crate::report::FittedOn::TrainingPart,
+            pair_search: None,
         }
     }
 }
@@ -139,6 +140,9 @@ impl From<SpecV3> for Spec {
             target: s.target,
             exclude: s.exclude,
             features: s.features.into_iter().map(|(name, f)| (name, f.into())).collect(),
+            // No pair search existed: said so, as format 4's reader does.
+            pairs: Vec::new(),
+            pair_search: Some(false),
         }
     }
 }
@@ -175,6 +179,7 @@ impl From<EncoderV3> for Encoder {
             missing: e.missing,
             baseline: e.baseline,
             time: None,
+            pairs: Vec::new(),
         }
     }
 }
