@@ -132,6 +132,8 @@ fn with_pairs() -> (Artifact, Provenance) {
     for (pair, axes) in pairs {
         artifact.encoder.add_pair(pair, axes).unwrap();
     }
+    // A hand-made model: its weights are the published ones, with no judged fit beside them.
+    artifact.fitted_on = leadscore_core::report::FittedOn::TrainingPart;
     let added = artifact.encoder.n_columns - artifact.model.weights.len();
     artifact.model.weights.extend((0..added).map(|k| ((37 * k) % 17) as f64 / 10.0 - 0.8));
     let evidence = leadscore_core::evidence::TermEvidence { leads: 100, std_error: 0.1 };
