@@ -165,12 +165,14 @@ async fn a_model_with_pairs_scores_the_same_in_the_library_the_cli_and_the_serve
     );
     let inspect = run(&["inspect", "--models", s(&models), "--model", "pairs"]).ok().stdout;
     assert!(inspect.contains("demo_requested × job_level") && inspect.contains("cells, weights"), "{inspect}");
-    // Every cell carries its evidence: its training leads (each training lead is in one cell of
-    // each pair) and a finite standard error; the signal lists rank cells with every other term.
+    // Every cell carries its evidence: the leads the published model learnt from that are in it
+    // (each lead is in one cell of each pair; the refit learnt from every labelled lead) and a
+    // finite standard error; the signal lists rank cells with every other term.
     assert_eq!(artifact.evidence.len(), artifact.encoder.n_columns);
+    assert!(matches!(artifact.fitted_on, leadscore_core::report::FittedOn::AllRows { .. }));
     for pair in &artifact.encoder.pairs {
         let cells = &artifact.evidence[pair.offset..pair.offset + pair.width()];
-        assert_eq!(cells.iter().map(|e| e.leads).sum::<u64>(), artifact.training.n_train, "{}", pair.name);
+        assert_eq!(cells.iter().map(|e| e.leads).sum::<u64>(), artifact.training.n_rows, "{}", pair.name);
         assert!(cells.iter().all(|e| e.std_error.is_finite() && e.std_error > 0.0), "{}: {cells:?}", pair.name);
     }
     let signals = leadscore_core::evidence::signals(&artifact);
