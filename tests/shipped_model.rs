@@ -170,3 +170,34 @@ fn format_2_models_still_score_to_the_same_bits() {
         card["coefficients"].as_array().unwrap().iter().map(|c| c["coefficient"].as_f64().unwrap().abs()).collect();
     assert!(weights.windows(2).all(|w| w[0] >= w[1]), "without evidence, by the weight's size");
 }
+
+/// Models written in format 3 (before dates measured at the lead's own time column) still load
+/// and score to the same bits: the shipped model of that time, and one with the time column as a
+/// date feature (age bins, month, weekday: `format1/dates-spec.toml` on `head -6000
+/// data/leads.csv`), each scored by that build (78fa6c5) into
+/// `tests/fixtures/format3/<name>.scored.csv`, every cell compared. Format 3 measured every age
+/// at the reference date; read today, the spec says so (`age = "reference_date"`), where a spec
+/// without `age` would now give the time column no age at all.
+#[test]
+fn format_3_models_still_score_to_the_same_bits() {
+    let fixtures = root().join("tests/fixtures/format3");
+    for name in ["leads", "dates"] {
+        let model = fixtures.join(format!("{name}.bin"));
+        let bytes = std::fs::read(&model).unwrap();
+        assert_eq!(&bytes[8..12], &3u32.to_le_bytes(), "{name}.bin is a format-3 file");
+        let data = root().join(format!("tests/fixtures/format1/{name}.csv"));
+        let out = run(&["score", "--model", s(&model), "--data", s(&data), "--explain", "3"]).ok();
+        let expected = std::fs::read_to_string(fixtures.join(format!("{name}.scored.csv"))).unwrap();
+        assert!(out.stdout.lines().count() > 100, "{name}: {}", out.stderr);
+        assert!(out.stdout == expected, "{name}: a format-3 model no longer scores as it did");
+        let artifact = leadscore_core::Artifact::from_bytes(&bytes).unwrap();
+        assert_eq!(artifact.evidence.len(), artifact.encoder.n_columns, "{name}: its evidence is kept");
+        assert_eq!(artifact.encoder.time, None, "{name}: no age read from the lead's own time");
+    }
+    let artifact = leadscore_core::Artifact::from_bytes(&std::fs::read(fixtures.join("dates.bin")).unwrap()).unwrap();
+    let created = &artifact.spec.features["created_at"];
+    assert_eq!(created.age, Some(leadscore_core::spec::DateAge::ReferenceDate));
+    assert_eq!(artifact.spec.date_age("created_at"), leadscore_core::spec::DateAge::ReferenceDate);
+    let names = artifact.encoder.column_names();
+    assert!(names.iter().any(|n| n.starts_with("created_at age (days)")), "{names:?}");
+}

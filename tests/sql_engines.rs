@@ -338,8 +338,10 @@ fn cases(dir: &Path) -> Vec<Case> {
 }
 
 /// 3,000 leads of `data/leads.csv` with two date features in other formats (`dd.mm.yyyy`,
-/// sometimes with a time, and `mm/dd/yyyy`; some blank), trained with age bins, month and
-/// weekday: the engines must read each format's day, month and year where the CLI does.
+/// sometimes with a time on either clock, and `mm/dd/yyyy`; some blank), trained with age bins,
+/// month, weekday and hour, one age measured at the lead's own `created_at` (the spec's time
+/// column) and one at the reference date: the engines must read each format's day, month, year
+/// and hour, and the time column, where the CLI does.
 fn dates_case(dir: &Path) -> Case {
     let mut reader = csv::Reader::from_path(root().join("data/leads.csv")).unwrap();
     let mut header: Vec<String> = reader.headers().unwrap().iter().map(str::to_owned).collect();
@@ -356,9 +358,13 @@ fn dates_case(dir: &Path) -> Case {
             (y, m, d)
         };
         let (y, m, d) = iso(row);
+        // Times on either clock, one or two hour digits, and one that is no time (no hour).
         let trial = match i % 17 {
             0 => String::new(),
-            k if k % 3 == 0 => format!("{d}.{m}.{y} 14:05"),
+            k if k % 3 == 0 => format!("{d}.{m}.{y} {:02}:05", i % 24),
+            k if k % 5 == 0 => format!("{d}.{m}.{y} {}:30 {}", i % 12 + 1, if i % 2 == 0 { "AM" } else { "pm" }),
+            7 => format!("{d}.{m}.{y} 25:00"),
+            4 => format!("{d}.{m}.{y}T{}:15:00+02:00", i % 10),
             _ => format!("{d}.{m}.{y}"),
         };
         let (y2, m2, d2) = iso(&rows[(i * 7 + 11) % rows.len()]);
@@ -374,7 +380,8 @@ fn dates_case(dir: &Path) -> Case {
         &spec,
         format!(
             "{base}\n[features.trial_start]\nkind = \"date\"\nformat = \"dd.mm.yyyy\"\nbins = 4\nmonth = true\nweekday = true\n\
-             \n[features.last_order]\nkind = \"date\"\nformat = \"mm/dd/yyyy\"\nmonth = true\n"
+             hour = true\n\n[features.last_order]\nkind = \"date\"\nformat = \"mm/dd/yyyy\"\nmonth = true\n\
+             age = \"reference_date\"\n"
         ),
     )
     .unwrap();

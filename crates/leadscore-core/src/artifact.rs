@@ -11,8 +11,10 @@
 //! | 52..   | payload: bincode 2 (standard config) of [`Artifact`] |
 //!
 //! Format 2 added date formats (`format`, `time_format` in the spec, one per date encoder);
-//! format 3 the evidence behind each term ([`Artifact::evidence`]). Format 1 and 2 files are read
-//! through frozen copies of their layouts ([`v1`], [`v2`]) and score as they did.
+//! format 3 the evidence behind each term ([`Artifact::evidence`]); format 4 dates measured at the
+//! lead's own time column (a date's `age` and `hour`, the encoder's time input). Format 1, 2 and
+//! 3 files are read through frozen copies of their layouts ([`v1`], [`v2`], [`v3`]) and score as
+//! they did.
 //!
 //! Decoding checks each of these before bincode sees a byte, and bincode runs
 //! with a byte limit: its default config aborts the whole process on a
@@ -33,11 +35,12 @@ use crate::{Error, Result};
 
 mod v1;
 mod v2;
+mod v3;
 
 /// First bytes of every artifact.
 pub const MAGIC: &[u8; 8] = b"LSMODEL\0";
 /// The format this build writes (and the newest it reads; every older one still loads).
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 /// Largest artifact this build will read (a model of a few hundred features is well under 10 MiB).
 pub const MAX_ARTIFACT_BYTES: usize = 256 * 1024 * 1024;
 const HEADER_LEN: usize = 52;
@@ -138,6 +141,10 @@ impl Artifact {
             (old.into(), used)
         } else if version == 2 {
             let (old, used): (v2::ArtifactV2, usize) =
+                bincode::serde::decode_from_slice(payload, bincode_config()).map_err(cannot)?;
+            (old.into(), used)
+        } else if version == 3 {
+            let (old, used): (v3::ArtifactV3, usize) =
                 bincode::serde::decode_from_slice(payload, bincode_config()).map_err(cannot)?;
             (old.into(), used)
         } else {

@@ -6,8 +6,8 @@
 //! rather than guessed, and a column mixing formats is reported with the line where it changes.
 //! Every format is fixed width (two-digit day and month, four-digit year) so that the SQL export
 //! can read it with `substr` in every engine, bit for bit as here; a time of day may follow after
-//! `T` or a space (`2024-03-01T14:22:05+02:00`, `01/03/2024 14:22`) and is dropped, because
-//! ages are counted in days and the date is the one the CRM wrote.
+//! `T` or a space (`2024-03-01T14:22:05+02:00`, `01/03/2024 14:22`): ages are counted in days
+//! of the date the CRM wrote, and the hour ([`hour_of`]) is a part a model may use, as written.
 
 use std::fmt;
 
@@ -162,6 +162,37 @@ fn date_part(raw: &str) -> Option<&str> {
         Some("T") | Some(" ") => raw.get(..10),
         _ => None,
     }
+}
+
+/// The hour of the time of day written after a date (a date part, `T` or a space, then `H:MM` or
+/// `HH:MM`, then anything: seconds, a fraction, a zone), as written: the clock the CRM wrote, not
+/// converted to another zone. A cell ending in `AM` or `PM` (any case) is on a 12-hour clock
+/// (`12:30 AM` is hour 0). `None` when no time follows the date or it is not one of these shapes.
+/// The SQL export reads the same shapes with `substr` (see `leadscore-sql`).
+pub fn hour_of(raw: &str) -> Option<u8> {
+    let raw = raw.trim();
+    if !matches!(raw.get(10..11), Some("T") | Some(" ")) {
+        return None;
+    }
+    let time = raw.get(11..)?.as_bytes();
+    let (hour, minutes) = match time {
+        [h, b':', m @ ..] if h.is_ascii_digit() => (u32::from(h - b'0'), m),
+        [h1, h2, b':', m @ ..] => (digits(&[*h1, *h2])?, m),
+        _ => return None,
+    };
+    match minutes {
+        [m1, m2, ..] if (b'0'..=b'5').contains(m1) && m2.is_ascii_digit() => {}
+        _ => return None,
+    }
+    let suffix = raw.get(raw.len().checked_sub(2)?..).map(str::to_ascii_uppercase);
+    let hour = match suffix.as_deref() {
+        Some("AM") if (1..=12).contains(&hour) => hour % 12,
+        Some("PM") if (1..=12).contains(&hour) => hour % 12 + 12,
+        Some("AM") | Some("PM") => return None,
+        _ if hour <= 23 => hour,
+        _ => return None,
+    };
+    u8::try_from(hour).ok()
 }
 
 /// ASCII digits as a number.
@@ -339,6 +370,31 @@ mod tests {
         assert_eq!(MonthDayYear(Slash).parse("13/01/2024"), None);
         assert_eq!(DayMonthYear(Dash).parse("01/03/2024"), None, "the separator is part of the format");
         assert_eq!(Iso.parse("2024-02-29"), Some(day(2024, 2, 29)));
+    }
+
+    #[test]
+    fn hours_are_read_as_written_on_either_clock() {
+        for (cell, hour) in [
+            ("2024-03-01T14:22:05+02:00", Some(14)),
+            ("2024-03-01T14:22:05Z", Some(14)),
+            ("2024-03-01 09:05", Some(9)),
+            ("01/03/2024 9:05", Some(9)),
+            ("01/03/2024 10:00 AM", Some(10)),
+            ("01/03/2024 12:30 AM", Some(0)),
+            ("01/03/2024 12:30 pm", Some(12)),
+            ("01/03/2024 1:00 PM", Some(13)),
+            (" 01.03.2024 23:59:59.123 ", Some(23)),
+            ("2024-03-01", None),
+            ("2024-03-01T", None),
+            ("2024-03-01 24:00", None),
+            ("2024-03-01 13:00 PM", None),
+            ("2024-03-01 0:00 AM", None),
+            ("2024-03-01 10:60", None),
+            ("2024-03-01 10h30", None),
+            ("2024-03-01x10:30", None),
+        ] {
+            assert_eq!(hour_of(cell), hour, "{cell:?}");
+        }
     }
 
     #[test]

@@ -10,7 +10,10 @@
 //!   data would get weight zero, so "contributes 0 to the log-odds" is the model's
 //!   own best guess, and it is reported as a note.
 //! - boolean: one 0/1 column (missing takes the training majority), plus `(missing)`.
-//! - date: age in days at the reference date (like a numeric), plus optional month and weekday one-hots.
+//! - date: age in days (like a numeric) at the lead's own time column when the spec has one,
+//!   else at the reference date (or no age, for the time column itself), plus optional month,
+//!   weekday and hour one-hots. A lead is read from [`Encoder::inputs`]: the features, and the
+//!   time column when an age is measured from it.
 //!
 //! Training writes columns straight into a column-major matrix
 //! ([`FeatureEncoder::encode_column`]); scoring writes one lead
@@ -20,8 +23,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::date::DateFormat;
-use crate::spec::{Impute, Kind, Spec};
-use crate::table::{read, ColumnData, Table, MISSING_BOOL, MISSING_CODE, MISSING_DAY};
+use crate::spec::{DateAge, Impute, Kind, Spec};
+use crate::table::{read, ColumnData, Table, MISSING_BOOL, MISSING_CODE, MISSING_DAY, NO_HOUR};
 use crate::value::{FoldBuffer, MissingTokens, RawValue};
 use crate::{Error, Result};
 
@@ -45,6 +48,9 @@ pub struct Encoder {
     /// Mean of each encoded column over the training rows: the baseline that
     /// explanations measure contributions against.
     pub baseline: Vec<f64>,
+    /// The time column, when a date feature measures its age from it: read from every lead
+    /// beside the features (see [`Encoder::inputs`]).
+    pub time: Option<TimeInput>,
 }
 
 /// One source column's encoder.
@@ -59,6 +65,8 @@ pub struct FeatureEncoder {
 }
 
 /// The per-kind transform.
+// One per feature, built once and never moved on a hot path: a box would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Transform {
     /// A number.
@@ -115,14 +123,28 @@ pub struct BooleanEncoder {
 pub struct DateEncoder {
     /// How the column writes its dates.
     pub format: DateFormat,
-    /// Day number ages are measured at.
+    /// Where the age is measured: the lead's own time column ([`Encoder::time`]), the reference
+    /// day, or nowhere (`age` is then `None`).
+    pub age_at: DateAge,
+    /// Day number ages are measured at when `age_at` is the reference date.
     pub reference_day: i32,
-    /// Encoder of the age in days.
-    pub age: NumericEncoder,
+    /// Encoder of the age in days (`None` when `age_at` is [`DateAge::None`]).
+    pub age: Option<NumericEncoder>,
     /// Month one-hot (`jan` ... `dec`), when asked.
     pub month: Option<CategoricalEncoder>,
     /// Weekday one-hot (`mon` ... `sun`), when asked.
     pub weekday: Option<CategoricalEncoder>,
+    /// Hour one-hot (`00` ... `23`, as written after the date), when asked.
+    pub hour: Option<CategoricalEncoder>,
+}
+
+/// The lead's own date that date features measure their age from: the spec's time column.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimeInput {
+    /// The time column.
+    pub column: String,
+    /// How it writes its dates.
+    pub format: DateFormat,
 }
 
 /// Something a caller should know about how one field was read.
@@ -163,6 +185,11 @@ impl std::fmt::Display for Note {
 
 const MONTHS: [&str; 12] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
 const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+/// Hour levels: two digits, so that the sorted levels are in the day's order.
+pub const HOURS: [&str; 24] = [
+    "00", "01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "12", "13", "14", "15", "16", "17", "18",
+    "19", "20", "21", "22", "23",
+];
 
 fn transform_value(log1p: bool, x: f64) -> f64 {
     if log1p {
@@ -337,18 +364,45 @@ fn weekday_of(day: i32) -> Option<&'static str> {
         .and_then(|d| WEEKDAYS.get(d.weekday().num_days_from_monday() as usize).copied())
 }
 
+fn hour_name(hour: u8) -> Option<&'static str> {
+    HOURS.get(usize::from(hour)).copied()
+}
+
 impl DateEncoder {
-    fn write(&self, day: Option<i32>, mut set: impl FnMut(usize, f64)) {
-        self.age.write(day.map(|d| f64::from(self.reference_day) - f64::from(d)), &mut set);
-        let mut col = self.age.width();
-        for (enc, name_of) in [(&self.month, month_of as fn(i32) -> Option<&'static str>), (&self.weekday, weekday_of)]
+    /// The age in days of a date (`None` when it or the lead's time is missing).
+    pub fn age_of(&self, day: Option<i32>, lead_time: Option<i32>) -> Option<f64> {
+        let at = match self.age_at {
+            DateAge::ReferenceDate => self.reference_day,
+            DateAge::TimeColumn => lead_time?,
+            DateAge::None => return None,
+        };
+        day.map(|d| f64::from(at) - f64::from(d))
+    }
+
+    /// Writes the columns of one date (day and hour as read, `None` when missing), its age
+    /// measured at `lead_time` when it is measured from the time column.
+    fn write(&self, stamp: Option<(i32, Option<u8>)>, lead_time: Option<i32>, mut set: impl FnMut(usize, f64)) {
+        let day = stamp.map(|(day, _)| day);
+        let mut col = 0;
+        if let Some(age) = &self.age {
+            age.write(self.age_of(day, lead_time), &mut set);
+            col = age.width();
+        }
+        let hour = stamp.and_then(|(_, hour)| hour).and_then(hour_name);
+        for (enc, name) in
+            [(&self.month, day.and_then(month_of)), (&self.weekday, day.and_then(weekday_of)), (&self.hour, hour)]
         {
             if let Some(enc) = enc {
-                let slot = enc.slot(day.and_then(name_of));
+                let slot = enc.slot(name);
                 enc.write(&slot, |c, v| set(col + c, v));
                 col += enc.levels.len();
             }
         }
+    }
+
+    /// The one-hot parts in column order, each with its column-name infix.
+    fn parts(&self) -> [(&Option<CategoricalEncoder>, &'static str); 3] {
+        [(&self.month, ""), (&self.weekday, ""), (&self.hour, " hour")]
     }
 }
 
@@ -360,9 +414,8 @@ impl Transform {
             Transform::Categorical(c) => c.levels.len(),
             Transform::Boolean(b) => 1 + usize::from(b.missing_indicator),
             Transform::Date(d) => {
-                d.age.width()
-                    + d.month.as_ref().map_or(0, |m| m.levels.len())
-                    + d.weekday.as_ref().map_or(0, |w| w.levels.len())
+                d.age.as_ref().map_or(0, NumericEncoder::width)
+                    + d.parts().iter().map(|(p, _)| p.as_ref().map_or(0, |p| p.levels.len())).sum::<usize>()
             }
         }
     }
@@ -397,20 +450,26 @@ impl FeatureEncoder {
                 }
             }
             Transform::Date(d) => {
-                d.age.names(&format!("{} age (days)", self.name), &mut out);
-                for enc in [&d.month, &d.weekday].into_iter().flatten() {
-                    out.extend(enc.levels.iter().map(|l| format!("{} = {l}", self.name)));
+                if let Some(age) = &d.age {
+                    age.names(&format!("{} age (days)", self.name), &mut out);
+                }
+                for (enc, infix) in d.parts() {
+                    if let Some(enc) = enc {
+                        out.extend(enc.levels.iter().map(|l| format!("{}{infix} = {l}", self.name)));
+                    }
                 }
             }
         }
         out
     }
 
-    /// Encodes one raw value into `out` (this feature's `width()` columns).
+    /// Encodes one raw value into `out` (this feature's `width()` columns); `lead_time` is the
+    /// lead's own date ([`Encoder::read_time`]), which a date feature may measure its age from.
     pub fn encode_value(
         &self,
         raw: RawValue<'_>,
         missing: &MissingTokens,
+        lead_time: Option<i32>,
         out: &mut [f64],
     ) -> Result<Option<NoteKind>> {
         let mut set = |c: usize, v: f64| {
@@ -431,8 +490,8 @@ impl FeatureEncoder {
                 v.is_none().then_some(NoteKind::Missing)
             }
             Transform::Date(d) => {
-                let v = read::day(raw, missing, d.format, name)?;
-                d.write(v, set);
+                let v = read::stamp(raw, missing, d.format, name)?;
+                d.write(v, lead_time, set);
                 v.is_none().then_some(NoteKind::Missing)
             }
             Transform::Categorical(c) => {
@@ -444,8 +503,15 @@ impl FeatureEncoder {
     }
 
     /// Encodes `rows` of a training column into a column-major block: this
-    /// feature's column `c` goes to `out[c * rows.len()..(c + 1) * rows.len()]`.
-    pub fn encode_column(&self, data: &ColumnData, rows: &[usize], out: &mut [f64]) -> Result<()> {
+    /// feature's column `c` goes to `out[c * rows.len()..(c + 1) * rows.len()]`. `time` is the
+    /// table's time column ([`Table::time`]), which a date feature may measure its age from.
+    pub fn encode_column(
+        &self,
+        data: &ColumnData,
+        time: Option<&[i32]>,
+        rows: &[usize],
+        out: &mut [f64],
+    ) -> Result<()> {
         let n = rows.len();
         let mismatch =
             || Error::Spec(format!("column `{}` does not hold {} data", self.name, self.transform.kind().as_str()));
@@ -462,10 +528,17 @@ impl FeatureEncoder {
                     enc.write((v != MISSING_BOOL).then_some(v == 1), |c, x| out[c * n + i] = x);
                 }
             }
-            (Transform::Date(enc), ColumnData::Date(values)) => {
+            (Transform::Date(enc), ColumnData::Date { days, hours }) => {
+                if enc.age_at == DateAge::TimeColumn && time.is_none() {
+                    return Err(Error::Spec(format!(
+                        "date feature `{}` measures its age from the time column, but the data has none",
+                        self.name
+                    )));
+                }
                 for (i, &r) in rows.iter().enumerate() {
-                    let v = values[r];
-                    enc.write((v != MISSING_DAY).then_some(v), |c, x| out[c * n + i] = x);
+                    let (v, h) = (days[r], hours[r]);
+                    let stamp = (v != MISSING_DAY).then_some((v, (h != NO_HOUR).then_some(h)));
+                    enc.write(stamp, time.map(|t| t[r]), |c, x| out[c * n + i] = x);
                 }
             }
             (Transform::Categorical(enc), ColumnData::Categorical { codes, dictionary }) => {
@@ -510,7 +583,7 @@ impl Encoder {
                 .columns
                 .iter()
                 .filter_map(|c| match &c.data {
-                    ColumnData::Date(days) => rows.iter().map(|&r| days[r]).filter(|d| *d != MISSING_DAY).max(),
+                    ColumnData::Date { days, .. } => rows.iter().map(|&r| days[r]).filter(|d| *d != MISSING_DAY).max(),
                     _ => None,
                 })
                 .max()
@@ -584,38 +657,63 @@ impl Encoder {
                     }
                     Transform::Boolean(BooleanEncoder { fill: n_true > n_false, missing_indicator: n_missing > 0 })
                 }
-                ColumnData::Date(days) => {
-                    let ages = rows
-                        .iter()
-                        .map(|&r| (days[r] != MISSING_DAY).then(|| f64::from(reference_day) - f64::from(days[r])));
+                ColumnData::Date { days, hours } => {
                     if rows.iter().all(|&r| days[r] == MISSING_DAY) {
                         warnings.push(drop("is entirely missing in training"));
                         continue;
                     }
-                    let Some(age) =
-                        NumericEncoder::fit(ages, false, fspec.impute.unwrap_or_default(), fspec.bins.unwrap_or(0))
-                    else {
-                        warnings.push(drop("has a single value in training"));
-                        continue;
+                    let age_at = spec.date_age(&column.name);
+                    let lead_time = match (age_at, &table.time) {
+                        (DateAge::TimeColumn, None) => {
+                            return Err(Error::Spec(format!(
+                                "date feature `{name}` measures its age from the time column, but the spec has none"
+                            )))
+                        }
+                        (_, time) => time.as_deref(),
                     };
-                    let calendar = |names: &[&str], of: fn(i32) -> Option<&'static str>| {
+                    let mut enc = DateEncoder {
+                        format: spec.date_format(&column.name),
+                        age_at,
+                        reference_day,
+                        age: None,
+                        month: None,
+                        weekday: None,
+                        hour: None,
+                    };
+                    if age_at != DateAge::None {
+                        let ages: Vec<Option<f64>> = rows
+                            .iter()
+                            .map(|&r| enc.age_of((days[r] != MISSING_DAY).then_some(days[r]), lead_time.map(|t| t[r])))
+                            .collect();
+                        let (impute, bins) = (fspec.impute.unwrap_or_default(), fspec.bins.unwrap_or(0));
+                        enc.age = NumericEncoder::fit(ages.iter().copied(), false, impute, bins);
+                        if enc.age.is_none() {
+                            enc.age_at = DateAge::None;
+                        }
+                    }
+                    let calendar = |asked: Option<bool>, names: &[&str], of: &dyn Fn(usize) -> Option<&'static str>| {
+                        if !asked.unwrap_or(false) {
+                            return None;
+                        }
                         let mut counts: Vec<(String, u64)> = names.iter().map(|n| ((*n).to_owned(), 0)).collect();
                         let mut n_missing = 0;
                         for &r in rows {
-                            match of(days[r]).and_then(|n| names.iter().position(|x| *x == n)) {
-                                Some(i) if days[r] != MISSING_DAY => counts[i].1 += 1,
-                                _ => n_missing += 1,
+                            let name = if days[r] == MISSING_DAY { None } else { of(r) };
+                            match name.and_then(|n| names.iter().position(|x| *x == n)) {
+                                Some(i) => counts[i].1 += 1,
+                                None => n_missing += 1,
                             }
                         }
                         CategoricalEncoder::fit(&counts, n_missing, spec.min_count(fspec), true)
                     };
-                    Transform::Date(DateEncoder {
-                        format: spec.date_format(&column.name),
-                        reference_day,
-                        age,
-                        month: if fspec.month.unwrap_or(false) { calendar(&MONTHS, month_of) } else { None },
-                        weekday: if fspec.weekday.unwrap_or(false) { calendar(&WEEKDAYS, weekday_of) } else { None },
-                    })
+                    enc.month = calendar(fspec.month, &MONTHS, &|r| month_of(days[r]));
+                    enc.weekday = calendar(fspec.weekday, &WEEKDAYS, &|r| weekday_of(days[r]));
+                    enc.hour = calendar(fspec.hour, &HOURS, &|r| hour_name(hours[r]));
+                    if enc.age.is_none() && enc.parts().iter().all(|(p, _)| p.is_none()) {
+                        warnings.push(drop("has a single value in training"));
+                        continue;
+                    }
+                    Transform::Date(enc)
                 }
             };
             if transform.kind() != fspec.kind {
@@ -629,10 +727,45 @@ impl Encoder {
             offset += feature.width();
             features.push(feature);
         }
+        let anchored =
+            features.iter().any(|f| matches!(&f.transform, Transform::Date(d) if d.age_at == DateAge::TimeColumn));
+        let time = match &spec.time_column {
+            Some(column) if anchored => Some(TimeInput { column: column.clone(), format: spec.date_format(column) }),
+            _ => None,
+        };
         Ok((
-            Encoder { features, n_columns: offset, missing: spec.missing_tokens(), baseline: vec![0.0; offset] },
+            Encoder { features, n_columns: offset, missing: spec.missing_tokens(), baseline: vec![0.0; offset], time },
             warnings,
         ))
+    }
+
+    /// The columns a lead is read from, in order: every feature, then the time column when a
+    /// date feature measures its age from it and it is not a feature itself. Everything that
+    /// lays a lead's cells out by position (the CSV scorer, the server's lead reader, the
+    /// prediction log) uses this list.
+    pub fn inputs(&self) -> Vec<&str> {
+        let mut inputs: Vec<&str> = self.features.iter().map(|f| f.name.as_str()).collect();
+        if let Some(time) = &self.time {
+            if !inputs.contains(&time.column.as_str()) {
+                inputs.push(&time.column);
+            }
+        }
+        inputs
+    }
+
+    /// The position of the time column in [`Encoder::inputs`], when the encoder reads it.
+    pub fn time_index(&self) -> Option<usize> {
+        let time = self.time.as_ref()?;
+        Some(self.features.iter().position(|f| f.name == time.column).unwrap_or(self.features.len()))
+    }
+
+    /// The lead's own date from its time column cell (`None` when the encoder does not need it
+    /// or the cell is missing; an error names the time column when it is not a date).
+    pub fn read_time(&self, raw: RawValue<'_>) -> Result<Option<i32>> {
+        match &self.time {
+            Some(time) => read::day(raw, &self.missing, time.format, &time.column),
+            None => Ok(None),
+        }
     }
 
     /// Names of all encoded columns, in order.
@@ -645,12 +778,22 @@ impl Encoder {
     pub fn encode<'a>(&self, mut field: impl FnMut(&str) -> RawValue<'a>) -> Result<(Vec<f64>, Vec<Note>)> {
         let mut row = vec![0.0; self.n_columns];
         let mut notes = Vec::new();
+        let lead_time = match &self.time {
+            Some(time) => {
+                let day = self.read_time(field(&time.column))?;
+                if day.is_none() && !self.features.iter().any(|f| f.name == time.column) {
+                    notes.push(Note { feature: time.column.clone(), kind: NoteKind::Missing });
+                }
+                day
+            }
+            None => None,
+        };
         for feature in &self.features {
             let end = feature.offset + feature.width();
             let out = row
                 .get_mut(feature.offset..end)
                 .ok_or(Error::ShapeMismatch { weights: end, columns: self.n_columns })?;
-            if let Some(kind) = feature.encode_value(field(&feature.name), &self.missing, out)? {
+            if let Some(kind) = feature.encode_value(field(&feature.name), &self.missing, lead_time, out)? {
                 notes.push(Note { feature: feature.name.clone(), kind });
             }
         }
@@ -677,7 +820,18 @@ impl Encoder {
             };
             let ok = match &f.transform {
                 Transform::Numeric(n) => finite(n),
-                Transform::Date(d) => finite(&d.age),
+                Transform::Date(d) => {
+                    if d.age.is_none() != (d.age_at == DateAge::None) {
+                        return Err(Error::Artifact(format!("date feature `{}` has an age without a base", f.name)));
+                    }
+                    if d.age_at == DateAge::TimeColumn && self.time.is_none() {
+                        return Err(Error::Artifact(format!(
+                            "date feature `{}` measures its age from a time column the encoder does not read",
+                            f.name
+                        )));
+                    }
+                    d.age.as_ref().is_none_or(finite)
+                }
                 _ => true,
             };
             if !ok {
@@ -801,7 +955,7 @@ mod tests {
         let idx = [0usize, 1, 2];
         let mut block = vec![0.0; enc.n_columns * 3];
         for (f, col) in enc.features.iter().zip(&table.columns) {
-            f.encode_column(&col.data, &idx, &mut block[f.offset * 3..(f.offset + f.width()) * 3]).unwrap();
+            f.encode_column(&col.data, None, &idx, &mut block[f.offset * 3..(f.offset + f.width()) * 3]).unwrap();
         }
         for (i, row) in rows.iter().enumerate() {
             let (single, _) = enc
@@ -814,6 +968,112 @@ mod tests {
             let from_block: Vec<f64> = (0..enc.n_columns).map(|c| block[c * 3 + i]).collect();
             assert_eq!(single, from_block, "row {i}");
         }
+    }
+
+    /// A spec with a time column `t` (also a feature: weekday and hour, no age), a date `since`
+    /// in `dd/mm/yyyy` whose age is measured at the lead's own `t`, and `other`, measured at
+    /// the reference date.
+    fn dated(t_is_feature: bool) -> (Spec, Table, [[&'static str; 5]; 4]) {
+        let mut spec = Spec::new(TargetSpec { column: "y".into(), positive: vec!["1".into()], negative: vec![] });
+        spec.defaults.min_count = 1;
+        spec.time_column = Some("t".into());
+        let mut since = FeatureSpec::new(Kind::Date);
+        since.format = Some(DateFormat::DayMonthYear(crate::date::Separator::Slash));
+        since.hour = Some(true);
+        since.month = Some(true);
+        spec.features.insert("since".into(), since);
+        let mut other = FeatureSpec::new(Kind::Date);
+        other.age = Some(DateAge::ReferenceDate);
+        spec.features.insert("other".into(), other);
+        if t_is_feature {
+            let mut t = FeatureSpec::new(Kind::Date);
+            t.weekday = Some(true);
+            t.hour = Some(true);
+            spec.features.insert("t".into(), t);
+        }
+        spec.validate().unwrap();
+        // y, t, other, since (, t): the builder's order.
+        let rows = [
+            ["1", "2024-03-10T09:30:00Z", "2024-01-01", "01/03/2024 14:00", "2024-03-10T09:30:00Z"],
+            ["0", "2024-03-12 18:05", "2024-02-01", "15/02/2024", "2024-03-12 18:05"],
+            ["0", "2024-03-15", "", "10/03/2024 9:15 PM", "2024-03-15"],
+            ["1", "2024-04-01 07:00", "2024-03-01", "", "2024-04-01 07:00"],
+        ];
+        let mut b = TableBuilder::new(&spec);
+        for row in &rows {
+            b.push(&row[..if t_is_feature { 5 } else { 4 }]).unwrap();
+        }
+        (spec, b.finish(), rows)
+    }
+
+    #[test]
+    fn a_date_s_age_is_measured_at_the_lead_s_own_time_and_both_paths_agree() {
+        let (spec, table, rows) = dated(true);
+        let (enc, warnings) = Encoder::fit(&spec, &table, &[0, 1, 2, 3]).unwrap();
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!(enc.time, Some(TimeInput { column: "t".into(), format: DateFormat::Iso }));
+        assert_eq!(enc.inputs(), ["other", "since", "t"], "the time column is a feature: read once");
+        assert_eq!(enc.time_index(), Some(2));
+        let date = |name: &str| match &enc.features.iter().find(|f| f.name == name).unwrap().transform {
+            Transform::Date(d) => d.clone(),
+            _ => panic!("{name} is a date"),
+        };
+        // since: 9, 26 and 5 days before each lead's own t (not the newest date): median fill 9.
+        let since = date("since");
+        assert_eq!(since.age_at, DateAge::TimeColumn);
+        let age = since.age.as_ref().unwrap();
+        assert_eq!((age.fill, age.mean), (9.0, (9.0 + 26.0 + 5.0 + 9.0) / 4.0));
+        assert_eq!(since.hour.as_ref().unwrap().levels, ["14", "21", MISSING]);
+        assert_eq!(date("other").age_at, DateAge::ReferenceDate);
+        let t = date("t");
+        assert_eq!((t.age_at, t.age.is_none()), (DateAge::None, true), "the time column has no age by default");
+        assert_eq!(t.hour.as_ref().unwrap().levels, ["07", "09", "18", MISSING]);
+        let names = enc.column_names();
+        assert!(names.contains(&"since hour = 21".to_owned()) && names.contains(&"t = sun".to_owned()), "{names:?}");
+
+        let idx = [0usize, 1, 2, 3];
+        let mut block = vec![0.0; enc.n_columns * 4];
+        for (f, col) in enc.features.iter().zip(&table.columns) {
+            let out = &mut block[f.offset * 4..(f.offset + f.width()) * 4];
+            f.encode_column(&col.data, table.time.as_deref(), &idx, out).unwrap();
+        }
+        for (i, row) in rows.iter().enumerate() {
+            let (single, _) = enc
+                .encode(|name| match name {
+                    "t" => RawValue::Text(row[1]),
+                    "other" => RawValue::Text(row[2]),
+                    _ => RawValue::Text(row[3]),
+                })
+                .unwrap();
+            let from_block: Vec<f64> = (0..enc.n_columns).map(|c| block[c * 4 + i]).collect();
+            assert_eq!(single, from_block, "row {i}");
+        }
+        // A lead without its own time: the age is filled as in training, the indicator set.
+        let (row, notes) =
+            enc.encode(|name| if name == "since" { RawValue::Text("01/03/2024") } else { RawValue::Missing }).unwrap();
+        let at = enc.features.iter().find(|f| f.name == "since").unwrap().offset;
+        assert_eq!((row[at], row[at + 1]), (((age.fill - age.mean) / age.std), 1.0));
+        assert!(notes.iter().any(|n| n.feature == "t" && n.kind == NoteKind::Missing), "{notes:?}");
+    }
+
+    #[test]
+    fn a_time_column_that_is_not_a_feature_is_read_as_an_input() {
+        let (spec, table, _) = dated(false);
+        let (enc, _) = Encoder::fit(&spec, &table, &[0, 1, 2, 3]).unwrap();
+        assert_eq!(enc.inputs(), ["other", "since", "t"]);
+        assert_eq!(enc.time_index(), Some(2));
+        let (_, notes) =
+            enc.encode(|name| if name == "since" { RawValue::Text("01/03/2024") } else { RawValue::Missing }).unwrap();
+        assert!(notes.iter().any(|n| n.feature == "t" && n.kind == NoteKind::Missing), "{notes:?}");
+        let err = enc.encode(|name| if name == "t" { RawValue::Text("10/03/2024") } else { RawValue::Missing });
+        let err = err.unwrap_err().to_string();
+        assert!(err.contains("column `t`") && err.contains("yyyy-mm-dd"), "{err}");
+        // Asked for without a time column, there is nothing to measure from: refused.
+        let mut spec = spec;
+        spec.time_column = None;
+        spec.features.get_mut("since").unwrap().age = Some(DateAge::TimeColumn);
+        let err = spec.validate().unwrap_err().to_string();
+        assert!(err.contains("features.since") && err.contains("no time_column"), "{err}");
     }
 
     #[test]

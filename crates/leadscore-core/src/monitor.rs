@@ -117,6 +117,17 @@ pub fn report(artifact: &Artifact, leads: &LoggedLeads<'_>, replicates: u32, see
     let days = daily::per_day(&artifact.curve, leads.days, leads.mql, leads.thresholds);
     let score_drift = drift::score_drift(&artifact.curve, leads.probs);
     let missing = &artifact.encoder.missing;
+    // The leads' own dates, when a date feature's age is measured from them (an unreadable or
+    // unlogged one is missing: that lead's age counts as missing).
+    let lead_times: Vec<Option<i32>> = match &artifact.encoder.time {
+        Some(time) => leads
+            .fields
+            .iter()
+            .find(|(name, _)| *name == time.column)
+            .map(|(_, values)| values.iter().map(|v| artifact.encoder.read_time(*v).ok().flatten()).collect())
+            .unwrap_or_default(),
+        None => Vec::new(),
+    };
     let features: Vec<drift::FeatureDrift> = artifact
         .encoder
         .features
@@ -126,7 +137,7 @@ pub fn report(artifact: &Artifact, leads: &LoggedLeads<'_>, replicates: u32, see
             let values = leads.fields.iter().find(|(name, _)| *name == f.name).map(|(_, v)| v.as_slice());
             // A feature the log does not hold (fields logging off): no values, no flag.
             let values = values.unwrap_or(&[]);
-            Some(drift::feature_drift(f, distribution, missing, values, artifact.training.n_train))
+            Some(drift::feature_drift(f, distribution, missing, values, &lead_times, artifact.training.n_train))
         })
         .collect();
     let drifted = features.iter().filter(|f| f.psi.flagged).map(|f| f.feature.clone()).collect();

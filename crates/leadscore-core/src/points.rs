@@ -148,7 +148,8 @@ impl Contribution<'_> {
     /// The log-odds this feature adds for `raw` (all-zero encoded columns add 0).
     fn of(&self, raw: RawValue<'_>) -> Result<f64> {
         let mut out = vec![0.0; self.feature.width()];
-        self.feature.encode_value(raw, self.missing, &mut out)?;
+        // Dates are refused before any value is asked for, so no lead time is needed.
+        self.feature.encode_value(raw, self.missing, None, &mut out)?;
         Ok(out.iter().zip(self.weights).map(|(x, w)| x * w).sum())
     }
 

@@ -219,13 +219,14 @@ impl<'m> Scorer<'m> {
     /// column (it is asked again for the values of the top `explain` features).
     /// `explain = 0` skips the explanation; `usize::MAX` ranks every feature.
     pub fn score<'a>(&mut self, mut field: impl FnMut(&str) -> RawValue<'a>, explain: usize) -> Result<Scored<'m, 'a>> {
-        let features = &self.artifact.encoder.features;
-        self.score_indexed(|i| features.get(i).map_or(RawValue::Missing, |f| field(&f.name)), explain)
+        let inputs = self.artifact.encoder.inputs();
+        self.score_indexed(|i| inputs.get(i).map_or(RawValue::Missing, |name| field(name)), explain)
     }
 
     /// As [`Scorer::score`], with `field(i)` giving the value of the model's
-    /// `i`-th feature (`artifact.encoder.features[i]`): no name lookups, for
-    /// callers that laid their columns out in the model's order once.
+    /// `i`-th input (`artifact.encoder.inputs()[i]`: its features in order, then the time
+    /// column when an age is measured from it): no name lookups, for callers that laid their
+    /// columns out in the model's order once.
     pub fn score_indexed<'a>(
         &mut self,
         mut field: impl FnMut(usize) -> RawValue<'a>,
@@ -238,6 +239,18 @@ impl<'m> Scorer<'m> {
         // `Σ w_j x_j` in column order, as `LogisticModel::log_odds` sums it, so
         // the probability is the same to the bit.
         let mut sum = -0.0;
+        let lead_time = match encoder.time_index() {
+            Some(at) => {
+                let day = encoder.read_time(field(at))?;
+                if day.is_none() && at == encoder.features.len() {
+                    if let Some(time) = &encoder.time {
+                        notes.push(FieldNote { feature: &time.column, kind: NoteKind::Missing });
+                    }
+                }
+                day
+            }
+            None => None,
+        };
         for (i, feature) in encoder.features.iter().enumerate() {
             let raw = field(i);
             let (contribution, note) = match self.lookup.find(i, feature, raw, &encoder.missing, &mut sum)? {
@@ -246,7 +259,7 @@ impl<'m> Scorer<'m> {
                     let range = feature.offset..feature.offset + feature.width();
                     let mismatch = || crate::Error::ShapeMismatch { weights: range.end, columns: encoder.n_columns };
                     let out = self.row.get_mut(range.clone()).ok_or_else(mismatch)?;
-                    let note = feature.encode_value(raw, &encoder.missing, out)?;
+                    let note = feature.encode_value(raw, &encoder.missing, lead_time, out)?;
                     let (w, m) = (weights.get(range.clone()), encoder.baseline.get(range.clone()));
                     let (Some(w), Some(m)) = (w, m) else { return Err(mismatch()) };
                     for (w, x) in w.iter().zip(&*out) {

@@ -204,6 +204,40 @@ pub struct FeatureSpec {
     /// Date: how the column writes its dates (`dd/mm/yyyy`, ...; `yyyy-mm-dd` when unset).
     #[serde(default)]
     pub format: Option<DateFormat>,
+    /// Date: add the hour of the time written after the date (`14` of `2024-03-01T14:22`) as a
+    /// categorical; cells without a time have none.
+    #[serde(default)]
+    pub hour: Option<bool>,
+    /// Date: where its age in days is measured (see [`DateAge`] and [`Spec::date_age`]).
+    #[serde(default)]
+    pub age: Option<DateAge>,
+}
+
+/// Where a date feature's age is measured, written `age = "..."` on the feature.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DateAge {
+    /// Days from the date to the lead's own `time_column` (its arrival): "customer for 3 years
+    /// when the lead came in", the same whenever the lead is scored. The default when the spec
+    /// has a time column.
+    TimeColumn,
+    /// Days from the date to `reference_date` (default: the newest training date): the default
+    /// without a time column, where a lead has no date of its own.
+    ReferenceDate,
+    /// No age, only the parts asked for (month, weekday, hour): the default for the time column
+    /// itself, whose age would mostly measure how long a lead has had to close.
+    None,
+}
+
+impl DateAge {
+    /// The option's value as written in a spec.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DateAge::TimeColumn => "time_column",
+            DateAge::ReferenceDate => "reference_date",
+            DateAge::None => "none",
+        }
+    }
 }
 
 impl FeatureSpec {
@@ -219,6 +253,8 @@ impl FeatureSpec {
             month: None,
             weekday: None,
             format: None,
+            hour: None,
+            age: None,
         }
     }
 }
@@ -281,6 +317,18 @@ impl Spec {
         let own = self.features.get(column).and_then(|f| f.format);
         let time = if self.time_column.as_deref() == Some(column) { self.time_format } else { None };
         own.or(time).unwrap_or_default()
+    }
+
+    /// Where the date feature `column` measures its age: its own `age`, else none for the time
+    /// column itself, the time column when the spec has one, the reference date otherwise. The
+    /// one place that decides, for training, scoring and `spec infer`.
+    pub fn date_age(&self, column: &str) -> DateAge {
+        let own = self.features.get(column).and_then(|f| f.age);
+        own.unwrap_or(match self.time_column.as_deref() {
+            Some(time) if time == column => DateAge::None,
+            Some(_) => DateAge::TimeColumn,
+            None => DateAge::ReferenceDate,
+        })
     }
 
     /// The effective `min_count` of a categorical feature.
@@ -371,14 +419,51 @@ impl Spec {
         if (f.min_count.is_some() || f.normalize.is_some()) && f.kind != Kind::Categorical {
             return bad(if f.min_count.is_some() { "min_count" } else { "normalize" });
         }
-        if (f.month.is_some() || f.weekday.is_some() || f.format.is_some()) && f.kind != Kind::Date {
-            return bad(if f.month.is_some() {
-                "month"
-            } else if f.weekday.is_some() {
-                "weekday"
-            } else {
-                "format"
-            });
+        if f.kind != Kind::Date {
+            let date_only = [
+                ("month", f.month.is_some()),
+                ("weekday", f.weekday.is_some()),
+                ("format", f.format.is_some()),
+                ("hour", f.hour.is_some()),
+                ("age", f.age.is_some()),
+            ];
+            if let Some((option, _)) = date_only.iter().find(|(_, set)| *set) {
+                return bad(option);
+            }
+        } else {
+            let age = self.date_age(name);
+            if age == DateAge::TimeColumn {
+                match self.time_column.as_deref() {
+                    None => {
+                        return Err(Error::Spec(format!(
+                            "features.{name}: age = \"time_column\" but the spec has no time_column"
+                        )))
+                    }
+                    Some(time) if time == name => {
+                        return Err(Error::Spec(format!(
+                            "features.{name}: the time column's age at itself is always 0; use age = \"none\" \
+                             (its month, weekday or hour) or \"reference_date\""
+                        )))
+                    }
+                    Some(_) => {}
+                }
+            }
+            // The time column has no age unless it says so: a spec written before `age` that
+            // binned its age is told how to keep it.
+            let why_none = if f.age.is_none() { " (the time column's default)" } else { "" };
+            let parts = [f.month, f.weekday, f.hour].contains(&Some(true));
+            if age == DateAge::None && !parts {
+                return Err(Error::Spec(format!(
+                    "features.{name}: a date with age = \"none\"{why_none} needs month, weekday or hour, or it \
+                     encodes nothing; age = \"reference_date\" measures its age at the reference date"
+                )));
+            }
+            if age == DateAge::None && f.bins.is_some() {
+                return Err(Error::Spec(format!(
+                    "features.{name}: `bins` cut a date's age, and this one has none (age = \"none\"{why_none}); \
+                     drop `bins`, or set age = \"reference_date\" to measure its age at the reference date"
+                )));
+            }
         }
         if let Some(bins) = f.bins {
             if bins == 1 || bins > MAX_BINS {
@@ -459,8 +544,25 @@ min_count = 20
         check_invalid("[target]\ncolumn='y'\npositive=['1']\n[features.x]\nkind='numeric'\nformat='iso'", "`format`");
         check_invalid("time_format='dd/mm/yyyy'\n[target]\ncolumn='y'\npositive=['1']", "no time_column");
         check_invalid(
-            "time_column='t'\ntime_format='dd/mm/yyyy'\n[target]\ncolumn='y'\npositive=['1']\n[features.t]\nkind='date'\nformat='mm/dd/yyyy'",
+            "time_column='t'\ntime_format='dd/mm/yyyy'\n[target]\ncolumn='y'\npositive=['1']\n[features.t]\nkind='date'\nformat='mm/dd/yyyy'\nmonth=true",
             "one format",
+        );
+        check_invalid("[target]\ncolumn='y'\npositive=['1']\n[features.x]\nkind='numeric'\nhour=true", "`hour`");
+        check_invalid(
+            "[target]\ncolumn='y'\npositive=['1']\n[features.x]\nkind='date'\nage='time_column'",
+            "no time_column",
+        );
+        check_invalid(
+            "time_column='t'\n[target]\ncolumn='y'\npositive=['1']\n[features.t]\nkind='date'",
+            "age = \"none\" (the time column's default) needs month, weekday or hour",
+        );
+        check_invalid(
+            "time_column='t'\n[target]\ncolumn='y'\npositive=['1']\n[features.t]\nkind='date'\nbins=4\nmonth=true",
+            "set age = \"reference_date\"",
+        );
+        check_invalid(
+            "time_column='t'\n[target]\ncolumn='y'\npositive=['1']\n[features.t]\nkind='date'\nage='time_column'",
+            "always 0",
         );
         check_invalid("[defaults]\ntier_shares=[0.5,0.4]\n[target]\ncolumn='y'\npositive=['1']", "tier shares");
     }

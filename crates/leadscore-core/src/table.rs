@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use sha2::{Digest, Sha256};
 
-use crate::date::DateFormat;
+use crate::date::{hour_of, DateFormat};
 use crate::spec::{Kind, Spec, TargetSpec};
 use crate::value::{
     normalize_category, normalize_category_in, parse_bool, parse_number, FoldBuffer, MissingTokens, ParseFailure,
@@ -22,6 +22,8 @@ use crate::{Error, Result};
 pub const MISSING_CODE: u32 = u32::MAX;
 /// Day number of a missing date.
 pub const MISSING_DAY: i32 = i32::MIN;
+/// Hour of a date written without a time (or missing).
+pub const NO_HOUR: u8 = u8::MAX;
 /// Boolean cell that is missing.
 pub const MISSING_BOOL: u8 = 2;
 
@@ -39,8 +41,13 @@ pub enum ColumnData {
     },
     /// 0 = false, 1 = true, [`MISSING_BOOL`] = missing.
     Boolean(Vec<u8>),
-    /// Day numbers (see [`crate::value::parse_day`]); [`MISSING_DAY`] marks missing.
-    Date(Vec<i32>),
+    /// Dates.
+    Date {
+        /// Day numbers (see [`crate::value::parse_day`]); [`MISSING_DAY`] marks missing.
+        days: Vec<i32>,
+        /// The hour written after each date ([`crate::date::hour_of`]), [`NO_HOUR`] when none.
+        hours: Vec<u8>,
+    },
 }
 
 impl ColumnData {
@@ -50,7 +57,7 @@ impl ColumnData {
             ColumnData::Numeric(v) => v[i].is_nan(),
             ColumnData::Categorical { codes, .. } => codes[i] == MISSING_CODE,
             ColumnData::Boolean(v) => v[i] == MISSING_BOOL,
-            ColumnData::Date(v) => v[i] == MISSING_DAY,
+            ColumnData::Date { days, .. } => days[i] == MISSING_DAY,
         }
     }
 
@@ -60,7 +67,7 @@ impl ColumnData {
             ColumnData::Numeric(v) => v.len(),
             ColumnData::Categorical { codes, .. } => codes.len(),
             ColumnData::Boolean(v) => v.len(),
-            ColumnData::Date(v) => v.len(),
+            ColumnData::Date { days, .. } => days.len(),
         }
     }
 
@@ -147,6 +154,17 @@ pub mod read {
         }
     }
 
+    /// A date in `format` as a day number and the hour written after it, or `None` when missing.
+    pub fn stamp(
+        raw: RawValue<'_>,
+        missing: &MissingTokens,
+        format: DateFormat,
+        column: &str,
+    ) -> Result<Option<(i32, Option<u8>)>> {
+        let day = day(raw, missing, format, column)?;
+        Ok(day.map(|day| (day, if let RawValue::Text(t) = raw { hour_of(t) } else { None })))
+    }
+
     /// A normalised category, or `None` when missing.
     pub fn category<'a>(raw: RawValue<'a>, missing: &MissingTokens, fold: bool) -> Option<Cow<'a, str>> {
         match raw {
@@ -182,7 +200,11 @@ enum ColumnBuilder {
         fold: bool,
     },
     Boolean(Vec<u8>),
-    Date(Vec<i32>, DateFormat),
+    Date {
+        days: Vec<i32>,
+        hours: Vec<u8>,
+        format: DateFormat,
+    },
 }
 
 /// Builds a [`Table`] row by row from text cells (a CSV file, a database cursor).
@@ -217,7 +239,9 @@ impl TableBuilder {
                     fold: spec.normalize(feature),
                 },
                 Kind::Boolean => ColumnBuilder::Boolean(Vec::new()),
-                Kind::Date => ColumnBuilder::Date(Vec::new(), spec.date_format(name)),
+                Kind::Date => {
+                    ColumnBuilder::Date { days: Vec::new(), hours: Vec::new(), format: spec.date_format(name) }
+                }
             });
         }
         Self {
@@ -286,8 +310,10 @@ impl TableBuilder {
                 ColumnBuilder::Boolean(v) => {
                     v.push(read::boolean(raw, &self.missing, name)?.map_or(MISSING_BOOL, u8::from));
                 }
-                ColumnBuilder::Date(v, format) => {
-                    v.push(read::day(raw, &self.missing, *format, name)?.unwrap_or(MISSING_DAY));
+                ColumnBuilder::Date { days, hours, format } => {
+                    let stamp = read::stamp(raw, &self.missing, *format, name)?;
+                    days.push(stamp.map_or(MISSING_DAY, |(day, _)| day));
+                    hours.push(stamp.and_then(|(_, hour)| hour).unwrap_or(NO_HOUR));
                 }
                 ColumnBuilder::Categorical { codes, dictionary, by_raw, by_level, fold } => {
                     let code = match by_raw.get(*cell) {
@@ -339,7 +365,7 @@ impl TableBuilder {
                         ColumnData::Categorical { codes, dictionary }
                     }
                     ColumnBuilder::Boolean(v) => ColumnData::Boolean(v),
-                    ColumnBuilder::Date(v, _) => ColumnData::Date(v),
+                    ColumnBuilder::Date { days, hours, .. } => ColumnData::Date { days, hours },
                 },
             })
             .collect();

@@ -111,7 +111,7 @@ pub struct LeadScore<'a> {
 /// into the prediction log). Called from the scoring threads, in no particular order.
 pub trait LeadHook: Sync {
     /// `id` is the lead's first id cell (`None` without id columns) and `field(i)` the cell of
-    /// the model's `i`-th feature. Returns the id to write instead (`None`: as read), or why
+    /// the model's `i`-th input (`Encoder::inputs`). Returns the id to write instead (`None`: as read), or why
     /// the lead is refused: its row becomes an error row saying so for the id column.
     fn lead<'r>(
         &self,
@@ -162,7 +162,7 @@ struct Scored {
 /// What every worker shares: how to read the cells of a record and lay out a row.
 struct Layout<'f> {
     cells: CellReader<'f>,
-    /// Record positions: the id columns, then the model's features in its order.
+    /// Record positions: the id columns, then the model's inputs in its order.
     positions: Vec<usize>,
     n_ids: usize,
     options: &'f ScoreOptions,
@@ -406,7 +406,8 @@ pub struct CsvScoring<'a> {
     artifact: &'a Artifact,
     file: CsvFile,
     options: ScoreOptions,
-    /// Header positions of the id columns present, then of the model's features.
+    /// Header positions of the id columns present, then of the model's inputs
+    /// (`Encoder::inputs`: the features, and the time column an age is measured from).
     positions: Vec<usize>,
     n_ids: usize,
     columns: Vec<String>,
@@ -414,17 +415,17 @@ pub struct CsvScoring<'a> {
 }
 
 impl<'a> CsvScoring<'a> {
-    /// Checks the options and the header before any row is read: every feature of the model
-    /// must be a column (all missing ones are named), and in strict mode every column must be
+    /// Checks the options and the header before any row is read: every input of the model (its
+    /// features, and the time column when a date's age is measured from it) must be a column
+    /// (all missing ones are named), and in strict mode every column must be
     /// one the model's spec names (a feature, an id, the target, the time column or an
     /// excluded column), so a misspelt column is not silently scored as missing.
     pub fn new(artifact: &'a Artifact, file: CsvFile, options: ScoreOptions) -> Result<Self> {
         options.check()?;
         let header = file.header();
         let position = |name: &str| header.iter().position(|h| h == name);
-        let features = &artifact.encoder.features;
-        let missing: Vec<String> =
-            features.iter().map(|f| &f.name).filter(|f| position(f).is_none()).cloned().collect();
+        let inputs = artifact.encoder.inputs();
+        let missing: Vec<String> = inputs.iter().filter(|f| position(f).is_none()).map(|f| (*f).to_owned()).collect();
         if !missing.is_empty() {
             return Err(Error::MissingFeatures {
                 path: file.path().to_owned(),
@@ -436,7 +437,7 @@ impl<'a> CsvScoring<'a> {
         if options.strict {
             let known = |h: &String| {
                 h.is_empty()
-                    || features.iter().any(|f| f.name == *h)
+                    || inputs.contains(&h.as_str())
                     || spec.ids.contains(h)
                     || spec.target.column == *h
                     || spec.time_column.as_ref() == Some(h)
@@ -455,7 +456,7 @@ impl<'a> CsvScoring<'a> {
         columns.extend((1..=options.explain).map(|k| format!("factor_{k}")));
         columns.extend(["notes", "error"].map(String::from));
         let mut positions = ids.clone();
-        positions.extend(features.iter().filter_map(|f| position(&f.name)));
+        positions.extend(inputs.iter().filter_map(|f| position(f)));
         Ok(CsvScoring { artifact, file, options, positions, n_ids: ids.len(), columns, hook: None })
     }
 

@@ -39,7 +39,8 @@ pub struct ReadLead<'a> {
 }
 
 impl<'a> ReadLead<'a> {
-    /// The value of the model's `i`-th feature.
+    /// The value of the model's `i`-th input (its features, then the time column when a date's
+    /// age is measured from it: `Encoder::inputs`).
     pub fn feature(&self, fields: &Fields, i: usize) -> RawValue<'a> {
         fields.features.get(i).and_then(|&slot| self.values.get(slot)).copied().unwrap_or(RawValue::Missing)
     }
@@ -62,7 +63,7 @@ impl<'a> ReadLead<'a> {
 pub struct Fields {
     /// Name → (slot, kind).
     index: HashMap<String, (usize, Kind)>,
-    /// The slot of each of the model's features, in the model's order.
+    /// The slot of each of the model's inputs (`Encoder::inputs`), in the model's order.
     features: Vec<usize>,
     /// The spec's missing tokens: a JSON string is read as a CSV cell is.
     missing: MissingTokens,
@@ -95,6 +96,10 @@ impl Fields {
                     fields.ranges.insert(slot, (min, max));
                 }
             }
+        }
+        if let Some(time) = artifact.encoder.inputs().get(artifact.encoder.features.len()) {
+            let slot = fields.slot(time, Kind::Date);
+            fields.features.push(slot);
         }
         for (name, kind) in extra {
             fields.slot(&name, kind);

@@ -135,8 +135,8 @@ impl PredictionLog {
         }
     }
 
-    /// The row of one scoring. `field(i)` is the value of the model's `i`-th feature as it
-    /// arrived (read only with `--log-fields model`).
+    /// The row of one scoring. `field(i)` is the value of the model's `i`-th input
+    /// (`Encoder::inputs`) as it arrived (read only with `--log-fields model`).
     pub fn row<'a>(
         &self,
         model: &LoadedModel,
@@ -162,7 +162,7 @@ impl PredictionLog {
     }
 
     /// Queues the row of one scoring ([`PredictionLog::row`]); never blocks. With `shadow`, the
-    /// model's challenger and the lead's values of its features (`Shadow::values_by_slot`), the
+    /// model's challenger and the lead's values of its inputs (`Shadow::values_by_slot`), the
     /// row goes to the shadow scorer, which logs it beside the challenger's. Returns false when
     /// the row was dropped (counted).
     pub fn record<'a>(

@@ -3,7 +3,7 @@
 //! shadow row beside the served one, so that the monitor can hold the two on the same live leads.
 //!
 //! **Off the response path.** A route answers with the current version only; it hands the served
-//! row and the lead's values (the challenger's features, owned) to [`ShadowScorer`]'s bounded
+//! row and the lead's values (the challenger's inputs, owned) to [`ShadowScorer`]'s bounded
 //! queue with a `try_send` and returns. One thread scores the challenger and gives the served row
 //! and the shadow row to the log writer as one pair (`LogWriter::log_pair`: one batch, the shadow
 //! row naming the served row's id). A full queue drops the shadow scoring, never the served row
@@ -13,10 +13,11 @@
 //!
 //! **What the challenger reads.** A request to the current version is read against
 //! [`Shadow::fields`]: the current version's fields (and the rules'), then the challenger's
-//! features the current version does not read, so a challenger that reads a new field sees it
+//! inputs (its features, and its time column when a date's age is measured from it) the current
+//! version does not read, so a challenger that reads a new field sees it
 //! when clients send it. Those shadow-only fields change nothing in the answer: still named as
 //! unused (an error in strict mode), never checked against the current version's rules. A CSV
-//! upload's scorer hands the hook the current version's features only: there, a feature only the
+//! upload's scorer hands the hook the current version's inputs only: there, an input only the
 //! challenger reads arrives as missing.
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -26,6 +27,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use leadscore_core::score::Scorer;
+use leadscore_core::spec::Kind;
 use leadscore_core::value::RawValue;
 use leadscore_store::{FieldLogging, FieldValue, Fields, LogWriter, Prediction};
 
@@ -44,9 +46,10 @@ pub struct Shadow {
     pub challenger: Arc<LoadedModel>,
     /// The fields a JSON request to the current version is read with (see the module).
     pub fields: lead::Fields,
-    /// The slot in `fields` of each of the challenger's features.
+    /// The slot in `fields` of each of the challenger's inputs (`Encoder::inputs`: its features,
+    /// then the time column when a date's age is measured from it).
     slots: Vec<usize>,
-    /// For each of the challenger's features, the current version's feature of the same name.
+    /// For each of the challenger's inputs, the current version's input of the same name.
     from_champion: Vec<Option<usize>>,
     /// The challenger's own default MQL threshold.
     pub threshold: f64,
@@ -54,27 +57,26 @@ pub struct Shadow {
 
 impl Shadow {
     /// `challenger` beside `champion`; `rule_fields` are the rules' fields the champion reads.
-    pub fn new(
-        champion: Arc<LoadedModel>,
-        challenger: Arc<LoadedModel>,
-        rule_fields: Vec<(String, leadscore_core::spec::Kind)>,
-    ) -> Shadow {
-        let extra = challenger.artifact.encoder.features.iter().map(|f| (f.name.clone(), f.transform.kind()));
+    pub fn new(champion: Arc<LoadedModel>, challenger: Arc<LoadedModel>, rule_fields: Vec<(String, Kind)>) -> Shadow {
+        let encoder = &challenger.artifact.encoder;
+        let inputs = encoder.inputs();
+        let kind =
+            |name: &str| encoder.features.iter().find(|f| f.name == name).map_or(Kind::Date, |f| f.transform.kind());
+        let extra = inputs.iter().map(|name| ((*name).to_owned(), kind(name)));
         let fields = lead::Fields::new(&champion.artifact, rule_fields).with_shadow(extra);
-        let features = &challenger.artifact.encoder.features;
-        let slots = features.iter().map(|f| fields.get(&f.name).map_or(usize::MAX, |(slot, _)| slot)).collect();
-        let champion_features = &champion.artifact.encoder.features;
-        let from_champion = features.iter().map(|f| champion_features.iter().position(|c| c.name == f.name)).collect();
+        let slots = inputs.iter().map(|name| fields.get(name).map_or(usize::MAX, |(slot, _)| slot)).collect();
+        let champion_inputs = champion.artifact.encoder.inputs();
+        let from_champion = inputs.iter().map(|name| champion_inputs.iter().position(|c| c == name)).collect();
         let threshold = leadscore_core::threshold::default(&challenger.artifact).threshold;
         Shadow { champion, challenger, fields, slots, from_champion, threshold }
     }
 
-    /// The challenger's features of a lead read against [`Shadow::fields`], by slot.
+    /// The challenger's inputs of a lead read against [`Shadow::fields`], by slot.
     pub fn values_by_slot<'a>(&self, value: impl Fn(usize) -> RawValue<'a>) -> Vec<FieldValue> {
         self.slots.iter().map(|&slot| FieldValue::from_raw(value(slot))).collect()
     }
 
-    /// The challenger's features from the current version's features by index (the CSV route).
+    /// The challenger's inputs from the current version's inputs by index (the CSV route).
     pub fn values_by_champion_feature<'a>(&self, field: &mut dyn FnMut(usize) -> RawValue<'a>) -> Vec<FieldValue> {
         self.from_champion.iter().map(|i| i.map_or(FieldValue::Missing, |i| FieldValue::from_raw(field(i)))).collect()
     }

@@ -26,7 +26,8 @@
 use std::fmt::Write as _;
 
 use leadscore_core::date::DateFormat;
-use leadscore_core::encode::{CategoricalEncoder, NumericEncoder, Transform, OTHER, Z_LIMIT};
+use leadscore_core::encode::{CategoricalEncoder, NumericEncoder, Transform, HOURS, OTHER, Z_LIMIT};
+use leadscore_core::spec::DateAge;
 use leadscore_core::Artifact;
 
 use crate::dialect::{Dialect, NUMBER_RE, PLAIN_RE, TRIMMED_RE};
@@ -98,6 +99,16 @@ impl Stage {
     }
 }
 
+/// A date cell read in the vals stage.
+struct DayNumber {
+    /// The day number, NULL when missing or not a date.
+    value: String,
+    /// Whether the cell's date part has the format's shape.
+    read: String,
+    /// The month written (meaningful where `read`).
+    month: String,
+}
+
 /// Writes the scoring query.
 struct Writer<'a> {
     d: Dialect,
@@ -113,6 +124,8 @@ struct Writer<'a> {
     contributions: Vec<(String, String)>,
     /// Per readable-or-not feature: `bad{k}` and the feature name.
     bad: Vec<(String, String)>,
+    /// Whether the time column's columns (`vt`, ...) are in the query.
+    time_read: bool,
 }
 
 impl Writer<'_> {
@@ -246,6 +259,106 @@ impl Writer<'_> {
         Ok(col)
     }
 
+    /// Reads a date cell `c` (trimmed) with missing flag `m` in `format`: its date part goes to
+    /// the flags as `dp`; the returned expressions (for the vals stage) are the day number (NULL
+    /// when missing or not a date), the condition that the cell has the format's shape, and the
+    /// month.
+    fn day_number(&mut self, c: &str, m: &str, dp: &str, format: DateFormat) -> DayNumber {
+        let d = self.d;
+        let date_part = format!(
+            "CASE WHEN length({c}) = 10 THEN {c} WHEN substr({c}, 11, 1) IN ('T', ' ') THEN substr({c}, 1, 10) END"
+        );
+        self.flags.push(date_part, dp);
+        let shaped = d.matches(dp, date_shape(format));
+        let int = |from: usize, len: usize| format!("CAST(substr({dp}, {from}, {len}) AS {})", d.int_type());
+        let (y_at, mo_at, dd_at) = format.positions();
+        let (y, mo, dd) = (int(y_at + 1, 4), int(mo_at + 1, 2), int(dd_at + 1, 2));
+        let leap = format!("({} = 0 AND ({} <> 0 OR {} = 0))", d.modulo(&y, 4), d.modulo(&y, 100), d.modulo(&y, 400));
+        let days_in_month = format!(
+            "CASE WHEN {mo} = 2 THEN CASE WHEN {leap} THEN 29 ELSE 28 END WHEN {mo} IN (4, 6, 9, 11) THEN 30 ELSE 31 END"
+        );
+        // Days from 0001-01-01 = day 1, as chrono's num_days_from_ce; years shifted by one
+        // 400-year cycle (146097 days) so that every integer division has non-negative operands.
+        let shifted = format!("({y} + 399)");
+        let before_month: Vec<String> =
+            DAYS_BEFORE_MONTH.iter().enumerate().map(|(i, n)| format!("WHEN {} THEN {n}", i + 1)).collect();
+        let day_number = format!(
+            "365 * {shifted} + {} - {} + {} - 146097 + CASE {mo} {} END + {dd} + CASE WHEN {leap} AND {mo} > 2 THEN 1 ELSE 0 END",
+            d.idiv(&shifted, 4),
+            d.idiv(&shifted, 100),
+            d.idiv(&shifted, 400),
+            before_month.join(" ")
+        );
+        DayNumber {
+            value: format!(
+                "CASE WHEN {m} THEN NULL WHEN {dp} IS NULL OR NOT {shaped} THEN NULL \
+WHEN {mo} BETWEEN 1 AND 12 AND {dd} BETWEEN 1 AND {days_in_month} THEN {day_number} END"
+            ),
+            read: format!("{dp} IS NOT NULL AND {shaped}"),
+            month: mo,
+        }
+    }
+
+    /// The hour written after the date in cell `c` (see `leadscore_core::date::hour_of`): `H:MM`
+    /// or `HH:MM` after `T` or a space at the eleventh character, on a 12-hour clock when the
+    /// cell ends in `AM`/`PM` (ASCII case ignored); NULL otherwise. Its parts go to the flags
+    /// as `hh{tag}` (the number written) and `ap{tag}` (0: 24-hour clock, 1: AM, 2: PM); the
+    /// returned expression reads them in the vals stage.
+    fn hour(&mut self, c: &str, tag: &str) -> String {
+        let d = self.d;
+        let time = format!("substr({c}, 12)");
+        let hh = format!(
+            "CASE WHEN substr({c}, 11, 1) IN ('T', ' ') THEN CASE WHEN {} THEN CAST(substr({c}, 12, 1) AS {int}) \
+WHEN {} THEN CAST(substr({c}, 12, 2) AS {int}) END END",
+            d.matches(&time, "^[0-9]:[0-5][0-9]"),
+            d.matches(&time, "^[0-9]{2}:[0-5][0-9]"),
+            int = d.int_type(),
+        );
+        self.flags.push(hh, format!("hh{tag}"));
+        let last_two = format!("substr({c}, length({c}) - 1)");
+        self.flags.push(
+            format!(
+                "CASE WHEN {} THEN 1 WHEN {} THEN 2 ELSE 0 END",
+                d.equals_ignoring_ascii_case(&last_two, &["am"]),
+                d.equals_ignoring_ascii_case(&last_two, &["pm"])
+            ),
+            format!("ap{tag}"),
+        );
+        format!(
+            "CASE WHEN ap{tag} = 0 THEN CASE WHEN hh{tag} <= 23 THEN hh{tag} END \
+WHEN hh{tag} BETWEEN 1 AND 12 THEN {} + CASE WHEN ap{tag} = 2 THEN 12 ELSE 0 END END",
+            d.modulo(&format!("hh{tag}"), 12)
+        )
+    }
+
+    /// The lead's own date, read once from the time column (`rt`, `ct`, `mt`, `dt`, `vt`; `badt`
+    /// when it is not a date) for the ages measured from it.
+    fn time_input(&mut self) -> Result<()> {
+        if self.time_read {
+            return Ok(());
+        }
+        self.time_read = true;
+        let d = self.d;
+        let Some(time) = &self.artifact.encoder.time else {
+            return Err(Error::Unsupported {
+                feature: "(time column)".into(),
+                reason: "an age measured from a time column the model does not read".into(),
+            });
+        };
+        let column = d.ident("column", &time.column)?;
+        self.raw.push(format!("CAST({column} AS {})", d.text_type()), "rt");
+        self.cells.push(d.trim("rt"), "ct");
+        let tokens: Vec<&str> = self.artifact.encoder.missing.tokens().iter().map(String::as_str).collect();
+        self.flags.push(format!("(ct IS NULL OR {})", d.equals_ignoring_ascii_case("ct", &tokens)), "mt");
+        let day = self.day_number("ct", "mt", "dt", time.format);
+        self.vals.push(day.value, "vt");
+        self.vals.pass("mt");
+        self.xs.pass("vt");
+        self.xs.push("(NOT mt AND vt IS NULL)", "badt");
+        self.bad.push(("badt".into(), time.column.clone()));
+        Ok(())
+    }
+
     fn feature(&mut self, k: usize) -> Result<()> {
         let d = self.d;
         let artifact = self.artifact;
@@ -377,48 +490,35 @@ impl Writer<'_> {
                 contrib.push(self.case_index(&format!("s{k}"), &per_slot, unseen));
             }
             Transform::Date(enc) => {
-                let date_part = format!(
-                    "CASE WHEN length({c}) = 10 THEN {c} WHEN substr({c}, 11, 1) IN ('T', ' ') THEN substr({c}, 1, 10) END"
-                );
                 let dp = format!("d{k}");
-                self.flags.push(date_part, &dp);
-                let shaped = d.matches(&dp, date_shape(enc.format));
-                let int = |from: usize, len: usize| format!("CAST(substr({dp}, {from}, {len}) AS {})", d.int_type());
-                let (y_at, mo_at, dd_at) = enc.format.positions();
-                let (y, mo, dd) = (int(y_at + 1, 4), int(mo_at + 1, 2), int(dd_at + 1, 2));
-                let leap =
-                    format!("({} = 0 AND ({} <> 0 OR {} = 0))", d.modulo(&y, 4), d.modulo(&y, 100), d.modulo(&y, 400));
-                let days_in_month =
-                    format!("CASE WHEN {mo} = 2 THEN CASE WHEN {leap} THEN 29 ELSE 28 END WHEN {mo} IN (4, 6, 9, 11) THEN 30 ELSE 31 END");
-                // Days from 0001-01-01 = day 1, as chrono's num_days_from_ce; years shifted by one
-                // 400-year cycle (146097 days) so that every integer division has non-negative operands.
-                let shifted = format!("({y} + 399)");
-                let before_month: Vec<String> =
-                    DAYS_BEFORE_MONTH.iter().enumerate().map(|(i, n)| format!("WHEN {} THEN {n}", i + 1)).collect();
-                let day_number = format!(
-                    "365 * {shifted} + {} - {} + {} - 146097 + CASE {mo} {} END + {dd} + CASE WHEN {leap} AND {mo} > 2 THEN 1 ELSE 0 END",
-                    d.idiv(&shifted, 4),
-                    d.idiv(&shifted, 100),
-                    d.idiv(&shifted, 400),
-                    before_month.join(" ")
-                );
-                self.vals.push(
-                    format!(
-                        "CASE WHEN {m} THEN NULL WHEN {dp} IS NULL OR NOT {shaped} THEN NULL \
-WHEN {mo} BETWEEN 1 AND 12 AND {dd} BETWEEN 1 AND {days_in_month} THEN {day_number} END"
-                    ),
-                    &v,
-                );
+                let day = self.day_number(&c, &m, &dp, enc.format);
+                self.vals.push(day.value, &v);
                 self.vals.pass(&m);
                 if enc.month.is_some() {
-                    self.vals.push(format!("CASE WHEN {dp} IS NOT NULL AND {shaped} THEN {mo} END"), format!("mo{k}"));
+                    self.vals.push(format!("CASE WHEN {} THEN {} END", day.read, day.month), format!("mo{k}"));
+                }
+                if enc.hour.is_some() {
+                    let hour = self.hour(&c, &k.to_string());
+                    self.vals.push(format!("CASE WHEN {} THEN {hour} END", day.read), format!("ho{k}"));
+                    self.xs.pass(format!("ho{k}"));
                 }
                 self.xs.pass(&m);
                 self.xs.push(format!("(NOT {m} AND {v} IS NULL)"), format!("bad{k}"));
                 self.bad.push((format!("bad{k}"), name.to_owned()));
-                let age = format!("CAST({} - {v} AS {})", enc.reference_day, d.double_type());
-                let mut col = self.numeric(k, name, &enc.age, &age, &m, weights, baseline, &mut contrib)?;
-                let calendars: [Calendar<'_>; 2] = [
+                let mut col = 0;
+                if let Some(age_enc) = &enc.age {
+                    // The age is missing (filled as in training) when the date or the lead's own
+                    // time is; an unreadable time makes the lead invalid (`badt`).
+                    let (age, missing) = match enc.age_at {
+                        DateAge::TimeColumn => {
+                            self.time_input()?;
+                            (format!("CAST(vt - {v} AS {})", d.double_type()), format!("({m} OR vt IS NULL)"))
+                        }
+                        _ => (format!("CAST({} - {v} AS {})", enc.reference_day, d.double_type()), m.clone()),
+                    };
+                    col = self.numeric(k, name, age_enc, &age, &missing, weights, baseline, &mut contrib)?;
+                }
+                let calendars: [Calendar<'_>; 3] = [
                     (
                         &enc.month,
                         "ms",
@@ -433,13 +533,16 @@ WHEN {mo} BETWEEN 1 AND 12 AND {dd} BETWEEN 1 AND {days_in_month} THEN {day_numb
                             .map(|(i, n)| (format!("{} = {i}", d.modulo(&format!("({v} + 370)"), 7)), *n))
                             .collect(),
                     ),
+                    (&enc.hour, "hs", HOURS.iter().enumerate().map(|(i, n)| (format!("ho{k} = {i}"), *n)).collect()),
                 ];
                 for (cal, prefix, names) in calendars {
                     let Some(cal) = cal else { continue };
                     let arms: Vec<(String, Option<usize>)> =
                         names.into_iter().map(|(cond, n)| (cond, slot(cal, Some(n)))).collect();
                     let col_name = format!("{prefix}{k}");
-                    self.xs.push(self.slot_case(&m, cal.missing_level, &arms), &col_name);
+                    // A date written without a time has no hour: the missing slot, as the scorer.
+                    let none = if prefix == "hs" { format!("({m} OR ho{k} IS NULL)") } else { m.clone() };
+                    self.xs.push(self.slot_case(&none, cal.missing_level, &arms), &col_name);
                     let n = cal.levels.len();
                     let (Some(w), Some(mb)) = (weights.get(col..col + n), baseline.get(col..col + n)) else {
                         return Err(Error::Unsupported {
@@ -481,6 +584,7 @@ pub fn write(artifact: &Artifact, provenance: &Provenance, options: &ExportOptio
         terms: Vec::new(),
         contributions: Vec::new(),
         bad: Vec::new(),
+        time_read: false,
     };
     for k in 0..artifact.encoder.features.len() {
         w.feature(k)?;
@@ -671,7 +775,7 @@ mod tests {
             for input in inputs {
                 let mut row = vec![f64::NAN; enc.levels.len()];
                 let raw = input.map_or(RawValue::Missing, RawValue::Text);
-                f.encode_value(raw, missing, &mut row).unwrap();
+                f.encode_value(raw, missing, None, &mut row).unwrap();
                 assert_eq!(row, one_hot(enc.levels.len(), slot(enc, input)), "{} {input:?}", f.name);
                 checked += 1;
             }

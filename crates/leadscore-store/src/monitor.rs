@@ -197,14 +197,14 @@ pub fn report(artifact: &Artifact, rows: &[LoggedRow], replicates: u32, seed: u6
     let fields: Vec<(&str, Vec<RawValue<'_>>)> = if any_fields {
         artifact
             .encoder
-            .features
-            .iter()
-            .map(|f| {
+            .inputs()
+            .into_iter()
+            .map(|name| {
                 let values = rows
                     .iter()
-                    .map(|r| r.prediction.fields.as_ref().map_or(&missing, |fs| fs.get(&f.name)).raw())
+                    .map(|r| r.prediction.fields.as_ref().map_or(&missing, |fs| fs.get(name)).raw())
                     .collect();
-                (f.name.as_str(), values)
+                (name, values)
             })
             .collect()
     } else {

@@ -5,7 +5,7 @@
 //! response, so that its outcome can be posted later: a UUIDv7 (`0193b3c2-7d1e-7c3a-...`), which
 //! sorts by time and is unique across server replicas without any coordination between them.
 //!
-//! **Fields.** A row keeps the values of the fields the *model reads* (the encoder's features) as
+//! **Fields.** A row keeps the values of the fields the *model reads* (`Encoder::inputs`: the features, and the time column a date's age is measured from) as
 //! they arrived, never the spec's excluded columns nor anything else the client sent:
 //! [`FieldLogging::Model`] (the default) or [`FieldLogging::None`].
 
@@ -159,13 +159,13 @@ impl Fields {
         logging: FieldLogging,
         mut field: impl FnMut(&str) -> RawValue<'a>,
     ) -> Option<Fields> {
-        Self::of_indexed(artifact, logging, |i| {
-            artifact.encoder.features.get(i).map_or(RawValue::Missing, |f| field(&f.name))
-        })
+        let inputs = artifact.encoder.inputs();
+        Self::of_indexed(artifact, logging, |i| inputs.get(i).map_or(RawValue::Missing, |name| field(name)))
     }
 
-    /// [`Fields::of`] with the value of the encoder's `i`-th feature from `field(i)`: the
-    /// scorer's own indexed lookup (the server's routes hold values by feature position).
+    /// [`Fields::of`] with the value of the encoder's `i`-th input (`encoder.inputs()`: its
+    /// features, then the time column when an age is measured from it) from `field(i)`: the
+    /// scorer's own indexed lookup (the server's routes hold values by input position).
     pub fn of_indexed<'a>(
         artifact: &Artifact,
         logging: FieldLogging,
@@ -174,8 +174,16 @@ impl Fields {
         match logging {
             FieldLogging::None => None,
             FieldLogging::Model => {
-                let features = &artifact.encoder.features;
-                Some(Self::write(features.iter().enumerate().map(|(i, f)| (f.name.as_str(), field(i)))))
+                // `encoder.inputs()`, without its Vec: the features, then the time column when
+                // an age is measured from it and it is not a feature.
+                let encoder = &artifact.encoder;
+                let features = encoder.features.iter().map(|f| f.name.as_str());
+                let time = encoder
+                    .time
+                    .as_ref()
+                    .map(|t| t.column.as_str())
+                    .filter(|column| !encoder.features.iter().any(|f| f.name == *column));
+                Some(Self::write(features.chain(time).enumerate().map(|(i, name)| (name, field(i)))))
             }
         }
     }

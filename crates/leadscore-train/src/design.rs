@@ -91,7 +91,7 @@ pub fn design_matrix(encoder: &Encoder, table: &Table, rows: &[usize]) -> Result
             .find(|c| c.name == feature.name)
             .ok_or_else(|| leadscore_core::Error::Spec(format!("column `{}` is not in the table", feature.name)))?;
         let block = &mut buf[feature.offset * n..(feature.offset + feature.width()) * n];
-        feature.encode_column(&column.data, rows, block)?;
+        feature.encode_column(&column.data, table.time.as_deref(), rows, block)?;
     }
     Array2::from_shape_vec((n, encoder.n_columns).f(), buf)
         .map_err(|e| Error::Params { name: "design matrix", reason: e.to_string() })

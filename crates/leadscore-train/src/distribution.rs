@@ -14,19 +14,26 @@ fn deciles(mut values: Vec<f64>) -> DistributionSummary {
     DistributionSummary::Numeric { deciles, mean }
 }
 
-fn one(feature: &FeatureEncoder, data: &ColumnData, rows: &[usize]) -> FeatureDistribution {
+fn one(feature: &FeatureEncoder, data: &ColumnData, time: Option<&[i32]>, rows: &[usize]) -> FeatureDistribution {
     let n = rows.len().max(1) as f64;
     let (missing, summary) = match (data, &feature.transform) {
         (ColumnData::Numeric(v), _) => {
             let present: Vec<f64> = rows.iter().map(|&r| v[r]).filter(|x| !x.is_nan()).collect();
             (rows.len() - present.len(), deciles(present))
         }
-        (ColumnData::Date(v), Transform::Date(d)) => {
+        // A date without an age (only its parts): no distribution to compare live ages with.
+        (ColumnData::Date { days, .. }, Transform::Date(d)) if d.age.is_none() => {
+            let missing = rows.iter().filter(|&&r| days[r] == MISSING_DAY).count();
+            (missing, DistributionSummary::Levels { shares: Vec::new() })
+        }
+        // Ages as the encoder measures them; a date whose lead has no time counts as missing.
+        (ColumnData::Date { days, .. }, Transform::Date(d)) => {
             let present: Vec<f64> = rows
                 .iter()
-                .map(|&r| v[r])
-                .filter(|x| *x != MISSING_DAY)
-                .map(|x| f64::from(d.reference_day - x))
+                .filter_map(|&r| {
+                    let day = (days[r] != MISSING_DAY).then_some(days[r]);
+                    d.age_of(day, time.map(|t| t[r]))
+                })
                 .collect();
             (rows.len() - present.len(), deciles(present))
         }
@@ -38,7 +45,7 @@ fn one(feature: &FeatureEncoder, data: &ColumnData, rows: &[usize]) -> FeatureDi
         (data @ ColumnData::Categorical { .. }, Transform::Categorical(c)) => {
             // Shares of the encoded levels, read through the encoder itself.
             let mut block = vec![0.0; rows.len() * c.levels.len()];
-            let _ = feature.encode_column(data, rows, &mut block);
+            let _ = feature.encode_column(data, time, rows, &mut block);
             let shares = c
                 .levels
                 .iter()
@@ -60,6 +67,8 @@ pub fn distributions(table: &Table, encoder: &Encoder, rows: &[usize]) -> Vec<Fe
     encoder
         .features
         .iter()
-        .filter_map(|f| table.columns.iter().find(|c| c.name == f.name).map(|c| one(f, &c.data, &rows)))
+        .filter_map(|f| {
+            table.columns.iter().find(|c| c.name == f.name).map(|c| one(f, &c.data, table.time.as_deref(), &rows))
+        })
         .collect()
 }

@@ -18,7 +18,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use leadscore_core::date::{FormatInference, Inferred};
+use leadscore_core::date::{hour_of, FormatInference, Inferred};
 use leadscore_core::report::Warning;
 use leadscore_core::spec::{FeatureSpec, Kind, TargetSpec};
 use leadscore_core::value::{normalize_category, parse_bool, parse_number, MissingTokens};
@@ -51,6 +51,8 @@ pub struct InferOptions {
     pub missing: Vec<String>,
     /// Time column; inferred from date columns when absent.
     pub time_column: Option<String>,
+    /// Also use the time column as a feature: its month, weekday and hour (no age).
+    pub time_feature: bool,
 }
 
 struct ColumnStats {
@@ -61,6 +63,8 @@ struct ColumnStats {
     first_text: Option<String>,
     all_bool: bool,
     dates: FormatInference,
+    /// Cells with a time of day after their date.
+    hours: usize,
     levels: HashMap<String, usize>,
     emails: usize,
 }
@@ -160,6 +164,7 @@ pub fn infer(mut file: CsvFile, options: &InferOptions) -> Result<Inference> {
             first_text: None,
             all_bool: true,
             dates: FormatInference::default(),
+            hours: 0,
             levels: HashMap::new(),
             emails: 0,
         })
@@ -202,6 +207,9 @@ pub fn infer(mut file: CsvFile, options: &InferOptions) -> Result<Inference> {
                 s.all_bool = false;
             }
             s.dates.push(line, cell);
+            if hour_of(cell).is_some() {
+                s.hours += 1;
+            }
             if cell.contains('@') {
                 s.emails += 1;
             }
@@ -257,7 +265,7 @@ pub fn infer(mut file: CsvFile, options: &InferOptions) -> Result<Inference> {
         } else if let Some(problem) = dates.problem() {
             exclude(problem);
         } else if let Inferred::Format(format) = dates {
-            date_columns.push((name.clone(), format, distinct));
+            date_columns.push((name.clone(), format, distinct, s.hours > 0));
         } else if (distinct == s.present && s.present * 10 >= n_rows * 9 && !s.all_numeric)
             || (id_like_name(name) && distinct * 10 >= s.present * 9)
         {
@@ -317,27 +325,47 @@ pub fn infer(mut file: CsvFile, options: &InferOptions) -> Result<Inference> {
         }
     }
     if spec.time_column.is_none() {
-        spec.time_column = date_columns.iter().find(|(name, _, _)| arrival_like(name)).map(|(name, _, _)| name.clone());
+        spec.time_column = date_columns.iter().find(|(name, ..)| arrival_like(name)).map(|(name, ..)| name.clone());
     }
-    for (name, format, distinct) in date_columns {
-        if spec.time_column.as_deref() == Some(name.as_str()) {
-            spec.time_format = Some(format);
-            spec.exclude.insert(
-                name.clone(),
-                "time column: orders leads for the held-out set; as a feature its age mostly measures how long a \
-                 lead has had to close"
-                    .into(),
-            );
-            reasons.insert(name, format!("time column: dates written {format}, named like the lead's arrival"));
-            continue;
-        }
+    if let Some(t) = &spec.time_column {
+        spec.features.remove(t);
+    }
+    let parts = |has_hours: bool| if has_hours { "month, weekday and hour" } else { "month and weekday" };
+    for (name, format, distinct, has_hours) in date_columns {
         let mut f = FeatureSpec::new(Kind::Date);
         f.format = Some(format);
         f.month = Some(true);
         f.weekday = Some(true);
+        f.hour = has_hours.then_some(true);
+        if spec.time_column.as_deref() == Some(name.as_str()) {
+            spec.time_format = Some(format);
+            let mut why = format!("time column: dates written {format}, named like the lead's arrival");
+            if options.time_feature {
+                why.push_str(&format!(
+                    "; also a feature (--time-feature): its {}, no age (it would mostly measure how long a lead \
+                     has had to close)",
+                    parts(has_hours)
+                ));
+                spec.features.insert(name.clone(), f);
+            } else {
+                spec.exclude.insert(
+                    name.clone(),
+                    "time column: orders leads for the held-out set; as a feature its age mostly measures how long \
+                     a lead has had to close (--time-feature uses its month, weekday and hour)"
+                        .into(),
+                );
+            }
+            reasons.insert(name, why);
+            continue;
+        }
+        let at = match &spec.time_column {
+            Some(time) => format!("at the lead's own `{time}`"),
+            None => "at the reference date".to_owned(),
+        };
         let mut why = format!(
             "date written {format} ({distinct} distinct), not named like the lead's arrival: a feature (its age in days \
-             at the reference date, month and weekday)"
+             {at}, {})",
+            parts(has_hours)
         );
         if distinct >= 4 * DEFAULT_BINS as usize {
             f.bins = Some(DEFAULT_BINS);
@@ -345,9 +373,6 @@ pub fn infer(mut file: CsvFile, options: &InferOptions) -> Result<Inference> {
         }
         spec.features.insert(name.clone(), f);
         reasons.insert(name, why);
-    }
-    if let Some(t) = &spec.time_column {
-        spec.features.remove(t);
     }
     spec.validate()?;
     for (column, reason) in &spec.exclude {
@@ -412,5 +437,13 @@ pub fn apply_overrides(spec: &mut Spec, options: &InferOptions) {
     }
     if options.time_column.is_some() {
         spec.time_column = options.time_column.clone();
+    }
+    if let Some(time) = spec.time_column.clone().filter(|t| options.time_feature && !spec.features.contains_key(t)) {
+        spec.exclude.remove(&time);
+        let mut f = FeatureSpec::new(Kind::Date);
+        f.format = spec.time_format;
+        f.month = Some(true);
+        f.weekday = Some(true);
+        spec.features.insert(time, f);
     }
 }

@@ -47,7 +47,7 @@ fn single_column_scores(data: &ColumnData, rows: &[usize], labels: &[bool]) -> (
             let present: Vec<usize> = rows.iter().copied().filter(|&r| !v[r].is_nan()).collect();
             (present.iter().map(|&r| v[r]).collect(), present.iter().map(|&r| labels[r]).collect())
         }
-        ColumnData::Date(v) => {
+        ColumnData::Date { days: v, .. } => {
             let present: Vec<usize> = rows.iter().copied().filter(|&r| v[r] != MISSING_DAY).collect();
             (present.iter().map(|&r| f64::from(v[r])).collect(), present.iter().map(|&r| labels[r]).collect())
         }
@@ -87,7 +87,7 @@ pub fn leakage_warnings(table: &Table, encoder: &Encoder, rows: &[usize], bound:
         }
         let missing = |r: &usize| match &column.data {
             ColumnData::Numeric(v) => v[*r].is_nan(),
-            ColumnData::Date(v) => v[*r] == MISSING_DAY,
+            ColumnData::Date { days, .. } => days[*r] == MISSING_DAY,
             ColumnData::Boolean(v) => v[*r] == MISSING_BOOL,
             ColumnData::Categorical { codes, .. } => codes[*r] == MISSING_CODE,
         };

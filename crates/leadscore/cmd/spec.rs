@@ -36,6 +36,10 @@ pub struct ColumnArgs {
     /// A date column ordering leads in time: the newest 20% become the held-out set.
     #[arg(long)]
     pub time_column: Option<String>,
+    /// Also use the time column as a feature: its month, weekday and (when the cells have a
+    /// time) hour, no age. Its age would mostly measure how long a lead has had to close.
+    #[arg(long)]
+    pub time_feature: bool,
 }
 
 impl ColumnArgs {
@@ -49,6 +53,7 @@ impl ColumnArgs {
             exclude: self.exclude.clone(),
             missing: self.missing.clone(),
             time_column: self.time_column.clone(),
+            time_feature: self.time_feature,
         }
     }
 }

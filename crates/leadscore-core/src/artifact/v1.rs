@@ -16,7 +16,7 @@ use crate::encode::{
 };
 use crate::model::LogisticModel;
 use crate::report::{CvSummary, Evaluation, FeatureDistribution, Regularisation, TrainingSummary, Warning};
-use crate::spec::{Defaults, FeatureSpec, Impute, Kind, Spec, TargetSpec};
+use crate::spec::{DateAge, Defaults, FeatureSpec, Impute, Kind, Spec, TargetSpec};
 use crate::tiers::Tiers;
 use crate::value::MissingTokens;
 use crate::Artifact;
@@ -143,6 +143,10 @@ impl From<FeatureSpecV1> for FeatureSpec {
             month: f.month,
             weekday: f.weekday,
             format: None,
+            hour: None,
+            // Format 1 measured every age at the reference date: said so, so that the spec
+            // means what the model does (a spec without `age` now means the time column).
+            age: (f.kind == Kind::Date).then_some(DateAge::ReferenceDate),
         }
     }
 }
@@ -158,6 +162,7 @@ impl From<EncoderV1> for Encoder {
             n_columns: e.n_columns,
             missing: e.missing,
             baseline: e.baseline,
+            time: None,
         }
     }
 }
@@ -170,10 +175,12 @@ impl From<TransformV1> for Transform {
             TransformV1::Boolean(b) => Transform::Boolean(b),
             TransformV1::Date(d) => Transform::Date(DateEncoder {
                 format: Default::default(),
+                age_at: DateAge::ReferenceDate,
                 reference_day: d.reference_day,
-                age: d.age,
+                age: Some(d.age),
                 month: d.month,
                 weekday: d.weekday,
+                hour: None,
             }),
         }
     }

@@ -250,11 +250,14 @@ pub const UNSEEN_BIN: &str = "(unseen level)";
 
 /// One feature's drift: `values` are the live leads' values of `feature` as they arrived,
 /// `distribution` its training distribution from the artifact, `n_reference` the training rows.
+/// `lead_times` are the same leads' own dates (the encoder's time column, read), which a date
+/// feature's age is measured from when the encoder says so (empty otherwise).
 pub fn feature_drift(
     feature: &FeatureEncoder,
     distribution: &FeatureDistribution,
     missing: &MissingTokens,
     values: &[RawValue<'_>],
+    lead_times: &[Option<i32>],
     n_reference: u64,
 ) -> FeatureDrift {
     let name = feature.name.as_str();
@@ -291,13 +294,14 @@ pub fn feature_drift(
             let reference = numeric_reference(deciles);
             let n_bins = reference.cuts.len() + 1;
             let mut counts = vec![0u64; n_bins + 1];
-            let reference_day = match &feature.transform {
-                Transform::Date(d) => Some((d.reference_day, d.format)),
+            let date = match &feature.transform {
+                Transform::Date(d) => Some(d),
                 _ => None,
             };
-            for &v in values {
-                let x = match reference_day {
-                    Some((day0, format)) => read::day(v, missing, format, name).map(|d| d.map(|d| f64::from(day0 - d))),
+            for (i, &v) in values.iter().enumerate() {
+                let x = match date {
+                    Some(d) => read::day(v, missing, d.format, name)
+                        .map(|day| d.age_of(day, lead_times.get(i).copied().flatten())),
                     None => read::number(v, missing, name),
                 };
                 match x {
