@@ -356,11 +356,37 @@ async function production(page) {
     await page.click('button[data-threshold]');
     await matchesApi(page, 'the first suggestion button');
 
+    await page.screenshot({ path: screenshot, fullPage: true });
+    check(`screenshot written to ${screenshot}`, fs.statSync(screenshot).size > 10000);
+
+    // A model with two pair terms: each drawn as a heat map, one cell per combination, named
+    // by both features.
+    const pairsPage = await page.goto(`${base}/?model=pairs`, { waitUntil: 'load' });
+    const maps = await page.$$eval('#pairs figure', (figures) =>
+      figures.map((f) => {
+        const svg = f.querySelector('svg');
+        const r = svg ? svg.getBoundingClientRect() : { width: 0, height: 0 };
+        return {
+          caption: f.querySelector('figcaption') ? f.querySelector('figcaption').textContent : '',
+          w: r.width,
+          h: r.height,
+          cells: svg ? svg.querySelectorAll('rect').length : 0,
+        };
+      }),
+    );
+    const names = ['demo_requested × job_level', 'industry × pricing_page_visits'];
+    check(
+      `a model with pairs: ${maps.length} heat maps (${names.join(', ')}), each at a readable size with a cell per combination`,
+      pairsPage.status() === 200 &&
+        maps.length === 2 &&
+        names.every((n, i) => maps[i].caption.includes(n)) &&
+        maps.every((m) => m.w >= 200 && m.h >= 150 && m.cells >= 12),
+      JSON.stringify(maps),
+    );
+
     check('no console error or warning, no failed request', problems.length === 0, problems.join(' | '));
     check('nothing is loaded from outside the server', offsite.length === 0, offsite.join(' | '));
 
-    await page.screenshot({ path: screenshot, fullPage: true });
-    check(`screenshot written to ${screenshot}`, fs.statSync(screenshot).size > 10000);
   } catch (e) {
     check('the browser session ran to the end', false, e && e.stack ? e.stack : String(e));
   } finally {

@@ -4,8 +4,9 @@
 # no console error and no request leaving the server, that every chart renders, that moving the
 # threshold slider shows the figures `GET /v1/thresholds?strategy=fixed&value=T` gives for the
 # threshold it lands on, that the rules' figures are those of the comparison it was given, and
-# that "In production" shows what GET /v1/monitor reports once leads and outcomes are logged,
-# the block of the challenger (v2, shadow-scored beside v1) included.
+# that "In production" shows what GET /v1/monitor reports once leads and outcomes are logged (the
+# block of the challenger v2, shadow-scored beside v1, included), and that a model with pair terms
+# (`?model=pairs`) draws each as a heat map.
 # Writes a full-page screenshot to target/dashboard.png for a person to look at.
 #
 #   bash scripts/browser.sh            # run by .ci/run; installs chromium (apt) and playwright-core (npm) if missing
@@ -63,7 +64,11 @@ status=0
     --models "$WORK/models" --promote never >/dev/null || status=$?
 [ "$status" -eq 3 ] || { echo "training the challenger exited $status (expected 3: not promoted)" >&2; exit 1; }
 "$BIN" --quiet challenger set --model leads --version v2 --models "$WORK/models" >/dev/null
-start_server --rules data/rules.toml --compare "$WORK/compare"
+echo "== a model with two pair terms beside it (spec pairs, fixed penalty), for the heat maps"
+{ echo 'pairs = [["demo_requested", "job_level"], ["industry", "pricing_page_visits"]]'; cat data/spec.toml; } >"$WORK/pairs-spec.toml"
+LEADSCORE_QUIET=1 "$BIN" train --data data/leads.csv --spec "$WORK/pairs-spec.toml" --models "$WORK/models" --name pairs \
+    --cv-folds 0 --l2 1 >/dev/null
+start_server --model leads --rules data/rules.toml --compare "$WORK/compare"
 
 echo "== the dashboard at http://$ADDR/ in $("$CHROMIUM" --version 2>/dev/null | head -n 1)"
 NODE_PATH="$NODE_DIR/node_modules" CHROMIUM="$CHROMIUM" node scripts/browser.cjs \

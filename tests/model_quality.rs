@@ -33,7 +33,11 @@ fn recovers_the_generators_ground_truth() {
     // 100k synthetic leads (seed 11, not the shipped sample), fixed light penalty.
     let dir = scratch();
     let csv = dir.path().join("leads.csv");
-    synth::write_csv(&SynthParams { rows: 100_000, seed: 11 }, std::fs::File::create(&csv).unwrap()).unwrap();
+    synth::write_csv(
+        &SynthParams { rows: 100_000, seed: 11, interactions: false },
+        std::fs::File::create(&csv).unwrap(),
+    )
+    .unwrap();
     let models = dir.path().join("models");
     let summary = run(&[
         "train",
@@ -96,7 +100,8 @@ fn recovers_the_generators_ground_truth() {
 
     // Held-out AUC within 0.01 of the AUC of the true probabilities on the same leads.
     let auc = summary["holdout"]["auc"].as_f64().unwrap();
-    let leads: Vec<synth::SynthLead> = synth::generate(&SynthParams { rows: 100_000, seed: 11 }).collect();
+    let leads: Vec<synth::SynthLead> =
+        synth::generate(&SynthParams { rows: 100_000, seed: 11, interactions: false }).collect();
     let days: Vec<i32> =
         leads.iter().map(|l| leadscore_core::value::parse_day(&l.created_at.to_string()).unwrap()).collect();
     let split = leadscore_train::split::newest_holdout(&days, 0.2);

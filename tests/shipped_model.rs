@@ -201,3 +201,30 @@ fn format_3_models_still_score_to_the_same_bits() {
     let names = artifact.encoder.column_names();
     assert!(names.iter().any(|n| n.starts_with("created_at age (days)")), "{names:?}");
 }
+
+/// Models written in format 4 (before pair terms) still load and score to the same bits: the
+/// shipped model of that time, and one with a `dd/mm/yyyy` date whose age is measured at each
+/// lead's own `created_at` (`format4/since-spec.toml`, trained on the first 6000 leads of
+/// `data/leads.csv` with the `first_seen` column `format4/since.csv` has), each scored by that
+/// build (h-dates2, 72b4c1d) into `tests/fixtures/format4/<name>.scored.csv`, every cell
+/// compared. Read today they have no pair term, and their spec says no search ran.
+#[test]
+fn format_4_models_still_score_to_the_same_bits() {
+    let fixtures = root().join("tests/fixtures/format4");
+    for (name, data) in [("leads", "tests/fixtures/format1/leads.csv"), ("since", "tests/fixtures/format4/since.csv")] {
+        let model = fixtures.join(format!("{name}.bin"));
+        let bytes = std::fs::read(&model).unwrap();
+        assert_eq!(&bytes[8..12], &4u32.to_le_bytes(), "{name}.bin is a format-4 file");
+        let out = run(&["score", "--model", s(&model), "--data", s(&root().join(data)), "--explain", "3"]).ok();
+        let expected = std::fs::read_to_string(fixtures.join(format!("{name}.scored.csv"))).unwrap();
+        assert!(out.stdout.lines().count() > 100, "{name}: {}", out.stderr);
+        assert!(out.stdout == expected, "{name}: a format-4 model no longer scores as it did");
+        let artifact = leadscore_core::Artifact::from_bytes(&bytes).unwrap();
+        assert_eq!(artifact.evidence.len(), artifact.encoder.n_columns, "{name}: its evidence is kept");
+        assert!(artifact.encoder.pairs.is_empty() && artifact.pair_search.is_none(), "{name}");
+        assert_eq!((artifact.spec.pairs.len(), artifact.spec.pair_search), (0, Some(false)), "{name}");
+    }
+    let artifact = leadscore_core::Artifact::from_bytes(&std::fs::read(fixtures.join("since.bin")).unwrap()).unwrap();
+    assert_eq!(artifact.encoder.time.as_ref().map(|t| t.column.as_str()), Some("created_at"));
+    assert_eq!(artifact.spec.date_age("first_seen"), leadscore_core::spec::DateAge::TimeColumn);
+}

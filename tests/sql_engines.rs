@@ -310,8 +310,10 @@ fn check_invalid(what: &str, got: &HashMap<String, Scored>, expected: &[(String,
     eprintln!("sql invalid cells: {what}: {} unreadable leads get NULL and name their column", expected.len());
 }
 
-/// The shipped model and, when ../shared is present, a model trained on the X Education export.
+/// The shipped model, a model with pair terms (`tests/pairs.rs`) on the same leads and the edge
+/// cases and, when ../shared is present, a model trained on the X Education export.
 fn cases(dir: &Path) -> Vec<Case> {
+    let pairs = crate::pairs::train_pairs_model(dir);
     let mut cases = vec![
         Case {
             name: "synthetic",
@@ -325,6 +327,20 @@ fn cases(dir: &Path) -> Vec<Case> {
             csv: edge_cases(dir),
             models: root().join("models"),
             model: "leads".into(),
+            id: "lead_id".into(),
+        },
+        Case {
+            name: "pairs",
+            csv: root().join("data/leads.csv"),
+            models: pairs.clone(),
+            model: "pairs".into(),
+            id: "lead_id".into(),
+        },
+        Case {
+            name: "pairs_edge",
+            csv: dir.join("edge.csv"),
+            models: pairs,
+            model: "pairs".into(),
             id: "lead_id".into(),
         },
     ];

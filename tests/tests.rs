@@ -15,6 +15,7 @@ mod http_props;
 mod marketers;
 mod marketers_http;
 mod model_quality;
+mod pairs;
 mod reload_faults;
 mod reload_load;
 mod retrain;

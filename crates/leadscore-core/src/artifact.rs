@@ -12,9 +12,10 @@
 //!
 //! Format 2 added date formats (`format`, `time_format` in the spec, one per date encoder);
 //! format 3 the evidence behind each term ([`Artifact::evidence`]); format 4 dates measured at the
-//! lead's own time column (a date's `age` and `hour`, the encoder's time input). Format 1, 2 and
-//! 3 files are read through frozen copies of their layouts ([`v1`], [`v2`], [`v3`]) and score as
-//! they did.
+//! lead's own time column (a date's `age` and `hour`, the encoder's time input); format 5 pair
+//! terms (`pairs` and `pair_search` in the spec, the encoder's `pairs`, [`Artifact::pair_search`],
+//! evidence for every pair cell). Format 1 to 4 files are read through frozen copies of their
+//! layouts ([`v1`], [`v2`], [`v3`], [`v4`]) and score as they did.
 //!
 //! Decoding checks each of these before bincode sees a byte, and bincode runs
 //! with a byte limit: its default config aborts the whole process on a
@@ -28,7 +29,7 @@ use crate::curve::{OperatingCurve, Suggestion};
 use crate::encode::Encoder;
 use crate::evidence::TermEvidence;
 use crate::model::LogisticModel;
-use crate::report::{CvSummary, Evaluation, FeatureDistribution, Regularisation, TrainingSummary, Warning};
+use crate::report::{CvSummary, Evaluation, FeatureDistribution, PairSearch, Regularisation, TrainingSummary, Warning};
 use crate::spec::Spec;
 use crate::tiers::Tiers;
 use crate::{Error, Result};
@@ -36,11 +37,12 @@ use crate::{Error, Result};
 mod v1;
 mod v2;
 mod v3;
+mod v4;
 
 /// First bytes of every artifact.
 pub const MAGIC: &[u8; 8] = b"LSMODEL\0";
 /// The format this build writes (and the newest it reads; every older one still loads).
-pub const FORMAT_VERSION: u32 = 4;
+pub const FORMAT_VERSION: u32 = 5;
 /// Largest artifact this build will read (a model of a few hundred features is well under 10 MiB).
 pub const MAX_ARTIFACT_BYTES: usize = 256 * 1024 * 1024;
 const HEADER_LEN: usize = 52;
@@ -77,6 +79,8 @@ pub struct Artifact {
     /// What the training data says of each encoded column (its leads and the standard error of
     /// its weight), in column order; empty for a model of an older format.
     pub evidence: Vec<TermEvidence>,
+    /// What the pair search tried and kept (None: no search ran).
+    pub pair_search: Option<PairSearch>,
 }
 
 fn bincode_config() -> impl bincode::config::Config {
@@ -145,6 +149,10 @@ impl Artifact {
             (old.into(), used)
         } else if version == 3 {
             let (old, used): (v3::ArtifactV3, usize) =
+                bincode::serde::decode_from_slice(payload, bincode_config()).map_err(cannot)?;
+            (old.into(), used)
+        } else if version == 4 {
+            let (old, used): (v4::ArtifactV4, usize) =
                 bincode::serde::decode_from_slice(payload, bincode_config()).map_err(cannot)?;
             (old.into(), used)
         } else {

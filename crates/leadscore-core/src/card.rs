@@ -13,7 +13,7 @@ use crate::curve::Suggestion;
 use crate::encode::Transform;
 use crate::evidence::{signals, Signal};
 use crate::promotion::{GateRecord, Policy};
-use crate::report::{CvSummary, Evaluation, FeatureDistribution, GridPoint, TrainingSummary, Warning};
+use crate::report::{CvSummary, Evaluation, FeatureDistribution, GridPoint, PairSearch, TrainingSummary, Warning};
 use crate::tiers::Tiers;
 use crate::Artifact;
 
@@ -26,6 +26,49 @@ pub struct CardFeature<'a> {
     pub kind: &'static str,
     /// The levels seen in training (categoricals; others read as `other`).
     pub levels: &'a [String],
+}
+
+/// A pair term as a grid: what a lead in each cell adds to the log-odds, and how many
+/// training leads each cell held.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CardPair<'a> {
+    /// `first × second`.
+    pub name: &'a str,
+    /// The two features.
+    pub features: [&'a str; 2],
+    /// The first feature's cells (the grid's rows).
+    pub rows: Vec<String>,
+    /// The second feature's cells (the grid's columns).
+    pub columns: Vec<String>,
+    /// `weights[i][j]`: the log-odds a lead in cell (i, j) gets from the pair.
+    pub weights: Vec<Vec<f64>>,
+    /// `leads[i][j]`: training leads in cell (i, j).
+    pub leads: Vec<Vec<u64>>,
+}
+
+/// Every pair term of `artifact` as a grid.
+pub fn pairs(artifact: &Artifact) -> Vec<CardPair<'_>> {
+    let encoder = &artifact.encoder;
+    let n_train = artifact.training.n_train as f64;
+    encoder
+        .pairs
+        .iter()
+        .map(|pair| {
+            let [rows, columns] = pair.labels(&encoder.features);
+            let at = |v: &[f64], i: usize, j: usize| v.get(pair.offset + i * columns.len() + j).copied().unwrap_or(0.0);
+            let grid = |f: &dyn Fn(usize, usize) -> f64| -> Vec<Vec<f64>> {
+                (0..rows.len()).map(|i| (0..columns.len()).map(|j| f(i, j)).collect()).collect()
+            };
+            let weights = grid(&|i, j| at(&artifact.model.weights, i, j));
+            // The baseline of a cell's column is its share of the training leads.
+            let leads = grid(&|i, j| (at(&encoder.baseline, i, j) * n_train).round())
+                .into_iter()
+                .map(|row| row.into_iter().map(|x| x.max(0.0) as u64).collect())
+                .collect();
+            let name_of = |k: usize| encoder.features.get(pair.features[k]).map_or("", |f| f.name.as_str());
+            CardPair { name: &pair.name, features: [name_of(0), name_of(1)], rows, columns, weights, leads }
+        })
+        .collect()
 }
 
 /// The model card.
@@ -61,6 +104,11 @@ pub struct Card<'a> {
     pub coefficients: Vec<Signal>,
     /// The features the model reads, in its order.
     pub features: Vec<CardFeature<'a>>,
+    /// Pair terms, each as a grid of weights and training leads.
+    pub pairs: Vec<CardPair<'a>>,
+    /// What the pair search tried and kept (absent when it did not run).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pair_search: Option<&'a PairSearch>,
     /// Suggested MQL thresholds.
     pub thresholds: &'a [Suggestion],
     /// Tier cut points.
@@ -122,6 +170,8 @@ pub fn card<'a>(artifact: &'a Artifact, name: &'a str, version: &'a str, checksu
         baseline_log_odds: artifact.baseline_log_odds(),
         coefficients,
         features,
+        pairs: pairs(artifact),
+        pair_search: artifact.pair_search.as_ref(),
         thresholds: &artifact.thresholds,
         tiers: &artifact.tiers,
         warnings: &artifact.warnings,

@@ -23,6 +23,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::date::DateFormat;
+use crate::pair::PairTerm;
 use crate::spec::{DateAge, Impute, Kind, Spec};
 use crate::table::{read, ColumnData, Table, MISSING_BOOL, MISSING_CODE, MISSING_DAY, NO_HOUR};
 use crate::value::{FoldBuffer, MissingTokens, RawValue};
@@ -51,6 +52,8 @@ pub struct Encoder {
     /// The time column, when a date feature measures its age from it: read from every lead
     /// beside the features (see [`Encoder::inputs`]).
     pub time: Option<TimeInput>,
+    /// Pair terms, their columns after every feature's (see [`crate::pair`]).
+    pub pairs: Vec<PairTerm>,
 }
 
 /// One source column's encoder.
@@ -301,7 +304,7 @@ impl CategoricalEncoder {
         (slot, note)
     }
 
-    fn slot(&self, level: Option<&str>) -> Slot {
+    pub(crate) fn slot(&self, level: Option<&str>) -> Slot {
         match level {
             None => self.missing_level.map_or(Slot::Missing, Slot::Level),
             Some(level) => {
@@ -734,7 +737,14 @@ impl Encoder {
             _ => None,
         };
         Ok((
-            Encoder { features, n_columns: offset, missing: spec.missing_tokens(), baseline: vec![0.0; offset], time },
+            Encoder {
+                features,
+                n_columns: offset,
+                missing: spec.missing_tokens(),
+                baseline: vec![0.0; offset],
+                time,
+                pairs: Vec::new(),
+            },
             warnings,
         ))
     }
@@ -770,7 +780,25 @@ impl Encoder {
 
     /// Names of all encoded columns, in order.
     pub fn column_names(&self) -> Vec<String> {
-        self.features.iter().flat_map(FeatureEncoder::column_names).collect()
+        let mut names: Vec<String> = self.features.iter().flat_map(FeatureEncoder::column_names).collect();
+        names.extend(self.pairs.iter().flat_map(|p| p.column_names(&self.features)));
+        names
+    }
+
+    /// Adds a pair term of `features[pair[0]]` and `features[pair[1]]` after the last column;
+    /// its baseline entries start at zero (training sets them to the share of leads per cell).
+    pub fn add_pair(&mut self, pair: [usize; 2], axes: [crate::pair::Axis; 2]) -> Result<()> {
+        let term = PairTerm::new(&self.features, pair, axes, self.n_columns)?;
+        self.n_columns += term.width();
+        self.baseline.resize(self.n_columns, 0.0);
+        self.pairs.push(term);
+        Ok(())
+    }
+
+    /// The two raw cells of a pair's features: `field` asked by feature name.
+    pub fn pair_fields<'a>(&self, pair: &PairTerm, field: &mut impl FnMut(&str) -> RawValue<'a>) -> [RawValue<'a>; 2] {
+        let mut raw = |k: usize| self.features.get(pair.features[k]).map_or(RawValue::Missing, |f| field(&f.name));
+        [raw(0), raw(1)]
     }
 
     /// Encodes one lead; `field(name)` returns the lead's value of a source column.
@@ -796,6 +824,13 @@ impl Encoder {
             if let Some(kind) = feature.encode_value(field(&feature.name), &self.missing, lead_time, out)? {
                 notes.push(Note { feature: feature.name.clone(), kind });
             }
+        }
+        for pair in &self.pairs {
+            let end = pair.offset + pair.width();
+            let raw = self.pair_fields(pair, &mut field);
+            let out =
+                row.get_mut(pair.offset..end).ok_or(Error::ShapeMismatch { weights: end, columns: self.n_columns })?;
+            pair.encode_value(&self.features, raw, &self.missing, out)?;
         }
         Ok((row, notes))
     }
@@ -838,6 +873,16 @@ impl Encoder {
                 return Err(Error::Artifact(format!("feature `{}` has non-finite scaling", f.name)));
             }
             offset += f.width();
+        }
+        for pair in &self.pairs {
+            pair.validate(&self.features)?;
+            if pair.offset != offset {
+                return Err(Error::Artifact(format!(
+                    "pair term `{}` starts at column {} instead of {offset}",
+                    pair.name, pair.offset
+                )));
+            }
+            offset += pair.width();
         }
         if offset != self.n_columns || self.baseline.len() != self.n_columns {
             return Err(Error::Artifact(format!("encoder width {offset} does not match n_columns {}", self.n_columns)));

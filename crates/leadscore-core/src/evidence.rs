@@ -85,20 +85,28 @@ impl Signal {
 /// column order). Models without recorded evidence (older formats) rank by the weight's size.
 pub fn signals(artifact: &Artifact) -> Vec<Signal> {
     let mut out = Vec::with_capacity(artifact.model.weights.len());
-    for feature in &artifact.encoder.features {
+    let features = artifact.encoder.features.iter().map(|feature| {
         let unit = match &feature.transform {
             Transform::Numeric(_) | Transform::Date(_) => "one standard deviation (first column), else present/absent",
             _ => "present vs absent",
         };
-        for (i, column) in feature.column_names().into_iter().enumerate() {
-            let index = feature.offset + i;
+        (feature.name.as_str(), feature.offset, feature.column_names(), unit)
+    });
+    // A pair term's cells are terms like any other: a cell of few leads ranks as a rare level does.
+    let pairs = artifact.encoder.pairs.iter().map(|pair| {
+        let names = pair.column_names(&artifact.encoder.features);
+        (pair.name.as_str(), pair.offset, names, "in the cell (both values) vs not")
+    });
+    for (feature, offset, columns, unit) in features.chain(pairs) {
+        for (i, column) in columns.into_iter().enumerate() {
+            let index = offset + i;
             let w = artifact.model.weights.get(index).copied().unwrap_or(0.0);
             let evidence = artifact.evidence.get(index);
             let se = evidence.map(|e| e.std_error).filter(|s| s.is_finite() && *s >= 0.0);
             let interval = se.map(|s| ((w - Z95 * s).exp(), (w + Z95 * s).exp()));
             out.push(Signal {
                 column,
-                feature: feature.name.clone(),
+                feature: feature.to_owned(),
                 coefficient: w,
                 odds_ratio: w.exp(),
                 leads: evidence.map(|e| e.leads),

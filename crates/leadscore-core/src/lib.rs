@@ -4,7 +4,8 @@
 //! - [`spec`]: what to predict and how to read each column.
 //! - [`value`], [`date`], [`table`]: reading raw cells (dates in each column's format), the same
 //!   way in training and scoring.
-//! - [`encode`]: the fitted encoder (imputation, scaling, one-hot, bins).
+//! - [`encode`]: the fitted encoder (imputation, scaling, one-hot, bins); [`pair`]: pair terms,
+//!   one weight per cell of two features' grid.
 //! - [`model`], [`score`], [`lookup`]: the logistic model, probabilities and exact explanations,
 //!   and the per-model tables that make scoring many leads a lookup per feature.
 //! - [`metrics`], [`curve`], [`tiers`]: held-out figures, MQL thresholds, A-D tiers.
@@ -34,6 +35,7 @@ pub mod metrics;
 pub mod model;
 pub mod monitor;
 pub mod names;
+pub mod pair;
 pub mod points;
 pub mod promotion;
 pub mod report;

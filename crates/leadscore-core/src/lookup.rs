@@ -10,6 +10,9 @@
 //! zero changes nothing but the sign of a zero sum) and the contribution summed
 //! by the same expression over the same columns. Values without an entry (a
 //! revenue, a date, `2.5` visits) are encoded per lead as before.
+//!
+//! A pair term has an entry per cell of its grid, and one for "no cell": its
+//! two features' values pick the entry, read by the pair's own readers.
 
 use crate::artifact::Artifact;
 use crate::encode::{FeatureEncoder, NoteKind, Slot, Transform};
@@ -77,6 +80,8 @@ enum Entries {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Lookup {
     features: Vec<Entries>,
+    /// Per pair term: an entry per cell, then the "no cell" entry; `None`: encoded per lead.
+    pairs: Vec<Option<Vec<Entry>>>,
 }
 
 impl Lookup {
@@ -95,13 +100,32 @@ impl Lookup {
                 }
             })
             .collect();
-        Lookup { features }
+        let pairs = encoder
+            .pairs
+            .iter()
+            .map(|pair| {
+                let range = pair.offset..pair.offset + pair.width();
+                let (w, m) = (weights.get(range.clone())?, encoder.baseline.get(range)?);
+                let mut block = vec![0.0; pair.width()];
+                let mut entry = |cell: Option<usize>| {
+                    pair.write(cell, |c, v| block[c] = v);
+                    Entry::of(w, m, &block)
+                };
+                let mut out = (0..pair.width()).map(|c| entry(Some(c))).collect::<Option<Vec<_>>>()?;
+                out.push(entry(None)?);
+                Some(out)
+            })
+            .collect();
+        Lookup { features, pairs }
     }
 
     /// No tables at all: every feature encoded per lead. For one-off scoring,
     /// where building the tables would cost more than it saves.
     pub fn none(artifact: &Artifact) -> Lookup {
-        Lookup { features: vec![Entries::Live; artifact.encoder.features.len()] }
+        Lookup {
+            features: vec![Entries::Live; artifact.encoder.features.len()],
+            pairs: vec![None; artifact.encoder.pairs.len()],
+        }
     }
 
     /// Reads feature `i` of a lead and finds its entry: `Ok(None)` when it has
@@ -143,6 +167,22 @@ impl Lookup {
             *sum += t;
         }
         Ok(Some((entry.contribution, note)))
+    }
+}
+
+impl Lookup {
+    /// Pair term `p`'s entry for `cell` (`None`: no cell): `Some(contribution)` with the
+    /// entry's products added to `sum` in order, or `None` when the pair is encoded per lead.
+    pub(crate) fn find_pair(&self, p: usize, cell: Option<usize>, sum: &mut f64) -> Option<f64> {
+        let entries = self.pairs.get(p)?.as_ref()?;
+        let entry = match cell {
+            Some(c) => entries.get(c)?,
+            None => entries.last()?,
+        };
+        for t in entry.terms() {
+            *sum += t;
+        }
+        Some(entry.contribution)
     }
 }
 

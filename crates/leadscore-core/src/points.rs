@@ -22,6 +22,12 @@
 //!   (over its whole numbers for a count column); blank has its own rule.
 //!   The lowest range is 0 points, so numbers only add points.
 //!
+//! - a pair term: one rule per cell of its grid, `all` of a condition on each
+//!   feature (a level, the rare levels, yes/no, a bin's range with the
+//!   model's exact cuts, blank), worth the cell's weight; a blank value where
+//!   training had none scores 0 in the pair (the model puts it in the imputed
+//!   value's cell), as a level never seen in training does.
+//!
 //! Only the rounding and the ranges cost ranking quality; `compare` measures
 //! how much (the AUC of the points version against the model's).
 //! Date features cannot be written as points yet (month and weekday levels
@@ -32,7 +38,8 @@ use std::fmt::Write as _;
 use serde::{Deserialize, Serialize};
 
 use crate::artifact::Artifact;
-use crate::encode::{FeatureEncoder, NumericEncoder, Transform};
+use crate::encode::{FeatureEncoder, NumericEncoder, Transform, MISSING, OTHER};
+use crate::pair::{Axis, MissingCell, PairTerm};
 use crate::report::DistributionSummary;
 use crate::value::RawValue;
 use crate::{Error, Result};
@@ -63,6 +70,10 @@ pub enum PointsCondition {
         /// Exclusive upper bound.
         upper: Option<f64>,
     },
+    /// Any of these conditions on the same feature (a pair's `(other)` that also holds the blanks).
+    AnyOf(Vec<PointsCondition>),
+    /// A cell of a pair term: each of the two features meets its condition.
+    Pair(Vec<(String, PointsCondition)>),
 }
 
 /// One row of the points table.
@@ -268,6 +279,106 @@ fn average_contribution(
     Ok(sum / 9.0)
 }
 
+/// Each axis's cells of a pair term as conditions on its feature: a pair cell is worth its
+/// weight (a lead without a cell, e.g. a level never seen, gets nothing from the pair).
+fn pair_conditions(pair: &PairTerm, features: &[FeatureEncoder]) -> Result<[Vec<(String, PointsCondition)>; 2]> {
+    let axis = |side: usize| -> Result<Vec<(String, PointsCondition)>> {
+        let feature = features
+            .get(pair.features[side])
+            .ok_or_else(|| Error::Points(format!("pair term `{}` has no feature {side}", pair.name)))?;
+        let name = feature.name.clone();
+        let conditions: Vec<PointsCondition> = match (&pair.axes[side], &feature.transform) {
+            (Axis::Levels { .. }, Transform::Categorical(c)) => c
+                .levels
+                .iter()
+                .enumerate()
+                .map(|(i, level)| {
+                    let mut either = Vec::new();
+                    if level == OTHER {
+                        if !c.folded.is_empty() {
+                            either.push(PointsCondition::Levels(c.folded.clone()));
+                        }
+                    } else if level != MISSING {
+                        either.push(PointsCondition::Level(level.clone()));
+                    }
+                    if c.missing_level == Some(i) {
+                        either.push(PointsCondition::Missing);
+                    }
+                    if either.len() == 1 {
+                        either.remove(0)
+                    } else {
+                        PointsCondition::AnyOf(either)
+                    }
+                })
+                .collect(),
+            (Axis::Flag { missing }, Transform::Boolean(_)) => {
+                let mut out = vec![PointsCondition::Flag(false), PointsCondition::Flag(true)];
+                if *missing == MissingCell::Own {
+                    out.push(PointsCondition::Missing);
+                }
+                out
+            }
+            (Axis::Bins { cuts, missing }, Transform::Numeric(_)) => {
+                let mut out: Vec<PointsCondition> = (0..=cuts.len())
+                    .map(|b| PointsCondition::Range {
+                        lower: b.checked_sub(1).map(|i| cuts[i]),
+                        upper: cuts.get(b).copied(),
+                    })
+                    .collect();
+                if *missing == MissingCell::Own {
+                    out.push(PointsCondition::Missing);
+                }
+                out
+            }
+            (_, Transform::Date(_)) => {
+                return Err(Error::Points(format!(
+                    "pair term `{}` reads the date feature `{name}`; dates cannot be written as points yet",
+                    pair.name
+                )))
+            }
+            _ => return Err(Error::Points(format!("pair term `{}` does not fit `{name}`", pair.name))),
+        };
+        Ok(conditions.into_iter().map(|c| (name.clone(), c)).collect())
+    };
+    Ok([axis(0)?, axis(1)?])
+}
+
+/// A rule's `when` for a condition on `field`, in the rules format.
+fn when(field: &str, condition: &PointsCondition) -> String {
+    let q = |s: &str| toml::Value::String(s.to_owned()).to_string();
+    let f = q(field);
+    match condition {
+        PointsCondition::Level(level) => format!("{{ field = {f}, equals = {} }}", q(level)),
+        PointsCondition::Levels(levels) => {
+            let list: Vec<String> = levels.iter().map(|l| q(l)).collect();
+            format!("{{ field = {f}, in = [{}] }}", list.join(", "))
+        }
+        PointsCondition::Missing => format!("{{ field = {f}, present = false }}"),
+        PointsCondition::Flag(b) => format!("{{ field = {f}, equals = {b} }}"),
+        PointsCondition::Range { lower, upper } => {
+            let mut parts = vec![format!("field = {f}")];
+            if let Some(l) = lower {
+                parts.push(format!("gte = {l}"));
+            }
+            if let Some(u) = upper {
+                parts.push(format!("lt = {u}"));
+            }
+            if lower.is_none() && upper.is_none() {
+                parts.push("present = true".into());
+            }
+            format!("{{ {} }}", parts.join(", "))
+        }
+        PointsCondition::AnyOf(conditions) => {
+            let list: Vec<String> = conditions.iter().map(|c| when(field, c)).collect();
+            format!("{{ any = [{}] }}", list.join(", "))
+        }
+        PointsCondition::Pair(parts) => {
+            let list: Vec<String> = parts.iter().map(|(f, c)| when(f, c)).collect();
+            format!("{{ all = [{}] }}", list.join(", "))
+        }
+    }
+}
+
 impl PointsTable {
     /// The points table of `artifact`: `scale` points double the odds; the
     /// MQL points threshold stands for the model's `threshold_probability`
@@ -355,6 +466,25 @@ impl PointsTable {
                 entries.push(PointsEntry { feature: name.clone(), condition, points, log_odds });
             }
         }
+        for pair in &encoder.pairs {
+            let weights = artifact
+                .model
+                .weights
+                .get(pair.offset..pair.offset + pair.width())
+                .ok_or(Error::ShapeMismatch { weights: artifact.model.weights.len(), columns: encoder.n_columns })?;
+            let [rows, cols] = pair_conditions(pair, &encoder.features)?;
+            for (i, a) in rows.iter().enumerate() {
+                for (j, b) in cols.iter().enumerate() {
+                    let log_odds = weights[i * cols.len() + j];
+                    entries.push(PointsEntry {
+                        feature: pair.name.clone(),
+                        condition: PointsCondition::Pair(vec![a.clone(), b.clone()]),
+                        points: (log_odds * factor).round() as i64,
+                        log_odds,
+                    });
+                }
+            }
+        }
         let mql = ((logit(threshold_probability) - offset) * factor - 1e-9).ceil() as i64;
         Ok(PointsTable {
             model: artifact.name.clone(),
@@ -400,29 +530,7 @@ impl PointsTable {
         );
         let _ = writeln!(out, "mql_threshold = {}", self.mql_threshold);
         for e in self.entries.iter().filter(|e| e.points != 0) {
-            let field = q(&e.feature);
-            let when = match &e.condition {
-                PointsCondition::Level(level) => format!("{{ field = {field}, equals = {} }}", q(level)),
-                PointsCondition::Levels(levels) => {
-                    let list: Vec<String> = levels.iter().map(|l| q(l)).collect();
-                    format!("{{ field = {field}, in = [{}] }}", list.join(", "))
-                }
-                PointsCondition::Missing => format!("{{ field = {field}, present = false }}"),
-                PointsCondition::Flag(b) => format!("{{ field = {field}, equals = {b} }}"),
-                PointsCondition::Range { lower, upper } => {
-                    let mut parts = vec![format!("field = {field}")];
-                    if let Some(l) = lower {
-                        parts.push(format!("gte = {l}"));
-                    }
-                    if let Some(u) = upper {
-                        parts.push(format!("lt = {u}"));
-                    }
-                    if lower.is_none() && upper.is_none() {
-                        parts.push("present = true".into());
-                    }
-                    format!("{{ {} }}", parts.join(", "))
-                }
-            };
+            let when = when(&e.feature, &e.condition);
             let _ = writeln!(out, "\n[[rules]]\nname = {}\nwhen = {when}\npoints = {}", q(&e.rule_name()), e.points);
         }
         out
@@ -476,16 +584,44 @@ impl PointsEntry {
             PointsCondition::Range { lower: Some(l), upper: None } => format!("is at least {}", show(*l)),
             PointsCondition::Range { lower: None, upper: Some(u) } => format!("is less than {}", show(*u)),
             PointsCondition::Range { lower: None, upper: None } => "has any value".into(),
+            PointsCondition::AnyOf(conditions) => {
+                let texts: Vec<String> = conditions.iter().map(|c| self.with(c).condition_text()).collect();
+                texts.join(" or ")
+            }
+            PointsCondition::Pair(parts) => {
+                let texts: Vec<String> =
+                    parts.iter().map(|(f, c)| format!("{f} {}", self.with(c).condition_text())).collect();
+                texts.join(" and ")
+            }
+        }
+    }
+
+    /// This row with another condition (to word the parts of a compound one).
+    fn with(&self, condition: &PointsCondition) -> PointsEntry {
+        PointsEntry { condition: condition.clone(), ..self.clone() }
+    }
+
+    /// A condition in a rule's name: as [`PointsEntry::condition_text`], a long list of rare levels counted.
+    fn short_text(&self) -> String {
+        match &self.condition {
+            PointsCondition::Levels(levels) => format!("is one of {} rare levels", levels.len()),
+            PointsCondition::AnyOf(conditions) => {
+                conditions.iter().map(|c| self.with(c).short_text()).collect::<Vec<_>>().join(" or ")
+            }
+            PointsCondition::Pair(parts) => parts
+                .iter()
+                .map(|(f, c)| format!("{f} {}", self.with(c).short_text()))
+                .collect::<Vec<_>>()
+                .join(" and "),
+            _ => self.condition_text(),
         }
     }
 
     /// A unique rule name: the feature and the condition.
     pub fn rule_name(&self) -> String {
         match &self.condition {
-            PointsCondition::Levels(levels) => {
-                format!("{} is one of {} rare levels", self.feature, levels.len())
-            }
-            _ => format!("{} {}", self.feature, self.condition_text()),
+            PointsCondition::Pair(_) => format!("{}: {}", self.feature, self.short_text()),
+            _ => format!("{} {}", self.feature, self.short_text()),
         }
     }
 }

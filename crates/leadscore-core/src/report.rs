@@ -159,3 +159,47 @@ pub struct Warning {
     /// Plain-English explanation with the evidence.
     pub message: String,
 }
+
+/// What the pair search tried and kept (see `leadscore-train`'s `pairs`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PairSearch {
+    /// Pairs of features FAST ranked (those whose grid fits [`crate::pair::MAX_CELLS`]).
+    pub n_ranked: u64,
+    /// Training rows FAST ranked them on (a fixed subsample of large data).
+    pub n_rank_rows: u64,
+    /// Pooled out-of-fold log loss of the model before the search's pairs.
+    pub base_log_loss: f64,
+    /// Pooled out-of-fold log loss with the pairs kept.
+    pub log_loss: f64,
+    /// The smallest improvement a pair had to bring (nats per lead).
+    pub min_gain: f64,
+    /// Candidates tried, in FAST order.
+    pub candidates: Vec<PairCandidate>,
+    /// Why the search stopped, in words.
+    pub stopped: String,
+    /// Whether the time budget stopped it (then the pairs depend on the machine's speed).
+    pub out_of_time: bool,
+}
+
+/// One pair the search tried.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PairCandidate {
+    /// The two features, in the model's order.
+    pub features: [String; 2],
+    /// FAST's score: the log loss a pair term on the additive model's residuals would remove
+    /// beyond what the two features' own terms could, less what noise would show, in nats
+    /// summed over the ranked rows.
+    pub fast_gain: f64,
+    /// In how many cross-validation folds the ranking on the other folds picked it (in the
+    /// others it adds nothing to the out-of-fold figures).
+    pub folds: u32,
+    /// How much the pair lowered the pooled out-of-fold log loss (nats per lead), on top of
+    /// the pairs kept before it was last tried.
+    pub cv_gain: f64,
+    /// Standard error of that improvement, counting each fold's cell as one draw.
+    pub cv_gain_se: f64,
+    /// The penalty its cells got (the out-of-fold best of a few multiples of the model's).
+    pub l2: f64,
+    /// Whether the pair is in the model.
+    pub kept: bool,
+}

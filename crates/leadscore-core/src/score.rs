@@ -26,12 +26,12 @@ use crate::model::{score_1_99, sigmoid};
 use crate::value::RawValue;
 use crate::Result;
 
-/// One feature's share of a lead's log-odds.
+/// One feature's (or pair term's) share of a lead's log-odds.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Contribution {
-    /// Source column.
+    /// Source column, or a pair term's name (`month × day_of_month`).
     pub feature: String,
-    /// The lead's value as read (`(missing)` when absent).
+    /// The lead's value as read (`(missing)` when absent; a pair's two values as `may, 15`).
     pub value: String,
     /// Additive log-odds contribution against the baseline.
     pub contribution: f64,
@@ -50,38 +50,63 @@ pub struct ScoredLead {
     pub baseline_log_odds: f64,
     /// Tier name (A best).
     pub tier: String,
-    /// Every feature's contribution, largest magnitude first.
+    /// Every feature's and pair term's contribution, largest magnitude first.
     pub contributions: Vec<Contribution>,
     /// Missing and unseen fields.
     pub notes: Vec<Note>,
 }
 
-/// A lead's value as shown in an explanation: text trimmed, `(missing)` when absent or blank.
+/// A lead's value as shown in an explanation: text trimmed, `(missing)` when absent or blank;
+/// a pair term's two values as `may, 15`.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct ShownValue<'a>(pub RawValue<'a>);
+pub enum ShownValue<'a> {
+    /// A feature's value.
+    One(RawValue<'a>),
+    /// A pair term's two values, in the pair's order.
+    Pair(RawValue<'a>, RawValue<'a>),
+}
+
+/// The text of one value, when it needs no formatting.
+fn plain(raw: RawValue<'_>) -> Option<&str> {
+    match raw {
+        RawValue::Missing => Some(crate::encode::MISSING),
+        RawValue::Text(t) => match crate::value::trim(t) {
+            "" => Some(crate::encode::MISSING),
+            trimmed => Some(trimmed),
+        },
+        RawValue::Number(_) | RawValue::Bool(_) => None,
+    }
+}
+
+fn show_one(raw: RawValue<'_>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    match (plain(raw), raw) {
+        (Some(text), _) => f.write_str(text),
+        (None, RawValue::Number(v)) => write!(f, "{v}"),
+        (None, RawValue::Bool(b)) => write!(f, "{b}"),
+        (None, _) => Ok(()),
+    }
+}
 
 impl<'a> ShownValue<'a> {
-    /// The text shown, when it needs no formatting (text and missing values): lets
+    /// The text shown, when it needs no formatting (a feature's text or missing value): lets
     /// batch scoring copy it without the formatting machinery.
     pub fn as_str(&self) -> Option<&'a str> {
-        match self.0 {
-            RawValue::Missing => Some(crate::encode::MISSING),
-            RawValue::Text(t) => match crate::value::trim(t) {
-                "" => Some(crate::encode::MISSING),
-                trimmed => Some(trimmed),
-            },
-            RawValue::Number(_) | RawValue::Bool(_) => None,
+        match *self {
+            ShownValue::One(raw) => plain(raw),
+            ShownValue::Pair(..) => None,
         }
     }
 }
 
 impl fmt::Display for ShownValue<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (self.as_str(), self.0) {
-            (Some(text), _) => f.write_str(text),
-            (None, RawValue::Number(v)) => write!(f, "{v}"),
-            (None, RawValue::Bool(b)) => write!(f, "{b}"),
-            (None, _) => Ok(()),
+        match *self {
+            ShownValue::One(raw) => show_one(raw, f),
+            ShownValue::Pair(a, b) => {
+                show_one(a, f)?;
+                f.write_str(", ")?;
+                show_one(b, f)
+            }
         }
     }
 }
@@ -90,7 +115,7 @@ impl fmt::Display for ShownValue<'_> {
 /// and the value from the caller's lead.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Factor<'m, 'a> {
-    /// Source column.
+    /// Source column, or a pair term's name (`month × day_of_month`).
     pub feature: &'m str,
     /// The lead's value of it.
     pub value: ShownValue<'a>,
@@ -175,7 +200,7 @@ pub struct Scorer<'m> {
     baseline_log_odds: f64,
     /// The encoded lead (only the blocks of features without a lookup entry are written).
     row: Vec<f64>,
-    /// Per feature: its contribution.
+    /// Per feature, then per pair term: its contribution.
     contributions: Vec<f64>,
     /// Feature indices being ranked.
     order: Vec<usize>,
@@ -199,14 +224,14 @@ impl<'m> Scorer<'m> {
     }
 
     fn with(artifact: &'m Artifact, lookup: Cow<'m, Lookup>) -> Self {
-        let n_features = artifact.encoder.features.len();
+        let n_terms = artifact.encoder.features.len() + artifact.encoder.pairs.len();
         Scorer {
             artifact,
             lookup,
             baseline_log_odds: artifact.baseline_log_odds(),
             row: vec![0.0; artifact.encoder.n_columns],
-            contributions: vec![0.0; n_features],
-            order: Vec::with_capacity(n_features),
+            contributions: vec![0.0; n_terms],
+            order: Vec::with_capacity(n_terms),
         }
     }
 
@@ -273,6 +298,32 @@ impl<'m> Scorer<'m> {
             }
             self.contributions[i] = contribution;
         }
+        // Pair terms' columns come after every feature's: summed after them, in order.
+        let n_features = encoder.features.len();
+        for (p, pair) in encoder.pairs.iter().enumerate() {
+            let raw = [field(pair.features[0]), field(pair.features[1])];
+            let cell = pair.cell(pair.read(&encoder.features, raw, &encoder.missing)?);
+            let contribution = match self.lookup.find_pair(p, cell, &mut sum) {
+                Some(c) => c,
+                None => {
+                    let range = pair.offset..pair.offset + pair.width();
+                    let mismatch = || crate::Error::ShapeMismatch { weights: range.end, columns: encoder.n_columns };
+                    let out = self.row.get_mut(range.clone()).ok_or_else(mismatch)?;
+                    pair.write(cell, |c, v| out[c] = v);
+                    let (w, m) = (weights.get(range.clone()), encoder.baseline.get(range.clone()));
+                    let (Some(w), Some(m)) = (w, m) else { return Err(mismatch()) };
+                    for (w, x) in w.iter().zip(&*out) {
+                        sum += w * x;
+                    }
+                    if explain > 0 {
+                        contribution(w, m, out)
+                    } else {
+                        0.0
+                    }
+                }
+            };
+            self.contributions[n_features + p] = contribution;
+        }
         let log_odds = artifact.model.intercept + sum;
         let probability = sigmoid(log_odds);
         let factors = if explain == 0 { Vec::new() } else { self.top(explain, &mut field) };
@@ -328,13 +379,21 @@ impl<'m> Scorer<'m> {
             }
             self.order.sort_unstable_by(rank);
         }
-        let features = &self.artifact.encoder.features;
+        let encoder = &self.artifact.encoder;
+        let n_features = encoder.features.len();
         self.order
             .iter()
-            .map(|&i| Factor {
-                feature: features[i].name.as_str(),
-                value: ShownValue(field(i)),
-                contribution: contributions[i],
+            .map(|&i| match encoder.pairs.get(i.wrapping_sub(n_features)) {
+                Some(pair) if i >= n_features => Factor {
+                    feature: pair.name.as_str(),
+                    value: ShownValue::Pair(field(pair.features[0]), field(pair.features[1])),
+                    contribution: contributions[i],
+                },
+                _ => Factor {
+                    feature: encoder.features[i].name.as_str(),
+                    value: ShownValue::One(field(i)),
+                    contribution: contributions[i],
+                },
             })
             .collect()
     }
@@ -356,7 +415,7 @@ impl Artifact {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::artifact;
+    use crate::testing::{artifact, artifact_with_pairs};
     use proptest::prelude::*;
 
     fn lead<'a>(demo: &'a str, source: &'a str, visits: &'a str) -> impl FnMut(&str) -> RawValue<'a> {
@@ -433,7 +492,74 @@ mod tests {
         assert!(quick.factors.is_empty());
     }
 
+    /// A pair term is named in explanations with both values, and its contribution is its
+    /// cell's weight against the baseline: `demo × source = yes, referral` is cell 4 (weight
+    /// 0.25), `source × visits = referral, [4, inf)` cell 6 of the second pair (overall cell 15,
+    /// weight -0.8) with the fixture's zero baseline.
+    #[test]
+    fn explanations_name_pairs_with_both_values() {
+        let a = artifact_with_pairs();
+        let s = a.score(lead("yes", " Referral", "5")).unwrap();
+        let pair = |n: &str| s.contributions.iter().find(|c| c.feature == n).unwrap();
+        assert_eq!(pair("demo × source").value, "yes, Referral");
+        assert_eq!(pair("demo × source").contribution, 0.25);
+        assert_eq!(pair("source × visits").value, "Referral, 5");
+        assert_eq!(pair("source × visits").contribution, -0.8);
+        assert_eq!(s.contributions[0].feature, "source × visits", "{:?}", s.contributions);
+        let (x, _) = a.encoder.encode(lead("yes", " Referral", "5")).unwrap();
+        assert_eq!(s.probability.to_bits(), a.model.probability(&x).to_bits());
+        let sum: f64 = s.contributions.iter().map(|c| c.contribution).sum();
+        assert!((s.baseline_log_odds + sum - s.log_odds).abs() < 1e-12);
+        // A level never seen: no cell, no contribution, and the pair shows the value as read.
+        let s = a.score(lead("", "TikTok", "")).unwrap();
+        assert_eq!(pair_value(&s, "source × visits"), ("TikTok, (missing)".to_owned(), 0.0));
+    }
+
+    fn pair_value(s: &ScoredLead, name: &str) -> (String, f64) {
+        let c = s.contributions.iter().find(|c| c.feature == name).unwrap();
+        (c.value.clone(), c.contribution)
+    }
+
     proptest! {
+        /// With pair terms too, the lookup tables answer what encoding every column answers,
+        /// to the bit, and the top k are the full ranking's first k.
+        #[test]
+        fn lookup_tables_equal_encoding_every_column_with_pairs(
+            demo in prop::sample::select(vec!["yes", "no", "", "maybe"]),
+            source in prop::sample::select(vec!["google", " Referral", "fair", "", "tv"]),
+            visits in prop_oneof![
+                (0u32..8).prop_map(|v| v.to_string()),
+                prop::sample::select(vec!["", "-0", "2", "4", "3.999", "1e300", "x"]).prop_map(String::from),
+            ],
+            baseline in prop::collection::vec(0.0f64..1.0, 28),
+            k in 0usize..6,
+        ) {
+            let mut a = artifact_with_pairs();
+            a.encoder.baseline = baseline;
+            let tables = Lookup::new(&a);
+            let fast = Scorer::with_lookup(&a, &tables).score(lead(demo, source, &visits), usize::MAX);
+            let slow = Scorer::without_lookup(&a).score(lead(demo, source, &visits), usize::MAX);
+            let top = Scorer::new(&a).score(lead(demo, source, &visits), k);
+            match (fast, slow, top) {
+                (Ok(fast), Ok(slow), Ok(top)) => {
+                    let (x, _) = a.encoder.encode(lead(demo, source, &visits)).unwrap();
+                    prop_assert_eq!(fast.probability.to_bits(), a.model.probability(&x).to_bits());
+                    prop_assert_eq!(fast.probability.to_bits(), slow.probability.to_bits());
+                    let bits = |s: &Scored| -> Vec<(String, String, u64)> {
+                        s.factors.iter().map(|f| (f.feature.to_owned(), f.value.to_string(), f.contribution.to_bits())).collect()
+                    };
+                    prop_assert_eq!(fast.factors.len(), 5);
+                    prop_assert_eq!(bits(&fast), bits(&slow));
+                    prop_assert_eq!(&bits(&top)[..], &bits(&fast)[..k.min(5)]);
+                }
+                (Err(a), Err(b), Err(c)) => {
+                    prop_assert_eq!(a.to_string(), b.to_string());
+                    prop_assert_eq!(a.to_string(), c.to_string());
+                }
+                (a, b, c) => prop_assert!(false, "tables {:?} vs encoding {:?} vs top {:?}", a.is_ok(), b.is_ok(), c.is_ok()),
+            }
+        }
+
         /// The lookup tables answer what encoding every column answers, to the bit:
         /// the probability of the dense dot product, every contribution, every note.
         #[test]

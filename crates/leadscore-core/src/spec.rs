@@ -71,6 +71,13 @@ pub struct Spec {
     /// The features, by column name.
     #[serde(default)]
     pub features: BTreeMap<String, FeatureSpec>,
+    /// Pair terms the model always has (`pairs = [["month", "day_of_month"]]`): one weight per
+    /// cell of the two features' grid (see [`crate::pair`]).
+    #[serde(default)]
+    pub pairs: Vec<[String; 2]>,
+    /// Whether training searches for more pair terms (default: yes).
+    #[serde(default)]
+    pub pair_search: Option<bool>,
 }
 
 fn default_missing() -> Vec<String> {
@@ -272,6 +279,8 @@ impl Spec {
             target,
             exclude: BTreeMap::new(),
             features: BTreeMap::new(),
+            pairs: Vec::new(),
+            pair_search: None,
         }
     }
 
@@ -388,6 +397,20 @@ impl Spec {
             _ => {}
         }
         self.reference_day()?;
+        for (i, [a, b]) in self.pairs.iter().enumerate() {
+            for name in [a, b] {
+                if !self.features.contains_key(name) {
+                    return Err(Error::Spec(format!("pairs[{i}]: `{name}` is not a feature of the spec")));
+                }
+            }
+            if a == b {
+                return Err(Error::Spec(format!("pairs[{i}]: a pair needs two different features, not `{a}` twice")));
+            }
+            let same = |[c, d]: &[String; 2]| (c == a && d == b) || (c == b && d == a);
+            if self.pairs[..i].iter().any(same) {
+                return Err(Error::Spec(format!("pairs[{i}]: `{a}` and `{b}` are paired twice")));
+            }
+        }
         if self.defaults.min_count == 0 {
             return Err(Error::Spec("defaults.min_count must be at least 1".into()));
         }
@@ -495,6 +518,7 @@ mod tests {
 
     const EXAMPLE: &str = r#"
 ids = ["lead_id"]
+pairs = [["page_views", "Lead Source"]]
 time_column = "created_at"
 [target]
 column = "outcome"
@@ -516,6 +540,7 @@ min_count = 20
         let spec = Spec::from_toml_str(EXAMPLE).unwrap();
         assert_eq!(spec.features.len(), 2);
         assert_eq!(spec.features["page_views"].bins, Some(5));
+        assert_eq!(spec.pairs, [["page_views".to_owned(), "Lead Source".to_owned()]]);
         assert_eq!(spec.missing, default_missing());
         let again = Spec::from_toml_str(&spec.to_toml_string().unwrap()).unwrap();
         assert_eq!(again, spec);
@@ -565,6 +590,13 @@ min_count = 20
             "always 0",
         );
         check_invalid("[defaults]\ntier_shares=[0.5,0.4]\n[target]\ncolumn='y'\npositive=['1']", "tier shares");
+        let two = "[target]\ncolumn='y'\npositive=['1']\n[features.a]\nkind='numeric'\n[features.b]\nkind='boolean'";
+        check_invalid(&format!("pairs=[['a','c']]\n{two}"), "pairs[0]: `c` is not a feature of the spec");
+        check_invalid(&format!("pairs=[['a','a']]\n{two}"), "pairs[0]: a pair needs two different features");
+        check_invalid(&format!("pairs=[['a','b'],['b','a']]\n{two}"), "pairs[1]: `b` and `a` are paired twice");
+        check_invalid(&format!("pairs=[['a']]\n{two}"), "pairs");
+        let spec = Spec::from_toml_str(&format!("pairs=[['b','a']]\npair_search=false\n{two}")).unwrap();
+        assert_eq!((spec.pairs.len(), spec.pair_search), (1, Some(false)));
     }
 
     #[test]

@@ -74,6 +74,7 @@ pub(crate) fn artifact() -> Artifact {
         }],
         warnings: vec![],
         evidence: vec![],
+        pair_search: None,
     }
 }
 
@@ -91,4 +92,21 @@ pub(crate) fn table(spec: &Spec) -> Table {
         b.push(&row).unwrap();
     }
     b.finish()
+}
+
+/// [`artifact`] with two pair terms after its seven columns:
+/// `demo × source` (no, yes, (missing) × google, referral, (other): 9 cells, columns 7-15) and
+/// `source × visits` (the same levels × visits below 2, 2 to 4, 4 and above, (missing): 12 cells,
+/// columns 16-27). Cell `k` of the 21 has weight `0.05 (k + 1)`, negative for odd `k`; baseline 0.
+pub(crate) fn artifact_with_pairs() -> Artifact {
+    use crate::pair::{Axis, MissingCell};
+    let mut a = artifact();
+    a.encoder.add_pair([0, 1], [Axis::Flag { missing: MissingCell::Own }, Axis::Levels { n: 3 }]).unwrap();
+    a.encoder
+        .add_pair([1, 2], [Axis::Levels { n: 3 }, Axis::Bins { cuts: vec![2.0, 4.0], missing: MissingCell::Own }])
+        .unwrap();
+    assert_eq!(a.encoder.n_columns, 28);
+    a.model.weights.extend((0..21).map(|k| if k % 2 == 0 { 0.05 * (k + 1) as f64 } else { -0.05 * (k + 1) as f64 }));
+    a.validate().unwrap();
+    a
 }

@@ -27,7 +27,7 @@ use leadscore_core::Artifact;
 use crate::monitor::{live_section, Live, LIVE_CSS};
 use crate::plot::escape;
 use crate::report::{
-    auc_words, calibration_figure, count, fixed, gains_figure, interval, opt, pct, roc_figure, score_bins,
+    auc_words, calibration_figure, count, fixed, gains_figure, interval, opt, pair_maps, pct, roc_figure, score_bins,
     score_figure, share, strategy_label, Figure,
 };
 
@@ -325,6 +325,17 @@ fn plain_words(out: &mut String, a: &Artifact) {
         if up.is_empty() { "<li>none</li>".to_owned() } else { up.concat() },
         if down.is_empty() { "<li>none</li>".to_owned() } else { down.concat() }
     );
+    let maps = pair_maps(a);
+    if !maps.is_empty() {
+        out.push_str(
+            "<section id=\"pairs\">\n<h2>Features that work together</h2>\n<p class=\"sub\">Where two features together \
+             say more than each alone, the model adds a weight for each combination of their values.</p>\n<div class=\"charts\">\n",
+        );
+        for map in &maps {
+            let _ = writeln!(out, "<figure>{}<figcaption>{}</figcaption></figure>", map.svg, map.caption);
+        }
+        out.push_str("</div>\n</section>\n");
+    }
 }
 
 /// A plain text of a signal's evidence: "95% interval x1.41-x2.05, 2,940 leads".

@@ -634,6 +634,132 @@ impl BarChart {
     }
 }
 
+/// A grid of values by row and column label: a pair term's weights. Each cell is coloured
+/// by its value (orange above zero, blue below, white at zero; the strength is the value
+/// over the largest magnitude in the grid), prints the value and carries a tooltip.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HeatMap {
+    /// Title above the grid.
+    pub title: String,
+    /// What the rows are (the first feature).
+    pub row_label: String,
+    /// What the columns are (the second feature).
+    pub column_label: String,
+    /// Row labels, top to bottom.
+    pub rows: Vec<String>,
+    /// Column labels, left to right.
+    pub columns: Vec<String>,
+    /// `values[i][j]`: the cell of row `i` and column `j`.
+    pub values: Vec<Vec<f64>>,
+    /// A tooltip line per cell (e.g. how many leads it held); empty for none.
+    pub notes: Vec<Vec<String>>,
+}
+
+/// Width and height of one heat map cell (px).
+const CELL: (f64, f64) = (52.0, 24.0);
+
+impl HeatMap {
+    /// The grid as one `<svg>` element, sized to its labels and cells.
+    pub fn to_svg(&self) -> String {
+        let max_chars = 28;
+        let row_width = self.rows.iter().map(|r| text_width(&truncate(r, max_chars), TICK_FONT)).fold(0.0, f64::max);
+        let col_height =
+            self.columns.iter().map(|c| text_width(&truncate(c, max_chars), TICK_FONT)).fold(0.0, f64::max) * 0.71;
+        let left = row_width + LABEL_FONT + 16.0;
+        let top = TITLE_FONT + 10.0 + LABEL_FONT + 8.0 + col_height + 8.0;
+        let (cw, ch) = CELL;
+        let width = left + cw * self.columns.len() as f64 + 12.0;
+        let height = top + ch * self.rows.len() as f64 + 10.0;
+        let largest = self.values.iter().flatten().filter(|v| v.is_finite()).fold(0.0f64, |m, v| m.max(v.abs()));
+        let mut out = String::new();
+        let _ = write!(
+            out,
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" role=\"img\" \
+font-family=\"{FONT}\"><title>{t}</title>",
+            w = px(width),
+            h = px(height),
+            t = escape(&self.title)
+        );
+        let _ = write!(
+            out,
+            "<text x=\"{}\" y=\"{}\" font-size=\"{TITLE_FONT}\" font-weight=\"600\" fill=\"{TEXT}\">{}</text>",
+            px(4.0),
+            px(TITLE_FONT + 2.0),
+            escape(&self.title)
+        );
+        let _ = write!(
+            out,
+            "<text x=\"{}\" y=\"{}\" font-size=\"{LABEL_FONT}\" fill=\"{AXIS}\">{} →</text>",
+            px(left),
+            px(TITLE_FONT + 10.0 + LABEL_FONT),
+            escape(&self.column_label)
+        );
+        let _ = write!(
+            out,
+            "<text transform=\"translate({},{}) rotate(-90)\" font-size=\"{LABEL_FONT}\" fill=\"{AXIS}\" text-anchor=\"end\">{} →</text>",
+            px(LABEL_FONT),
+            px(top),
+            escape(&self.row_label)
+        );
+        for (j, label) in self.columns.iter().enumerate() {
+            let x = left + cw * (j as f64 + 0.5);
+            let _ = write!(
+                out,
+                "<text transform=\"translate({},{}) rotate(-45)\" font-size=\"{TICK_FONT}\" fill=\"{TEXT}\"><title>{}</title>{}</text>",
+                px(x),
+                px(top - 6.0),
+                escape(label),
+                escape(&truncate(label, max_chars))
+            );
+        }
+        for (i, label) in self.rows.iter().enumerate() {
+            let y = top + ch * (i as f64 + 0.5) + TICK_FONT / 3.0;
+            let _ = write!(
+                out,
+                "<text x=\"{}\" y=\"{}\" font-size=\"{TICK_FONT}\" fill=\"{TEXT}\" text-anchor=\"end\"><title>{}</title>{}</text>",
+                px(left - 6.0),
+                px(y),
+                escape(label),
+                escape(&truncate(label, max_chars))
+            );
+            for j in 0..self.columns.len() {
+                let v = self.values.get(i).and_then(|r| r.get(j)).copied().unwrap_or(f64::NAN);
+                let strength = if largest > 0.0 && v.is_finite() { (v.abs() / largest).min(1.0) } else { 0.0 };
+                let (r, g, b) = if v < 0.0 { (37.0, 99.0, 235.0) } else { (234.0, 88.0, 12.0) };
+                let mix = |c: f64| (255.0 + (c - 255.0) * strength).round() as u8;
+                let fill = format!("#{:02x}{:02x}{:02x}", mix(r), mix(g), mix(b));
+                let ink = if strength > 0.6 { "#ffffff" } else { TEXT };
+                let note = self.notes.get(i).and_then(|r| r.get(j)).map_or("", String::as_str);
+                let shown = if v.is_finite() { format!("{v:+.2}") } else { "n/a".to_owned() };
+                let (x, y0) = (left + cw * j as f64, top + ch * i as f64);
+                let tip = format!(
+                    "{} = {}, {} = {}: {shown}{}{note}",
+                    self.row_label,
+                    label,
+                    self.column_label,
+                    self.columns[j],
+                    if note.is_empty() { "" } else { " · " }
+                );
+                let _ = write!(
+                    out,
+                    "<g><title>{}</title><rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{fill}\" stroke=\"{GRID}\"/>\
+<text x=\"{}\" y=\"{}\" font-size=\"{TICK_FONT}\" fill=\"{ink}\" text-anchor=\"middle\">{}</text></g>",
+                    escape(&tip),
+                    px(x),
+                    px(y0),
+                    px(cw),
+                    px(ch),
+                    px(x + cw / 2.0),
+                    px(y0 + ch / 2.0 + TICK_FONT / 3.0),
+                    escape(&shown)
+                );
+            }
+        }
+        out.push_str("</svg>");
+        out
+    }
+}
+
 /// `" · name: "` between a category and a value, or `": "` without a name.
 fn sep(name: &str) -> String {
     if name.is_empty() {

@@ -24,8 +24,8 @@ use leadscore_core::report::{Holdout, Interval, Warning};
 use leadscore_core::Artifact;
 
 use crate::plot::{
-    escape, format_number, nice_step, Axis, BarChart, BarSeries, Color, Histogram, HistogramSeries, LineChart, Series,
-    Style,
+    escape, format_number, nice_step, Axis, BarChart, BarSeries, Color, HeatMap, Histogram, HistogramSeries, LineChart,
+    Series, Style,
 };
 
 /// Size of a chart in the two-column grid.
@@ -106,6 +106,7 @@ pub fn report_html_with(artifact: &Artifact, version: &str, gate: Option<&GateRe
         crate::promotion::gate_section(&mut out, gate);
     }
     charts(&mut out, artifact);
+    pairs_section(&mut out, artifact);
     tables(&mut out, artifact);
     let _ = write!(
         out,
@@ -734,6 +735,90 @@ fn coefficient_chart(out: &mut String, artifact: &Artifact) {
          30 training leads is shown only when its interval excludes no effect (the table below lists every term).",
         true,
     );
+}
+
+/// Each pair term as a heat map of its weights, as the report and the dashboard draw them.
+pub fn pair_maps(artifact: &Artifact) -> Vec<Figure> {
+    leadscore_core::card::pairs(artifact)
+        .into_iter()
+        .map(|pair| {
+            let map = HeatMap {
+                title: pair.name.to_owned(),
+                row_label: pair.features[0].to_owned(),
+                column_label: pair.features[1].to_owned(),
+                rows: pair.rows.clone(),
+                columns: pair.columns.clone(),
+                values: pair.weights.clone(),
+                notes: pair.leads.iter().map(|row| row.iter().map(|n| format!("{} training leads", count(*n))).collect()).collect(),
+            };
+            Figure {
+                svg: map.to_svg(),
+                caption: format!(
+                    "<code>{}</code>: what a lead adds to its log-odds for having both values, on top of each feature's own \
+                     effect (orange raises the chance, blue lowers it; +0.7 doubles the odds). Hover a cell for its training leads.",
+                    escape(pair.name)
+                ),
+            }
+        })
+        .collect()
+}
+
+/// The pair terms and what the search tried.
+fn pairs_section(out: &mut String, artifact: &Artifact) {
+    let maps = pair_maps(artifact);
+    if maps.is_empty() && artifact.pair_search.is_none() {
+        return;
+    }
+    out.push_str("<section id=\"pairs\">\n<h2>Pairs of features</h2>\n");
+    if maps.is_empty() {
+        out.push_str(
+            "<p>No pair of features predicts better together than each does alone: the model is additive.</p>\n",
+        );
+    } else {
+        out.push_str(
+            "<p>Where two features together say more than each alone (a month and a day of the month make a \
+             campaign wave), the model has a pair term: one weight per combination of their values.</p>\n<div class=\"charts\">\n",
+        );
+        for map in &maps {
+            figure(out, &map.svg, &map.caption, false);
+        }
+        out.push_str("</div>\n");
+    }
+    if let Some(search) = &artifact.pair_search {
+        let _ = writeln!(
+            out,
+            "<p>The search ranked {} pairs of features by FAST (the log loss a pair term on the additive model's residuals \
+             would remove) on {} training leads, then tried the best in cross-validation: a pair is kept when it lowers the \
+             out-of-fold log loss by at least {} and by two standard errors. Out-of-fold log loss {} without the searched \
+             pairs, {} with them; {}.</p>",
+            count(search.n_ranked),
+            count(search.n_rank_rows),
+            fixed(search.min_gain, 5),
+            fixed(search.base_log_loss, 4),
+            fixed(search.log_loss, 4),
+            escape(&search.stopped)
+        );
+        if !search.candidates.is_empty() {
+            out.push_str(
+                "<table>\n<thead><tr><th>Pair</th><th class=\"n\">FAST gain</th><th class=\"n\">Out-of-fold gain</th>\
+                 <th class=\"n\">Standard error</th><th>Kept</th></tr></thead>\n<tbody>\n",
+            );
+            for c in &search.candidates {
+                let _ = writeln!(
+                    out,
+                    "<tr><td><code>{} × {}</code></td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
+                    escape(&c.features[0]),
+                    escape(&c.features[1]),
+                    fixed(c.fast_gain, 1),
+                    fixed(c.cv_gain, 5),
+                    fixed(c.cv_gain_se, 5),
+                    if c.kept { "yes" } else { "no" }
+                );
+            }
+            out.push_str("</tbody>\n</table>\n");
+        }
+    }
+    out.push_str("</section>\n");
 }
 
 // ---------------------------------------------------------------------------

@@ -420,12 +420,12 @@ fn lead_id_schema() -> utoipa::openapi::schema::Object {
         .build()
 }
 
-/// One feature's share of a lead's log-odds.
+/// One feature's (or pair term's) share of a lead's log-odds.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Factor {
-    /// The feature.
+    /// The feature, or a pair term (`month × day_of_month`).
     pub feature: String,
-    /// The lead's value as read.
+    /// The lead's value as read; a pair term's two values as `may, 15`.
     pub value: String,
     /// Additive log-odds contribution.
     pub contribution: f64,
@@ -576,6 +576,14 @@ fn card_schema() -> utoipa::openapi::schema::Object {
         .property("baseline_log_odds", typed(Type::Number, "Log-odds of the average training lead."))
         .property("coefficients", array("Every model column with its coefficient and odds ratio and, for models since format 3, its training leads (`leads`), standard error and 95% interval of the odds (`odds_interval`), and whether that interval excludes no effect (`clear`); strongest first by the smallest effect the interval allows."))
         .property("features", array("The features a lead may carry: name, kind, levels."))
+        .property(
+            "pairs",
+            array("Pair terms: two features, their cells (rows, columns), each cell's weight and training leads."),
+        )
+        .property(
+            "pair_search",
+            typed(Type::Object, "What the pair search ranked, tried and kept (absent when it did not run)."),
+        )
         .property("thresholds", array("Suggested MQL thresholds with their held-out figures."))
         .property("tiers", typed(Type::Object, "Tier cut points."))
         .property("warnings", array("Warnings from training."))

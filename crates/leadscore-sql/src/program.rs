@@ -8,6 +8,7 @@
 //! | `flags` | `m{k}`: missing (a missing token, ASCII case ignored); `d{k}`: a date's date part |
 //! | `vals`  | `v{k}`: the value read (number, yes/no, day number, category level); NULL when missing or unreadable |
 //! | `xs`    | the encoded value: `z{k}` standardised, `b{k}` quantile bin, `s{k}` one-hot slot, `bad{k}` unreadable |
+//! | `pairs` | (only with pair terms) `px{p}`: pair term `p`'s cell, `-1` for none                 |
 //! | `lin`   | `lo`: log-odds, summed in the scorer's order; `k{k}`: contributions; `invalid_column` |
 //! | `scored`| `p`: the stable logistic of `lo`                                        |
 //!
@@ -27,6 +28,7 @@ use std::fmt::Write as _;
 
 use leadscore_core::date::DateFormat;
 use leadscore_core::encode::{CategoricalEncoder, NumericEncoder, Transform, HOURS, OTHER, Z_LIMIT};
+use leadscore_core::pair::{Axis, MissingCell, PairTerm};
 use leadscore_core::spec::DateAge;
 use leadscore_core::Artifact;
 
@@ -126,6 +128,8 @@ struct Writer<'a> {
     bad: Vec<(String, String)>,
     /// Whether the time column's columns (`vt`, ...) are in the query.
     time_read: bool,
+    /// Features a pair term reads by value (`v{k}` passed on to `xs`).
+    pair_values: Vec<bool>,
 }
 
 impl Writer<'_> {
@@ -417,6 +421,9 @@ WHEN hh{tag} BETWEEN 1 AND 12 THEN {} + CASE WHEN ap{tag} = 2 THEN 12 ELSE 0 END
                 self.vals.push(format!("CASE WHEN {m} THEN NULL{plain} WHEN {number} THEN {finite} END"), &v);
                 self.vals.pass(&m);
                 self.xs.pass(&m);
+                if self.pair_values[k] {
+                    self.xs.pass(&v);
+                }
                 self.xs.push(format!("(NOT {m} AND {v} IS NULL)"), format!("bad{k}"));
                 self.bad.push((format!("bad{k}"), name.to_owned()));
                 self.numeric(k, name, enc, &v, &m, weights, baseline, &mut contrib)?;
@@ -559,6 +566,67 @@ WHEN hh{tag} BETWEEN 1 AND 12 THEN {} + CASE WHEN ap{tag} = 2 THEN 12 ELSE 0 END
         self.contributions.push((name.to_owned(), expr));
         Ok(())
     }
+
+    /// One axis of a pair term as a cell index from `xs`'s columns (`-1`: no cell).
+    fn axis(&self, pair: &PairTerm, side: usize) -> Result<String> {
+        let k = pair.features[side];
+        let feature = &self.artifact.encoder.features[k];
+        let unsupported = |reason: &str| Error::Unsupported { feature: pair.name.clone(), reason: reason.to_owned() };
+        let missing_cell = |missing: MissingCell, own: usize| match missing {
+            MissingCell::Own => own,
+            MissingCell::Shares(i) => i,
+        };
+        Ok(match (&pair.axes[side], &feature.transform) {
+            (Axis::Levels { .. }, Transform::Categorical(_)) => format!("s{k}"),
+            (Axis::Flag { missing }, Transform::Boolean(_)) => {
+                format!("CASE WHEN m{k} THEN {} WHEN v{k} THEN 1 ELSE 0 END", missing_cell(*missing, 2))
+            }
+            (Axis::Bins { cuts, missing }, Transform::Numeric(_)) => {
+                let x = format!("v{k}");
+                let mut out = format!("CASE WHEN m{k} THEN {}", missing_cell(*missing, cuts.len() + 1));
+                for (i, cut) in cuts.iter().enumerate().rev() {
+                    let _ = write!(out, " WHEN {x} >= {} THEN {}", self.f(*cut), i + 1);
+                }
+                out.push_str(" ELSE 0 END");
+                out
+            }
+            _ => return Err(unsupported("an axis that does not read its feature's kind")),
+        })
+    }
+
+    /// A pair term: its cell in the `pairs` stage, one log-odds term, one contribution.
+    fn pair(&mut self, p: usize, pairs: &mut Stage) -> Result<()> {
+        let artifact = self.artifact;
+        let pair = &artifact.encoder.pairs[p];
+        let range = pair.offset..pair.offset + pair.width();
+        let (Some(weights), Some(baseline)) =
+            (artifact.model.weights.get(range.clone()), artifact.encoder.baseline.get(range))
+        else {
+            return Err(Error::Unsupported {
+                feature: pair.name.clone(),
+                reason: "columns outside the weights".into(),
+            });
+        };
+        let (a, b) = (self.axis(pair, 0)?, self.axis(pair, 1)?);
+        let nb = pair.axes[1].len();
+        // Only a categorical's slot can be -1 (a level never seen): then there is no cell.
+        let unseen: Vec<String> = (0..2)
+            .filter(|&side| matches!(pair.axes[side], Axis::Levels { .. }))
+            .map(|side| format!("s{} < 0", pair.features[side]))
+            .collect();
+        let cell = format!("({a}) * {nb} + ({b})");
+        let cell =
+            if unseen.is_empty() { cell } else { format!("CASE WHEN {} THEN -1 ELSE {cell} END", unseen.join(" OR ")) };
+        let px = format!("px{p}");
+        pairs.push(cell, &px);
+        self.terms.push(self.case_index(&px, weights, 0.0));
+        let width = pair.width();
+        let per_cell: Vec<f64> =
+            (0..width).map(|c| contribution(weights, baseline, &one_hot(width, Some(c)))).collect();
+        let none = contribution(weights, baseline, &one_hot(width, None));
+        self.contributions.push((pair.name.clone(), self.case_index(&px, &per_cell, none)));
+        Ok(())
+    }
 }
 
 /// Writes the whole query for `options`.
@@ -585,9 +653,22 @@ pub fn write(artifact: &Artifact, provenance: &Provenance, options: &ExportOptio
         contributions: Vec::new(),
         bad: Vec::new(),
         time_read: false,
+        pair_values: artifact
+            .encoder
+            .features
+            .iter()
+            .enumerate()
+            .map(|(k, _)| artifact.encoder.pairs.iter().any(|p| p.features.contains(&k)))
+            .collect(),
     };
     for k in 0..artifact.encoder.features.len() {
         w.feature(k)?;
+    }
+    // pairs: each pair term's cell, from the encoded values (after every feature's terms, as
+    // its columns come after every feature's).
+    let mut pairs = Stage::default();
+    for p in 0..artifact.encoder.pairs.len() {
+        w.pair(p, &mut pairs)?;
     }
 
     // lin: the log-odds, contributions and the first unreadable column.
@@ -744,7 +825,24 @@ WHEN lo < {neg} THEN {zero} ELSE EXP(lo) / ({one} + EXP(lo)) END",
     stage(&mut sql, "flags", "id_", &w.flags, "cells", false);
     stage(&mut sql, "vals", "id_", &w.vals, "flags", false);
     stage(&mut sql, "xs", "id_", &w.xs, "vals", false);
-    stage(&mut sql, "lin", "id_", &lin, "xs", false);
+    if pairs.columns.is_empty() {
+        stage(&mut sql, "lin", "id_", &lin, "xs", false);
+    } else {
+        let _ = writeln!(
+            sql,
+            "-- px<p> = cell of pair term p (-1: none): {}",
+            artifact
+                .encoder
+                .pairs
+                .iter()
+                .enumerate()
+                .map(|(p, t)| format!("{p} {}", clean(&t.name)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        stage(&mut sql, "pairs", "*", &pairs, "xs", false);
+        stage(&mut sql, "lin", "id_", &lin, "pairs", false);
+    }
     stage(&mut sql, "scored", "id_", &scored, "lin", true);
     let _ = writeln!(sql, "SELECT\n  {}\nFROM scored", out.columns.join(",\n  "));
     Ok(sql)

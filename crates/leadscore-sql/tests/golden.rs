@@ -100,3 +100,64 @@ fn unknown_strategies_and_missing_ids_are_errors_that_say_what_exists() {
     let err = export_sql(&artifact, &provenance, &options).unwrap_err().to_string();
     assert!(err.contains("is empty"), "{err}");
 }
+
+/// The shipped model with three pair terms added by hand, one of each axis kind (yes/no ×
+/// levels, levels × bins, bins with a `(missing)` cell × bins sharing a bin with blanks), cell
+/// `k`'s weight `((37 k) mod 17) / 10 - 0.8`: the `pairs` stage and one term per pair in every
+/// dialect. PostgreSQL, DuckDB and Spark run a trained model with pairs in the integration tests.
+fn with_pairs() -> (Artifact, Provenance) {
+    use leadscore_core::encode::Transform;
+    use leadscore_core::pair::{Axis, MissingCell};
+    let (mut artifact, provenance) = shipped();
+    let at = |a: &Artifact, name: &str| a.encoder.features.iter().position(|f| f.name == name).unwrap();
+    let levels = |a: &Artifact, name: &str| match &a.encoder.features[at(a, name)].transform {
+        Transform::Categorical(c) => c.levels.len(),
+        _ => panic!("{name} is categorical"),
+    };
+    let bins = |cuts: &[f64], missing| Axis::Bins { cuts: cuts.to_vec(), missing };
+    let pairs = [
+        (
+            [at(&artifact, "demo_requested"), at(&artifact, "job_level")],
+            [Axis::Flag { missing: MissingCell::Own }, Axis::Levels { n: levels(&artifact, "job_level") }],
+        ),
+        (
+            [at(&artifact, "industry"), at(&artifact, "pricing_page_visits")],
+            [Axis::Levels { n: levels(&artifact, "industry") }, bins(&[1.0, 2.0, 3.0, 5.0], MissingCell::Own)],
+        ),
+        (
+            [at(&artifact, "annual_revenue"), at(&artifact, "days_since_last_activity")],
+            [bins(&[1e6, 1.25e7, 1e8], MissingCell::Own), bins(&[7.0, 30.0], MissingCell::Shares(0))],
+        ),
+    ];
+    for (pair, axes) in pairs {
+        artifact.encoder.add_pair(pair, axes).unwrap();
+    }
+    let added = artifact.encoder.n_columns - artifact.model.weights.len();
+    artifact.model.weights.extend((0..added).map(|k| ((37 * k) % 17) as f64 / 10.0 - 0.8));
+    let evidence = leadscore_core::evidence::TermEvidence { leads: 100, std_error: 0.1 };
+    artifact.evidence.resize(artifact.encoder.n_columns, evidence);
+    for pair in artifact.encoder.pairs.clone() {
+        let share = 1.0 / pair.width() as f64;
+        artifact.encoder.baseline[pair.offset..pair.offset + pair.width()].iter_mut().for_each(|x| *x = share);
+    }
+    artifact.validate().unwrap();
+    (artifact, provenance)
+}
+
+#[test]
+fn a_model_with_pairs_matches_its_golden_file_in_every_dialect() {
+    let (artifact, provenance) = with_pairs();
+    for dialect in Dialect::ALL {
+        let options = ExportOptions {
+            dialect,
+            table: "leads".into(),
+            id: None,
+            view: None,
+            threshold: ThresholdChoice::Strategy(None),
+            top_feature: true,
+        };
+        let sql = export_sql(&artifact, &provenance, &options).unwrap();
+        assert!(sql.contains("px2 = cell of pair term") || sql.contains("-- px<p> = cell of pair term p"), "{sql}");
+        check(&format!("pairs-v1.{}.sql", dialect.name()), &sql);
+    }
+}

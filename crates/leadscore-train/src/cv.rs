@@ -19,8 +19,8 @@ use leadscore_io::csv_source::Progress;
 pub const DEFAULT_GRID: [f64; 11] =
     [1000.0, 316.227766, 100.0, 31.6227766, 10.0, 3.16227766, 1.0, 0.316227766, 0.1, 0.0316227766, 0.01];
 
-/// A fold's test rows and, per grid point, their predicted probabilities.
-type FoldPredictions = (Vec<usize>, Vec<Vec<f64>>);
+/// A fold's test rows and, per grid point, their predicted probabilities and the fold's model.
+type FoldPredictions = (Vec<usize>, Vec<Vec<f64>>, Vec<LogisticModel>);
 
 /// What cross-validation found.
 #[derive(Clone, Debug)]
@@ -33,6 +33,9 @@ pub struct CvResult {
     pub summary: CvSummary,
     /// Out-of-fold probabilities at the chosen penalty, aligned with the rows.
     pub oof: Vec<f64>,
+    /// Each fold's model at the chosen penalty (fitted without that fold), in fold order: the
+    /// pair search judges pairs on top of them.
+    pub fold_models: Vec<LogisticModel>,
 }
 
 /// Cross-validates every penalty in `grid` over `folds` (`folds[i]` is row i's fold, `0..k`).
@@ -59,15 +62,15 @@ pub fn cross_validate(
         let x_train = gather_rows(x, &train);
         let y_train: Array1<bool> = train.iter().map(|&i| y[i]).collect();
         let x_test = gather_rows(x, &test);
-        let mut warm: Option<LogisticModel> = None;
         let mut preds = Vec::with_capacity(grid_sorted.len());
+        let mut models: Vec<LogisticModel> = Vec::with_capacity(grid_sorted.len());
         for &l2 in &grid_sorted {
             let model =
-                fit_large(x_train.view(), y_train.view(), &FitOptions { l2, ..options.clone() }, warm.as_ref())?;
+                fit_large(x_train.view(), y_train.view(), &FitOptions { l2, ..options.clone() }, models.last())?;
             preds.push(predict(&model, x_test.view()));
-            warm = Some(model);
+            models.push(model);
         }
-        Ok((test, preds))
+        Ok((test, preds, models))
     };
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, k);
     let done = std::sync::atomic::AtomicUsize::new(0);
@@ -97,8 +100,10 @@ pub fn cross_validate(
             })
             .collect()
     });
+    let mut models_by_fold = Vec::with_capacity(k);
     for result in results {
-        let (test, preds) = result?;
+        let (test, preds, models) = result?;
+        models_by_fold.push(models);
         for (g, probs) in preds.into_iter().enumerate() {
             for (p, &i) in probs.into_iter().zip(&test) {
                 oof[g][i] = p;
@@ -130,5 +135,14 @@ pub fn cross_validate(
         log_loss: metrics::log_loss(&probs, &labels),
         brier: metrics::brier(&probs, &labels),
     };
-    Ok(CvResult { best_l2: points[best].l2, grid: points, summary, oof: probs })
+    // Workers return their folds in the order w, w + workers, ...: put them back in fold order.
+    let mut fold_models: Vec<(usize, LogisticModel)> = Vec::with_capacity(k);
+    let mut order = (0..workers).flat_map(|w| (w..k).step_by(workers));
+    for mut models in models_by_fold {
+        let fold = order.next().unwrap_or(0);
+        fold_models.push((fold, models.swap_remove(best)));
+    }
+    fold_models.sort_by_key(|(fold, _)| *fold);
+    let fold_models = fold_models.into_iter().map(|(_, m)| m).collect();
+    Ok(CvResult { best_l2: points[best].l2, grid: points, summary, oof: probs, fold_models })
 }

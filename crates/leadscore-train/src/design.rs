@@ -93,6 +93,19 @@ pub fn design_matrix(encoder: &Encoder, table: &Table, rows: &[usize]) -> Result
         let block = &mut buf[feature.offset * n..(feature.offset + feature.width()) * n];
         feature.encode_column(&column.data, table.time.as_deref(), rows, block)?;
     }
+    for pair in &encoder.pairs {
+        let data = |k: usize| {
+            let name = encoder.features.get(pair.features[k]).map_or("", |f| f.name.as_str());
+            table
+                .columns
+                .iter()
+                .find(|c| c.name == name)
+                .map(|c| &c.data)
+                .ok_or_else(|| leadscore_core::Error::Spec(format!("column `{name}` is not in the table")))
+        };
+        let block = &mut buf[pair.offset * n..(pair.offset + pair.width()) * n];
+        pair.encode_column(&encoder.features, [data(0)?, data(1)?], rows, block)?;
+    }
     Array2::from_shape_vec((n, encoder.n_columns).f(), buf)
         .map_err(|e| Error::Params { name: "design matrix", reason: e.to_string() })
 }

@@ -119,6 +119,12 @@ pub fn gather_rows(x: ArrayView2<'_, f64>, rows: &[usize]) -> Array2<f64> {
     Array2::from_shape_vec((rows.len(), x.ncols()).f(), buf).unwrap_or_else(|_| Array2::zeros((0, x.ncols())))
 }
 
+/// Log-odds of won for every row of `x`.
+pub fn log_odds(model: &LogisticModel, x: ArrayView2<'_, f64>) -> Vec<f64> {
+    let w = ArrayView1::from(&model.weights[..]);
+    x.dot(&w).iter().map(|z| z + model.intercept).collect()
+}
+
 /// Probabilities of won for every row of `x`.
 pub fn predict(model: &LogisticModel, x: ArrayView2<'_, f64>) -> Vec<f64> {
     let w = ArrayView1::from(&model.weights[..]);

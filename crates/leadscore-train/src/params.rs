@@ -11,6 +11,10 @@ pub const MIN_BOOTSTRAP: u32 = 20;
 /// Most bootstrap replicates: each one reweights every held-out lead, and past this the
 /// intervals no longer move (4,000,000,000 once aborted the process allocating them).
 pub const MAX_BOOTSTRAP: u32 = 100_000;
+/// Longest pair search budget: a day.
+pub const MAX_PAIR_BUDGET_SECONDS: u64 = 86_400;
+/// Most pair terms a model may have searched for: every pair is a grid of up to 256 columns.
+pub const MAX_PAIRS: u32 = 50;
 
 /// Checked training parameters.
 #[derive(Clone, Debug, PartialEq)]
@@ -33,6 +37,12 @@ pub struct ValidTrainParams {
     pub tolerance_per_row: f64,
     /// Optimiser iteration cap.
     pub max_iterations: u64,
+    /// Most pair terms the search keeps (0: no search).
+    pub max_pairs: u32,
+    /// Time the pair search may take.
+    pub pair_budget: std::time::Duration,
+    /// Whether the model may have pair terms at all (`false`: not even the spec's).
+    pub pairs: bool,
 }
 
 /// Training parameters with defaults; call [`TrainParams::check`].
@@ -52,6 +62,9 @@ impl Default for TrainParams {
             bootstrap: None,
             tolerance_per_row: fit.tolerance_per_row,
             max_iterations: fit.max_iterations,
+            max_pairs: crate::pairs::DEFAULT_MAX_PAIRS,
+            pair_budget: crate::pairs::DEFAULT_BUDGET,
+            pairs: true,
         })
     }
 }
@@ -83,6 +96,23 @@ impl TrainParams {
         self
     }
 
+    /// Most pair terms the search keeps; defaults to 5, 0 turns the search off.
+    pub fn max_pairs(mut self, n: u32) -> Self {
+        self.0.max_pairs = n;
+        self
+    }
+    /// Time budget of the pair search, in seconds; defaults to 120.
+    pub fn pair_budget(mut self, seconds: f64) -> Self {
+        // Negative, NaN or huge: past the limit, refused by `check`.
+        self.0.pair_budget = std::time::Duration::try_from_secs_f64(seconds).unwrap_or(std::time::Duration::MAX);
+        self
+    }
+    /// No pair terms at all, not even those the spec names.
+    pub fn no_pairs(mut self, no: bool) -> Self {
+        self.0.pairs = !no;
+        self
+    }
+
     /// Validates every parameter; errors name it and say the allowed range.
     pub fn check(self) -> Result<ValidTrainParams> {
         let p = self.0;
@@ -111,6 +141,15 @@ impl TrainParams {
                     format!("{r} replicates; use {MIN_BOOTSTRAP} to {MAX_BOOTSTRAP} (the default, 1000, gives intervals to about 0.005)"),
                 );
             }
+        }
+        if p.pair_budget.as_secs_f64() > MAX_PAIR_BUDGET_SECONDS as f64 {
+            return bad(
+                "pair-budget",
+                format!("the pair search's budget must be 0 to {MAX_PAIR_BUDGET_SECONDS} seconds"),
+            );
+        }
+        if p.max_pairs > MAX_PAIRS {
+            return bad("max-pairs", format!("{} pairs; use 0 (no search) to {MAX_PAIRS}", p.max_pairs));
         }
         if !(p.tolerance_per_row.is_finite() && p.tolerance_per_row > 0.0) || p.max_iterations == 0 {
             return bad("tolerance", "the optimiser needs a positive tolerance and iteration cap".into());
@@ -147,5 +186,14 @@ mod tests {
         );
         check_bad(TrainParams::default().bootstrap(Some(0)), "`bootstrap`");
         assert!(TrainParams::default().bootstrap(Some(MAX_BOOTSTRAP)).check().is_ok());
+        check_bad(
+            TrainParams::default().pair_budget(-1.0),
+            "`pair-budget`: the pair search's budget must be 0 to 86400",
+        );
+        check_bad(TrainParams::default().pair_budget(f64::NAN), "`pair-budget`");
+        check_bad(TrainParams::default().pair_budget(1e9), "`pair-budget`");
+        check_bad(TrainParams::default().max_pairs(51), "`max-pairs`: 51 pairs; use 0 (no search) to 50");
+        let p = TrainParams::default().pair_budget(2.5).max_pairs(0).no_pairs(true).check().unwrap();
+        assert_eq!((p.pair_budget.as_millis(), p.max_pairs, p.pairs), (2500, 0, false));
     }
 }

@@ -16,8 +16,9 @@ use crate::design::{column_means, design_matrix};
 use crate::distribution::distributions;
 use crate::evaluate::{default_replicates, evaluate};
 use crate::evidence::term_evidence;
-use crate::fit::{fit_large, predict, FitOptions};
+use crate::fit::{fit_large, log_odds, predict, FitOptions};
 use crate::leakage::{leakage_warnings, small_data_warnings};
+use crate::pairs::{CvFolds, PairOptions};
 use crate::params::ValidTrainParams;
 use crate::split::{newest_holdout, stratified_folds, stratified_holdout, Split};
 use crate::{Error, Result};
@@ -63,6 +64,26 @@ fn both_classes(labels: &[bool], rows: &[usize], what: &str) -> Result<()> {
         });
     }
     Ok(())
+}
+
+/// The spec's pairs as feature indices of `encoder` (first < second); a pair over a feature
+/// the encoder dropped (all missing or constant) is left out with a warning.
+fn named_pairs(spec: &Spec, encoder: &Encoder, warnings: &mut Vec<Warning>) -> Vec<[usize; 2]> {
+    let index = |name: &str| encoder.features.iter().position(|f| f.name == name);
+    spec.pairs
+        .iter()
+        .filter_map(|[a, b]| match (index(a), index(b)) {
+            (Some(i), Some(j)) => Some(if i < j { [i, j] } else { [j, i] }),
+            _ => {
+                warnings.push(Warning {
+                    code: "dropped_pair".into(),
+                    feature: None,
+                    message: format!("the spec's pair `{a} × {b}` is left out: one of its features was dropped"),
+                });
+                None
+            }
+        })
+        .collect()
 }
 
 /// Trains a model named `name` on `table` as `spec` says. `notes` are warnings
@@ -120,12 +141,15 @@ pub fn train(
         max_iterations: params.max_iterations,
     };
     let mut details = TrainDetails::default();
-    let (l2, grid, cv) = if params.cv_folds >= 2 {
+    let mut fold_models = Vec::new();
+    let mut folds = Vec::new();
+    let (l2, grid, mut cv) = if params.cv_folds >= 2 {
         let k = params.cv_folds as usize;
-        let folds = stratified_folds(&table.target, &split.train, k, params.seed);
+        folds = stratified_folds(&table.target, &split.train, k, params.seed);
         let grid = params.l2.map_or_else(|| params.grid.clone(), |l2| vec![l2]);
         let result = cross_validate(x.view(), y.view(), &folds, k, &grid, &options, progress)?;
         details.oof = result.oof;
+        fold_models = result.fold_models;
         let grid = if params.l2.is_some() { Vec::new() } else { result.grid };
         (result.best_l2, grid, Some(result.summary))
     } else {
@@ -133,12 +157,61 @@ pub fn train(
     };
     lap("cross-validation");
     progress.start("fitting", 0);
-    let model = fit_large(x.view(), y.view(), &FitOptions { l2, ..options }, None)?;
+    let mut model = fit_large(x.view(), y.view(), &FitOptions { l2, ..options }, None)?;
     progress.finish();
+    // Evidence of the features' columns, from the additive fit the pairs are fitted on top of.
     let distributions = distributions(table, &encoder, &split.train);
-    let evidence = term_evidence(x.view(), y.view(), &model, l2, &present_leads(&encoder, &distributions, y.len()));
-    drop(x);
+    let mut evidence = term_evidence(x.view(), y.view(), &model, l2, &present_leads(&encoder, &distributions, y.len()));
     lap("distributions and evidence");
+
+    // Pair terms: the spec's, then the search's, each fitted on the model so far.
+    let named = if params.pairs { named_pairs(spec, &encoder, &mut warnings) } else { Vec::new() };
+    let search = params.pairs && spec.pair_search != Some(false) && params.max_pairs > 0 && !fold_models.is_empty();
+    let pair_search = if search || !named.is_empty() {
+        progress.start("looking for pairs", 0);
+        let eta = log_odds(&model, x.view());
+        let cv_folds = (!fold_models.is_empty())
+            .then(|| CvFolds { fold: &folds, eta: fold_models.iter().map(|m| log_odds(m, x.view())).collect() });
+        drop(x);
+        let y_train: Vec<bool> = y.to_vec();
+        let pair_options =
+            PairOptions { max_pairs: if search { params.max_pairs } else { 0 }, budget: params.pair_budget };
+        let found =
+            crate::pairs::find(&encoder, table, &split.train, &y_train, &eta, cv_folds, &named, l2, &pair_options)?;
+        for (((pair, axes), weights), shares) in found.terms.into_iter().zip(found.weights).zip(found.shares) {
+            encoder.add_pair(pair, axes)?;
+            let at = encoder.baseline.len() - shares.len();
+            encoder.baseline[at..].copy_from_slice(&shares);
+            model.weights.extend(weights);
+        }
+        evidence.extend(found.evidence.into_iter().flatten());
+        if let (Some(oof), Some(summary)) = (found.oof, cv.as_mut()) {
+            if !encoder.pairs.is_empty() {
+                // The cross-validated figures of the model with its pairs, fitted as it was.
+                let labels: Vec<bool> = y_train;
+                summary.auc = leadscore_core::metrics::auc(&oof, &labels);
+                summary.log_loss = leadscore_core::metrics::log_loss(&oof, &labels);
+                summary.brier = leadscore_core::metrics::brier(&oof, &labels);
+                details.oof = oof;
+            }
+        }
+        if let Some(record) = found.search.as_ref().filter(|r| r.out_of_time) {
+            warnings.push(Warning {
+                code: "pair_search_budget".into(),
+                feature: None,
+                message: format!(
+                    "the pair search stopped at its time budget ({}): another machine may keep other pairs; raise --pair-budget",
+                    record.stopped
+                ),
+            });
+        }
+        progress.finish();
+        found.search
+    } else {
+        drop(x);
+        None
+    };
+    lap("pairs");
 
     let x_hold = design_matrix(&encoder, table, &split.holdout)?;
     let probs = predict(&model, x_hold.view());
@@ -182,6 +255,7 @@ pub fn train(
         distributions,
         warnings,
         evidence,
+        pair_search,
     };
     artifact.validate()?;
     details.holdout_probs = probs;

@@ -51,6 +51,16 @@
 //! | `annual_revenue` blank (~15%) | `ln` evaluated at $30M | `+0.1 * ln(30) ≈ +0.34` ([`truth::REVENUE_WHEN_MISSING_USD`]) |
 //! | `created_at`, `lead_id` | | none (no drift) |
 //!
+//! With [`SynthParams::interactions`] (`leadscore synth --interactions`) two
+//! pair effects are added to the logit, for testing that training finds
+//! interactions (and only those): the leads and their cells are the same
+//! draws, only the outcomes change.
+//!
+//! | pair | effect on the logit |
+//! |---|---|
+//! | `job_level` × `demo_requested` | a C-Level, VP or Director who requested a demo: `+1.0` ([`truth::BETA_SENIOR_DEMO`]) |
+//! | `industry` × `pricing_page_visits` | Software with 2 or more pricing page visits: `+1.2` ([`truth::BETA_SOFTWARE_PRICING`]) |
+//!
 //! Notes for anyone testing recovery:
 //!
 //! * The revenue term is `ln` of revenue in **millions** of USD, so the
@@ -144,6 +154,8 @@ pub struct SynthParams {
     /// Seed of the [`ChaCha8Rng`]; the same seed and row count give the same
     /// leads and a byte-identical CSV.
     pub seed: u64,
+    /// Add the two pair effects of [`truth::interaction_effect`] to the logit.
+    pub interactions: bool,
 }
 
 /// The ground-truth logistic model the outcomes are drawn from.
@@ -350,6 +362,23 @@ pub mod truth {
             + revenue_effect(lead.annual_revenue)
     }
 
+    /// Effect of a C-Level, VP or Director who requested a demo (with `--interactions`).
+    pub const BETA_SENIOR_DEMO: f64 = 1.0;
+    /// Effect of a Software lead with 2 or more pricing page visits (with `--interactions`).
+    pub const BETA_SOFTWARE_PRICING: f64 = 1.2;
+
+    /// The pair effects added to [`true_logit`] by `--interactions`.
+    pub fn interaction_effect(lead: &SynthLead) -> f64 {
+        let senior = matches!(lead.job_level, Some("C-Level" | "VP" | "Director"));
+        let seniority = if senior && lead.demo_requested { BETA_SENIOR_DEMO } else { 0.0 };
+        let software = if lead.industry == Some("Software") && lead.pricing_page_visits >= 2 {
+            BETA_SOFTWARE_PRICING
+        } else {
+            0.0
+        };
+        seniority + software
+    }
+
     /// The logistic function, `1 / (1 + e^-x)`.
     pub fn sigmoid(x: f64) -> f64 {
         1.0 / (1.0 + (-x).exp())
@@ -421,7 +450,7 @@ pub struct SynthLead {
     pub demo_requested: bool,
     /// Days since the lead's last tracked activity.
     pub days_since_last_activity: u32,
-    /// `sigmoid(truth::true_logit(self))`.
+    /// `sigmoid(truth::true_logit(self))`, plus [`truth::interaction_effect`] with `interactions`.
     pub true_probability: f64,
     /// The drawn outcome: `won` with probability `true_probability`.
     pub won: bool,
@@ -530,6 +559,7 @@ pub fn generate(params: &SynthParams) -> impl Iterator<Item = SynthLead> {
     LeadGenerator {
         rng: ChaCha8Rng::seed_from_u64(params.seed),
         rows: params.rows,
+        interactions: params.interactions,
         next: 0,
         dates: start_date().iter_days().take(DATE_SPAN_DAYS).collect(),
     }
@@ -601,6 +631,7 @@ const FALSE_SPELLINGS: [(&str, f64); 5] = [("no", 0.80), ("No", 0.86), ("0", 0.9
 struct LeadGenerator {
     rng: ChaCha8Rng,
     rows: usize,
+    interactions: bool,
     next: usize,
     dates: Vec<NaiveDate>,
 }
@@ -709,7 +740,8 @@ impl LeadGenerator {
                 demo_requested: messy_bool(rng, demo_requested),
             },
         };
-        lead.true_probability = sigmoid(truth::true_logit(&lead));
+        let pairs = if self.interactions { truth::interaction_effect(&lead) } else { 0.0 };
+        lead.true_probability = sigmoid(truth::true_logit(&lead) + pairs);
         lead.won = rng.gen::<f64>() < lead.true_probability;
         lead
     }
@@ -825,12 +857,12 @@ mod tests {
 
     fn csv_bytes(rows: usize, seed: u64) -> Result<Vec<u8>, csv::Error> {
         let mut out = Vec::new();
-        write_csv(&SynthParams { rows, seed }, &mut out)?;
+        write_csv(&SynthParams { rows, seed, interactions: false }, &mut out)?;
         Ok(out)
     }
 
     fn leads(rows: usize, seed: u64) -> Vec<SynthLead> {
-        generate(&SynthParams { rows, seed }).collect()
+        generate(&SynthParams { rows, seed, interactions: false }).collect()
     }
 
     #[test]
@@ -845,7 +877,7 @@ mod tests {
 
     #[test]
     fn write_csv_matches_to_record_and_header() -> TestResult {
-        let params = SynthParams { rows: 500, seed: 3 };
+        let params = SynthParams { rows: 500, seed: 3, interactions: false };
         let mut bytes = Vec::new();
         let written = write_csv(&params, &mut bytes)?;
         assert_eq!(written, 500);

@@ -90,6 +90,43 @@ pub fn run(args: InspectArgs) -> anyhow::Result<()> {
     if card.coefficients.len() > args.top {
         outln!(out, "  ... {} more (--top N, or --json)", card.coefficients.len() - args.top);
     }
+    if !card.pairs.is_empty() || card.pair_search.is_some() {
+        outln!(out, "\npairs (one weight per combination of two features' values)");
+        for pair in &card.pairs {
+            let cells = pair.rows.len() * pair.columns.len();
+            let flat = || pair.weights.iter().flatten().copied();
+            let (lo, hi) = (flat().fold(f64::INFINITY, f64::min), flat().fold(f64::NEG_INFINITY, f64::max));
+            outln!(
+                out,
+                "  {:<48} {} × {} = {cells} cells, weights {lo:+.3} .. {hi:+.3}",
+                pair.name,
+                pair.rows.len(),
+                pair.columns.len()
+            );
+        }
+        if let Some(search) = card.pair_search {
+            outln!(
+                out,
+                "  search: {} pairs ranked by FAST on {} leads; cv log loss {:.4} -> {:.4}; {}",
+                search.n_ranked,
+                search.n_rank_rows,
+                search.base_log_loss,
+                search.log_loss,
+                search.stopped
+            );
+            for c in &search.candidates {
+                outln!(
+                    out,
+                    "    {} {:<44} FAST {:>10.1}  cv gain {:+.5} (se {:.5})",
+                    if c.kept { "kept" } else { "    " },
+                    format!("{} × {}", c.features[0], c.features[1]),
+                    c.fast_gain,
+                    c.cv_gain,
+                    c.cv_gain_se
+                );
+            }
+        }
+    }
     outln!(out, "\nthresholds");
     for s in &artifact.thresholds {
         outln!(out, "  {}", super::threshold_row(&s.strategy, s.threshold, s.mql_rate, s.precision, s.recall, s.lift));

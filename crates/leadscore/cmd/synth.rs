@@ -15,6 +15,10 @@ pub struct SynthArgs {
     /// Seed: the same seed gives byte-identical output.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+    /// Add two pair effects to the ground truth (a senior lead who asked for a demo, Software with 2+
+    /// pricing visits): the same leads, outcomes that only pair terms can fit.
+    #[arg(long)]
+    pub interactions: bool,
     /// Output CSV (default: stdout).
     #[arg(long, short)]
     pub out: Option<PathBuf>,
@@ -22,7 +26,7 @@ pub struct SynthArgs {
 
 /// Runs `leadscore synth`.
 pub fn run(args: SynthArgs) -> anyhow::Result<()> {
-    let params = SynthParams { rows: args.rows, seed: args.seed };
+    let params = SynthParams { rows: args.rows, seed: args.seed, interactions: args.interactions };
     match &args.out {
         Some(path) => {
             let tmp = path.with_extension("csv.tmp");

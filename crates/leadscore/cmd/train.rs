@@ -54,6 +54,16 @@ pub struct TrainArgs {
     /// A fixed L2 penalty instead of the search (scikit-learn's C = 1 / l2).
     #[arg(long)]
     pub l2: Option<f64>,
+    /// Most pair terms (two features' combined effect, e.g. month × day) the search adds; 0
+    /// turns the search off (the spec's `pairs` stay).
+    #[arg(long, default_value_t = leadscore_train::pairs::DEFAULT_MAX_PAIRS)]
+    pub max_pairs: u32,
+    /// Seconds the pair search may take; no candidate is started past it.
+    #[arg(long, default_value_t = leadscore_train::pairs::DEFAULT_BUDGET.as_secs_f64())]
+    pub pair_budget: f64,
+    /// No pair terms at all, not even those the spec names.
+    #[arg(long)]
+    pub no_pairs: bool,
     /// Single-column AUC above which a column is reported as likely leakage.
     #[arg(long, default_value_t = 0.9)]
     pub leakage_auc: f64,
@@ -178,6 +188,9 @@ pub fn run(args: TrainArgs, ui: &Ui) -> anyhow::Result<()> {
         .l2(args.l2)
         .leakage_auc(args.leakage_auc)
         .bootstrap(args.bootstrap)
+        .max_pairs(args.max_pairs)
+        .pair_budget(args.pair_budget)
+        .no_pairs(args.no_pairs)
         .check()?;
     if params.cv_folds == 0 && params.l2.is_none() {
         anyhow::bail!("--cv-folds 0 turns the penalty search off: give the penalty with --l2 (e.g. --l2 1)");

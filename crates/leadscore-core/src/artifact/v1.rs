@@ -111,6 +111,7 @@ impl From<ArtifactV1> for Artifact {
             distributions: a.distributions,
             warnings: a.warnings,
             evidence: Vec::new(),
+            pair_search: None,
         }
     }
 }
@@ -127,6 +128,9 @@ impl From<SpecV1> for Spec {
             target: s.target,
             exclude: s.exclude,
             features: s.features.into_iter().map(|(name, f)| (name, f.into())).collect(),
+            pairs: Vec::new(),
+            // No pair search existed: said so, as format 4's reader does.
+            pair_search: Some(false),
         }
     }
 }
@@ -163,6 +167,7 @@ impl From<EncoderV1> for Encoder {
             missing: e.missing,
             baseline: e.baseline,
             time: None,
+            pairs: Vec::new(),
         }
     }
 }

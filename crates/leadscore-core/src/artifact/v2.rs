@@ -49,6 +49,7 @@ impl From<ArtifactV2> for Artifact {
             distributions: a.distributions,
             warnings: a.warnings,
             evidence: Vec::new(),
+            pair_search: None,
         }
     }
 }

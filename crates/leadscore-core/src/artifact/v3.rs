@@ -122,6 +122,7 @@ impl From<ArtifactV3> for Artifact {
             distributions: a.distributions,
             warnings: a.warnings,
             evidence: a.evidence,
+            pair_search: None,
         }
     }
 }
@@ -138,6 +139,9 @@ impl From<SpecV3> for Spec {
             target: s.target,
             exclude: s.exclude,
             features: s.features.into_iter().map(|(name, f)| (name, f.into())).collect(),
+            // No pair search existed: said so, as format 4's reader does.
+            pairs: Vec::new(),
+            pair_search: Some(false),
         }
     }
 }
@@ -174,6 +178,7 @@ impl From<EncoderV3> for Encoder {
             missing: e.missing,
             baseline: e.baseline,
             time: None,
+            pairs: Vec::new(),
         }
     }
 }

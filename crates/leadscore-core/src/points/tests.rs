@@ -119,3 +119,40 @@ fn edges_print_as_people_write_them() {
     // Small whole numbers of a count column stay exact; other values get two digits.
     assert_eq!((nice(7.0, true), nice(106_171.0, true), nice(2.345, false)), (7.0, 110_000.0, 2.3));
 }
+
+/// A pair term becomes one `all` rule per cell, worth the cell's weight: `demo × source` cell
+/// (yes, referral) has weight 0.25 -> 7.21 -> 7 points; `source × visits` cell (referral,
+/// [4, inf)) -0.8 -> -23.08 -> -23; (other) cells name the rare levels.
+#[test]
+fn pair_terms_become_rules_on_both_fields() {
+    let a = crate::testing::artifact_with_pairs();
+    let t = PointsTable::from_model(&a, 20.0, 0.5, "max_f1").unwrap();
+    let pairs: Vec<(String, i64)> =
+        t.entries.iter().filter(|e| e.feature.contains('×')).map(|e| (e.rule_name(), e.points)).collect();
+    assert_eq!(pairs.len(), 9 + 12);
+    assert!(pairs.contains(&("demo × source: demo is yes and source is referral".to_owned(), 7)), "{pairs:?}");
+    assert!(pairs.contains(&("source × visits: source is referral and visits is at least 4".to_owned(), -23)));
+    assert!(pairs.contains(&("demo × source: demo is blank and source is one of 1 rare levels".to_owned(), 13)));
+    assert!(
+        pairs.contains(&("source × visits: source is google and visits is at least 2 and less than 4".to_owned(), 16))
+    );
+    let text = t.to_rules_toml();
+    assert_eq!(crate::rules::check(&text, Some(&spec())), vec![], "{text}");
+    assert!(text
+        .contains("when = { all = [{ field = \"source\", equals = \"referral\" }, { field = \"visits\", gte = 4 }] }"));
+    let set = RuleSet::from_toml_str(&text, &spec()).unwrap();
+    for demo in ["yes", "no", ""] {
+        for source in ["google", "referral", "fair", "new", ""] {
+            for visits in ["1", "2", "3", "4", "5", ""] {
+                let lead = [("demo", demo), ("source", source), ("visits", visits)];
+                let field =
+                    |n: &str| lead.iter().find(|(k, _)| *k == n).map_or(RawValue::Missing, |(_, v)| RawValue::Text(v));
+                let model = a.score(field).unwrap().log_odds;
+                let points = set.score(field).unwrap().total;
+                let from_points = t.offset + points / t.factor;
+                // The features' tolerance above, and half a point for each pair's rounding.
+                assert!((model - from_points).abs() < 2.5 / t.factor + 0.16, "{lead:?}: {model} vs {from_points}");
+            }
+        }
+    }
+}
