@@ -7,15 +7,21 @@
 #   (c) `leadscore score` on 1M CSV rows: rows/s against benches/csv_parse.rs (the same
 #       CSV read and UTF-8 checked by a bare loop).
 #   (d) the prediction log (issue 12): the same server logging every lead into SQLite, beside
-#       the one with --no-log in the same rounds: single-lead requests/s and 1,000-lead
-#       leads/s with the log on over the log off, and LOG_SECONDS (60) of 1,000-lead requests
-#       with the log on: leads/s offered, rows written and rows dropped (from /metrics).
+#       the one with --no-log in the same rounds of (a) and (b): single-lead requests/s and
+#       1,000-lead leads/s with the log on over the log off (and the rows the log wrote and
+#       dropped under that flood), then LOG_SECONDS (60) of 1,000-lead requests offered at
+#       LOG_RATE (60,000) leads/s with the log on: leads/s offered, rows written and rows
+#       dropped (from /metrics).
+#   (e) shadow scoring (issue 12): a third server logging into SQLite with a CHALLENGER set
+#       (v2, trained here on data/leads.csv without `page_views`), in the same rounds of (a)
+#       and (b): requests/s with a challenger over the logging server without one.
 # Targets (issue 3): (a) >= 0.7x the ceiling's requests/s and p99 < 5 ms; (c) >= 0.5x.
 # Targets (issue 12): log on >= 0.9x log off (single lead), >= 0.8x (1,000 leads), log on
 # >= 0.7x the ceiling, and (d) >= 50,000 leads/s for 60 s with no row dropped.
-# The machine is shared: (a) alternates ceiling and server for ROUNDS rounds (each keeps its
+# The machine is shared: (a) alternates ceiling and servers for ROUNDS rounds (each keeps its
 # best requests/s and its worst latencies), (c) interleaves RUNS runs of each side and keeps
-# each side's best time. Every round and run is printed.
+# each side's best time. Every round and run is printed, with each round's ratios, so the
+# spread over rounds shows beside the best-of figures.
 # A benchmark, not a test: it exits 0 whatever the figures, non-zero only when something
 # fails to build, start or answer. The load generator is wrk (Debian), installed if missing.
 #
@@ -29,6 +35,7 @@ ROUNDS=${ROUNDS:-2}
 RUNS=${RUNS:-3}
 ROWS=${ROWS:-1000000}
 LOG_SECONDS=${LOG_SECONDS:-60}
+LOG_RATE=${LOG_RATE:-60000}
 CONNECTIONS=32
 TARGET_DIR=${CARGO_TARGET_DIR:-target}
 OUT="$TARGET_DIR/bench-server"
@@ -115,11 +122,55 @@ load() {
     ' "$OUT/$name.txt"
 }
 
+# Paced load for (d): each wrk thread sends its share of RATE requests/s on a schedule of its
+# own (LuaJIT's ffi reads the monotonic clock), so the server is offered a steady rate rather
+# than as much as it can take.
+cat > "$WORK/paced.lua" <<'LUA'
+local ffi = require("ffi")
+ffi.cdef[[ typedef struct { long tv_sec; long tv_nsec; } bench_timespec; int clock_gettime(int, bench_timespec *); ]]
+local ts = ffi.new("bench_timespec")
+local function now_ms() ffi.C.clock_gettime(1, ts); return tonumber(ts.tv_sec) * 1000 + tonumber(ts.tv_nsec) / 1e6 end
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+local f = assert(io.open(os.getenv("BODY_FILE"), "rb"))
+wrk.body = f:read("*a")
+f:close()
+local interval = 1000 * tonumber(os.getenv("THREADS")) / tonumber(os.getenv("RATE"))
+local due = nil
+function delay()
+    local now = now_ms()
+    if due == nil then due = now end
+    local wait = due - now
+    due = due + interval
+    if wait < 0 then return 0 end
+    return math.floor(wait)
+end
+LUA
+
 cp -r models "$WORK/models"
 start "$WORK/serve.log" "$BIN" serve --models "$WORK/models" --addr 127.0.0.1:0 --watch-ms 0 --no-log
 SERVE=$ADDR
 start "$WORK/serve-log.log" "$BIN" serve --models "$WORK/models" --addr 127.0.0.1:0 --watch-ms 0 --store "$WORK/log.db"
 LOGGED=$ADDR
+# (e): the shipped model with a challenger v2 that reads one feature fewer (no `page_views`),
+# trained on data/leads.csv and kept beside v1 (`--promote never` exits 3).
+echo "== training the challenger for (e)"
+cp -r models "$WORK/models-shadow"
+python3 - "$WORK/challenger.toml" <<'PY'
+import sys
+spec = open("data/spec.toml").read()
+start = spec.index("[features.page_views]")
+end = start + spec[start:].index("\n\n") + 2
+open(sys.argv[1], "w").write(spec[:start] + spec[end:])
+PY
+status=0
+"$BIN" --quiet train --data data/leads.csv --spec "$WORK/challenger.toml" --name leads \
+    --models "$WORK/models-shadow" --promote never >/dev/null || status=$?
+[ "$status" -eq 3 ] || { echo "training the challenger exited $status (expected 3: not promoted)" >&2; exit 1; }
+"$BIN" --quiet challenger set --model leads --version v2 --models "$WORK/models-shadow" >/dev/null
+start "$WORK/serve-shadow.log" "$BIN" serve --models "$WORK/models-shadow" --addr 127.0.0.1:0 --watch-ms 0 \
+    --store "$WORK/shadow.db"
+SHADOWED=$ADDR
 RESPONSE_BYTES=$(curl -s -o /dev/null -w '%{size_download}' -H 'Content-Type: application/json' \
     --data-binary @"$WORK/one.json" "http://$SERVE/v1/score")
 start "$WORK/ceiling.log" "$CEILING" --response-bytes "$RESPONSE_BYTES"
@@ -131,44 +182,67 @@ echo "== (a) single lead, $CONNECTIONS connections, $ROUNDS rounds of ${DURATION
 load "http://$CEIL/v1/score" "$WORK/one.json" $CONNECTIONS 2 warm-ceiling >/dev/null
 load "http://$SERVE/v1/score" "$WORK/one.json" $CONNECTIONS 2 warm-serve >/dev/null
 load "http://$LOGGED/v1/score" "$WORK/one.json" $CONNECTIONS 2 warm-logged >/dev/null
-# Rounds alternate ceiling and server, so that a burst of load from other tenants of the
+load "http://$SHADOWED/v1/score" "$WORK/one.json" $CONNECTIONS 2 warm-shadowed >/dev/null
+# The requests/s of the first field of two loads' outputs: "a/b".
+ratio() { python3 -c "print(f'{$(cut -d' ' -f1 <<<"$1") / $(cut -d' ' -f1 <<<"$2"):.2f}')"; }
+# Rounds alternate ceiling and servers, so that a burst of load from other tenants of the
 # machine hits one round, not one side: each side keeps its best requests/s, and the
 # worst p50 and p99 over its rounds.
-C_RUNS=(); S_RUNS=(); L_RUNS=()
+C_RUNS=(); S_RUNS=(); L_RUNS=(); H_RUNS=()
 for round in $(seq 1 "$ROUNDS"); do
     C_RUNS+=("$(load "http://$CEIL/v1/score" "$WORK/one.json" $CONNECTIONS "$DURATION" "ceiling-$round")")
     S_RUNS+=("$(load "http://$SERVE/v1/score" "$WORK/one.json" $CONNECTIONS "$DURATION" "serve-$round")")
     L_RUNS+=("$(load "http://$LOGGED/v1/score" "$WORK/one.json" $CONNECTIONS "$DURATION" "logged-$round")")
-    echo "   round $round: ceiling ${C_RUNS[-1]}, leadscore ${S_RUNS[-1]}, leadscore logging ${L_RUNS[-1]} (requests/s p50 p99)"
+    H_RUNS+=("$(load "http://$SHADOWED/v1/score" "$WORK/one.json" $CONNECTIONS "$DURATION" "shadowed-$round")")
+    echo "   round $round: ceiling ${C_RUNS[-1]}, leadscore ${S_RUNS[-1]}, logging ${L_RUNS[-1]}," \
+        "logging with a challenger ${H_RUNS[-1]} (requests/s p50 p99)"
+    echo "     ratios: leadscore/ceiling $(ratio "${S_RUNS[-1]}" "${C_RUNS[-1]}"), logging/ceiling" \
+        "$(ratio "${L_RUNS[-1]}" "${C_RUNS[-1]}"), logging/no log $(ratio "${L_RUNS[-1]}" "${S_RUNS[-1]}")," \
+        "challenger/no challenger $(ratio "${H_RUNS[-1]}" "${L_RUNS[-1]}")"
 done
 best() { printf '%s\n' "$@" | awk '{ if ($1 > r) r = $1; if ($2 > p50) p50 = $2; if ($3 > p99) p99 = $3 } END { print r, p50, p99 }'; }
 read -r C_RPS C_P50 C_P99 < <(best "${C_RUNS[@]}")
 read -r S_RPS S_P50 S_P99 < <(best "${S_RUNS[@]}")
 read -r L_RPS L_P50 L_P99 < <(best "${L_RUNS[@]}")
+read -r H_RPS H_P50 H_P99 < <(best "${H_RUNS[@]}")
 
-echo "== (b) 1,000 leads per request, 4 connections, $ROUNDS rounds of ${DURATION}s, log off and on"
-B_RUNS=(); BL_RUNS=()
-for round in $(seq 1 "$ROUNDS"); do
-    B_RUNS+=("$(load "http://$SERVE/v1/score" "$WORK/thousand.json" 4 "$DURATION" "serve-1000-$round")")
-    BL_RUNS+=("$(load "http://$LOGGED/v1/score" "$WORK/thousand.json" 4 "$DURATION" "logged-1000-$round")")
-    echo "   round $round: leadscore ${B_RUNS[-1]}, leadscore logging ${BL_RUNS[-1]} (requests/s p50 p99)"
-done
-read -r B_RPS B_P50 B_P99 < <(best "${B_RUNS[@]}")
-read -r BL_RPS BL_P50 BL_P99 < <(best "${BL_RUNS[@]}")
-
-# The log's counters on /metrics: "written dropped".
+# A server's log counters on /metrics: "written dropped".
 log_counts() {
-    curl -s "http://$LOGGED/metrics" | awk '
+    curl -s "http://$1/metrics" | awk '
         /^leadscore_log_rows_total\{fate="written"\}/ { w = $2 }
         /^leadscore_log_dropped_total / { d = $2 }
         END { print w + 0, d + 0 }'
 }
-echo "== (d) the log keeping up: 1,000-lead requests with the log on for ${LOG_SECONDS}s"
-read -r W0 D0 < <(log_counts)
-read -r D_RPS D_P50 D_P99 < <(load "http://$LOGGED/v1/score" "$WORK/thousand.json" 4 "$LOG_SECONDS" logged-sustained)
+
+echo "== (b) 1,000 leads per request, 4 connections, $ROUNDS rounds of ${DURATION}s, log off, on, on with a challenger"
+B_RUNS=(); BL_RUNS=(); BH_RUNS=()
+for round in $(seq 1 "$ROUNDS"); do
+    B_RUNS+=("$(load "http://$SERVE/v1/score" "$WORK/thousand.json" 4 "$DURATION" "serve-1000-$round")")
+    read -r W0 D0 < <(log_counts "$LOGGED")
+    BL_RUNS+=("$(load "http://$LOGGED/v1/score" "$WORK/thousand.json" 4 "$DURATION" "logged-1000-$round")")
+    sleep 1 # the last batch (at most 200 ms old)
+    read -r W1 D1 < <(log_counts "$LOGGED")
+    BH_RUNS+=("$(load "http://$SHADOWED/v1/score" "$WORK/thousand.json" 4 "$DURATION" "shadowed-1000-$round")")
+    echo "   round $round: leadscore ${B_RUNS[-1]}, logging ${BL_RUNS[-1]}, logging with a challenger ${BH_RUNS[-1]}" \
+        "(requests/s p50 p99)"
+    echo "     ratios: logging/no log $(ratio "${BL_RUNS[-1]}" "${B_RUNS[-1]}"), challenger/no challenger" \
+        "$(ratio "${BH_RUNS[-1]}" "${BL_RUNS[-1]}"); the log under this flood: $((W1 - W0)) rows written, $((D1 - D0)) dropped"
+done
+read -r B_RPS B_P50 B_P99 < <(best "${B_RUNS[@]}")
+read -r BL_RPS BL_P50 BL_P99 < <(best "${BL_RUNS[@]}")
+read -r BH_RPS BH_P50 BH_P99 < <(best "${BH_RUNS[@]}")
+
+echo "== (d) the log keeping up: 1,000-lead requests offered at $LOG_RATE leads/s with the log on for ${LOG_SECONDS}s"
+sleep 2 # the queue of (b)'s flood drained
+read -r W0 D0 < <(log_counts "$LOGGED")
+D_OUT=$(BODY_FILE="$WORK/thousand.json" THREADS=2 RATE=$(python3 -c "print($LOG_RATE / 1000)") \
+    wrk -t2 -c4 -d"${LOG_SECONDS}s" -s "$WORK/paced.lua" "http://$LOGGED/v1/score")
+echo "$D_OUT" >"$OUT/logged-sustained.txt"
+if grep -qE "Non-2xx|Socket errors" <<<"$D_OUT"; then echo "$D_OUT" >&2; echo "(d): failed requests" >&2; exit 1; fi
+D_RPS=$(awk '/Requests\/sec:/ { print $2 }' <<<"$D_OUT")
 sleep 1 # the last batch (at most 200 ms old)
-read -r W1 D1 < <(log_counts)
-echo "   $((W1 - W0)) rows written, $((D1 - D0)) dropped"
+read -r W1 D1 < <(log_counts "$LOGGED")
+echo "   offered $(python3 -c "print(f'{$D_RPS * 1000:,.0f}')") leads/s: $((W1 - W0)) rows written, $((D1 - D0)) dropped"
 
 echo "== (c) leadscore score on $ROWS CSV rows, best of $RUNS"
 DATA="$TARGET_DIR/bench/leads.csv"
@@ -196,6 +270,7 @@ import json, sys
 c_rps, s_rps, s_p50, s_p99, c_p50, c_p99 = $C_RPS, $S_RPS, $S_P50, $S_P99, $C_P50, $C_P99
 b_rps, rows, parse_s, score_s = $B_RPS, $ROWS, $PARSE_S, $SCORE_S
 l_rps, l_p50, l_p99, bl_rps = $L_RPS, $L_P50, $L_P99, $BL_RPS
+h_rps, h_p50, h_p99, bh_rps = $H_RPS, $H_P50, $H_P99, $BH_RPS
 d_rps, d_written, d_dropped, log_seconds = $D_RPS, $W1 - $W0, $D1 - $D0, $LOG_SECONDS
 ratio_a, ratio_c = s_rps / c_rps, parse_s / score_s
 ok = lambda b: "PASS" if b else "FAIL"
@@ -209,10 +284,14 @@ print(f"| (d) log on, single lead, requests/s / log off | {l_rps:,.0f} | {s_rps:
 print(f"| (d) log on, single lead, requests/s / ceiling | {l_rps:,.0f} | {c_rps:,.0f} | {l_rps / c_rps:.2f}x | >= 0.7x: {ok(l_rps / c_rps >= 0.7)} |")
 print(f"| (d) log on, p50 / p99 latency (ms) | {l_p50:.2f} / {l_p99:.2f} | | | |")
 print(f"| (d) log on, 1,000-lead leads/s / log off | {bl_rps * 1000:,.0f} | {b_rps * 1000:,.0f} | {bl_rps / b_rps:.2f}x | >= 0.8x: {ok(bl_rps / b_rps >= 0.8)} |")
-print(f"| (d) log on for {log_seconds} s: leads/s, rows written, dropped | {d_rps * 1000:,.0f} | {d_written:,} written | {d_dropped:,} dropped | >= 50,000/s, 0 dropped: {ok(d_rps * 1000 >= 50000 and d_dropped == 0)} |")
+print(f"| (d) log on for {log_seconds} s at {$LOG_RATE:,} leads/s offered: leads/s, rows written, dropped | {d_rps * 1000:,.0f} | {d_written:,} written | {d_dropped:,} dropped | >= 50,000/s, 0 dropped: {ok(d_rps * 1000 >= 50000 and d_dropped == 0)} |")
+print(f"| (e) log on with a challenger, single lead, requests/s / without | {h_rps:,.0f} | {l_rps:,.0f} | {h_rps / l_rps:.2f}x | |")
+print(f"| (e) log on with a challenger, p50 / p99 latency (ms) | {h_p50:.2f} / {h_p99:.2f} | | | |")
+print(f"| (e) log on with a challenger, 1,000-lead leads/s / without | {bh_rps * 1000:,.0f} | {bl_rps * 1000:,.0f} | {bh_rps / bl_rps:.2f}x | |")
 print(f"| (c) leadscore score, rows/s on {rows:,} rows | {rows / score_s:,.0f} ({score_s:.2f} s) | {rows / parse_s:,.0f} ({parse_s:.2f} s) | {ratio_c:.2f}x | >= 0.5x: {ok(ratio_c >= 0.5)} |")
 json.dump({"logged": {"rps": l_rps, "p50_ms": l_p50, "p99_ms": l_p99, "thousand_leads_per_s": bl_rps * 1000,
                       "sustained_leads_per_s": d_rps * 1000, "sustained_written": d_written, "sustained_dropped": d_dropped},
+           "shadowed": {"rps": h_rps, "p50_ms": h_p50, "p99_ms": h_p99, "thousand_leads_per_s": bh_rps * 1000},
            "single": {"rps": s_rps, "p50_ms": s_p50, "p99_ms": s_p99}, "ceiling": {"rps": c_rps, "p50_ms": c_p50, "p99_ms": c_p99},
            "ratio_rps": ratio_a, "thousand_leads_per_s": b_rps * 1000, "csv": {"rows": rows, "score_s": score_s, "parse_s": parse_s, "ratio": ratio_c}},
           open(sys.argv[1], "w"), indent=2)

@@ -3,10 +3,11 @@
 //
 //   NODE_PATH=target/browser/node_modules CHROMIUM=/usr/bin/chromium node scripts/browser.cjs BASE_URL COMPARE_JSON SCREENSHOT LEADS_CSV
 //
-// The server logs every lead it scores (and runs --rules): the page is loaded once before any
-// lead is logged, then after 2,000 leads of LEADS_CSV (JSON) with their outcomes and 2,000 more
-// from an industry the model never saw (a CSV upload) have been scored, to check the "In
-// production" section against GET /v1/monitor.
+// The server logs every lead it scores (and runs --rules), and its registry names a CHALLENGER
+// (v2) that scores every lead in the shadow: the page is loaded once before any lead is logged,
+// then after 2,000 leads of LEADS_CSV (JSON) with their outcomes and 2,000 more from an industry
+// the model never saw (a CSV upload) have been scored, to check the "In production" section,
+// the challenger's block included, against GET /v1/monitor.
 //
 // Every check prints one line; the last line is "browser: N passed, M failed"; the exit code is
 // non-zero when any check failed.
@@ -142,6 +143,20 @@ async function production(page) {
       flagged: rows.filter((r) => r.classList.contains('flagged')).map((r) => r.getAttribute('data-feature')).sort(),
       driftRows: rows.length,
       rules: rulesCells.map((c) => Number(c.getAttribute('data-value'))),
+      challengers: [...document.querySelectorAll('#production table.live-challenger')].map((t) => {
+        const version = t.getAttribute('data-challenger');
+        const note = document.getElementById(`live-challenger-${version}`);
+        const row = (key) =>
+          [...t.querySelectorAll(`tr[data-figure="${key}"] td[data-value]`)].map((c) => Number(c.getAttribute('data-value')));
+        return {
+          version,
+          paired: num(note, 'data-paired'),
+          text: note ? note.textContent : '',
+          auc: row('auc'),
+          logLoss: row('log_loss'),
+          figures: [...t.querySelectorAll('tr[data-figure]')].map((r) => r.getAttribute('data-figure')),
+        };
+      }),
       charts: [...document.querySelectorAll('#production figure > svg')].map((svg) => {
         const r = svg.getBoundingClientRect();
         return { w: r.width, h: r.height, marks: svg.querySelectorAll('polyline, path, rect, circle').length };
@@ -191,10 +206,11 @@ async function production(page) {
       body: JSON.stringify(rows.map((r) => ({ id: r[leadId], outcome: r[outcome] }))),
     });
     await posted.text();
-    const written = await waitWritten(4000);
+    // Each lead is logged twice: the served row (v1) and the challenger's shadow row (v2).
+    const written = await waitWritten(8000);
     check(
-      '4,000 leads scored and logged, 2,000 outcomes posted',
-      statuses.every((s) => s === 200) && posted.status === 200 && written === 4000,
+      '4,000 leads scored and logged with their 4,000 shadow rows, 2,000 outcomes posted',
+      statuses.every((s) => s === 200) && posted.status === 200 && written === 8000,
       JSON.stringify({ statuses, outcomes: posted.status, written }),
     );
     const monitor = await (await fetch(`${base}/v1/monitor`)).json();
@@ -255,6 +271,35 @@ async function production(page) {
       `in production: the rules' live AUC ${live.rules[1]} beside the model's ${live.rules[0]}, as /v1/monitor says`,
       monitor.rules && live.rules.length === 2 && live.rules[0] === monitor.rules.auc.a && live.rules[1] === monitor.rules.auc.b,
       JSON.stringify({ page: live.rules, api: monitor.rules && monitor.rules.auc }),
+    );
+    // The challenger's block: v2 shadowed v1 on all 4,000 leads; both live AUCs and log losses
+    // (on the 2,000 with outcomes) as /v1/monitor's `challengers` gives them.
+    const api = (monitor.challengers || [])[0];
+    const shownChallenger = live.challengers[0];
+    check(
+      `in production: the challenger ${shownChallenger && shownChallenger.version} shadowed v1 on ${shownChallenger && shownChallenger.paired} leads, as /v1/monitor says`,
+      live.challengers.length === 1 &&
+        monitor.challengers.length === 1 &&
+        shownChallenger.version === 'v2' &&
+        api.challenger === 'v2' &&
+        shownChallenger.paired === 4000 &&
+        api.n_paired === 4000 &&
+        /v2 was scored in the shadow beside v1 on 4,000 live leads/.test(shownChallenger.text),
+      JSON.stringify({ page: live.challengers, api: monitor.challengers }),
+    );
+    check(
+      `in production: the challenger's live AUC ${shownChallenger && shownChallenger.auc[1]} beside v1's ${shownChallenger && shownChallenger.auc[0]} (log loss too), as /v1/monitor says`,
+      shownChallenger &&
+        api.outcomes &&
+        api.outcomes.n_leads === 2000 &&
+        JSON.stringify(shownChallenger.figures) === JSON.stringify(['auc', 'log_loss', 'brier', 'lift', 'precision', 'recall']) &&
+        shownChallenger.auc.length === 2 &&
+        shownChallenger.auc[0] === api.outcomes.auc.a &&
+        shownChallenger.auc[1] === api.outcomes.auc.b &&
+        shownChallenger.auc[0] === figures.auc.value &&
+        shownChallenger.logLoss[0] === api.outcomes.log_loss.a &&
+        shownChallenger.logLoss[1] === api.outcomes.log_loss.b,
+      JSON.stringify({ page: shownChallenger, api: api && api.outcomes && { auc: api.outcomes.auc, log_loss: api.outcomes.log_loss } }),
     );
     check(
       'in production: 5 charts (leads and MQL rate per day, calibration, tiers, PSI) drawn with marks',

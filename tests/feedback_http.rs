@@ -265,8 +265,8 @@ async fn every_scored_lead_is_logged_under_an_id() {
     let fields = first.fields.as_ref().unwrap();
     assert_eq!(fields.get("job_level"), &leadscore_store::FieldValue::Text("VP".into()));
     assert_eq!(fields.get("pricing_page_visits"), &leadscore_store::FieldValue::Number(4.0));
-    assert!(fields.0.iter().all(|(name, _)| name != "notes"), "a field the model does not read was logged");
-    assert_eq!(fields.0.len(), crate::util::shipped_model().1.encoder.features.len());
+    assert!(fields.values().iter().all(|(name, _)| name != "notes"), "a field the model does not read was logged");
+    assert_eq!(fields.values().len(), crate::util::shipped_model().1.encoder.features.len());
 
     // --log-fields none: scores only.
     let store2 = dir.path().join("scores-only.db");

@@ -202,8 +202,8 @@ async fn challenger_shadowed_end_to_end_over_http() {
         );
         assert_eq!(r.prediction.version, "v2");
         let fields = r.prediction.fields.as_ref().unwrap();
-        assert_eq!(fields.0.len(), v2_features);
-        assert!(fields.0.iter().all(|(name, _)| name != "page_views"));
+        assert_eq!(fields.values().len(), v2_features);
+        assert!(fields.values().iter().all(|(name, _)| name != "page_views"));
     }
     assert_eq!(opened.paired_rows(&PairFilter { model: "leads".into(), ..Default::default() }).unwrap().len(), 4_100);
 

@@ -289,7 +289,7 @@ fn check_backend(open: &dyn Fn() -> Box<dyn Store>) {
         rule_points: Some(42.5),
         rule_mql: Some(false),
         // In name order: the order a stored row reads back in.
-        fields: Some(Fields(vec![
+        fields: Some(Fields::new(vec![
             ("country".into(), leadscore_store::FieldValue::Missing),
             ("demo_requested".into(), leadscore_store::FieldValue::Bool(true)),
             ("lead_source".into(), leadscore_store::FieldValue::Text("Web\tForm \\ \"x\"\nnew line".into())),

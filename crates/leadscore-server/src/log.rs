@@ -1,9 +1,10 @@
 //! The prediction log from the server's side: the writer handle, the rows the score routes
 //! build, and the one reading connection behind `/v1/outcomes` and `/v1/monitor`.
 //!
-//! **Scoring never waits for the log.** A route calls [`PredictionLog::record`] once per scored
-//! lead: it builds the row and `try_send`s it onto the writer's bounded queue
-//! (`leadscore_store::LogWriter`); the writer's own thread inserts batches. A full queue or a
+//! **Scoring never waits for the log.** A route builds the row of each scored lead
+//! ([`PredictionLog::row`]: the fields it logs written as their JSON text at once) and hands a
+//! request's rows to the writer's bounded queue as one item ([`PredictionLog::record_all`];
+//! `leadscore_store::LogWriter`); the writer's own thread inserts batches. A full queue or a
 //! failed batch drops rows and counts them (`/metrics`: `leadscore_log_rows_total`), and
 //! `readyz` says the store is degraded while still answering 200: a scorer without its log is
 //! still a scorer.
@@ -134,21 +135,16 @@ impl PredictionLog {
         }
     }
 
-    /// Queues the row of one scoring; never blocks. `field(i)` is the value of the model's `i`-th
-    /// input (`Encoder::inputs`) as it arrived (read only with `--log-fields model`). With `shadow`, the
-    /// model's challenger and the lead's values of its inputs (`Shadow::values_by_slot`), the row goes
-    /// to the shadow scorer, which logs it beside the challenger's. Returns false when the row was
-    /// dropped (counted).
-    pub fn record<'a>(
+    /// The row of one scoring. `field(i)` is the value of the model's `i`-th input
+    /// (`Encoder::inputs`) as it arrived (read only with `--log-fields model`).
+    pub fn row<'a>(
         &self,
         model: &LoadedModel,
-        shadow: Option<(&Shadow, Vec<FieldValue>)>,
         scored_at_ms: i64,
         scoring: Scoring<'_>,
         field: impl FnMut(usize) -> RawValue<'a>,
-    ) -> bool {
-        let fields = Fields::of_indexed(&model.artifact, self.fields, field);
-        let row = Prediction {
+    ) -> Prediction {
+        Prediction {
             scored_at_ms,
             model: model.name.clone(),
             version: model.version.clone(),
@@ -161,8 +157,23 @@ impl PredictionLog {
             threshold: scoring.threshold,
             rule_points: scoring.rules.map(|r| r.0),
             rule_mql: scoring.rules.map(|r| r.1),
-            fields,
-        };
+            fields: Fields::of_indexed(&model.artifact, self.fields, field),
+        }
+    }
+
+    /// Queues the row of one scoring ([`PredictionLog::row`]); never blocks. With `shadow`, the
+    /// model's challenger and the lead's values of its inputs (`Shadow::values_by_slot`), the
+    /// row goes to the shadow scorer, which logs it beside the challenger's. Returns false when
+    /// the row was dropped (counted).
+    pub fn record<'a>(
+        &self,
+        model: &LoadedModel,
+        shadow: Option<(&Shadow, Vec<FieldValue>)>,
+        scored_at_ms: i64,
+        scoring: Scoring<'_>,
+        field: impl FnMut(usize) -> RawValue<'a>,
+    ) -> bool {
+        let row = self.row(model, scored_at_ms, scoring, field);
         match shadow {
             Some((shadow, values)) => {
                 self.shadow.submit(shadow, row, values);
@@ -170,6 +181,12 @@ impl PredictionLog {
             }
             None => self.writer.log(row),
         }
+    }
+
+    /// Queues the rows of one request (no challenger) as one item; never blocks. Returns how
+    /// many were queued (the others were dropped and counted).
+    pub fn record_all(&self, rows: Vec<Prediction>) -> usize {
+        self.writer.log_all(rows)
     }
 
     /// The shadow scorer's counters.

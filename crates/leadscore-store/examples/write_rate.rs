@@ -2,11 +2,13 @@
 //! same rows inserted by `SqliteStore::insert` directly in batches of the writer's size (no
 //! queue, no thread). Prints both and the ratio, for each round.
 //!
-//!   cargo run --release -p leadscore-store --example write_rate -- [rows] [rounds] [offered rows/s]
+//!   cargo run --release -p leadscore-store --example write_rate -- [rows] [rounds] [offered rows/s] [rows per request]
 //!
 //! With an offered rate (e.g. 50000) rows are handed to the writer at that pace, as a server
 //! under steady load would, and the drops say whether the store keeps up; without one (0) they
-//! are handed over as fast as possible and the writer's ceiling is measured (with drops).
+//! are handed over as fast as possible and the writer's ceiling is measured (with drops). Rows
+//! go to the writer in groups of `rows per request` (default 1), as the server hands over a
+//! request's rows.
 //!
 //! Issue 12 asks the SQLite store to keep up with 50,000 leads/s; phase 2's server benchmark
 //! measures it under load, this measures the writer alone.
@@ -41,7 +43,7 @@ fn row(i: usize) -> Prediction {
         threshold: 0.3,
         rule_points: None,
         rule_mql: None,
-        fields: Some(Fields(fields)),
+        fields: Some(Fields::new(fields)),
     }
 }
 
@@ -50,6 +52,7 @@ fn main() {
     let rows = args.first().copied().unwrap_or(200_000);
     let rounds = args.get(1).copied().unwrap_or(3);
     let offered = args.get(2).copied().unwrap_or(0);
+    let per_request = args.get(3).copied().unwrap_or(1).max(1);
     let data: Vec<Prediction> = (0..rows).map(row).collect();
     let config = WriterConfig::default();
     for round in 1..=rounds {
@@ -66,17 +69,16 @@ fn main() {
         let writer = LogWriter::start(path.to_str().unwrap(), config.clone()).unwrap();
         let start = Instant::now();
         let mut dropped = 0u64;
-        for (i, p) in data.iter().enumerate() {
-            if offered > 0 && i % 100 == 0 {
+        for (k, group) in data.chunks(per_request).enumerate() {
+            let i = k * per_request;
+            if offered > 0 && (i % 100 < per_request || per_request >= 100) {
                 let due = start + Duration::from_secs_f64(i as f64 / offered as f64);
                 if let Some(wait) = due.checked_duration_since(Instant::now()) {
                     std::thread::sleep(wait);
                 }
             }
-            // As the server does: never wait; a full queue drops the row.
-            if !writer.log(p.clone()) {
-                dropped += 1;
-            }
+            // As the server does: never wait; a full queue drops the rows.
+            dropped += (group.len() - writer.log_all(group.to_vec())) as u64;
         }
         let offered_for = start.elapsed();
         let stats = writer.shutdown(Duration::from_secs(120));

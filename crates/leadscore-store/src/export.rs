@@ -18,7 +18,6 @@ use leadscore_core::value::format_day;
 use leadscore_core::Spec;
 use serde::{Deserialize, Serialize};
 
-use crate::row::FieldValue;
 use crate::{Error, LoggedRow, Result};
 
 /// What an export wrote.
@@ -70,7 +69,6 @@ pub fn export_training(spec: &Spec, rows: &[LoggedRow], out: impl Write) -> Resu
     let mut writer = csv::Writer::from_writer(out);
     let csv_err = |e: csv::Error| Error::Io { path: "export".into(), error: std::io::Error::other(e.to_string()) };
     writer.write_record(&header).map_err(csv_err)?;
-    let missing = FieldValue::Missing;
     for i in chosen {
         let row = &rows[i];
         let Some(fields) = &row.prediction.fields else {
@@ -86,7 +84,7 @@ pub fn export_training(spec: &Spec, rows: &[LoggedRow], out: impl Write) -> Resu
             record.push(scored_day.clone());
         }
         for name in spec.features.keys() {
-            let value = fields.0.iter().find(|(k, _)| k == name).map_or(&missing, |(_, v)| v);
+            let value = fields.get(name);
             let mut cell = value.cell();
             if time_is_feature && spec.time_column.as_deref() == Some(name.as_str()) && cell.is_empty() {
                 cell = scored_day.clone();

@@ -99,7 +99,7 @@ fn copy_row(out: &mut Vec<u8>, id: Option<i64>, p: &Prediction, champion_id: Opt
         Some(p.threshold.to_string()),
         p.rule_points.map(|x| x.to_string()),
         p.rule_mql.map(|b| bool_text(b).into()),
-        p.fields.as_ref().map(Fields::to_json),
+        p.fields.as_ref().map(|f| f.as_json().to_owned()),
         champion_id.map(|id| id.to_string()),
     ];
     for (i, cell) in cells.iter().enumerate() {

@@ -11,6 +11,8 @@
 
 use leadscore_core::value::RawValue;
 use leadscore_core::Artifact;
+use std::sync::OnceLock;
+
 use serde::{Deserialize, Serialize};
 
 use crate::{Error, Result};
@@ -112,10 +114,42 @@ impl FieldValue {
     }
 }
 
-/// The logged fields of one lead: in the encoder's feature order when logged, in name order when
-/// read back from the store (a JSON object keeps no order).
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Fields(pub Vec<(String, FieldValue)>);
+/// The logged fields of one lead, kept as the JSON object the store holds (`{"name": value, ...}`):
+/// written once, into one buffer, when the lead is scored, so that neither the request (one
+/// allocation per lead, not one per field) nor the log's writer (nothing left to encode: the text
+/// is bound as it is) builds a value per field. Read by name, parsed once on first use. Logged in
+/// the encoder's feature order; read back from a store, in name order (a JSON object keeps no
+/// order). Two `Fields` are equal when they hold the same values.
+#[derive(Clone, Debug, Default)]
+pub struct Fields {
+    /// The JSON object, as stored.
+    json: String,
+    /// Its values by name, parsed on first use (set at once when read from a store).
+    parsed: OnceLock<Vec<(String, FieldValue)>>,
+}
+
+impl PartialEq for Fields {
+    fn eq(&self, other: &Fields) -> bool {
+        self.values() == other.values()
+    }
+}
+
+/// Writes `value` as JSON into `out` (a NaN number, which no JSON lead carries, as null).
+fn write_value(out: &mut Vec<u8>, value: RawValue<'_>) {
+    match value {
+        RawValue::Missing => out.extend_from_slice(b"null"),
+        RawValue::Bool(true) => out.extend_from_slice(b"true"),
+        RawValue::Bool(false) => out.extend_from_slice(b"false"),
+        RawValue::Number(x) if x.is_finite() => {
+            // Writing into a Vec cannot fail; ryu's shortest text, as serde_json writes numbers.
+            let _ = serde_json::to_writer(&mut *out, &x);
+        }
+        RawValue::Number(_) => out.extend_from_slice(b"null"),
+        RawValue::Text(t) => {
+            let _ = serde_json::to_writer(&mut *out, t);
+        }
+    }
+}
 
 impl Fields {
     /// The fields `artifact`'s model reads, taken from `field` (the same lookup the scorer used),
@@ -139,51 +173,89 @@ impl Fields {
     ) -> Option<Fields> {
         match logging {
             FieldLogging::None => None,
-            FieldLogging::Model => Some(Fields(
-                artifact
-                    .encoder
-                    .inputs()
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, name)| (name.to_owned(), FieldValue::from_raw(field(i))))
-                    .collect(),
-            )),
+            FieldLogging::Model => {
+                // `encoder.inputs()`, without its Vec: the features, then the time column when
+                // an age is measured from it and it is not a feature.
+                let encoder = &artifact.encoder;
+                let features = encoder.features.iter().map(|f| f.name.as_str());
+                let time = encoder
+                    .time
+                    .as_ref()
+                    .map(|t| t.column.as_str())
+                    .filter(|column| !encoder.features.iter().any(|f| f.name == *column));
+                Some(Self::write(features.chain(time).enumerate().map(|(i, name)| (name, field(i)))))
+            }
         }
     }
 
+    /// Fields holding `values` (callers that build rows themselves, and tests).
+    pub fn new(values: Vec<(String, FieldValue)>) -> Fields {
+        Self::write(values.iter().map(|(name, value)| (name.as_str(), value.raw())))
+    }
+
+    fn write<'a, 'v>(values: impl Iterator<Item = (&'a str, RawValue<'v>)>) -> Fields {
+        // About 20 bytes a field: one allocation for most leads.
+        let mut out = Vec::with_capacity(384);
+        out.push(b'{');
+        for (i, (name, value)) in values.enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            let _ = serde_json::to_writer(&mut out, name);
+            out.push(b':');
+            write_value(&mut out, value);
+        }
+        out.push(b'}');
+        // serde_json writes UTF-8 only; the fallback is never taken.
+        let json = String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        Fields { json, parsed: OnceLock::new() }
+    }
+
     /// The JSON object stored in the log.
-    pub fn to_json(&self) -> String {
-        let map: serde_json::Map<String, serde_json::Value> = self
-            .0
-            .iter()
-            .map(|(k, v)| (k.clone(), serde_json::to_value(v).unwrap_or(serde_json::Value::Null)))
-            .collect();
-        serde_json::Value::Object(map).to_string()
+    pub fn as_json(&self) -> &str {
+        &self.json
     }
 
     /// Reads a stored JSON object back (a value of another type than the four is an error).
     pub fn from_json(text: &str) -> std::result::Result<Fields, String> {
-        let map: serde_json::Map<String, serde_json::Value> =
-            serde_json::from_str(text).map_err(|e| format!("fields are not a JSON object: {e}"))?;
-        map.into_iter()
-            .map(|(k, v)| {
-                let value = match v {
-                    serde_json::Value::Null => FieldValue::Missing,
-                    serde_json::Value::Bool(b) => FieldValue::Bool(b),
-                    serde_json::Value::Number(n) => FieldValue::Number(n.as_f64().unwrap_or(f64::NAN)),
-                    serde_json::Value::String(s) => FieldValue::Text(s),
-                    other => return Err(format!("field `{k}` holds {other}, not a value")),
-                };
-                Ok((k, value))
-            })
-            .collect::<std::result::Result<Vec<_>, String>>()
-            .map(Fields)
+        let values = parse_fields(text)?;
+        Ok(Fields { json: text.to_owned(), parsed: OnceLock::from(values) })
+    }
+
+    /// Every field with its value, in name order.
+    pub fn values(&self) -> &[(String, FieldValue)] {
+        // Text this type wrote, or that `from_json` already parsed: it always parses.
+        self.parsed.get_or_init(|| parse_fields(&self.json).unwrap_or_default())
     }
 
     /// The value of `name` (`Missing` when the row has none).
     pub fn get(&self, name: &str) -> &FieldValue {
-        self.0.iter().find(|(k, _)| k == name).map_or(&FieldValue::Missing, |(_, v)| v)
+        let values = self.values();
+        values.binary_search_by(|(k, _)| k.as_str().cmp(name)).map_or(&FieldValue::Missing, |i| &values[i].1)
     }
+}
+
+/// A stored JSON object's values, in name order.
+fn parse_fields(text: &str) -> std::result::Result<Vec<(String, FieldValue)>, String> {
+    let map: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(text).map_err(|e| format!("fields are not a JSON object: {e}"))?;
+    map.into_iter()
+        .map(|(k, v)| {
+            let value = match v {
+                serde_json::Value::Null => FieldValue::Missing,
+                serde_json::Value::Bool(b) => FieldValue::Bool(b),
+                serde_json::Value::Number(n) => FieldValue::Number(n.as_f64().unwrap_or(f64::NAN)),
+                serde_json::Value::String(s) => FieldValue::Text(s),
+                other => return Err(format!("field `{k}` holds {other}, not a value")),
+            };
+            Ok((k, value))
+        })
+        .collect::<std::result::Result<Vec<_>, String>>()
+        .map(|mut values| {
+            // A JSON object's keys come back sorted already; `get` relies on it.
+            values.sort_by(|a, b| a.0.cmp(&b.0));
+            values
+        })
 }
 
 /// One scoring of one lead by one model version.
@@ -463,16 +535,24 @@ mod tests {
 
     #[test]
     fn fields_round_trip_through_json() {
-        let f = Fields(vec![
-            ("a".into(), FieldValue::Text("Google".into())),
+        let f = Fields::new(vec![
+            ("d".into(), FieldValue::Missing),
+            ("a".into(), FieldValue::Text("Google \"x\"\n\\ é".into())),
             ("b".into(), FieldValue::Number(15.0)),
             ("c".into(), FieldValue::Bool(true)),
-            ("d".into(), FieldValue::Missing),
+            ("e".into(), FieldValue::Number(f64::NAN)),
         ]);
-        let back = Fields::from_json(&f.to_json()).unwrap();
-        for (name, value) in &f.0 {
-            assert_eq!(back.get(name), value, "{name}");
+        // Written in the order given, compactly, as serde_json writes values.
+        assert_eq!(f.as_json(), r#"{"d":null,"a":"Google \"x\"\n\\ é","b":15.0,"c":true,"e":null}"#);
+        let back = Fields::from_json(f.as_json()).unwrap();
+        assert_eq!(back, f);
+        for (name, value) in [("a", FieldValue::Text("Google \"x\"\n\\ é".into())), ("b", FieldValue::Number(15.0))] {
+            assert_eq!(back.get(name), &value, "{name}");
+            assert_eq!(f.get(name), &value, "{name}");
         }
+        let names: Vec<&str> = back.values().iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(names, ["a", "b", "c", "d", "e"], "read back in name order");
+        assert_eq!(back.get("e"), &FieldValue::Missing, "a NaN is stored as missing");
         assert_eq!(back.get("nope"), &FieldValue::Missing);
         assert!(Fields::from_json("[1]").is_err());
         assert!(Fields::from_json(r#"{"a": [1]}"#).unwrap_err().contains("field `a`"));

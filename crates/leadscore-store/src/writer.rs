@@ -1,20 +1,29 @@
 //! The server's log writer: scoring never waits for the store.
 //!
-//! [`LogWriter::log`] puts a row on a bounded queue and returns at once; one thread takes rows
-//! off it in batches and inserts each batch in one transaction. When the queue is full (the store
-//! cannot keep up) or a batch fails (the store is down, read-only, full), the rows are dropped and
-//! counted ([`WriterStats`]), the writer reports itself degraded, and it reopens the store at most
-//! every [`WriterConfig::retry`] until a batch goes in again. Shutdown writes what is queued.
+//! [`LogWriter::log_all`] puts a request's rows on a bounded queue as one item and returns at
+//! once; one thread takes them off in batches and inserts each batch in one transaction. When
+//! the queue is full (the store cannot keep up) or a batch fails (the store is down, read-only,
+//! full), the rows are dropped and counted ([`WriterStats`]), the writer reports itself
+//! degraded, and it reopens the store at most every [`WriterConfig::retry`] until a batch goes in
+//! again. Shutdown writes what is queued.
 //!
 //! **What a crash can lose.** Rows are in memory until their batch commits. A batch is written
-//! when it holds [`WriterConfig::batch_rows`] rows (default 2,048) or [`WriterConfig::max_delay`]
-//! (default 200 ms) after its first row arrived, whichever comes first. So `kill -9` loses at most
-//! the rows of the last `max_delay` plus the batch being written while the store keeps up, and at
-//! most `capacity + batch_rows` rows (default 65,536 + 2,048) when it does not. A committed batch
-//! is whole (one transaction); a batch interrupted by the kill is not in the store at all.
+//! when it holds [`WriterConfig::batch_rows`] rows (default 2,048; more only when one request
+//! alone brings more) or [`WriterConfig::max_delay`] (default 200 ms) after its first row
+//! arrived, whichever comes first. So `kill -9` loses at most the rows of the last `max_delay`
+//! plus the batch being written while the store keeps up, and at most `capacity + batch_rows`
+//! rows (default 65,536 + 2,048) when it does not. A committed batch is whole (one transaction);
+//! a batch interrupted by the kill is not in the store at all.
+//!
+//! **What it costs the requests.** A request hands over its rows in one queue item (one atomic
+//! count of the rows waiting, one channel send); while a batch is open the writer polls the queue
+//! every [`POLL`] instead of being woken for each item, so a request never makes a system call
+//! for the log. The writer thread runs at a lower CPU priority ([`NICE`]): when scoring takes
+//! every core, scoring goes first and the log falls behind, dropping (and counting) rows rather
+//! than slowing answers; with any idle CPU it gets what it needs.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, SyncSender, TryRecvError};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -23,6 +32,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::row::{Pair, Prediction};
 use crate::{Result, Store};
+
+/// How often the writer looks at the queue while a batch is open (see the module).
+pub const POLL: Duration = Duration::from_millis(5);
+
+/// The writer thread's nice value (Linux: per thread), as RocksDB lowers its compaction
+/// threads' priority: background work that yields to the requests under CPU contention.
+pub const NICE: i32 = 10;
 
 /// How the writer batches and retries. See the module for what each bound means after a crash.
 #[derive(Clone, Debug, PartialEq)]
@@ -95,10 +111,15 @@ struct Counters {
     purged: AtomicU64,
     unhealthy: AtomicBool,
     last_error: Mutex<Option<String>>,
+    /// Rows on the queue now (the bound of `capacity`).
+    waiting: AtomicUsize,
+    /// Set by shutdown: rows logged afterwards are dropped.
+    stopped: AtomicBool,
 }
 
 enum Message {
-    Row(Box<Prediction>),
+    /// The rows of one request.
+    Rows(Vec<Prediction>),
     /// A served scoring and its shadow scoring: written in the same batch, the shadow row naming
     /// the served row's id.
     Pair(Box<(Prediction, Prediction)>),
@@ -108,14 +129,25 @@ enum Message {
     Stop(SyncSender<()>),
 }
 
+impl Message {
+    fn rows(&self) -> usize {
+        match self {
+            Message::Rows(rows) => rows.len(),
+            Message::Pair(_) => 2,
+            Message::Flush(_) | Message::Stop(_) => 0,
+        }
+    }
+}
+
 /// Opens the store again after a failure (the writer owns its connection).
 pub type Opener = Box<dyn FnMut() -> Result<Box<dyn Store>> + Send>;
 
 /// The handle the server keeps: cheap to clone, every clone feeds the same queue.
 #[derive(Clone)]
 pub struct LogWriter {
-    tx: SyncSender<Message>,
+    tx: Sender<Message>,
     counters: Arc<Counters>,
+    capacity: usize,
     thread: Arc<Mutex<Option<JoinHandle<()>>>>,
 }
 
@@ -131,8 +163,9 @@ impl LogWriter {
     /// [`LogWriter::start`] with a custom opener (tests inject failing stores).
     pub fn start_with(mut opener: Opener, config: WriterConfig) -> Result<LogWriter> {
         let store = opener()?;
-        let (tx, rx) = mpsc::sync_channel(config.capacity.max(1));
+        let (tx, rx) = mpsc::channel();
         let counters = Arc::new(Counters::default());
+        let capacity = config.capacity.max(1);
         let worker = Worker {
             rx,
             counters: counters.clone(),
@@ -144,48 +177,69 @@ impl LogWriter {
         };
         let handle = std::thread::Builder::new()
             .name("leadscore-log".into())
-            .spawn(move || worker.run())
+            .spawn(move || {
+                // This thread only (Linux keeps a nice value per thread). Best effort: a system
+                // that refuses leaves the writer at the server's priority.
+                if let Err(e) = rustix::process::setpriority_process(Some(rustix::thread::gettid()), NICE) {
+                    tracing::debug!(error = %e, "prediction log: the writer keeps the server's CPU priority");
+                }
+                worker.run();
+            })
             .map_err(|error| crate::Error::Io { path: "leadscore-log thread".into(), error })?;
-        Ok(LogWriter { tx, counters, thread: Arc::new(Mutex::new(Some(handle))) })
+        Ok(LogWriter { tx, counters, capacity, thread: Arc::new(Mutex::new(Some(handle))) })
     }
 
     /// Queues a row; never blocks. Returns false when the row was dropped (queue full, or the row
     /// refused by [`Prediction::check`]); every drop is counted.
     pub fn log(&self, row: Prediction) -> bool {
-        if row.check().is_err() {
-            self.counters.refused.fetch_add(1, Ordering::Relaxed);
-            return false;
+        self.log_all(vec![row]) == 1
+    }
+
+    /// Queues the rows of one request as one item; never blocks. Rows refused by
+    /// [`Prediction::check`] are counted and left out; the others are queued together, or all
+    /// dropped and counted when the queue has no room for them. Returns how many were queued.
+    pub fn log_all(&self, mut rows: Vec<Prediction>) -> usize {
+        let before = rows.len();
+        rows.retain(|row| row.check().is_ok());
+        let refused = before - rows.len();
+        if refused > 0 {
+            self.counters.refused.fetch_add(refused as u64, Ordering::Relaxed);
         }
-        match self.tx.try_send(Message::Row(Box::new(row))) {
-            Ok(()) => {
-                self.counters.queued.fetch_add(1, Ordering::Relaxed);
-                true
-            }
-            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
-                self.counters.dropped_queue_full.fetch_add(1, Ordering::Relaxed);
-                false
-            }
+        let n = rows.len();
+        if n == 0 || self.enqueue(Message::Rows(rows)) {
+            return n;
         }
+        0
     }
 
     /// Queues a served scoring (`champion`) and the challenger's shadow scoring of the same lead
-    /// (`shadow`) as one item (one queue slot, both rows in one batch, the shadow row recording
-    /// the served row's id); never blocks. Returns false when both were dropped (counted as two).
+    /// (`shadow`) as one item (both rows in one batch, the shadow row recording the served row's
+    /// id); never blocks. Returns false when both were dropped (counted as two).
     pub fn log_pair(&self, champion: Prediction, shadow: Prediction) -> bool {
         if champion.check().is_err() || shadow.check().is_err() || !shadow.shadow || champion.shadow {
             self.counters.refused.fetch_add(2, Ordering::Relaxed);
             return false;
         }
-        match self.tx.try_send(Message::Pair(Box::new((champion, shadow)))) {
-            Ok(()) => {
-                self.counters.queued.fetch_add(2, Ordering::Relaxed);
-                true
-            }
-            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
-                self.counters.dropped_queue_full.fetch_add(2, Ordering::Relaxed);
-                false
-            }
+        self.enqueue(Message::Pair(Box::new((champion, shadow))))
+    }
+
+    /// Puts rows on the queue if it has room for them all; counts them either way.
+    fn enqueue(&self, message: Message) -> bool {
+        let n = message.rows();
+        let c = &self.counters;
+        let waiting = c.waiting.fetch_add(n, Ordering::Relaxed) + n;
+        if waiting > self.capacity || c.stopped.load(Ordering::Relaxed) || self.tx.send(message).is_err() {
+            c.waiting.fetch_sub(n, Ordering::Relaxed);
+            c.dropped_queue_full.fetch_add(n as u64, Ordering::Relaxed);
+            return false;
         }
+        c.queued.fetch_add(n as u64, Ordering::Relaxed);
+        true
+    }
+
+    /// Sends a control message and waits for its acknowledgement, at most until `deadline`.
+    fn control(&self, message: Message, ack: &Receiver<()>, deadline: Instant) -> bool {
+        self.tx.send(message).is_ok() && ack.recv_timeout(deadline.saturating_duration_since(Instant::now())).is_ok()
     }
 
     /// Waits until every row queued before this call is written (or dropped), at most `timeout`.
@@ -193,19 +247,7 @@ impl LogWriter {
     /// finds the lead. Returns false on timeout.
     pub fn flush(&self, timeout: Duration) -> bool {
         let (ack_tx, ack_rx) = mpsc::sync_channel(1);
-        let deadline = Instant::now() + timeout;
-        let mut message = Message::Flush(ack_tx);
-        loop {
-            match self.tx.try_send(message) {
-                Ok(()) => break,
-                Err(TrySendError::Full(m)) if Instant::now() < deadline => {
-                    message = m;
-                    std::thread::sleep(Duration::from_millis(1));
-                }
-                Err(_) => return false,
-            }
-        }
-        ack_rx.recv_timeout(deadline.saturating_duration_since(Instant::now())).is_ok()
+        self.control(Message::Flush(ack_tx), &ack_rx, Instant::now() + timeout)
     }
 
     /// The counters now.
@@ -229,19 +271,7 @@ impl LogWriter {
     /// counted. Returns the final counters.
     pub fn shutdown(&self, timeout: Duration) -> WriterStats {
         let (ack_tx, ack_rx) = mpsc::sync_channel(1);
-        let deadline = Instant::now() + timeout;
-        let mut message = Message::Stop(ack_tx);
-        loop {
-            match self.tx.try_send(message) {
-                Ok(()) => break,
-                Err(TrySendError::Full(m)) if Instant::now() < deadline => {
-                    message = m;
-                    std::thread::sleep(Duration::from_millis(1));
-                }
-                Err(_) => return self.stats(),
-            }
-        }
-        if ack_rx.recv_timeout(deadline.saturating_duration_since(Instant::now())).is_ok() {
+        if self.control(Message::Stop(ack_tx), &ack_rx, Instant::now() + timeout) {
             if let Some(handle) = self.thread.lock().ok().and_then(|mut h| h.take()) {
                 let _ = handle.join();
             }
@@ -258,6 +288,14 @@ struct Worker {
     next_attempt: Instant,
     next_purge: Instant,
     config: WriterConfig,
+}
+
+/// What the worker does after taking one message.
+enum Next {
+    /// Keep filling the batch.
+    Fill,
+    /// Write the batch now (full, or a flush or stop waits for it).
+    Write,
 }
 
 impl Worker {
@@ -279,34 +317,76 @@ impl Worker {
             let mut disconnected = false;
             let deadline = Instant::now() + self.config.max_delay;
             let mut next = Some(first);
+            // Fill the batch: take what is queued, then sleep a poll interval (requests never
+            // wake this thread), until the batch is full, a control message arrives or the
+            // batch's delay is over.
             loop {
-                match next.take() {
-                    Some(Message::Row(row)) => batch.push(*row),
-                    Some(Message::Pair(pair)) => {
+                let message = match next.take() {
+                    Some(m) => m,
+                    None => match self.rx.try_recv() {
+                        Ok(m) => m,
+                        Err(TryRecvError::Empty) => {
+                            let now = Instant::now();
+                            if now >= deadline {
+                                break;
+                            }
+                            std::thread::sleep(POLL.min(deadline - now));
+                            continue;
+                        }
+                        Err(TryRecvError::Disconnected) => {
+                            disconnected = true;
+                            break;
+                        }
+                    },
+                };
+                let n = message.rows();
+                self.counters.waiting.fetch_sub(n, Ordering::Relaxed);
+                // A batch holds at most `batch_rows` rows, unless one request alone brings more.
+                if n > 0 && !batch.is_empty() && batch.len() + n > self.config.batch_rows {
+                    self.write(&batch, &pairs);
+                    batch.clear();
+                    pairs.clear();
+                }
+                let after = match message {
+                    Message::Rows(rows) => {
+                        batch.extend(rows);
+                        Next::Fill
+                    }
+                    Message::Pair(pair) => {
                         let (champion, shadow) = *pair;
                         pairs.push(Pair { champion: batch.len(), shadow: batch.len() + 1 });
                         batch.push(champion);
                         batch.push(shadow);
+                        Next::Fill
                     }
-                    Some(Message::Flush(ack)) => {
+                    Message::Flush(ack) => {
                         acks.push(ack);
-                        break;
+                        Next::Write
                     }
-                    Some(Message::Stop(ack)) => {
+                    Message::Stop(ack) => {
+                        self.counters.stopped.store(true, Ordering::Relaxed);
                         stop = Some(ack);
-                        break;
+                        Next::Write
                     }
-                    None => {}
-                }
-                if batch.len() >= self.config.batch_rows {
+                };
+                if matches!(after, Next::Write) || batch.len() >= self.config.batch_rows {
                     break;
                 }
-                match self.rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-                    Ok(m) => next = Some(m),
-                    Err(RecvTimeoutError::Timeout) => break,
-                    Err(RecvTimeoutError::Disconnected) => {
-                        disconnected = true;
-                        break;
+            }
+            if stop.is_some() {
+                // Rows sent before the stop (a send races the flag) are still written.
+                while let Ok(message) = self.rx.try_recv() {
+                    self.counters.waiting.fetch_sub(message.rows(), Ordering::Relaxed);
+                    match message {
+                        Message::Rows(rows) => batch.extend(rows),
+                        Message::Pair(pair) => {
+                            let (champion, shadow) = *pair;
+                            pairs.push(Pair { champion: batch.len(), shadow: batch.len() + 1 });
+                            batch.push(champion);
+                            batch.push(shadow);
+                        }
+                        Message::Flush(ack) => acks.push(ack),
+                        Message::Stop(_) => {}
                     }
                 }
             }

@@ -159,6 +159,8 @@ pub fn score_json(
     }
     let scored_at_ms = leadscore_store::row::now_ms();
     let mut scores = Vec::with_capacity(n);
+    // Without a challenger, the request's rows reach the log's queue together, as one item.
+    let mut rows = Vec::with_capacity(if log.is_some() && shadow.is_none() { n } else { 0 });
     let mut scorer = Scorer::with_lookup(artifact, &model.lookup);
     for (i, mut lead) in read.into_iter().enumerate() {
         // Taken first: the scored lead borrows the lead's values until it is answered.
@@ -197,8 +199,13 @@ pub fn score_json(
                     threshold: threshold.value,
                     rules: rule_points.as_ref().map(|r| (r.total, r.mql)),
                 };
-                let shadowed = shadow.map(|s| (s, s.values_by_slot(|slot| lead.slot(slot))));
-                log.record(model, shadowed, scored_at_ms, scoring, |i| lead.feature(fields, i));
+                match shadow {
+                    Some(s) => {
+                        let values = s.values_by_slot(|slot| lead.slot(slot));
+                        log.record(model, Some((s, values)), scored_at_ms, scoring, |i| lead.feature(fields, i));
+                    }
+                    None => rows.push(log.row(model, scored_at_ms, scoring, |i| lead.feature(fields, i))),
+                }
                 Some(answer)
             }
             (_, _) => id,
@@ -223,6 +230,9 @@ pub fn score_json(
             warnings,
             rule_points,
         });
+    }
+    if let (Some(log), false) = (log, rows.is_empty()) {
+        log.record_all(rows);
     }
     state.metrics().scores(scores.iter().map(|s| s.probability));
     Ok(ScoreResponse {
