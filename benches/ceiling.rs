@@ -15,6 +15,11 @@ use axum::routing::post;
 use axum::Router;
 use serde_json::{Map, Value};
 
+/// The same allocator as `leadscore` (crates/leadscore/main.rs), so the ratio measures the server's
+/// work and not a difference of allocators.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// The body leadscore reads (`leadscore_server::api::ScoreRequest`).
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -12,6 +12,8 @@
 #       dropped under that flood), then LOG_SECONDS (60) of 1,000-lead requests offered at
 #       LOG_RATE (60,000) leads/s with the log on: leads/s offered, rows written and rows
 #       dropped (from /metrics).
+#       Beside it, benches/store_write.rs: the SQLite store's own write rate, nothing else
+#       running (rows like the server's, in batches of 300): the ceiling (d) shares with scoring.
 #   (e) shadow scoring (issue 12): a third server logging into SQLite with a CHALLENGER set
 #       (v2, trained here on data/leads.csv without `page_views`), in the same rounds of (a)
 #       and (b): requests/s with a challenger over the logging server without one.
@@ -46,11 +48,12 @@ if ! command -v wrk >/dev/null; then
     apt-get install -y wrk >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; }
 fi
 
-echo "== cargo build --release (leadscore, examples ceiling and csv_parse)"
-cargo build --release --quiet --bin leadscore --example ceiling --example csv_parse
+echo "== cargo build --release (leadscore, examples ceiling, csv_parse and store_write)"
+cargo build --release --quiet --bin leadscore --example ceiling --example csv_parse --example store_write
 BIN="$TARGET_DIR/release/leadscore"
 CEILING="$TARGET_DIR/release/examples/ceiling"
 CSV_PARSE="$TARGET_DIR/release/examples/csv_parse"
+STORE_WRITE="$TARGET_DIR/release/examples/store_write"
 
 PIDS=()
 WORK=$(mktemp -d)
@@ -243,6 +246,10 @@ D_RPS=$(awk '/Requests\/sec:/ { print $2 }' <<<"$D_OUT")
 sleep 1 # the last batch (at most 200 ms old)
 read -r W1 D1 < <(log_counts "$LOGGED")
 echo "   offered $(python3 -c "print(f'{$D_RPS * 1000:,.0f}')") leads/s: $((W1 - W0)) rows written, $((D1 - D0)) dropped"
+STORE_ROWS=$(( LOG_RATE * 10 ))
+STORE_OUT=$("$STORE_WRITE" "$STORE_ROWS" 300)
+echo "   $STORE_OUT"
+STORE_RPS=$(sed -n 's/^store_write: \([0-9]*\) rows.*/\1/p' <<<"$STORE_OUT")
 
 echo "== (c) leadscore score on $ROWS CSV rows, best of $RUNS"
 DATA="$TARGET_DIR/bench/leads.csv"
@@ -272,6 +279,7 @@ b_rps, rows, parse_s, score_s = $B_RPS, $ROWS, $PARSE_S, $SCORE_S
 l_rps, l_p50, l_p99, bl_rps = $L_RPS, $L_P50, $L_P99, $BL_RPS
 h_rps, h_p50, h_p99, bh_rps = $H_RPS, $H_P50, $H_P99, $BH_RPS
 d_rps, d_written, d_dropped, log_seconds = $D_RPS, $W1 - $W0, $D1 - $D0, $LOG_SECONDS
+store_rps = $STORE_RPS
 ratio_a, ratio_c = s_rps / c_rps, parse_s / score_s
 ok = lambda b: "PASS" if b else "FAIL"
 print()
@@ -285,6 +293,7 @@ print(f"| (d) log on, single lead, requests/s / ceiling | {l_rps:,.0f} | {c_rps:
 print(f"| (d) log on, p50 / p99 latency (ms) | {l_p50:.2f} / {l_p99:.2f} | | | |")
 print(f"| (d) log on, 1,000-lead leads/s / log off | {bl_rps * 1000:,.0f} | {b_rps * 1000:,.0f} | {bl_rps / b_rps:.2f}x | >= 0.8x: {ok(bl_rps / b_rps >= 0.8)} |")
 print(f"| (d) log on for {log_seconds} s at {$LOG_RATE:,} leads/s offered: leads/s, rows written, dropped | {d_rps * 1000:,.0f} | {d_written:,} written | {d_dropped:,} dropped | >= 50,000/s, 0 dropped: {ok(d_rps * 1000 >= 50000 and d_dropped == 0)} |")
+print(f"| (d) the SQLite store alone: rows/s in batches of 300 (examples/store_write) | {store_rps:,} | | | |")
 print(f"| (e) log on with a challenger, single lead, requests/s / without | {h_rps:,.0f} | {l_rps:,.0f} | {h_rps / l_rps:.2f}x | |")
 print(f"| (e) log on with a challenger, p50 / p99 latency (ms) | {h_p50:.2f} / {h_p99:.2f} | | | |")
 print(f"| (e) log on with a challenger, 1,000-lead leads/s / without | {bh_rps * 1000:,.0f} | {bl_rps * 1000:,.0f} | {bh_rps / bl_rps:.2f}x | |")

@@ -7,6 +7,11 @@ mod progress;
 
 use std::process::ExitCode;
 
+/// jemalloc rather than glibc's malloc: see the workspace `Cargo.toml` for why (the server hands every
+/// logged lead's row from request threads to the writer thread, and glibc serialises those frees).
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 use clap::{Parser, Subcommand};
 
 /// Predictive lead scoring: train a logistic model on your closed deals, inspect it, score new leads.

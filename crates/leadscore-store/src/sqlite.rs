@@ -44,6 +44,14 @@ impl SqliteStore {
         // A multi-row INSERT keeps a statement journal (it could fail half-way): in memory, not
         // in a temporary file written page by page (measured 11% of an insert's time on disk).
         conn.pragma_update(None, "temp_store", "MEMORY").map_err(err)?;
+        // Checkpoint every 64 MB of WAL instead of SQLite's 4 MB: the pages a batch dirties (the
+        // right edges of the table and its indexes) are then copied back once per many batches.
+        // Measured with `examples/store_write` (1M rows, batches of 300): 78k -> 108k rows/s.
+        conn.pragma_update(None, "wal_autocheckpoint", WAL_CHECKPOINT_PAGES).map_err(err)?;
+        // A page cache that holds every page a batch dirties (an 8,192-row batch: about 3 MB of rows,
+        // and a leaf of the lead-id index per distinct id). SQLite's default (2 MB) made a batch
+        // spill pages mid-transaction, copying each into the statement journal first.
+        conn.pragma_update(None, "cache_size", -CACHE_KIB).map_err(err)?;
         migrate(&mut conn, path, target)?;
         let meta = std::fs::metadata(path).map_err(|error| Error::Io { path: path.to_owned(), error })?;
         Ok(SqliteStore {
@@ -89,6 +97,12 @@ fn migrate(conn: &mut Connection, path: &Path, target: u32) -> Result<()> {
     }
     tx.commit().map_err(err)
 }
+
+/// WAL pages (4 KiB each) written before SQLite copies them back into the database file.
+const WAL_CHECKPOINT_PAGES: i64 = 16_384;
+
+/// The page cache of each connection, in KiB.
+const CACHE_KIB: i64 = 32 * 1024;
 
 /// Rows one INSERT statement carries in a batch without pairs: one statement's overhead (and
 /// AUTOINCREMENT's bookkeeping, once per statement) shared by many rows.

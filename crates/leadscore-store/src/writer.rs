@@ -8,11 +8,11 @@
 //! again. Shutdown writes what is queued.
 //!
 //! **What a crash can lose.** Rows are in memory until their batch commits. A batch is written
-//! when it holds [`WriterConfig::batch_rows`] rows (default 2,048; more only when one request
+//! when it holds [`WriterConfig::batch_rows`] rows (default 8,192; more only when one request
 //! alone brings more) or [`WriterConfig::max_delay`] (default 200 ms) after its first row
 //! arrived, whichever comes first. So `kill -9` loses at most the rows of the last `max_delay`
 //! plus the batch being written while the store keeps up, and at most `capacity + batch_rows`
-//! rows (default 65,536 + 2,048) when it does not. A committed batch is whole (one transaction);
+//! rows (default 65,536 + 8,192) when it does not. A committed batch is whole (one transaction);
 //! a batch interrupted by the kill is not in the store at all.
 //!
 //! **What it costs the requests.** A request hands over its rows in one queue item (one atomic
@@ -45,7 +45,10 @@ pub const NICE: i32 = 10;
 pub struct WriterConfig {
     /// Rows the queue holds before new rows are dropped.
     pub capacity: usize,
-    /// Rows per insert.
+    /// Rows per insert (one transaction). Large, because a commit writes every page the batch
+    /// dirtied and a lead-id index leaf is dirtied per distinct id: with the bench's 1,000 repeated
+    /// ids, 8,192 rows cost the writer 9.1 us of CPU a row, 2,048 rows 11.2 us. When the store keeps
+    /// up, `max_delay` closes a batch long before it is full.
     pub batch_rows: usize,
     /// Longest a row waits for its batch to fill.
     pub max_delay: Duration,
@@ -61,7 +64,7 @@ impl Default for WriterConfig {
     fn default() -> Self {
         WriterConfig {
             capacity: 65_536,
-            batch_rows: 2_048,
+            batch_rows: 8_192,
             max_delay: Duration::from_millis(200),
             retry: Duration::from_secs(1),
             retention: None,
