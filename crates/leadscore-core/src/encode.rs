@@ -245,7 +245,12 @@ impl NumericEncoder {
 
     /// Fits on `values` (`None` = missing): `log1p`, the fill of missing cells by `impute`, the
     /// standardisation, and the bins `cuts` asks for. `None` when nothing varies.
-    pub fn fit(values: impl Iterator<Item = Option<f64>> + Clone, log1p: bool, impute: Impute, cuts: Cuts) -> Option<Self> {
+    pub fn fit(
+        values: impl Iterator<Item = Option<f64>> + Clone,
+        log1p: bool,
+        impute: Impute,
+        cuts: Cuts,
+    ) -> Option<Self> {
         let mut present: Vec<f64> = values.clone().flatten().map(|x| transform_value(log1p, x)).collect();
         let n_missing = values.filter(Option::is_none).count();
         if present.is_empty() {

@@ -256,6 +256,21 @@ pub struct ShapeChoice {
     pub why: String,
 }
 
+impl ShapeChoice {
+    /// The choice in one line: `log1p (from log1p_bins; linear 0.28530, log1p 0.28525, ...): why`.
+    pub fn describe(&self) -> String {
+        let tried: Vec<String> =
+            self.candidates.iter().map(|c| format!("{} {:.5}", c.shape.as_str(), c.log_loss)).collect();
+        format!(
+            "{} (from {}; out-of-fold log loss {}): {}",
+            self.chosen.as_str(),
+            self.start.as_str(),
+            tried.join(", "),
+            self.why
+        )
+    }
+}
+
 /// One shape of one number.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ShapeCandidate {

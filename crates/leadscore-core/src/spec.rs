@@ -346,11 +346,9 @@ impl FeatureSpec {
     pub fn numeric_reading(&self) -> Option<NumericReading> {
         match self.shape {
             Some(shape) => shape.reading(),
-            None => Some(NumericReading {
-                log1p: self.log1p.unwrap_or(false),
-                bins: self.bins.unwrap_or(0),
-                levels: false,
-            }),
+            None => {
+                Some(NumericReading { log1p: self.log1p.unwrap_or(false), bins: self.bins.unwrap_or(0), levels: false })
+            }
         }
     }
 }

@@ -271,9 +271,7 @@ pub fn infer(mut file: CsvFile, options: &InferOptions) -> Result<Inference> {
             if distinct <= 2 {
                 why.push_str("; two values, one line through them");
                 if s.all_bool {
-                    why.push_str(
-                        "; only 0 and 1, read as a number: the same fit as a flag, and a later 2 still reads",
-                    );
+                    why.push_str("; only 0 and 1, read as a number: the same fit as a flag, and a later 2 still reads");
                 }
             } else {
                 // The data chooses the shape in training, on the training part's folds; the
@@ -284,7 +282,11 @@ pub fn infer(mut file: CsvFile, options: &InferOptions) -> Result<Inference> {
                 why.push_str(&format!(
                     "; shape = auto: training picks linear, log1p, {SHAPE_BINS} quantile bins or log1p + bins{} by \
                      out-of-fold log loss, from {} ({})",
-                    if integers && distinct <= MAX_SHAPE_LEVELS { ", or one column per value (integer codes)" } else { "" },
+                    if integers && distinct <= MAX_SHAPE_LEVELS {
+                        ", or one column per value (integer codes)"
+                    } else {
+                        ""
+                    },
                     start.as_str(),
                     match start {
                         Shape::Log1p => "skewed to the right, as counts and money are".to_owned(),

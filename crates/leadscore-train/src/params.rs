@@ -234,7 +234,10 @@ mod tests {
         check_bad(TrainParams::default().pair_budget(f64::NAN), "`pair-budget`");
         check_bad(TrainParams::default().pair_budget(1e9), "`pair-budget`");
         check_bad(TrainParams::default().max_pairs(51), "`max-pairs`: 51 pairs; use 0 (no search) to 50");
-        check_bad(TrainParams::default().shape_budget(-1.0), "`shape-budget`: the shape search's budget must be 0 to 86400");
+        check_bad(
+            TrainParams::default().shape_budget(-1.0),
+            "`shape-budget`: the shape search's budget must be 0 to 86400",
+        );
         let p = TrainParams::default().shape_budget(1.5).no_shape_search(true).check().unwrap();
         assert_eq!((p.shape_budget.as_millis(), p.shape_search), (1500, false));
         let p = TrainParams::default().pair_budget(2.5).max_pairs(0).no_pairs(true).check().unwrap();

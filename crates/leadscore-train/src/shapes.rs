@@ -141,9 +141,8 @@ pub fn search(
     let n = rows.len();
     let k = folds.models.len();
     let mut eta: Vec<Vec<f64>> = folds.models.iter().map(|m| crate::fit::log_odds(m, x)).collect();
-    let pooled = |eta: &[Vec<f64>]| -> f64 {
-        (0..n).map(|i| loss(eta[folds.fold[i]][i], y[i])).sum::<f64>() / n.max(1) as f64
-    };
+    let pooled =
+        |eta: &[Vec<f64>]| -> f64 { (0..n).map(|i| loss(eta[folds.fold[i]][i], y[i])).sum::<f64>() / n.max(1) as f64 };
     let base_log_loss = pooled(&eta);
     let min_gain = MIN_GAIN_PER_COLUMN * base_log_loss;
     let mut chosen = starts.clone();
@@ -168,8 +167,7 @@ pub fn search(
             record.out_of_time = true;
             break;
         }
-        let Some(ColumnData::Numeric(column)) =
-            table.columns.iter().find(|c| c.name == feature.name).map(|c| &c.data)
+        let Some(ColumnData::Numeric(column)) = table.columns.iter().find(|c| c.name == feature.name).map(|c| &c.data)
         else {
             continue;
         };
@@ -189,10 +187,9 @@ pub fn search(
             .map(|f| {
                 let w = &folds.models[f].weights;
                 let mut off = eta[f].clone();
-                for c in feature.offset..feature.offset + current.width() {
-                    let col = x.column(c);
-                    for (o, v) in off.iter_mut().zip(col.iter()) {
-                        *o -= v * w[c];
+                for (c, weight) in w.iter().enumerate().skip(feature.offset).take(current.width()) {
+                    for (o, v) in off.iter_mut().zip(x.column(c).iter()) {
+                        *o -= v * weight;
                     }
                 }
                 off

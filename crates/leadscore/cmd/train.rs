@@ -471,6 +471,20 @@ fn summary_lines(out: &mut String, artifact: &Artifact, published: &leadscore_tr
         ),
         None => outln!(out, "  penalty    l2 = {} (fixed)", artifact.regularisation.l2),
     }
+    if let Some(search) = &artifact.shape_search {
+        outln!(
+            out,
+            "  shapes     by out-of-fold log loss ({:.4} -> {:.4}): {}",
+            search.base_log_loss,
+            search.log_loss,
+            search
+                .features
+                .iter()
+                .map(|c| format!("{} {}", c.feature, c.chosen.as_str()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
     outln!(
         out,
         "  held out   AUC {}{}  log loss {:.4}  Brier {:.4}  lift@10% {}{}",

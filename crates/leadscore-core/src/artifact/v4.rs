@@ -11,13 +11,13 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+use super::v6::FeatureSpecV6;
 use crate::curve::{OperatingCurve, Suggestion};
 use crate::date::DateFormat;
 use crate::encode::{Encoder, FeatureEncoder, TimeInput};
 use crate::evidence::TermEvidence;
 use crate::model::LogisticModel;
 use crate::report::{CvSummary, Evaluation, FeatureDistribution, Regularisation, TrainingSummary, Warning};
-use super::v6::FeatureSpecV6;
 use crate::spec::{Defaults, Spec, TargetSpec};
 use crate::tiers::Tiers;
 use crate::value::MissingTokens;

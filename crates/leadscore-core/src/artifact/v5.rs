@@ -6,6 +6,7 @@
 
 use serde::Deserialize;
 
+use super::v6::SpecV6;
 use crate::curve::{OperatingCurve, Suggestion};
 use crate::encode::Encoder;
 use crate::evidence::TermEvidence;
@@ -13,7 +14,6 @@ use crate::model::LogisticModel;
 use crate::report::{
     CvSummary, Evaluation, FeatureDistribution, FittedOn, PairSearch, Regularisation, TrainingSummary, Warning,
 };
-use super::v6::SpecV6;
 use crate::tiers::Tiers;
 use crate::Artifact;
 
