@@ -974,6 +974,22 @@ mod tests {
     use crate::spec::{FeatureSpec, TargetSpec};
     use crate::table::TableBuilder;
 
+    /// Integer codes: a bin per value once the bin before holds `min_count` leads; a short last
+    /// bin joins the one before.
+    #[test]
+    fn level_cuts_give_each_value_with_enough_leads_its_own_bin() {
+        let mut v = Vec::new();
+        for (value, n) in [(1.0, 12), (2.0, 3), (3.0, 8), (4.0, 15), (5.0, 4)] {
+            v.extend(std::iter::repeat_n(value, n));
+        }
+        // 1 (12 leads) alone; 2 and 3 together (11); 4 and 5 (19): 5 alone would hold 4.
+        assert_eq!(level_cuts(&v, 10), [2.0, 4.0]);
+        assert_eq!(level_cuts(&v, 1), [2.0, 3.0, 4.0, 5.0]);
+        assert!(level_cuts(&v, 100).is_empty());
+        assert_eq!(distinct_sorted(&v, 50), 5);
+        assert_eq!(distinct_sorted(&v, 3), 4, "counting stops past the limit");
+    }
+
     fn spec() -> Spec {
         let mut spec = Spec::new(TargetSpec { column: "y".into(), positive: vec!["1".into()], negative: vec![] });
         spec.defaults.min_count = 2;
