@@ -152,7 +152,7 @@ pub fn train(
         let k = params.cv_folds as usize;
         folds = stratified_folds(&table.target, &split.train, k, params.seed);
         let grid = params.l2.map_or_else(|| params.grid.clone(), |l2| vec![l2]);
-        let result = cross_validate(x.view(), y.view(), &folds, k, &grid, &options, progress)?;
+        let result = cross_validate(x.view(), y.view(), &folds, k, &grid, &options, None, progress)?;
         details.oof = result.oof;
         fold_models = result.fold_models;
         let grid = if params.l2.is_some() { Vec::new() } else { result.grid };
@@ -170,7 +170,7 @@ pub fn train(
         progress.start("choosing shapes", 0);
         let y_train: Vec<bool> = y.to_vec();
         let shape_folds = crate::shapes::Folds { fold: &folds, models: &fold_models, l2 };
-        let (record, chosen) = crate::shapes::search(
+        let searched = crate::shapes::search(
             &encoder,
             table,
             &split.train,
@@ -181,9 +181,12 @@ pub fn train(
             &starts,
             params.shape_budget,
         )?;
-        if chosen != starts {
-            fit_spec = crate::shapes::resolved(spec, &chosen);
-            encoder = Encoder::fit(&fit_spec, table, &split.train)?.0;
+        lap("shape search");
+        let record = searched.record;
+        if searched.chosen != starts {
+            fit_spec = crate::shapes::resolved(spec, &searched.chosen);
+            let before = std::mem::replace(&mut encoder, Encoder::fit(&fit_spec, table, &split.train)?.0);
+            let warm = crate::shapes::warm_starts(&before, &encoder, &fold_models, &searched.fits);
             drop(x);
             crate::design::check_size(
                 &encoder,
@@ -195,7 +198,7 @@ pub fn train(
             x = design_matrix(&encoder, table, &split.train)?;
             encoder.baseline = column_means(&x);
             let k = params.cv_folds as usize;
-            let result = cross_validate(x.view(), y.view(), &folds, k, &[l2], &options, progress)?;
+            let result = cross_validate(x.view(), y.view(), &folds, k, &[l2], &options, Some(&warm), progress)?;
             details.oof = result.oof;
             fold_models = result.fold_models;
             cv = Some(result.summary);
@@ -212,7 +215,7 @@ pub fn train(
         }
         shape_search = Some(record);
         progress.finish();
-        lap("shapes");
+        lap("refit of the folds with the shapes chosen");
     }
     progress.start("fitting", 0);
     let fit_options = FitOptions { l2, ..options };

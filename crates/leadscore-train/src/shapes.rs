@@ -110,11 +110,95 @@ pub struct Folds<'a> {
     pub l2: f64,
 }
 
-/// A candidate's columns over the training rows, row-major, and its per-fold fits.
+/// What the search decided.
+pub struct Searched {
+    /// What it tried and chose, for the artifact.
+    pub record: ShapeSearch,
+    /// Every searched number's shape (its start when the budget ran out first).
+    pub chosen: BTreeMap<String, Shape>,
+    /// Per searched number and fold: the chosen shape's weights, then its intercept shift, as
+    /// fitted in that fold on top of the model so far (see [`warm_starts`]).
+    pub fits: BTreeMap<String, Vec<Vec<f64>>>,
+}
+
+/// Each fold's starting point for refitting with the shapes chosen: the fold's model with every
+/// searched number's columns replaced by its chosen shape's fit, and the intercept moved by
+/// their shifts (the log-odds the search ended with). `before` is the encoder `models` were
+/// fitted with, `after` the one with the shapes chosen.
+pub fn warm_starts(
+    before: &Encoder,
+    after: &Encoder,
+    models: &[LogisticModel],
+    fits: &BTreeMap<String, Vec<Vec<f64>>>,
+) -> Vec<LogisticModel> {
+    models
+        .iter()
+        .enumerate()
+        .map(|(f, model)| {
+            let mut warm = LogisticModel { intercept: model.intercept, weights: vec![0.0; after.n_columns] };
+            for feature in &after.features {
+                let (at, width) = (feature.offset, feature.width());
+                let slot = &mut warm.weights[at..at + width];
+                match fits.get(&feature.name).and_then(|per_fold| per_fold.get(f)) {
+                    Some(w) if w.len() == width + 1 => {
+                        slot.copy_from_slice(&w[..width]);
+                        warm.intercept += w[width];
+                    }
+                    _ => {
+                        if let Some(old) = before.features.iter().find(|o| o.name == feature.name && o.width() == width)
+                        {
+                            slot.copy_from_slice(&model.weights[old.offset..old.offset + width]);
+                        }
+                    }
+                }
+            }
+            warm
+        })
+        .collect()
+}
+
+/// A candidate's columns over the training rows, each row's nonzero cells only (a number writes
+/// at most three: its line, its missing indicator, its bin), so a million leads cost tens of
+/// megabytes whatever the shape.
+struct Columns {
+    width: usize,
+    /// Where each row's cells start in `cells`; one more than the rows.
+    start: Vec<usize>,
+    cells: Vec<(u16, f64)>,
+}
+
+impl Columns {
+    fn of(enc: &NumericEncoder, values: &[Option<f64>]) -> Columns {
+        let width = enc.width();
+        let mut start = Vec::with_capacity(values.len() + 1);
+        let mut cells = Vec::with_capacity(values.len() * 2);
+        start.push(0);
+        for v in values {
+            enc.write(*v, |c, value| {
+                if value != 0.0 {
+                    cells.push((c as u16, value));
+                }
+            });
+            start.push(cells.len());
+        }
+        Columns { width, start, cells }
+    }
+
+    fn row(&self, i: usize) -> &[(u16, f64)] {
+        &self.cells[self.start[i]..self.start[i + 1]]
+    }
+
+    /// Row `i`'s log-odds from the fit `w` (the columns' weights, then the intercept shift).
+    fn at(&self, w: &[f64], i: usize) -> f64 {
+        self.row(i).iter().map(|(c, v)| v * w[usize::from(*c)]).sum::<f64>() + w[self.width]
+    }
+}
+
+/// A candidate shape as judged: its encoder, its per-fold fits, its pooled out-of-fold loss.
 struct Tried {
     shape: Shape,
+    enc: NumericEncoder,
     width: usize,
-    z: Vec<f64>,
     /// Per fold: the weights, then the intercept shift.
     fits: Vec<Vec<f64>>,
     log_loss: f64,
@@ -122,8 +206,7 @@ struct Tried {
 
 /// Chooses the shape of each number in `starts` (`spec`'s `shape = "auto"` features and their
 /// starting shapes), judged on the training `rows` of `table` with outcomes `y`, the design `x` of
-/// `encoder` (fitted with the starting shapes) and the penalty search's `folds`. Returns the
-/// record and every searched number's shape (its start when the budget ran out first).
+/// `encoder` (fitted with the starting shapes) and the penalty search's `folds`.
 #[allow(clippy::too_many_arguments)]
 pub fn search(
     encoder: &Encoder,
@@ -135,7 +218,7 @@ pub fn search(
     spec: &Spec,
     starts: &BTreeMap<String, Shape>,
     budget: Duration,
-) -> Result<(ShapeSearch, BTreeMap<String, Shape>)> {
+) -> Result<Searched> {
     let started = Instant::now();
     let min_count = spec.defaults.min_count;
     let n = rows.len();
@@ -146,6 +229,7 @@ pub fn search(
     let base_log_loss = pooled(&eta);
     let min_gain = MIN_GAIN_PER_COLUMN * base_log_loss;
     let mut chosen = starts.clone();
+    let mut fits: BTreeMap<String, Vec<Vec<f64>>> = BTreeMap::new();
     let mut record = ShapeSearch {
         base_log_loss,
         log_loss: base_log_loss,
@@ -209,22 +293,22 @@ pub fn search(
                 continue;
             };
             let width = enc.width();
-            let mut z = vec![0.0; n * width];
-            for (i, v) in values.iter().enumerate() {
-                enc.write(*v, |c, value| z[i * width + c] = value);
+            if width > usize::from(u16::MAX) {
+                continue;
             }
+            let z = Columns::of(&enc, &values);
             let mut fits = Vec::with_capacity(k);
             let mut total = 0.0;
             for f in 0..k {
                 // The penalty of a fit on all the other folds' rows, scaled to the rows fitted.
                 let l2 = folds.l2 * fit_rows[f].len() as f64 / other_rows[f].max(1) as f64;
-                let w = fit_columns(&z, width, &offsets[f], y, &fit_rows[f], l2, fits.last().map(Vec::as_slice));
+                let w = fit_columns(&z, &offsets[f], y, &fit_rows[f], l2, fits.last().map(Vec::as_slice));
                 for i in (0..n).filter(|&i| folds.fold[i] == f) {
-                    total += loss(offsets[f][i] + at(&z, width, &w, i), y[i]);
+                    total += loss(offsets[f][i] + z.at(&w, i), y[i]);
                 }
                 fits.push(w);
             }
-            tried.push(Tried { shape, width, z, fits, log_loss: total / n.max(1) as f64 });
+            tried.push(Tried { shape, enc, width, fits, log_loss: total / n.max(1) as f64 });
         }
         if tried.is_empty() {
             continue;
@@ -254,13 +338,15 @@ pub fn search(
             )
         };
         let winner = &tried[best];
+        let z = Columns::of(&winner.enc, &values);
         for (f, eta_f) in eta.iter_mut().enumerate() {
-            for (i, z) in eta_f.iter_mut().enumerate() {
-                *z = offsets[f][i] + at(&winner.z, winner.width, &winner.fits[f], i);
+            for (i, e) in eta_f.iter_mut().enumerate() {
+                *e = offsets[f][i] + z.at(&winner.fits[f], i);
             }
         }
         tracing::debug!(feature = %feature.name, start = start.as_str(), chosen = winner.shape.as_str(), %why, "shape");
         chosen.insert(feature.name.clone(), winner.shape);
+        fits.insert(feature.name.clone(), winner.fits.clone());
         record.features.push(ShapeChoice {
             feature: feature.name.clone(),
             start,
@@ -281,52 +367,35 @@ pub fn search(
     } else {
         format!("every number searched ({searched})")
     };
-    Ok((record, chosen))
+    Ok(Searched { record, chosen, fits })
 }
 
-/// Row `i`'s log-odds from a candidate's columns `z` (row-major, `width` a row) and its fit `w`
-/// (weights, then the intercept shift).
-fn at(z: &[f64], width: usize, w: &[f64], i: usize) -> f64 {
-    let row = &z[i * width..(i + 1) * width];
-    row.iter().zip(w).map(|(a, b)| a * b).sum::<f64>() + w[width]
-}
-
-/// Weights of the columns `z` (row-major, `width` a row) and an intercept shift, fitted with
-/// offset `off` on `rows` by Newton steps: the log loss summed over the rows plus `l2 / 2 |w|²`
-/// (the shift unpenalised, as linfa leaves the intercept), from `start` or zeros.
-fn fit_columns(
-    z: &[f64],
-    width: usize,
-    off: &[f64],
-    y: &[bool],
-    rows: &[usize],
-    l2: f64,
-    start: Option<&[f64]>,
-) -> Vec<f64> {
+/// Weights of the columns `z` and an intercept shift, fitted with offset `off` on `rows` by
+/// Newton steps: the log loss summed over the rows plus `l2 / 2 |w|²` (the shift unpenalised, as
+/// linfa leaves the intercept), from `start` or zeros.
+fn fit_columns(z: &Columns, off: &[f64], y: &[bool], rows: &[usize], l2: f64, start: Option<&[f64]>) -> Vec<f64> {
+    let width = z.width;
     let p = width + 1;
     let mut w = start.map_or_else(|| vec![0.0; p], <[f64]>::to_vec);
     let objective = |w: &[f64]| -> f64 {
-        rows.iter().map(|&i| loss(off[i] + at(z, width, w, i), y[i])).sum::<f64>()
+        rows.iter().map(|&i| loss(off[i] + z.at(w, i), y[i])).sum::<f64>()
             + 0.5 * l2 * w[..width].iter().map(|v| v * v).sum::<f64>()
     };
     let mut current = objective(&w);
-    let mut nz: Vec<usize> = Vec::with_capacity(p);
+    let mut nz: Vec<(usize, f64)> = Vec::with_capacity(4);
     for _ in 0..30 {
         let mut g = vec![0.0; p];
         let mut h = Array2::<f64>::zeros((p, p));
         for &i in rows {
-            let row = &z[i * width..(i + 1) * width];
             nz.clear();
-            nz.extend((0..width).filter(|&c| row[c] != 0.0));
-            nz.push(width);
-            let value = |c: usize| if c == width { 1.0 } else { row[c] };
-            let pr = sigmoid(off[i] + at(z, width, &w, i));
+            nz.extend(z.row(i).iter().map(|(c, v)| (usize::from(*c), *v)));
+            nz.push((width, 1.0));
+            let pr = sigmoid(off[i] + z.at(&w, i));
             let (r, curv) = (pr - f64::from(u8::from(y[i])), pr * (1.0 - pr));
-            for &a in &nz {
-                let va = value(a);
+            for &(a, va) in &nz {
                 g[a] += r * va;
-                for &b in &nz {
-                    h[[a, b]] += curv * va * value(b);
+                for &(b, vb) in &nz {
+                    h[[a, b]] += curv * va * vb;
                 }
             }
         }
@@ -380,11 +449,17 @@ mod tests {
     /// fitted without penalty: the weight solves the rows' own rate.
     #[test]
     fn columns_are_fitted_by_newton_to_their_rows_rate() {
-        let z: Vec<f64> = (0..80).map(|i| if i < 40 { 1.0 } else { 0.0 }).collect();
+        let mut z = Columns { width: 1, start: vec![0], cells: Vec::new() };
+        for i in 0..80 {
+            if i < 40 {
+                z.cells.push((0, 1.0));
+            }
+            z.start.push(z.cells.len());
+        }
         let y: Vec<bool> = (0..80).map(|i| if i < 40 { i < 30 } else { i < 60 }).collect();
         let off = vec![0.0; 80];
         let rows: Vec<usize> = (0..80).collect();
-        let w = fit_columns(&z, 1, &off, &y, &rows, 1e-12, None);
+        let w = fit_columns(&z, &off, &y, &rows, 1e-12, None);
         // Rows 40..80: 20 won of 40, the shift is 0; rows 0..40: 30 of 40, ln 3 above it.
         assert!(w[1].abs() < 1e-6 && (w[0] - 3f64.ln()).abs() < 1e-6, "{w:?}");
     }
