@@ -145,6 +145,14 @@ fn a_pinned_shape_is_not_searched_and_no_search_keeps_the_start() {
     assert!(off.shape_search.is_none());
     assert!(off.encoder.column_names().iter().any(|n| n.starts_with("spend in [")));
 
+    // A search out of time keeps the start, says so, and warns.
+    let (_, late) = train(&data, &models, "late", &["--spec", s(&spec), "--shape-budget", "0"]);
+    let search = late.shape_search.as_ref().unwrap();
+    assert!(search.out_of_time && search.features.is_empty(), "{search:?}");
+    assert!(search.stopped.contains("the time budget of 0 s ran out after 0 numbers"), "{}", search.stopped);
+    assert!(late.warnings.iter().any(|w| w.code == "shape_search_budget" && w.message.contains("--shape-budget")));
+    assert!(late.encoder.column_names().iter().any(|n| n.starts_with("spend in [")));
+
     // A shape and `log1p`/`bins` on one feature, or a shape on a category, are refused by name.
     let both = dir.path().join("both.toml");
     std::fs::write(
@@ -162,4 +170,8 @@ fn a_pinned_shape_is_not_searched_and_no_search_keeps_the_start() {
         .unwrap();
     let err = run(&["train", "--data", s(&data), "--spec", s(&many), "--models", s(&models)]).fails().stderr;
     assert!(err.contains("features.tenure: shape = \"levels\" reads at most 50 distinct values"), "{err}");
+    let category =
+        "[target]\ncolumn = \"won\"\npositive = [\"1\"]\n[features.c]\nkind = \"categorical\"\nshape = \"auto\"\n";
+    let err = leadscore_core::Spec::from_toml_str(category).unwrap_err().to_string();
+    assert!(err.contains("features.c: option `shape` does not apply to a categorical feature"), "{err}");
 }
