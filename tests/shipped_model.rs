@@ -261,3 +261,26 @@ fn format_5_models_still_score_to_the_same_bits() {
     let scored = std::fs::read_to_string(fixtures.join("pairs.scored.csv")).unwrap();
     assert!(scored.contains(" × "), "explanations name the pairs");
 }
+
+/// Models written in format 6 (before numbers' shapes were chosen by the data) still load and
+/// score to the same bits: the shipped model of that time (refit on every labelled lead),
+/// scored by that build (main 27f7a26) into `tests/fixtures/format6/leads.scored.csv`, every
+/// cell compared. Read today its spec pins every number (no `shape`) and no search ran.
+#[test]
+fn format_6_models_still_score_to_the_same_bits() {
+    let fixtures = root().join("tests/fixtures/format6");
+    let data = root().join("tests/fixtures/format1/leads.csv");
+    let model = fixtures.join("leads.bin");
+    let bytes = std::fs::read(&model).unwrap();
+    assert_eq!(&bytes[8..12], &6u32.to_le_bytes(), "leads.bin is a format-6 file");
+    let out = run(&["score", "--model", s(&model), "--data", s(&data), "--explain", "3"]).ok();
+    let expected = std::fs::read_to_string(fixtures.join("leads.scored.csv")).unwrap();
+    assert!(out.stdout.lines().count() > 100, "{}", out.stderr);
+    assert!(out.stdout == expected, "a format-6 model no longer scores as it did");
+    let artifact = leadscore_core::Artifact::from_bytes(&bytes).unwrap();
+    assert!(matches!(artifact.fitted_on, leadscore_core::report::FittedOn::AllRows { .. }));
+    assert!(artifact.shape_search.is_none());
+    assert!(artifact.spec.features.values().all(|f| f.shape.is_none()));
+    let card = run(&["inspect", "--model", s(&model), "--json"]).ok().json();
+    assert!(card.get("shape_search").is_none(), "{card}");
+}

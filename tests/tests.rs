@@ -25,6 +25,7 @@ mod retrain_load;
 mod serve_process;
 mod server_limits;
 mod shadow_http;
+mod shapes;
 mod shipped_model;
 mod sql_engines;
 mod store;

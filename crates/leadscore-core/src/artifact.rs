@@ -15,8 +15,9 @@
 //! lead's own time column (a date's `age` and `hour`, the encoder's time input); format 5 pair
 //! terms (`pairs` and `pair_search` in the spec, the encoder's `pairs`, [`Artifact::pair_search`],
 //! evidence for every pair cell); format 6 which leads the published model was fitted on
-//! ([`Artifact::fitted_on`]). Format 1 to 5 files are read through frozen copies of their layouts
-//! ([`v1`], [`v2`], [`v3`], [`v4`], [`v5`]) and score as they did.
+//! ([`Artifact::fitted_on`]); format 7 numbers' shapes chosen by the data (a feature's `shape`
+//! in the spec, [`Artifact::shape_search`]). Format 1 to 6 files are read through frozen copies
+//! of their layouts ([`v1`], [`v2`], [`v3`], [`v4`], [`v5`], [`v6`]) and score as they did.
 //!
 //! Decoding checks each of these before bincode sees a byte, and bincode runs
 //! with a byte limit: its default config aborts the whole process on a
@@ -31,7 +32,8 @@ use crate::encode::Encoder;
 use crate::evidence::TermEvidence;
 use crate::model::LogisticModel;
 use crate::report::{
-    CvSummary, Evaluation, FeatureDistribution, FittedOn, PairSearch, Regularisation, TrainingSummary, Warning,
+    CvSummary, Evaluation, FeatureDistribution, FittedOn, PairSearch, Regularisation, ShapeSearch, TrainingSummary,
+    Warning,
 };
 use crate::spec::Spec;
 use crate::tiers::Tiers;
@@ -42,11 +44,12 @@ mod v2;
 mod v3;
 mod v4;
 mod v5;
+mod v6;
 
 /// First bytes of every artifact.
 pub const MAGIC: &[u8; 8] = b"LSMODEL\0";
 /// The format this build writes (and the newest it reads; every older one still loads).
-pub const FORMAT_VERSION: u32 = 6;
+pub const FORMAT_VERSION: u32 = 7;
 /// Largest artifact this build will read (a model of a few hundred features is well under 10 MiB).
 pub const MAX_ARTIFACT_BYTES: usize = 256 * 1024 * 1024;
 const HEADER_LEN: usize = 52;
@@ -87,6 +90,9 @@ pub struct Artifact {
     pub pair_search: Option<PairSearch>,
     /// Which leads [`Artifact::model`] was fitted on, and which model the held-out figures describe.
     pub fitted_on: FittedOn,
+    /// What the shape search tried and chose for the spec's `shape = "auto"` numbers (None: no
+    /// search ran).
+    pub shape_search: Option<ShapeSearch>,
 }
 
 fn bincode_config() -> impl bincode::config::Config {
@@ -163,6 +169,10 @@ impl Artifact {
             (old.into(), used)
         } else if version == 5 {
             let (old, used): (v5::ArtifactV5, usize) =
+                bincode::serde::decode_from_slice(payload, bincode_config()).map_err(cannot)?;
+            (old.into(), used)
+        } else if version == 6 {
+            let (old, used): (v6::ArtifactV6, usize) =
                 bincode::serde::decode_from_slice(payload, bincode_config()).map_err(cannot)?;
             (old.into(), used)
         } else {

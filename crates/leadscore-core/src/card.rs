@@ -14,7 +14,7 @@ use crate::encode::Transform;
 use crate::evidence::{signals, Signal};
 use crate::promotion::{GateRecord, Policy};
 use crate::report::{
-    CvSummary, Evaluation, FeatureDistribution, FittedOn, GridPoint, PairSearch, TrainingSummary, Warning,
+    CvSummary, Evaluation, FeatureDistribution, FittedOn, GridPoint, PairSearch, ShapeSearch, TrainingSummary, Warning,
 };
 use crate::tiers::Tiers;
 use crate::Artifact;
@@ -113,6 +113,10 @@ pub struct Card<'a> {
     /// What the pair search tried and kept (absent when it did not run).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pair_search: Option<&'a PairSearch>,
+    /// What the shape search tried and chose for each `shape = "auto"` number (absent when it
+    /// did not run).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shape_search: Option<&'a ShapeSearch>,
     /// Suggested MQL thresholds.
     pub thresholds: &'a [Suggestion],
     /// Tier cut points.
@@ -201,6 +205,7 @@ pub fn card<'a>(artifact: &'a Artifact, name: &'a str, version: &'a str, checksu
         features,
         pairs: pairs(artifact),
         pair_search: artifact.pair_search.as_ref(),
+        shape_search: artifact.shape_search.as_ref(),
         thresholds: &artifact.thresholds,
         tiers: &artifact.tiers,
         warnings: &artifact.warnings,

@@ -203,7 +203,8 @@ fn transform_value(log1p: bool, x: f64) -> f64 {
 }
 
 impl NumericEncoder {
-    fn width(&self) -> usize {
+    /// Encoded columns: the line, the missing indicator, the bins.
+    pub fn width(&self) -> usize {
         1 + usize::from(self.missing_indicator) + if self.cuts.is_empty() { 0 } else { self.cuts.len() + 1 }
     }
 
@@ -226,7 +227,7 @@ impl NumericEncoder {
     }
 
     /// Writes the columns of one value (`None` = missing) through `set(column, value)`.
-    pub(crate) fn write(&self, value: Option<f64>, mut set: impl FnMut(usize, f64)) {
+    pub fn write(&self, value: Option<f64>, mut set: impl FnMut(usize, f64)) {
         let t = value.map_or(self.fill, |x| transform_value(self.log1p, x));
         set(0, ((t - self.mean) / self.std).clamp(-Z_LIMIT, Z_LIMIT));
         let mut col = 1;
@@ -242,7 +243,14 @@ impl NumericEncoder {
         }
     }
 
-    fn fit(values: impl Iterator<Item = Option<f64>> + Clone, log1p: bool, impute: Impute, bins: u32) -> Option<Self> {
+    /// Fits on `values` (`None` = missing): `log1p`, the fill of missing cells by `impute`, the
+    /// standardisation, and the bins `cuts` asks for. `None` when nothing varies.
+    pub fn fit(
+        values: impl Iterator<Item = Option<f64>> + Clone,
+        log1p: bool,
+        impute: Impute,
+        cuts: Cuts,
+    ) -> Option<Self> {
         let mut present: Vec<f64> = values.clone().flatten().map(|x| transform_value(log1p, x)).collect();
         let n_missing = values.filter(Option::is_none).count();
         if present.is_empty() {
@@ -270,17 +278,70 @@ impl NumericEncoder {
             return None;
         }
         let std = if var > 0.0 && var.is_finite() { var.sqrt() } else { 1.0 };
-        let mut cuts = Vec::new();
-        if bins >= 2 && !constant {
-            for i in 1..bins as usize {
-                let c = present[(i * n / bins as usize).min(n - 1)];
-                if c > present[0] && cuts.last().is_none_or(|last| c > *last) {
-                    cuts.push(c);
+        let cuts = match cuts {
+            _ if constant => Vec::new(),
+            Cuts::Quantiles(bins) => {
+                let mut out = Vec::new();
+                for i in 1..bins.max(1) as usize {
+                    let c = present[(i * n / bins as usize).min(n - 1)];
+                    if c > present[0] && out.last().is_none_or(|last| c > *last) {
+                        out.push(c);
+                    }
                 }
+                out
             }
-        }
+            Cuts::Levels { min_count } => level_cuts(&present, min_count),
+        };
         Some(Self { log1p, fill, mean, std, missing_indicator: n_missing > 0, cuts })
     }
+}
+
+/// How a number's bins are cut.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cuts {
+    /// This many quantile bins (0 or 1: none); a value held by many rows may merge bins.
+    Quantiles(u32),
+    /// A bin per distinct value, a run of values with fewer than `min_count` leads merged into
+    /// the bin before it (the first ones into the bin after): integer codes as one-hot levels.
+    Levels {
+        /// Fewest training leads a bin holds.
+        min_count: u32,
+    },
+}
+
+/// The cuts of [`Cuts::Levels`] over ascending `sorted` values: a bin starts at a value once
+/// the bin before it holds `min_count` leads, and a last bin short of that joins the one before.
+fn level_cuts(sorted: &[f64], min_count: u32) -> Vec<f64> {
+    let mut cuts = Vec::new();
+    let mut in_bin = 0usize;
+    let mut i = 0;
+    while i < sorted.len() {
+        let run = sorted[i..].iter().take_while(|v| **v == sorted[i]).count();
+        if in_bin >= min_count as usize {
+            cuts.push(sorted[i]);
+            in_bin = 0;
+        }
+        in_bin += run;
+        i += run;
+    }
+    if in_bin < min_count as usize {
+        cuts.pop();
+    }
+    cuts
+}
+
+/// Distinct values of ascending `sorted`, counting at most `limit + 1`.
+pub fn distinct_sorted(sorted: &[f64], limit: usize) -> usize {
+    let mut n = usize::from(!sorted.is_empty());
+    for w in sorted.windows(2) {
+        if w[0] != w[1] {
+            n += 1;
+            if n > limit {
+                break;
+            }
+        }
+    }
+    n
 }
 
 /// Where a category lands.
@@ -605,12 +666,28 @@ impl Encoder {
                         warnings.push(drop("is entirely missing in training"));
                         continue;
                     }
-                    match NumericEncoder::fit(
-                        it,
-                        fspec.log1p.unwrap_or(false),
-                        fspec.impute.unwrap_or_default(),
-                        fspec.bins.unwrap_or(0),
-                    ) {
+                    let Some(reading) = fspec.numeric_reading() else {
+                        return Err(Error::Spec(format!(
+                            "features.{name}: shape = \"auto\" is chosen by the training search; an encoder needs a \
+                             shape"
+                        )));
+                    };
+                    let cuts = if reading.levels {
+                        let mut present: Vec<f64> = it.clone().flatten().collect();
+                        present.sort_by(f64::total_cmp);
+                        let distinct = distinct_sorted(&present, crate::spec::MAX_SHAPE_LEVELS);
+                        if distinct > crate::spec::MAX_SHAPE_LEVELS {
+                            return Err(Error::Spec(format!(
+                                "features.{name}: shape = \"levels\" reads at most {} distinct values, and training \
+                                 has more; use \"bins\"",
+                                crate::spec::MAX_SHAPE_LEVELS
+                            )));
+                        }
+                        Cuts::Levels { min_count: spec.defaults.min_count }
+                    } else {
+                        Cuts::Quantiles(reading.bins)
+                    };
+                    match NumericEncoder::fit(it, reading.log1p, fspec.impute.unwrap_or_default(), cuts) {
                         Some(enc) => Transform::Numeric(enc),
                         None => {
                             warnings.push(drop("has a single value in training"));
@@ -689,7 +766,7 @@ impl Encoder {
                             .map(|&r| enc.age_of((days[r] != MISSING_DAY).then_some(days[r]), lead_time.map(|t| t[r])))
                             .collect();
                         let (impute, bins) = (fspec.impute.unwrap_or_default(), fspec.bins.unwrap_or(0));
-                        enc.age = NumericEncoder::fit(ages.iter().copied(), false, impute, bins);
+                        enc.age = NumericEncoder::fit(ages.iter().copied(), false, impute, Cuts::Quantiles(bins));
                         if enc.age.is_none() {
                             enc.age_at = DateAge::None;
                         }
@@ -896,6 +973,22 @@ mod tests {
     use super::*;
     use crate::spec::{FeatureSpec, TargetSpec};
     use crate::table::TableBuilder;
+
+    /// Integer codes: a bin per value once the bin before holds `min_count` leads; a short last
+    /// bin joins the one before.
+    #[test]
+    fn level_cuts_give_each_value_with_enough_leads_its_own_bin() {
+        let mut v = Vec::new();
+        for (value, n) in [(1.0, 12), (2.0, 3), (3.0, 8), (4.0, 15), (5.0, 4)] {
+            v.extend(std::iter::repeat_n(value, n));
+        }
+        // 1 (12 leads) alone; 2 and 3 together (11); 4 and 5 (19): 5 alone would hold 4.
+        assert_eq!(level_cuts(&v, 10), [2.0, 4.0]);
+        assert_eq!(level_cuts(&v, 1), [2.0, 3.0, 4.0, 5.0]);
+        assert!(level_cuts(&v, 100).is_empty());
+        assert_eq!(distinct_sorted(&v, 50), 5);
+        assert_eq!(distinct_sorted(&v, 3), 4, "counting stops past the limit");
+    }
 
     fn spec() -> Spec {
         let mut spec = Spec::new(TargetSpec { column: "y".into(), positive: vec!["1".into()], negative: vec![] });

@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::metrics::CalibrationBin;
+use crate::spec::Shape;
 
 /// A two-sided confidence interval.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -219,6 +220,66 @@ pub struct PairSearch {
     pub stopped: String,
     /// Whether the time budget stopped it (then the pairs depend on the machine's speed).
     pub out_of_time: bool,
+}
+
+/// What the shape search tried and chose for each `shape = "auto"` number (see
+/// `leadscore-train`'s `shapes`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ShapeSearch {
+    /// Pooled out-of-fold log loss of the model with every searched number at its starting
+    /// shape (the draft's rule: `log1p` when skewed, bins with 20 or more distinct values).
+    pub base_log_loss: f64,
+    /// Pooled out-of-fold log loss with the shapes chosen, each fitted on the others' folds.
+    pub log_loss: f64,
+    /// The improvement per added column a richer shape had to bring (nats per lead).
+    pub min_gain: f64,
+    /// Each searched number, in the model's order.
+    pub features: Vec<ShapeChoice>,
+    /// Why the search stopped, in words.
+    pub stopped: String,
+    /// Whether the time budget stopped it (the rest kept their starting shape).
+    pub out_of_time: bool,
+}
+
+/// One number's shapes as the search judged them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ShapeChoice {
+    /// The feature.
+    pub feature: String,
+    /// Its shape before the search.
+    pub start: Shape,
+    /// The shape the model has.
+    pub chosen: Shape,
+    /// Every shape tried, simplest first.
+    pub candidates: Vec<ShapeCandidate>,
+    /// Why it won, in words.
+    pub why: String,
+}
+
+impl ShapeChoice {
+    /// The choice in one line: `log1p (from log1p_bins; linear 0.28530, log1p 0.28525, ...): why`.
+    pub fn describe(&self) -> String {
+        let tried: Vec<String> =
+            self.candidates.iter().map(|c| format!("{} {:.5}", c.shape.as_str(), c.log_loss)).collect();
+        format!(
+            "{} (from {}; out-of-fold log loss {}): {}",
+            self.chosen.as_str(),
+            self.start.as_str(),
+            tried.join(", "),
+            self.why
+        )
+    }
+}
+
+/// One shape of one number.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ShapeCandidate {
+    /// The shape.
+    pub shape: Shape,
+    /// Its encoded columns.
+    pub columns: u32,
+    /// Pooled out-of-fold log loss of the model with the number in this shape (nats per lead).
+    pub log_loss: f64,
 }
 
 /// One pair the search tried.

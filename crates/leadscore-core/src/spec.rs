@@ -218,6 +218,81 @@ pub struct FeatureSpec {
     /// Date: where its age in days is measured (see [`DateAge`] and [`Spec::date_age`]).
     #[serde(default)]
     pub age: Option<DateAge>,
+    /// Numeric: the shape of its effect (see [`Shape`]); unset, `log1p` and `bins` say it.
+    #[serde(default)]
+    pub shape: Option<Shape>,
+}
+
+/// The shape of a number's effect on the log-odds, written `shape = "..."` on a numeric feature.
+///
+/// `"auto"` lets training choose among the others by out-of-fold log loss on the training part
+/// (`leadscore-train::shapes`); `spec infer` writes it, so that its draft fed back to `train`
+/// trains the model the flags alone would. The others pin a shape, as `log1p` and `bins` do
+/// (which they cannot be combined with): one decision, written one way per feature.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Shape {
+    /// Chosen by the training search.
+    Auto,
+    /// One term in `x`.
+    Linear,
+    /// One term in `sign(x) ln(1 + |x|)`: counts and money, whose first units matter most.
+    Log1p,
+    /// The line plus [`SHAPE_BINS`] quantile bins: a bend, a threshold, a plateau.
+    Bins,
+    /// `log1p` plus [`SHAPE_BINS`] quantile bins of it.
+    Log1pBins,
+    /// The line plus one column per value (runs of values with fewer than `defaults.min_count`
+    /// leads merged with their neighbours): integer codes whose levels follow no order, at most
+    /// [`MAX_SHAPE_LEVELS`] values.
+    Levels,
+}
+
+/// Quantile bins of the `bins` and `log1p_bins` shapes.
+pub const SHAPE_BINS: u32 = 5;
+/// Most distinct values a column read with the `levels` shape may have in training.
+pub const MAX_SHAPE_LEVELS: usize = 50;
+
+impl Shape {
+    /// Every shape a search may choose, simplest first.
+    pub const CANDIDATES: [Shape; 5] = [Shape::Linear, Shape::Log1p, Shape::Bins, Shape::Log1pBins, Shape::Levels];
+
+    /// The shape's name as written in a spec.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Shape::Auto => "auto",
+            Shape::Linear => "linear",
+            Shape::Log1p => "log1p",
+            Shape::Bins => "bins",
+            Shape::Log1pBins => "log1p_bins",
+            Shape::Levels => "levels",
+        }
+    }
+
+    /// How a number is read under this shape (`None` for `auto`, which training resolves).
+    pub fn reading(self) -> Option<NumericReading> {
+        let (log1p, bins, levels) = match self {
+            Shape::Auto => return None,
+            Shape::Linear => (false, 0, false),
+            Shape::Log1p => (true, 0, false),
+            Shape::Bins => (false, SHAPE_BINS, false),
+            Shape::Log1pBins => (true, SHAPE_BINS, false),
+            Shape::Levels => (false, 0, true),
+        };
+        Some(NumericReading { log1p, bins, levels })
+    }
+}
+
+/// What a numeric feature's encoder fits: the one place a spec's `log1p`, `bins` and `shape`
+/// become a reading.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NumericReading {
+    /// Read `sign(x) ln(1 + |x|)`.
+    pub log1p: bool,
+    /// Quantile bins after the line (0: none).
+    pub bins: u32,
+    /// One column per value after the line ([`Shape::Levels`]).
+    pub levels: bool,
 }
 
 /// Where a date feature's age is measured, written `age = "..."` on the feature.
@@ -262,6 +337,18 @@ impl FeatureSpec {
             format: None,
             hour: None,
             age: None,
+            shape: None,
+        }
+    }
+
+    /// How a numeric feature is read: its pinned `shape`, else its `log1p` and `bins`; `None`
+    /// for `shape = "auto"`, which the training search resolves first.
+    pub fn numeric_reading(&self) -> Option<NumericReading> {
+        match self.shape {
+            Some(shape) => shape.reading(),
+            None => {
+                Some(NumericReading { log1p: self.log1p.unwrap_or(false), bins: self.bins.unwrap_or(0), levels: false })
+            }
         }
     }
 }
@@ -438,6 +525,19 @@ impl Spec {
         }
         if f.bins.is_some() && !numeric_like {
             return bad("bins");
+        }
+        if let Some(shape) = f.shape {
+            if f.kind != Kind::Numeric {
+                return bad("shape");
+            }
+            if let Some(option) = [("log1p", f.log1p.is_some()), ("bins", f.bins.is_some())].iter().find(|o| o.1) {
+                return Err(Error::Spec(format!(
+                    "features.{name}: shape = {:?} already says how the number is read; drop `{}` (or drop \
+                     `shape` and keep `log1p`/`bins`)",
+                    shape.as_str(),
+                    option.0
+                )));
+            }
         }
         if (f.min_count.is_some() || f.normalize.is_some()) && f.kind != Kind::Categorical {
             return bad(if f.min_count.is_some() { "min_count" } else { "normalize" });

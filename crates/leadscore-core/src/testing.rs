@@ -75,6 +75,7 @@ pub(crate) fn artifact() -> Artifact {
         warnings: vec![],
         evidence: vec![],
         fitted_on: crate::report::FittedOn::TrainingPart,
+        shape_search: None,
         pair_search: None,
     }
 }

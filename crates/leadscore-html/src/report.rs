@@ -106,6 +106,7 @@ pub fn report_html_with(artifact: &Artifact, version: &str, gate: Option<&GateRe
         crate::promotion::gate_section(&mut out, gate);
     }
     charts(&mut out, artifact);
+    shapes_section(&mut out, artifact);
     pairs_section(&mut out, artifact);
     tables(&mut out, artifact);
     let _ = write!(
@@ -817,6 +818,47 @@ fn pairs_section(out: &mut String, artifact: &Artifact) {
             }
             out.push_str("</tbody>\n</table>\n");
         }
+    }
+    out.push_str("</section>\n");
+}
+
+/// Each searched number's shapes, their out-of-fold log loss and the one the model has.
+fn shapes_section(out: &mut String, artifact: &Artifact) {
+    let Some(search) = &artifact.shape_search else { return };
+    out.push_str("<section id=\"shapes\">\n<h2>Shapes of numbers</h2>\n");
+    let _ = writeln!(
+        out,
+        "<p>For each number the spec left to the data (<code>shape = \"auto\"</code>), training tried a line, \
+         <code>log1p</code>, quantile bins on top of either and, for integer codes, one column per value, each fitted \
+         in cross-validation with the rest of the model held: a shape with more columns had to lower the out-of-fold log \
+         loss by {} per added column. Out-of-fold log loss {} at the starting shapes, {} with the shapes chosen; {}.</p>",
+        fixed(search.min_gain, 5),
+        fixed(search.base_log_loss, 4),
+        fixed(search.log_loss, 4),
+        escape(&search.stopped)
+    );
+    if !search.features.is_empty() {
+        out.push_str(
+            "<table>\n<thead><tr><th>Number</th><th>Chosen</th><th>Started as</th><th>Out-of-fold log loss of each shape</th>\
+             <th>Why</th></tr></thead>\n<tbody>\n",
+        );
+        for c in &search.features {
+            let tried: Vec<String> = c
+                .candidates
+                .iter()
+                .map(|t| format!("{} {} ({} columns)", t.shape.as_str(), fixed(t.log_loss, 5), t.columns))
+                .collect();
+            let _ = writeln!(
+                out,
+                "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                escape(&c.feature),
+                c.chosen.as_str(),
+                c.start.as_str(),
+                escape(&tried.join(", ")),
+                escape(&c.why)
+            );
+        }
+        out.push_str("</tbody>\n</table>\n");
     }
     out.push_str("</section>\n");
 }

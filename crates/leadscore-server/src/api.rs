@@ -585,6 +585,13 @@ fn card_schema() -> utoipa::openapi::schema::Object {
             "pair_search",
             typed(Type::Object, "What the pair search ranked, tried and kept (absent when it did not run)."),
         )
+        .property(
+            "shape_search",
+            typed(
+                Type::Object,
+                "Each searched number's shapes with their out-of-fold log loss, the one chosen and why (absent when no search ran).",
+            ),
+        )
         .property("thresholds", array("Suggested MQL thresholds with their held-out figures."))
         .property("tiers", typed(Type::Object, "Tier cut points."))
         .property("warnings", array("Warnings from training."))

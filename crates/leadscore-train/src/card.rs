@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use leadscore_core::card::CardFit;
-use leadscore_core::report::{CvSummary, Evaluation, TrainingSummary, Warning};
+use leadscore_core::report::{CvSummary, Evaluation, ShapeSearch, TrainingSummary, Warning};
 use leadscore_core::Artifact;
 
 /// The machine-readable summary of a training run (`leadscore train --json`).
@@ -29,6 +29,9 @@ pub struct TrainSummary<'a> {
     pub training: &'a TrainingSummary,
     /// Which leads the published model was fitted on, and which model the figures describe.
     pub fitted_on: CardFit,
+    /// What the shape search tried and chose (absent when it did not run).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shape_search: Option<&'a ShapeSearch>,
     /// Warnings.
     pub warnings: &'a [Warning],
 }
@@ -79,6 +82,7 @@ pub fn train_summary<'a>(
             .collect(),
         training: &artifact.training,
         fitted_on: CardFit::of(artifact),
+        shape_search: artifact.shape_search.as_ref(),
         warnings: &artifact.warnings,
     }
 }

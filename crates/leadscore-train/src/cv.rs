@@ -38,7 +38,10 @@ pub struct CvResult {
     pub fold_models: Vec<LogisticModel>,
 }
 
-/// Cross-validates every penalty in `grid` over `folds` (`folds[i]` is row i's fold, `0..k`).
+/// Cross-validates every penalty in `grid` over `folds` (`folds[i]` is row i's fold, `0..k`);
+/// `warm`, one model per fold, starts each fold's first fit (the shape search's folds, a few
+/// steps from the refit's optimum).
+#[allow(clippy::too_many_arguments)]
 pub fn cross_validate(
     x: ArrayView2<'_, f64>,
     y: ArrayView1<'_, bool>,
@@ -46,6 +49,7 @@ pub fn cross_validate(
     k: usize,
     grid: &[f64],
     options: &FitOptions,
+    warm: Option<&[LogisticModel]>,
     progress: &dyn Progress,
 ) -> Result<CvResult> {
     let mut grid_sorted = grid.to_vec();
@@ -65,8 +69,8 @@ pub fn cross_validate(
         let mut preds = Vec::with_capacity(grid_sorted.len());
         let mut models: Vec<LogisticModel> = Vec::with_capacity(grid_sorted.len());
         for &l2 in &grid_sorted {
-            let model =
-                fit_large(x_train.view(), y_train.view(), &FitOptions { l2, ..options.clone() }, models.last())?;
+            let start = models.last().or_else(|| warm.and_then(|w| w.get(fold)));
+            let model = fit_large(x_train.view(), y_train.view(), &FitOptions { l2, ..options.clone() }, start)?;
             preds.push(predict(&model, x_test.view()));
             models.push(model);
         }

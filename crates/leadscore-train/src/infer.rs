@@ -5,8 +5,8 @@
 //! free text with thousands of distinct values is excluded (one-hot of it
 //! overfits); e-mail addresses are excluded as personal data; yes/no columns
 //! are booleans (a column of only 0 and 1 is a number: the same fit, and it reads a
-//! later 2); numbers are numeric, with `log1p` for skewed counts and
-//! money and quantile bins so the model can follow a non-linear effect;
+//! later 2); numbers are numeric with `shape = "auto"`: training chooses among a line, `log1p`,
+//! quantile bins and integer levels by out-of-fold log loss ([`crate::shapes`]);
 //! dates are read in the format the whole column agrees on ([`leadscore_core::date`]; an
 //! ambiguous or mixed column is left out with the reason). A date named like the lead's
 //! arrival (`created_at`, `Date Submitted`) becomes the time column (held-out = newest leads)
@@ -20,7 +20,7 @@ use std::path::Path;
 
 use leadscore_core::date::{hour_of, FormatInference, Inferred};
 use leadscore_core::report::Warning;
-use leadscore_core::spec::{FeatureSpec, Kind, TargetSpec};
+use leadscore_core::spec::{FeatureSpec, Kind, Shape, TargetSpec, MAX_SHAPE_LEVELS, SHAPE_BINS};
 use leadscore_core::value::{normalize_category, parse_bool, parse_number, MissingTokens};
 use leadscore_core::Spec;
 
@@ -31,8 +31,8 @@ use leadscore_io::csv_source::CsvFile;
 pub const INFER_ROWS: usize = 200_000;
 /// Distinct text values above which a column is free text.
 pub const MAX_LEVELS: usize = 200;
-/// Quantile bins proposed for numeric columns with many distinct values.
-pub const DEFAULT_BINS: u32 = 5;
+/// Quantile bins proposed for the ages of dates with many distinct values (numbers' shapes are searched).
+pub const DEFAULT_BINS: u32 = SHAPE_BINS;
 
 /// What the user said; everything else is inferred.
 #[derive(Clone, Debug, Default)]
@@ -78,20 +78,6 @@ fn id_like_name(name: &str) -> bool {
         || n.ends_with("number") && n.contains("lead")
         || n.contains("uuid")
         || n.ends_with(" number")
-}
-
-fn skewed(values: &[f64]) -> bool {
-    if values.iter().any(|v| *v < 0.0) || values.len() < 20 {
-        return false;
-    }
-    let n = values.len() as f64;
-    let mean = values.iter().sum::<f64>() / n;
-    let sd = (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt();
-    if sd == 0.0 {
-        return false;
-    }
-    let skew = values.iter().map(|v| ((v - mean) / sd).powi(3)).sum::<f64>() / n;
-    skew > 1.0
 }
 
 /// Guesses which target values mean won.
@@ -282,21 +268,36 @@ pub fn infer(mut file: CsvFile, options: &InferOptions) -> Result<Inference> {
         } else if s.all_numeric {
             let mut f = FeatureSpec::new(Kind::Numeric);
             let mut why = format!("numeric: every filled value is a number ({distinct} distinct)");
-            if s.all_bool {
-                why.push_str("; only 0 and 1, read as a number: the same fit as a flag, and a later 2 still reads");
-            }
-            if skewed(&s.numbers) {
-                f.log1p = Some(true);
-                why.push_str("; log1p: skewed to the right, as counts and money are");
-            }
-            if distinct >= 4 * DEFAULT_BINS as usize {
-                f.bins = Some(DEFAULT_BINS);
-                why.push_str(&format!(
-                    "; {DEFAULT_BINS} quantile bins: enough distinct values ({} or more) to follow a bend",
-                    4 * DEFAULT_BINS
-                ));
+            if distinct <= 2 {
+                why.push_str("; two values, one line through them");
+                if s.all_bool {
+                    why.push_str("; only 0 and 1, read as a number: the same fit as a flag, and a later 2 still reads");
+                }
             } else {
-                why.push_str(&format!("; no bins: fewer than {} distinct values", 4 * DEFAULT_BINS));
+                // The data chooses the shape in training, on the training part's folds; the
+                // draft says where the search starts.
+                f.shape = Some(Shape::Auto);
+                let start = crate::shapes::start_shape(&s.numbers);
+                let integers = s.numbers.iter().all(|v| v.fract() == 0.0);
+                why.push_str(&format!(
+                    "; shape = auto: training picks linear, log1p, {SHAPE_BINS} quantile bins or log1p + bins{} by \
+                     out-of-fold log loss, from {} ({})",
+                    if integers && distinct <= MAX_SHAPE_LEVELS {
+                        ", or one column per value (integer codes)"
+                    } else {
+                        ""
+                    },
+                    start.as_str(),
+                    match start {
+                        Shape::Log1p => "skewed to the right, as counts and money are".to_owned(),
+                        Shape::Log1pBins => format!(
+                            "skewed to the right, and {} or more distinct values to follow a bend",
+                            4 * SHAPE_BINS
+                        ),
+                        Shape::Bins => format!("{} or more distinct values to follow a bend", 4 * SHAPE_BINS),
+                        _ => format!("not skewed, fewer than {} distinct values", 4 * SHAPE_BINS),
+                    }
+                ));
             }
             spec.features.insert(name.clone(), f);
             reasons.insert(name.clone(), why);

@@ -2,7 +2,7 @@
 //!
 //! Reading (through `leadscore-io`, re-exported as [`io`]), splitting ([`split`]), the design matrix
 //! ([`design`]), fitting with linfa-logistic ([`fit`]), choosing the penalty
-//! ([`cv`]), finding and fitting pair terms ([`pairs`]), judging the model ([`evaluate`], [`leakage`]) and publishing it
+//! ([`cv`]), choosing numbers' shapes ([`shapes`]), finding and fitting pair terms ([`pairs`]), judging the model ([`evaluate`], [`leakage`]) and publishing it
 //! ([`registry`]); [`pipeline::train`] runs them in order, and [`gate`] compares the candidate
 //! with the current version before it may serve.
 pub mod cv;
@@ -17,6 +17,7 @@ pub mod leakage;
 pub mod pairs;
 pub mod params;
 pub mod pipeline;
+pub mod shapes;
 /// The model registry (its own crate, shared with the server, which must not link linfa).
 pub use leadscore_registry as registry;
 pub mod split;

@@ -273,7 +273,7 @@ fn parallel<T: Send>(n: usize, work: impl Fn(std::ops::Range<usize>) -> Vec<T> +
 }
 
 /// `ln(1 + e^z) - y z`: one lead's log loss at log-odds `z`, without overflow.
-fn loss(z: f64, won: bool) -> f64 {
+pub(crate) fn loss(z: f64, won: bool) -> f64 {
     z.max(0.0) + (-z.abs()).exp().ln_1p() - if won { z } else { 0.0 }
 }
 

@@ -11,7 +11,7 @@ pub const MIN_BOOTSTRAP: u32 = 20;
 /// Most bootstrap replicates: each one reweights every held-out lead, and past this the
 /// intervals no longer move (4,000,000,000 once aborted the process allocating them).
 pub const MAX_BOOTSTRAP: u32 = 100_000;
-/// Longest pair search budget: a day.
+/// Longest budget of the pair or shape search: a day.
 pub const MAX_PAIR_BUDGET_SECONDS: u64 = 86_400;
 /// Most pair terms a model may have searched for: every pair is a grid of up to 256 columns.
 pub const MAX_PAIRS: u32 = 50;
@@ -45,6 +45,10 @@ pub struct ValidTrainParams {
     pub pairs: bool,
     /// Which leads the published model is fitted on.
     pub refit: Refit,
+    /// Whether `shape = "auto"` numbers are searched (`false`: they keep their starting shape).
+    pub shape_search: bool,
+    /// Time the shape search may take.
+    pub shape_budget: std::time::Duration,
 }
 
 /// Which leads the published model is fitted on (see [`leadscore_core::report::FittedOn`]).
@@ -79,6 +83,8 @@ impl Default for TrainParams {
             pair_budget: crate::pairs::DEFAULT_BUDGET,
             pairs: true,
             refit: Refit::default(),
+            shape_search: true,
+            shape_budget: crate::shapes::DEFAULT_BUDGET,
         })
     }
 }
@@ -131,6 +137,16 @@ impl TrainParams {
         self.0.pairs = !no;
         self
     }
+    /// No shape search: `shape = "auto"` numbers keep their starting shape.
+    pub fn no_shape_search(mut self, no: bool) -> Self {
+        self.0.shape_search = !no;
+        self
+    }
+    /// Time budget of the shape search, in seconds; defaults to 60.
+    pub fn shape_budget(mut self, seconds: f64) -> Self {
+        self.0.shape_budget = std::time::Duration::try_from_secs_f64(seconds).unwrap_or(std::time::Duration::MAX);
+        self
+    }
 
     /// Validates every parameter; errors name it and say the allowed range.
     pub fn check(self) -> Result<ValidTrainParams> {
@@ -165,6 +181,12 @@ impl TrainParams {
             return bad(
                 "pair-budget",
                 format!("the pair search's budget must be 0 to {MAX_PAIR_BUDGET_SECONDS} seconds"),
+            );
+        }
+        if p.shape_budget.as_secs_f64() > MAX_PAIR_BUDGET_SECONDS as f64 {
+            return bad(
+                "shape-budget",
+                format!("the shape search's budget must be 0 to {MAX_PAIR_BUDGET_SECONDS} seconds"),
             );
         }
         if p.max_pairs > MAX_PAIRS {
@@ -212,6 +234,12 @@ mod tests {
         check_bad(TrainParams::default().pair_budget(f64::NAN), "`pair-budget`");
         check_bad(TrainParams::default().pair_budget(1e9), "`pair-budget`");
         check_bad(TrainParams::default().max_pairs(51), "`max-pairs`: 51 pairs; use 0 (no search) to 50");
+        check_bad(
+            TrainParams::default().shape_budget(-1.0),
+            "`shape-budget`: the shape search's budget must be 0 to 86400",
+        );
+        let p = TrainParams::default().shape_budget(1.5).no_shape_search(true).check().unwrap();
+        assert_eq!((p.shape_budget.as_millis(), p.shape_search), (1500, false));
         let p = TrainParams::default().pair_budget(2.5).max_pairs(0).no_pairs(true).check().unwrap();
         assert_eq!((p.pair_budget.as_millis(), p.max_pairs, p.pairs), (2500, 0, false));
     }

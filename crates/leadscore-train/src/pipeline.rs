@@ -1,5 +1,5 @@
-//! A whole training run: split, encode, choose the penalty, fit, evaluate, refit on every lead,
-//! package.
+//! A whole training run: split, encode, choose the penalty, choose numbers' shapes, fit, find
+//! pairs, evaluate, refit on every lead, package.
 
 use ndarray::Array1;
 
@@ -109,7 +109,11 @@ pub fn train(
     let mut warnings: Vec<Warning> = notes;
 
     lap("split");
-    let (mut encoder, fit_warnings) = Encoder::fit(spec, table, &split.train)?;
+    // Numbers whose shape the data chooses (`shape = "auto"`) start at the draft's rule; the
+    // encoder is fitted with the spec they resolve to (see `shapes`).
+    let starts = crate::shapes::start_shapes(spec, table, &split.train);
+    let mut fit_spec = crate::shapes::resolved(spec, &starts);
+    let (mut encoder, fit_warnings) = Encoder::fit(&fit_spec, table, &split.train)?;
     lap("encoder fit");
     warnings.extend(fit_warnings.into_iter().map(|w| Warning {
         code: "dropped_feature".into(),
@@ -128,8 +132,8 @@ pub fn train(
     // The matrix, and a copy per cross-validation fold running at once.
     let workers = std::thread::available_parallelism().map_or(1, usize::from).min(params.cv_folds.max(1) as usize);
     let copies = if params.cv_folds >= 2 { 1 + workers as u64 } else { 2 };
-    crate::design::check_size(&encoder, spec, split.train.len(), copies, crate::design::available_memory())?;
-    let x = design_matrix(&encoder, table, &split.train)?;
+    crate::design::check_size(&encoder, &fit_spec, split.train.len(), copies, crate::design::available_memory())?;
+    let mut x = design_matrix(&encoder, table, &split.train)?;
     let y: Array1<bool> = split.train.iter().map(|&r| table.target[r]).collect();
     encoder.baseline = column_means(&x);
     lap("design matrix");
@@ -148,7 +152,7 @@ pub fn train(
         let k = params.cv_folds as usize;
         folds = stratified_folds(&table.target, &split.train, k, params.seed);
         let grid = params.l2.map_or_else(|| params.grid.clone(), |l2| vec![l2]);
-        let result = cross_validate(x.view(), y.view(), &folds, k, &grid, &options, progress)?;
+        let result = cross_validate(x.view(), y.view(), &folds, k, &grid, &options, None, progress)?;
         details.oof = result.oof;
         fold_models = result.fold_models;
         let grid = if params.l2.is_some() { Vec::new() } else { result.grid };
@@ -157,6 +161,62 @@ pub fn train(
         (options.l2, Vec::new(), None)
     };
     lap("cross-validation");
+
+    // Shapes: each `shape = "auto"` number's reading chosen on the penalty search's folds; the
+    // encoder, the matrix and the folds' models are redone when a shape moved, at the penalty
+    // chosen with the starting shapes.
+    let mut shape_search = None;
+    if params.shape_search && !starts.is_empty() && !fold_models.is_empty() {
+        progress.start("choosing shapes", 0);
+        let y_train: Vec<bool> = y.to_vec();
+        let shape_folds = crate::shapes::Folds { fold: &folds, models: &fold_models, l2 };
+        let searched = crate::shapes::search(
+            &encoder,
+            table,
+            &split.train,
+            &y_train,
+            x.view(),
+            &shape_folds,
+            spec,
+            &starts,
+            params.shape_budget,
+        )?;
+        lap("shape search");
+        let record = searched.record;
+        if searched.chosen != starts {
+            fit_spec = crate::shapes::resolved(spec, &searched.chosen);
+            let before = std::mem::replace(&mut encoder, Encoder::fit(&fit_spec, table, &split.train)?.0);
+            let warm = crate::shapes::warm_starts(&before, &encoder, &fold_models, &searched.fits);
+            drop(x);
+            crate::design::check_size(
+                &encoder,
+                &fit_spec,
+                split.train.len(),
+                copies,
+                crate::design::available_memory(),
+            )?;
+            x = design_matrix(&encoder, table, &split.train)?;
+            encoder.baseline = column_means(&x);
+            let k = params.cv_folds as usize;
+            let result = cross_validate(x.view(), y.view(), &folds, k, &[l2], &options, Some(&warm), progress)?;
+            details.oof = result.oof;
+            fold_models = result.fold_models;
+            cv = Some(result.summary);
+        }
+        if record.out_of_time {
+            warnings.push(Warning {
+                code: "shape_search_budget".into(),
+                feature: None,
+                message: format!(
+                    "the shape search stopped at its time budget ({}): another machine may choose other shapes; raise --shape-budget",
+                    record.stopped
+                ),
+            });
+        }
+        shape_search = Some(record);
+        progress.finish();
+        lap("refit of the folds with the shapes chosen");
+    }
     progress.start("fitting", 0);
     let fit_options = FitOptions { l2, ..options };
     let mut model = fit_large(x.view(), y.view(), &fit_options, None)?;
@@ -234,7 +294,7 @@ pub fn train(
             // refit jointly at the chosen penalty.
             let mut all: Vec<usize> = split.train.iter().chain(&split.holdout).copied().collect();
             all.sort_unstable();
-            crate::design::check_size(&encoder, spec, all.len(), 2, crate::design::available_memory())?;
+            crate::design::check_size(&encoder, &fit_spec, all.len(), 2, crate::design::available_memory())?;
             let x_all = design_matrix(&encoder, table, &all)?;
             let y_all: Array1<bool> = all.iter().map(|&r| table.target[r]).collect();
             progress.start("refitting on every lead", 0);
@@ -287,6 +347,7 @@ pub fn train(
         evidence,
         pair_search,
         fitted_on,
+        shape_search,
     };
     artifact.validate()?;
     details.holdout_probs = probs;

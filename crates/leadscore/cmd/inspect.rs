@@ -128,6 +128,18 @@ pub fn run(args: InspectArgs) -> anyhow::Result<()> {
             }
         }
     }
+    if let Some(search) = card.shape_search {
+        outln!(
+            out,
+            "\nshapes (each `shape = \"auto\"` number's reading, chosen by out-of-fold log loss; {:.4} -> {:.4}; {})",
+            search.base_log_loss,
+            search.log_loss,
+            search.stopped
+        );
+        for choice in &search.features {
+            outln!(out, "  {:<32} {}", choice.feature, choice.describe());
+        }
+    }
     outln!(out, "\nthresholds");
     for s in &artifact.thresholds {
         outln!(out, "  {}", super::threshold_row(&s.strategy, s.threshold, s.mql_rate, s.precision, s.recall, s.lift));

@@ -64,6 +64,14 @@ pub struct TrainArgs {
     /// No pair terms at all, not even those the spec names.
     #[arg(long)]
     pub no_pairs: bool,
+    /// Seconds the shape search (the reading of each `shape = "auto"` number: linear, log1p,
+    /// bins, integer levels) may take; numbers not reached keep their starting shape.
+    #[arg(long, default_value_t = leadscore_train::shapes::DEFAULT_BUDGET.as_secs_f64())]
+    pub shape_budget: f64,
+    /// No shape search: `shape = "auto"` numbers keep their starting shape (log1p when skewed,
+    /// bins with 20 or more distinct values).
+    #[arg(long)]
+    pub no_shape_search: bool,
     /// Single-column AUC above which a column is reported as likely leakage.
     #[arg(long, default_value_t = 0.9)]
     pub leakage_auc: f64,
@@ -214,6 +222,8 @@ pub fn run(args: TrainArgs, ui: &Ui) -> anyhow::Result<()> {
         .max_pairs(args.max_pairs)
         .pair_budget(args.pair_budget)
         .no_pairs(args.no_pairs)
+        .shape_budget(args.shape_budget)
+        .no_shape_search(args.no_shape_search)
         .refit(args.refit.into())
         .check()?;
     if params.cv_folds == 0 && params.l2.is_none() {
@@ -460,6 +470,20 @@ fn summary_lines(out: &mut String, artifact: &Artifact, published: &leadscore_tr
             cv.brier
         ),
         None => outln!(out, "  penalty    l2 = {} (fixed)", artifact.regularisation.l2),
+    }
+    if let Some(search) = &artifact.shape_search {
+        outln!(
+            out,
+            "  shapes     by out-of-fold log loss ({:.4} -> {:.4}): {}",
+            search.base_log_loss,
+            search.log_loss,
+            search
+                .features
+                .iter()
+                .map(|c| format!("{} {}", c.feature, c.chosen.as_str()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
     }
     outln!(
         out,

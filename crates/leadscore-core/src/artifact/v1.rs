@@ -112,6 +112,7 @@ impl From<ArtifactV1> for Artifact {
             warnings: a.warnings,
             evidence: Vec::new(),
             fitted_on: crate::report::FittedOn::TrainingPart,
+            shape_search: None,
             pair_search: None,
         }
     }
@@ -152,6 +153,7 @@ impl From<FeatureSpecV1> for FeatureSpec {
             // Format 1 measured every age at the reference date: said so, so that the spec
             // means what the model does (a spec without `age` now means the time column).
             age: (f.kind == Kind::Date).then_some(DateAge::ReferenceDate),
+            shape: None,
         }
     }
 }

@@ -50,6 +50,7 @@ impl From<ArtifactV2> for Artifact {
             warnings: a.warnings,
             evidence: Vec::new(),
             fitted_on: crate::report::FittedOn::TrainingPart,
+            shape_search: None,
             pair_search: None,
         }
     }

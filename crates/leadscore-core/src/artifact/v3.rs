@@ -123,6 +123,7 @@ impl From<ArtifactV3> for Artifact {
             warnings: a.warnings,
             evidence: a.evidence,
             fitted_on: crate::report::FittedOn::TrainingPart,
+            shape_search: None,
             pair_search: None,
         }
     }
@@ -163,6 +164,7 @@ impl From<FeatureSpecV3> for FeatureSpec {
             // Formats 2 and 3 measured every age at the reference date: said so, so that the
             // spec means what the model does (a spec without `age` now means the time column).
             age: (f.kind == Kind::Date).then_some(DateAge::ReferenceDate),
+            shape: None,
         }
     }
 }

@@ -11,13 +11,14 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+use super::v6::FeatureSpecV6;
 use crate::curve::{OperatingCurve, Suggestion};
 use crate::date::DateFormat;
 use crate::encode::{Encoder, FeatureEncoder, TimeInput};
 use crate::evidence::TermEvidence;
 use crate::model::LogisticModel;
 use crate::report::{CvSummary, Evaluation, FeatureDistribution, Regularisation, TrainingSummary, Warning};
-use crate::spec::{Defaults, FeatureSpec, Spec, TargetSpec};
+use crate::spec::{Defaults, Spec, TargetSpec};
 use crate::tiers::Tiers;
 use crate::value::MissingTokens;
 use crate::Artifact;
@@ -52,7 +53,7 @@ struct SpecV4 {
     defaults: Defaults,
     target: TargetSpec,
     exclude: BTreeMap<String, String>,
-    features: BTreeMap<String, FeatureSpec>,
+    features: BTreeMap<String, FeatureSpecV6>,
 }
 
 /// [`Encoder`] in format 4.
@@ -84,6 +85,7 @@ impl From<ArtifactV4> for Artifact {
             evidence: a.evidence,
             pair_search: None,
             fitted_on: crate::report::FittedOn::TrainingPart,
+            shape_search: None,
         }
     }
 }
@@ -99,7 +101,7 @@ impl From<SpecV4> for Spec {
             defaults: s.defaults,
             target: s.target,
             exclude: s.exclude,
-            features: s.features,
+            features: s.features.into_iter().map(|(name, f)| (name, f.into())).collect(),
             pairs: Vec::new(),
             pair_search: Some(false),
         }

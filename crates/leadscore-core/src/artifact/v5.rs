@@ -1,4 +1,4 @@
-//! Format 5, frozen: the layout of the artifacts written before the published model could be
+//! Format 5, frozen (its spec is format 6's, [`super::v6::SpecV6`]): the layout of the artifacts written before the published model could be
 //! refit on every labelled lead (format 6, [`Artifact::fitted_on`]). Every type is shared with
 //! today's; only `fitted_on` is new, so a format-5 model reads as fitted on its training part,
 //! which it was, and scores as it did. Never edit this: a new format gets its own frozen copy of
@@ -6,6 +6,7 @@
 
 use serde::Deserialize;
 
+use super::v6::SpecV6;
 use crate::curve::{OperatingCurve, Suggestion};
 use crate::encode::Encoder;
 use crate::evidence::TermEvidence;
@@ -13,7 +14,6 @@ use crate::model::LogisticModel;
 use crate::report::{
     CvSummary, Evaluation, FeatureDistribution, FittedOn, PairSearch, Regularisation, TrainingSummary, Warning,
 };
-use crate::spec::Spec;
 use crate::tiers::Tiers;
 use crate::Artifact;
 
@@ -21,7 +21,7 @@ use crate::Artifact;
 #[derive(Deserialize)]
 pub(super) struct ArtifactV5 {
     name: String,
-    spec: Spec,
+    spec: SpecV6,
     encoder: Encoder,
     model: LogisticModel,
     regularisation: Regularisation,
@@ -41,7 +41,7 @@ impl From<ArtifactV5> for Artifact {
     fn from(a: ArtifactV5) -> Artifact {
         Artifact {
             name: a.name,
-            spec: a.spec,
+            spec: a.spec.into(),
             encoder: a.encoder,
             model: a.model,
             regularisation: a.regularisation,
@@ -56,6 +56,7 @@ impl From<ArtifactV5> for Artifact {
             evidence: a.evidence,
             pair_search: a.pair_search,
             fitted_on: FittedOn::TrainingPart,
+            shape_search: None,
         }
     }
 }
