@@ -1,10 +1,12 @@
 //! The prediction log's raw write rate: `ROWS` rows like the server logs for the shipped model
-//! (eleven fields as JSON text, a UUIDv7 lead id) inserted into a fresh SQLite store in
-//! transactions of `BATCH` rows, as the log writer does, with nothing else running.
-//! `scripts/bench_server.sh` prints it beside (d), whose offered rate it must exceed.
+//! (eleven fields as JSON text) inserted into a fresh SQLite store in transactions of `BATCH`
+//! rows, as the log writer does, with nothing else running. Lead ids are new UUIDv7s (`DISTINCT`
+//! 0), or the ids of `DISTINCT` leads over and over (rescoring: every batch then adds to the
+//! lead-id index at as many places). `scripts/bench_server.sh` prints it beside (d), whose
+//! offered rate it must exceed.
 //!
 //! ```sh
-//! cargo run --release --example store_write -- 2000000 300   # prints `store_write: N rows/s`
+//! cargo run --release --example store_write -- ROWS BATCH DISTINCT   # e.g. 1000000 8192 1000
 //! ```
 
 use std::time::Instant;
@@ -19,6 +21,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let rows: usize = args.next().map_or(Ok(2_000_000), |a| a.parse())?;
     let batch: usize = args.next().map_or(Ok(300), |a| a.parse())?;
+    // 0: a new UUIDv7 per row (ids the server generates); N: the ids of N leads, over and over.
+    let distinct: usize = args.next().map_or(Ok(0), |a| a.parse())?;
     let dir = tempfile::tempdir()?;
     let mut store = SqliteStore::open(&dir.path().join("log.sqlite"))?;
     let t0 = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis() as i64;
@@ -41,7 +45,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             model: "leads".into(),
             version: "v1".into(),
             shadow: false,
-            lead_id: new_lead_id(),
+            lead_id: if distinct == 0 { new_lead_id() } else { format!("L{:07}", i % distinct) },
             probability: (i % 1000) as f64 / 1000.0,
             score: (1 + i % 99) as u8,
             tier: ["A", "B", "C", "D"][i % 4].into(),

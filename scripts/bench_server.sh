@@ -12,8 +12,10 @@
 #       dropped under that flood), then LOG_SECONDS (60) of 1,000-lead requests offered at
 #       LOG_RATE (60,000) leads/s with the log on: leads/s offered, rows written and rows
 #       dropped (from /metrics).
-#       Beside it, benches/store_write.rs: the SQLite store's own write rate, nothing else
-#       running (rows like the server's, in batches of 300): the ceiling (d) shares with scoring.
+#       (d) runs twice: the same 1,000 leads in every request (rescoring; the lead-id index's
+#       worst case) and new leads in every request. Beside it, benches/store_write.rs: the SQLite
+#       store's own write rate with nothing else running (rows like the server's, in the writer's
+#       8,192-row batches, new ids and 1,000 ids repeated): the ceiling (d) shares with scoring.
 #   (e) shadow scoring (issue 12): a third server logging into SQLite with a CHALLENGER set
 #       (v2, trained here on data/leads.csv without `page_views`), in the same rounds of (a)
 #       and (b): requests/s with a challenger over the logging server without one.
@@ -139,6 +141,18 @@ local f = assert(io.open(os.getenv("BODY_FILE"), "rb"))
 wrk.body = f:read("*a")
 f:close()
 local interval = 1000 * tonumber(os.getenv("THREADS")) / tonumber(os.getenv("RATE"))
+-- DISTINCT=1: each request's leads get ids of their own (`T<thread>-<n>-L0000001`): new leads,
+-- as a CRM sends them, instead of the same 1,000 leads scored again and again.
+local threads = 0
+function setup(thread) threads = threads + 1; thread:set("tid", threads) end
+local sent = 0
+if os.getenv("DISTINCT") == "1" then
+    function request()
+        sent = sent + 1
+        local body = wrk.body:gsub('"id": "L', '"id": "T' .. tostring(tid) .. "-" .. sent .. "-L")
+        return wrk.format(nil, nil, nil, body)
+    end
+end
 local due = nil
 function delay()
     local now = now_ms()
@@ -235,21 +249,35 @@ read -r B_RPS B_P50 B_P99 < <(best "${B_RUNS[@]}")
 read -r BL_RPS BL_P50 BL_P99 < <(best "${BL_RUNS[@]}")
 read -r BH_RPS BH_P50 BH_P99 < <(best "${BH_RUNS[@]}")
 
+# One paced run of (d) against the logging server; prints "leads_per_s written dropped".
+# $1: 0 = the same 1,000 leads in every request (rescoring: 1,000 ids repeated, the lead-id
+# index's worst case), 1 = new leads in every request.
+paced() {
+    local distinct=$1 out w0 d0 w1 d1 rps
+    sleep 2 # the queue of what ran before drained
+    read -r w0 d0 < <(log_counts "$LOGGED")
+    out=$(BODY_FILE="$WORK/thousand.json" THREADS=2 DISTINCT=$distinct RATE=$(python3 -c "print($LOG_RATE / 1000)") \
+        wrk -t2 -c4 -d"${LOG_SECONDS}s" -s "$WORK/paced.lua" "http://$LOGGED/v1/score")
+    echo "$out" >"$OUT/logged-sustained-$distinct.txt"
+    if grep -qE "Non-2xx|Socket errors" <<<"$out"; then echo "$out" >&2; echo "(d): failed requests" >&2; exit 1; fi
+    rps=$(awk '/Requests\/sec:/ { print $2 }' <<<"$out")
+    sleep 1 # the last batch (at most 200 ms old)
+    read -r w1 d1 < <(log_counts "$LOGGED")
+    echo "$(python3 -c "print(round($rps * 1000))") $((w1 - w0)) $((d1 - d0))"
+}
 echo "== (d) the log keeping up: 1,000-lead requests offered at $LOG_RATE leads/s with the log on for ${LOG_SECONDS}s"
-sleep 2 # the queue of (b)'s flood drained
-read -r W0 D0 < <(log_counts "$LOGGED")
-D_OUT=$(BODY_FILE="$WORK/thousand.json" THREADS=2 RATE=$(python3 -c "print($LOG_RATE / 1000)") \
-    wrk -t2 -c4 -d"${LOG_SECONDS}s" -s "$WORK/paced.lua" "http://$LOGGED/v1/score")
-echo "$D_OUT" >"$OUT/logged-sustained.txt"
-if grep -qE "Non-2xx|Socket errors" <<<"$D_OUT"; then echo "$D_OUT" >&2; echo "(d): failed requests" >&2; exit 1; fi
-D_RPS=$(awk '/Requests\/sec:/ { print $2 }' <<<"$D_OUT")
-sleep 1 # the last batch (at most 200 ms old)
-read -r W1 D1 < <(log_counts "$LOGGED")
-echo "   offered $(python3 -c "print(f'{$D_RPS * 1000:,.0f}')") leads/s: $((W1 - W0)) rows written, $((D1 - D0)) dropped"
+read -r D_RATE D_WRITTEN D_DROPPED < <(paced 0)
+echo "   the same 1,000 leads each request: $D_RATE leads/s offered, $D_WRITTEN rows written, $D_DROPPED dropped"
+read -r DN_RATE DN_WRITTEN DN_DROPPED < <(paced 1)
+echo "   new leads each request: $DN_RATE leads/s offered, $DN_WRITTEN rows written, $DN_DROPPED dropped"
+# The store alone, in the writer's batches (8,192 rows): new ids, then 1,000 ids over and over.
 STORE_ROWS=$(( LOG_RATE * 10 ))
-STORE_OUT=$("$STORE_WRITE" "$STORE_ROWS" 300)
+STORE_OUT=$("$STORE_WRITE" "$STORE_ROWS" 8192 0)
 echo "   $STORE_OUT"
 STORE_RPS=$(sed -n 's/^store_write: \([0-9]*\) rows.*/\1/p' <<<"$STORE_OUT")
+STORE_OUT=$("$STORE_WRITE" "$STORE_ROWS" 8192 1000)
+echo "   $STORE_OUT (1,000 ids repeated)"
+STORE_REPEAT_RPS=$(sed -n 's/^store_write: \([0-9]*\) rows.*/\1/p' <<<"$STORE_OUT")
 
 echo "== (c) leadscore score on $ROWS CSV rows, best of $RUNS"
 DATA="$TARGET_DIR/bench/leads.csv"
@@ -278,8 +306,9 @@ c_rps, s_rps, s_p50, s_p99, c_p50, c_p99 = $C_RPS, $S_RPS, $S_P50, $S_P99, $C_P5
 b_rps, rows, parse_s, score_s = $B_RPS, $ROWS, $PARSE_S, $SCORE_S
 l_rps, l_p50, l_p99, bl_rps = $L_RPS, $L_P50, $L_P99, $BL_RPS
 h_rps, h_p50, h_p99, bh_rps = $H_RPS, $H_P50, $H_P99, $BH_RPS
-d_rps, d_written, d_dropped, log_seconds = $D_RPS, $W1 - $W0, $D1 - $D0, $LOG_SECONDS
-store_rps = $STORE_RPS
+d_rate, d_written, d_dropped, log_seconds = $D_RATE, $D_WRITTEN, $D_DROPPED, $LOG_SECONDS
+dn_rate, dn_written, dn_dropped = $DN_RATE, $DN_WRITTEN, $DN_DROPPED
+store_rps, store_repeat_rps = $STORE_RPS, $STORE_REPEAT_RPS
 ratio_a, ratio_c = s_rps / c_rps, parse_s / score_s
 ok = lambda b: "PASS" if b else "FAIL"
 print()
@@ -292,14 +321,18 @@ print(f"| (d) log on, single lead, requests/s / log off | {l_rps:,.0f} | {s_rps:
 print(f"| (d) log on, single lead, requests/s / ceiling | {l_rps:,.0f} | {c_rps:,.0f} | {l_rps / c_rps:.2f}x | >= 0.7x: {ok(l_rps / c_rps >= 0.7)} |")
 print(f"| (d) log on, p50 / p99 latency (ms) | {l_p50:.2f} / {l_p99:.2f} | | | |")
 print(f"| (d) log on, 1,000-lead leads/s / log off | {bl_rps * 1000:,.0f} | {b_rps * 1000:,.0f} | {bl_rps / b_rps:.2f}x | >= 0.8x: {ok(bl_rps / b_rps >= 0.8)} |")
-print(f"| (d) log on for {log_seconds} s at {$LOG_RATE:,} leads/s offered: leads/s, rows written, dropped | {d_rps * 1000:,.0f} | {d_written:,} written | {d_dropped:,} dropped | >= 50,000/s, 0 dropped: {ok(d_rps * 1000 >= 50000 and d_dropped == 0)} |")
-print(f"| (d) the SQLite store alone: rows/s in batches of 300 (examples/store_write) | {store_rps:,} | | | |")
+for label, rate, written, dropped in (("the same 1,000 leads each request", d_rate, d_written, d_dropped),
+                                     ("new leads each request", dn_rate, dn_written, dn_dropped)):
+    print(f"| (d) log on for {log_seconds} s at {$LOG_RATE:,} leads/s offered, {label}: leads/s, rows written, dropped | {rate:,.0f} | {written:,} written | {dropped:,} dropped | >= 50,000/s, 0 dropped: {ok(rate >= 50000 and dropped == 0)} |")
+print(f"| (d) the SQLite store alone, rows/s in batches of 8,192 (examples/store_write): new ids / 1,000 ids repeated | {store_rps:,} / {store_repeat_rps:,} | | | |")
 print(f"| (e) log on with a challenger, single lead, requests/s / without | {h_rps:,.0f} | {l_rps:,.0f} | {h_rps / l_rps:.2f}x | |")
 print(f"| (e) log on with a challenger, p50 / p99 latency (ms) | {h_p50:.2f} / {h_p99:.2f} | | | |")
 print(f"| (e) log on with a challenger, 1,000-lead leads/s / without | {bh_rps * 1000:,.0f} | {bl_rps * 1000:,.0f} | {bh_rps / bl_rps:.2f}x | |")
 print(f"| (c) leadscore score, rows/s on {rows:,} rows | {rows / score_s:,.0f} ({score_s:.2f} s) | {rows / parse_s:,.0f} ({parse_s:.2f} s) | {ratio_c:.2f}x | >= 0.5x: {ok(ratio_c >= 0.5)} |")
 json.dump({"logged": {"rps": l_rps, "p50_ms": l_p50, "p99_ms": l_p99, "thousand_leads_per_s": bl_rps * 1000,
-                      "sustained_leads_per_s": d_rps * 1000, "sustained_written": d_written, "sustained_dropped": d_dropped},
+                      "sustained_leads_per_s": d_rate, "sustained_written": d_written, "sustained_dropped": d_dropped,
+                      "sustained_new_leads_per_s": dn_rate, "sustained_new_written": dn_written,
+                      "sustained_new_dropped": dn_dropped},
            "shadowed": {"rps": h_rps, "p50_ms": h_p50, "p99_ms": h_p99, "thousand_leads_per_s": bh_rps * 1000},
            "single": {"rps": s_rps, "p50_ms": s_p50, "p99_ms": s_p99}, "ceiling": {"rps": c_rps, "p50_ms": c_p50, "p99_ms": c_p99},
            "ratio_rps": ratio_a, "thousand_leads_per_s": b_rps * 1000, "csv": {"rows": rows, "score_s": score_s, "parse_s": parse_s, "ratio": ratio_c}},
