@@ -13,7 +13,7 @@
 #       LOG_RATE (60,000) leads/s with the log on: leads/s offered, rows written and rows
 #       dropped (from /metrics).
 #       (d) runs twice: the same 1,000 leads in every request (rescoring; the lead-id index's
-#       worst case) and new leads in every request. Beside it, benches/store_write.rs: the SQLite
+#       worst case) and new leads in every request. Beside it, crates/leadscore-store/examples/write_rate.rs: the SQLite
 #       store's own write rate with nothing else running (rows like the server's, in the writer's
 #       8,192-row batches, new ids and 1,000 ids repeated): the ceiling (d) shares with scoring.
 #   (e) shadow scoring (issue 12): a third server logging into SQLite with a CHALLENGER set
@@ -50,12 +50,13 @@ if ! command -v wrk >/dev/null; then
     apt-get install -y wrk >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; }
 fi
 
-echo "== cargo build --release (leadscore, examples ceiling, csv_parse and store_write)"
-cargo build --release --quiet --bin leadscore --example ceiling --example csv_parse --example store_write
+echo "== cargo build --release (leadscore, examples ceiling, csv_parse and write_rate)"
+cargo build --release --quiet --bin leadscore --example ceiling --example csv_parse
+cargo build --release --quiet -p leadscore-store --example write_rate
 BIN="$TARGET_DIR/release/leadscore"
 CEILING="$TARGET_DIR/release/examples/ceiling"
 CSV_PARSE="$TARGET_DIR/release/examples/csv_parse"
-STORE_WRITE="$TARGET_DIR/release/examples/store_write"
+WRITE_RATE="$TARGET_DIR/release/examples/write_rate"
 
 PIDS=()
 WORK=$(mktemp -d)
@@ -270,14 +271,13 @@ read -r D_RATE D_WRITTEN D_DROPPED < <(paced 0)
 echo "   the same 1,000 leads each request: $D_RATE leads/s offered, $D_WRITTEN rows written, $D_DROPPED dropped"
 read -r DN_RATE DN_WRITTEN DN_DROPPED < <(paced 1)
 echo "   new leads each request: $DN_RATE leads/s offered, $DN_WRITTEN rows written, $DN_DROPPED dropped"
-# The store alone, in the writer's batches (8,192 rows): new ids, then 1,000 ids over and over.
+# The store alone (crates/leadscore-store/examples/write_rate.rs; its "peer insert": rows straight
+# into SqliteStore in the writer's batches, no queue, no thread): new ids, then 1,000 ids over and over.
 STORE_ROWS=$(( LOG_RATE * 10 ))
-STORE_OUT=$("$STORE_WRITE" "$STORE_ROWS" 8192 0)
-echo "   $STORE_OUT"
-STORE_RPS=$(sed -n 's/^store_write: \([0-9]*\) rows.*/\1/p' <<<"$STORE_OUT")
-STORE_OUT=$("$STORE_WRITE" "$STORE_ROWS" 8192 1000)
-echo "   $STORE_OUT (1,000 ids repeated)"
-STORE_REPEAT_RPS=$(sed -n 's/^store_write: \([0-9]*\) rows.*/\1/p' <<<"$STORE_OUT")
+store_alone() { "$WRITE_RATE" "$STORE_ROWS" 1 0 1000 "$1" | sed -n 's/.*peer insert *\([0-9]*\) rows.*/\1/p'; }
+STORE_RPS=$(store_alone 0)
+STORE_REPEAT_RPS=$(store_alone 1000)
+echo "   the store alone (examples/write_rate, $STORE_ROWS rows): $STORE_RPS rows/s with new ids, $STORE_REPEAT_RPS with 1,000 ids repeated"
 
 echo "== (c) leadscore score on $ROWS CSV rows, best of $RUNS"
 DATA="$TARGET_DIR/bench/leads.csv"
@@ -324,7 +324,7 @@ print(f"| (d) log on, 1,000-lead leads/s / log off | {bl_rps * 1000:,.0f} | {b_r
 for label, rate, written, dropped in (("the same 1,000 leads each request", d_rate, d_written, d_dropped),
                                      ("new leads each request", dn_rate, dn_written, dn_dropped)):
     print(f"| (d) log on for {log_seconds} s at {$LOG_RATE:,} leads/s offered, {label}: leads/s, rows written, dropped | {rate:,.0f} | {written:,} written | {dropped:,} dropped | >= 50,000/s, 0 dropped: {ok(rate >= 50000 and dropped == 0)} |")
-print(f"| (d) the SQLite store alone, rows/s in batches of 8,192 (examples/store_write): new ids / 1,000 ids repeated | {store_rps:,} / {store_repeat_rps:,} | | | |")
+print(f"| (d) the SQLite store alone, rows/s in batches of 8,192 (examples/write_rate): new ids / 1,000 ids repeated | {store_rps:,} / {store_repeat_rps:,} | | | |")
 print(f"| (e) log on with a challenger, single lead, requests/s / without | {h_rps:,.0f} | {l_rps:,.0f} | {h_rps / l_rps:.2f}x | |")
 print(f"| (e) log on with a challenger, p50 / p99 latency (ms) | {h_p50:.2f} / {h_p99:.2f} | | | |")
 print(f"| (e) log on with a challenger, 1,000-lead leads/s / without | {bh_rps * 1000:,.0f} | {bl_rps * 1000:,.0f} | {bh_rps / bl_rps:.2f}x | |")

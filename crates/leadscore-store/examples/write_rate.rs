@@ -2,13 +2,15 @@
 //! same rows inserted by `SqliteStore::insert` directly in batches of the writer's size (no
 //! queue, no thread). Prints both and the ratio, for each round.
 //!
-//!   cargo run --release -p leadscore-store --example write_rate -- [rows] [rounds] [offered rows/s] [rows per request]
+//!   cargo run --release -p leadscore-store --example write_rate -- [rows] [rounds] [offered rows/s] [rows per request] [ids]
 //!
 //! With an offered rate (e.g. 50000) rows are handed to the writer at that pace, as a server
 //! under steady load would, and the drops say whether the store keeps up; without one (0) they
 //! are handed over as fast as possible and the writer's ceiling is measured (with drops). Rows
 //! go to the writer in groups of `rows per request` (default 1), as the server hands over a
-//! request's rows.
+//! request's rows. `ids` 0 (default) gives every row an id of its own (new leads); N gives the ids
+//! of N leads over and over (rescoring the same leads: each batch then adds to the lead-id index
+//! at N places, and a commit writes every page it touched).
 //!
 //! Issue 12 asks the SQLite store to keep up with 50,000 leads/s; phase 2's server benchmark
 //! measures it under load, this measures the writer alone.
@@ -19,7 +21,7 @@ use std::time::{Duration, Instant};
 use leadscore_store::sqlite::SqliteStore;
 use leadscore_store::{FieldValue, Fields, LogWriter, Prediction, Store, WriterConfig};
 
-fn row(i: usize) -> Prediction {
+fn row(i: usize, ids: usize) -> Prediction {
     let fields = (0..15)
         .map(|k| {
             let v = if k % 3 == 0 {
@@ -35,7 +37,7 @@ fn row(i: usize) -> Prediction {
         model: "leads".into(),
         version: "v1".into(),
         shadow: false,
-        lead_id: format!("L{i:08}"),
+        lead_id: format!("L{:08}", if ids == 0 { i } else { i % ids }),
         probability: (i % 1000) as f64 / 1000.0,
         score: 50,
         tier: "B".into(),
@@ -53,7 +55,8 @@ fn main() {
     let rounds = args.get(1).copied().unwrap_or(3);
     let offered = args.get(2).copied().unwrap_or(0);
     let per_request = args.get(3).copied().unwrap_or(1).max(1);
-    let data: Vec<Prediction> = (0..rows).map(row).collect();
+    let ids = args.get(4).copied().unwrap_or(0);
+    let data: Vec<Prediction> = (0..rows).map(|i| row(i, ids)).collect();
     let config = WriterConfig::default();
     for round in 1..=rounds {
         let dir = tempfile::tempdir().unwrap();
