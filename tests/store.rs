@@ -392,6 +392,20 @@ fn check_backend(open: &dyn Fn() -> Box<dyn Store>) {
     assert!(r.outcomes.is_none());
     // Forgetting the lead removes its shadow rows too.
     assert_eq!(store.forget("C").unwrap().predictions, 4);
+    // Retention reaches every model and version (it deletes one version at a time): the old
+    // scorings of three versions of two models go, the newer ones stay.
+    let other = |id: &str, ms: i64| Prediction { model: "other".into(), ..row(id, ms, "v1") };
+    let rows = [row("D", 1_000, "v1"), row("D", 9_000, "v1"), row("E", 1_500, "v2"), other("F", 1_200)];
+    store.insert(&[&rows[..], &[row("E", 9_500, "v2"), other("F", 9_900), row("G", 4_999, "v9")]].concat()).unwrap();
+    assert_eq!(store.purge_before(5_000).unwrap(), 4);
+    let mut left = |model: &str| {
+        let rows = store.rows(&Filter { model: model.into(), ..Default::default() }).unwrap();
+        rows.iter().map(|r| (r.prediction.version.clone(), r.prediction.scored_at_ms)).collect::<Vec<_>>()
+    };
+    assert_eq!(left("leads"), [("v1".to_owned(), 9_000), ("v2".to_owned(), 9_500)]);
+    assert_eq!(left("other"), [("v1".to_owned(), 9_900)]);
+    assert_eq!(store.purge_before(i64::MAX).unwrap(), 3);
+    assert!(store.versions().unwrap().is_empty());
     drop(store);
     // Reopening is a no-op migration.
     assert_eq!(open().schema_version().unwrap(), leadscore_store::schema::LATEST);

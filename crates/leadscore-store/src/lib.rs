@@ -79,6 +79,16 @@ pub fn is_postgres(location: &str) -> bool {
 /// Opens (creating and migrating as needed) the store at `location`: a `postgres://` URL, or a
 /// file path (`sqlite:` prefix optional) for SQLite.
 pub fn open(location: &str) -> Result<Box<dyn Store>> {
+    open_with(location, false)
+}
+
+/// [`open`] for the server's log writer: an SQLite store checkpoints on a thread of its own
+/// ([`sqlite::SqliteStore::checkpoint_in_background`]), so that no insert waits for a checkpoint.
+pub fn open_for_writing(location: &str) -> Result<Box<dyn Store>> {
+    open_with(location, true)
+}
+
+fn open_with(location: &str, background_checkpoints: bool) -> Result<Box<dyn Store>> {
     if is_postgres(location) {
         #[cfg(feature = "postgres")]
         return Ok(Box::new(postgres::PgStore::open(location)?));
@@ -92,7 +102,11 @@ pub fn open(location: &str) -> Result<Box<dyn Store>> {
     if path.is_empty() {
         return Err(Error::Location { location: location.to_owned(), reason: "no file path".into() });
     }
-    Ok(Box::new(sqlite::SqliteStore::open(std::path::Path::new(path))?))
+    let mut store = sqlite::SqliteStore::open(std::path::Path::new(path))?;
+    if background_checkpoints {
+        store.checkpoint_in_background()?;
+    }
+    Ok(Box::new(store))
 }
 
 /// The outcomes of an upload, one per lead: the last of repeated ids wins.

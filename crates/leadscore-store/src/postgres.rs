@@ -222,7 +222,17 @@ impl Store for PgStore {
         let url = self.url.clone();
         let err = |error| Error::Postgres { url: url.clone(), error };
         let mut tx = self.client.transaction().map_err(err)?;
-        let n = tx.execute("DELETE FROM predictions WHERE scored_at_ms < $1", &[&cutoff_ms]).map_err(err)?;
+        let mut n = 0;
+        // Per model version, so that each DELETE reads `predictions_model_time`.
+        for row in tx.query(schema::MODEL_VERSIONS, &[]).map_err(err)? {
+            let (model, version): (String, String) = (row.try_get(0).map_err(err)?, row.try_get(1).map_err(err)?);
+            n += tx
+                .execute(
+                    "DELETE FROM predictions WHERE model = $1 AND version = $2 AND scored_at_ms < $3",
+                    &[&model, &version, &cutoff_ms],
+                )
+                .map_err(err)?;
+        }
         tx.execute(
             "DELETE FROM outcomes o WHERE NOT EXISTS (SELECT 1 FROM predictions p WHERE p.lead_id = o.lead_id)",
             &[],

@@ -10,7 +10,7 @@
 //! PostgreSQL's BOOLEAN and DOUBLE PRECISION (the doubles are the scorer's bits either way).
 
 /// The schema version this build writes.
-pub const LATEST: u32 = 3;
+pub const LATEST: u32 = 4;
 
 /// Key of PostgreSQL's advisory lock around migrations (`'LSMIGRAT'` as bytes).
 pub const PG_MIGRATION_LOCK: i64 = 0x4c53_4d49_4752_4154;
@@ -112,11 +112,33 @@ pub const MIGRATIONS: &[Migration] = &[
             "CREATE INDEX predictions_shadow ON predictions (model, version) WHERE shadow",
         ],
     },
+    Migration {
+        version: 4,
+        what: "no index on the time alone (retention goes through the model-and-time index)",
+        // Every scoring paid for a fourth B-tree (measured with callgrind on the writer's batches of
+        // 1,000 repeated leads: 8.7% of an insert's instructions) that only the hourly retention read.
+        sqlite: &["DROP INDEX IF EXISTS predictions_time"],
+        postgres: &["DROP INDEX IF EXISTS predictions_time"],
+    },
 ];
 
 /// The columns of an inserted prediction, in the order both backends bind them.
 pub const PREDICTION_COLUMNS: &str =
     "scored_at_ms, model, version, shadow, lead_id, probability, score, tier, mql, threshold, rule_points, rule_mql, fields, champion_id";
+
+/// Every (model, version) in the log, by seeks in `predictions_model_time` rather than a scan (a
+/// loose index scan: each step jumps to the next pair past the last one), for retention's
+/// per-version deletes. Both backends; no parameters.
+pub const MODEL_VERSIONS: &str = "WITH RECURSIVE mv(model, version) AS (
+        SELECT * FROM (SELECT model, version FROM predictions ORDER BY model, version LIMIT 1) AS first
+        UNION ALL
+        SELECT (SELECT p.model FROM predictions p WHERE (p.model, p.version) > (mv.model, mv.version)
+                ORDER BY p.model, p.version LIMIT 1),
+               (SELECT p.version FROM predictions p WHERE (p.model, p.version) > (mv.model, mv.version)
+                ORDER BY p.model, p.version LIMIT 1)
+        FROM mv WHERE mv.model IS NOT NULL
+    )
+    SELECT model, version FROM mv WHERE model IS NOT NULL";
 
 /// The SELECT of [`crate::Store::paired_rows`] (both backends; `?` placeholders are numbered by
 /// each): the served row `c` and its shadow row `s`, with the lead's outcome. Parameters: model,

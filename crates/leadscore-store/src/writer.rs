@@ -159,7 +159,7 @@ impl LogWriter {
     /// is an error here, before the server takes traffic) and starts the writer thread.
     pub fn start(location: &str, config: WriterConfig) -> Result<LogWriter> {
         let location = location.to_owned();
-        let opener: Opener = Box::new(move || crate::open(&location));
+        let opener: Opener = Box::new(move || crate::open_for_writing(&location));
         Self::start_with(opener, config)
     }
 
@@ -496,7 +496,7 @@ impl Worker {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::sync::atomic::AtomicBool;
 
     use super::*;
