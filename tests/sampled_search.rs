@@ -1,0 +1,63 @@
+//! A large training part is searched on a sample (issue 13, item 5): above `--search-rows`
+//! leads, the penalty, shape and pair searches judge a seeded stratified sample, and the model
+//! is then fitted on every training lead at the settings chosen. The card and `train` say so;
+//! at or below it nothing changes.
+
+use leadscore_core::spec::Shape;
+
+use crate::shapes::{chosen, export, train};
+use crate::util::{run, s, scratch};
+
+const FLAGS: [&str; 4] = ["--target", "won", "--id", "lead_id"];
+
+#[test]
+fn a_training_part_above_search_rows_is_searched_on_a_sample_and_fitted_on_every_lead() {
+    let dir = scratch();
+    let data = export(dir.path()); // 12,000 leads: 9,600 in the training part
+    let models = dir.path().join("models");
+    let with = |extra: &[&str]| -> Vec<&str> { FLAGS.iter().chain(extra).copied().collect() };
+    let (full_bytes, full) = train(&data, &models, "full", &FLAGS);
+    let (bytes, sampled) = train(&data, &models, "sampled", &with(&["--search-rows", "6000"]));
+
+    // Reported: in the artifact's warnings (the card and `train` print them), with the counts.
+    assert!(full.warnings.iter().all(|w| w.code != "sampled_search"), "{:?}", full.warnings);
+    let note = sampled.warnings.iter().find(|w| w.code == "sampled_search").expect("the sample is reported");
+    assert!(
+        note.message.contains("a stratified sample of 6000 of the 9600 training leads (seed 42)"),
+        "{}",
+        note.message
+    );
+    let card = run(&["inspect", "--model", s(&models.join("sampled/v1/model.bin")), "--json"]).ok().json();
+    assert!(card.to_string().contains("a stratified sample of 6000 of the 9600 training leads"), "{card}");
+
+    // The searches ran on the sample and still find each number's shape.
+    let search = sampled.shape_search.as_ref().expect("the shape search ran");
+    assert_eq!(chosen(search, "spend"), Shape::Linear, "{search:#?}");
+    assert_eq!(chosen(search, "visits"), Shape::Log1p, "{search:#?}");
+    assert_eq!(chosen(search, "code"), Shape::Levels, "{search:#?}");
+    assert_ne!(search, full.shape_search.as_ref().unwrap(), "judged on other rows");
+
+    // The encoder and the published model are fitted on every training lead: the same training
+    // part, and a held-out AUC within noise of the search on every lead.
+    assert_eq!(sampled.training, full.training);
+    let (a, b) = (sampled.holdout.auc.unwrap(), full.holdout.auc.unwrap());
+    assert!((a - b).abs() < 0.005, "held-out AUC sampled {a} vs full {b}");
+
+    // Seeded: the same data, flags and seed give the same bytes.
+    let again = train(&data, &dir.path().join("again"), "sampled", &with(&["--search-rows", "6000"])).0;
+    assert!(again == bytes, "the sampled search is deterministic");
+    // At or above the training part's size, nothing is sampled: the bytes of the full search.
+    let same = train(&data, &dir.path().join("same"), "full", &with(&["--search-rows", "9600"])).0;
+    assert!(same == full_bytes, "a training part of --search-rows leads is searched whole");
+}
+
+#[test]
+fn search_rows_below_the_minimum_are_refused_by_name() {
+    let dir = scratch();
+    let data = export(dir.path());
+    let models = dir.path().join("models");
+    let mut args = vec!["train", "--data", s(&data), "--models", s(&models), "--search-rows", "500"];
+    args.extend(FLAGS);
+    let err = run(&args).fails().stderr;
+    assert!(err.contains("search-rows") && err.contains("at least 1000"), "{err}");
+}
