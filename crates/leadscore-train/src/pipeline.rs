@@ -239,34 +239,30 @@ pub fn train(
     // Pair terms: the spec's, then the search's, each fitted on the model so far.
     let named = if params.pairs { named_pairs(spec, &encoder, &mut warnings) } else { Vec::new() };
     let search = params.pairs && spec.pair_search != Some(false) && params.max_pairs > 0 && !fold_models.is_empty();
-    let pair_search = if search || !named.is_empty() {
+    let mut found = None;
+    if search || !named.is_empty() {
         progress.start("looking for pairs", 0);
         let eta = log_odds(&model, x.view());
         let cv_folds = (!fold_models.is_empty())
             .then(|| CvFolds { fold: &folds, eta: fold_models.iter().map(|m| log_odds(m, x.view())).collect() });
         drop(x);
-        let y_train: Vec<bool> = y.to_vec();
-        let pair_options =
-            PairOptions { max_pairs: if search { params.max_pairs } else { 0 }, budget: params.pair_budget };
-        let found = crate::pairs::find(&encoder, table, rows, &y_train, &eta, cv_folds, &named, l2, &pair_options)?;
-        for (((pair, axes), weights), shares) in found.terms.into_iter().zip(found.weights).zip(found.shares) {
-            encoder.add_pair(pair, axes)?;
-            let at = encoder.baseline.len() - shares.len();
-            encoder.baseline[at..].copy_from_slice(&shares);
-            model.weights.extend(weights);
-        }
-        evidence.extend(found.evidence.into_iter().flatten());
-        if let (Some(oof), Some(summary)) = (found.oof, cv.as_mut()) {
-            if !encoder.pairs.is_empty() {
+        let y_rows: Vec<bool> = y.to_vec();
+        let pair_options = PairOptions {
+            max_pairs: if search { params.max_pairs } else { 0 },
+            budget: params.pair_budget,
+            penalties: Vec::new(),
+        };
+        let f = crate::pairs::find(&encoder, table, rows, &y_rows, &eta, cv_folds, &named, l2, &pair_options)?;
+        if let (Some(oof), Some(summary)) = (&f.oof, cv.as_mut()) {
+            if !f.terms.is_empty() {
                 // The cross-validated figures of the model with its pairs, fitted as it was.
-                let labels: Vec<bool> = y_train;
-                summary.auc = leadscore_core::metrics::auc(&oof, &labels);
-                summary.log_loss = leadscore_core::metrics::log_loss(&oof, &labels);
-                summary.brier = leadscore_core::metrics::brier(&oof, &labels);
-                details.oof = oof;
+                summary.auc = leadscore_core::metrics::auc(oof, &y_rows);
+                summary.log_loss = leadscore_core::metrics::log_loss(oof, &y_rows);
+                summary.brier = leadscore_core::metrics::brier(oof, &y_rows);
+                details.oof = oof.clone();
             }
         }
-        if let Some(record) = found.search.as_ref().filter(|r| r.out_of_time) {
+        if let Some(record) = f.search.as_ref().filter(|r| r.out_of_time) {
             warnings.push(Warning {
                 code: "pair_search_budget".into(),
                 feature: None,
@@ -277,15 +273,16 @@ pub fn train(
             });
         }
         progress.finish();
-        found.search
+        found = Some(f);
     } else {
         drop(x);
-        None
-    };
+    }
     lap("pairs");
 
-    // A sampled search chose the settings; the model is now fitted on every training lead at
-    // them, every term (pair cells included) jointly, starting from the sample's fit.
+    // A sampled search chose the settings. The additive model is fitted again on every training
+    // lead, starting from the sample's fit, and the pairs kept are fitted on top of it there,
+    // each at the penalty the search chose: what the search on every lead would have done with
+    // these choices.
     if sample.is_some() {
         crate::design::check_size(&encoder, &fit_spec, split.train.len(), 2, crate::design::available_memory())?;
         let x = design_matrix(&encoder, table, &split.train)?;
@@ -297,8 +294,31 @@ pub fn train(
         if params.refit == Refit::Train {
             evidence = term_evidence(x.view(), y.view(), &model, l2, &present_leads(&encoder, &distributions, y.len()));
         }
+        if let Some(f) = found.as_mut().filter(|f| !f.terms.is_empty()) {
+            let eta = log_odds(&model, x.view());
+            drop(x);
+            let kept: Vec<[usize; 2]> = f.terms.iter().map(|(pair, _)| *pair).collect();
+            let options = PairOptions { max_pairs: 0, budget: params.pair_budget, penalties: f.penalties.clone() };
+            let y: Vec<bool> = y.to_vec();
+            let all = crate::pairs::find(&encoder, table, &split.train, &y, &eta, None, &kept, l2, &options)?;
+            (f.terms, f.weights, f.shares, f.evidence, f.penalties) =
+                (all.terms, all.weights, all.shares, all.evidence, all.penalties);
+        }
         lap("fit on every training lead");
     }
+    let pair_search = match found {
+        Some(found) => {
+            for (((pair, axes), weights), shares) in found.terms.into_iter().zip(found.weights).zip(found.shares) {
+                encoder.add_pair(pair, axes)?;
+                let at = encoder.baseline.len() - shares.len();
+                encoder.baseline[at..].copy_from_slice(&shares);
+                model.weights.extend(weights);
+            }
+            evidence.extend(found.evidence.into_iter().flatten());
+            found.search
+        }
+        None => None,
+    };
 
     let x_hold = design_matrix(&encoder, table, &split.holdout)?;
     let probs = predict(&model, x_hold.view());
