@@ -4,6 +4,8 @@
 //! at or below it nothing changes.
 
 use leadscore_core::spec::Shape;
+use leadscore_core::Artifact;
+use leadscore_train::synth::{self, SynthParams};
 
 use crate::shapes::{chosen, export, train};
 use crate::util::{run, s, scratch};
@@ -65,4 +67,40 @@ fn search_rows_below_the_minimum_are_refused_by_name() {
     args.extend(FLAGS);
     let err = run(&args).fails().stderr;
     assert!(err.contains("search-rows") && err.contains("at least 1000"), "{err}");
+}
+
+/// Pairs found on the sample are fitted on top of the additive model on every training lead, at
+/// the penalty the search chose: each lead of the training part sits in one cell of each pair.
+#[test]
+fn pairs_found_on_the_sample_are_fitted_on_every_training_lead() {
+    let dir = scratch();
+    let csv = dir.path().join("inter.csv");
+    let params = SynthParams { rows: 20_000, seed: 42, interactions: true };
+    synth::write_csv(&params, std::fs::File::create(&csv).unwrap()).unwrap();
+    let models = dir.path().join("models");
+    let args = ["--spec", "data/spec.toml", "--search-rows", "10000", "--refit", "train"];
+    let mut argv = vec!["train", "--data", s(&csv), "--models", s(&models), "--name", "inter"];
+    argv.extend(args);
+    run(&argv).ok();
+    let bytes = std::fs::read(models.join("inter/v1/model.bin")).unwrap();
+    let artifact = Artifact::from_bytes(&bytes).unwrap();
+    assert!(artifact.warnings.iter().any(|w| w.code == "sampled_search"), "{:?}", artifact.warnings);
+    let mut kept: Vec<&str> = artifact.encoder.pairs.iter().map(|p| p.name.as_str()).collect();
+    kept.sort_unstable();
+    assert_eq!(kept, ["demo_requested × job_level", "industry × pricing_page_visits"]);
+    let search = artifact.pair_search.as_ref().unwrap();
+    assert_eq!(search.candidates.iter().filter(|c| c.kept).count(), 2, "{search:?}");
+    assert_eq!(artifact.evidence.len(), artifact.encoder.n_columns);
+    for pair in &artifact.encoder.pairs {
+        let cells = &artifact.evidence[pair.offset..pair.offset + pair.width()];
+        assert_eq!(cells.iter().map(|e| e.leads).sum::<u64>(), artifact.training.n_train, "{}", pair.name);
+        assert!(cells.iter().all(|e| e.std_error.is_finite() && e.std_error > 0.0), "{}: {cells:?}", pair.name);
+    }
+    let shares: f64 = artifact
+        .encoder
+        .pairs
+        .iter()
+        .map(|p| artifact.encoder.baseline[p.offset..p.offset + p.width()].iter().sum::<f64>())
+        .sum();
+    assert!((shares - 2.0).abs() < 1e-9, "each pair's cell shares of the training leads sum to one: {shares}");
 }
