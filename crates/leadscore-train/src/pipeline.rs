@@ -140,6 +140,11 @@ pub fn train(
     let n_won_train = split.train.iter().filter(|&&r| table.target[r]).count() as u64;
     warnings.extend(small_data_warnings(split.train.len() as u64, n_won_train, encoder.n_columns));
 
+    if sample.is_some() {
+        // The fit on every training lead comes after the searches: a matrix too large for it is
+        // refused before they run.
+        crate::design::check_size(&encoder, &fit_spec, split.train.len(), 2, crate::design::available_memory())?;
+    }
     // The matrix, and a copy per cross-validation fold running at once.
     let workers = std::thread::available_parallelism().map_or(1, usize::from).min(params.cv_folds.max(1) as usize);
     let copies = if params.cv_folds >= 2 { 1 + workers as u64 } else { 2 };
