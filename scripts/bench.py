@@ -90,6 +90,16 @@ def first_of(d, *keys):
     return None
 
 
+def auto_shapes(spec_text):
+    """The spec with `shape = "auto"` under every `kind = "numeric"` line (the shape search on)."""
+    out = []
+    for line in spec_text.splitlines():
+        out.append(line)
+        if line.replace(" ", "") == 'kind="numeric"':
+            out.append('shape = "auto"')
+    return "\n".join(out) + "\n"
+
+
 class Leadscore:
     name = "leadscore"
 
@@ -106,8 +116,13 @@ class Leadscore:
 
     def run(self):
         with tempfile.TemporaryDirectory(prefix="leadscore-bench-") as models:
+            spec = self.args.spec
+            if self.args.search:
+                # Every search on: the same spec with each number's shape left to the data.
+                spec = str(Path(models) / "spec-auto.toml")
+                Path(spec).write_text(auto_shapes(Path(self.args.spec).read_text()))
             argv = [str(self.binary), "--quiet", "train",
-                    "--data", self.args.csv, "--spec", self.args.spec,
+                    "--data", self.args.csv, "--spec", spec,
                     "--models", models, "--name", "bench", "--json"]
             if not self.args.search:
                 argv += ["--l2", repr(self.args.l2), "--cv-folds", "0"]
@@ -299,7 +314,8 @@ def main():
         if s and s.get("n_train") is not None and s.get("n_holdout") is not None:
             rows = s["n_train"] + s["n_holdout"]
             break
-    setting = ("default train against LogisticRegressionCV (11 Cs, 5 folds)" if args.search
+    setting = ("default train, numbers' shapes searched, against LogisticRegressionCV (11 Cs, 5 folds)"
+               if args.search
                else f"l2 = {args.l2:g}, C = {1.0 / args.l2:g}")
     print(f"({args.rounds} round(s), median; {rows if rows is not None else '?'} labelled rows; "
           f"{setting}; child start-up floor "

@@ -31,7 +31,7 @@ const CODE_EFFECT: [f64; 12] = [0.0, 1.2, -0.9, 0.8, -1.1, 0.3, 1.0, -0.5, -1.3,
 /// 12,000 leads whose log-odds add four numbers' effects, each of a known shape: `spend`
 /// (uniform 0-100) along a line, `visits` (a skewed count) along `ln(1 + x)`, `tenure`
 /// (uniform 0-100) as a step at 60, `code` (1-12) with an unordered effect per value.
-fn export(dir: &Path) -> PathBuf {
+pub(crate) fn export(dir: &Path) -> PathBuf {
     let mut draws = Draws(7);
     let mut text = String::from("lead_id,spend,visits,tenure,code,won\n");
     for i in 0..12_000 {
@@ -51,7 +51,7 @@ fn export(dir: &Path) -> PathBuf {
     path
 }
 
-fn train(data: &Path, models: &Path, name: &str, extra: &[&str]) -> (Vec<u8>, Artifact) {
+pub(crate) fn train(data: &Path, models: &Path, name: &str, extra: &[&str]) -> (Vec<u8>, Artifact) {
     let mut args =
         vec!["train", "--data", s(data), "--models", s(models), "--name", name, "--json", "--max-pairs", "0"];
     args.extend(extra);
@@ -61,7 +61,7 @@ fn train(data: &Path, models: &Path, name: &str, extra: &[&str]) -> (Vec<u8>, Ar
     (bytes, artifact)
 }
 
-fn chosen(search: &ShapeSearch, feature: &str) -> Shape {
+pub(crate) fn chosen(search: &ShapeSearch, feature: &str) -> Shape {
     search.features.iter().find(|c| c.feature == feature).unwrap_or_else(|| panic!("{feature}: {search:?}")).chosen
 }
 

@@ -22,6 +22,7 @@ mod reload_load;
 mod retrain;
 mod retrain_http;
 mod retrain_load;
+mod sampled_search;
 mod serve_process;
 mod server_limits;
 mod shadow_http;

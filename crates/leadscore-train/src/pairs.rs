@@ -470,6 +470,10 @@ pub struct PairOptions {
     pub max_pairs: u32,
     /// Time the search may take; a candidate is not started past it.
     pub budget: Duration,
+    /// The penalty of each named pair, in order, when it was already chosen (by a search on a
+    /// sample, refitted on every lead); past its end a named pair's penalty is chosen out of
+    /// fold, or is the model's without folds.
+    pub penalties: Vec<f64>,
 }
 
 /// The cross-validation the search judges pairs by.
@@ -487,6 +491,8 @@ pub struct Found {
     pub terms: Vec<([usize; 2], [Axis; 2])>,
     /// Each term's weights, fitted on all training rows.
     pub weights: Vec<Vec<f64>>,
+    /// Each term's penalty on its cells.
+    pub penalties: Vec<f64>,
     /// Each term's share of training rows per cell (the explanation baseline).
     pub shares: Vec<Vec<f64>>,
     /// Each term's evidence per cell: its training leads, and the standard error of its
@@ -533,6 +539,7 @@ pub fn find(
     let mut found = Found {
         terms: Vec::new(),
         weights: Vec::new(),
+        penalties: Vec::new(),
         shares: Vec::new(),
         evidence: Vec::new(),
         search: None,
@@ -603,9 +610,10 @@ pub fn find(
         );
         found.shares.push(counts.iter().map(|c| c / n.max(1) as f64).collect());
         found.weights.push(w);
+        found.penalties.push(l2);
         found.terms.push((pair, grid.axes));
     };
-    for &pair in named {
+    for (at, &pair) in named.iter().enumerate() {
         let Some(grid) = pair_grid(&axes, pair) else {
             return Err(Error::Params {
                 name: "pairs",
@@ -626,7 +634,10 @@ pub fn find(
             });
         }
         // The spec's pairs are always in: cross-validation only picks their penalty.
-        let l2_pair = folds.as_ref().map_or(l2, |f| judge(f, &grid, &[]).0);
+        let l2_pair = match options.penalties.get(at) {
+            Some(&fixed) => fixed,
+            None => folds.as_ref().map_or(l2, |f| judge(f, &grid, &[]).0),
+        };
         keep(&mut found, &mut eta_all, folds.as_mut(), pair, grid, l2_pair);
     }
     let Some(mut folds) = folds else { return Ok(found) };

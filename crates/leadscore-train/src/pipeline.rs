@@ -21,14 +21,15 @@ use crate::fit::{fit_large, log_odds, predict, FitOptions};
 use crate::leakage::{leakage_warnings, small_data_warnings};
 use crate::pairs::{CvFolds, PairOptions};
 use crate::params::{Refit, ValidTrainParams};
-use crate::split::{newest_holdout, stratified_folds, stratified_holdout, Split};
+use crate::split::{newest_holdout, stratified_folds, stratified_holdout, stratified_sample, Split};
 use crate::{Error, Result};
 use leadscore_io::csv_source::Progress;
 
 /// Out-of-fold predictions, kept for reports that want them.
 #[derive(Clone, Debug, Default)]
 pub struct TrainDetails {
-    /// Out-of-fold probabilities of the training rows at the chosen penalty.
+    /// Out-of-fold probabilities of the rows the searches judged on (the training rows, or the
+    /// sample of a large training part) at the chosen penalty.
     pub oof: Vec<f64>,
     /// Held-out probabilities.
     pub holdout_probs: Vec<f64>,
@@ -129,16 +130,29 @@ pub fn train(
     warnings.extend(leakage_warnings(table, &encoder, &split.train, params.leakage_auc));
     lap("leakage guard");
 
+    // The rows the searches judge on: every training lead, or a stratified sample of a large
+    // training part (the model is then fitted once on every lead at the settings chosen).
+    let sample = search_sample(&table.target, &split.train, params);
+    let rows: &[usize] = sample.as_deref().unwrap_or(&split.train);
+    if sample.is_some() {
+        warnings.push(sampled_search_warning(rows.len(), split.train.len(), params.seed));
+    }
+    let n_won_train = split.train.iter().filter(|&&r| table.target[r]).count() as u64;
+    warnings.extend(small_data_warnings(split.train.len() as u64, n_won_train, encoder.n_columns));
+
+    if sample.is_some() {
+        // The fit on every training lead comes after the searches: a matrix too large for it is
+        // refused before they run.
+        crate::design::check_size(&encoder, &fit_spec, split.train.len(), 2, crate::design::available_memory())?;
+    }
     // The matrix, and a copy per cross-validation fold running at once.
     let workers = std::thread::available_parallelism().map_or(1, usize::from).min(params.cv_folds.max(1) as usize);
     let copies = if params.cv_folds >= 2 { 1 + workers as u64 } else { 2 };
-    crate::design::check_size(&encoder, &fit_spec, split.train.len(), copies, crate::design::available_memory())?;
-    let mut x = design_matrix(&encoder, table, &split.train)?;
-    let y: Array1<bool> = split.train.iter().map(|&r| table.target[r]).collect();
+    crate::design::check_size(&encoder, &fit_spec, rows.len(), copies, crate::design::available_memory())?;
+    let mut x = design_matrix(&encoder, table, rows)?;
+    let y: Array1<bool> = rows.iter().map(|&r| table.target[r]).collect();
     encoder.baseline = column_means(&x);
     lap("design matrix");
-    let n_won_train = y.iter().filter(|b| **b).count() as u64;
-    warnings.extend(small_data_warnings(y.len() as u64, n_won_train, encoder.n_columns));
 
     let options = FitOptions {
         l2: params.l2.unwrap_or(1.0),
@@ -150,7 +164,7 @@ pub fn train(
     let mut folds = Vec::new();
     let (l2, grid, mut cv) = if params.cv_folds >= 2 {
         let k = params.cv_folds as usize;
-        folds = stratified_folds(&table.target, &split.train, k, params.seed);
+        folds = stratified_folds(&table.target, rows, k, params.seed);
         let grid = params.l2.map_or_else(|| params.grid.clone(), |l2| vec![l2]);
         let result = cross_validate(x.view(), y.view(), &folds, k, &grid, &options, None, progress)?;
         details.oof = result.oof;
@@ -173,7 +187,7 @@ pub fn train(
         let searched = crate::shapes::search(
             &encoder,
             table,
-            &split.train,
+            rows,
             &y_train,
             x.view(),
             &shape_folds,
@@ -188,14 +202,8 @@ pub fn train(
             let before = std::mem::replace(&mut encoder, Encoder::fit(&fit_spec, table, &split.train)?.0);
             let warm = crate::shapes::warm_starts(&before, &encoder, &fold_models, &searched.fits);
             drop(x);
-            crate::design::check_size(
-                &encoder,
-                &fit_spec,
-                split.train.len(),
-                copies,
-                crate::design::available_memory(),
-            )?;
-            x = design_matrix(&encoder, table, &split.train)?;
+            crate::design::check_size(&encoder, &fit_spec, rows.len(), copies, crate::design::available_memory())?;
+            x = design_matrix(&encoder, table, rows)?;
             encoder.baseline = column_means(&x);
             let k = params.cv_folds as usize;
             let result = cross_validate(x.view(), y.view(), &folds, k, &[l2], &options, Some(&warm), progress)?;
@@ -226,45 +234,40 @@ pub fn train(
     // The evidence describes the published fit: this one (with its pairs' cells added below), or
     // the refit on every lead, which computes its own.
     let mut evidence = match params.refit {
-        Refit::Train => {
+        Refit::Train if sample.is_none() => {
             term_evidence(x.view(), y.view(), &model, l2, &present_leads(&encoder, &distributions, y.len()))
         }
-        Refit::All => Vec::new(),
+        Refit::Train | Refit::All => Vec::new(),
     };
     lap("distributions and evidence");
 
     // Pair terms: the spec's, then the search's, each fitted on the model so far.
     let named = if params.pairs { named_pairs(spec, &encoder, &mut warnings) } else { Vec::new() };
     let search = params.pairs && spec.pair_search != Some(false) && params.max_pairs > 0 && !fold_models.is_empty();
-    let pair_search = if search || !named.is_empty() {
+    let mut found = None;
+    if search || !named.is_empty() {
         progress.start("looking for pairs", 0);
         let eta = log_odds(&model, x.view());
         let cv_folds = (!fold_models.is_empty())
             .then(|| CvFolds { fold: &folds, eta: fold_models.iter().map(|m| log_odds(m, x.view())).collect() });
         drop(x);
-        let y_train: Vec<bool> = y.to_vec();
-        let pair_options =
-            PairOptions { max_pairs: if search { params.max_pairs } else { 0 }, budget: params.pair_budget };
-        let found =
-            crate::pairs::find(&encoder, table, &split.train, &y_train, &eta, cv_folds, &named, l2, &pair_options)?;
-        for (((pair, axes), weights), shares) in found.terms.into_iter().zip(found.weights).zip(found.shares) {
-            encoder.add_pair(pair, axes)?;
-            let at = encoder.baseline.len() - shares.len();
-            encoder.baseline[at..].copy_from_slice(&shares);
-            model.weights.extend(weights);
-        }
-        evidence.extend(found.evidence.into_iter().flatten());
-        if let (Some(oof), Some(summary)) = (found.oof, cv.as_mut()) {
-            if !encoder.pairs.is_empty() {
+        let y_rows: Vec<bool> = y.to_vec();
+        let pair_options = PairOptions {
+            max_pairs: if search { params.max_pairs } else { 0 },
+            budget: params.pair_budget,
+            penalties: Vec::new(),
+        };
+        let f = crate::pairs::find(&encoder, table, rows, &y_rows, &eta, cv_folds, &named, l2, &pair_options)?;
+        if let (Some(oof), Some(summary)) = (&f.oof, cv.as_mut()) {
+            if !f.terms.is_empty() {
                 // The cross-validated figures of the model with its pairs, fitted as it was.
-                let labels: Vec<bool> = y_train;
-                summary.auc = leadscore_core::metrics::auc(&oof, &labels);
-                summary.log_loss = leadscore_core::metrics::log_loss(&oof, &labels);
-                summary.brier = leadscore_core::metrics::brier(&oof, &labels);
-                details.oof = oof;
+                summary.auc = leadscore_core::metrics::auc(oof, &y_rows);
+                summary.log_loss = leadscore_core::metrics::log_loss(oof, &y_rows);
+                summary.brier = leadscore_core::metrics::brier(oof, &y_rows);
+                details.oof = oof.clone();
             }
         }
-        if let Some(record) = found.search.as_ref().filter(|r| r.out_of_time) {
+        if let Some(record) = f.search.as_ref().filter(|r| r.out_of_time) {
             warnings.push(Warning {
                 code: "pair_search_budget".into(),
                 feature: None,
@@ -275,12 +278,52 @@ pub fn train(
             });
         }
         progress.finish();
-        found.search
+        found = Some(f);
     } else {
         drop(x);
-        None
-    };
+    }
     lap("pairs");
+
+    // A sampled search chose the settings. The additive model is fitted again on every training
+    // lead, starting from the sample's fit, and the pairs kept are fitted on top of it there,
+    // each at the penalty the search chose: what the search on every lead would have done with
+    // these choices.
+    if sample.is_some() {
+        crate::design::check_size(&encoder, &fit_spec, split.train.len(), 2, crate::design::available_memory())?;
+        let x = design_matrix(&encoder, table, &split.train)?;
+        let y: Array1<bool> = split.train.iter().map(|&r| table.target[r]).collect();
+        encoder.baseline = column_means(&x);
+        progress.start("fitting on every training lead", 0);
+        model = fit_large(x.view(), y.view(), &fit_options, Some(&model))?;
+        progress.finish();
+        if params.refit == Refit::Train {
+            evidence = term_evidence(x.view(), y.view(), &model, l2, &present_leads(&encoder, &distributions, y.len()));
+        }
+        if let Some(f) = found.as_mut().filter(|f| !f.terms.is_empty()) {
+            let eta = log_odds(&model, x.view());
+            drop(x);
+            let kept: Vec<[usize; 2]> = f.terms.iter().map(|(pair, _)| *pair).collect();
+            let options = PairOptions { max_pairs: 0, budget: params.pair_budget, penalties: f.penalties.clone() };
+            let y: Vec<bool> = y.to_vec();
+            let all = crate::pairs::find(&encoder, table, &split.train, &y, &eta, None, &kept, l2, &options)?;
+            (f.terms, f.weights, f.shares, f.evidence, f.penalties) =
+                (all.terms, all.weights, all.shares, all.evidence, all.penalties);
+        }
+        lap("fit on every training lead");
+    }
+    let pair_search = match found {
+        Some(found) => {
+            for (((pair, axes), weights), shares) in found.terms.into_iter().zip(found.weights).zip(found.shares) {
+                encoder.add_pair(pair, axes)?;
+                let at = encoder.baseline.len() - shares.len();
+                encoder.baseline[at..].copy_from_slice(&shares);
+                model.weights.extend(weights);
+            }
+            evidence.extend(found.evidence.into_iter().flatten());
+            found.search
+        }
+        None => None,
+    };
 
     let x_hold = design_matrix(&encoder, table, &split.holdout)?;
     let probs = predict(&model, x_hold.view());
@@ -368,4 +411,59 @@ fn present_leads(encoder: &Encoder, distributions: &[FeatureDistribution], n: us
         }
     }
     out
+}
+
+/// The stratified sample the searches judge on, when the training part is larger than
+/// `params.search_rows` and there is a search to run (cross-validation); `None`: every lead.
+fn search_sample(labels: &[bool], train: &[usize], params: &ValidTrainParams) -> Option<Vec<usize>> {
+    let large = params.search_rows > 0 && train.len() > params.search_rows;
+    (large && params.cv_folds >= 2).then(|| stratified_sample(labels, train, params.search_rows, params.seed))
+}
+
+/// What the card and `train` say when the searches ran on a sample.
+fn sampled_search_warning(sampled: usize, train: usize, seed: u64) -> Warning {
+    Warning {
+        code: "sampled_search".into(),
+        feature: None,
+        message: format!(
+            "the searches (penalty, shapes, pairs) and the cross-validated figures ran on a stratified sample of \
+             {sampled} of the {train} training leads (seed {seed}); the model was then fitted on all {train} at the \
+             settings chosen (--search-rows 0 searches on every lead)"
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::params::TrainParams;
+
+    #[test]
+    fn only_a_training_part_above_search_rows_with_folds_is_sampled() {
+        let labels: Vec<bool> = (0..10_000).map(|i| i % 8 == 0).collect();
+        let train: Vec<usize> = (0..8_000).collect();
+        let params = |p: TrainParams| p.check().unwrap();
+        let sample = search_sample(&labels, &train, &params(TrainParams::default().search_rows(2_000))).unwrap();
+        assert_eq!(sample, stratified_sample(&labels, &train, 2_000, 42));
+        assert_eq!(sample.len(), 2_000);
+        // At or below the threshold, with it off, or with no cross-validation: every lead.
+        assert!(search_sample(&labels, &train, &params(TrainParams::default().search_rows(8_000))).is_none());
+        assert!(search_sample(&labels, &train, &params(TrainParams::default().search_rows(0))).is_none());
+        let no_cv = params(TrainParams::default().search_rows(2_000).cv_folds(0).l2(Some(1.0)));
+        assert!(search_sample(&labels, &train, &no_cv).is_none());
+        // The default leaves the shared exports (about 10,000 leads) and the shipped data whole.
+        assert!(search_sample(&labels, &train, &params(TrainParams::default())).is_none());
+    }
+
+    #[test]
+    fn the_sample_warning_names_both_counts_and_the_seed() {
+        let w = sampled_search_warning(50_000, 800_000, 42);
+        assert_eq!(w.code, "sampled_search");
+        assert!(
+            w.message.contains("a stratified sample of 50000 of the 800000 training leads (seed 42)"),
+            "{}",
+            w.message
+        );
+        assert!(w.message.contains("fitted on all 800000"), "{}", w.message);
+    }
 }

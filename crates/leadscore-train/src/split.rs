@@ -76,6 +76,25 @@ pub fn stratified_folds(labels: &[bool], rows: &[usize], k: usize, seed: u64) ->
     fold
 }
 
+/// A stratified random sample of about `n` of `rows` (row ids): the same share of the won and of
+/// the lost leads, sorted. The searches of a large training part are judged on it (see
+/// `pipeline`); `rows` itself when it holds `n` or fewer.
+pub fn stratified_sample(labels: &[bool], rows: &[usize], n: usize, seed: u64) -> Vec<usize> {
+    if rows.len() <= n {
+        return rows.to_vec();
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5a3b_1e5e);
+    let (pos, neg) = by_class(labels, rows.iter().copied());
+    let share = n as f64 / rows.len() as f64;
+    let mut sample = Vec::with_capacity(n + 1);
+    for class in [pos, neg] {
+        let take = ((class.len() as f64 * share).round() as usize).min(class.len());
+        sample.extend_from_slice(&shuffled(class, &mut rng)[..take]);
+    }
+    sample.sort_unstable();
+    sample
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,6 +122,22 @@ mod tests {
         // the two newest: both day-9 rows (indices 2 and 4)
         assert_eq!(s.holdout, [2, 4]);
         assert_eq!(s.train.len(), 8);
+    }
+
+    #[test]
+    fn stratified_sample_keeps_class_shares_and_is_seeded() {
+        let y = labels(10_000, 8); // 1,250 won
+        let rows: Vec<usize> = (0..10_000).filter(|r| r % 5 != 0).collect(); // 8,000 rows, 1,000 won
+        let s = stratified_sample(&y, &rows, 2_000, 42);
+        assert_eq!(s.len(), 2_000);
+        assert_eq!(s.iter().filter(|&&r| y[r]).count(), 250);
+        assert!(s.windows(2).all(|w| w[0] < w[1]));
+        assert!(s.iter().all(|r| r % 5 != 0), "only rows of `rows`");
+        assert_eq!(s, stratified_sample(&y, &rows, 2_000, 42));
+        assert_ne!(s, stratified_sample(&y, &rows, 2_000, 43));
+        // No more rows than asked for: every row, as given.
+        assert_eq!(stratified_sample(&y, &rows, 8_000, 42), rows);
+        assert_eq!(stratified_sample(&y, &rows, 9_000, 42), rows);
     }
 
     #[test]

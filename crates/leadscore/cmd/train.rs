@@ -72,6 +72,10 @@ pub struct TrainArgs {
     /// bins with 20 or more distinct values).
     #[arg(long)]
     pub no_shape_search: bool,
+    /// Training parts above this many leads are searched (penalty, shapes, pairs) on a stratified
+    /// sample of this many, then fitted on every lead at the settings chosen; 0 searches on every lead.
+    #[arg(long, default_value_t = leadscore_train::params::DEFAULT_SEARCH_ROWS)]
+    pub search_rows: usize,
     /// Single-column AUC above which a column is reported as likely leakage.
     #[arg(long, default_value_t = 0.9)]
     pub leakage_auc: f64,
@@ -224,6 +228,7 @@ pub fn run(args: TrainArgs, ui: &Ui) -> anyhow::Result<()> {
         .no_pairs(args.no_pairs)
         .shape_budget(args.shape_budget)
         .no_shape_search(args.no_shape_search)
+        .search_rows(args.search_rows)
         .refit(args.refit.into())
         .check()?;
     if params.cv_folds == 0 && params.l2.is_none() {
