@@ -62,8 +62,9 @@ impl SqliteStore {
         conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(err)?;
         conn.pragma_update(None, "journal_mode", "WAL").map_err(err)?;
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(err)?;
-        // A multi-row INSERT keeps a statement journal (it could fail half-way): in memory, not
-        // in a temporary file written page by page (measured 11% of an insert's time on disk).
+        // A statement that could fail half-way keeps a statement journal: in memory, not in a
+        // temporary file written page by page (measured 11% of an insert's time on disk, before the
+        // inserts became `INSERT OR ROLLBACK`, which keep none; deletes and upserts still do).
         conn.pragma_update(None, "temp_store", "MEMORY").map_err(err)?;
         // Checkpoint every 64 MB of WAL instead of SQLite's 4 MB: the pages a batch dirties (the
         // right edges of the table and its indexes) are then copied back once per many batches.
@@ -214,7 +215,9 @@ const ROWS_PER_INSERT: usize = 64;
 /// The columns bound per row ([`PREDICTION_COLUMNS`]).
 const COLUMNS: usize = 14;
 
-/// `INSERT INTO predictions (...) VALUES (?, ...), ...` for `rows` rows.
+/// `INSERT OR ROLLBACK INTO predictions (...) VALUES (?, ...), ...` for `rows` rows. `OR ROLLBACK`:
+/// a failing row ends the whole batch's transaction, as any failure does anyway, so SQLite keeps no
+/// statement journal for it (measured with callgrind: 8.9% of an insert's instructions).
 fn insert_sql(rows: usize) -> String {
     let row = format!("({})", vec!["?"; COLUMNS].join(", "));
     format!("INSERT OR ROLLBACK INTO predictions ({PREDICTION_COLUMNS}) VALUES {}", vec![row; rows].join(", "))
