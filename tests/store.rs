@@ -406,6 +406,55 @@ fn check_backend(open: &dyn Fn() -> Box<dyn Store>) {
     assert_eq!(left("other"), [("v1".to_owned(), 9_900)]);
     assert_eq!(store.purge_before(i64::MAX).unwrap(), 3);
     assert!(store.versions().unwrap().is_empty());
+
+    // A large read a page at a time reads what one statement reads: 30,000 rows of v1 (three
+    // full pages, then an empty one) and 15,000 of v2 (one and a half), interleaved with
+    // another model's rows.
+    let page = leadscore_store::read::PAGE_ROWS as usize;
+    let many: Vec<Prediction> = (0..45_000)
+        .map(|i| {
+            let version = if i % 3 == 2 { "v2" } else { "v1" };
+            let mut r = row(&format!("L{i}"), 10_000 + i as i64, version);
+            r.probability = i as f64 / 45_000.0;
+            r
+        })
+        .collect();
+    for chunk in many.chunks(1_000) {
+        store.insert(chunk).unwrap();
+        store.insert(&[other("O", 1)]).unwrap();
+    }
+    for version in ["v1", "v2"] {
+        let filter = Filter::served("leads", Some(version), None, None);
+        let whole = store.rows(&filter).unwrap();
+        assert_eq!(whole.len(), if version == "v1" { 3 * page } else { 3 * page / 2 });
+        let paged = leadscore_store::read::rows_in_pages(store.as_mut(), &filter, None).unwrap();
+        assert_eq!(paged.rows, whole);
+        assert!(!paged.capped);
+        // The newest n: the last n of the whole read, and whether older rows were left out.
+        for n in [1, 12_345, whole.len() as u64, whole.len() as u64 + 1] {
+            let newest = leadscore_store::read::rows_in_pages(store.as_mut(), &filter, Some(n)).unwrap();
+            let kept = (n as usize).min(whole.len());
+            assert_eq!(newest.rows, whole[whole.len() - kept..], "newest {n}");
+            assert_eq!(newest.capped, (n as usize) < whole.len(), "newest {n}");
+        }
+        assert_eq!(store.nth_newest_id(&filter, 0).unwrap(), Some(whole[whole.len() - 1].row_id));
+        assert_eq!(store.nth_newest_id(&filter, 2).unwrap(), Some(whole[whole.len() - 3].row_id));
+        assert_eq!(store.nth_newest_id(&filter, whole.len() as u64).unwrap(), None);
+        // One page by hand: after a row, through a row, at most so many.
+        let some = Filter {
+            after_id: Some(whole[10].row_id),
+            through_id: Some(whole[20].row_id),
+            limit: Some(4),
+            ..filter.clone()
+        };
+        assert_eq!(store.rows(&some).unwrap(), whole[11..15]);
+        let rest = Filter { limit: None, ..some };
+        assert_eq!(store.rows(&rest).unwrap(), whole[11..21]);
+    }
+    let nothing = Filter::served("nobody", None, None, None);
+    let empty = leadscore_store::read::rows_in_pages(store.as_mut(), &nothing, Some(5)).unwrap();
+    assert!(empty.rows.is_empty() && !empty.capped);
+    assert_eq!(store.purge_before(i64::MAX).unwrap(), 45_000 + 45);
     drop(store);
     // Reopening is a no-op migration.
     assert_eq!(open().schema_version().unwrap(), leadscore_store::schema::LATEST);

@@ -154,7 +154,7 @@ pub(crate) fn interval(ci: Option<&Interval>, d: usize, suffix: &str) -> String 
 }
 
 /// A count with thousands separators (`12,345`).
-pub(crate) fn count(n: u64) -> String {
+pub fn count(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {

@@ -106,6 +106,12 @@ impl ServeConfig {
             if w.retention.is_some_and(|r| r.is_zero()) {
                 return Err("the prediction log's retention must be at least one day".into());
             }
+            if !(1..=crate::log::MAX_MONITOR_ROWS).contains(&log.monitor_rows) {
+                return Err(format!(
+                    "the monitor's rows must be 1 to {} (each is held in memory while the report is made)",
+                    crate::log::MAX_MONITOR_ROWS
+                ));
+            }
         }
         if !self.models.is_dir() {
             return Err(format!("the model registry {} is not a folder", self.models.display()));

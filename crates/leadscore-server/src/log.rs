@@ -41,13 +41,30 @@ pub struct LogSettings {
     pub fields: FieldLogging,
     /// Batching, queue size and retention.
     pub writer: WriterConfig,
+    /// The report kept for `/metrics` and the dashboard covers each version's newest this many
+    /// served scorings (see `crate::routes::monitor`).
+    pub monitor_rows: u64,
 }
+
+/// The default of [`LogSettings::monitor_rows`]: drift and calibration figures far past the
+/// sample sizes their flags need, read in a second or two and held in about 200 MB, however
+/// large the log grows.
+pub const MONITOR_ROWS: u64 = 200_000;
+
+/// The most [`LogSettings::monitor_rows`] may be: about 1 KB a row is held while a report is
+/// made.
+pub const MAX_MONITOR_ROWS: u64 = 10_000_000;
 
 impl LogSettings {
     /// The settings for `store` with the defaults: the model's fields, the writer's batching, no
     /// retention.
     pub fn new(store: impl Into<String>) -> LogSettings {
-        LogSettings { store: store.into(), fields: FieldLogging::Model, writer: WriterConfig::default() }
+        LogSettings {
+            store: store.into(),
+            fields: FieldLogging::Model,
+            writer: WriterConfig::default(),
+            monitor_rows: MONITOR_ROWS,
+        }
     }
 }
 
@@ -110,6 +127,11 @@ impl PredictionLog {
     /// Where the store is (no password).
     pub fn location(&self) -> &str {
         &self.location
+    }
+
+    /// How many of a version's newest scorings the kept monitor report covers.
+    pub fn monitor_rows(&self) -> u64 {
+        self.settings.monitor_rows
     }
 
     /// The lead id to log and answer with: the client's (checked), or a new UUIDv7 when the lead

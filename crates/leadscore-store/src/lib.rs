@@ -9,6 +9,7 @@
 //! - [`writer`]: the server's writer: a bounded queue and batched inserts off the request path,
 //!   drops counted, resuming when the store is back, flushed on shutdown.
 //! - [`monitor`]: the monitor's report of one model version from the log.
+//! - [`read`]: reading a large log a page at a time, so that no read holds the log open long.
 //! - [`export`]: the next training set: logged inputs as they were when scored, with outcomes.
 //! - [`outcomes_csv`]: outcomes from a CRM export, read by the training reader.
 //!
@@ -23,6 +24,7 @@ pub mod monitor;
 pub mod outcomes_csv;
 #[cfg(feature = "postgres")]
 pub mod postgres;
+pub mod read;
 pub mod row;
 pub mod schema;
 pub mod sqlite;
@@ -59,8 +61,13 @@ pub trait Store: Send {
     fn forget(&mut self, lead_id: &str) -> Result<Forgotten>;
     /// Deletes scorings older than `cutoff_ms` and the outcomes left without a scoring (retention).
     fn purge_before(&mut self, cutoff_ms: i64) -> Result<u64>;
-    /// Scorings matching `filter`, in insertion order, each with its lead's outcome.
+    /// Scorings matching `filter`, in insertion order, each with its lead's outcome. One
+    /// statement: on a large log, [`read::rows_in_pages`] reads the same rows without holding
+    /// one read open the whole time.
     fn rows(&mut self, filter: &Filter) -> Result<Vec<LoggedRow>>;
+    /// The row id of the scoring matching `filter` that has `n` newer ones (0: the newest);
+    /// `None` when fewer than `n + 1` match.
+    fn nth_newest_id(&mut self, filter: &Filter, n: u64) -> Result<Option<i64>>;
     /// Shadow scorings matching `filter` (the period on the served scoring's time), each with
     /// the served scoring it shadows and that lead's outcome, in insertion order. Shadow rows
     /// whose served row is gone (retention, `forget`) or was never recorded are left out.

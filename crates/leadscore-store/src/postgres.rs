@@ -114,6 +114,12 @@ fn copy_row(out: &mut Vec<u8>, id: Option<i64>, p: &Prediction, champion_id: Opt
     out.push(b'\n');
 }
 
+/// The WHERE clause of a [`Filter`] over `predictions p` (parameters $1 to $7; `NULL` id bounds
+/// are open).
+const FILTER: &str = "p.model = $1 AND ($2::text IS NULL OR p.version = $2) AND ($3::boolean IS NULL OR p.shadow = $3)
+      AND ($4::bigint IS NULL OR p.scored_at_ms >= $4) AND ($5::bigint IS NULL OR p.scored_at_ms < $5)
+      AND ($6::bigint IS NULL OR p.id > $6) AND ($7::bigint IS NULL OR p.id <= $7)";
+
 impl Store for PgStore {
     fn location(&self) -> &str {
         &self.url
@@ -248,14 +254,24 @@ impl Store for PgStore {
         let rows = self
             .client
             .query(
-                "SELECT p.id, p.scored_at_ms, p.model, p.version, p.shadow, p.lead_id, p.probability, p.score,
+                &format!(
+                    "SELECT p.id, p.scored_at_ms, p.model, p.version, p.shadow, p.lead_id, p.probability, p.score,
                         p.tier, p.mql, p.threshold, p.rule_points, p.rule_mql, p.fields, o.won, o.closed_at,
                         o.received_at_ms, p.champion_id
-                 FROM predictions p LEFT JOIN outcomes o ON o.lead_id = p.lead_id
-                 WHERE p.model = $1 AND ($2::text IS NULL OR p.version = $2) AND ($3::boolean IS NULL OR p.shadow = $3)
-                   AND ($4::bigint IS NULL OR p.scored_at_ms >= $4) AND ($5::bigint IS NULL OR p.scored_at_ms < $5)
-                 ORDER BY p.id",
-                &[&filter.model, &filter.version, &filter.shadow, &filter.since_ms, &filter.until_ms],
+                     FROM predictions p LEFT JOIN outcomes o ON o.lead_id = p.lead_id
+                     WHERE {FILTER}
+                     ORDER BY p.id LIMIT $8::bigint"
+                ),
+                &[
+                    &filter.model,
+                    &filter.version,
+                    &filter.shadow,
+                    &filter.since_ms,
+                    &filter.until_ms,
+                    &filter.after_id,
+                    &filter.through_id,
+                    &filter.limit.map(|n| i64::try_from(n).unwrap_or(i64::MAX)),
+                ],
             )
             .map_err(err)?;
         rows.into_iter()
@@ -292,6 +308,29 @@ impl Store for PgStore {
                 Ok(LoggedRow { row_id, prediction, outcome, champion_id: r.get(17) })
             })
             .collect()
+    }
+
+    fn nth_newest_id(&mut self, filter: &Filter, n: u64) -> Result<Option<i64>> {
+        let url = self.url.clone();
+        let err = |error| Error::Postgres { url: url.clone(), error };
+        let skip = i64::try_from(n).unwrap_or(i64::MAX);
+        let row = self
+            .client
+            .query_opt(
+                &format!("SELECT p.id FROM predictions p WHERE {FILTER} ORDER BY p.id DESC LIMIT 1 OFFSET $8"),
+                &[
+                    &filter.model,
+                    &filter.version,
+                    &filter.shadow,
+                    &filter.since_ms,
+                    &filter.until_ms,
+                    &filter.after_id,
+                    &filter.through_id,
+                    &skip,
+                ],
+            )
+            .map_err(err)?;
+        Ok(row.map(|r| r.get(0)))
     }
 
     fn paired_rows(&mut self, filter: &PairFilter) -> Result<Vec<PairedRow>> {

@@ -505,6 +505,14 @@ pub struct Filter {
     pub since_ms: Option<i64>,
     /// Scored before (Unix ms).
     pub until_ms: Option<i64>,
+    /// Only rows with a larger row id: the next page of a read taken a page at a time
+    /// ([`crate::read::rows_in_pages`]).
+    pub after_id: Option<i64>,
+    /// Only rows up to this row id, included: a paged read covers the rows there were when it
+    /// started, however many arrive meanwhile.
+    pub through_id: Option<i64>,
+    /// At most this many rows, the first in id order (one page).
+    pub limit: Option<u64>,
 }
 
 impl Filter {
@@ -514,7 +522,14 @@ impl Filter {
     /// beside their served scorings ([`crate::Store::paired_rows`]); counted with them, every
     /// shadowed lead would count twice in the traffic, the drift and the outcome figures.
     pub fn served(model: &str, version: Option<&str>, since_ms: Option<i64>, until_ms: Option<i64>) -> Filter {
-        Filter { model: model.to_owned(), version: version.map(str::to_owned), shadow: Some(false), since_ms, until_ms }
+        Filter {
+            model: model.to_owned(),
+            version: version.map(str::to_owned),
+            shadow: Some(false),
+            since_ms,
+            until_ms,
+            ..Filter::default()
+        }
     }
 }
 

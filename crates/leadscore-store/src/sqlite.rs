@@ -161,8 +161,8 @@ impl Checkpointer {
     fn start(conn: Connection, location: String) -> std::io::Result<Checkpointer> {
         let (stop, stopped) = mpsc::channel::<()>();
         let thread = std::thread::Builder::new().name("leadscore-checkpoint".into()).spawn(move || {
-            // Background work, like the writer (crate::writer::NICE): yields to scoring.
-            let _ = rustix::process::setpriority_process(Some(rustix::thread::gettid()), crate::writer::NICE);
+            // Background work, like the writer: yields to scoring.
+            let _ = crate::writer::lower_priority();
             loop {
                 let last = match stopped.recv_timeout(CHECKPOINT_EVERY) {
                     Err(mpsc::RecvTimeoutError::Timeout) => false,
@@ -246,14 +246,45 @@ fn bind_row(
     statement.raw_bind_parameter(base + 14, champion_id)
 }
 
-/// The SELECT of [`Store::rows`], shared with the tests.
-const ROWS: &str = "SELECT p.id, p.scored_at_ms, p.model, p.version, p.shadow, p.lead_id, p.probability, p.score,
+/// The WHERE clause of a [`Filter`] over `predictions p` (parameters ?1 to ?7). The model is
+/// compared as `+p.model`, which keeps SQLite off the model index: a page of a large read
+/// ([`crate::read::rows_in_pages`]) must seek its id range in the table itself, in id order, not
+/// sort every row of the model to find it; a read of the whole log scans the table in id order.
+const FILTER: &str = "+p.model = ?1 AND (?2 IS NULL OR p.version = ?2) AND (?3 IS NULL OR p.shadow = ?3)
+      AND (?4 IS NULL OR p.scored_at_ms >= ?4) AND (?5 IS NULL OR p.scored_at_ms < ?5)
+      AND p.id > ?6 AND p.id <= ?7";
+
+/// The SELECT of [`Store::rows`] (parameter ?8: the limit, -1 for none), shared with the tests.
+fn rows_sql() -> String {
+    format!(
+        "SELECT p.id, p.scored_at_ms, p.model, p.version, p.shadow, p.lead_id, p.probability, p.score,
         p.tier, p.mql, p.threshold, p.rule_points, p.rule_mql, p.fields, o.won, o.closed_at, o.received_at_ms,
         p.champion_id
     FROM predictions p LEFT JOIN outcomes o ON o.lead_id = p.lead_id
-    WHERE p.model = ?1 AND (?2 IS NULL OR p.version = ?2) AND (?3 IS NULL OR p.shadow = ?3)
-      AND (?4 IS NULL OR p.scored_at_ms >= ?4) AND (?5 IS NULL OR p.scored_at_ms < ?5)
-    ORDER BY p.id";
+    WHERE {FILTER}
+    ORDER BY p.id LIMIT ?8"
+    )
+}
+
+/// The SELECT of [`Store::nth_newest_id`] (parameter ?8: how many newer rows to skip).
+fn nth_newest_sql() -> String {
+    format!("SELECT p.id FROM predictions p WHERE {FILTER} ORDER BY p.id DESC LIMIT 1 OFFSET ?8")
+}
+
+/// The parameters ?1 to ?7 of [`FILTER`].
+fn filter_params(filter: &Filter) -> [&dyn rusqlite::ToSql; 7] {
+    const FIRST: i64 = i64::MIN;
+    const LAST: i64 = i64::MAX;
+    [
+        &filter.model,
+        &filter.version,
+        &filter.shadow,
+        &filter.since_ms,
+        &filter.until_ms,
+        filter.after_id.as_ref().unwrap_or(&FIRST),
+        filter.through_id.as_ref().unwrap_or(&LAST),
+    ]
+}
 
 impl Store for SqliteStore {
     fn location(&self) -> &str {
@@ -378,9 +409,11 @@ impl Store for SqliteStore {
     fn rows(&mut self, filter: &Filter) -> Result<Vec<LoggedRow>> {
         let path = self.path.clone();
         let err = |error| Error::Sqlite { path: path.clone(), error };
-        let mut statement = self.conn.prepare_cached(ROWS).map_err(err)?;
+        let limit = filter.limit.map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX));
+        let [a, b, c, d, e, f, g] = filter_params(filter);
+        let mut statement = self.conn.prepare_cached(&rows_sql()).map_err(err)?;
         let raw = statement
-            .query_map(params![filter.model, filter.version, filter.shadow, filter.since_ms, filter.until_ms], |r| {
+            .query_map(params![a, b, c, d, e, f, g, limit], |r| {
                 Ok((
                     r.get::<_, i64>(0)?,
                     Prediction {
@@ -417,6 +450,15 @@ impl Store for SqliteStore {
             out.push(LoggedRow { row_id, prediction, outcome, champion_id });
         }
         Ok(out)
+    }
+
+    fn nth_newest_id(&mut self, filter: &Filter, n: u64) -> Result<Option<i64>> {
+        let path = self.path.clone();
+        let err = |error| Error::Sqlite { path: path.clone(), error };
+        let skip = i64::try_from(n).unwrap_or(i64::MAX);
+        let [a, b, c, d, e, f, g] = filter_params(filter);
+        let mut statement = self.conn.prepare_cached(&nth_newest_sql()).map_err(err)?;
+        statement.query_row(params![a, b, c, d, e, f, g, skip], |r| r.get(0)).optional().map_err(err)
     }
 
     fn paired_rows(&mut self, filter: &PairFilter) -> Result<Vec<PairedRow>> {
@@ -563,7 +605,9 @@ mod tests {
     /// The details of `EXPLAIN QUERY PLAN sql` that read the predictions table.
     fn plan(store: &SqliteStore, sql: &str) -> Vec<String> {
         let mut statement = store.conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
-        let details = statement.query_map([], |r| r.get::<_, String>(3)).unwrap();
+        // The plan is made when the statement is prepared, whatever the parameters' values.
+        let nulls = vec![rusqlite::types::Null; statement.parameter_count()];
+        let details = statement.query_map(rusqlite::params_from_iter(nulls), |r| r.get::<_, String>(3)).unwrap();
         details.map(Result::unwrap).filter(|d| d.contains("predictions") || d.contains(" p ")).collect()
     }
 
@@ -581,6 +625,17 @@ mod tests {
             delete,
             ["SEARCH predictions USING INDEX predictions_model_time (model=? AND version=? AND scored_at_ms<?)"]
         );
+    }
+
+    #[test]
+    fn a_page_of_rows_seeks_its_id_range_in_the_table() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("log.db")).unwrap();
+        // Not the model index, which would sort every row of the model for each page.
+        for sql in [rows_sql(), nth_newest_sql()] {
+            let details = plan(&store, &sql);
+            assert_eq!(details, ["SEARCH p USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)"], "{sql}");
+        }
     }
 
     #[test]

@@ -40,6 +40,15 @@ pub const POLL: Duration = Duration::from_millis(5);
 /// threads' priority: background work that yields to the requests under CPU contention.
 pub const NICE: i32 = 10;
 
+/// Lowers the calling thread's CPU priority to [`NICE`] (Linux keeps a nice value per thread):
+/// the log's writer, its checkpoints and the monitor's reads of the log are background work that
+/// yields to scoring. Best effort: a system that refuses leaves the thread at the server's
+/// priority, and the error says why. A thread cannot raise its priority back without privileges,
+/// so only threads of their own call this, never a pool's.
+pub fn lower_priority() -> std::io::Result<()> {
+    rustix::process::setpriority_process(Some(rustix::thread::gettid()), NICE).map_err(std::io::Error::from)
+}
+
 /// How the writer batches and retries. See the module for what each bound means after a crash.
 #[derive(Clone, Debug, PartialEq)]
 pub struct WriterConfig {
@@ -183,7 +192,7 @@ impl LogWriter {
             .spawn(move || {
                 // This thread only (Linux keeps a nice value per thread). Best effort: a system
                 // that refuses leaves the writer at the server's priority.
-                if let Err(e) = rustix::process::setpriority_process(Some(rustix::thread::gettid()), NICE) {
+                if let Err(e) = lower_priority() {
                     tracing::debug!(error = %e, "prediction log: the writer keeps the server's CPU priority");
                 }
                 worker.run();
@@ -633,6 +642,9 @@ pub(crate) mod tests {
         fn rows(&mut self, filter: &Filter) -> Result<Vec<LoggedRow>> {
             self.inner.rows(filter)
         }
+        fn nth_newest_id(&mut self, filter: &Filter, n: u64) -> Result<Option<i64>> {
+            self.inner.nth_newest_id(filter, n)
+        }
         fn count_outcomes(&mut self) -> Result<u64> {
             self.inner.count_outcomes()
         }
@@ -710,6 +722,9 @@ pub(crate) mod tests {
             }
             fn rows(&mut self, filter: &Filter) -> Result<Vec<LoggedRow>> {
                 self.0.rows(filter)
+            }
+            fn nth_newest_id(&mut self, filter: &Filter, n: u64) -> Result<Option<i64>> {
+                self.0.nth_newest_id(filter, n)
             }
             fn count_outcomes(&mut self) -> Result<u64> {
                 self.0.count_outcomes()

@@ -8,8 +8,8 @@ use anyhow::Context;
 use leadscore_server::log::LogSettings;
 use leadscore_server::{AppState, ServeConfig};
 
-/// How often the default model's monitor report is recomputed from the log (the drift gauges of
-/// `/metrics`, the dashboard's "In production").
+/// How often the monitor report of the default model's newest scorings is recomputed from the log
+/// (the drift gauges of `/metrics`, the dashboard's "In production").
 const MONITOR_REFRESH: Duration = Duration::from_secs(300);
 
 /// Arguments of `leadscore serve` (every flag also reads a `LEADSCORE_*` variable).
@@ -76,7 +76,7 @@ pub struct ServeArgs {
     #[arg(long, env = "LEADSCORE_STORE", default_value = "leadscore-log.db")]
     pub store: String,
     /// Do not log scorings (no store is opened; /v1/outcomes and /v1/monitor answer 503).
-    #[arg(long, env = "LEADSCORE_NO_LOG", conflicts_with_all = ["log_fields", "log_retention_days"])]
+    #[arg(long, env = "LEADSCORE_NO_LOG", conflicts_with_all = ["log_fields", "log_retention_days", "monitor_rows"])]
     pub no_log: bool,
     /// Which input fields a logged row keeps: `model` (the fields the model reads, as they
     /// arrived: drift per feature and export-training need them) or `none` (scores only).
@@ -86,6 +86,12 @@ pub struct ServeArgs {
     /// Delete logged scorings older than this many days (checked hourly); default: keep all.
     #[arg(long, env = "LEADSCORE_LOG_RETENTION_DAYS", value_parser = clap::value_parser!(u32).range(1..))]
     pub log_retention_days: Option<u32>,
+    /// The monitor report kept for `/metrics` and the dashboard covers each version's newest this
+    /// many served scorings (all of them on a smaller log); `GET /v1/monitor` with a period reads
+    /// every scoring in it.
+    #[arg(long, env = "LEADSCORE_MONITOR_ROWS", default_value_t = leadscore_server::log::MONITOR_ROWS,
+          value_parser = clap::value_parser!(u64).range(1..=leadscore_server::log::MAX_MONITOR_ROWS))]
+    pub monitor_rows: u64,
     /// Repeated server errors (5xx) are logged as one line per kind with their count every
     /// this many seconds; the first of each kind in an interval is logged at once.
     #[arg(long, env = "LEADSCORE_FAILURE_LOG_SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
@@ -142,6 +148,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
                 }
                 settings.writer.retention =
                     args.log_retention_days.map(|days| Duration::from_secs(86_400 * u64::from(days)));
+                settings.monitor_rows = args.monitor_rows;
                 Ok(settings)
             })
             .transpose()?,

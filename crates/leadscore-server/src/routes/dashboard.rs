@@ -80,18 +80,24 @@ pub async fn dashboard(
 /// When `latest` was computed, in words, and the problem that kept it from being recomputed.
 fn as_of(latest: &Latest, problem: Option<&str>) -> String {
     let ms = latest.at.duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
-    let seconds = ms.rem_euclid(86_400_000) / 1000;
-    let when = format!(
-        "{} {:02}:{:02}:{:02} UTC",
-        format_day(day_of_unix_ms(ms)),
-        seconds / 3600,
-        seconds / 60 % 60,
-        seconds % 60
-    );
+    let when = time_of_day(ms);
     let age = SystemTime::now().duration_since(latest.at).map_or(0, |d| d.as_secs());
     let mut text = format!("as of {when} ({age} s ago, computed in {} ms)", latest.took.as_millis());
+    if let Some(newest) = latest.newest {
+        text.push_str(&format!(
+            ", over the newest {} scorings (since {})",
+            leadscore_html::report::count(newest.rows),
+            time_of_day(newest.since_ms)
+        ));
+    }
     if let Some(problem) = problem {
         text.push_str(&format!("; the log could not be read since: {problem}"));
     }
     text
+}
+
+/// `ms` (Unix) as `YYYY-MM-DD HH:MM:SS UTC`.
+fn time_of_day(ms: i64) -> String {
+    let seconds = ms.rem_euclid(86_400_000) / 1000;
+    format!("{} {:02}:{:02}:{:02} UTC", format_day(day_of_unix_ms(ms)), seconds / 3600, seconds / 60 % 60, seconds % 60)
 }
