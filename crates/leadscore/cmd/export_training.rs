@@ -35,7 +35,7 @@ pub fn run(args: ExportTrainingArgs) -> anyhow::Result<()> {
     let (since_ms, until_ms) = args.period.bounds()?;
     let filter = Filter::served(&artifact.name, None, since_ms, until_ms);
     let mut store = args.store.open()?;
-    let rows = store.rows(&filter)?;
+    let rows = leadscore_store::read::rows_in_pages(store.as_mut(), &filter, None)?.rows;
     let summary = leadscore_store::export::export_training_file(&artifact.spec, &rows, &args.out)?;
     if let Some(path) = &args.spec_out {
         let text = artifact.spec.to_toml_string()?;

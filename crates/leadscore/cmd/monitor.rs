@@ -54,7 +54,7 @@ pub fn run(args: MonitorArgs) -> anyhow::Result<()> {
     let (since_ms, until_ms) = args.period.bounds()?;
     let filter = Filter::served(&artifact.name, Some(&version), since_ms, until_ms);
     let mut store = args.store.open()?;
-    let rows = store.rows(&filter)?;
+    let rows = leadscore_store::read::rows_in_pages(store.as_mut(), &filter, None)?.rows;
     let report = leadscore_store::monitor::report(&artifact, &rows, args.replicates, artifact.training.seed)?;
     let rules = leadscore_store::monitor::rules_beside(&rows, args.replicates, artifact.training.seed)?;
     let pairs = PairFilter {

@@ -8,8 +8,8 @@ use anyhow::Context;
 use leadscore_server::log::LogSettings;
 use leadscore_server::{AppState, ServeConfig};
 
-/// How often the monitor report of the default model's newest scorings is recomputed from the log
-/// (the drift gauges of `/metrics`, the dashboard's "In production").
+/// How often the default model's all-time monitor report is recomputed from the log (the drift
+/// gauges of `/metrics`, the dashboard's "In production").
 const MONITOR_REFRESH: Duration = Duration::from_secs(300);
 
 /// Arguments of `leadscore serve` (every flag also reads a `LEADSCORE_*` variable).
@@ -86,9 +86,9 @@ pub struct ServeArgs {
     /// Delete logged scorings older than this many days (checked hourly); default: keep all.
     #[arg(long, env = "LEADSCORE_LOG_RETENTION_DAYS", value_parser = clap::value_parser!(u32).range(1..))]
     pub log_retention_days: Option<u32>,
-    /// The monitor report kept for `/metrics` and the dashboard covers each version's newest this
-    /// many served scorings (all of them on a smaller log); `GET /v1/monitor` with a period reads
-    /// every scoring in it.
+    /// Most scorings one monitor report reads (`GET /v1/monitor`, the dashboard, `/metrics`):
+    /// the newest of its period, the response saying when older ones were left out. Each is
+    /// held in memory (about 2.7 KB) while the report is made.
     #[arg(long, env = "LEADSCORE_MONITOR_ROWS", default_value_t = leadscore_server::log::MONITOR_ROWS,
           value_parser = clap::value_parser!(u64).range(1..=leadscore_server::log::MAX_MONITOR_ROWS))]
     pub monitor_rows: u64,

@@ -9,15 +9,16 @@
 //! as `leadscore monitor`): rank and MQL agreement on the same live leads, and both live AUCs, log
 //! losses and Brier scores with the paired interval of each difference once outcomes arrive.
 //!
-//! **The last report of each version's newest scorings is kept** ([`LatestReports`]): `/metrics`
-//! exports its drift gauges and the dashboard's "In production" section shows it. It covers the
-//! version's newest `--monitor-rows` served scorings (200,000 by default; all of them on a smaller
-//! log), so that what it costs does not grow with the log, and drift shows in recent traffic
-//! rather than being diluted by months of it. Reading a large log and bootstrapping its intervals
-//! takes time, so neither recomputes it per request: the report is refreshed by [`refresh`] in
-//! the background (every five minutes), by a page view only once it is older than
-//! [`PAGE_COST_FACTOR`] times what it took to compute ([`for_page`]), one computation at a time,
-//! and by an all-time `/v1/monitor` call on a log no larger than that.
+//! **A report reads at most `--monitor-rows` scorings** (100,000 by default): the newest of its
+//! period, so that what a report costs (about 1 s and 250 MB at 100,000, measured) does not grow
+//! with the log; the response says when older ones were left out (`newest`). On a log of 3.6M
+//! rows an all-time report that read every row held 4.4 GB after 30 s, and had not finished.
+//!
+//! **The last all-time report of each version is kept** ([`LatestReports`]): `/metrics` exports
+//! its drift gauges and the dashboard's "In production" section shows it. Neither recomputes it
+//! per request: it is refreshed by every all-time `/v1/monitor` call, by [`refresh`] in the
+//! background (every five minutes), and by a page view only once it is older than
+//! [`PAGE_COST_FACTOR`] times what it took to compute ([`for_page`]), one computation at a time.
 //!
 //! **The monitor never holds up the scoring.** Every report is made on a thread of its own at the
 //! log writer's lower CPU priority ([`leadscore_store::writer::lower_priority`]), and reads the log
@@ -86,6 +87,11 @@ pub struct MonitorResponse {
     pub store: String,
     /// The period in words (`all time`, `since 2026-11-01`, ...).
     pub period: String,
+    /// Present when the period holds more scorings than the server reads for one report
+    /// (`--monitor-rows`): the report covers the newest `rows` of them, scored from `since_ms`
+    /// (Unix ms) on. Ask for a shorter period to see an older one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub newest: Option<NewestRows>,
     /// The report: `n_scored`, `n_outcomes`, `n_won`, `days`, `score_drift`, `features`,
     /// `drifted`, `outcomes` (as `leadscore monitor --json`).
     #[schema(value_type = Object)]
@@ -116,6 +122,8 @@ pub struct Computed {
     pub rules: Option<PairedComparison>,
     /// The versions shadowed beside it.
     pub challengers: Vec<ShadowReport>,
+    /// When the period holds more than `--monitor-rows` scorings: the newest, which it covers.
+    pub newest: Option<NewestRows>,
 }
 
 fn period(since: Option<&str>, until: Option<&str>) -> String {
@@ -127,37 +135,29 @@ fn period(since: Option<&str>, until: Option<&str>) -> String {
     }
 }
 
-/// Which scorings a report covers.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Span {
-    /// Every scoring in a period (`None`: open at that end).
-    Period {
-        /// Scored at or after (Unix ms).
-        since_ms: Option<i64>,
-        /// Scored before (Unix ms).
-        until_ms: Option<i64>,
-    },
-    /// The version's newest `--monitor-rows` scorings: the report [`LatestReports`] keeps.
-    Newest,
-}
-
-/// The report of `model` over its logged rows in `span`, the rules beside it when the rows
-/// carry rule points, and the challengers shadowed beside it over the same time. The report of
-/// the newest scorings is kept in [`LatestReports`], as is an all-time one that covers no more
-/// than they would. Blocking: call it through [`in_background`].
-pub fn report(state: &AppState, model: &LoadedModel, span: Span, replicates: u32) -> Result<Computed, ApiError> {
+/// The report of `model` over its newest `--monitor-rows` logged scorings in the period (all
+/// of them when there are no more), the rules beside it when the rows carry rule points, and the
+/// challengers shadowed beside it over the same time. An all-time report is kept in
+/// [`LatestReports`]. Blocking: call it through [`in_background`].
+pub fn report(
+    state: &AppState,
+    model: &LoadedModel,
+    since_ms: Option<i64>,
+    until_ms: Option<i64>,
+    replicates: u32,
+) -> Result<Computed, ApiError> {
     let started = Instant::now();
     let log = state.log().ok_or(ApiError::NoLog)?;
-    let (since_ms, until_ms, newest) = match span {
-        Span::Period { since_ms, until_ms } => (since_ms, until_ms, None),
-        Span::Newest => (None, None, Some(log.monitor_rows())),
-    };
     let filter = Filter::served(&model.name, Some(&model.version), since_ms, until_ms);
-    let read = log.read(|store| rows_in_pages(store, &filter, newest)).map_err(ApiError::Store)?;
-    let (rows, capped) = (read.rows, read.capped);
-    // The challengers over the same time: since the first of the newest scorings when older ones
+    let read = log.read(|store| rows_in_pages(store, &filter, Some(log.monitor_rows()))).map_err(ApiError::Store)?;
+    let rows = read.rows;
+    let newest = read.capped.then(|| NewestRows {
+        rows: rows.len() as u64,
+        since_ms: rows.first().map_or(0, |r| r.prediction.scored_at_ms),
+    });
+    // The challengers over the same time: from the first of the newest scorings when older ones
     // were left out.
-    let pairs_since_ms = if capped { rows.first().map(|r| r.prediction.scored_at_ms) } else { since_ms };
+    let pairs_since_ms = newest.map_or(since_ms, |n| Some(n.since_ms));
     let seed = model.artifact.training.seed;
     let report = leadscore_store::monitor::report(&model.artifact, &rows, replicates, seed)
         .map_err(|e| ApiError::Internal(e.to_string()))?;
@@ -173,9 +173,8 @@ pub fn report(state: &AppState, model: &LoadedModel, span: Span, replicates: u32
     let challengers = log
         .read(|store| leadscore_store::monitor::challengers(store, &pairs, replicates, seed))
         .map_err(ApiError::Store)?;
-    // A period's figures are not kept: the gauges would jump with whoever asked last.
-    let all_time = span == Span::Period { since_ms: None, until_ms: None };
-    if span == Span::Newest || (all_time && rows.len() as u64 <= log.monitor_rows()) {
+    if since_ms.is_none() && until_ms.is_none() {
+        // A period's figures are not kept: the gauges would jump with whoever asked last.
         state.reports().keep(
             model,
             Latest {
@@ -183,17 +182,14 @@ pub fn report(state: &AppState, model: &LoadedModel, span: Span, replicates: u32
                 rules: rules.clone(),
                 challengers: challengers.clone(),
                 replicates,
-                newest: capped.then(|| NewestRows {
-                    rows: rows.len() as u64,
-                    since_ms: rows.first().map_or(0, |r| r.prediction.scored_at_ms),
-                }),
+                newest,
                 at: SystemTime::now(),
                 took: started.elapsed(),
                 computed: Instant::now(),
             },
         );
     }
-    Ok(Computed { report, rules, challengers })
+    Ok(Computed { report, rules, challengers, newest })
 }
 
 /// A model version's live figures.
@@ -223,12 +219,12 @@ pub async fn monitor(
     let log = state.log().ok_or(ApiError::NoLog)?;
     let store = log.location().to_owned();
     let response = in_background(move || {
-        let span = Span::Period { since_ms, until_ms };
-        let Computed { report, rules, challengers } = report(&state, &model, span, replicates)?;
+        let Computed { report, rules, challengers, newest } = report(&state, &model, since_ms, until_ms, replicates)?;
         Ok::<_, ApiError>(MonitorResponse {
             model: ModelRef { name: model.name.clone(), version: model.version.clone() },
             store,
             period: period(query.since.as_deref(), query.until.as_deref()),
+            newest,
             report,
             rules,
             challengers,
@@ -271,7 +267,7 @@ pub struct Latest {
     pub challengers: Vec<ShadowReport>,
     /// Bootstrap replicates of its intervals.
     pub replicates: u32,
-    /// When older scorings were left out: the newest it covers.
+    /// When the log holds more than `--monitor-rows` scorings: the newest, which it covers.
     pub newest: Option<NewestRows>,
     /// When it was computed, for people.
     pub at: SystemTime,
@@ -280,8 +276,8 @@ pub struct Latest {
     computed: Instant,
 }
 
-/// The newest scorings a kept report covers, when the log holds more.
-#[derive(Clone, Copy, Debug, PartialEq)]
+/// The newest scorings a report covers, when its period holds more than `--monitor-rows`.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, ToSchema)]
 pub struct NewestRows {
     /// How many.
     pub rows: u64,
@@ -327,7 +323,7 @@ impl LatestReports {
             m.iter().flat_map(|(k, l)| l.challengers.iter().map(move |c| (k, c))).collect();
         let m: Vec<(&(String, String), &MonitorReport)> = m.iter().map(|(k, l)| (k, &l.report)).collect();
         let num = |x: Option<f64>| x.map_or_else(|| "NaN".to_owned(), |v| v.to_string());
-        out.push_str("# HELP leadscore_monitor_leads Logged leads of the last monitor report (a version's newest --monitor-rows scorings), scored and with an outcome.\n# TYPE leadscore_monitor_leads gauge\n");
+        out.push_str("# HELP leadscore_monitor_leads Logged leads of the last all-time monitor report (at most the newest --monitor-rows), scored and with an outcome.\n# TYPE leadscore_monitor_leads gauge\n");
         for ((name, version), g) in &m {
             let _ = writeln!(
                 out,
@@ -419,7 +415,7 @@ pub async fn for_page(state: &AppState, model: &Arc<LoadedModel>) -> (Option<Arc
         return (Some(latest), None);
     }
     let (s, m) = (state.clone(), model.clone());
-    let result = in_background(move || report(&s, &m, Span::Newest, DEFAULT_REPLICATES)).await;
+    let result = in_background(move || report(&s, &m, None, None, DEFAULT_REPLICATES)).await;
     let error = match result {
         Ok(Ok(_)) => None,
         Ok(Err(e)) | Err(e) => Some(e.to_string()),
@@ -427,7 +423,7 @@ pub async fn for_page(state: &AppState, model: &Arc<LoadedModel>) -> (Option<Arc
     (reports.get(model), error)
 }
 
-/// Recomputes the report of the default model's newest scorings every `every` (zero: never), so that
+/// Recomputes the default model's all-time report every `every` (zero: never), so that
 /// `/metrics` shows drift without anyone calling `/v1/monitor`, and the dashboard finds it ready.
 pub async fn refresh(state: AppState, every: std::time::Duration) {
     if every.is_zero() || state.log().is_none() {
@@ -437,7 +433,7 @@ pub async fn refresh(state: AppState, every: std::time::Duration) {
         tokio::time::sleep(every).await;
         let Some(model) = state.models().get(None, None) else { continue };
         let s = state.clone();
-        let result = in_background(move || report(&s, &model, Span::Newest, DEFAULT_REPLICATES)).await;
+        let result = in_background(move || report(&s, &model, None, None, DEFAULT_REPLICATES)).await;
         if let Ok(Err(e)) | Err(e) = result {
             tracing::warn!(error = %e, "monitor report not refreshed");
         }
@@ -490,7 +486,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_kept_report_covers_the_newest_scorings_and_a_period_every_one() {
+    async fn a_report_covers_at_most_the_newest_monitor_rows_of_its_period() {
         let dir = tempfile::tempdir().unwrap();
         let state = logging_state_keeping(dir.path(), 3);
         let model = state.models().get(None, None).unwrap();
@@ -499,29 +495,18 @@ mod tests {
         let kept = kept.unwrap();
         assert_eq!((kept.report.n_scored, error), (3, None));
         assert_eq!(kept.newest, Some(NewestRows { rows: 3, since_ms: 1_002 }));
-        // An all-time call reads every scoring, and does not replace the kept report with a
-        // report over more than it covers.
+        // A period: its newest three of four, then all of two.
         let (s, m) = (state.clone(), model.clone());
-        let all = in_background(move || report(&s, &m, Span::Period { since_ms: None, until_ms: None }, 10))
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(all.report.n_scored, 5);
+        let four = in_background(move || report(&s, &m, Some(1_000), Some(1_004), 10)).await.unwrap().unwrap();
+        assert_eq!((four.report.n_scored, four.newest), (3, Some(NewestRows { rows: 3, since_ms: 1_001 })));
+        let (s, m) = (state.clone(), model.clone());
+        let two = in_background(move || report(&s, &m, Some(1_001), Some(1_003), 10)).await.unwrap().unwrap();
+        assert_eq!((two.report.n_scored, two.newest), (2, None));
+        // A period's report is not kept; an all-time one is.
         assert_eq!(state.reports().get(&model).unwrap().replicates, DEFAULT_REPLICATES);
         let (s, m) = (state.clone(), model.clone());
-        let period = Span::Period { since_ms: Some(1_001), until_ms: Some(1_003) };
-        let some = in_background(move || report(&s, &m, period, 10)).await.unwrap().unwrap();
-        assert_eq!(some.report.n_scored, 2);
-
-        // On a log no larger than the kept report, an all-time call is kept, marked complete.
-        let dir = tempfile::tempdir().unwrap();
-        let state = logging_state_keeping(dir.path(), 5);
-        log_leads(&state, &model, 5, 1_000);
-        let (s, m) = (state.clone(), model.clone());
-        let all = Span::Period { since_ms: None, until_ms: None };
-        in_background(move || report(&s, &m, all, 10)).await.unwrap().unwrap();
-        let kept = state.reports().get(&model).unwrap();
-        assert_eq!((kept.report.n_scored, kept.replicates, kept.newest), (5, 10, None));
+        in_background(move || report(&s, &m, None, None, 10)).await.unwrap().unwrap();
+        assert_eq!(state.reports().get(&model).unwrap().replicates, 10);
     }
 
     #[tokio::test]
