@@ -186,3 +186,50 @@ fn newton_path(
     }
     Ok((test, preds, models))
 }
+
+#[cfg(test)]
+mod tests {
+    use leadscore_io::csv_source::NoProgress;
+    use ndarray::{Array2, ShapeBuilder};
+
+    use super::*;
+
+    /// 3,000 rows: a four-level one-hot (every level kept, as the bench spec does) and a number.
+    fn data() -> (Array2<f64>, Array1<bool>, Vec<usize>) {
+        let n = 3_000;
+        let mut buf = vec![0.0; n * 5];
+        let mut y = Vec::with_capacity(n);
+        for i in 0..n {
+            let level = (i * 7) % 4;
+            buf[level * n + i] = 1.0;
+            let v = ((i * 31) % 101) as f64 / 50.0 - 1.0;
+            buf[4 * n + i] = v;
+            let logit = -1.5 + 0.4 * level as f64 + 0.8 * v;
+            let u = ((i * 2_654_435_761) % 1_000) as f64 / 1_000.0;
+            y.push(u < leadscore_core::model::sigmoid(logit));
+        }
+        let folds = (0..n).map(|i| i % 5).collect();
+        (Array2::from_shape_vec((n, 5).f(), buf).unwrap(), Array1::from(y), folds)
+    }
+
+    #[test]
+    fn newton_fits_on_sparse_rows_judge_the_grid_as_linfa_does() {
+        let (x, y, folds) = data();
+        let options = FitOptions::default();
+        let linfa =
+            cross_validate(x.view(), y.view(), &folds, 5, &DEFAULT_GRID, &options, None, None, &NoProgress).unwrap();
+        let z = Columns::of_design(x.view());
+        let newton =
+            cross_validate(x.view(), y.view(), &folds, 5, &DEFAULT_GRID, &options, None, Some(&z), &NoProgress)
+                .unwrap();
+        assert_eq!(newton.best_l2, linfa.best_l2);
+        for (a, b) in newton.grid.iter().zip(&linfa.grid) {
+            assert!((a.cv_log_loss - b.cv_log_loss).abs() < 1e-4, "{a:?} vs {b:?}");
+        }
+        for (a, b) in newton.fold_models.iter().zip(&linfa.fold_models) {
+            for (u, v) in a.weights.iter().chain([&a.intercept]).zip(b.weights.iter().chain([&b.intercept])) {
+                assert!((u - v).abs() < 1e-2, "{a:?} vs {b:?}");
+            }
+        }
+    }
+}

@@ -10,7 +10,8 @@
 //! those cells only, in its lower triangle (all the Cholesky solve reads), row by row in the
 //! order given, on one thread, so the same input gives the same bits. Each Newton step is halved
 //! until the objective does not rise. On the one-hot designs of lead data L-BFGS needs on the
-//! order of a hundred passes per fit; Newton from a warm start needs three to six.
+//! order of a hundred passes per fit; Newton from a warm start needs three to six, up to
+//! [`MAX_COLUMNS`] columns.
 
 use linfa_linalg::cholesky::SolveC;
 use ndarray::{Array2, ArrayView2};
@@ -19,6 +20,11 @@ use leadscore_core::model::{sigmoid, LogisticModel};
 
 use crate::pairs::loss;
 use crate::{Error, Result};
+
+/// Widest design fitted whole by Newton steps: each step solves a `(p+1)²` system (`p³/3` for its
+/// Cholesky factor, about a second at this width, when L-BFGS's passes cost about as much).
+/// Wider designs keep linfa-logistic's L-BFGS throughout.
+pub const MAX_COLUMNS: usize = 1_500;
 
 /// Rows as their nonzero cells `(column, value)`, columns ascending within a row.
 pub trait SparseRows {

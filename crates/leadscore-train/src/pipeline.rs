@@ -154,8 +154,12 @@ pub fn train(
     let mut x = design_matrix(&encoder, table, rows)?;
     let y: Array1<bool> = rows.iter().map(|&r| table.target[r]).collect();
     encoder.baseline = column_means(&x);
-    // A sampled search fits by Newton steps on the sample's rows kept sparse (see `cv`).
-    let mut sparse = sample.is_some().then(|| Columns::of_design(x.view()));
+    // A sampled search fits by Newton steps on the sample's rows kept sparse (see `cv`), unless
+    // the design is too wide for them.
+    let sparse_rows = |x: &ndarray::Array2<f64>| {
+        (sample.is_some() && x.ncols() <= newton::MAX_COLUMNS).then(|| Columns::of_design(x.view()))
+    };
+    let mut sparse = sparse_rows(&x);
     lap("design matrix");
 
     let options = FitOptions {
@@ -209,7 +213,7 @@ pub fn train(
             crate::design::check_size(&encoder, &fit_spec, rows.len(), copies, crate::design::available_memory())?;
             x = design_matrix(&encoder, table, rows)?;
             encoder.baseline = column_means(&x);
-            sparse = sparse.map(|_| Columns::of_design(x.view()));
+            sparse = sparse_rows(&x);
             let k = params.cv_folds as usize;
             let warm = Some(warm.as_slice());
             let result =
