@@ -14,6 +14,7 @@ pub mod evidence;
 pub mod fit;
 pub mod gate;
 pub mod leakage;
+pub mod newton;
 pub mod pairs;
 pub mod params;
 pub mod pipeline;

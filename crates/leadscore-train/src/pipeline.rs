@@ -6,6 +6,7 @@ use ndarray::Array1;
 use leadscore_core::artifact::Artifact;
 use leadscore_core::curve::OperatingCurve;
 use leadscore_core::encode::Encoder;
+use leadscore_core::model::LogisticModel;
 use leadscore_core::report::{FeatureDistribution, FittedOn, Holdout, Regularisation, TrainingSummary, Warning};
 use leadscore_core::table::Table;
 use leadscore_core::tiers::Tiers;
@@ -17,8 +18,9 @@ use crate::design::{column_means, design_matrix};
 use crate::distribution::distributions;
 use crate::evaluate::{default_replicates, evaluate};
 use crate::evidence::term_evidence;
-use crate::fit::{fit_large, log_odds, predict, FitOptions};
+use crate::fit::{fit_large, fit_newton_started, log_odds, predict, FitOptions};
 use crate::leakage::{leakage_warnings, small_data_warnings};
+use crate::newton::{self, Columns, Stop};
 use crate::pairs::{CvFolds, PairOptions};
 use crate::params::{Refit, ValidTrainParams};
 use crate::split::{newest_holdout, stratified_folds, stratified_holdout, stratified_sample, Split};
@@ -152,6 +154,12 @@ pub fn train(
     let mut x = design_matrix(&encoder, table, rows)?;
     let y: Array1<bool> = rows.iter().map(|&r| table.target[r]).collect();
     encoder.baseline = column_means(&x);
+    // A sampled search fits by Newton steps on the sample's rows kept sparse (see `cv`), unless
+    // the design is too wide for them.
+    let sparse_rows = |x: &ndarray::Array2<f64>| {
+        (sample.is_some() && x.ncols() <= newton::MAX_COLUMNS).then(|| Columns::of_design(x.view()))
+    };
+    let mut sparse = sparse_rows(&x);
     lap("design matrix");
 
     let options = FitOptions {
@@ -166,7 +174,7 @@ pub fn train(
         let k = params.cv_folds as usize;
         folds = stratified_folds(&table.target, rows, k, params.seed);
         let grid = params.l2.map_or_else(|| params.grid.clone(), |l2| vec![l2]);
-        let result = cross_validate(x.view(), y.view(), &folds, k, &grid, &options, None, progress)?;
+        let result = cross_validate(x.view(), y.view(), &folds, k, &grid, &options, None, sparse.as_ref(), progress)?;
         details.oof = result.oof;
         fold_models = result.fold_models;
         let grid = if params.l2.is_some() { Vec::new() } else { result.grid };
@@ -205,8 +213,11 @@ pub fn train(
             crate::design::check_size(&encoder, &fit_spec, rows.len(), copies, crate::design::available_memory())?;
             x = design_matrix(&encoder, table, rows)?;
             encoder.baseline = column_means(&x);
+            sparse = sparse_rows(&x);
             let k = params.cv_folds as usize;
-            let result = cross_validate(x.view(), y.view(), &folds, k, &[l2], &options, Some(&warm), progress)?;
+            let warm = Some(warm.as_slice());
+            let result =
+                cross_validate(x.view(), y.view(), &folds, k, &[l2], &options, warm, sparse.as_ref(), progress)?;
             details.oof = result.oof;
             fold_models = result.fold_models;
             cv = Some(result.summary);
@@ -227,7 +238,16 @@ pub fn train(
     }
     progress.start("fitting", 0);
     let fit_options = FitOptions { l2, ..options };
-    let mut model = fit_large(x.view(), y.view(), &fit_options, None)?;
+    let mut model = match &sparse {
+        // The sample's fit starts the fit on every lead: Newton steps from the folds' mean.
+        Some(z) => {
+            let rows: Vec<usize> = (0..y.len()).collect();
+            let stop = Stop::gradient(options.tolerance_per_row * rows.len() as f64);
+            newton::fit_model(z, &y.to_vec(), &rows, l2, mean_model(&fold_models).as_ref(), stop)?
+        }
+        None => fit_large(x.view(), y.view(), &fit_options, None)?,
+    };
+    drop(sparse);
     progress.finish();
     // Evidence of the features' columns, from the additive fit the pairs are fitted on top of.
     let distributions = distributions(table, &encoder, &split.train);
@@ -294,7 +314,7 @@ pub fn train(
         let y: Array1<bool> = split.train.iter().map(|&r| table.target[r]).collect();
         encoder.baseline = column_means(&x);
         progress.start("fitting on every training lead", 0);
-        model = fit_large(x.view(), y.view(), &fit_options, Some(&model))?;
+        model = fit_newton_started(x.view(), y.view(), &fit_options, &model)?;
         progress.finish();
         if params.refit == Refit::Train {
             evidence = term_evidence(x.view(), y.view(), &model, l2, &present_leads(&encoder, &distributions, y.len()));
@@ -341,7 +361,11 @@ pub fn train(
             let x_all = design_matrix(&encoder, table, &all)?;
             let y_all: Array1<bool> = all.iter().map(|&r| table.target[r]).collect();
             progress.start("refitting on every lead", 0);
-            let refit = fit_large(x_all.view(), y_all.view(), &fit_options, Some(&model))?;
+            let refit = if sample.is_some() {
+                fit_newton_started(x_all.view(), y_all.view(), &fit_options, &model)?
+            } else {
+                fit_large(x_all.view(), y_all.view(), &fit_options, Some(&model))?
+            };
             progress.finish();
             let leads = present_leads(&encoder, &distributions, all.len());
             let evidence = term_evidence(x_all.view(), y_all.view(), &refit, l2, &leads);
@@ -397,6 +421,20 @@ pub fn train(
     details.holdout_labels = labels;
     details.holdout_rows = split.holdout;
     Ok((artifact, details))
+}
+
+/// The mean of `models` (weights and intercepts); `None` for none.
+fn mean_model(models: &[LogisticModel]) -> Option<LogisticModel> {
+    let first = models.first()?;
+    let k = models.len() as f64;
+    let mut mean = LogisticModel { intercept: 0.0, weights: vec![0.0; first.weights.len()] };
+    for m in models.iter().filter(|m| m.weights.len() == first.weights.len()) {
+        mean.intercept += m.intercept / k;
+        for (a, b) in mean.weights.iter_mut().zip(&m.weights) {
+            *a += b / k;
+        }
+    }
+    Some(mean)
 }
 
 /// For each encoded column, the training leads where its feature had a value (from the stored

@@ -6,7 +6,7 @@
 //! model at the chosen penalty as the rest of the model. The numbers are visited once, in the
 //! model's column order; for each, every fold's log-odds lose that number's current columns
 //! and each candidate shape's columns are fitted in their place on the other folds' rows (an
-//! intercept shift and the candidate's weights, penalised as the model's, by Newton steps warm
+//! intercept shift and the candidate's weights, penalised as the model's, by Newton steps (`newton`) warm
 //! started from the previous fold's), then scored on the fold's own rows. The pooled out-of-fold
 //! log loss ranks the candidates; a shape with more columns must beat a simpler one by
 //! [`MIN_GAIN_PER_COLUMN`] of the log loss per added column, so a tie goes to the simpler
@@ -21,16 +21,16 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use linfa_linalg::cholesky::SolveC;
-use ndarray::{Array2, ArrayView2};
+use ndarray::ArrayView2;
 
 use leadscore_core::encode::{distinct_sorted, Cuts, Encoder, NumericEncoder, Transform};
-use leadscore_core::model::{sigmoid, LogisticModel};
+use leadscore_core::model::LogisticModel;
 use leadscore_core::report::{ShapeCandidate, ShapeChoice, ShapeSearch};
 use leadscore_core::spec::{Shape, MAX_SHAPE_LEVELS, SHAPE_BINS};
 use leadscore_core::table::{ColumnData, Table};
 use leadscore_core::Spec;
 
+use crate::newton::{self, Columns, Stop};
 use crate::pairs::loss;
 use crate::Result;
 
@@ -160,38 +160,20 @@ pub fn warm_starts(
 /// A candidate's columns over the training rows, each row's nonzero cells only (a number writes
 /// at most three: its line, its missing indicator, its bin), so a million leads cost tens of
 /// megabytes whatever the shape.
-struct Columns {
-    width: usize,
-    /// Where each row's cells start in `cells`; one more than the rows.
-    start: Vec<usize>,
-    cells: Vec<(u16, f64)>,
-}
-
-impl Columns {
-    fn of(enc: &NumericEncoder, values: &[Option<f64>]) -> Columns {
-        let width = enc.width();
-        let mut start = Vec::with_capacity(values.len() + 1);
-        let mut cells = Vec::with_capacity(values.len() * 2);
-        start.push(0);
-        for v in values {
-            enc.write(*v, |c, value| {
-                if value != 0.0 {
-                    cells.push((c as u16, value));
-                }
-            });
-            start.push(cells.len());
-        }
-        Columns { width, start, cells }
+fn candidate_columns(enc: &NumericEncoder, values: &[Option<f64>]) -> Columns {
+    let width = enc.width();
+    let mut start = Vec::with_capacity(values.len() + 1);
+    let mut cells = Vec::with_capacity(values.len() * 2);
+    start.push(0);
+    for v in values {
+        enc.write(*v, |c, value| {
+            if value != 0.0 {
+                cells.push((c as u32, value));
+            }
+        });
+        start.push(cells.len());
     }
-
-    fn row(&self, i: usize) -> &[(u16, f64)] {
-        &self.cells[self.start[i]..self.start[i + 1]]
-    }
-
-    /// Row `i`'s log-odds from the fit `w` (the columns' weights, then the intercept shift).
-    fn at(&self, w: &[f64], i: usize) -> f64 {
-        self.row(i).iter().map(|(c, v)| v * w[usize::from(*c)]).sum::<f64>() + w[self.width]
-    }
+    Columns { width, start, cells }
 }
 
 /// A candidate shape as judged: its encoder, its per-fold fits, its pooled out-of-fold loss.
@@ -293,16 +275,17 @@ pub fn search(
                 continue;
             };
             let width = enc.width();
-            if width > usize::from(u16::MAX) {
+            if u32::try_from(width).is_err() {
                 continue;
             }
-            let z = Columns::of(&enc, &values);
+            let z = candidate_columns(&enc, &values);
             let mut fits = Vec::with_capacity(k);
             let mut total = 0.0;
             for f in 0..k {
                 // The penalty of a fit on all the other folds' rows, scaled to the rows fitted.
                 let l2 = folds.l2 * fit_rows[f].len() as f64 / other_rows[f].max(1) as f64;
-                let w = fit_columns(&z, &offsets[f], y, &fit_rows[f], l2, fits.last().map(Vec::as_slice));
+                let start = fits.last().map(Vec::as_slice);
+                let w = newton::fit(&z, Some(&offsets[f]), y, &fit_rows[f], l2, start, Stop::OPTIMUM);
                 for i in (0..n).filter(|&i| folds.fold[i] == f) {
                     total += loss(offsets[f][i] + z.at(&w, i), y[i]);
                 }
@@ -338,7 +321,7 @@ pub fn search(
             )
         };
         let winner = &tried[best];
-        let z = Columns::of(&winner.enc, &values);
+        let z = candidate_columns(&winner.enc, &values);
         for (f, eta_f) in eta.iter_mut().enumerate() {
             for (i, e) in eta_f.iter_mut().enumerate() {
                 *e = offsets[f][i] + z.at(&winner.fits[f], i);
@@ -370,67 +353,6 @@ pub fn search(
     Ok(Searched { record, chosen, fits })
 }
 
-/// Weights of the columns `z` and an intercept shift, fitted with offset `off` on `rows` by
-/// Newton steps: the log loss summed over the rows plus `l2 / 2 |w|²` (the shift unpenalised, as
-/// linfa leaves the intercept), from `start` or zeros.
-fn fit_columns(z: &Columns, off: &[f64], y: &[bool], rows: &[usize], l2: f64, start: Option<&[f64]>) -> Vec<f64> {
-    let width = z.width;
-    let p = width + 1;
-    let mut w = start.map_or_else(|| vec![0.0; p], <[f64]>::to_vec);
-    let objective = |w: &[f64]| -> f64 {
-        rows.iter().map(|&i| loss(off[i] + z.at(w, i), y[i])).sum::<f64>()
-            + 0.5 * l2 * w[..width].iter().map(|v| v * v).sum::<f64>()
-    };
-    let mut current = objective(&w);
-    let mut nz: Vec<(usize, f64)> = Vec::with_capacity(4);
-    for _ in 0..30 {
-        let mut g = vec![0.0; p];
-        let mut h = Array2::<f64>::zeros((p, p));
-        for &i in rows {
-            nz.clear();
-            nz.extend(z.row(i).iter().map(|(c, v)| (usize::from(*c), *v)));
-            nz.push((width, 1.0));
-            let pr = sigmoid(off[i] + z.at(&w, i));
-            let (r, curv) = (pr - f64::from(u8::from(y[i])), pr * (1.0 - pr));
-            for &(a, va) in &nz {
-                g[a] += r * va;
-                for &(b, vb) in &nz {
-                    h[[a, b]] += curv * va * vb;
-                }
-            }
-        }
-        for c in 0..width {
-            g[c] += l2 * w[c];
-            h[[c, c]] += l2;
-        }
-        // A sliver of ridge keeps the system solvable when a column is empty in these rows.
-        for c in 0..p {
-            h[[c, c]] += 1e-9 * (1.0 + h[[c, c]]);
-        }
-        let rhs = Array2::from_shape_vec((p, 1), g.iter().map(|v| -v).collect()).expect("p values");
-        let Ok(step) = h.solvec(&rhs) else { break };
-        // Damped: halve the step until the objective does not rise.
-        let mut scale = 1.0;
-        let mut accepted = false;
-        for _ in 0..20 {
-            let trial: Vec<f64> = w.iter().enumerate().map(|(c, v)| v + scale * step[[c, 0]]).collect();
-            let value = objective(&trial);
-            if value <= current {
-                w = trial;
-                current = value;
-                accepted = true;
-                break;
-            }
-            scale *= 0.5;
-        }
-        let largest = (0..p).map(|c| (scale * step[[c, 0]]).abs()).fold(0.0, f64::max);
-        if !accepted || largest < 1e-7 {
-            break;
-        }
-    }
-    w
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -443,24 +365,5 @@ mod tests {
         assert_eq!(start_shape(&even), Shape::Bins);
         let few: Vec<f64> = (0..200).map(|i| f64::from(i % 4)).collect();
         assert_eq!(start_shape(&few), Shape::Linear);
-    }
-
-    /// One column whose effect is `ln 3` on rows 0..40 (30 won of 40) and nothing elsewhere,
-    /// fitted without penalty: the weight solves the rows' own rate.
-    #[test]
-    fn columns_are_fitted_by_newton_to_their_rows_rate() {
-        let mut z = Columns { width: 1, start: vec![0], cells: Vec::new() };
-        for i in 0..80 {
-            if i < 40 {
-                z.cells.push((0, 1.0));
-            }
-            z.start.push(z.cells.len());
-        }
-        let y: Vec<bool> = (0..80).map(|i| if i < 40 { i < 30 } else { i < 60 }).collect();
-        let off = vec![0.0; 80];
-        let rows: Vec<usize> = (0..80).collect();
-        let w = fit_columns(&z, &off, &y, &rows, 1e-12, None);
-        // Rows 40..80: 20 won of 40, the shift is 0; rows 0..40: 30 of 40, ln 3 above it.
-        assert!(w[1].abs() < 1e-6 && (w[0] - 3f64.ln()).abs() < 1e-6, "{w:?}");
     }
 }
