@@ -259,7 +259,7 @@ pub enum Shape {
 pub const SHAPE_BINS: u32 = 5;
 /// Quantile bins of the `smooth` and `log1p_smooth` shapes: finer than [`SHAPE_BINS`], as the
 /// penalty on the steps, not the bin count, keeps the shape smooth.
-pub const SMOOTH_BINS: u32 = 10;
+pub const SMOOTH_BINS: u32 = 20;
 /// Most distinct values a column read with the `levels` shape may have in training.
 pub const MAX_SHAPE_LEVELS: usize = 50;
 
