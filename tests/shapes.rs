@@ -6,6 +6,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use leadscore_core::encode::Transform;
 use leadscore_core::report::ShapeSearch;
 use leadscore_core::spec::Shape;
 use leadscore_core::Artifact;
@@ -111,7 +112,7 @@ fn flags_only_training_picks_each_numbers_true_shape_and_says_why() {
     run(&["spec", "infer", "--data", s(&data), "--target", "won", "--id", "lead_id", "--out", s(&spec)]).ok();
     let draft = std::fs::read_to_string(&spec).unwrap();
     assert!(draft.contains("[features.code]\nkind = \"numeric\"\nshape = \"auto\""), "{draft}");
-    assert!(draft.contains("training picks linear, log1p, 5 quantile bins or log1p + bins, or one column per value"));
+    assert!(draft.contains("training picks linear, log1p, 5 quantile bins, log1p + bins or a smooth staircase of 20 bins, or one column per value"));
     let fed = train(&data, &dir.path().join("fed"), "shapes", &["--spec", s(&spec)]).0;
     assert!(fed == bytes, "spec infer's draft trains the flags-only model");
 }
@@ -174,4 +175,106 @@ fn a_pinned_shape_is_not_searched_and_no_search_keeps_the_start() {
         "[target]\ncolumn = \"won\"\npositive = [\"1\"]\n[features.c]\nkind = \"categorical\"\nshape = \"auto\"\n";
     let err = leadscore_core::Spec::from_toml_str(category).unwrap_err().to_string();
     assert!(err.contains("features.c: option `shape` does not apply to a categorical feature"), "{err}");
+}
+
+/// 12,000 leads whose log-odds follow `age` (uniform 0-100) along a hump (a sine, highest at
+/// 50), which neither a line nor `log1p` can follow and five bins follow coarsely.
+fn hump(dir: &Path) -> PathBuf {
+    let mut draws = Draws(11);
+    let mut text = String::from("lead_id,age,won\n");
+    for i in 0..12_000 {
+        let age = (draws.next() * 1000.0).round() / 10.0;
+        let z = -1.0 + 1.5 * (age / 100.0 * std::f64::consts::PI).sin();
+        let won = draws.next() < 1.0 / (1.0 + (-z).exp());
+        writeln!(text, "L{i:05},{age},{}", u8::from(won)).unwrap();
+    }
+    let path = dir.join("hump.csv");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// The bin levels of `feature` as published (one weight per bin, in bin order).
+fn bin_levels(artifact: &Artifact, feature: &str) -> Vec<f64> {
+    let names = artifact.encoder.column_names();
+    let prefix = format!("{feature} in [");
+    names.iter().zip(&artifact.model.weights).filter(|(n, _)| n.starts_with(&prefix)).map(|(_, w)| *w).collect()
+}
+
+#[test]
+fn a_smooth_effect_chooses_the_smooth_shape_published_as_ordinary_bins() {
+    let dir = scratch();
+    let data = hump(dir.path());
+    let models = dir.path().join("models");
+    let (bytes, artifact) = train(&data, &models, "hump", &["--target", "won", "--id", "lead_id"]);
+    let search = artifact.shape_search.as_ref().expect("the shape search ran");
+    assert!(matches!(chosen(search, "age"), Shape::Smooth | Shape::Log1pSmooth), "{search:#?}");
+    let choice = &search.features[0];
+    assert!(choice.why.contains("steps between its bins penalised"), "{choice:#?}");
+    let smooth = choice.candidates.iter().find(|c| c.shape == choice.chosen).unwrap();
+    let bins = choice.candidates.iter().find(|c| c.shape == Shape::Bins).unwrap();
+    assert!(smooth.log_loss < bins.log_loss, "{choice:#?}");
+    // Published as the line and ten bins, one weight each, centred on the training leads.
+    let levels = bin_levels(&artifact, "age");
+    assert_eq!(levels.len(), 20, "{:?}", artifact.encoder.column_names());
+    // The line and the bins together follow the hump: the effect at each bin's middle.
+    let feature = artifact.encoder.features.iter().find(|f| f.name == "age").unwrap();
+    let Transform::Numeric(enc) = &feature.transform else { panic!("age is a number") };
+    let effect: Vec<f64> = (0..20)
+        .map(|b| {
+            let x = 2.5 + 5.0 * b as f64;
+            let t = if enc.log1p { x.ln_1p() } else { x };
+            artifact.model.weights[feature.offset] * (t - enc.mean) / enc.std + levels[b]
+        })
+        .collect();
+    assert!(effect[9] > effect[0] + 0.6 && effect[10] > effect[19] + 0.6, "a hump: {effect:?}");
+    let model = models.join("hump/v1/model.bin");
+    let text = run(&["inspect", "--model", s(&model)]).ok().stdout;
+    let line = text.lines().find(|l| l.trim_start().starts_with("age ") && l.contains("(from ")).unwrap();
+    assert!(line.contains("smooth (from bins; out-of-fold log loss linear "), "{line}");
+    let report = std::fs::read_to_string(models.join("hump/v1/report.html")).unwrap();
+    assert!(report.contains("smooth"), "the report names the shape");
+    // Deterministic like every search.
+    let again = train(&data, &dir.path().join("again"), "hump", &["--target", "won", "--id", "lead_id"]).0;
+    assert!(again == bytes, "the search is deterministic");
+}
+
+#[test]
+fn a_pinned_smooth_shape_is_a_fused_fit_of_the_same_bins() {
+    let dir = scratch();
+    let data = hump(dir.path());
+    let spec = |shape: &str| {
+        let path = dir.path().join(format!("{}.toml", shape.replace(' ', "")));
+        std::fs::write(
+            &path,
+            format!(
+                "ids = [\"lead_id\"]\n[target]\ncolumn = \"won\"\npositive = [\"1\"]\n\
+                 [features.age]\nkind = \"numeric\"\n{shape}\n"
+            ),
+        )
+        .unwrap();
+        path
+    };
+    let models = dir.path().join("models");
+    let (_, smooth) = train(&data, &models, "smooth", &["--spec", s(&spec("shape = \"smooth\""))]);
+    let (_, free) = train(&data, &models, "free", &["--spec", s(&spec("bins = 20"))]);
+    // The same columns (the line and ten quantile bins): only the fit differs.
+    assert_eq!(smooth.encoder, free.encoder);
+    assert!(smooth.shape_search.is_none(), "a pinned shape is not searched");
+    // The steps between neighbouring bins are shrunk: a smoother staircase than free levels.
+    let roughness = |w: &[f64]| w.windows(3).map(|t| (t[0] - 2.0 * t[1] + t[2]).powi(2)).sum::<f64>();
+    let (a, b) = (bin_levels(&smooth, "age"), bin_levels(&free, "age"));
+    assert!(roughness(&a) < roughness(&b), "smooth {a:?} against free {b:?}");
+    // Centred on the training leads: the bins' share-weighted mean level is zero.
+    let names = smooth.encoder.column_names();
+    let centre: f64 = names
+        .iter()
+        .zip(&smooth.model.weights)
+        .zip(&smooth.encoder.baseline)
+        .filter(|((n, _), _)| n.starts_with("age in ["))
+        .map(|((_, w), share)| w * share)
+        .sum();
+    assert!(centre.abs() < 1e-9, "{centre}");
+    // Held out, no worse than the free levels.
+    let (sa, sb) = (smooth.holdout.log_loss, free.holdout.log_loss);
+    assert!(sa <= sb + 0.002, "smooth {sa} against free {sb}");
 }

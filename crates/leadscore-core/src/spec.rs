@@ -246,16 +246,27 @@ pub enum Shape {
     /// leads merged with their neighbours): integer codes whose levels follow no order, at most
     /// [`MAX_SHAPE_LEVELS`] values.
     Levels,
+    /// The line plus [`SMOOTH_BINS`] quantile bins whose levels are fitted as steps between
+    /// neighbours, the penalty shrinking the steps (a first-difference, "fused" ridge, as
+    /// P-splines of degree 0): a smooth staircase rather than free levels. The published model
+    /// holds the steps summed back into one weight per bin, so it reads and scores as `bins`.
+    Smooth,
+    /// `log1p` plus [`SMOOTH_BINS`] smoothed quantile bins of it (see [`Shape::Smooth`]).
+    Log1pSmooth,
 }
 
 /// Quantile bins of the `bins` and `log1p_bins` shapes.
 pub const SHAPE_BINS: u32 = 5;
+/// Quantile bins of the `smooth` and `log1p_smooth` shapes: finer than [`SHAPE_BINS`], as the
+/// penalty on the steps, not the bin count, keeps the shape smooth.
+pub const SMOOTH_BINS: u32 = 20;
 /// Most distinct values a column read with the `levels` shape may have in training.
 pub const MAX_SHAPE_LEVELS: usize = 50;
 
 impl Shape {
     /// Every shape a search may choose, simplest first.
-    pub const CANDIDATES: [Shape; 5] = [Shape::Linear, Shape::Log1p, Shape::Bins, Shape::Log1pBins, Shape::Levels];
+    pub const CANDIDATES: [Shape; 7] =
+        [Shape::Linear, Shape::Log1p, Shape::Bins, Shape::Log1pBins, Shape::Smooth, Shape::Log1pSmooth, Shape::Levels];
 
     /// The shape's name as written in a spec.
     pub fn as_str(self) -> &'static str {
@@ -266,6 +277,8 @@ impl Shape {
             Shape::Bins => "bins",
             Shape::Log1pBins => "log1p_bins",
             Shape::Levels => "levels",
+            Shape::Smooth => "smooth",
+            Shape::Log1pSmooth => "log1p_smooth",
         }
     }
 
@@ -278,8 +291,16 @@ impl Shape {
             Shape::Bins => (false, SHAPE_BINS, false),
             Shape::Log1pBins => (true, SHAPE_BINS, false),
             Shape::Levels => (false, 0, true),
+            Shape::Smooth => (false, SMOOTH_BINS, false),
+            Shape::Log1pSmooth => (true, SMOOTH_BINS, false),
         };
         Some(NumericReading { log1p, bins, levels })
+    }
+
+    /// Whether the bins are fitted as penalised steps ([`Shape::Smooth`]): a matter of training
+    /// only, as the published weights are one per bin.
+    pub fn smooth(self) -> bool {
+        matches!(self, Shape::Smooth | Shape::Log1pSmooth)
     }
 }
 

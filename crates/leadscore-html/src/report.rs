@@ -829,7 +829,8 @@ fn shapes_section(out: &mut String, artifact: &Artifact) {
     let _ = writeln!(
         out,
         "<p>For each number the spec left to the data (<code>shape = \"auto\"</code>), training tried a line, \
-         <code>log1p</code>, quantile bins on top of either and, for integer codes, one column per value, each fitted \
+         <code>log1p</code>, quantile bins on top of either, finer bins fitted as penalised steps (<code>smooth</code>, a \
+         smooth staircase) and, for integer codes, one column per value, each fitted \
          in cross-validation with the rest of the model held: a shape with more columns had to lower the out-of-fold log \
          loss by {} per added column. Out-of-fold log loss {} at the starting shapes, {} with the shapes chosen; {}.</p>",
         fixed(search.min_gain, 5),

@@ -6,7 +6,7 @@
 //! overfits); e-mail addresses are excluded as personal data; yes/no columns
 //! are booleans (a column of only 0 and 1 is a number: the same fit, and it reads a
 //! later 2); numbers are numeric with `shape = "auto"`: training chooses among a line, `log1p`,
-//! quantile bins and integer levels by out-of-fold log loss ([`crate::shapes`]);
+//! quantile bins, smoothed bins and integer levels by out-of-fold log loss ([`crate::shapes`]);
 //! dates are read in the format the whole column agrees on ([`leadscore_core::date`]; an
 //! ambiguous or mixed column is left out with the reason). A date named like the lead's
 //! arrival (`created_at`, `Date Submitted`) becomes the time column (held-out = newest leads)
@@ -20,7 +20,7 @@ use std::path::Path;
 
 use leadscore_core::date::{hour_of, FormatInference, Inferred};
 use leadscore_core::report::Warning;
-use leadscore_core::spec::{FeatureSpec, Kind, Shape, TargetSpec, MAX_SHAPE_LEVELS, SHAPE_BINS};
+use leadscore_core::spec::{FeatureSpec, Kind, Shape, TargetSpec, MAX_SHAPE_LEVELS, SHAPE_BINS, SMOOTH_BINS};
 use leadscore_core::value::{normalize_category, parse_bool, parse_number, MissingTokens};
 use leadscore_core::Spec;
 
@@ -280,7 +280,7 @@ pub fn infer(mut file: CsvFile, options: &InferOptions) -> Result<Inference> {
                 let start = crate::shapes::start_shape(&s.numbers);
                 let integers = s.numbers.iter().all(|v| v.fract() == 0.0);
                 why.push_str(&format!(
-                    "; shape = auto: training picks linear, log1p, {SHAPE_BINS} quantile bins or log1p + bins{} by \
+                    "; shape = auto: training picks linear, log1p, {SHAPE_BINS} quantile bins, log1p + bins or a smooth staircase of {SMOOTH_BINS} bins{} by \
                      out-of-fold log loss, from {} ({})",
                     if integers && distinct <= MAX_SHAPE_LEVELS {
                         ", or one column per value (integer codes)"

@@ -22,6 +22,7 @@ pub mod shapes;
 /// The model registry (its own crate, shared with the server, which must not link linfa).
 pub use leadscore_registry as registry;
 pub mod split;
+pub mod steps;
 
 pub use error::{Error, Result};
 /// Reading and writing data files (its own crate, shared with the server and the CLI).

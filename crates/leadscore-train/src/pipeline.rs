@@ -1,7 +1,9 @@
 //! A whole training run: split, encode, choose the penalty, choose numbers' shapes, fit, find
 //! pairs, evaluate, refit on every lead, package.
 
-use ndarray::Array1;
+use std::collections::BTreeMap;
+
+use ndarray::{Array1, Array2, ArrayView1};
 
 use leadscore_core::artifact::Artifact;
 use leadscore_core::curve::OperatingCurve;
@@ -24,6 +26,7 @@ use crate::newton::{self, Columns, Stop};
 use crate::pairs::{CvFolds, PairOptions};
 use crate::params::{Refit, ValidTrainParams};
 use crate::split::{newest_holdout, stratified_folds, stratified_holdout, stratified_sample, Split};
+use crate::steps::Steps;
 use crate::{Error, Result};
 use leadscore_io::csv_source::Progress;
 
@@ -154,6 +157,11 @@ pub fn train(
     let mut x = design_matrix(&encoder, table, rows)?;
     let y: Array1<bool> = rows.iter().map(|&r| table.target[r]).collect();
     encoder.baseline = column_means(&x);
+    // Smooth numbers' bins are fitted as steps (see `steps`): every fit below is in that basis,
+    // and a model leaves it through `Steps::to_levels` before it is scored or published.
+    let mut smoothing = BTreeMap::new();
+    let mut steps = Steps::of(&encoder, &pinned_shapes(&fit_spec), &smoothing);
+    steps.to_steps(&mut x);
     // A sampled search fits by Newton steps on the sample's rows kept sparse (see `cv`), unless
     // the design is too wide for them.
     let sparse_rows = |x: &ndarray::Array2<f64>| {
@@ -213,6 +221,9 @@ pub fn train(
             crate::design::check_size(&encoder, &fit_spec, rows.len(), copies, crate::design::available_memory())?;
             x = design_matrix(&encoder, table, rows)?;
             encoder.baseline = column_means(&x);
+            smoothing = searched.smoothing;
+            steps = Steps::of(&encoder, &pinned_shapes(&fit_spec), &smoothing);
+            steps.to_steps(&mut x);
             sparse = sparse_rows(&x);
             let k = params.cv_folds as usize;
             let warm = Some(warm.as_slice());
@@ -254,9 +265,15 @@ pub fn train(
     // The evidence describes the published fit: this one (with its pairs' cells added below), or
     // the refit on every lead, which computes its own.
     let mut evidence = match params.refit {
-        Refit::Train if sample.is_none() => {
-            term_evidence(x.view(), y.view(), &model, l2, &present_leads(&encoder, &distributions, y.len()))
-        }
+        Refit::Train if sample.is_none() => steps_evidence(
+            &steps,
+            &x,
+            y.view(),
+            &model,
+            l2,
+            &encoder,
+            &present_leads(&encoder, &distributions, y.len()),
+        ),
         Refit::Train | Refit::All => Vec::new(),
     };
     lap("distributions and evidence");
@@ -310,14 +327,16 @@ pub fn train(
     // these choices.
     if sample.is_some() {
         crate::design::check_size(&encoder, &fit_spec, split.train.len(), 2, crate::design::available_memory())?;
-        let x = design_matrix(&encoder, table, &split.train)?;
+        let mut x = design_matrix(&encoder, table, &split.train)?;
         let y: Array1<bool> = split.train.iter().map(|&r| table.target[r]).collect();
         encoder.baseline = column_means(&x);
+        steps.to_steps(&mut x);
         progress.start("fitting on every training lead", 0);
         model = fit_newton_started(x.view(), y.view(), &fit_options, &model)?;
         progress.finish();
         if params.refit == Refit::Train {
-            evidence = term_evidence(x.view(), y.view(), &model, l2, &present_leads(&encoder, &distributions, y.len()));
+            let leads = present_leads(&encoder, &distributions, y.len());
+            evidence = steps_evidence(&steps, &x, y.view(), &model, l2, &encoder, &leads);
         }
         if let Some(f) = found.as_mut().filter(|f| !f.terms.is_empty()) {
             let eta = log_odds(&model, x.view());
@@ -345,11 +364,13 @@ pub fn train(
         None => None,
     };
 
+    // The model as published: one weight per bin (the steps, if any, summed back).
+    let judged = steps.to_levels(&model, &encoder.baseline);
     let x_hold = design_matrix(&encoder, table, &split.holdout)?;
-    let probs = predict(&model, x_hold.view());
+    let probs = predict(&judged, x_hold.view());
     drop(x_hold);
     let (model, fitted_on, evidence) = match params.refit {
-        Refit::Train => (model, FittedOn::TrainingPart, evidence),
+        Refit::Train => (judged, FittedOn::TrainingPart, evidence),
         Refit::All => {
             // The settings are judged; now every labelled lead teaches the published model. The
             // fit starts from the training part's optimum, a few steps away. Pair terms the
@@ -358,7 +379,8 @@ pub fn train(
             let mut all: Vec<usize> = split.train.iter().chain(&split.holdout).copied().collect();
             all.sort_unstable();
             crate::design::check_size(&encoder, &fit_spec, all.len(), 2, crate::design::available_memory())?;
-            let x_all = design_matrix(&encoder, table, &all)?;
+            let mut x_all = design_matrix(&encoder, table, &all)?;
+            steps.to_steps(&mut x_all);
             let y_all: Array1<bool> = all.iter().map(|&r| table.target[r]).collect();
             progress.start("refitting on every lead", 0);
             let refit = if sample.is_some() {
@@ -368,9 +390,9 @@ pub fn train(
             };
             progress.finish();
             let leads = present_leads(&encoder, &distributions, all.len());
-            let evidence = term_evidence(x_all.view(), y_all.view(), &refit, l2, &leads);
+            let evidence = steps_evidence(&steps, &x_all, y_all.view(), &refit, l2, &encoder, &leads);
             lap("refit on every lead");
-            (refit, FittedOn::AllRows { evaluated: model }, evidence)
+            (steps.to_levels(&refit, &encoder.baseline), FittedOn::AllRows { evaluated: judged }, evidence)
         }
     };
     let labels: Vec<bool> = split.holdout.iter().map(|&r| table.target[r]).collect();
@@ -439,6 +461,31 @@ fn mean_model(models: &[LogisticModel]) -> Option<LogisticModel> {
 
 /// For each encoded column, the training leads where its feature had a value (from the stored
 /// training distributions' missing rates).
+/// Each number's shape as `spec` reads it (resolved: no `auto` left).
+fn pinned_shapes(spec: &Spec) -> BTreeMap<String, leadscore_core::spec::Shape> {
+    spec.features.iter().filter_map(|(name, f)| f.shape.map(|s| (name.clone(), s))).collect()
+}
+
+/// The evidence of `model`, fitted in `steps` on the design `x`, as published: of one weight per
+/// bin, on the one-hot design (the curvature of the penalised fit taken with the ridge penalty
+/// on the levels, which is wider than the fused one the steps were fitted with).
+fn steps_evidence(
+    steps: &Steps,
+    x: &Array2<f64>,
+    y: ArrayView1<'_, bool>,
+    model: &LogisticModel,
+    l2: f64,
+    encoder: &Encoder,
+    leads: &[u64],
+) -> Vec<leadscore_core::evidence::TermEvidence> {
+    if steps.is_empty() {
+        return term_evidence(x.view(), y, model, l2, leads);
+    }
+    let mut one_hot = x.clone();
+    steps.to_one_hot(&mut one_hot);
+    term_evidence(one_hot.view(), y, &steps.to_levels(model, &encoder.baseline), l2, leads)
+}
+
 fn present_leads(encoder: &Encoder, distributions: &[FeatureDistribution], n: usize) -> Vec<u64> {
     let mut out = vec![n as u64; encoder.n_columns];
     for feature in &encoder.features {

@@ -117,8 +117,12 @@ pub struct Searched {
     /// Every searched number's shape (its start when the budget ran out first).
     pub chosen: BTreeMap<String, Shape>,
     /// Per searched number and fold: the chosen shape's weights, then its intercept shift, as
-    /// fitted in that fold on top of the model so far (see [`warm_starts`]).
+    /// fitted in that fold on top of the model so far (see [`warm_starts`]); a smooth shape's in
+    /// steps ([`crate::steps`]).
     pub fits: BTreeMap<String, Vec<Vec<f64>>>,
+    /// Each number that chose a smooth shape: the smoothing chosen with it (the steps' penalty as
+    /// a multiple of the model's, one of [`crate::steps::PENALTIES`]).
+    pub smoothing: BTreeMap<String, f64>,
 }
 
 /// Each fold's starting point for refitting with the shapes chosen: the fold's model with every
@@ -159,18 +163,23 @@ pub fn warm_starts(
 
 /// A candidate's columns over the training rows, each row's nonzero cells only (a number writes
 /// at most three: its line, its missing indicator, its bin), so a million leads cost tens of
-/// megabytes whatever the shape.
-fn candidate_columns(enc: &NumericEncoder, values: &[Option<f64>]) -> Columns {
+/// megabytes whatever the shape. With `steps`, the bins are written as steps of that value (a
+/// smooth shape, see [`crate::steps`]).
+fn candidate_columns(enc: &NumericEncoder, values: &[Option<f64>], steps: Option<f64>) -> Columns {
     let width = enc.width();
     let mut start = Vec::with_capacity(values.len() + 1);
     let mut cells = Vec::with_capacity(values.len() * 2);
     start.push(0);
     for v in values {
-        enc.write(*v, |c, value| {
+        let mut push = |c: usize, value: f64| {
             if value != 0.0 {
                 cells.push((c as u32, value));
             }
-        });
+        };
+        match steps {
+            Some(scale) => crate::steps::write_steps(enc, *v, scale, push),
+            None => enc.write(*v, &mut push),
+        }
         start.push(cells.len());
     }
     Columns { width, start, cells }
@@ -184,6 +193,8 @@ struct Tried {
     /// Per fold: the weights, then the intercept shift.
     fits: Vec<Vec<f64>>,
     log_loss: f64,
+    /// A smooth shape's smoothing (see [`crate::steps`]).
+    smoothing: Option<f64>,
 }
 
 /// Chooses the shape of each number in `starts` (`spec`'s `shape = "auto"` features and their
@@ -212,6 +223,7 @@ pub fn search(
     let min_gain = MIN_GAIN_PER_COLUMN * base_log_loss;
     let mut chosen = starts.clone();
     let mut fits: BTreeMap<String, Vec<Vec<f64>>> = BTreeMap::new();
+    let mut smoothing: BTreeMap<String, f64> = BTreeMap::new();
     let mut record = ShapeSearch {
         base_log_loss,
         log_loss: base_log_loss,
@@ -278,20 +290,30 @@ pub fn search(
             if u32::try_from(width).is_err() {
                 continue;
             }
-            let z = candidate_columns(&enc, &values);
-            let mut fits = Vec::with_capacity(k);
-            let mut total = 0.0;
-            for f in 0..k {
-                // The penalty of a fit on all the other folds' rows, scaled to the rows fitted.
-                let l2 = folds.l2 * fit_rows[f].len() as f64 / other_rows[f].max(1) as f64;
-                let start = fits.last().map(Vec::as_slice);
-                let w = newton::fit(&z, Some(&offsets[f]), y, &fit_rows[f], l2, start, Stop::OPTIMUM);
-                for i in (0..n).filter(|&i| folds.fold[i] == f) {
-                    total += loss(offsets[f][i] + z.at(&w, i), y[i]);
+            // A smooth shape is fitted at each smoothing; the best out of fold stands for it.
+            let smoothings: Vec<Option<f64>> =
+                if shape.smooth() { crate::steps::PENALTIES.iter().map(|m| Some(*m)).collect() } else { vec![None] };
+            let mut best: Option<Tried> = None;
+            for smoothing in smoothings {
+                let z = candidate_columns(&enc, &values, smoothing.map(crate::steps::scale));
+                let mut fits = Vec::with_capacity(k);
+                let mut total = 0.0;
+                for f in 0..k {
+                    // The penalty of a fit on all the other folds' rows, scaled to the rows fitted.
+                    let l2 = folds.l2 * fit_rows[f].len() as f64 / other_rows[f].max(1) as f64;
+                    let start = fits.last().map(Vec::as_slice);
+                    let w = newton::fit(&z, Some(&offsets[f]), y, &fit_rows[f], l2, start, Stop::OPTIMUM);
+                    for i in (0..n).filter(|&i| folds.fold[i] == f) {
+                        total += loss(offsets[f][i] + z.at(&w, i), y[i]);
+                    }
+                    fits.push(w);
                 }
-                fits.push(w);
+                let log_loss = total / n.max(1) as f64;
+                if best.as_ref().is_none_or(|b| log_loss < b.log_loss) {
+                    best = Some(Tried { shape, enc: enc.clone(), width, fits, log_loss, smoothing });
+                }
             }
-            tried.push(Tried { shape, enc, width, fits, log_loss: total / n.max(1) as f64 });
+            tried.extend(best);
         }
         if tried.is_empty() {
             continue;
@@ -321,7 +343,11 @@ pub fn search(
             )
         };
         let winner = &tried[best];
-        let z = candidate_columns(&winner.enc, &values);
+        let why = match winner.smoothing {
+            Some(m) => format!("{why}; steps between its bins penalised {m}x the model's penalty"),
+            None => why,
+        };
+        let z = candidate_columns(&winner.enc, &values, winner.smoothing.map(crate::steps::scale));
         for (f, eta_f) in eta.iter_mut().enumerate() {
             for (i, e) in eta_f.iter_mut().enumerate() {
                 *e = offsets[f][i] + z.at(&winner.fits[f], i);
@@ -330,6 +356,10 @@ pub fn search(
         tracing::debug!(feature = %feature.name, start = start.as_str(), chosen = winner.shape.as_str(), %why, "shape");
         chosen.insert(feature.name.clone(), winner.shape);
         fits.insert(feature.name.clone(), winner.fits.clone());
+        match winner.smoothing {
+            Some(m) => smoothing.insert(feature.name.clone(), m),
+            None => smoothing.remove(&feature.name),
+        };
         record.features.push(ShapeChoice {
             feature: feature.name.clone(),
             start,
@@ -350,7 +380,7 @@ pub fn search(
     } else {
         format!("every number searched ({searched})")
     };
-    Ok(Searched { record, chosen, fits })
+    Ok(Searched { record, chosen, fits, smoothing })
 }
 
 #[cfg(test)]

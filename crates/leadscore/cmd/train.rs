@@ -65,7 +65,7 @@ pub struct TrainArgs {
     #[arg(long)]
     pub no_pairs: bool,
     /// Seconds the shape search (the reading of each `shape = "auto"` number: linear, log1p,
-    /// bins, integer levels) may take; numbers not reached keep their starting shape.
+    /// bins, smooth bins, integer levels) may take; numbers not reached keep their starting shape.
     #[arg(long, default_value_t = leadscore_train::shapes::DEFAULT_BUDGET.as_secs_f64())]
     pub shape_budget: f64,
     /// No shape search: `shape = "auto"` numbers keep their starting shape (log1p when skewed,
