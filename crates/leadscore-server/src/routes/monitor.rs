@@ -455,7 +455,7 @@ mod tests {
         logging_state_keeping(dir, crate::log::MONITOR_ROWS)
     }
 
-    /// [`logging_state`], the kept report covering the newest `monitor_rows` scorings.
+    /// [`logging_state`], each monitor report reading at most `monitor_rows` scorings.
     fn logging_state_keeping(dir: &Path, monitor_rows: u64) -> AppState {
         let models = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models");
         let store = dir.join("log.db").to_string_lossy().into_owned();
