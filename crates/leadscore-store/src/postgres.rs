@@ -120,6 +120,19 @@ const FILTER: &str = "p.model = $1 AND ($2::text IS NULL OR p.version = $2) AND 
       AND ($4::bigint IS NULL OR p.scored_at_ms >= $4) AND ($5::bigint IS NULL OR p.scored_at_ms < $5)
       AND ($6::bigint IS NULL OR p.id > $6) AND ($7::bigint IS NULL OR p.id <= $7)";
 
+/// The parameters $1 to $7 of [`FILTER`].
+fn filter_params(filter: &Filter) -> [&(dyn postgres::types::ToSql + Sync); 7] {
+    [
+        &filter.model,
+        &filter.version,
+        &filter.shadow,
+        &filter.since_ms,
+        &filter.until_ms,
+        &filter.after_id,
+        &filter.through_id,
+    ]
+}
+
 impl Store for PgStore {
     fn location(&self) -> &str {
         &self.url
@@ -262,16 +275,7 @@ impl Store for PgStore {
                      WHERE {FILTER}
                      ORDER BY p.id LIMIT $8::bigint"
                 ),
-                &[
-                    &filter.model,
-                    &filter.version,
-                    &filter.shadow,
-                    &filter.since_ms,
-                    &filter.until_ms,
-                    &filter.after_id,
-                    &filter.through_id,
-                    &filter.limit.map(|n| i64::try_from(n).unwrap_or(i64::MAX)),
-                ],
+                &[&filter_params(filter)[..], &[&filter.limit.map(|n| i64::try_from(n).unwrap_or(i64::MAX))]].concat(),
             )
             .map_err(err)?;
         rows.into_iter()
@@ -318,16 +322,7 @@ impl Store for PgStore {
             .client
             .query_opt(
                 &format!("SELECT p.id FROM predictions p WHERE {FILTER} ORDER BY p.id DESC LIMIT 1 OFFSET $8"),
-                &[
-                    &filter.model,
-                    &filter.version,
-                    &filter.shadow,
-                    &filter.since_ms,
-                    &filter.until_ms,
-                    &filter.after_id,
-                    &filter.through_id,
-                    &skip,
-                ],
+                &[&filter_params(filter)[..], &[&skip]].concat(),
             )
             .map_err(err)?;
         Ok(row.map(|r| r.get(0)))
