@@ -199,13 +199,13 @@ pub fn json_error<T: JsonBody>(e: &serde_json::Error, at: (usize, usize)) -> Api
 /// Reads the `leads` of a request body `T` (the JSON text `leads`, borrowed from `body`)
 /// against a model's fields within `max` leads (see [`parse_leads`]): 413 past the limit,
 /// 422 for none, and shape errors placed in the body.
-pub fn read_leads<T: JsonBody>(
+pub fn read_leads<'a, T: JsonBody>(
     body: &[u8],
-    leads: &RawValue,
+    leads: &'a RawValue,
     fields: &Fields,
     keep: Option<&str>,
     max: usize,
-) -> Result<Leads, ApiError> {
+) -> Result<Leads<'a>, ApiError> {
     let text = leads.get();
     let parsed = parse_leads(text, fields, keep, max).map_err(|e| json_error::<T>(&e, position(body, text)))?;
     match parsed.count {

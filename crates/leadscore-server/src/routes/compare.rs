@@ -18,7 +18,7 @@ use serde_json::Value;
 use crate::api::{CompareRequest, CompareResponse, ThresholdRequest};
 use crate::error::{ApiError, FieldError, Problem};
 use crate::extract::{parse_json, read_body, read_leads, JsonBody, Media, ModelQuery, Selected};
-use crate::lead::read_lead;
+use crate::lead::{read_lead, ParsedLead};
 use crate::state::{AppState, LoadedModel};
 
 /// Most disagreements listed each way.
@@ -80,10 +80,11 @@ pub async fn compare(
 }
 
 /// The outcome of one lead, or why it cannot be read (never quoting the value).
-fn outcome(model: &LoadedModel, index: usize, lead: &serde_json::Map<String, Value>) -> Result<bool, FieldError> {
+fn outcome(model: &LoadedModel, index: usize, lead: &ParsedLead<'_>) -> Result<bool, FieldError> {
     let target = &model.artifact.spec.target;
     let fail = |reason: String| FieldError { lead: index, field: target.column.clone(), reason };
-    let text = match lead.get(&target.column) {
+    // `read_leads` was asked to keep the target column.
+    let text = match &lead.kept {
         None | Some(Value::Null) => return Err(fail("missing: every lead to compare needs its outcome".into())),
         Some(Value::String(s)) => s.clone(),
         Some(Value::Number(n)) => n.to_string(),
@@ -110,7 +111,7 @@ fn outcome(model: &LoadedModel, index: usize, lead: &serde_json::Map<String, Val
 fn compare_json(
     model: &LoadedModel,
     request: &CompareRequest<'_>,
-    leads: &[serde_json::Map<String, Value>],
+    leads: &[ParsedLead<'_>],
 ) -> Result<leadscore_core::compare::Comparison, ApiError> {
     let rules = match &model.rules {
         None => {
