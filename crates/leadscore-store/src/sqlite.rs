@@ -22,9 +22,10 @@
 
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
@@ -110,6 +111,13 @@ impl SqliteStore {
         self.conn.execute_batch(sql).map_err(err)
     }
 
+    /// Tells the checkpointing thread, if any, that a transaction committed.
+    fn committed(&self) {
+        if let Some(checkpointer) = &self.checkpointer {
+            checkpointer.committed();
+        }
+    }
+
     fn err(&self) -> impl Fn(rusqlite::Error) -> Error {
         let path = self.path.clone();
         move |error| Error::Sqlite { path: path.clone(), error }
@@ -142,33 +150,53 @@ fn migrate(conn: &mut Connection, path: &Path, target: u32) -> Result<()> {
 /// WAL pages (4 KiB each) written before SQLite copies them back into the database file.
 const WAL_CHECKPOINT_PAGES: i64 = 16_384;
 
-/// How often the checkpointing thread copies the WAL back (at 60,000 rows/s: about 6 MB), so that
-/// the writer's own checkpoint at 64 MB finds little left to copy.
+/// How often the checkpointing thread copies the WAL back while batches commit (at 60,000
+/// rows/s: about 6 MB), so that the writer's own checkpoint at 64 MB finds little left to copy.
+/// With nothing committed the thread sleeps until something is.
 pub const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
 
 /// Checkpoints in a row while the writer keeps adding frames, before waiting [`CHECKPOINT_EVERY`]
 /// again (each copies only what the previous one left).
 const CATCH_UP_ROUNDS: usize = 8;
 
-/// A thread running `PRAGMA wal_checkpoint(PASSIVE)` on its own connection (see the module).
+/// A thread running `PRAGMA wal_checkpoint(PASSIVE)` on its own connection (see the module),
+/// [`CHECKPOINT_EVERY`] after a batch commits: an idle log costs no wake-ups.
 struct Checkpointer {
-    /// Dropped to stop the thread.
-    stop: Option<mpsc::Sender<()>>,
+    /// Told of each commit ([`Checkpointer::committed`]); dropped to stop the thread.
+    commits: Option<mpsc::SyncSender<()>>,
     thread: Option<JoinHandle<()>>,
+    /// Checkpoints run so far (tests read it).
+    runs: Arc<AtomicU64>,
 }
 
 impl Checkpointer {
     fn start(conn: Connection, location: String) -> std::io::Result<Checkpointer> {
-        let (stop, stopped) = mpsc::channel::<()>();
+        // One pending signal is all it needs: commits during a wait are copied by the same checkpoint.
+        let (commits, committed) = mpsc::sync_channel::<()>(1);
+        let runs = Arc::new(AtomicU64::new(0));
+        let counted = Arc::clone(&runs);
         let thread = std::thread::Builder::new().name("leadscore-checkpoint".into()).spawn(move || {
             // Background work, like the writer: yields to scoring.
             let _ = crate::writer::lower_priority();
             loop {
-                let last = match stopped.recv_timeout(CHECKPOINT_EVERY) {
-                    Err(mpsc::RecvTimeoutError::Timeout) => false,
-                    Ok(()) | Err(mpsc::RecvTimeoutError::Disconnected) => true,
-                };
+                // Idle until a batch commits; the store closing ends the wait with a last checkpoint.
+                let mut last = committed.recv().is_err();
+                if !last {
+                    // Commits gather for a while, then one checkpoint copies them all.
+                    let deadline = Instant::now() + CHECKPOINT_EVERY;
+                    loop {
+                        match committed.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+                            Ok(()) => {}
+                            Err(mpsc::RecvTimeoutError::Timeout) => break,
+                            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                                last = true;
+                                break;
+                            }
+                        }
+                    }
+                }
                 for _ in 0..CATCH_UP_ROUNDS {
+                    counted.fetch_add(1, Ordering::Relaxed);
                     match checkpoint(&conn) {
                         Ok(true) => break,
                         Ok(false) => std::thread::sleep(Duration::from_millis(5)),
@@ -184,7 +212,14 @@ impl Checkpointer {
                 }
             }
         })?;
-        Ok(Checkpointer { stop: Some(stop), thread: Some(thread) })
+        Ok(Checkpointer { commits: Some(commits), thread: Some(thread), runs })
+    }
+
+    /// Says a batch committed: a checkpoint follows within [`CHECKPOINT_EVERY`]. Never blocks.
+    fn committed(&self) {
+        if let Some(commits) = &self.commits {
+            let _ = commits.try_send(());
+        }
     }
 }
 
@@ -198,7 +233,7 @@ fn checkpoint(conn: &Connection) -> rusqlite::Result<bool> {
 
 impl Drop for Checkpointer {
     fn drop(&mut self) {
-        drop(self.stop.take());
+        drop(self.commits.take());
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
@@ -341,7 +376,9 @@ impl Store for SqliteStore {
                 ids.push(tx.last_insert_rowid());
             }
         }
-        tx.commit().map_err(err)
+        tx.commit().map_err(err)?;
+        self.committed();
+        Ok(())
     }
 
     fn upsert_outcomes(&mut self, outcomes: &[Outcome], received_at_ms: i64) -> Result<OutcomeReport> {
@@ -369,6 +406,7 @@ impl Store for SqliteStore {
             }
         }
         tx.commit().map_err(err)?;
+        self.committed();
         Ok(report)
     }
 
@@ -379,6 +417,7 @@ impl Store for SqliteStore {
         let predictions = tx.execute("DELETE FROM predictions WHERE lead_id = ?1", [lead_id]).map_err(err)? as u64;
         let outcomes = tx.execute("DELETE FROM outcomes WHERE lead_id = ?1", [lead_id]).map_err(err)? as u64;
         tx.commit().map_err(err)?;
+        self.committed();
         Ok(Forgotten { predictions, outcomes })
     }
 
@@ -403,6 +442,7 @@ impl Store for SqliteStore {
         }
         tx.execute("DELETE FROM outcomes WHERE lead_id NOT IN (SELECT lead_id FROM predictions)", []).map_err(err)?;
         tx.commit().map_err(err)?;
+        self.committed();
         Ok(n)
     }
 
@@ -603,6 +643,30 @@ mod tests {
     }
 
     /// The details of `EXPLAIN QUERY PLAN sql` that read the predictions table.
+    #[test]
+    fn the_checkpointing_thread_sleeps_while_nothing_commits() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.db");
+        let mut store = SqliteStore::open(&path).unwrap();
+        store.checkpoint_in_background().unwrap();
+        let counter = Arc::clone(&store.checkpointer.as_ref().unwrap().runs);
+        let runs = || counter.load(Ordering::Relaxed);
+        // Nothing committed: no checkpoint over five of its intervals.
+        std::thread::sleep(CHECKPOINT_EVERY * 5);
+        assert_eq!(runs(), 0);
+        store.insert(&(0..100).map(prediction).collect::<Vec<_>>()).unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while runs() == 0 {
+            assert!(std::time::Instant::now() < deadline, "no checkpoint 20 s after a commit");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        // Once the commit is copied back, the thread waits for the next one.
+        std::thread::sleep(CHECKPOINT_EVERY * 2);
+        let after = runs();
+        std::thread::sleep(CHECKPOINT_EVERY * 5);
+        assert_eq!(runs(), after);
+    }
+
     fn plan(store: &SqliteStore, sql: &str) -> Vec<String> {
         let mut statement = store.conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
         // The plan is made when the statement is prepared, whatever the parameters' values.
