@@ -3,8 +3,9 @@
 //! WAL journal with `synchronous = NORMAL`: a committed batch survives the process being killed
 //! (only a power cut can lose the last commits), and readers (`leadscore monitor` while the
 //! server writes) never block the writer. A batch is one transaction of cached statements, each
-//! inserting `ROWS_PER_INSERT` (64) rows (a batch with shadow pairs: one row each, so that a shadow
-//! row can name its served row's id); the fields are bound as the JSON text the request wrote.
+//! inserting `ROWS_PER_INSERT` (64) rows (a batch with shadow pairs gives each row its id, taken
+//! from the AUTOINCREMENT counter first, so that a shadow row can name its served row's id); the
+//! fields are bound as the JSON text the request wrote.
 //!
 //! **Checkpoints.** WAL frames are copied back into the database file by a checkpoint. Run by the
 //! writing connection alone (SQLite's autocheckpoint), a checkpoint of the 64 MB the writer reaches
@@ -166,6 +167,7 @@ struct Checkpointer {
     commits: Option<mpsc::SyncSender<()>>,
     thread: Option<JoinHandle<()>>,
     /// Checkpoints run so far (tests read it).
+    #[cfg_attr(not(test), allow(dead_code))]
     runs: Arc<AtomicU64>,
 }
 
@@ -258,6 +260,19 @@ fn insert_sql(rows: usize) -> String {
     format!("INSERT OR ROLLBACK INTO predictions ({PREDICTION_COLUMNS}) VALUES {}", vec![row; rows].join(", "))
 }
 
+/// [`insert_sql`] with each row's id given: `(id, PREDICTION_COLUMNS...)`, for batches with pairs.
+fn insert_with_ids_sql(rows: usize) -> String {
+    let row = format!("({})", vec!["?"; COLUMNS + 1].join(", "));
+    format!("INSERT OR ROLLBACK INTO predictions (id, {PREDICTION_COLUMNS}) VALUES {}", vec![row; rows].join(", "))
+}
+
+/// The id the next row would get from AUTOINCREMENT: past the largest id ever given (kept in
+/// `sqlite_sequence`, which forgotten or purged rows do not lower) and the largest in the table.
+const NEXT_ID: &str = "SELECT MAX(
+        COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'predictions'), 0),
+        COALESCE((SELECT MAX(id) FROM predictions), 0)
+    ) + 1";
+
 /// Binds one row's [`PREDICTION_COLUMNS`] after the first `base` parameters.
 fn bind_row(
     statement: &mut rusqlite::Statement<'_>,
@@ -343,7 +358,9 @@ impl Store for SqliteStore {
         check_pairs(rows, pairs)?;
         let path = self.path.clone();
         let err = |error| Error::Sqlite { path: path.clone(), error };
-        let tx = self.conn.transaction().map_err(err)?;
+        // With pairs, the ids are read before the first insert: the write lock is taken first.
+        let behavior = if pairs.is_empty() { TransactionBehavior::Deferred } else { TransactionBehavior::Immediate };
+        let tx = self.conn.transaction_with_behavior(behavior).map_err(err)?;
         if pairs.is_empty() {
             // Most batches: ROWS_PER_INSERT rows per statement, the rest one by one.
             let mut chunks = rows.chunks_exact(ROWS_PER_INSERT);
@@ -362,18 +379,35 @@ impl Store for SqliteStore {
                 statement.raw_execute().map_err(err)?;
             }
         } else {
-            // A shadow row names its served row's id, known once that row is in: one by one.
+            // A shadow row names its served row's id. As the PostgreSQL backend does, the batch's
+            // ids are taken first: the next id AUTOINCREMENT would give (inside this write
+            // transaction, taken at once so that no other writer comes between), then one each.
+            // So pairs go in ROWS_PER_INSERT rows a statement too, each shadow row with its
+            // served row's id.
+            let first: i64 = tx.query_row(NEXT_ID, [], |r| r.get(0)).map_err(err)?;
+            let id = |i: usize| first + i as i64;
             let mut champion_of: Vec<Option<usize>> = vec![None; rows.len()];
             for pair in pairs {
                 champion_of[pair.shadow] = Some(pair.champion);
             }
-            let mut ids: Vec<i64> = Vec::with_capacity(rows.len());
-            let mut statement = tx.prepare_cached(&insert_sql(1)).map_err(err)?;
-            for (i, p) in rows.iter().enumerate() {
-                let champion_id = champion_of[i].and_then(|c| ids.get(c).copied());
-                bind_row(&mut statement, 0, p, champion_id).map_err(err)?;
+            let bind = |statement: &mut rusqlite::Statement<'_>, k: usize, i: usize| {
+                statement.raw_bind_parameter(k * (COLUMNS + 1) + 1, id(i))?;
+                bind_row(statement, k * (COLUMNS + 1) + 1, &rows[i], champion_of[i].map(id))
+            };
+            let full = rows.len() / ROWS_PER_INSERT * ROWS_PER_INSERT;
+            {
+                let mut statement = tx.prepare_cached(&insert_with_ids_sql(ROWS_PER_INSERT)).map_err(err)?;
+                for start in (0..full).step_by(ROWS_PER_INSERT) {
+                    for k in 0..ROWS_PER_INSERT {
+                        bind(&mut statement, k, start + k).map_err(err)?;
+                    }
+                    statement.raw_execute().map_err(err)?;
+                }
+            }
+            let mut statement = tx.prepare_cached(&insert_with_ids_sql(1)).map_err(err)?;
+            for i in full..rows.len() {
+                bind(&mut statement, 0, i).map_err(err)?;
                 statement.raw_execute().map_err(err)?;
-                ids.push(tx.last_insert_rowid());
             }
         }
         tx.commit().map_err(err)?;
@@ -643,6 +677,46 @@ mod tests {
     }
 
     /// The details of `EXPLAIN QUERY PLAN sql` that read the predictions table.
+    #[test]
+    fn a_batch_with_pairs_gives_ids_past_every_id_ever_given() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = SqliteStore::open(&dir.path().join("log.db")).unwrap();
+        // Ids 1-10, then the newest three forgotten: AUTOINCREMENT never gives 8-10 again.
+        store.insert(&(0..10).map(prediction).collect::<Vec<_>>()).unwrap();
+        for i in 7..10 {
+            store.forget(&format!("L{i}")).unwrap();
+        }
+        // 150 served rows, 70 of them shadowed, the shadow rows mixed in: full statements and a remainder.
+        let mut batch = Vec::new();
+        let mut pairs = Vec::new();
+        for i in 100..250 {
+            batch.push(prediction(i));
+            if i % 2 == 0 && pairs.len() < 70 {
+                let shadow = Prediction { shadow: true, version: "v2".into(), ..prediction(i) };
+                pairs.push(Pair { champion: batch.len() - 1, shadow: batch.len() });
+                batch.push(shadow);
+            }
+        }
+        assert_eq!(batch.len(), 220);
+        store.insert_paired(&batch, &pairs).unwrap();
+        let stored = store.rows(&Filter { model: "leads".into(), ..Default::default() }).unwrap();
+        assert_eq!(stored.len(), 7 + 220);
+        let ids: Vec<i64> = stored[7..].iter().map(|r| r.row_id).collect();
+        assert_eq!(ids, (11..231).collect::<Vec<i64>>());
+        for (row, expected) in stored[7..].iter().zip(&batch) {
+            assert_eq!((&row.prediction.lead_id, row.prediction.shadow), (&expected.lead_id, expected.shadow));
+        }
+        for pair in &pairs {
+            let (champion, shadow) = (&stored[7 + pair.champion], &stored[7 + pair.shadow]);
+            assert_eq!(shadow.champion_id, Some(champion.row_id));
+            assert_eq!(champion.champion_id, None);
+        }
+        // The counter moved past them: the next plain batch goes on from 231.
+        store.insert(&[prediction(999)]).unwrap();
+        let last = store.rows(&Filter { model: "leads".into(), ..Default::default() }).unwrap();
+        assert_eq!(last.last().map(|r| r.row_id), Some(231));
+    }
+
     #[test]
     fn the_checkpointing_thread_sleeps_while_nothing_commits() {
         let dir = tempfile::tempdir().unwrap();
