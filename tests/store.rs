@@ -454,7 +454,74 @@ fn check_backend(open: &dyn Fn() -> Box<dyn Store>) {
     let nothing = Filter::served("nobody", None, None, None);
     let empty = leadscore_store::read::rows_in_pages(store.as_mut(), &nothing, Some(5)).unwrap();
     assert!(empty.rows.is_empty() && !empty.capped);
-    assert_eq!(store.purge_before(i64::MAX).unwrap(), 45_000 + 45);
+
+    // Shadow pairs a page at a time too: 12,500 leads served by v1 and shadowed by v3 (one full
+    // page and a quarter), in batches of 500 pairs with another model's row between them.
+    let served_and_shadow: Vec<Prediction> = (0..12_500)
+        .flat_map(|i| {
+            let served = row(&format!("P{i}"), 100_000 + i as i64, "v1");
+            let shadow = Prediction {
+                shadow: true,
+                rule_points: None,
+                rule_mql: None,
+                ..row(&format!("P{i}"), 100_000 + i as i64, "v3")
+            };
+            [served, shadow]
+        })
+        .collect();
+    for chunk in served_and_shadow.chunks(1_000) {
+        let pairs: Vec<Pair> = (0..chunk.len() / 2).map(|k| Pair { champion: 2 * k, shadow: 2 * k + 1 }).collect();
+        store.insert_paired(chunk, &pairs).unwrap();
+        store.insert(&[other("O", 1)]).unwrap();
+    }
+    let filter = PairFilter {
+        model: "leads".into(),
+        champion: Some("v1".into()),
+        challenger: Some("v3".into()),
+        ..Default::default()
+    };
+    let whole = store.paired_rows(&filter).unwrap();
+    assert_eq!(whole.len(), 12_500);
+    assert!(whole.iter().all(|p| p.challenger.champion_id == Some(p.champion.row_id)
+        && p.champion.prediction.lead_id == p.challenger.prediction.lead_id));
+    assert_eq!(leadscore_store::read::pairs_in_pages(store.as_mut(), &filter).unwrap(), whole);
+    // One page by hand: after a pair, through a pair (by the shadow row's id), at most so many.
+    let some = PairFilter {
+        after_id: Some(whole[10].challenger.row_id),
+        through_id: Some(whole[20].challenger.row_id),
+        limit: Some(4),
+        ..filter.clone()
+    };
+    assert_eq!(store.paired_rows(&some).unwrap(), whole[11..15]);
+    assert_eq!(store.paired_rows(&PairFilter { limit: None, ..some }).unwrap(), whole[11..21]);
+    let reports = leadscore_store::monitor::challengers(store.as_mut(), &filter, 10, 1).unwrap();
+    assert_eq!(reports.iter().map(|r| r.n_paired).collect::<Vec<_>>(), [12_500]);
+    let nobody = PairFilter { model: "nobody".into(), ..Default::default() };
+    assert!(leadscore_store::read::pairs_in_pages(store.as_mut(), &nobody).unwrap().is_empty());
+    // A second challenger, v4, on 300 of the same leads: without a named challenger, each one's
+    // pairs in turn, in version order.
+    let v4: Vec<Prediction> = (0..300)
+        .flat_map(|i| {
+            let served = row(&format!("P{i}"), 200_000 + i as i64, "v1");
+            let shadow = Prediction {
+                shadow: true,
+                rule_points: None,
+                rule_mql: None,
+                ..row(&format!("P{i}"), 200_000 + i as i64, "v4")
+            };
+            [served, shadow]
+        })
+        .collect();
+    store
+        .insert_paired(&v4, &(0..300).map(|k| Pair { champion: 2 * k, shadow: 2 * k + 1 }).collect::<Vec<_>>())
+        .unwrap();
+    assert_eq!(store.shadow_versions("leads").unwrap(), ["v3", "v4"]);
+    assert!(store.shadow_versions("other").unwrap().is_empty());
+    let of_v4 = store.paired_rows(&PairFilter { challenger: Some("v4".into()), ..filter.clone() }).unwrap();
+    assert_eq!(of_v4.len(), 300);
+    let every = PairFilter { challenger: None, ..filter.clone() };
+    assert_eq!(leadscore_store::read::pairs_in_pages(store.as_mut(), &every).unwrap(), [whole, of_v4].concat());
+    assert_eq!(store.purge_before(i64::MAX).unwrap(), 45_000 + 45 + 25_000 + 25 + 600);
     drop(store);
     // Reopening is a no-op migration.
     assert_eq!(open().schema_version().unwrap(), leadscore_store::schema::LATEST);

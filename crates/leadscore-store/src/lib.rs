@@ -72,6 +72,9 @@ pub trait Store: Send {
     /// the served scoring it shadows and that lead's outcome, in insertion order. Shadow rows
     /// whose served row is gone (retention, `forget`) or was never recorded are left out.
     fn paired_rows(&mut self, filter: &PairFilter) -> Result<Vec<PairedRow>>;
+    /// The versions that shadowed `model` (its challengers' rows), in version order, from the
+    /// shadow rows' index alone.
+    fn shadow_versions(&mut self, model: &str) -> Result<Vec<String>>;
     /// Outcomes stored.
     fn count_outcomes(&mut self) -> Result<u64>;
     /// Every (model, version) in the log with its number of scorings.

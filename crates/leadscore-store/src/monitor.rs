@@ -55,14 +55,15 @@ fn judged<'a>(rows: impl Iterator<Item = &'a LoggedRow>) -> BTreeMap<&'a str, us
 /// (champion, challenger) the log holds pairs of, champion then challenger in version order.
 /// `filter.champion` is normally the monitored version; `filter.challenger` one challenger, or
 /// all of them. Bootstrap intervals from `replicates` resamples seeded by `seed`. The one
-/// computation behind `/v1/monitor`, `leadscore monitor` and `leadscore promote --store`.
+/// computation behind `/v1/monitor`, `leadscore monitor` and `leadscore promote --store`. The
+/// pairs are read a page at a time ([`crate::read::pairs_in_pages`]).
 pub fn challengers(
     store: &mut dyn Store,
     filter: &PairFilter,
     replicates: u32,
     seed: u64,
 ) -> Result<Vec<ShadowReport>> {
-    let pairs = store.paired_rows(filter)?;
+    let pairs = crate::read::pairs_in_pages(store, filter)?;
     shadow_reports(&pairs, replicates, seed)
 }
 

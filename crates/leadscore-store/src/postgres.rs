@@ -335,12 +335,26 @@ impl Store for PgStore {
             "{} WHERE s.model = $1 AND s.shadow AND ($2::text IS NULL OR s.version = $2)
                AND ($3::text IS NULL OR c.version = $3)
                AND ($4::bigint IS NULL OR c.scored_at_ms >= $4) AND ($5::bigint IS NULL OR c.scored_at_ms < $5)
-             ORDER BY s.id",
+               AND ($6::bigint IS NULL OR s.id > $6) AND ($7::bigint IS NULL OR s.id <= $7)
+             ORDER BY s.id LIMIT $8::bigint",
             schema::PAIRED_ROWS
         );
+        let limit = filter.limit.map(|n| i64::try_from(n).unwrap_or(i64::MAX));
         let rows = self
             .client
-            .query(&sql, &[&filter.model, &filter.challenger, &filter.champion, &filter.since_ms, &filter.until_ms])
+            .query(
+                &sql,
+                &[
+                    &filter.model,
+                    &filter.challenger,
+                    &filter.champion,
+                    &filter.since_ms,
+                    &filter.until_ms,
+                    &filter.after_id,
+                    &filter.through_id,
+                    &limit,
+                ],
+            )
             .map_err(err)?;
         let score = |row_id: i64, s: i16| {
             u8::try_from(s).map_err(|_| Error::Corrupt { row: row_id, reason: format!("score {s} is not 1-99") })
@@ -403,6 +417,15 @@ impl Store for PgStore {
         let err = self.err();
         let n: i64 = self.client.query_one("SELECT COUNT(*) FROM outcomes", &[]).map_err(err)?.get(0);
         Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    fn shadow_versions(&mut self, model: &str) -> Result<Vec<String>> {
+        let err = self.err();
+        let rows = self
+            .client
+            .query("SELECT DISTINCT version FROM predictions WHERE model = $1 AND shadow ORDER BY version", &[&model])
+            .map_err(err)?;
+        Ok(rows.into_iter().map(|r| r.get(0)).collect())
     }
 
     fn versions(&mut self) -> Result<Vec<(String, String, u64)>> {

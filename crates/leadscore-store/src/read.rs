@@ -7,8 +7,9 @@
 //! in a longer WAL index; on PostgreSQL it holds back vacuum. [`rows_in_pages`] reads the same
 //! rows as [`Store::rows`] in pages of [`PAGE_ROWS`], each its own statement, over the rows there
 //! were when it started, and can stop at the newest `n` (the server's kept monitor report).
+//! [`pairs_in_pages`] does the same for the shadow pairs behind the challenger figures.
 
-use crate::row::{Filter, LoggedRow};
+use crate::row::{Filter, LoggedRow, PairFilter, PairedRow};
 use crate::{Result, Store};
 
 /// Rows per page: tens of milliseconds of reading each, so the log is never held for long and
@@ -51,4 +52,42 @@ pub fn rows_in_pages(store: &mut dyn Store, filter: &Filter, newest: Option<u64>
             return Ok(PagedRows { rows, capped });
         }
     }
+}
+
+/// The shadow pairs matching `filter` (its own id bounds and limit are replaced), as
+/// [`Store::paired_rows`] gives them but read [`PAGE_ROWS`] at a time, each page its own
+/// statement, over the pairs there were when the read started. Without a named challenger,
+/// each challenger's pairs are read in turn (in version order, each in insertion order): a page
+/// of one challenger's pairs is a seek in the shadow rows' index, where a page of all of them
+/// would sort every shadow row of the model.
+pub fn pairs_in_pages(store: &mut dyn Store, filter: &PairFilter) -> Result<Vec<PairedRow>> {
+    // The model's newest row now: every pair logged so far has its shadow row at or before it.
+    let Some(last) = store.nth_newest_id(&Filter { model: filter.model.clone(), ..Filter::default() }, 0)? else {
+        return Ok(Vec::new());
+    };
+    let challengers = match &filter.challenger {
+        Some(version) => vec![version.clone()],
+        None => store.shadow_versions(&filter.model)?,
+    };
+    let mut pairs = Vec::new();
+    for challenger in challengers {
+        let base = PairFilter {
+            challenger: Some(challenger),
+            after_id: None,
+            through_id: Some(last),
+            limit: None,
+            ..filter.clone()
+        };
+        let mut after = None;
+        loop {
+            let page = store.paired_rows(&PairFilter { after_id: after, limit: Some(PAGE_ROWS), ..base.clone() })?;
+            let full = page.len() as u64 == PAGE_ROWS;
+            after = page.last().map(|p| p.challenger.row_id);
+            pairs.extend(page);
+            if !full {
+                break;
+            }
+        }
+    }
+    Ok(pairs)
 }

@@ -439,6 +439,14 @@ pub struct PairFilter {
     pub since_ms: Option<i64>,
     /// Scored before (Unix ms).
     pub until_ms: Option<i64>,
+    /// Only pairs whose shadow row has a larger row id: the next page of a paged read
+    /// ([`crate::read::pairs_in_pages`]).
+    pub after_id: Option<i64>,
+    /// Only pairs whose shadow row id is at most this: a paged read covers the pairs there were
+    /// when it started.
+    pub through_id: Option<i64>,
+    /// At most this many pairs, the first by shadow row id (one page).
+    pub limit: Option<u64>,
 }
 
 /// An outcome as stored.

@@ -316,6 +316,21 @@ fn rows_sql() -> String {
     )
 }
 
+/// The SELECT of [`Store::paired_rows`] (?1 model, ?2 challenger, ?3 champion, ?4 since, ?5 until,
+/// ?6 after id, ?7 through id, ?8 limit). A named challenger is an equality, so that a page seeks
+/// its id range in `predictions_shadow` (model, version, then row id) instead of sorting every
+/// shadow row of the model.
+fn paired_sql(named_challenger: bool) -> String {
+    let challenger = if named_challenger { "s.version = ?2" } else { "?2 IS NULL" };
+    format!(
+        "{} WHERE s.model = ?1 AND s.shadow = 1 AND {challenger} AND (?3 IS NULL OR c.version = ?3)
+           AND (?4 IS NULL OR c.scored_at_ms >= ?4) AND (?5 IS NULL OR c.scored_at_ms < ?5)
+           AND s.id > ?6 AND s.id <= ?7
+         ORDER BY s.id LIMIT ?8",
+        schema::PAIRED_ROWS
+    )
+}
+
 /// The SELECT of [`Store::nth_newest_id`] (parameter ?8: how many newer rows to skip).
 fn nth_newest_sql() -> String {
     format!("SELECT p.id FROM predictions p WHERE {FILTER} ORDER BY p.id DESC LIMIT 1 OFFSET ?8")
@@ -538,16 +553,20 @@ impl Store for SqliteStore {
     fn paired_rows(&mut self, filter: &PairFilter) -> Result<Vec<PairedRow>> {
         let path = self.path.clone();
         let err = |error| Error::Sqlite { path: path.clone(), error };
-        let sql = format!(
-            "{} WHERE s.model = ?1 AND s.shadow = 1 AND (?2 IS NULL OR s.version = ?2) AND (?3 IS NULL OR c.version = ?3)
-               AND (?4 IS NULL OR c.scored_at_ms >= ?4) AND (?5 IS NULL OR c.scored_at_ms < ?5)
-             ORDER BY s.id",
-            schema::PAIRED_ROWS
-        );
+        let sql = paired_sql(filter.challenger.is_some());
         let mut statement = self.conn.prepare_cached(&sql).map_err(err)?;
         let raw = statement
             .query_map(
-                params![filter.model, filter.challenger, filter.champion, filter.since_ms, filter.until_ms],
+                params![
+                    filter.model,
+                    filter.challenger,
+                    filter.champion,
+                    filter.since_ms,
+                    filter.until_ms,
+                    filter.after_id.unwrap_or(i64::MIN),
+                    filter.through_id.unwrap_or(i64::MAX),
+                    filter.limit.map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX)),
+                ],
                 |r| {
                     let model: String = r.get(20)?;
                     let lead_id: String = r.get(3)?;
@@ -605,6 +624,16 @@ impl Store for SqliteStore {
     fn count_outcomes(&mut self) -> Result<u64> {
         let err = self.err();
         self.conn.query_row("SELECT COUNT(*) FROM outcomes", [], |r| r.get(0)).map_err(err)
+    }
+
+    fn shadow_versions(&mut self, model: &str) -> Result<Vec<String>> {
+        let err = self.err();
+        let mut statement = self
+            .conn
+            .prepare_cached("SELECT DISTINCT version FROM predictions WHERE model = ?1 AND shadow = 1 ORDER BY version")
+            .map_err(&err)?;
+        let rows = statement.query_map([model], |r| r.get(0)).map_err(&err)?;
+        rows.collect::<std::result::Result<Vec<_>, _>>().map_err(err)
     }
 
     fn versions(&mut self) -> Result<Vec<(String, String, u64)>> {
@@ -774,6 +803,21 @@ mod tests {
             let details = plan(&store, &sql);
             assert_eq!(details, ["SEARCH p USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)"], "{sql}");
         }
+    }
+
+    #[test]
+    fn a_page_of_one_challengers_pairs_seeks_its_id_range_in_the_shadow_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("log.db")).unwrap();
+        let mut statement = store.conn.prepare(&format!("EXPLAIN QUERY PLAN {}", paired_sql(true))).unwrap();
+        let nulls = vec![rusqlite::types::Null; statement.parameter_count()];
+        let plan: Vec<String> = statement
+            .query_map(rusqlite::params_from_iter(nulls), |r| r.get::<_, String>(3))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert!(plan.iter().any(|step| step.contains("predictions_shadow") && step.contains("rowid>?")), "{plan:?}");
+        assert!(!plan.iter().any(|step| step.contains("TEMP B-TREE")), "{plan:?}");
     }
 
     #[test]

@@ -630,6 +630,9 @@ pub(crate) mod tests {
         fn paired_rows(&mut self, filter: &PairFilter) -> Result<Vec<PairedRow>> {
             self.inner.paired_rows(filter)
         }
+        fn shadow_versions(&mut self, model: &str) -> Result<Vec<String>> {
+            self.inner.shadow_versions(model)
+        }
         fn upsert_outcomes(&mut self, o: &[Outcome], at: i64) -> Result<OutcomeReport> {
             self.inner.upsert_outcomes(o, at)
         }
@@ -710,6 +713,9 @@ pub(crate) mod tests {
             }
             fn paired_rows(&mut self, filter: &PairFilter) -> Result<Vec<PairedRow>> {
                 self.0.paired_rows(filter)
+            }
+            fn shadow_versions(&mut self, model: &str) -> Result<Vec<String>> {
+                self.0.shadow_versions(model)
             }
             fn upsert_outcomes(&mut self, o: &[Outcome], at: i64) -> Result<OutcomeReport> {
                 self.0.upsert_outcomes(o, at)

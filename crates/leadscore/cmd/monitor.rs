@@ -63,6 +63,7 @@ pub fn run(args: MonitorArgs) -> anyhow::Result<()> {
         challenger: None,
         since_ms,
         until_ms,
+        ..PairFilter::default()
     };
     let challengers =
         leadscore_store::monitor::challengers(store.as_mut(), &pairs, args.replicates, artifact.training.seed)?;

@@ -118,6 +118,7 @@ fn live_evidence(out: &mut String, registry: &Registry, args: &PromoteArgs, stor
         challenger: Some(args.version.clone()),
         since_ms: None,
         until_ms: None,
+        ..PairFilter::default()
     };
     let reports = leadscore_store::monitor::challengers(log.as_mut(), &filter, args.replicates, seed)?;
     match reports.first() {

@@ -169,6 +169,7 @@ pub fn report(
         challenger: None,
         since_ms: pairs_since_ms,
         until_ms,
+        ..PairFilter::default()
     };
     let challengers = log
         .read(|store| leadscore_store::monitor::challengers(store, &pairs, replicates, seed))
