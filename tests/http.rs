@@ -193,6 +193,34 @@ impl Case {
     }
 }
 
+/// Every answer carries a request id: the client's own `x-request-id`, or one the server made
+/// (`req-<n>`, a new one each time), errors and unknown routes included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_answer_carries_the_request_id_sent_or_a_new_one() {
+    let (_dir, models) = scratch_registry();
+    let server = TestServer::start(serve_config(&models)).await;
+    let id = |response: &reqwest::Response| {
+        response.headers().get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned)
+    };
+    let body = json!({"leads": [one_lead()]});
+    let sent =
+        client().post(server.url("/v1/score")).header("x-request-id", "crm-42").json(&body).send().await.unwrap();
+    assert_eq!((sent.status(), id(&sent).as_deref()), (StatusCode::OK, Some("crm-42")));
+    let mut made = Vec::new();
+    for path in ["/v1/score", "/v1/nothing-here"] {
+        let response = client().post(server.url(path)).json(&body).send().await.unwrap();
+        made.push(id(&response).unwrap_or_default());
+    }
+    let bad =
+        client().post(server.url("/v1/score")).body("{").header(CONTENT_TYPE, "application/json").send().await.unwrap();
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+    made.push(id(&bad).unwrap_or_default());
+    assert!(made.iter().all(|id| id.starts_with("req-") && id[4..].parse::<u64>().is_ok()), "{made:?}");
+    made.sort();
+    made.dedup();
+    assert_eq!(made.len(), 3, "{made:?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_error_has_its_status_code_and_field() {
     let (_dir, models) = scratch_registry();
