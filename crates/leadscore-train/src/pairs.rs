@@ -4,7 +4,9 @@
 //! models with pairwise interactions"): fit the additive model first, then rank every pair of
 //! features by FAST, the log loss a pair term on the additive model's residuals would remove,
 //! computed in one pass over the rows per pair from a histogram of the gradients and hessians
-//! on the pair's grid. FAST's pair term is the best 2 × 2 split of the grid (one cut on each
+//! on the pair's grid. A number's axis is tried at 8 and at 4 quantile bins ([`PAIR_GRIDS`]):
+//! each pair is ranked on the grid where FAST finds the most, and judged on the grids the
+//! folds' rankings picked. FAST's pair term is the best 2 × 2 split of the grid (one cut on each
 //! axis, chosen over every cut pair through 2-D prefix sums), and its gain is *purified* as
 //! EBM's interaction detection does: the four quadrants' Newton updates are stripped of what
 //! either feature alone could add, so a pair is not ranked high for repairing a main effect.
@@ -39,6 +41,14 @@ use crate::{Error, Result};
 /// Bins of a number's axis: fine enough to follow a campaign wave or a threshold, coarse
 /// enough that every cell of an 8 × 8 grid holds leads.
 pub const PAIR_BINS: usize = 8;
+/// The grids the search may give a pair, a number's axis in this many bins. FAST scores every
+/// pair on each and keeps its best (each score is net of what noise would show on its grid);
+/// a candidate is judged out of fold on each grid some fold's ranking picked it on, and the
+/// lower pooled out-of-fold log loss wins. A coarser grid has fewer cells, each resting on
+/// more leads: a smooth interaction (a number's effect that grows or shrinks along another)
+/// costs fewer degrees of freedom there, so FAST ranks it and the out-of-fold test sees it,
+/// where on the finer grid the noise of 64 cells hid it; a threshold or a wave keeps 8 bins.
+pub const PAIR_GRIDS: [usize; 2] = [PAIR_BINS, 4];
 /// Most rows FAST ranks on: larger data is ranked on every k-th training row.
 pub const RANK_ROWS: usize = 200_000;
 /// Most candidates tried, best-ranked first.
@@ -66,9 +76,9 @@ pub struct FeatureAxis {
 /// Each feature's axis over `rows` of `table` (`None`: the feature has a single cell).
 ///
 /// A categorical's axis is its encoder's levels; a yes/no's, no and yes (and `(missing)` when
-/// training had blanks); a number's, [`PAIR_BINS`] quantile bins of its raw
-/// values (and `(missing)`; without blanks in training a blank goes to the median's bin).
-pub fn axes(encoder: &Encoder, table: &Table, rows: &[usize]) -> Result<Vec<Option<FeatureAxis>>> {
+/// training had blanks); a number's, `bins` quantile bins of its raw values (and `(missing)`;
+/// without blanks in training a blank goes to the median's bin).
+pub fn axes(encoder: &Encoder, table: &Table, rows: &[usize], bins: usize) -> Result<Vec<Option<FeatureAxis>>> {
     encoder
         .features
         .iter()
@@ -101,7 +111,7 @@ pub fn axes(encoder: &Encoder, table: &Table, rows: &[usize]) -> Result<Vec<Opti
                         return Ok(None);
                     }
                     present.sort_by(f64::total_cmp);
-                    let cuts = quantile_cuts(&present, PAIR_BINS);
+                    let cuts = quantile_cuts(&present, bins);
                     let median = present[present.len() / 2];
                     let missing = if any_missing() {
                         MissingCell::Own
@@ -153,6 +163,8 @@ pub struct Ranked {
     pub features: [usize; 2],
     /// [`table_score`]: the loss the interaction explains, in nats over the ranked rows.
     pub gain: f64,
+    /// The bins of a number's axis on the grid scored.
+    pub bins: usize,
 }
 
 /// Gradient and hessian summed over some rows.
@@ -218,6 +230,43 @@ fn table_score(grid: &[Sums], na: usize, nb: usize, l2: f64) -> f64 {
 /// model's log loss per training row and the model's penalty `l2`. Best first; ties in
 /// feature order.
 pub fn rank(axes: &[Option<FeatureAxis>], g: &[f64], h: &[f64], rank_rows: &[usize], l2: f64) -> Vec<Ranked> {
+    rank_on(axes, PAIR_BINS, g, h, rank_rows, l2)
+}
+
+/// [`rank`] on each grid of `grids` (a number's bins, and every feature's axis at them): each
+/// pair once, scored on the grid where FAST finds the most (each score is net of what noise
+/// would show on its grid, so they compare; a tie goes to the finer grid). Best first.
+pub fn rank_grids(
+    grids: &[(usize, &[Option<FeatureAxis>])],
+    g: &[f64],
+    h: &[f64],
+    rank_rows: &[usize],
+    l2: f64,
+) -> Vec<Ranked> {
+    let mut best: std::collections::BTreeMap<[usize; 2], Ranked> = std::collections::BTreeMap::new();
+    let mut by_bins: Vec<(usize, &[Option<FeatureAxis>])> = grids.to_vec();
+    by_bins.sort_by_key(|g| std::cmp::Reverse(g.0));
+    for (bins, axes) in by_bins {
+        for r in rank_on(axes, bins, g, h, rank_rows, l2) {
+            let entry = best.entry(r.features).or_insert(r);
+            if r.gain > entry.gain {
+                *entry = r;
+            }
+        }
+    }
+    let mut ranked: Vec<Ranked> = best.into_values().collect();
+    ranked.sort_by(|x, y| y.gain.total_cmp(&x.gain).then(x.features.cmp(&y.features)));
+    ranked
+}
+
+fn rank_on(
+    axes: &[Option<FeatureAxis>],
+    bins: usize,
+    g: &[f64],
+    h: &[f64],
+    rank_rows: &[usize],
+    l2: f64,
+) -> Vec<Ranked> {
     let mut pairs = Vec::new();
     for a in 0..axes.len() {
         for b in a + 1..axes.len() {
@@ -248,7 +297,7 @@ pub fn rank(axes: &[Option<FeatureAxis>], g: &[f64], h: &[f64], rank_rows: &[usi
         range.map(|p| score(pairs[p], &mut grid)).collect()
     });
     let mut ranked: Vec<Ranked> =
-        pairs.into_iter().zip(gains).map(|(features, gain)| Ranked { features, gain }).collect();
+        pairs.into_iter().zip(gains).map(|(features, gain)| Ranked { features, gain, bins }).collect();
     ranked.sort_by(|x, y| y.gain.total_cmp(&x.gain).then(x.features.cmp(&y.features)));
     ranked
 }
@@ -474,6 +523,9 @@ pub struct PairOptions {
     /// sample, refitted on every lead); past its end a named pair's penalty is chosen out of
     /// fold, or is the model's without folds.
     pub penalties: Vec<f64>,
+    /// The bins of a number's axis for each named pair, in order, when already chosen (as
+    /// `penalties`); past its end [`PAIR_BINS`].
+    pub bins: Vec<usize>,
 }
 
 /// The cross-validation the search judges pairs by.
@@ -493,6 +545,8 @@ pub struct Found {
     pub weights: Vec<Vec<f64>>,
     /// Each term's penalty on its cells.
     pub penalties: Vec<f64>,
+    /// Each term's bins of a number's axis (of [`PAIR_GRIDS`] for the search's).
+    pub bins: Vec<usize>,
     /// Each term's share of training rows per cell (the explanation baseline).
     pub shares: Vec<Vec<f64>>,
     /// Each term's evidence per cell: its training leads, and the standard error of its
@@ -540,6 +594,7 @@ pub fn find(
         terms: Vec::new(),
         weights: Vec::new(),
         penalties: Vec::new(),
+        bins: Vec::new(),
         shares: Vec::new(),
         evidence: Vec::new(),
         search: None,
@@ -548,7 +603,18 @@ pub fn find(
     if named.is_empty() && !search {
         return Ok(found);
     }
-    let axes = axes(encoder, table, rows)?;
+    // Each feature's axis at every number of bins a grid may need.
+    let mut wanted: Vec<usize> = options.bins.clone();
+    wanted.push(PAIR_BINS);
+    if search {
+        wanted.extend(PAIR_GRIDS);
+    }
+    wanted.sort_unstable();
+    wanted.dedup();
+    let mut axes_at = std::collections::BTreeMap::new();
+    for bins in wanted {
+        axes_at.insert(bins, axes(encoder, table, rows, bins)?);
+    }
     let name = |f: usize| encoder.features.get(f).map_or("?", |f| f.name.as_str()).to_owned();
     let mut eta_all = eta.to_vec();
     let mut folds = cv;
@@ -577,7 +643,8 @@ pub fn find(
                 folds: Option<&mut CvFolds<'_>>,
                 pair: [usize; 2],
                 grid: Grid,
-                l2: f64| {
+                l2: f64,
+                bins: usize| {
         if let Some(folds) = folds {
             let fold = folds.fold;
             for (f, eta_f) in folds.eta.iter_mut().enumerate() {
@@ -611,10 +678,12 @@ pub fn find(
         found.shares.push(counts.iter().map(|c| c / n.max(1) as f64).collect());
         found.weights.push(w);
         found.penalties.push(l2);
+        found.bins.push(bins);
         found.terms.push((pair, grid.axes));
     };
     for (at, &pair) in named.iter().enumerate() {
-        let Some(grid) = pair_grid(&axes, pair) else {
+        let bins = options.bins.get(at).copied().unwrap_or(PAIR_BINS);
+        let Some(grid) = axes_at.get(&bins).and_then(|axes| pair_grid(axes, pair)) else {
             return Err(Error::Params {
                 name: "pairs",
                 reason: format!("`{} × {}`: one of them has a single value in training", name(pair[0]), name(pair[1])),
@@ -638,7 +707,7 @@ pub fn find(
             Some(&fixed) => fixed,
             None => folds.as_ref().map_or(l2, |f| judge(f, &grid, &[]).0),
         };
-        keep(&mut found, &mut eta_all, folds.as_mut(), pair, grid, l2_pair);
+        keep(&mut found, &mut eta_all, folds.as_mut(), pair, grid, l2_pair, bins);
     }
     let Some(mut folds) = folds else { return Ok(found) };
     if search {
@@ -655,18 +724,21 @@ pub fn find(
             let h = p.iter().map(|p| p * (1.0 - p)).collect();
             (g, h)
         };
+        let grids: Vec<(usize, &[Option<FeatureAxis>])> =
+            PAIR_GRIDS.iter().filter_map(|b| axes_at.get(b).map(|a| (*b, a.as_slice()))).collect();
         let (g, h) = residuals(&eta_all);
-        let ranked = rank(&axes, &g, &h, &rank_rows, l2);
+        let ranked = rank_grids(&grids, &g, &h, &rank_rows, l2);
         let k = folds.eta.len();
-        let picked: Vec<Vec<[usize; 2]>> = (0..k)
+        // Each fold's picks: a pair and the grid FAST scored it best on.
+        let picked: Vec<Vec<([usize; 2], usize)>> = (0..k)
             .map(|f| {
                 let (g, h) = residuals(&folds.eta[f]);
                 let rows: Vec<usize> = rank_rows.iter().copied().filter(|&i| folds.fold[i] != f).collect();
-                rank(&axes, &g, &h, &rows, l2)
+                rank_grids(&grids, &g, &h, &rows, l2)
                     .into_iter()
                     .filter(|r| r.gain > 0.0 && !named.contains(&r.features))
                     .take(MAX_CANDIDATES)
-                    .map(|r| r.features)
+                    .map(|r| (r.features, r.bins))
                     .collect()
             })
             .collect();
@@ -683,17 +755,23 @@ pub fn find(
             out_of_time: false,
         };
         // Candidates: every pair some fold picked, in the order of the ranking on all rows.
-        let candidates: Vec<(Ranked, Vec<bool>)> = ranked
+        // Each is judged on every grid some fold picked it on (finest first).
+        let candidates: Vec<(Ranked, Vec<bool>, Vec<usize>)> = ranked
             .into_iter()
             .filter_map(|r| {
-                let used: Vec<bool> = picked.iter().map(|p| p.contains(&r.features)).collect();
-                used.iter().any(|u| *u).then_some((r, used))
+                let at: Vec<Option<usize>> =
+                    picked.iter().map(|p| p.iter().find(|(pair, _)| *pair == r.features).map(|(_, b)| *b)).collect();
+                let used: Vec<bool> = at.iter().map(Option::is_some).collect();
+                let mut on: Vec<usize> = at.into_iter().flatten().collect();
+                on.sort_unstable_by_key(|b| std::cmp::Reverse(*b));
+                on.dedup();
+                used.iter().any(|u| *u).then_some((r, used, on))
             })
             .collect();
         let n_candidates = candidates.len();
         record.candidates = candidates
             .iter()
-            .map(|(c, used)| PairCandidate {
+            .map(|(c, used, _)| PairCandidate {
                 features: [name(c.features[0]), name(c.features[1])],
                 fast_gain: c.gain,
                 folds: used.iter().filter(|u| **u).count() as u32,
@@ -710,18 +788,32 @@ pub fn find(
         let mut running: Vec<usize> = (0..candidates.len()).collect();
         let mut kept = 0u32;
         'rounds: while kept < options.max_pairs && !running.is_empty() {
-            let mut best: Option<(usize, f64, f64)> = None;
+            let mut best: Option<(usize, f64, f64, usize)> = None;
             let mut still = Vec::new();
             for &c in &running {
                 if started.elapsed() > options.budget {
                     record.out_of_time = true;
                     break 'rounds;
                 }
-                let (candidate, used) = &candidates[c];
+                let (candidate, used, on) = &candidates[c];
                 let pair = candidate.features;
-                let Some(grid) = pair_grid(&axes, pair) else { continue };
-                let (l2_pair, diffs) = judge(&folds, &grid, used);
-                let gain = mean(&diffs);
+                // The pair on each grid some fold picked it on (a grid the same as a finer one's,
+                // as for a number with few values, is judged once): the lowest out-of-fold loss.
+                let mut judged: Option<(Grid, usize, f64, Vec<f64>, f64)> = None;
+                let mut seen: Vec<[Axis; 2]> = Vec::new();
+                for &bins in on {
+                    let Some(grid) = axes_at.get(&bins).and_then(|axes| pair_grid(axes, pair)) else { continue };
+                    if seen.contains(&grid.axes) {
+                        continue;
+                    }
+                    seen.push(grid.axes.clone());
+                    let (l2_pair, diffs) = judge(&folds, &grid, used);
+                    let gain = mean(&diffs);
+                    if judged.as_ref().is_none_or(|j| gain > j.4) {
+                        judged = Some((grid, bins, l2_pair, diffs, gain));
+                    }
+                }
+                let Some((grid, bins, l2_pair, diffs, gain)) = judged else { continue };
                 let width = grid.width();
                 let se = clustered_se(&diffs, gain, |i| {
                     folds.fold[i] * (width + 1) + grid.cells[i].min(width as u32) as usize
@@ -730,19 +822,19 @@ pub fn find(
                 (entry.cv_gain, entry.cv_gain_se, entry.l2) = (gain, se, l2_pair);
                 tracing::debug!(
                     pair = %format!("{} × {}", name(pair[0]), name(pair[1])),
-                    fast = candidate.gain, folds = entry.folds, cv_gain = gain, se, l2 = l2_pair, "pair candidate"
+                    fast = candidate.gain, folds = entry.folds, cv_gain = gain, se, l2 = l2_pair, bins, "pair candidate"
                 );
                 if gain >= min_gain {
                     still.push(c);
-                    if gain >= MIN_Z * se && best.is_none_or(|(_, g, _)| gain > g) {
-                        best = Some((c, gain, l2_pair));
+                    if gain >= MIN_Z * se && best.is_none_or(|(_, g, _, _)| gain > g) {
+                        best = Some((c, gain, l2_pair, bins));
                     }
                 }
             }
-            let Some((c, _, l2_pair)) = best else { break };
+            let Some((c, _, l2_pair, bins)) = best else { break };
             let pair = candidates[c].0.features;
-            if let Some(grid) = pair_grid(&axes, pair) {
-                keep(&mut found, &mut eta_all, Some(&mut folds), pair, grid, l2_pair);
+            if let Some(grid) = axes_at.get(&bins).and_then(|axes| pair_grid(axes, pair)) {
+                keep(&mut found, &mut eta_all, Some(&mut folds), pair, grid, l2_pair, bins);
             }
             record.candidates[c].kept = true;
             kept += 1;
