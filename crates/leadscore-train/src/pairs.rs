@@ -459,10 +459,19 @@ fn fit_pair(
 /// A pair's out-of-fold log-odds under each penalty of `penalties`: each fold's cells fitted
 /// on the other folds (on top of that fold's model), purified, scored on its own rows; in a
 /// fold where it was not `used` (not ranked among that fold's candidates), the model's own.
-fn out_of_fold(folds: &CvFolds<'_>, grid: &Grid, y: &[bool], penalties: &[f64], used: &[bool]) -> Vec<Vec<f64>> {
+/// The folds run on every core when `spread` (a caller that runs candidates on every core
+/// already says no).
+fn out_of_fold(
+    folds: &CvFolds<'_>,
+    grid: &Grid,
+    y: &[bool],
+    penalties: &[f64],
+    used: &[bool],
+    spread: bool,
+) -> Vec<Vec<f64>> {
     let n = grid.cells.len();
     let fold = folds.fold;
-    let per_fold = parallel(folds.eta.len(), |range| {
+    let work = |range: std::ops::Range<usize>| -> Vec<Vec<Vec<(usize, f64)>>> {
         range
             .map(|f| {
                 let eta_f = &folds.eta[f];
@@ -471,11 +480,24 @@ fn out_of_fold(folds: &CvFolds<'_>, grid: &Grid, y: &[bool], penalties: &[f64], 
                     let z: Vec<(usize, f64)> = (0..n).filter(|&i| fold[i] == f).map(|i| (i, eta_f[i])).collect();
                     return vec![z; penalties.len()];
                 }
+                // The fit's rows (the other folds' leads with a cell) gathered once, in row
+                // order: every penalty's fit reads them as `fit_pair` would, with the same sums.
+                let fit_rows: Vec<usize> = (0..n).filter(|&i| fold[i] != f && grid.cells[i] != u32::MAX).collect();
+                let cells: Vec<u32> = fit_rows.iter().map(|&i| grid.cells[i]).collect();
+                let eta_rows: Vec<f64> = fit_rows.iter().map(|&i| eta_f[i]).collect();
+                let y_rows: Vec<bool> = fit_rows.iter().map(|&i| y[i]).collect();
+                let mut counts = vec![0.0; grid.width()];
+                for &c in &cells {
+                    counts[c as usize] += 1.0;
+                }
                 let mut start: Option<Vec<f64>> = None;
                 penalties
                     .iter()
                     .map(|&l2| {
-                        let (fitted, pure) = fit_pair(grid, eta_f, y, l2, |i| fold[i] != f, start.as_deref());
+                        let fitted =
+                            fit_cells(&cells, grid.width(), &eta_rows, &y_rows, l2, &|_| true, start.as_deref());
+                        let mut pure = fitted.clone();
+                        purify(&mut pure, &counts, grid.rows, grid.columns);
                         let z: Vec<(usize, f64)> =
                             (0..n).filter(|&i| fold[i] == f).map(|i| (i, eta_f[i] + grid.at(&pure, i))).collect();
                         start = Some(fitted);
@@ -484,7 +506,9 @@ fn out_of_fold(folds: &CvFolds<'_>, grid: &Grid, y: &[bool], penalties: &[f64], 
                     .collect::<Vec<_>>()
             })
             .collect()
-    });
+    };
+    let k = folds.eta.len();
+    let per_fold = if spread { parallel(k, work) } else { work(0..k) };
     let mut out = vec![vec![0.0; n]; penalties.len()];
     for fold_z in per_fold {
         for (p, z) in fold_z.into_iter().enumerate() {
@@ -510,6 +534,18 @@ fn clustered_se(diffs: &[f64], mean: f64, cluster: impl Fn(usize) -> usize) -> f
         return f64::INFINITY;
     }
     (sums.values().map(|s| s * s).sum::<f64>() * c / (c - 1.0)).sqrt() / n as f64
+}
+
+/// A candidate as the out-of-fold test saw it on its best grid.
+struct Judged {
+    /// The bins of a number's axis on that grid.
+    bins: usize,
+    /// The penalty of its cells.
+    l2: f64,
+    /// The pooled out-of-fold improvement, nats per lead.
+    gain: f64,
+    /// Its standard error (a fold's cell as one draw).
+    se: f64,
 }
 
 /// How the search runs.
@@ -624,12 +660,14 @@ pub fn find(
     let mean = |v: &[f64]| v.iter().sum::<f64>() / n.max(1) as f64;
     // A pair's penalty and per-lead out-of-fold improvement: the penalty of PAIR_PENALTIES
     // with the lowest pooled out-of-fold log loss.
-    let judge = |folds: &CvFolds<'_>, grid: &Grid, used: &[bool]| -> (f64, Vec<f64>) {
-        let base = losses(&own(folds));
-        let tried = out_of_fold(folds, grid, y, &penalties, used);
+    // `base`: each lead's loss under its fold's model so far. A lead of a fold where the pair
+    // is not `used` keeps that model's log-odds, so its improvement is 0 without computing it.
+    let judge = |folds: &CvFolds<'_>, base: &[f64], grid: &Grid, used: &[bool], spread: bool| -> (f64, Vec<f64>) {
+        let tried = out_of_fold(folds, grid, y, &penalties, used, spread);
+        let counted: Vec<bool> = folds.fold.iter().map(|&f| used.get(f).copied().unwrap_or(true)).collect();
         let mut best: Option<(f64, Vec<f64>)> = None;
         for (z, &l2) in tried.iter().zip(&penalties) {
-            let diffs: Vec<f64> = base.iter().zip(losses(z)).map(|(b, l)| b - l).collect();
+            let diffs: Vec<f64> = (0..n).map(|i| if counted[i] { base[i] - loss(z[i], y[i]) } else { 0.0 }).collect();
             if best.as_ref().is_none_or(|(_, d)| mean(&diffs) > mean(d)) {
                 best = Some((l2, diffs));
             }
@@ -705,7 +743,7 @@ pub fn find(
         // The spec's pairs are always in: cross-validation only picks their penalty.
         let l2_pair = match options.penalties.get(at) {
             Some(&fixed) => fixed,
-            None => folds.as_ref().map_or(l2, |f| judge(f, &grid, &[]).0),
+            None => folds.as_ref().map_or(l2, |f| judge(f, &losses(&own(f)), &grid, &[], true).0),
         };
         keep(&mut found, &mut eta_all, folds.as_mut(), pair, grid, l2_pair, bins);
     }
@@ -788,41 +826,59 @@ pub fn find(
         let mut running: Vec<usize> = (0..candidates.len()).collect();
         let mut kept = 0u32;
         'rounds: while kept < options.max_pairs && !running.is_empty() {
+            // Every candidate still running, judged on every core (one candidate a core at a
+            // time: the same answer on any number of cores); `None` for one not started
+            // because the budget ran out.
+            let base = losses(&own(&folds));
+            let judged = parallel(running.len(), |range| {
+                range
+                    .map(|at| {
+                        if started.elapsed() > options.budget {
+                            return None;
+                        }
+                        let (candidate, used, on) = &candidates[running[at]];
+                        let pair = candidate.features;
+                        // The pair on each grid some fold picked it on (a grid the same as a
+                        // finer one's, as for a number with few values, is judged once): the
+                        // lowest out-of-fold loss, and the standard error of its gain.
+                        let mut best: Option<Judged> = None;
+                        let mut seen: Vec<[Axis; 2]> = Vec::new();
+                        for &bins in on {
+                            let Some(grid) = axes_at.get(&bins).and_then(|axes| pair_grid(axes, pair)) else {
+                                continue;
+                            };
+                            if seen.contains(&grid.axes) {
+                                continue;
+                            }
+                            seen.push(grid.axes.clone());
+                            let (l2, diffs) = judge(&folds, &base, &grid, used, false);
+                            let gain = mean(&diffs);
+                            if best.as_ref().is_none_or(|b| gain > b.gain) {
+                                let width = grid.width();
+                                let se = clustered_se(&diffs, gain, |i| {
+                                    folds.fold[i] * (width + 1) + grid.cells[i].min(width as u32) as usize
+                                });
+                                best = Some(Judged { bins, l2, gain, se });
+                            }
+                        }
+                        Some(best)
+                    })
+                    .collect()
+            });
             let mut best: Option<(usize, f64, f64, usize)> = None;
             let mut still = Vec::new();
-            for &c in &running {
-                if started.elapsed() > options.budget {
+            for (&c, judged) in running.iter().zip(judged) {
+                let Some(judged) = judged else {
                     record.out_of_time = true;
                     break 'rounds;
-                }
-                let (candidate, used, on) = &candidates[c];
-                let pair = candidate.features;
-                // The pair on each grid some fold picked it on (a grid the same as a finer one's,
-                // as for a number with few values, is judged once): the lowest out-of-fold loss.
-                let mut judged: Option<(Grid, usize, f64, Vec<f64>, f64)> = None;
-                let mut seen: Vec<[Axis; 2]> = Vec::new();
-                for &bins in on {
-                    let Some(grid) = axes_at.get(&bins).and_then(|axes| pair_grid(axes, pair)) else { continue };
-                    if seen.contains(&grid.axes) {
-                        continue;
-                    }
-                    seen.push(grid.axes.clone());
-                    let (l2_pair, diffs) = judge(&folds, &grid, used);
-                    let gain = mean(&diffs);
-                    if judged.as_ref().is_none_or(|j| gain > j.4) {
-                        judged = Some((grid, bins, l2_pair, diffs, gain));
-                    }
-                }
-                let Some((grid, bins, l2_pair, diffs, gain)) = judged else { continue };
-                let width = grid.width();
-                let se = clustered_se(&diffs, gain, |i| {
-                    folds.fold[i] * (width + 1) + grid.cells[i].min(width as u32) as usize
-                });
+                };
+                let Some(Judged { bins, l2: l2_pair, gain, se }) = judged else { continue };
+                let pair = candidates[c].0.features;
                 let entry = &mut record.candidates[c];
                 (entry.cv_gain, entry.cv_gain_se, entry.l2) = (gain, se, l2_pair);
                 tracing::debug!(
                     pair = %format!("{} × {}", name(pair[0]), name(pair[1])),
-                    fast = candidate.gain, folds = entry.folds, cv_gain = gain, se, l2 = l2_pair, bins, "pair candidate"
+                    fast = candidates[c].0.gain, folds = entry.folds, cv_gain = gain, se, l2 = l2_pair, bins, "pair candidate"
                 );
                 if gain >= min_gain {
                     still.push(c);
