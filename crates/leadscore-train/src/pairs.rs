@@ -932,6 +932,32 @@ mod tests {
         assert_eq!(quantile_cuts(&counts, 8), [1.0, 2.0, 3.0, 4.0, 5.0]);
     }
 
+    /// Two numbers in 8 bins (and the same numbers in 4, each coarse bin two fine ones): a
+    /// residual that grows along both (a bilinear effect) is ranked on the 4-bin grid, where
+    /// it costs 9 degrees of freedom instead of 49; one that flips with every fine bin (a
+    /// wave the coarse bins average away) stays on 8.
+    #[test]
+    fn each_pair_is_ranked_on_the_grid_where_fast_finds_the_most() {
+        let rows: Vec<(usize, usize)> = (0..6400).map(|i| (i % 8, (i / 8) % 8)).collect();
+        let axis = |side: usize, per: usize| FeatureAxis {
+            axis: Axis::Levels { n: 8 / per },
+            cells: rows.iter().map(|r| ((if side == 0 { r.0 } else { r.1 }) / per) as u16).collect(),
+        };
+        let fine = vec![Some(axis(0, 1)), Some(axis(1, 1))];
+        let coarse = vec![Some(axis(0, 2)), Some(axis(1, 2))];
+        let grids: Vec<(usize, &[Option<FeatureAxis>])> = vec![(8, &fine), (4, &coarse)];
+        let h = vec![0.25; rows.len()];
+        let all: Vec<usize> = (0..rows.len()).collect();
+        let bilinear: Vec<f64> = rows.iter().map(|&(a, b)| 0.2 * (a as f64 - 3.5) * (b as f64 - 3.5) / 12.25).collect();
+        let wave: Vec<f64> = rows.iter().map(|&(a, b)| if (a + b) % 2 == 0 { 0.1 } else { -0.1 }).collect();
+        let smooth = rank_grids(&grids, &bilinear, &h, &all, 1e-9);
+        assert_eq!((smooth.len(), smooth[0].bins), (1, 4), "{smooth:?}");
+        let on_fine = rank(&fine, &bilinear, &h, &all, 1e-9)[0].gain;
+        assert!(on_fine > 0.0 && smooth[0].gain > on_fine, "{on_fine} {smooth:?}");
+        let waves = rank_grids(&grids, &wave, &h, &all, 1e-9);
+        assert_eq!(waves[0].bins, 8, "{waves:?}");
+    }
+
     #[test]
     fn log_loss_is_stable_at_extremes() {
         assert!((loss(0.0, true) - 2f64.ln()).abs() < 1e-15);
