@@ -4,7 +4,9 @@
 //! models with pairwise interactions"): fit the additive model first, then rank every pair of
 //! features by FAST, the log loss a pair term on the additive model's residuals would remove,
 //! computed in one pass over the rows per pair from a histogram of the gradients and hessians
-//! on the pair's grid. FAST's pair term is the best 2 × 2 split of the grid (one cut on each
+//! on the pair's grid. A number's axis is tried at 8 and at 4 quantile bins ([`PAIR_GRIDS`]):
+//! each pair is ranked on the grid where FAST finds the most, and judged on the grids the
+//! folds' rankings picked. FAST's pair term is the best 2 × 2 split of the grid (one cut on each
 //! axis, chosen over every cut pair through 2-D prefix sums), and its gain is *purified* as
 //! EBM's interaction detection does: the four quadrants' Newton updates are stripped of what
 //! either feature alone could add, so a pair is not ranked high for repairing a main effect.
@@ -39,6 +41,14 @@ use crate::{Error, Result};
 /// Bins of a number's axis: fine enough to follow a campaign wave or a threshold, coarse
 /// enough that every cell of an 8 × 8 grid holds leads.
 pub const PAIR_BINS: usize = 8;
+/// The grids the search may give a pair, a number's axis in this many bins. FAST scores every
+/// pair on each and keeps its best (each score is net of what noise would show on its grid);
+/// a candidate is judged out of fold on each grid some fold's ranking picked it on, and the
+/// lower pooled out-of-fold log loss wins. A coarser grid has fewer cells, each resting on
+/// more leads: a smooth interaction (a number's effect that grows or shrinks along another)
+/// costs fewer degrees of freedom there, so FAST ranks it and the out-of-fold test sees it,
+/// where on the finer grid the noise of 64 cells hid it; a threshold or a wave keeps 8 bins.
+pub const PAIR_GRIDS: [usize; 2] = [PAIR_BINS, 4];
 /// Most rows FAST ranks on: larger data is ranked on every k-th training row.
 pub const RANK_ROWS: usize = 200_000;
 /// Most candidates tried, best-ranked first.
@@ -66,9 +76,9 @@ pub struct FeatureAxis {
 /// Each feature's axis over `rows` of `table` (`None`: the feature has a single cell).
 ///
 /// A categorical's axis is its encoder's levels; a yes/no's, no and yes (and `(missing)` when
-/// training had blanks); a number's, [`PAIR_BINS`] quantile bins of its raw
-/// values (and `(missing)`; without blanks in training a blank goes to the median's bin).
-pub fn axes(encoder: &Encoder, table: &Table, rows: &[usize]) -> Result<Vec<Option<FeatureAxis>>> {
+/// training had blanks); a number's, `bins` quantile bins of its raw values (and `(missing)`;
+/// without blanks in training a blank goes to the median's bin).
+pub fn axes(encoder: &Encoder, table: &Table, rows: &[usize], bins: usize) -> Result<Vec<Option<FeatureAxis>>> {
     encoder
         .features
         .iter()
@@ -101,7 +111,7 @@ pub fn axes(encoder: &Encoder, table: &Table, rows: &[usize]) -> Result<Vec<Opti
                         return Ok(None);
                     }
                     present.sort_by(f64::total_cmp);
-                    let cuts = quantile_cuts(&present, PAIR_BINS);
+                    let cuts = quantile_cuts(&present, bins);
                     let median = present[present.len() / 2];
                     let missing = if any_missing() {
                         MissingCell::Own
@@ -153,6 +163,8 @@ pub struct Ranked {
     pub features: [usize; 2],
     /// [`table_score`]: the loss the interaction explains, in nats over the ranked rows.
     pub gain: f64,
+    /// The bins of a number's axis on the grid scored.
+    pub bins: usize,
 }
 
 /// Gradient and hessian summed over some rows.
@@ -218,6 +230,43 @@ fn table_score(grid: &[Sums], na: usize, nb: usize, l2: f64) -> f64 {
 /// model's log loss per training row and the model's penalty `l2`. Best first; ties in
 /// feature order.
 pub fn rank(axes: &[Option<FeatureAxis>], g: &[f64], h: &[f64], rank_rows: &[usize], l2: f64) -> Vec<Ranked> {
+    rank_on(axes, PAIR_BINS, g, h, rank_rows, l2)
+}
+
+/// [`rank`] on each grid of `grids` (a number's bins, and every feature's axis at them): each
+/// pair once, scored on the grid where FAST finds the most (each score is net of what noise
+/// would show on its grid, so they compare; a tie goes to the finer grid). Best first.
+pub fn rank_grids(
+    grids: &[(usize, &[Option<FeatureAxis>])],
+    g: &[f64],
+    h: &[f64],
+    rank_rows: &[usize],
+    l2: f64,
+) -> Vec<Ranked> {
+    let mut best: std::collections::BTreeMap<[usize; 2], Ranked> = std::collections::BTreeMap::new();
+    let mut by_bins: Vec<(usize, &[Option<FeatureAxis>])> = grids.to_vec();
+    by_bins.sort_by_key(|g| std::cmp::Reverse(g.0));
+    for (bins, axes) in by_bins {
+        for r in rank_on(axes, bins, g, h, rank_rows, l2) {
+            let entry = best.entry(r.features).or_insert(r);
+            if r.gain > entry.gain {
+                *entry = r;
+            }
+        }
+    }
+    let mut ranked: Vec<Ranked> = best.into_values().collect();
+    ranked.sort_by(|x, y| y.gain.total_cmp(&x.gain).then(x.features.cmp(&y.features)));
+    ranked
+}
+
+fn rank_on(
+    axes: &[Option<FeatureAxis>],
+    bins: usize,
+    g: &[f64],
+    h: &[f64],
+    rank_rows: &[usize],
+    l2: f64,
+) -> Vec<Ranked> {
     let mut pairs = Vec::new();
     for a in 0..axes.len() {
         for b in a + 1..axes.len() {
@@ -248,7 +297,7 @@ pub fn rank(axes: &[Option<FeatureAxis>], g: &[f64], h: &[f64], rank_rows: &[usi
         range.map(|p| score(pairs[p], &mut grid)).collect()
     });
     let mut ranked: Vec<Ranked> =
-        pairs.into_iter().zip(gains).map(|(features, gain)| Ranked { features, gain }).collect();
+        pairs.into_iter().zip(gains).map(|(features, gain)| Ranked { features, gain, bins }).collect();
     ranked.sort_by(|x, y| y.gain.total_cmp(&x.gain).then(x.features.cmp(&y.features)));
     ranked
 }
@@ -410,10 +459,19 @@ fn fit_pair(
 /// A pair's out-of-fold log-odds under each penalty of `penalties`: each fold's cells fitted
 /// on the other folds (on top of that fold's model), purified, scored on its own rows; in a
 /// fold where it was not `used` (not ranked among that fold's candidates), the model's own.
-fn out_of_fold(folds: &CvFolds<'_>, grid: &Grid, y: &[bool], penalties: &[f64], used: &[bool]) -> Vec<Vec<f64>> {
+/// The folds run on every core when `spread` (a caller that runs candidates on every core
+/// already says no).
+fn out_of_fold(
+    folds: &CvFolds<'_>,
+    grid: &Grid,
+    y: &[bool],
+    penalties: &[f64],
+    used: &[bool],
+    spread: bool,
+) -> Vec<Vec<f64>> {
     let n = grid.cells.len();
     let fold = folds.fold;
-    let per_fold = parallel(folds.eta.len(), |range| {
+    let work = |range: std::ops::Range<usize>| -> Vec<Vec<Vec<(usize, f64)>>> {
         range
             .map(|f| {
                 let eta_f = &folds.eta[f];
@@ -422,11 +480,24 @@ fn out_of_fold(folds: &CvFolds<'_>, grid: &Grid, y: &[bool], penalties: &[f64], 
                     let z: Vec<(usize, f64)> = (0..n).filter(|&i| fold[i] == f).map(|i| (i, eta_f[i])).collect();
                     return vec![z; penalties.len()];
                 }
+                // The fit's rows (the other folds' leads with a cell) gathered once, in row
+                // order: every penalty's fit reads them as `fit_pair` would, with the same sums.
+                let fit_rows: Vec<usize> = (0..n).filter(|&i| fold[i] != f && grid.cells[i] != u32::MAX).collect();
+                let cells: Vec<u32> = fit_rows.iter().map(|&i| grid.cells[i]).collect();
+                let eta_rows: Vec<f64> = fit_rows.iter().map(|&i| eta_f[i]).collect();
+                let y_rows: Vec<bool> = fit_rows.iter().map(|&i| y[i]).collect();
+                let mut counts = vec![0.0; grid.width()];
+                for &c in &cells {
+                    counts[c as usize] += 1.0;
+                }
                 let mut start: Option<Vec<f64>> = None;
                 penalties
                     .iter()
                     .map(|&l2| {
-                        let (fitted, pure) = fit_pair(grid, eta_f, y, l2, |i| fold[i] != f, start.as_deref());
+                        let fitted =
+                            fit_cells(&cells, grid.width(), &eta_rows, &y_rows, l2, &|_| true, start.as_deref());
+                        let mut pure = fitted.clone();
+                        purify(&mut pure, &counts, grid.rows, grid.columns);
                         let z: Vec<(usize, f64)> =
                             (0..n).filter(|&i| fold[i] == f).map(|i| (i, eta_f[i] + grid.at(&pure, i))).collect();
                         start = Some(fitted);
@@ -435,7 +506,9 @@ fn out_of_fold(folds: &CvFolds<'_>, grid: &Grid, y: &[bool], penalties: &[f64], 
                     .collect::<Vec<_>>()
             })
             .collect()
-    });
+    };
+    let k = folds.eta.len();
+    let per_fold = if spread { parallel(k, work) } else { work(0..k) };
     let mut out = vec![vec![0.0; n]; penalties.len()];
     for fold_z in per_fold {
         for (p, z) in fold_z.into_iter().enumerate() {
@@ -463,6 +536,18 @@ fn clustered_se(diffs: &[f64], mean: f64, cluster: impl Fn(usize) -> usize) -> f
     (sums.values().map(|s| s * s).sum::<f64>() * c / (c - 1.0)).sqrt() / n as f64
 }
 
+/// A candidate as the out-of-fold test saw it on its best grid.
+struct Judged {
+    /// The bins of a number's axis on that grid.
+    bins: usize,
+    /// The penalty of its cells.
+    l2: f64,
+    /// The pooled out-of-fold improvement, nats per lead.
+    gain: f64,
+    /// Its standard error (a fold's cell as one draw).
+    se: f64,
+}
+
 /// How the search runs.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PairOptions {
@@ -474,6 +559,9 @@ pub struct PairOptions {
     /// sample, refitted on every lead); past its end a named pair's penalty is chosen out of
     /// fold, or is the model's without folds.
     pub penalties: Vec<f64>,
+    /// The bins of a number's axis for each named pair, in order, when already chosen (as
+    /// `penalties`); past its end [`PAIR_BINS`].
+    pub bins: Vec<usize>,
 }
 
 /// The cross-validation the search judges pairs by.
@@ -493,6 +581,8 @@ pub struct Found {
     pub weights: Vec<Vec<f64>>,
     /// Each term's penalty on its cells.
     pub penalties: Vec<f64>,
+    /// Each term's bins of a number's axis (of [`PAIR_GRIDS`] for the search's).
+    pub bins: Vec<usize>,
     /// Each term's share of training rows per cell (the explanation baseline).
     pub shares: Vec<Vec<f64>>,
     /// Each term's evidence per cell: its training leads, and the standard error of its
@@ -540,6 +630,7 @@ pub fn find(
         terms: Vec::new(),
         weights: Vec::new(),
         penalties: Vec::new(),
+        bins: Vec::new(),
         shares: Vec::new(),
         evidence: Vec::new(),
         search: None,
@@ -548,7 +639,18 @@ pub fn find(
     if named.is_empty() && !search {
         return Ok(found);
     }
-    let axes = axes(encoder, table, rows)?;
+    // Each feature's axis at every number of bins a grid may need.
+    let mut wanted: Vec<usize> = options.bins.clone();
+    wanted.push(PAIR_BINS);
+    if search {
+        wanted.extend(PAIR_GRIDS);
+    }
+    wanted.sort_unstable();
+    wanted.dedup();
+    let mut axes_at = std::collections::BTreeMap::new();
+    for bins in wanted {
+        axes_at.insert(bins, axes(encoder, table, rows, bins)?);
+    }
     let name = |f: usize| encoder.features.get(f).map_or("?", |f| f.name.as_str()).to_owned();
     let mut eta_all = eta.to_vec();
     let mut folds = cv;
@@ -558,12 +660,14 @@ pub fn find(
     let mean = |v: &[f64]| v.iter().sum::<f64>() / n.max(1) as f64;
     // A pair's penalty and per-lead out-of-fold improvement: the penalty of PAIR_PENALTIES
     // with the lowest pooled out-of-fold log loss.
-    let judge = |folds: &CvFolds<'_>, grid: &Grid, used: &[bool]| -> (f64, Vec<f64>) {
-        let base = losses(&own(folds));
-        let tried = out_of_fold(folds, grid, y, &penalties, used);
+    // `base`: each lead's loss under its fold's model so far. A lead of a fold where the pair
+    // is not `used` keeps that model's log-odds, so its improvement is 0 without computing it.
+    let judge = |folds: &CvFolds<'_>, base: &[f64], grid: &Grid, used: &[bool], spread: bool| -> (f64, Vec<f64>) {
+        let tried = out_of_fold(folds, grid, y, &penalties, used, spread);
+        let counted: Vec<bool> = folds.fold.iter().map(|&f| used.get(f).copied().unwrap_or(true)).collect();
         let mut best: Option<(f64, Vec<f64>)> = None;
         for (z, &l2) in tried.iter().zip(&penalties) {
-            let diffs: Vec<f64> = base.iter().zip(losses(z)).map(|(b, l)| b - l).collect();
+            let diffs: Vec<f64> = (0..n).map(|i| if counted[i] { base[i] - loss(z[i], y[i]) } else { 0.0 }).collect();
             if best.as_ref().is_none_or(|(_, d)| mean(&diffs) > mean(d)) {
                 best = Some((l2, diffs));
             }
@@ -577,7 +681,8 @@ pub fn find(
                 folds: Option<&mut CvFolds<'_>>,
                 pair: [usize; 2],
                 grid: Grid,
-                l2: f64| {
+                l2: f64,
+                bins: usize| {
         if let Some(folds) = folds {
             let fold = folds.fold;
             for (f, eta_f) in folds.eta.iter_mut().enumerate() {
@@ -611,10 +716,12 @@ pub fn find(
         found.shares.push(counts.iter().map(|c| c / n.max(1) as f64).collect());
         found.weights.push(w);
         found.penalties.push(l2);
+        found.bins.push(bins);
         found.terms.push((pair, grid.axes));
     };
     for (at, &pair) in named.iter().enumerate() {
-        let Some(grid) = pair_grid(&axes, pair) else {
+        let bins = options.bins.get(at).copied().unwrap_or(PAIR_BINS);
+        let Some(grid) = axes_at.get(&bins).and_then(|axes| pair_grid(axes, pair)) else {
             return Err(Error::Params {
                 name: "pairs",
                 reason: format!("`{} × {}`: one of them has a single value in training", name(pair[0]), name(pair[1])),
@@ -636,9 +743,9 @@ pub fn find(
         // The spec's pairs are always in: cross-validation only picks their penalty.
         let l2_pair = match options.penalties.get(at) {
             Some(&fixed) => fixed,
-            None => folds.as_ref().map_or(l2, |f| judge(f, &grid, &[]).0),
+            None => folds.as_ref().map_or(l2, |f| judge(f, &losses(&own(f)), &grid, &[], true).0),
         };
-        keep(&mut found, &mut eta_all, folds.as_mut(), pair, grid, l2_pair);
+        keep(&mut found, &mut eta_all, folds.as_mut(), pair, grid, l2_pair, bins);
     }
     let Some(mut folds) = folds else { return Ok(found) };
     if search {
@@ -655,18 +762,21 @@ pub fn find(
             let h = p.iter().map(|p| p * (1.0 - p)).collect();
             (g, h)
         };
+        let grids: Vec<(usize, &[Option<FeatureAxis>])> =
+            PAIR_GRIDS.iter().filter_map(|b| axes_at.get(b).map(|a| (*b, a.as_slice()))).collect();
         let (g, h) = residuals(&eta_all);
-        let ranked = rank(&axes, &g, &h, &rank_rows, l2);
+        let ranked = rank_grids(&grids, &g, &h, &rank_rows, l2);
         let k = folds.eta.len();
-        let picked: Vec<Vec<[usize; 2]>> = (0..k)
+        // Each fold's picks: a pair and the grid FAST scored it best on.
+        let picked: Vec<Vec<([usize; 2], usize)>> = (0..k)
             .map(|f| {
                 let (g, h) = residuals(&folds.eta[f]);
                 let rows: Vec<usize> = rank_rows.iter().copied().filter(|&i| folds.fold[i] != f).collect();
-                rank(&axes, &g, &h, &rows, l2)
+                rank_grids(&grids, &g, &h, &rows, l2)
                     .into_iter()
                     .filter(|r| r.gain > 0.0 && !named.contains(&r.features))
                     .take(MAX_CANDIDATES)
-                    .map(|r| r.features)
+                    .map(|r| (r.features, r.bins))
                     .collect()
             })
             .collect();
@@ -683,17 +793,23 @@ pub fn find(
             out_of_time: false,
         };
         // Candidates: every pair some fold picked, in the order of the ranking on all rows.
-        let candidates: Vec<(Ranked, Vec<bool>)> = ranked
+        // Each is judged on every grid some fold picked it on (finest first).
+        let candidates: Vec<(Ranked, Vec<bool>, Vec<usize>)> = ranked
             .into_iter()
             .filter_map(|r| {
-                let used: Vec<bool> = picked.iter().map(|p| p.contains(&r.features)).collect();
-                used.iter().any(|u| *u).then_some((r, used))
+                let at: Vec<Option<usize>> =
+                    picked.iter().map(|p| p.iter().find(|(pair, _)| *pair == r.features).map(|(_, b)| *b)).collect();
+                let used: Vec<bool> = at.iter().map(Option::is_some).collect();
+                let mut on: Vec<usize> = at.into_iter().flatten().collect();
+                on.sort_unstable_by_key(|b| std::cmp::Reverse(*b));
+                on.dedup();
+                used.iter().any(|u| *u).then_some((r, used, on))
             })
             .collect();
         let n_candidates = candidates.len();
         record.candidates = candidates
             .iter()
-            .map(|(c, used)| PairCandidate {
+            .map(|(c, used, _)| PairCandidate {
                 features: [name(c.features[0]), name(c.features[1])],
                 fast_gain: c.gain,
                 folds: used.iter().filter(|u| **u).count() as u32,
@@ -710,39 +826,71 @@ pub fn find(
         let mut running: Vec<usize> = (0..candidates.len()).collect();
         let mut kept = 0u32;
         'rounds: while kept < options.max_pairs && !running.is_empty() {
-            let mut best: Option<(usize, f64, f64)> = None;
+            // Every candidate still running, judged on every core (one candidate a core at a
+            // time: the same answer on any number of cores); `None` for one not started
+            // because the budget ran out.
+            let base = losses(&own(&folds));
+            let judged = parallel(running.len(), |range| {
+                range
+                    .map(|at| {
+                        if started.elapsed() > options.budget {
+                            return None;
+                        }
+                        let (candidate, used, on) = &candidates[running[at]];
+                        let pair = candidate.features;
+                        // The pair on each grid some fold picked it on (a grid the same as a
+                        // finer one's, as for a number with few values, is judged once): the
+                        // lowest out-of-fold loss, and the standard error of its gain.
+                        let mut best: Option<Judged> = None;
+                        let mut seen: Vec<[Axis; 2]> = Vec::new();
+                        for &bins in on {
+                            let Some(grid) = axes_at.get(&bins).and_then(|axes| pair_grid(axes, pair)) else {
+                                continue;
+                            };
+                            if seen.contains(&grid.axes) {
+                                continue;
+                            }
+                            seen.push(grid.axes.clone());
+                            let (l2, diffs) = judge(&folds, &base, &grid, used, false);
+                            let gain = mean(&diffs);
+                            if best.as_ref().is_none_or(|b| gain > b.gain) {
+                                let width = grid.width();
+                                let se = clustered_se(&diffs, gain, |i| {
+                                    folds.fold[i] * (width + 1) + grid.cells[i].min(width as u32) as usize
+                                });
+                                best = Some(Judged { bins, l2, gain, se });
+                            }
+                        }
+                        Some(best)
+                    })
+                    .collect()
+            });
+            let mut best: Option<(usize, f64, f64, usize)> = None;
             let mut still = Vec::new();
-            for &c in &running {
-                if started.elapsed() > options.budget {
+            for (&c, judged) in running.iter().zip(judged) {
+                let Some(judged) = judged else {
                     record.out_of_time = true;
                     break 'rounds;
-                }
-                let (candidate, used) = &candidates[c];
-                let pair = candidate.features;
-                let Some(grid) = pair_grid(&axes, pair) else { continue };
-                let (l2_pair, diffs) = judge(&folds, &grid, used);
-                let gain = mean(&diffs);
-                let width = grid.width();
-                let se = clustered_se(&diffs, gain, |i| {
-                    folds.fold[i] * (width + 1) + grid.cells[i].min(width as u32) as usize
-                });
+                };
+                let Some(Judged { bins, l2: l2_pair, gain, se }) = judged else { continue };
+                let pair = candidates[c].0.features;
                 let entry = &mut record.candidates[c];
                 (entry.cv_gain, entry.cv_gain_se, entry.l2) = (gain, se, l2_pair);
                 tracing::debug!(
                     pair = %format!("{} × {}", name(pair[0]), name(pair[1])),
-                    fast = candidate.gain, folds = entry.folds, cv_gain = gain, se, l2 = l2_pair, "pair candidate"
+                    fast = candidates[c].0.gain, folds = entry.folds, cv_gain = gain, se, l2 = l2_pair, bins, "pair candidate"
                 );
                 if gain >= min_gain {
                     still.push(c);
-                    if gain >= MIN_Z * se && best.is_none_or(|(_, g, _)| gain > g) {
-                        best = Some((c, gain, l2_pair));
+                    if gain >= MIN_Z * se && best.is_none_or(|(_, g, _, _)| gain > g) {
+                        best = Some((c, gain, l2_pair, bins));
                     }
                 }
             }
-            let Some((c, _, l2_pair)) = best else { break };
+            let Some((c, _, l2_pair, bins)) = best else { break };
             let pair = candidates[c].0.features;
-            if let Some(grid) = pair_grid(&axes, pair) {
-                keep(&mut found, &mut eta_all, Some(&mut folds), pair, grid, l2_pair);
+            if let Some(grid) = axes_at.get(&bins).and_then(|axes| pair_grid(axes, pair)) {
+                keep(&mut found, &mut eta_all, Some(&mut folds), pair, grid, l2_pair, bins);
             }
             record.candidates[c].kept = true;
             kept += 1;
@@ -782,6 +930,32 @@ mod tests {
             counts.extend(std::iter::repeat_n(value, n));
         }
         assert_eq!(quantile_cuts(&counts, 8), [1.0, 2.0, 3.0, 4.0, 5.0]);
+    }
+
+    /// Two numbers in 8 bins (and the same numbers in 4, each coarse bin two fine ones): a
+    /// residual that grows along both (a bilinear effect) is ranked on the 4-bin grid, where
+    /// it costs 9 degrees of freedom instead of 49; one that flips with every fine bin (a
+    /// wave the coarse bins average away) stays on 8.
+    #[test]
+    fn each_pair_is_ranked_on_the_grid_where_fast_finds_the_most() {
+        let rows: Vec<(usize, usize)> = (0..6400).map(|i| (i % 8, (i / 8) % 8)).collect();
+        let axis = |side: usize, per: usize| FeatureAxis {
+            axis: Axis::Levels { n: 8 / per },
+            cells: rows.iter().map(|r| ((if side == 0 { r.0 } else { r.1 }) / per) as u16).collect(),
+        };
+        let fine = vec![Some(axis(0, 1)), Some(axis(1, 1))];
+        let coarse = vec![Some(axis(0, 2)), Some(axis(1, 2))];
+        let grids: Vec<(usize, &[Option<FeatureAxis>])> = vec![(8, &fine), (4, &coarse)];
+        let h = vec![0.25; rows.len()];
+        let all: Vec<usize> = (0..rows.len()).collect();
+        let bilinear: Vec<f64> = rows.iter().map(|&(a, b)| 0.2 * (a as f64 - 3.5) * (b as f64 - 3.5) / 12.25).collect();
+        let wave: Vec<f64> = rows.iter().map(|&(a, b)| if (a + b) % 2 == 0 { 0.1 } else { -0.1 }).collect();
+        let smooth = rank_grids(&grids, &bilinear, &h, &all, 1e-9);
+        assert_eq!((smooth.len(), smooth[0].bins), (1, 4), "{smooth:?}");
+        let on_fine = rank(&fine, &bilinear, &h, &all, 1e-9)[0].gain;
+        assert!(on_fine > 0.0 && smooth[0].gain > on_fine, "{on_fine} {smooth:?}");
+        let waves = rank_grids(&grids, &wave, &h, &all, 1e-9);
+        assert_eq!(waves[0].bins, 8, "{waves:?}");
     }
 
     #[test]

@@ -293,6 +293,7 @@ pub fn train(
             max_pairs: if search { params.max_pairs } else { 0 },
             budget: params.pair_budget,
             penalties: Vec::new(),
+            bins: Vec::new(),
         };
         let f = crate::pairs::find(&encoder, table, rows, &y_rows, &eta, cv_folds, &named, l2, &pair_options)?;
         if let (Some(oof), Some(summary)) = (&f.oof, cv.as_mut()) {
@@ -342,11 +343,16 @@ pub fn train(
             let eta = log_odds(&model, x.view());
             drop(x);
             let kept: Vec<[usize; 2]> = f.terms.iter().map(|(pair, _)| *pair).collect();
-            let options = PairOptions { max_pairs: 0, budget: params.pair_budget, penalties: f.penalties.clone() };
+            let options = PairOptions {
+                max_pairs: 0,
+                budget: params.pair_budget,
+                penalties: f.penalties.clone(),
+                bins: f.bins.clone(),
+            };
             let y: Vec<bool> = y.to_vec();
             let all = crate::pairs::find(&encoder, table, &split.train, &y, &eta, None, &kept, l2, &options)?;
-            (f.terms, f.weights, f.shares, f.evidence, f.penalties) =
-                (all.terms, all.weights, all.shares, all.evidence, all.penalties);
+            (f.terms, f.weights, f.shares, f.evidence, f.penalties, f.bins) =
+                (all.terms, all.weights, all.shares, all.evidence, all.penalties, all.bins);
         }
         lap("fit on every training lead");
     }
