@@ -6,10 +6,11 @@
 //! computed in one pass over the rows per pair from a histogram of the gradients and hessians
 //! on the pair's grid. A number's axis is tried at 8 and at 4 quantile bins ([`PAIR_GRIDS`]):
 //! each pair is ranked on the grid where FAST finds the most, and judged on the grids the
-//! folds' rankings picked. FAST's pair term is the best 2 × 2 split of the grid (one cut on each
-//! axis, chosen over every cut pair through 2-D prefix sums), and its gain is *purified* as
-//! EBM's interaction detection does: the four quadrants' Newton updates are stripped of what
-//! either feature alone could add, so a pair is not ranked high for repairing a main effect.
+//! folds' rankings picked. FAST's score of a pair (`table_score`) is the loss a penalised table
+//! of the grid's cells would remove (to second order), less what an additive term over the same
+//! grid (a weight per row plus one per column) would remove, less half the interaction's degrees
+//! of freedom: the interaction's own worth, *purified* as EBM's interaction detection is, so a
+//! pair is not ranked high for repairing a main effect or for fitting noise.
 //!
 //! The best-ranked pairs are then tried one at a time, in rank order, against the model's own
 //! cross-validation folds: each fold's additive model (from the penalty search) is the offset,
