@@ -457,18 +457,18 @@ fn check_backend(open: &dyn Fn() -> Box<dyn Store>) {
 
     // Shadow pairs a page at a time too: 12,500 leads served by v1 and shadowed by v3 (one full
     // page and a quarter), in batches of 500 pairs with another model's row between them.
-    let served_and_shadow: Vec<Prediction> = (0..12_500)
-        .flat_map(|i| {
-            let served = row(&format!("P{i}"), 100_000 + i as i64, "v1");
-            let shadow = Prediction {
-                shadow: true,
-                rule_points: None,
-                rule_mql: None,
-                ..row(&format!("P{i}"), 100_000 + i as i64, "v3")
-            };
-            [served, shadow]
-        })
-        .collect();
+    // Lead `P<i>` served by v1 at `at + i` and shadowed by `challenger`, for each i below n.
+    let paired = |n: usize, at: i64, challenger: &str| -> Vec<Prediction> {
+        (0..n)
+            .flat_map(|i| {
+                let (lead, ms) = (format!("P{i}"), at + i as i64);
+                let shadow =
+                    Prediction { shadow: true, rule_points: None, rule_mql: None, ..row(&lead, ms, challenger) };
+                [row(&lead, ms, "v1"), shadow]
+            })
+            .collect()
+    };
+    let served_and_shadow = paired(12_500, 100_000, "v3");
     for chunk in served_and_shadow.chunks(1_000) {
         let pairs: Vec<Pair> = (0..chunk.len() / 2).map(|k| Pair { champion: 2 * k, shadow: 2 * k + 1 }).collect();
         store.insert_paired(chunk, &pairs).unwrap();
@@ -500,18 +500,7 @@ fn check_backend(open: &dyn Fn() -> Box<dyn Store>) {
     assert!(leadscore_store::read::pairs_in_pages(store.as_mut(), &nobody).unwrap().is_empty());
     // A second challenger, v4, on 300 of the same leads: without a named challenger, each one's
     // pairs in turn, in version order.
-    let v4: Vec<Prediction> = (0..300)
-        .flat_map(|i| {
-            let served = row(&format!("P{i}"), 200_000 + i as i64, "v1");
-            let shadow = Prediction {
-                shadow: true,
-                rule_points: None,
-                rule_mql: None,
-                ..row(&format!("P{i}"), 200_000 + i as i64, "v4")
-            };
-            [served, shadow]
-        })
-        .collect();
+    let v4 = paired(300, 200_000, "v4");
     store
         .insert_paired(&v4, &(0..300).map(|k| Pair { champion: 2 * k, shadow: 2 * k + 1 }).collect::<Vec<_>>())
         .unwrap();

@@ -34,7 +34,7 @@ pub fn rows_in_pages(store: &mut dyn Store, filter: &Filter, newest: Option<u64>
         return Ok(PagedRows::default());
     };
     let base = Filter { through_id: Some(last), ..base };
-    let (mut after, capped) = match newest {
+    let (after, capped) = match newest {
         // The row with `n` newer ones is the last one left out.
         Some(n) => match store.nth_newest_id(&base, n)? {
             Some(id) => (Some(id), true),
@@ -43,13 +43,31 @@ pub fn rows_in_pages(store: &mut dyn Store, filter: &Filter, newest: Option<u64>
         None => (None, false),
     };
     let mut rows = Vec::new();
+    read_pages(
+        after,
+        &mut rows,
+        |r: &LoggedRow| r.row_id,
+        |after| store.rows(&Filter { after_id: after, limit: Some(PAGE_ROWS), ..base.clone() }),
+    )?;
+    Ok(PagedRows { rows, capped })
+}
+
+/// Appends to `out` every page `page(after)` gives, each read after the last row of the one
+/// before (`id` of a row: its place in id order), starting after `after`, until a page comes
+/// short of [`PAGE_ROWS`].
+fn read_pages<T>(
+    mut after: Option<i64>,
+    out: &mut Vec<T>,
+    id: impl Fn(&T) -> i64,
+    mut page: impl FnMut(Option<i64>) -> Result<Vec<T>>,
+) -> Result<()> {
     loop {
-        let page = store.rows(&Filter { after_id: after, limit: Some(PAGE_ROWS), ..base.clone() })?;
-        let full = page.len() as u64 == PAGE_ROWS;
-        after = page.last().map(|r| r.row_id);
-        rows.extend(page);
+        let rows = page(after)?;
+        let full = rows.len() as u64 == PAGE_ROWS;
+        after = rows.last().map(&id);
+        out.extend(rows);
         if !full {
-            return Ok(PagedRows { rows, capped });
+            return Ok(());
         }
     }
 }
@@ -78,16 +96,12 @@ pub fn pairs_in_pages(store: &mut dyn Store, filter: &PairFilter) -> Result<Vec<
             limit: None,
             ..filter.clone()
         };
-        let mut after = None;
-        loop {
-            let page = store.paired_rows(&PairFilter { after_id: after, limit: Some(PAGE_ROWS), ..base.clone() })?;
-            let full = page.len() as u64 == PAGE_ROWS;
-            after = page.last().map(|p| p.challenger.row_id);
-            pairs.extend(page);
-            if !full {
-                break;
-            }
-        }
+        read_pages(
+            None,
+            &mut pairs,
+            |p: &PairedRow| p.challenger.row_id,
+            |after| store.paired_rows(&PairFilter { after_id: after, limit: Some(PAGE_ROWS), ..base.clone() }),
+        )?;
     }
     Ok(pairs)
 }

@@ -273,6 +273,33 @@ const NEXT_ID: &str = "SELECT MAX(
         COALESCE((SELECT MAX(id) FROM predictions), 0)
     ) + 1";
 
+/// Inserts `n` rows, [`ROWS_PER_INSERT`] to a cached statement of `sql(ROWS_PER_INSERT)`, the
+/// rest one to a statement of `sql(1)`; `bind(statement, k, i)` binds row `i` as the statement's
+/// `k`-th.
+fn insert_in_statements(
+    tx: &rusqlite::Transaction<'_>,
+    n: usize,
+    sql: fn(usize) -> String,
+    mut bind: impl FnMut(&mut rusqlite::Statement<'_>, usize, usize) -> rusqlite::Result<()>,
+) -> rusqlite::Result<()> {
+    let full = n / ROWS_PER_INSERT * ROWS_PER_INSERT;
+    {
+        let mut statement = tx.prepare_cached(&sql(ROWS_PER_INSERT))?;
+        for start in (0..full).step_by(ROWS_PER_INSERT) {
+            for k in 0..ROWS_PER_INSERT {
+                bind(&mut statement, k, start + k)?;
+            }
+            statement.raw_execute()?;
+        }
+    }
+    let mut statement = tx.prepare_cached(&sql(1))?;
+    for i in full..n {
+        bind(&mut statement, 0, i)?;
+        statement.raw_execute()?;
+    }
+    Ok(())
+}
+
 /// Binds one row's [`PREDICTION_COLUMNS`] after the first `base` parameters.
 fn bind_row(
     statement: &mut rusqlite::Statement<'_>,
@@ -377,22 +404,11 @@ impl Store for SqliteStore {
         let behavior = if pairs.is_empty() { TransactionBehavior::Deferred } else { TransactionBehavior::Immediate };
         let tx = self.conn.transaction_with_behavior(behavior).map_err(err)?;
         if pairs.is_empty() {
-            // Most batches: ROWS_PER_INSERT rows per statement, the rest one by one.
-            let mut chunks = rows.chunks_exact(ROWS_PER_INSERT);
-            {
-                let mut statement = tx.prepare_cached(&insert_sql(ROWS_PER_INSERT)).map_err(err)?;
-                for chunk in chunks.by_ref() {
-                    for (k, p) in chunk.iter().enumerate() {
-                        bind_row(&mut statement, k * COLUMNS, p, None).map_err(err)?;
-                    }
-                    statement.raw_execute().map_err(err)?;
-                }
-            }
-            let mut statement = tx.prepare_cached(&insert_sql(1)).map_err(err)?;
-            for p in chunks.remainder() {
-                bind_row(&mut statement, 0, p, None).map_err(err)?;
-                statement.raw_execute().map_err(err)?;
-            }
+            // Most batches.
+            insert_in_statements(&tx, rows.len(), insert_sql, |statement, k, i| {
+                bind_row(statement, k * COLUMNS, &rows[i], None)
+            })
+            .map_err(err)?;
         } else {
             // A shadow row names its served row's id. As the PostgreSQL backend does, the batch's
             // ids are taken first: the next id AUTOINCREMENT would give (inside this write
@@ -405,25 +421,11 @@ impl Store for SqliteStore {
             for pair in pairs {
                 champion_of[pair.shadow] = Some(pair.champion);
             }
-            let bind = |statement: &mut rusqlite::Statement<'_>, k: usize, i: usize| {
+            insert_in_statements(&tx, rows.len(), insert_with_ids_sql, |statement, k, i| {
                 statement.raw_bind_parameter(k * (COLUMNS + 1) + 1, id(i))?;
                 bind_row(statement, k * (COLUMNS + 1) + 1, &rows[i], champion_of[i].map(id))
-            };
-            let full = rows.len() / ROWS_PER_INSERT * ROWS_PER_INSERT;
-            {
-                let mut statement = tx.prepare_cached(&insert_with_ids_sql(ROWS_PER_INSERT)).map_err(err)?;
-                for start in (0..full).step_by(ROWS_PER_INSERT) {
-                    for k in 0..ROWS_PER_INSERT {
-                        bind(&mut statement, k, start + k).map_err(err)?;
-                    }
-                    statement.raw_execute().map_err(err)?;
-                }
-            }
-            let mut statement = tx.prepare_cached(&insert_with_ids_sql(1)).map_err(err)?;
-            for i in full..rows.len() {
-                bind(&mut statement, 0, i).map_err(err)?;
-                statement.raw_execute().map_err(err)?;
-            }
+            })
+            .map_err(err)?;
         }
         tx.commit().map_err(err)?;
         self.committed();
