@@ -170,17 +170,6 @@ impl Fields {
     }
 }
 
-fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
 fn expects(kind: Kind) -> &'static str {
     match kind {
         Kind::Numeric => {
@@ -535,7 +524,7 @@ pub fn read_lead<'a>(
         Some(other) => errors.push(FieldError {
             lead: index,
             field: "id".into(),
-            reason: format!("expected a string or number id, got {}", type_name(other)),
+            reason: format!("expected a string or number id, got {}", Cell::of(other).type_name()),
         }),
     }
     // Fields the model does not use were left out by `parse_leads` (a caller's own
