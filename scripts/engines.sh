@@ -2,7 +2,8 @@
 # Installs and starts the SQL engines that tests/sql_engines.rs runs exported queries on, on a clean
 # machine as on a developer's: nothing here assumes a server is already installed or running.
 #
-#   eval "$(bash scripts/engines.sh start)"   # prints the exports the tests read
+#   engines=$(bash scripts/engines.sh start) && eval "$engines"   # the exports the tests read
+#   (captured first: inside `eval "$(...)"` a failed start would not stop a script)
 #   bash scripts/engines.sh stop
 #   bash scripts/engines.sh restart-pg       # stop and start PostgreSQL (the log's fault test)
 #
