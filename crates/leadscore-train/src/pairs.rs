@@ -327,25 +327,17 @@ pub(crate) fn loss(z: f64, won: bool) -> f64 {
     z.max(0.0) + (-z.abs()).exp().ln_1p() - if won { z } else { 0.0 }
 }
 
-/// One weight per cell fitted with offset `eta` on the rows `include` admits: each minimises
+/// One weight per cell fitted with offset `eta` on the rows with a cell: each minimises
 /// its rows' log loss plus `l2 / 2 w²` (linfa's penalty on the summed loss), by Newton steps
 /// from `start` (zeros when `None`). A cell without rows keeps weight 0.
-fn fit_cells(
-    cells: &[u32],
-    n_cells: usize,
-    eta: &[f64],
-    y: &[bool],
-    l2: f64,
-    include: &impl Fn(usize) -> bool,
-    start: Option<&[f64]>,
-) -> Vec<f64> {
+fn fit_cells(cells: &[u32], n_cells: usize, eta: &[f64], y: &[bool], l2: f64, start: Option<&[f64]>) -> Vec<f64> {
     let mut w = start.map_or_else(|| vec![0.0; n_cells], <[f64]>::to_vec);
     let (mut grad, mut hess) = (vec![0.0; n_cells], vec![0.0; n_cells]);
     for _ in 0..50 {
         grad.iter_mut().for_each(|x| *x = 0.0);
         hess.iter_mut().for_each(|x| *x = 0.0);
         for (i, &c) in cells.iter().enumerate() {
-            if c == u32::MAX || !include(i) {
+            if c == u32::MAX {
                 continue;
             }
             let c = c as usize;
@@ -445,16 +437,37 @@ fn fit_pair(
     include: impl Fn(usize) -> bool,
     start: Option<&[f64]>,
 ) -> (Vec<f64>, Vec<f64>) {
-    let fitted = fit_cells(&grid.cells, grid.width(), eta, y, l2, &include, start);
-    let mut counts = vec![0.0; grid.width()];
-    for (i, &c) in grid.cells.iter().enumerate() {
-        if c != u32::MAX && include(i) {
+    FitRows::gather(grid, eta, y, include).fit(grid, l2, start)
+}
+
+/// The rows a pair's cells are fitted on (those admitted, with a cell), gathered in row order
+/// with each cell's count: fitted at several penalties, they are gathered once, and every fit
+/// sums them in the same order, so it is the same to the bit however often it runs.
+struct FitRows {
+    cells: Vec<u32>,
+    eta: Vec<f64>,
+    y: Vec<bool>,
+    counts: Vec<f64>,
+}
+
+impl FitRows {
+    fn gather(grid: &Grid, eta: &[f64], y: &[bool], include: impl Fn(usize) -> bool) -> FitRows {
+        let rows: Vec<usize> = (0..grid.cells.len()).filter(|&i| grid.cells[i] != u32::MAX && include(i)).collect();
+        let cells: Vec<u32> = rows.iter().map(|&i| grid.cells[i]).collect();
+        let mut counts = vec![0.0; grid.width()];
+        for &c in &cells {
             counts[c as usize] += 1.0;
         }
+        FitRows { eta: rows.iter().map(|&i| eta[i]).collect(), y: rows.iter().map(|&i| y[i]).collect(), cells, counts }
     }
-    let mut pure = fitted.clone();
-    purify(&mut pure, &counts, grid.rows, grid.columns);
-    (fitted, pure)
+
+    /// The penalised fit from `start`, and its purified weights.
+    fn fit(&self, grid: &Grid, l2: f64, start: Option<&[f64]>) -> (Vec<f64>, Vec<f64>) {
+        let fitted = fit_cells(&self.cells, grid.width(), &self.eta, &self.y, l2, start);
+        let mut pure = fitted.clone();
+        purify(&mut pure, &self.counts, grid.rows, grid.columns);
+        (fitted, pure)
+    }
 }
 
 /// A pair's out-of-fold log-odds under each penalty of `penalties`: each fold's cells fitted
@@ -481,24 +494,13 @@ fn out_of_fold(
                     let z: Vec<(usize, f64)> = (0..n).filter(|&i| fold[i] == f).map(|i| (i, eta_f[i])).collect();
                     return vec![z; penalties.len()];
                 }
-                // The fit's rows (the other folds' leads with a cell) gathered once, in row
-                // order: every penalty's fit reads them as `fit_pair` would, with the same sums.
-                let fit_rows: Vec<usize> = (0..n).filter(|&i| fold[i] != f && grid.cells[i] != u32::MAX).collect();
-                let cells: Vec<u32> = fit_rows.iter().map(|&i| grid.cells[i]).collect();
-                let eta_rows: Vec<f64> = fit_rows.iter().map(|&i| eta_f[i]).collect();
-                let y_rows: Vec<bool> = fit_rows.iter().map(|&i| y[i]).collect();
-                let mut counts = vec![0.0; grid.width()];
-                for &c in &cells {
-                    counts[c as usize] += 1.0;
-                }
+                // The other folds' leads, gathered once for every penalty.
+                let rows = FitRows::gather(grid, eta_f, y, |i| fold[i] != f);
                 let mut start: Option<Vec<f64>> = None;
                 penalties
                     .iter()
                     .map(|&l2| {
-                        let fitted =
-                            fit_cells(&cells, grid.width(), &eta_rows, &y_rows, l2, &|_| true, start.as_deref());
-                        let mut pure = fitted.clone();
-                        purify(&mut pure, &counts, grid.rows, grid.columns);
+                        let (fitted, pure) = rows.fit(grid, l2, start.as_deref());
                         let z: Vec<(usize, f64)> =
                             (0..n).filter(|&i| fold[i] == f).map(|i| (i, eta_f[i] + grid.at(&pure, i))).collect();
                         start = Some(fitted);
@@ -974,13 +976,13 @@ mod tests {
         let cells: Vec<u32> = (0..50).map(|i| if i < 40 { 0 } else { 1 }).collect();
         let y: Vec<bool> = (0..50).map(|i| i < 30).collect();
         let eta = vec![0.0; 50];
-        let w = fit_cells(&cells, 3, &eta, &y, 1e-12, &|_| true, None);
+        let w = fit_cells(&cells, 3, &eta, &y, 1e-12, None);
         assert!((w[0] - 3f64.ln()).abs() < 1e-9, "{w:?}");
         // Cell 1: 10 rows, all lost: pushed far down; cell 2: no rows, weight 0.
         assert!(w[1] < -10.0, "{w:?}");
         assert_eq!(w[2], 0.0);
         // A penalty shrinks towards 0.
-        let shrunk = fit_cells(&cells, 3, &eta, &y, 10.0, &|_| true, Some(&w));
+        let shrunk = fit_cells(&cells, 3, &eta, &y, 10.0, Some(&w));
         assert!(shrunk[0] > 0.0 && shrunk[0] < w[0] && shrunk[1] > -2.0, "{shrunk:?}");
         let g: f64 = (0..40).map(|i| sigmoid(shrunk[0]) - if i < 30 { 1.0 } else { 0.0 }).sum();
         assert!((g + 10.0 * shrunk[0]).abs() < 1e-8);
