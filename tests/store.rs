@@ -407,6 +407,25 @@ fn check_backend(open: &dyn Fn() -> Box<dyn Store>) {
     assert_eq!(store.purge_before(i64::MAX).unwrap(), 3);
     assert!(store.versions().unwrap().is_empty());
 
+    // Rows of two field sets in one batch, and one whose fields were read back from a row stored
+    // before schema 5 (a JSON object, no names): each reads back with its own names.
+    let value = |x: f64| leadscore_store::FieldValue::Number(x);
+    let other_set = Fields::new(vec![
+        ("job_level".into(), leadscore_store::FieldValue::Text("VP".into())),
+        ("page_views".into(), value(3.0)),
+    ]);
+    let unnamed = Fields::read(r#"{"page_views":2,"country":null}"#, None).unwrap();
+    let mixed = [
+        row("M1", 1, "v1"),
+        Prediction { fields: Some(other_set), ..row("M2", 2, "v2") },
+        Prediction { fields: Some(unnamed), ..row("M3", 3, "v1") },
+        row("M4", 4, "v1"),
+    ];
+    store.insert(&mixed).unwrap();
+    let back = store.rows(&Filter { model: "leads".into(), ..Default::default() }).unwrap();
+    assert_eq!(back.into_iter().map(|r| r.prediction).collect::<Vec<_>>(), mixed);
+    assert_eq!(store.purge_before(i64::MAX).unwrap(), 4);
+
     // A large read a page at a time reads what one statement reads: 30,000 rows of v1 (three
     // full pages, then an empty one) and 15,000 of v2 (one and a half), interleaved with
     // another model's rows.
@@ -526,7 +545,8 @@ fn sqlite_backend() {
 /// A served row as a build of schema 1 wrote it (its columns only; both dialects).
 const OLD_ROW: &str =
     "INSERT INTO predictions (scored_at_ms, model, version, shadow, lead_id, probability, score, tier,
-    mql, threshold) VALUES (5, 'leads', 'v1', FALSE, 'old', 0.5, 50, 'A', TRUE, 0.4)";
+    mql, threshold, fields) VALUES (5, 'leads', 'v1', FALSE, 'old', 0.5, 50, 'A', TRUE, 0.4,
+    '{\"page_views\":15,\"country\":\"Iceland\"}')";
 
 #[test]
 fn sqlite_schema_migrates_older_and_refuses_newer() {
@@ -551,12 +571,20 @@ fn sqlite_schema_migrates_older_and_refuses_newer() {
     assert!(out.stderr.contains("schema version 99"), "{}", out.stderr);
 }
 
-/// A store migrated from schema 1 (one served row of lead `old`): its row reads back unpaired, a
-/// pair logged now is read back paired, and the monitor reads both kinds of rows.
+/// A store migrated from schema 1 (one served row of lead `old`): its row reads back unpaired,
+/// with its fields as that schema stored them (a JSON object), a pair logged now is read back
+/// paired, and the monitor reads both kinds of rows.
 fn check_migrated(store: &mut dyn Store) {
     let rows = store.rows(&Filter::served("leads", None, None, None)).unwrap();
     assert_eq!((rows.len(), rows[0].prediction.lead_id.as_str(), rows[0].champion_id), (1, "old", None));
-    let served = Prediction { lead_id: "new".into(), ..rows[0].prediction.clone() };
+    let fields = rows[0].prediction.fields.as_ref().expect("the old row's fields");
+    assert_eq!(fields.get("country"), &leadscore_store::FieldValue::Text("Iceland".into()));
+    assert_eq!(fields.get("page_views"), &leadscore_store::FieldValue::Number(15.0));
+    let served = Prediction {
+        lead_id: "new".into(),
+        fields: Some(Fields::new(vec![("country".into(), leadscore_store::FieldValue::Text("Chile".into()))])),
+        ..rows[0].prediction.clone()
+    };
     let shadow = Prediction { shadow: true, version: "v2".into(), probability: 0.6, ..served.clone() };
     store.insert_paired(&[served, shadow], &[Pair { champion: 0, shadow: 1 }]).unwrap();
     let pairs = store.paired_rows(&PairFilter { model: "leads".into(), ..Default::default() }).unwrap();
@@ -565,7 +593,12 @@ fn check_migrated(store: &mut dyn Store) {
         (pairs[0].champion.prediction.lead_id.as_str(), pairs[0].challenger.prediction.probability),
         ("new", 0.6)
     );
-    assert_eq!(store.rows(&Filter::served("leads", Some("v1"), None, None)).unwrap().len(), 2);
+    let both = store.rows(&Filter::served("leads", Some("v1"), None, None)).unwrap();
+    assert_eq!(both.len(), 2);
+    assert_eq!(
+        both[1].prediction.fields.as_ref().unwrap().get("country"),
+        &leadscore_store::FieldValue::Text("Chile".into())
+    );
 }
 
 /// Marks the store as written by a future leadscore (schema 99) through the store's own

@@ -27,7 +27,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use leadscore_core::value::RawValue;
-use leadscore_store::{FieldLogging, FieldValue, Fields, LogWriter, Prediction, Store, WriterConfig, WriterStats};
+use leadscore_store::{FieldLogging, FieldValue, LogWriter, Prediction, Store, WriterConfig, WriterStats};
 
 use crate::shadow::{Shadow, ShadowScorer, ShadowStats, QUEUE_CAPACITY};
 use crate::state::LoadedModel;
@@ -179,7 +179,7 @@ impl PredictionLog {
             threshold: scoring.threshold,
             rule_points: scoring.rules.map(|r| r.0),
             rule_mql: scoring.rules.map(|r| r.1),
-            fields: Fields::of_indexed(&model.artifact, self.fields, field),
+            fields: model.log_names.fields(self.fields, field),
         }
     }
 

@@ -346,6 +346,7 @@ fn load_version(
     let lookup = Lookup::new(&artifact);
     Ok(LoadedModel {
         lookup,
+        log_names: leadscore_store::FieldNames::of(&artifact),
         name: name.to_owned(),
         version: version.to_owned(),
         checksum: Artifact::checksum(&bytes),

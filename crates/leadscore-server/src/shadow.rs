@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 use leadscore_core::score::Scorer;
 use leadscore_core::spec::Kind;
 use leadscore_core::value::RawValue;
-use leadscore_store::{FieldLogging, FieldValue, Fields, LogWriter, Prediction};
+use leadscore_store::{FieldLogging, FieldValue, LogWriter, Prediction};
 
 use crate::lead;
 use crate::state::LoadedModel;
@@ -225,9 +225,9 @@ fn work(rx: &Receiver<Message>, writer: &LogWriter, counters: &Counters, logging
                             threshold,
                             rule_points: None,
                             rule_mql: None,
-                            fields: Fields::of_indexed(artifact, logging, |i| {
-                                values.get(i).map_or(RawValue::Missing, FieldValue::raw)
-                            }),
+                            fields: challenger
+                                .log_names
+                                .fields(logging, |i| values.get(i).map_or(RawValue::Missing, FieldValue::raw)),
                             scored_at_ms: served.scored_at_ms,
                             model: served.model.clone(),
                             lead_id: served.lead_id.clone(),

@@ -50,6 +50,8 @@ pub struct LoadedModel {
     pub fields: crate::lead::Fields,
     /// The artifact's scoring tables, built once: every request's scorer borrows them.
     pub lookup: Lookup,
+    /// The names of the fields its log rows keep, built once: every row shares them.
+    pub log_names: Arc<leadscore_store::FieldNames>,
     /// The server's rules compiled against this version's spec: `None` without `--rules`,
     /// `Some(Err(why))` when they do not fit it.
     pub rules: Option<Result<Arc<RuleSet>, String>>,

@@ -32,8 +32,8 @@ pub mod writer;
 
 pub use error::{Error, Result};
 pub use row::{
-    check_lead_id, day_bounds, new_lead_id, FieldLogging, FieldValue, Fields, Filter, Forgotten, LoggedRow, Outcome,
-    OutcomeReport, Pair, PairFilter, PairedRow, Prediction,
+    check_lead_id, day_bounds, new_lead_id, FieldLogging, FieldNames, FieldValue, Fields, Filter, Forgotten, LoggedRow,
+    Outcome, OutcomeReport, Pair, PairFilter, PairedRow, Prediction,
 };
 pub use writer::{LogWriter, WriterConfig, WriterStats};
 

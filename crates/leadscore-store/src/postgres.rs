@@ -9,8 +9,8 @@ use std::io::Write;
 use postgres::{Client, NoTls};
 
 use crate::row::{
-    check_pairs, Fields, Filter, Forgotten, LoggedRow, Outcome, OutcomeReport, Pair, PairFilter, PairedRow, Prediction,
-    StoredOutcome,
+    check_pairs, field_set_ids, FieldSets, Fields, Filter, Forgotten, LoggedRow, Outcome, OutcomeReport, Pair,
+    PairFilter, PairedRow, Prediction, StoredOutcome, ADD_FIELD_SET, FIELD_SET_ID,
 };
 use crate::schema::{self, LATEST, MIGRATIONS, PREDICTION_COLUMNS};
 use crate::{dedupe_outcomes, Error, Result, Store};
@@ -79,14 +79,14 @@ fn copy_text(out: &mut Vec<u8>, text: &str) {
 
 /// One row of COPY's text format: `id` first when the batch names its ids (a batch with pairs),
 /// then [`PREDICTION_COLUMNS`].
-fn copy_row(out: &mut Vec<u8>, id: Option<i64>, p: &Prediction, champion_id: Option<i64>) {
+fn copy_row(out: &mut Vec<u8>, id: Option<i64>, p: &Prediction, champion_id: Option<i64>, field_set: Option<i64>) {
     let bool_text = |b: bool| if b { "t" } else { "f" };
     if let Some(id) = id {
         out.extend_from_slice(id.to_string().as_bytes());
         out.push(b'\t');
     }
     // f64 Display is the shortest text that reads back to the same bits.
-    let cells: [Option<String>; 14] = [
+    let cells: [Option<String>; 15] = [
         Some(p.scored_at_ms.to_string()),
         Some(p.model.clone()),
         Some(p.version.clone()),
@@ -99,8 +99,9 @@ fn copy_row(out: &mut Vec<u8>, id: Option<i64>, p: &Prediction, champion_id: Opt
         Some(p.threshold.to_string()),
         p.rule_points.map(|x| x.to_string()),
         p.rule_mql.map(|b| bool_text(b).into()),
-        p.fields.as_ref().map(|f| f.as_json().to_owned()),
+        p.fields.as_ref().map(|f| f.stored().to_owned()),
         champion_id.map(|id| id.to_string()),
+        field_set.map(|id| id.to_string()),
     ];
     for (i, cell) in cells.iter().enumerate() {
         if i > 0 {
@@ -159,6 +160,12 @@ impl Store for PgStore {
         let url = self.url.clone();
         let err = |error| Error::Postgres { url: url.clone(), error };
         let mut tx = self.client.transaction().map_err(err)?;
+        let sets = field_set_ids(rows, |names| {
+            tx.execute(ADD_FIELD_SET, &[&names])
+                .and_then(|_| tx.query_one(FIELD_SET_ID, &[&names]))
+                .map(|r| r.get(0))
+                .map_err(err)
+        })?;
         // COPY returns no ids: a batch with pairs takes its ids from the sequence first (one
         // round trip), so that each shadow row can name its served row's id.
         let ids: Vec<i64> = if pairs.is_empty() {
@@ -181,7 +188,7 @@ impl Store for PgStore {
         let mut buf = Vec::with_capacity(rows.len() * 512);
         for (i, p) in rows.iter().enumerate() {
             let champion_id = champion_of.get(i).copied().flatten().and_then(|c| ids.get(c).copied());
-            copy_row(&mut buf, ids.get(i).copied(), p, champion_id);
+            copy_row(&mut buf, ids.get(i).copied(), p, champion_id, sets[i]);
         }
         let columns = if ids.is_empty() { PREDICTION_COLUMNS.to_owned() } else { format!("id, {PREDICTION_COLUMNS}") };
         let mut writer = tx.copy_in(&format!("COPY predictions ({columns}) FROM STDIN")).map_err(err)?;
@@ -270,7 +277,7 @@ impl Store for PgStore {
                 &format!(
                     "SELECT p.id, p.scored_at_ms, p.model, p.version, p.shadow, p.lead_id, p.probability, p.score,
                         p.tier, p.mql, p.threshold, p.rule_points, p.rule_mql, p.fields, o.won, o.closed_at,
-                        o.received_at_ms, p.champion_id
+                        o.received_at_ms, p.champion_id, p.field_set
                      FROM predictions p LEFT JOIN outcomes o ON o.lead_id = p.lead_id
                      WHERE {FILTER}
                      ORDER BY p.id LIMIT $8::bigint"
@@ -278,40 +285,50 @@ impl Store for PgStore {
                 &[&filter_params(filter)[..], &[&filter.limit.map(|n| i64::try_from(n).unwrap_or(i64::MAX))]].concat(),
             )
             .map_err(err)?;
-        rows.into_iter()
-            .map(|r| {
-                let row_id: i64 = r.get(0);
-                let score: i16 = r.get(7);
-                let fields = match r.get::<_, Option<String>>(13) {
-                    Some(text) => {
-                        Some(Fields::from_json(&text).map_err(|reason| Error::Corrupt { row: row_id, reason })?)
-                    }
-                    None => None,
-                };
-                let prediction = Prediction {
-                    scored_at_ms: r.get(1),
-                    model: r.get(2),
-                    version: r.get(3),
-                    shadow: r.get(4),
-                    lead_id: r.get(5),
-                    probability: r.get(6),
-                    score: u8::try_from(score)
-                        .map_err(|_| Error::Corrupt { row: row_id, reason: format!("score {score} is not 1-99") })?,
-                    tier: r.get(8),
-                    mql: r.get(9),
-                    threshold: r.get(10),
-                    rule_points: r.get(11),
-                    rule_mql: r.get(12),
-                    fields,
-                };
-                let outcome = r.get::<_, Option<bool>>(14).map(|won| StoredOutcome {
-                    won,
-                    closed_at: r.get(15),
-                    received_at_ms: r.get::<_, Option<i64>>(16).unwrap_or(0),
-                });
-                Ok(LoggedRow { row_id, prediction, outcome, champion_id: r.get(17) })
-            })
-            .collect()
+        let mut sets = FieldSets::default();
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let row_id: i64 = r.get(0);
+            let score: i16 = r.get(7);
+            let fields = match r.get::<_, Option<String>>(13) {
+                Some(text) => {
+                    let names = match r.get::<_, Option<i64>>(18) {
+                        Some(id) => Some(sets.get(row_id, id, |id| {
+                            self.client
+                                .query_one("SELECT names FROM field_sets WHERE id = $1", &[&id])
+                                .map(|r| r.get(0))
+                                .map_err(err)
+                        })?),
+                        None => None,
+                    };
+                    Some(Fields::read(&text, names).map_err(|reason| Error::Corrupt { row: row_id, reason })?)
+                }
+                None => None,
+            };
+            let prediction = Prediction {
+                scored_at_ms: r.get(1),
+                model: r.get(2),
+                version: r.get(3),
+                shadow: r.get(4),
+                lead_id: r.get(5),
+                probability: r.get(6),
+                score: u8::try_from(score)
+                    .map_err(|_| Error::Corrupt { row: row_id, reason: format!("score {score} is not 1-99") })?,
+                tier: r.get(8),
+                mql: r.get(9),
+                threshold: r.get(10),
+                rule_points: r.get(11),
+                rule_mql: r.get(12),
+                fields,
+            };
+            let outcome = r.get::<_, Option<bool>>(14).map(|won| StoredOutcome {
+                won,
+                closed_at: r.get(15),
+                received_at_ms: r.get::<_, Option<i64>>(16).unwrap_or(0),
+            });
+            out.push(LoggedRow { row_id, prediction, outcome, champion_id: r.get(17) });
+        }
+        Ok(out)
     }
 
     fn nth_newest_id(&mut self, filter: &Filter, n: u64) -> Result<Option<i64>> {

@@ -11,7 +11,7 @@
 
 use leadscore_core::value::RawValue;
 use leadscore_core::Artifact;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use serde::{Deserialize, Serialize};
 
@@ -114,17 +114,92 @@ impl FieldValue {
     }
 }
 
-/// The logged fields of one lead, kept as the JSON object the store holds (`{"name": value, ...}`):
-/// written once, into one buffer, when the lead is scored, so that neither the request (one
-/// allocation per lead, not one per field) nor the log's writer (nothing left to encode: the text
-/// is bound as it is) builds a value per field. Read by name, parsed once on first use. Logged in
-/// the encoder's feature order; read back from a store, in name order (a JSON object keeps no
-/// order). Two `Fields` are equal when they hold the same values.
+/// The names of the fields a model's rows keep, in the encoder's input order (`Encoder::inputs`:
+/// its features, then the time column when an age is measured from it), as the store keeps them:
+/// once per set (`field_sets`, schema 5), not in every row. A server builds one per loaded model
+/// and its rows share it. The one place that decides which fields a row keeps.
+#[derive(Debug, PartialEq, Eq)]
+pub struct FieldNames {
+    names: Vec<String>,
+    /// The names as a JSON array: the set's key in the store.
+    json: String,
+}
+
+impl FieldNames {
+    /// The fields `artifact`'s model reads.
+    pub fn of(artifact: &Artifact) -> Arc<FieldNames> {
+        let encoder = &artifact.encoder;
+        let features = encoder.features.iter().map(|f| f.name.clone());
+        let time = encoder
+            .time
+            .as_ref()
+            .map(|t| t.column.clone())
+            .filter(|column| !encoder.features.iter().any(|f| f.name == *column));
+        Self::new(features.chain(time).collect())
+    }
+
+    /// Names given in order (rows built by hand, and tests).
+    pub fn new(names: Vec<String>) -> Arc<FieldNames> {
+        // A Vec<String> always serializes.
+        let json = serde_json::to_string(&names).unwrap_or_default();
+        Arc::new(FieldNames { names, json })
+    }
+
+    /// A set read back from the store.
+    pub fn from_json(json: &str) -> std::result::Result<Arc<FieldNames>, String> {
+        let names: Vec<String> =
+            serde_json::from_str(json).map_err(|e| format!("a field set is not a JSON array of names: {e}"))?;
+        Ok(Arc::new(FieldNames { names, json: json.to_owned() }))
+    }
+
+    /// The names as a JSON array (the store's key of the set).
+    pub fn as_json(&self) -> &str {
+        &self.json
+    }
+
+    /// A row's fields, with the value of the `i`-th name from `field(i)` (the scorer's own
+    /// indexed lookup: the server's routes hold values by input position), or `None` when
+    /// `logging` is off.
+    pub fn fields<'a>(
+        self: &Arc<Self>,
+        logging: FieldLogging,
+        mut field: impl FnMut(usize) -> RawValue<'a>,
+    ) -> Option<Fields> {
+        match logging {
+            FieldLogging::None => None,
+            FieldLogging::Model => {
+                // About 10 bytes a value: one allocation for most leads.
+                let mut out = Vec::with_capacity(10 * self.names.len() + 2);
+                out.push(b'[');
+                for i in 0..self.names.len() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    write_value(&mut out, field(i));
+                }
+                out.push(b']');
+                // serde_json writes UTF-8 only; the fallback is never taken.
+                let values =
+                    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+                Some(Fields { names: Some(self.clone()), values, parsed: OnceLock::new() })
+            }
+        }
+    }
+}
+
+/// The logged fields of one lead: a JSON array of their values, in the order of their
+/// [`FieldNames`], as the store holds them. Written once, into one buffer, when the lead is
+/// scored, so that neither the request (one allocation per lead, not one per field) nor the log's
+/// writer (nothing left to encode: the text is bound as it is) builds a value per field. Read by
+/// name, parsed once on first use, in name order. Rows logged before schema 5 hold a JSON object
+/// (`{"name": value, ...}`) and no names. Two `Fields` are equal when they hold the same values.
 #[derive(Clone, Debug, Default)]
 pub struct Fields {
-    /// The JSON object, as stored.
-    json: String,
-    /// Its values by name, parsed on first use (set at once when read from a store).
+    /// The names of the values, `None` for a row stored as a JSON object.
+    names: Option<Arc<FieldNames>>,
+    /// The values as stored: a JSON array, or the object of a row from before schema 5.
+    values: String,
+    /// The values by name, parsed on first use (set at once when read from a store).
     parsed: OnceLock<Vec<(String, FieldValue)>>,
 }
 
@@ -152,80 +227,46 @@ fn write_value(out: &mut Vec<u8>, value: RawValue<'_>) {
 }
 
 impl Fields {
-    /// The fields `artifact`'s model reads, taken from `field` (the same lookup the scorer used),
-    /// or `None` when `logging` is off.
+    /// The fields `artifact`'s model reads, taken by name from `field` (the same lookup the
+    /// scorer used), or `None` when `logging` is off. Builds the model's [`FieldNames`] on every
+    /// call: a server keeps them per loaded model instead.
     pub fn of<'a>(
         artifact: &Artifact,
         logging: FieldLogging,
         mut field: impl FnMut(&str) -> RawValue<'a>,
     ) -> Option<Fields> {
-        let inputs = artifact.encoder.inputs();
-        Self::of_indexed(artifact, logging, |i| inputs.get(i).map_or(RawValue::Missing, |name| field(name)))
-    }
-
-    /// [`Fields::of`] with the value of the encoder's `i`-th input (`encoder.inputs()`: its
-    /// features, then the time column when an age is measured from it) from `field(i)`: the
-    /// scorer's own indexed lookup (the server's routes hold values by input position).
-    pub fn of_indexed<'a>(
-        artifact: &Artifact,
-        logging: FieldLogging,
-        mut field: impl FnMut(usize) -> RawValue<'a>,
-    ) -> Option<Fields> {
-        match logging {
-            FieldLogging::None => None,
-            FieldLogging::Model => {
-                // `encoder.inputs()`, without its Vec: the features, then the time column when
-                // an age is measured from it and it is not a feature.
-                let encoder = &artifact.encoder;
-                let features = encoder.features.iter().map(|f| f.name.as_str());
-                let time = encoder
-                    .time
-                    .as_ref()
-                    .map(|t| t.column.as_str())
-                    .filter(|column| !encoder.features.iter().any(|f| f.name == *column));
-                Some(Self::write(features.chain(time).enumerate().map(|(i, name)| (name, field(i)))))
-            }
-        }
+        let names = FieldNames::of(artifact);
+        names.fields(logging, |i| field(&names.names[i]))
     }
 
     /// Fields holding `values` (callers that build rows themselves, and tests).
     pub fn new(values: Vec<(String, FieldValue)>) -> Fields {
-        Self::write(values.iter().map(|(name, value)| (name.as_str(), value.raw())))
+        let names = FieldNames::new(values.iter().map(|(name, _)| name.clone()).collect());
+        names.fields(FieldLogging::Model, |i| values[i].1.raw()).unwrap_or_default()
     }
 
-    fn write<'a, 'v>(values: impl Iterator<Item = (&'a str, RawValue<'v>)>) -> Fields {
-        // About 20 bytes a field: one allocation for most leads.
-        let mut out = Vec::with_capacity(384);
-        out.push(b'{');
-        for (i, (name, value)) in values.enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            let _ = serde_json::to_writer(&mut out, name);
-            out.push(b':');
-            write_value(&mut out, value);
-        }
-        out.push(b'}');
-        // serde_json writes UTF-8 only; the fallback is never taken.
-        let json = String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-        Fields { json, parsed: OnceLock::new() }
+    /// The names of the values, `None` for a row stored as a JSON object (before schema 5).
+    pub fn names(&self) -> Option<&Arc<FieldNames>> {
+        self.names.as_ref()
     }
 
-    /// The JSON object stored in the log.
-    pub fn as_json(&self) -> &str {
-        &self.json
+    /// The text stored in the log's `fields` column.
+    pub fn stored(&self) -> &str {
+        &self.values
     }
 
-    /// Reads a stored JSON object back (a value of another type than the four is an error).
-    pub fn from_json(text: &str) -> std::result::Result<Fields, String> {
-        let values = parse_fields(text)?;
-        Ok(Fields { json: text.to_owned(), parsed: OnceLock::from(values) })
+    /// Reads a stored row's fields back: `stored` is a JSON array of values named by `names`, or,
+    /// without names, the JSON object of a row from before schema 5 (a value of another type than
+    /// the four, or a count of values other than the names', is an error).
+    pub fn read(stored: &str, names: Option<Arc<FieldNames>>) -> std::result::Result<Fields, String> {
+        let values = parse_fields(stored, names.as_deref())?;
+        Ok(Fields { names, values: stored.to_owned(), parsed: OnceLock::from(values) })
     }
 
     /// Every field with its value, in name order.
     pub fn values(&self) -> &[(String, FieldValue)] {
-        // Text this type wrote, or that `from_json` already parsed: it always parses.
-        self.parsed.get_or_init(|| parse_fields(&self.json).unwrap_or_default())
+        // Text this type wrote, or that `read` already parsed: it always parses.
+        self.parsed.get_or_init(|| parse_fields(&self.values, self.names.as_deref()).unwrap_or_default())
     }
 
     /// The value of `name` (`Missing` when the row has none).
@@ -235,27 +276,46 @@ impl Fields {
     }
 }
 
-/// A stored JSON object's values, in name order.
-fn parse_fields(text: &str) -> std::result::Result<Vec<(String, FieldValue)>, String> {
-    let map: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_str(text).map_err(|e| format!("fields are not a JSON object: {e}"))?;
-    map.into_iter()
-        .map(|(k, v)| {
-            let value = match v {
-                serde_json::Value::Null => FieldValue::Missing,
-                serde_json::Value::Bool(b) => FieldValue::Bool(b),
-                serde_json::Value::Number(n) => FieldValue::Number(n.as_f64().unwrap_or(f64::NAN)),
-                serde_json::Value::String(s) => FieldValue::Text(s),
-                other => return Err(format!("field `{k}` holds {other}, not a value")),
-            };
-            Ok((k, value))
-        })
-        .collect::<std::result::Result<Vec<_>, String>>()
-        .map(|mut values| {
-            // A JSON object's keys come back sorted already; `get` relies on it.
-            values.sort_by(|a, b| a.0.cmp(&b.0));
-            values
-        })
+/// One stored JSON value as a field's value (an array or an object is an error naming the field).
+fn field_value(name: &str, value: serde_json::Value) -> std::result::Result<FieldValue, String> {
+    Ok(match value {
+        serde_json::Value::Null => FieldValue::Missing,
+        serde_json::Value::Bool(b) => FieldValue::Bool(b),
+        serde_json::Value::Number(n) => FieldValue::Number(n.as_f64().unwrap_or(f64::NAN)),
+        serde_json::Value::String(s) => FieldValue::Text(s),
+        other => return Err(format!("field `{name}` holds {other}, not a value")),
+    })
+}
+
+/// Stored fields' values, in name order: a JSON array of values named by `names`, or, without
+/// names, a JSON object (a row from before schema 5).
+fn parse_fields(stored: &str, names: Option<&FieldNames>) -> std::result::Result<Vec<(String, FieldValue)>, String> {
+    let mut values = match names {
+        Some(names) => {
+            let values: Vec<serde_json::Value> =
+                serde_json::from_str(stored).map_err(|e| format!("fields are not a JSON array of values: {e}"))?;
+            if values.len() != names.names.len() {
+                return Err(format!("{} values for {} field names", values.len(), names.names.len()));
+            }
+            names
+                .names
+                .iter()
+                .zip(values)
+                .map(|(name, value)| Ok((name.clone(), field_value(name, value)?)))
+                .collect::<std::result::Result<Vec<_>, String>>()?
+        }
+        None => {
+            let map: serde_json::Map<String, serde_json::Value> =
+                serde_json::from_str(stored).map_err(|e| format!("fields are not a JSON object: {e}"))?;
+            map.into_iter()
+                .map(|(k, v)| field_value(&k, v).map(|value| (k, value)))
+                .collect::<std::result::Result<Vec<_>, _>>()?
+        }
+    };
+    // `get` searches by name (a Map keeps insertion order when a dependency turns on serde_json's
+    // `preserve_order`).
+    values.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(values)
 }
 
 /// One scoring of one lead by one model version.
@@ -415,6 +475,57 @@ pub(crate) fn check_pairs(rows: &[Prediction], pairs: &[Pair]) -> Result<()> {
     Ok(())
 }
 
+/// The statement that adds a field set unless the store has it (both backends; parameter: the
+/// names as a JSON array), then [`FIELD_SET_ID`] reads its id.
+pub(crate) const ADD_FIELD_SET: &str = "INSERT INTO field_sets (names) VALUES ($1) ON CONFLICT (names) DO NOTHING";
+
+/// The id of a field set (both backends; parameter: the names as a JSON array).
+pub(crate) const FIELD_SET_ID: &str = "SELECT id FROM field_sets WHERE names = $1";
+
+/// The field set id of each row of a batch (`None`: no fields, or fields read back from a row
+/// stored as an object), each distinct set resolved once through `id_of` (inside the batch's
+/// transaction: [`ADD_FIELD_SET`] then [`FIELD_SET_ID`]). A server's rows share their model's
+/// [`FieldNames`], so a batch usually holds one or two sets.
+pub(crate) fn field_set_ids(
+    rows: &[Prediction],
+    mut id_of: impl FnMut(&str) -> Result<i64>,
+) -> Result<Vec<Option<i64>>> {
+    let mut known: Vec<(&Arc<FieldNames>, i64)> = Vec::new();
+    rows.iter()
+        .map(|row| {
+            let Some(names) = row.fields.as_ref().and_then(Fields::names) else { return Ok(None) };
+            if let Some((_, id)) = known.iter().find(|(k, _)| Arc::ptr_eq(k, names) || k.json == names.json) {
+                return Ok(Some(*id));
+            }
+            let id = id_of(&names.json)?;
+            known.push((names, id));
+            Ok(Some(id))
+        })
+        .collect()
+}
+
+/// The field sets a read has met, each read from the store once.
+#[derive(Default)]
+pub(crate) struct FieldSets(std::collections::HashMap<i64, Arc<FieldNames>>);
+
+impl FieldSets {
+    /// The names of set `id`, named by row `row` (for the error), `load(id)` giving them as JSON
+    /// the first time.
+    pub(crate) fn get(
+        &mut self,
+        row: i64,
+        id: i64,
+        load: impl FnOnce(i64) -> Result<String>,
+    ) -> Result<Arc<FieldNames>> {
+        if let Some(names) = self.0.get(&id) {
+            return Ok(names.clone());
+        }
+        let names = FieldNames::from_json(&load(id)?).map_err(|reason| Error::Corrupt { row, reason })?;
+        self.0.insert(id, names.clone());
+        Ok(names)
+    }
+}
+
 /// A challenger's shadow scoring with the served scoring it shadows: the same lead, as it
 /// arrived at the same moment.
 #[derive(Clone, Debug, PartialEq)]
@@ -565,20 +676,30 @@ mod tests {
             ("c".into(), FieldValue::Bool(true)),
             ("e".into(), FieldValue::Number(f64::NAN)),
         ]);
-        // Written in the order given, compactly, as serde_json writes values.
-        assert_eq!(f.as_json(), r#"{"d":null,"a":"Google \"x\"\n\\ é","b":15.0,"c":true,"e":null}"#);
-        let back = Fields::from_json(f.as_json()).unwrap();
+        // The values in the order given, compactly, as serde_json writes them; the names apart.
+        assert_eq!(f.stored(), r#"[null,"Google \"x\"\n\\ é",15.0,true,null]"#);
+        let names = f.names().unwrap().clone();
+        assert_eq!(names.as_json(), r#"["d","a","b","c","e"]"#);
+        let back = Fields::read(f.stored(), Some(FieldNames::from_json(names.as_json()).unwrap())).unwrap();
         assert_eq!(back, f);
         for (name, value) in [("a", FieldValue::Text("Google \"x\"\n\\ é".into())), ("b", FieldValue::Number(15.0))] {
             assert_eq!(back.get(name), &value, "{name}");
             assert_eq!(f.get(name), &value, "{name}");
         }
-        let names: Vec<&str> = back.values().iter().map(|(k, _)| k.as_str()).collect();
-        assert_eq!(names, ["a", "b", "c", "d", "e"], "read back in name order");
+        let in_order: Vec<&str> = back.values().iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(in_order, ["a", "b", "c", "d", "e"], "read back in name order");
         assert_eq!(back.get("e"), &FieldValue::Missing, "a NaN is stored as missing");
         assert_eq!(back.get("nope"), &FieldValue::Missing);
-        assert!(Fields::from_json("[1]").is_err());
-        assert!(Fields::from_json(r#"{"a": [1]}"#).unwrap_err().contains("field `a`"));
+        // A row from before schema 5: the JSON object, no names.
+        let old = Fields::read(r#"{"d":null,"a":"Google \"x\"\n\\ é","b":15.0,"c":true,"e":null}"#, None).unwrap();
+        assert_eq!(old, f);
+        assert!(old.names().is_none());
+        // What cannot be read says why.
+        assert!(Fields::read("[1]", None).is_err());
+        assert!(Fields::read(r#"{"a": [1]}"#, None).unwrap_err().contains("field `a`"));
+        assert!(Fields::read("[1, 2]", Some(names.clone())).unwrap_err().contains("2 values for 5 field names"));
+        assert!(Fields::read("[[1],2,3,4,5]", Some(names)).unwrap_err().contains("field `d`"));
+        assert!(FieldNames::from_json("{}").unwrap_err().contains("not a JSON array of names"));
         // Cells read back to the same value: 15.0 prints as 15, yes/no as true/false.
         assert_eq!(FieldValue::Number(15.0).cell(), "15");
         assert_eq!(FieldValue::Number(0.1).cell().parse::<f64>().unwrap(), 0.1);

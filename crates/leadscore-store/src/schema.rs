@@ -10,7 +10,7 @@
 //! PostgreSQL's BOOLEAN and DOUBLE PRECISION (the doubles are the scorer's bits either way).
 
 /// The schema version this build writes.
-pub const LATEST: u32 = 4;
+pub const LATEST: u32 = 5;
 
 /// Key of PostgreSQL's advisory lock around migrations (`'LSMIGRAT'` as bytes).
 pub const PG_MIGRATION_LOCK: i64 = 0x4c53_4d49_4752_4154;
@@ -120,11 +120,26 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: &["DROP INDEX IF EXISTS predictions_time"],
         postgres: &["DROP INDEX IF EXISTS predictions_time"],
     },
+    Migration {
+        version: 5,
+        what: "a row's fields hold their values only; the names are stored once per set (field_sets)",
+        // The names were most of a row: about 300 of a single lead's 470 bytes of fields, written
+        // on every scoring, to the WAL and again by its checkpoint. Rows from before keep their
+        // JSON object (`field_set` NULL) and read as before.
+        sqlite: &[
+            "CREATE TABLE field_sets (id INTEGER PRIMARY KEY, names TEXT NOT NULL UNIQUE)",
+            "ALTER TABLE predictions ADD COLUMN field_set INTEGER",
+        ],
+        postgres: &[
+            "CREATE TABLE field_sets (id BIGSERIAL PRIMARY KEY, names TEXT NOT NULL UNIQUE)",
+            "ALTER TABLE predictions ADD COLUMN field_set BIGINT",
+        ],
+    },
 ];
 
 /// The columns of an inserted prediction, in the order both backends bind them.
 pub const PREDICTION_COLUMNS: &str =
-    "scored_at_ms, model, version, shadow, lead_id, probability, score, tier, mql, threshold, rule_points, rule_mql, fields, champion_id";
+    "scored_at_ms, model, version, shadow, lead_id, probability, score, tier, mql, threshold, rule_points, rule_mql, fields, champion_id, field_set";
 
 /// Every (model, version) in the log, by seeks in `predictions_model_time` rather than a scan (a
 /// loose index scan: each step jumps to the next pair past the last one), for retention's

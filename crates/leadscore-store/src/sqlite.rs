@@ -31,8 +31,8 @@ use std::time::{Duration, Instant};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use crate::row::{
-    check_pairs, Fields, Filter, Forgotten, LoggedRow, Outcome, OutcomeReport, Pair, PairFilter, PairedRow, Prediction,
-    StoredOutcome,
+    check_pairs, field_set_ids, FieldSets, Fields, Filter, Forgotten, LoggedRow, Outcome, OutcomeReport, Pair,
+    PairFilter, PairedRow, Prediction, StoredOutcome, ADD_FIELD_SET, FIELD_SET_ID,
 };
 use crate::schema::{self, LATEST, MIGRATIONS, PREDICTION_COLUMNS};
 use crate::{dedupe_outcomes, Error, Result, Store};
@@ -250,7 +250,7 @@ const CACHE_KIB: i64 = 32 * 1024;
 const ROWS_PER_INSERT: usize = 64;
 
 /// The columns bound per row ([`PREDICTION_COLUMNS`]).
-const COLUMNS: usize = 14;
+const COLUMNS: usize = 15;
 
 /// `INSERT OR ROLLBACK INTO predictions (...) VALUES (?, ...), ...` for `rows` rows. `OR ROLLBACK`:
 /// a failing row ends the whole batch's transaction, as any failure does anyway, so SQLite keeps no
@@ -306,6 +306,7 @@ fn bind_row(
     base: usize,
     p: &Prediction,
     champion_id: Option<i64>,
+    field_set: Option<i64>,
 ) -> rusqlite::Result<()> {
     statement.raw_bind_parameter(base + 1, p.scored_at_ms)?;
     statement.raw_bind_parameter(base + 2, p.model.as_str())?;
@@ -319,8 +320,9 @@ fn bind_row(
     statement.raw_bind_parameter(base + 10, p.threshold)?;
     statement.raw_bind_parameter(base + 11, p.rule_points)?;
     statement.raw_bind_parameter(base + 12, p.rule_mql)?;
-    statement.raw_bind_parameter(base + 13, p.fields.as_ref().map(Fields::as_json))?;
-    statement.raw_bind_parameter(base + 14, champion_id)
+    statement.raw_bind_parameter(base + 13, p.fields.as_ref().map(Fields::stored))?;
+    statement.raw_bind_parameter(base + 14, champion_id)?;
+    statement.raw_bind_parameter(base + 15, field_set)
 }
 
 /// The WHERE clause of a [`Filter`] over `predictions p` (parameters ?1 to ?7). The model is
@@ -336,7 +338,7 @@ fn rows_sql() -> String {
     format!(
         "SELECT p.id, p.scored_at_ms, p.model, p.version, p.shadow, p.lead_id, p.probability, p.score,
         p.tier, p.mql, p.threshold, p.rule_points, p.rule_mql, p.fields, o.won, o.closed_at, o.received_at_ms,
-        p.champion_id
+        p.champion_id, p.field_set
     FROM predictions p LEFT JOIN outcomes o ON o.lead_id = p.lead_id
     WHERE {FILTER}
     ORDER BY p.id LIMIT ?8"
@@ -403,10 +405,15 @@ impl Store for SqliteStore {
         // With pairs, the ids are read before the first insert: the write lock is taken first.
         let behavior = if pairs.is_empty() { TransactionBehavior::Deferred } else { TransactionBehavior::Immediate };
         let tx = self.conn.transaction_with_behavior(behavior).map_err(err)?;
+        let sets = field_set_ids(rows, |names| {
+            tx.execute(ADD_FIELD_SET, [names])
+                .and_then(|_| tx.query_row(FIELD_SET_ID, [names], |r| r.get(0)))
+                .map_err(err)
+        })?;
         if pairs.is_empty() {
             // Most batches.
             insert_in_statements(&tx, rows.len(), insert_sql, |statement, k, i| {
-                bind_row(statement, k * COLUMNS, &rows[i], None)
+                bind_row(statement, k * COLUMNS, &rows[i], None, sets[i])
             })
             .map_err(err)?;
         } else {
@@ -423,7 +430,7 @@ impl Store for SqliteStore {
             }
             insert_in_statements(&tx, rows.len(), insert_with_ids_sql, |statement, k, i| {
                 statement.raw_bind_parameter(k * (COLUMNS + 1) + 1, id(i))?;
-                bind_row(statement, k * (COLUMNS + 1) + 1, &rows[i], champion_of[i].map(id))
+                bind_row(statement, k * (COLUMNS + 1) + 1, &rows[i], champion_of[i].map(id), sets[i])
             })
             .map_err(err)?;
         }
@@ -527,14 +534,26 @@ impl Store for SqliteStore {
                     r.get::<_, Option<String>>(15)?,
                     r.get::<_, Option<i64>>(16)?,
                     r.get::<_, Option<i64>>(17)?,
+                    r.get::<_, Option<i64>>(18)?,
                 ))
             })
             .map_err(err)?;
         let mut out = Vec::new();
+        let mut sets = FieldSets::default();
         for row in raw {
-            let (row_id, mut prediction, fields, won, closed_at, received, champion_id) = row.map_err(err)?;
+            let (row_id, mut prediction, fields, won, closed_at, received, champion_id, set) = row.map_err(err)?;
             prediction.fields = match fields {
-                Some(text) => Some(Fields::from_json(&text).map_err(|reason| Error::Corrupt { row: row_id, reason })?),
+                Some(text) => {
+                    let names = match set {
+                        Some(id) => Some(sets.get(row_id, id, |id| {
+                            self.conn
+                                .query_row("SELECT names FROM field_sets WHERE id = ?1", [id], |r| r.get(0))
+                                .map_err(err)
+                        })?),
+                        None => None,
+                    };
+                    Some(Fields::read(&text, names).map_err(|reason| Error::Corrupt { row: row_id, reason })?)
+                }
                 None => None,
             };
             let outcome = won.map(|won| StoredOutcome { won, closed_at, received_at_ms: received.unwrap_or(0) });
@@ -671,6 +690,62 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::writer::tests::prediction;
+
+    #[test]
+    fn a_rows_fields_are_stored_as_values_and_their_names_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = SqliteStore::open(&dir.path().join("log.db")).unwrap();
+        // Two batches of rows sharing one set of names (as a server's rows share their model's),
+        // and a row of another set.
+        let names = crate::FieldNames::new(vec!["page_views".into(), "country".into()]);
+        let with = |i: usize, names: &Arc<crate::FieldNames>| Prediction {
+            fields: names.fields(crate::FieldLogging::Model, |k| {
+                if k == 0 {
+                    leadscore_core::value::RawValue::Number(i as f64)
+                } else {
+                    leadscore_core::value::RawValue::Text("Chile")
+                }
+            }),
+            ..prediction(i)
+        };
+        store.insert(&(0..3).map(|i| with(i, &names)).collect::<Vec<_>>()).unwrap();
+        let other = crate::FieldNames::new(vec!["job_level".into(), "industry".into()]);
+        store.insert(&[with(3, &names), with(4, &other)]).unwrap();
+        let stored: Vec<(String, Option<i64>)> = store
+            .conn
+            .prepare("SELECT fields, field_set FROM predictions ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(stored[0], (r#"[0.0,"Chile"]"#.to_owned(), Some(1)));
+        assert_eq!(
+            stored.iter().map(|(_, set)| *set).collect::<Vec<_>>(),
+            [Some(1), Some(1), Some(1), Some(1), Some(2)]
+        );
+        let sets: Vec<String> = store
+            .conn
+            .prepare("SELECT names FROM field_sets ORDER BY id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(sets, [r#"["page_views","country"]"#, r#"["job_level","industry"]"#]);
+        let back = store.rows(&Filter { model: "leads".into(), ..Default::default() }).unwrap();
+        assert_eq!(back[3].prediction.fields.as_ref().unwrap().get("page_views"), &crate::FieldValue::Number(3.0));
+        assert_eq!(
+            back[4].prediction.fields.as_ref().unwrap().get("industry"),
+            &crate::FieldValue::Text("Chile".into())
+        );
+        // A batch that fails (SQLite stores a NaN as NULL, which the column refuses) leaves no
+        // field set behind.
+        let bad = Prediction { probability: f64::NAN, ..with(5, &crate::FieldNames::new(vec!["x".into()])) };
+        assert!(store.insert(&[bad]).is_err());
+        let n: i64 = store.conn.query_row("SELECT COUNT(*) FROM field_sets", [], |r| r.get(0)).unwrap();
+        assert_eq!(n, 2);
+    }
 
     fn autocheckpoint(store: &SqliteStore) -> i64 {
         store.conn.query_row("PRAGMA wal_autocheckpoint", [], |r| r.get(0)).unwrap()
