@@ -215,6 +215,12 @@ fn write_value(out: &mut Vec<u8>, value: RawValue<'_>) {
         RawValue::Missing => out.extend_from_slice(b"null"),
         RawValue::Bool(true) => out.extend_from_slice(b"true"),
         RawValue::Bool(false) => out.extend_from_slice(b"false"),
+        // A whole number (most CRM fields: counts, days, revenue) as an integer: it reads back to
+        // the same f64, in a third of the time of the shortest float text. Not -0.0, which would
+        // read back as 0.0.
+        RawValue::Number(x) if x.fract() == 0.0 && x.abs() < 1e15 && !(x == 0.0 && x.is_sign_negative()) => {
+            out.extend_from_slice(itoa::Buffer::new().format(x as i64).as_bytes());
+        }
         RawValue::Number(x) if x.is_finite() => {
             // Writing into a Vec cannot fail; ryu's shortest text, as serde_json writes numbers.
             let _ = serde_json::to_writer(&mut *out, &x);
@@ -677,7 +683,7 @@ mod tests {
             ("e".into(), FieldValue::Number(f64::NAN)),
         ]);
         // The values in the order given, compactly, as serde_json writes them; the names apart.
-        assert_eq!(f.stored(), r#"[null,"Google \"x\"\n\\ é",15.0,true,null]"#);
+        assert_eq!(f.stored(), r#"[null,"Google \"x\"\n\\ é",15,true,null]"#);
         let names = f.names().unwrap().clone();
         assert_eq!(names.as_json(), r#"["d","a","b","c","e"]"#);
         let back = Fields::read(f.stored(), Some(FieldNames::from_json(names.as_json()).unwrap())).unwrap();
@@ -700,6 +706,16 @@ mod tests {
         assert!(Fields::read("[1, 2]", Some(names.clone())).unwrap_err().contains("2 values for 5 field names"));
         assert!(Fields::read("[[1],2,3,4,5]", Some(names)).unwrap_err().contains("field `d`"));
         assert!(FieldNames::from_json("{}").unwrap_err().contains("not a JSON array of names"));
+        // Numbers read back to the same bits: whole ones are written as integers, except -0.0.
+        for x in [0.0, -0.0, 15.0, -3.0, 0.1, 1e-7, 52_050_000.0, 999_999_999_999_999.0, 1e15, 2e300, -2.5e-300] {
+            let f = Fields::new(vec![("x".into(), FieldValue::Number(x))]);
+            let back = Fields::read(f.stored(), f.names().cloned()).unwrap();
+            match back.get("x") {
+                FieldValue::Number(y) => assert_eq!(y.to_bits(), x.to_bits(), "{x} stored as {}", f.stored()),
+                other => panic!("{x} read back as {other:?}"),
+            }
+        }
+        assert_eq!(Fields::new(vec![("x".into(), FieldValue::Number(52_050_000.0))]).stored(), "[52050000]");
         // Cells read back to the same value: 15.0 prints as 15, yes/no as true/false.
         assert_eq!(FieldValue::Number(15.0).cell(), "15");
         assert_eq!(FieldValue::Number(0.1).cell().parse::<f64>().unwrap(), 0.1);

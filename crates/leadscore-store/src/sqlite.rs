@@ -719,7 +719,7 @@ mod tests {
             .unwrap()
             .collect::<rusqlite::Result<_>>()
             .unwrap();
-        assert_eq!(stored[0], (r#"[0.0,"Chile"]"#.to_owned(), Some(1)));
+        assert_eq!(stored[0], (r#"[0,"Chile"]"#.to_owned(), Some(1)));
         assert_eq!(
             stored.iter().map(|(_, set)| *set).collect::<Vec<_>>(),
             [Some(1), Some(1), Some(1), Some(1), Some(2)]
