@@ -9,7 +9,8 @@
 //! `--search-rows`), whose design is handed over as sparse rows: there each fit is taken to its
 //! optimum by Newton steps (`newton`), a few passes where L-BFGS takes about a hundred on a
 //! one-hot design. Only the settings the sample chooses leave it; the model published is fitted
-//! by linfa-logistic on every lead.
+//! on every lead (by Newton steps to a tenth of linfa-logistic's tolerance, see
+//! `fit::fit_newton_started`).
 
 use ndarray::{Array1, ArrayView1, ArrayView2};
 
@@ -181,6 +182,7 @@ fn newton_path(
     for &l2 in grid {
         let model = newton::fit_model(z, y, train, l2, models.last().or(warm), stop)?;
         let w: Vec<f64> = model.weights.iter().chain([&model.intercept]).copied().collect();
+        let w = z.levels(&w);
         preds.push(test.iter().map(|&i| sigmoid(z.at(&w, i))).collect());
         models.push(model);
     }

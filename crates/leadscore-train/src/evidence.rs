@@ -17,6 +17,8 @@ use ndarray::{Array2, ArrayView1, ArrayView2};
 use leadscore_core::evidence::TermEvidence;
 use leadscore_core::model::{sigmoid, LogisticModel};
 
+use crate::newton::{Dense, SparseRows};
+
 /// Rows accumulated exactly; larger designs use a fixed stride (see the module).
 pub const MAX_ROWS: usize = 250_000;
 /// Widest design whose standard errors are computed (its `(p+1)²` matrix and `p³/3` Cholesky
@@ -32,19 +34,33 @@ pub fn term_evidence(
     l2: f64,
     present: &[u64],
 ) -> Vec<TermEvidence> {
-    let (n, p) = x.dim();
-    let leads: Vec<u64> = (0..p)
-        .map(|j| {
-            let column = x.column(j);
-            if column.iter().all(|v| *v == 0.0 || *v == 1.0) {
-                column.iter().filter(|v| **v == 1.0).count() as u64
-            } else {
-                present.get(j).copied().unwrap_or(n as u64)
-            }
-        })
-        .collect();
+    term_evidence_rows(&Dense(x), x.nrows(), y, model, l2, present)
+}
+
+/// [`term_evidence`] of the design's `n` rows held as sparse rows `z` (their cells as the dense
+/// design's nonzero entries, in column order: the same figures to the bit).
+pub fn term_evidence_rows<R: SparseRows>(
+    z: &R,
+    n: usize,
+    y: ArrayView1<'_, bool>,
+    model: &LogisticModel,
+    l2: f64,
+    present: &[u64],
+) -> Vec<TermEvidence> {
+    let p = z.width();
+    let mut ones = vec![0u64; p];
+    let mut binary = vec![true; p];
+    let all: Vec<usize> = (0..n).collect();
+    z.each_row(&all, |_, cells| {
+        for &(c, v) in cells {
+            ones[c as usize] += u64::from(v == 1.0);
+            binary[c as usize] &= v == 1.0;
+        }
+    });
+    let leads: Vec<u64> =
+        (0..p).map(|j| if binary[j] { ones[j] } else { present.get(j).copied().unwrap_or(n as u64) }).collect();
     let std_errors = if p <= MAX_COLUMNS && n > 0 && model.weights.len() == p && y.len() == n {
-        std_errors(x, model, l2)
+        std_errors(z, n, model, l2)
     } else {
         None
     };
@@ -60,22 +76,21 @@ pub fn term_evidence(
 
 /// The standard error of each weight (intercept left out), or `None` when the matrix is not
 /// positive definite (which a positive penalty rules out, short of rounding).
-fn std_errors(x: ArrayView2<'_, f64>, model: &LogisticModel, l2: f64) -> Option<Vec<f64>> {
-    let (n, p) = x.dim();
+fn std_errors<R: SparseRows>(z: &R, n: usize, model: &LogisticModel, l2: f64) -> Option<Vec<f64>> {
+    let p = z.width();
     let q = p + 1; // the intercept is the last column
     let stride = n.div_ceil(MAX_ROWS).max(1);
     let scale = stride as f64;
     let mut h = vec![0.0; q * q];
     let mut entries: Vec<(usize, f64)> = Vec::with_capacity(p + 1);
-    for i in (0..n).step_by(stride) {
+    let rows: Vec<usize> = (0..n).step_by(stride).collect();
+    z.each_row(&rows, |_, cells| {
         entries.clear();
         let mut z = model.intercept;
-        for j in 0..p {
-            let v = x[[i, j]];
-            if v != 0.0 {
-                entries.push((j, v));
-                z += model.weights[j] * v;
-            }
+        for &(j, v) in cells {
+            let j = j as usize;
+            entries.push((j, v));
+            z += model.weights[j] * v;
         }
         entries.push((p, 1.0));
         let prob = sigmoid(z);
@@ -86,7 +101,7 @@ fn std_errors(x: ArrayView2<'_, f64>, model: &LogisticModel, l2: f64) -> Option<
                 h[ja * q + jb] += wa * vb;
             }
         }
-    }
+    });
     let mut m = Array2::<f64>::zeros((q, q));
     for a in 0..q {
         for b in a..q {

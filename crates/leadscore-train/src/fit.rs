@@ -14,7 +14,7 @@ use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ShapeBuilder};
 
 use leadscore_core::model::LogisticModel;
 
-use crate::newton::{Dense, Stop};
+use crate::newton::{Columns, Stop};
 use crate::{Error, Result};
 
 /// Rows above which a fit first solves a subsample and warm-starts from it.
@@ -115,29 +115,37 @@ pub fn fit_large(
     fit(x, y, options, Some(&start))
 }
 
-/// [`fit`] started where Newton steps from `start` end (see `newton`): linfa-logistic then finds
-/// its gradient within tolerance at its first evaluation and stops, where from `start` (the
-/// optimum of a sample or of fewer leads) it takes dozens of passes over a large design. The
-/// model is linfa's. A sampled search fits on every lead this way. A design wider than
-/// `newton::MAX_COLUMNS` is fitted by linfa from `start`.
+/// The fit of the sparse rows `z` on every lead (a sampled search's fits on every lead), by
+/// Newton steps from `start` (the optimum of a sample or of fewer leads) to a tenth of
+/// linfa-logistic's gradient tolerance: linfa started there finds its tolerance met at its first
+/// evaluation and keeps the point, where from `start` it takes dozens of passes over a large
+/// design. So linfa runs (on the dense design, built for it) only when the steps stop short of
+/// that, or for a design wider than `newton::MAX_COLUMNS`. The rows stay sparse, a smooth
+/// number's bins one-hot (see `steps`): no dense matrix of every lead is needed.
 pub fn fit_newton_started(
-    x: ArrayView2<'_, f64>,
-    y: ArrayView1<'_, bool>,
+    z: &Columns,
+    y: &[bool],
     options: &FitOptions,
     start: &LogisticModel,
 ) -> Result<LogisticModel> {
-    if x.ncols() > crate::newton::MAX_COLUMNS {
-        return fit(x, y, options, Some(start));
+    let linfa = |from: &LogisticModel| {
+        let x = z.to_dense();
+        let y: Array1<bool> = y.iter().copied().collect();
+        fit(x.view(), y.view(), options, Some(from))
+    };
+    if z.width > crate::newton::MAX_COLUMNS {
+        return linfa(start);
     }
     let started = std::time::Instant::now();
-    let newton = {
-        let rows: Vec<usize> = (0..x.nrows()).collect();
-        let labels: Vec<bool> = y.to_vec();
-        let stop = Stop::gradient(NEWTON_MARGIN * options.tolerance_per_row * rows.len() as f64);
-        crate::newton::fit_model(&Dense(x), &labels, &rows, options.l2, Some(start), stop)?
-    };
-    tracing::debug!(rows = x.nrows(), ms = started.elapsed().as_millis() as u64, "newton start");
-    fit(x, y, options, Some(&newton))
+    let rows: Vec<usize> = (0..z.n_rows()).collect();
+    let stop = Stop::gradient(NEWTON_MARGIN * options.tolerance_per_row * rows.len() as f64);
+    let (newton, reached) = crate::newton::fit_model_stopped(z, y, &rows, options.l2, Some(start), stop)?;
+    tracing::debug!(rows = rows.len(), reached, ms = started.elapsed().as_millis() as u64, "newton fit");
+    if reached {
+        Ok(newton)
+    } else {
+        linfa(&newton)
+    }
 }
 
 /// Copies `rows` of `x` into a new column-major matrix (see `design` for why column-major).
@@ -217,7 +225,8 @@ mod tests {
         let opts = FitOptions { l2: 0.5, ..FitOptions::default() };
         let tight = fit(x.view(), y.view(), &FitOptions { tolerance_per_row: 1e-10, ..opts.clone() }, None).unwrap();
         let far = LogisticModel { intercept: 2.0, weights: vec![-3.0] };
-        let started = fit_newton_started(x.view(), y.view(), &opts, &far).unwrap();
+        let z = Columns::of_design(x.view());
+        let started = fit_newton_started(&z, &y.to_vec(), &opts, &far).unwrap();
         // Within what a tenth of the default tolerance (a gradient of 4e-4 here) allows.
         assert!((started.weights[0] - tight.weights[0]).abs() < 1e-4, "{started:?} vs {tight:?}");
         assert!((started.intercept - tight.intercept).abs() < 1e-4, "{started:?} vs {tight:?}");

@@ -1,7 +1,14 @@
 //! Penalised logistic fits by Newton steps over sparse rows: the crate's one Newton solver of
 //! several columns at once. The shape search fits each candidate's columns with it; a sampled
 //! search (a training part above `--search-rows`) fits the penalty path on the sample with it,
-//! and starts linfa-logistic's fits on every lead at its optimum.
+//! and then the model on every lead (`fit::fit_newton_started`: linfa-logistic, started at the
+//! Newton optimum, would keep it; it runs only when the steps stop short).
+//!
+//! A smooth number's bins (see `steps`) can be held one-hot in the rows ([`Columns::steps`])
+//! while their weights are fitted as steps: a row then has one cell for its bin instead of one
+//! per step below it, and the gradient and curvature taken over the one-hot columns are carried
+//! over to the steps (`Tᵀ g`, `Tᵀ H T`, where `T` sums steps into levels). The objective is the
+//! same; only the rounding differs from rows written as steps.
 //!
 //! The objective is linfa-logistic's: the log loss summed over the rows plus `l2 / 2 |w|²`, with
 //! an unpenalised intercept (here a shift on top of an optional per-row offset, which is the
@@ -14,11 +21,14 @@
 //! [`MAX_COLUMNS`] columns.
 
 use linfa_linalg::cholesky::SolveC;
-use ndarray::{Array2, ArrayView2};
+use ndarray::{Array2, ArrayView2, ShapeBuilder};
 
+use leadscore_core::encode::Encoder;
 use leadscore_core::model::{sigmoid, LogisticModel};
+use leadscore_core::table::Table;
 
 use crate::pairs::loss;
+use crate::steps::Steps;
 use crate::{Error, Result};
 
 /// Widest design fitted whole by Newton steps: each step solves a `(p+1)²` system (`p³/3` for its
@@ -32,6 +42,11 @@ pub trait SparseRows {
     fn width(&self) -> usize;
     /// Calls `f(i, cells)` for every `i` of `rows`, in that order, with row `i`'s cells.
     fn each_row(&self, rows: &[usize], f: impl FnMut(usize, &[(u32, f64)]));
+    /// The smooth numbers whose bins the rows hold one-hot while their weights are fitted as
+    /// steps (see [`Steps::levels_of`]); none by default.
+    fn steps(&self) -> Option<&Steps> {
+        None
+    }
 }
 
 /// Sparse rows held in memory (compressed rows): what the shape search builds for a candidate,
@@ -43,6 +58,9 @@ pub struct Columns {
     pub start: Vec<usize>,
     /// Every row's nonzero cells, row after row.
     pub cells: Vec<(u32, f64)>,
+    /// Smooth numbers whose bins `cells` hold one-hot (one cell a row, whatever the bin) while
+    /// their weights are steps: empty when the cells are the design's own.
+    pub steps: Steps,
 }
 
 impl Columns {
@@ -56,7 +74,87 @@ impl Columns {
             cells.extend_from_slice(row);
             start.push(cells.len());
         });
-        Columns { width: x.ncols(), start, cells }
+        Columns { width: x.ncols(), start, cells, steps: Steps::default() }
+    }
+
+    /// The weights of the rows' own columns for the fit `w` (in steps where [`Columns::steps`]
+    /// says; the shift, if any, kept): what [`Columns::at`] reads.
+    pub fn levels(&self, w: &[f64]) -> Vec<f64> {
+        self.steps.levels_of(w)
+    }
+
+    /// The one-hot design of `encoder` over `rows` of `table` as sparse rows, with the smooth
+    /// numbers of `steps` fitted as steps: what `design::design_matrix` writes, built a block of
+    /// rows at a time, so a million leads never take a dense matrix (a fifth of its size here).
+    pub fn of_encoder(encoder: &Encoder, table: &Table, rows: &[usize], steps: &Steps) -> Result<Columns> {
+        const CHUNK: usize = 32_768;
+        let mut z = Columns { width: encoder.n_columns, start: vec![0], cells: Vec::new(), steps: steps.clone() };
+        z.start.reserve(rows.len());
+        for (c, chunk) in rows.chunks(CHUNK).enumerate() {
+            let x = crate::design::design_matrix(encoder, table, chunk)?;
+            let first = z.cells.len();
+            let all: Vec<usize> = (0..chunk.len()).collect();
+            Dense(x.view()).each_row(&all, |_, cells| {
+                z.cells.extend_from_slice(cells);
+                z.start.push(z.cells.len());
+            });
+            if c == 0 && !chunk.is_empty() {
+                // Room for the rest at the first block's cells a row, and a little more.
+                let per_row = (z.cells.len() - first) as f64 / chunk.len() as f64;
+                z.cells.reserve(((per_row * 1.02 + 0.5) * rows.len() as f64) as usize);
+            }
+        }
+        Ok(z)
+    }
+
+    /// Number of rows.
+    pub fn n_rows(&self) -> usize {
+        self.start.len() - 1
+    }
+
+    /// The mean of every column (the explanation baseline), to the bit what
+    /// `design::column_means` gives on the dense design: a column of 0s and 1s is summed
+    /// exactly in any order, and any other is summed as the dense column is.
+    pub fn column_means(&self) -> Vec<f64> {
+        let n = self.n_rows();
+        let mut sums = vec![0.0; self.width];
+        let mut binary = vec![true; self.width];
+        for &(c, v) in &self.cells {
+            sums[c as usize] += v;
+            binary[c as usize] &= v == 1.0;
+        }
+        for c in (0..self.width).filter(|&c| !binary[c]) {
+            let mut column = vec![0.0; n];
+            for (i, value) in column.iter_mut().enumerate() {
+                if let Some(&(_, v)) = self.row(i).iter().find(|(j, _)| *j as usize == c) {
+                    *value = v;
+                }
+            }
+            sums[c] = ndarray::ArrayView1::from(&column[..]).sum();
+        }
+        let n = n.max(1) as f64;
+        sums.into_iter().map(|s| s / n).collect()
+    }
+
+    /// Every row's log-odds from `model` (over the rows' one-hot columns, in steps where
+    /// [`Columns::steps`] says).
+    pub fn log_odds(&self, model: &LogisticModel) -> Vec<f64> {
+        let w: Vec<f64> = model.weights.iter().chain([&model.intercept]).copied().collect();
+        let w = self.levels(&w);
+        (0..self.n_rows()).map(|i| self.at(&w, i)).collect()
+    }
+
+    /// The dense design, bins as steps where [`Columns::steps`] says (what linfa-logistic fits).
+    pub fn to_dense(&self) -> Array2<f64> {
+        let n = self.n_rows();
+        let mut x = Array2::<f64>::zeros((n, self.width).f());
+        for i in 0..n {
+            for &(c, v) in self.row(i) {
+                x[[i, c as usize]] = v;
+            }
+        }
+        self.steps.to_steps(&mut x);
+        x
     }
 
     /// Row `i`'s cells.
@@ -64,7 +162,8 @@ impl Columns {
         &self.cells[self.start[i]..self.start[i + 1]]
     }
 
-    /// Row `i`'s log-odds from the fit `w` (the columns' weights, then the shift).
+    /// Row `i`'s log-odds from the weights `w` of its columns (see [`Columns::levels`]), then
+    /// the shift.
     pub fn at(&self, w: &[f64], i: usize) -> f64 {
         at(self.row(i), w, self.width)
     }
@@ -79,6 +178,10 @@ impl SparseRows for Columns {
         for &i in rows {
             f(i, self.row(i));
         }
+    }
+
+    fn steps(&self) -> Option<&Steps> {
+        Some(&self.steps).filter(|s| !s.is_empty())
     }
 }
 
@@ -121,6 +224,15 @@ pub fn at(cells: &[(u32, f64)], w: &[f64], width: usize) -> f64 {
     cells.iter().map(|(c, v)| v * w[*c as usize]).sum::<f64>() + w[width]
 }
 
+/// The weights the rows' cells read: `w` itself, or its levels where the rows hold bins one-hot
+/// and `w` has steps.
+fn levels<'w>(steps: Option<&Steps>, w: &'w [f64]) -> std::borrow::Cow<'w, [f64]> {
+    match steps {
+        Some(steps) => std::borrow::Cow::Owned(steps.levels_of(w)),
+        None => std::borrow::Cow::Borrowed(w),
+    }
+}
+
 /// When the Newton steps stop.
 #[derive(Clone, Copy, Debug)]
 pub struct Stop {
@@ -157,9 +269,25 @@ pub fn fit<R: SparseRows>(
     start: Option<&[f64]>,
     stop: Stop,
 ) -> Vec<f64> {
+    fit_stopped(z, off, y, rows, l2, start, stop).0
+}
+
+/// [`fit`], and whether it stopped on `stop.gradient_norm` (not on its step count or a step too
+/// small to tell).
+#[allow(clippy::too_many_arguments)]
+fn fit_stopped<R: SparseRows>(
+    z: &R,
+    off: Option<&[f64]>,
+    y: &[bool],
+    rows: &[usize],
+    l2: f64,
+    start: Option<&[f64]>,
+    stop: Stop,
+) -> (Vec<f64>, bool) {
     let width = z.width();
     let p = width + 1;
     let mut w = start.filter(|s| s.len() == p).map_or_else(|| vec![0.0; p], <[f64]>::to_vec);
+    let steps = z.steps();
     let eta = |cells: &[(u32, f64)], w: &[f64], i: usize| -> f64 {
         match off {
             Some(off) => off[i] + at(cells, w, width),
@@ -168,24 +296,27 @@ pub fn fit<R: SparseRows>(
     };
     let objective = |w: &[f64]| -> f64 {
         let mut total = 0.0;
-        z.each_row(rows, |i, cells| total += loss(eta(cells, w, i), y[i]));
+        let lw = levels(steps, w);
+        z.each_row(rows, |i, cells| total += loss(eta(cells, &lw, i), y[i]));
         total + 0.5 * l2 * w[..width].iter().map(|v| v * v).sum::<f64>()
     };
     let mut current = objective(&w);
     let mut nz: Vec<(usize, f64)> = Vec::with_capacity(p);
     let mut passes = 0;
+    let mut reached = false;
     for _ in 0..stop.max_steps {
         passes += 1;
         let mut g = vec![0.0; p];
-        // Row-major; only the lower triangle (row >= column) is filled.
+        // Row-major; only the lower triangle (row >= column) is filled (all of it over steps).
         let mut h = Array2::<f64>::zeros((p, p));
         {
             let flat = h.as_slice_mut().expect("a new array is contiguous");
+            let lw = levels(steps, &w);
             z.each_row(rows, |i, cells| {
                 nz.clear();
                 nz.extend(cells.iter().map(|(c, v)| (*c as usize, *v)));
                 nz.push((width, 1.0));
-                let pr = sigmoid(eta(cells, &w, i));
+                let pr = sigmoid(eta(cells, &lw, i));
                 let (r, curv) = (pr - f64::from(u8::from(y[i])), pr * (1.0 - pr));
                 for (t, &(a, va)) in nz.iter().enumerate() {
                     g[a] += r * va;
@@ -196,12 +327,23 @@ pub fn fit<R: SparseRows>(
                     }
                 }
             });
+            if let Some(steps) = steps {
+                // Taken over the one-hot bins: over the steps, `Tᵀ g` and `Tᵀ H T`.
+                for a in 0..p {
+                    for b in 0..a {
+                        flat[b * p + a] = flat[a * p + b];
+                    }
+                }
+                steps.gradient_to_steps(&mut g);
+                steps.curvature_to_steps(flat, p);
+            }
         }
         for c in 0..width {
             g[c] += l2 * w[c];
             h[[c, c]] += l2;
         }
         if g.iter().map(|v| v * v).sum::<f64>().sqrt() < stop.gradient_norm {
+            reached = true;
             break;
         }
         // A sliver of ridge keeps the system solvable when a column is empty in these rows.
@@ -230,7 +372,7 @@ pub fn fit<R: SparseRows>(
         }
     }
     tracing::trace!(rows = rows.len(), columns = width, l2, passes, "newton");
-    w
+    (w, reached)
 }
 
 /// A whole model fitted on `rows` of `z` (no offset) by [`fit`] from `start`.
@@ -242,14 +384,26 @@ pub fn fit_model<R: SparseRows>(
     start: Option<&LogisticModel>,
     stop: Stop,
 ) -> Result<LogisticModel> {
+    Ok(fit_model_stopped(z, y, rows, l2, start, stop)?.0)
+}
+
+/// [`fit_model`], and whether it stopped on `stop.gradient_norm`.
+pub fn fit_model_stopped<R: SparseRows>(
+    z: &R,
+    y: &[bool],
+    rows: &[usize],
+    l2: f64,
+    start: Option<&LogisticModel>,
+    stop: Stop,
+) -> Result<(LogisticModel, bool)> {
     let width = z.width();
     let start: Option<Vec<f64>> =
         start.filter(|m| m.weights.len() == width).map(|m| m.weights.iter().chain([&m.intercept]).copied().collect());
-    let w = fit(z, None, y, rows, l2, start.as_deref(), stop);
+    let (w, reached) = fit_stopped(z, None, y, rows, l2, start.as_deref(), stop);
     if w.iter().any(|v| !v.is_finite()) {
         return Err(Error::Fit { l2, message: "Newton steps produced non-finite coefficients".into() });
     }
-    Ok(LogisticModel { intercept: w[width], weights: w[..width].to_vec() })
+    Ok((LogisticModel { intercept: w[width], weights: w[..width].to_vec() }, reached))
 }
 
 #[cfg(test)]
@@ -262,7 +416,7 @@ mod tests {
     /// fitted without penalty: the weight solves the rows' own rate.
     #[test]
     fn columns_are_fitted_to_their_rows_rate() {
-        let mut z = Columns { width: 1, start: vec![0], cells: Vec::new() };
+        let mut z = Columns { width: 1, start: vec![0], cells: Vec::new(), steps: Steps::default() };
         for i in 0..80 {
             if i < 40 {
                 z.cells.push((0, 1.0));
@@ -306,6 +460,40 @@ mod tests {
         let linfa = crate::fit::fit(x.view(), yy.view(), &options, None).unwrap();
         for (a, b) in dense.iter().zip(linfa.weights.iter().chain([&linfa.intercept])) {
             assert!((a - b).abs() < 1e-5, "{dense:?} vs {linfa:?}");
+        }
+    }
+
+    /// A smooth number's bins held one-hot and fitted as steps give the fit of the rows written
+    /// as steps (to rounding): the same optimum, the same log-odds.
+    #[test]
+    fn one_hot_bins_fitted_as_steps_match_the_rows_written_as_steps() {
+        use leadscore_core::encode::{Cuts, NumericEncoder};
+        use leadscore_core::spec::Impute;
+        let values: Vec<Option<f64>> =
+            (0..3000).map(|i| if i % 29 == 0 { None } else { Some(f64::from(i % 37)) }).collect();
+        let enc = NumericEncoder::fit(values.iter().copied(), false, Impute::Median, Cuts::Quantiles(6)).unwrap();
+        let y: Vec<bool> = (0..3000).map(|i| (i * 7919) % 10 < 2 + (i % 37) / 9).collect();
+        let m = 4.0;
+        let empty = || Columns { width: enc.width(), start: vec![0], cells: Vec::new(), steps: Steps::default() };
+        let (mut one_hot, mut stepped) = (empty(), empty());
+        one_hot.steps = Steps::of_candidate(&enc, m);
+        for v in &values {
+            enc.write(*v, |c, x| {
+                if x != 0.0 {
+                    one_hot.cells.push((c as u32, x));
+                }
+            });
+            one_hot.start.push(one_hot.cells.len());
+            crate::steps::write_steps(&enc, *v, crate::steps::scale(m), |c, x| stepped.cells.push((c as u32, x)));
+            stepped.start.push(stepped.cells.len());
+        }
+        let rows: Vec<usize> = (0..values.len()).collect();
+        let a = fit(&one_hot, None, &y, &rows, 2.0, None, Stop::OPTIMUM);
+        let b = fit(&stepped, None, &y, &rows, 2.0, None, Stop::OPTIMUM);
+        assert!(a.iter().zip(&b).all(|(u, v)| (u - v).abs() < 1e-7), "{a:?} vs {b:?}");
+        let levels = one_hot.levels(&a);
+        for i in rows {
+            assert!((one_hot.at(&levels, i) - stepped.at(&b, i)).abs() < 1e-7, "row {i}");
         }
     }
 

@@ -161,13 +161,14 @@ pub fn train(
     // and a model leaves it through `Steps::to_levels` before it is scored or published.
     let mut smoothing = BTreeMap::new();
     let mut steps = Steps::of(&encoder, &pinned_shapes(&fit_spec), &smoothing);
-    steps.to_steps(&mut x);
     // A sampled search fits by Newton steps on the sample's rows kept sparse (see `cv`), unless
-    // the design is too wide for them.
-    let sparse_rows = |x: &ndarray::Array2<f64>| {
-        (sample.is_some() && x.ncols() <= newton::MAX_COLUMNS).then(|| Columns::of_design(x.view()))
+    // the design is too wide for them: the one-hot rows, their smooth bins fitted as steps.
+    let sparse_rows = |x: &ndarray::Array2<f64>, steps: &Steps| {
+        (sample.is_some() && x.ncols() <= newton::MAX_COLUMNS)
+            .then(|| Columns { steps: steps.clone(), ..Columns::of_design(x.view()) })
     };
-    let mut sparse = sparse_rows(&x);
+    let mut sparse = sparse_rows(&x, &steps);
+    steps.to_steps(&mut x);
     lap("design matrix");
 
     let options = FitOptions {
@@ -223,8 +224,8 @@ pub fn train(
             encoder.baseline = column_means(&x);
             smoothing = searched.smoothing;
             steps = Steps::of(&encoder, &pinned_shapes(&fit_spec), &smoothing);
+            sparse = sparse_rows(&x, &steps);
             steps.to_steps(&mut x);
-            sparse = sparse_rows(&x);
             let k = params.cv_folds as usize;
             let warm = Some(warm.as_slice());
             let result =
@@ -328,20 +329,20 @@ pub fn train(
     // these choices.
     if sample.is_some() {
         crate::design::check_size(&encoder, &fit_spec, split.train.len(), 2, crate::design::available_memory())?;
-        let mut x = design_matrix(&encoder, table, &split.train)?;
-        let y: Array1<bool> = split.train.iter().map(|&r| table.target[r]).collect();
-        encoder.baseline = column_means(&x);
-        steps.to_steps(&mut x);
+        // Sparse rows, not the dense matrix: the fit is Newton's (see `fit_newton_started`).
+        let z = Columns::of_encoder(&encoder, table, &split.train, &steps)?;
+        let y: Vec<bool> = split.train.iter().map(|&r| table.target[r]).collect();
+        encoder.baseline = z.column_means();
         progress.start("fitting on every training lead", 0);
-        model = fit_newton_started(x.view(), y.view(), &fit_options, &model)?;
+        model = fit_newton_started(&z, &y, &fit_options, &model)?;
         progress.finish();
         if params.refit == Refit::Train {
             let leads = present_leads(&encoder, &distributions, y.len());
-            evidence = steps_evidence(&steps, &mut x, y.view(), &model, l2, &encoder, &leads);
+            evidence = sparse_evidence(&steps, &z, &y, &model, l2, &encoder, &leads);
         }
         if let Some(f) = found.as_mut().filter(|f| !f.terms.is_empty()) {
-            let eta = log_odds(&model, x.view());
-            drop(x);
+            let eta = z.log_odds(&model);
+            drop(z);
             let kept: Vec<[usize; 2]> = f.terms.iter().map(|(pair, _)| *pair).collect();
             let options = PairOptions {
                 max_pairs: 0,
@@ -349,7 +350,6 @@ pub fn train(
                 penalties: f.penalties.clone(),
                 bins: f.bins.clone(),
             };
-            let y: Vec<bool> = y.to_vec();
             let all = crate::pairs::find(&encoder, table, &split.train, &y, &eta, None, &kept, l2, &options)?;
             (f.terms, f.weights, f.shares, f.evidence, f.penalties, f.bins) =
                 (all.terms, all.weights, all.shares, all.evidence, all.penalties, all.bins);
@@ -385,18 +385,24 @@ pub fn train(
             let mut all: Vec<usize> = split.train.iter().chain(&split.holdout).copied().collect();
             all.sort_unstable();
             crate::design::check_size(&encoder, &fit_spec, all.len(), 2, crate::design::available_memory())?;
-            let mut x_all = design_matrix(&encoder, table, &all)?;
-            steps.to_steps(&mut x_all);
-            let y_all: Array1<bool> = all.iter().map(|&r| table.target[r]).collect();
+            let leads = present_leads(&encoder, &distributions, all.len());
             progress.start("refitting on every lead", 0);
-            let refit = if sample.is_some() {
-                fit_newton_started(x_all.view(), y_all.view(), &fit_options, &model)?
+            let (refit, evidence) = if sample.is_some() {
+                // Sparse rows, as the fit on every training lead.
+                let z = Columns::of_encoder(&encoder, table, &all, &steps)?;
+                let y_all: Vec<bool> = all.iter().map(|&r| table.target[r]).collect();
+                let refit = fit_newton_started(&z, &y_all, &fit_options, &model)?;
+                let evidence = sparse_evidence(&steps, &z, &y_all, &refit, l2, &encoder, &leads);
+                (refit, evidence)
             } else {
-                fit_large(x_all.view(), y_all.view(), &fit_options, Some(&model))?
+                let mut x_all = design_matrix(&encoder, table, &all)?;
+                steps.to_steps(&mut x_all);
+                let y_all: Array1<bool> = all.iter().map(|&r| table.target[r]).collect();
+                let refit = fit_large(x_all.view(), y_all.view(), &fit_options, Some(&model))?;
+                let evidence = steps_evidence(&steps, &mut x_all, y_all.view(), &refit, l2, &encoder, &leads);
+                (refit, evidence)
             };
             progress.finish();
-            let leads = present_leads(&encoder, &distributions, all.len());
-            let evidence = steps_evidence(&steps, &mut x_all, y_all.view(), &refit, l2, &encoder, &leads);
             lap("refit on every lead");
             (steps.to_levels(&refit, &encoder.baseline), FittedOn::AllRows { evaluated: judged }, evidence)
         }
@@ -494,6 +500,21 @@ fn steps_evidence(
     let evidence = term_evidence(x.view(), y, &steps.to_levels(model, &encoder.baseline), l2, leads);
     steps.to_steps(x);
     evidence
+}
+
+/// [`steps_evidence`] of the sparse rows `z` (the one-hot design, as `Columns::of_encoder`
+/// builds it): the same figures.
+fn sparse_evidence(
+    steps: &Steps,
+    z: &Columns,
+    y: &[bool],
+    model: &LogisticModel,
+    l2: f64,
+    encoder: &Encoder,
+    leads: &[u64],
+) -> Vec<leadscore_core::evidence::TermEvidence> {
+    let levels = steps.to_levels(model, &encoder.baseline);
+    crate::evidence::term_evidence_rows(z, y.len(), ArrayView1::from(y), &levels, l2, leads)
 }
 
 fn present_leads(encoder: &Encoder, distributions: &[FeatureDistribution], n: usize) -> Vec<u64> {

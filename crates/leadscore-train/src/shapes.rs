@@ -7,7 +7,12 @@
 //! model's column order; for each, every fold's log-odds lose that number's current columns
 //! and each candidate shape's columns are fitted in their place on the other folds' rows (an
 //! intercept shift and the candidate's weights, penalised as the model's, by Newton steps (`newton`) warm
-//! started from the previous fold's), then scored on the fold's own rows. The pooled out-of-fold
+//! started from the previous fold's), then scored on the fold's own rows. A smooth shape is
+//! judged along a path of smoothings ([`crate::steps::PENALTIES`], weakest first, its bins held
+//! one-hot and fitted as steps), each smoothing's first fold started at the previous one's
+//! optimum; the path stops at the first smoothing that does worse out of fold than the best so
+//! far. A number's candidate shapes are independent of each other and run one a core, their
+//! results taken in candidate order. The pooled out-of-fold
 //! log loss ranks the candidates; a shape with more columns must beat a simpler one by
 //! [`MIN_GAIN_PER_COLUMN`] of the log loss per added column, so a tie goes to the simpler
 //! reading. The winner's fits stay in the folds' log-odds, so each later number is judged with
@@ -32,6 +37,7 @@ use leadscore_core::Spec;
 
 use crate::newton::{self, Columns, Stop};
 use crate::pairs::loss;
+use crate::steps::Steps;
 use crate::Result;
 
 /// Default time budget of the search.
@@ -163,26 +169,28 @@ pub fn warm_starts(
 
 /// A candidate's columns over the training rows, each row's nonzero cells only (a number writes
 /// at most three: its line, its missing indicator, its bin), so a million leads cost tens of
-/// megabytes whatever the shape. With `steps`, the bins are written as steps of that value (a
-/// smooth shape, see [`crate::steps`]).
-fn candidate_columns(enc: &NumericEncoder, values: &[Option<f64>], steps: Option<f64>) -> Columns {
+/// megabytes whatever the shape. A smooth shape's bins stay one-hot here, one cell a row; its
+/// fits set the smoothing ([`Columns::steps`]) and are fitted in steps (see [`crate::steps`]).
+fn candidate_columns(enc: &NumericEncoder, values: &[Option<f64>]) -> Columns {
     let width = enc.width();
     let mut start = Vec::with_capacity(values.len() + 1);
     let mut cells = Vec::with_capacity(values.len() * 2);
     start.push(0);
     for v in values {
-        let mut push = |c: usize, value: f64| {
+        enc.write(*v, |c: usize, value: f64| {
             if value != 0.0 {
                 cells.push((c as u32, value));
             }
-        };
-        match steps {
-            Some(scale) => crate::steps::write_steps(enc, *v, scale, push),
-            None => enc.write(*v, &mut push),
-        }
+        });
         start.push(cells.len());
     }
-    Columns { width, start, cells }
+    Columns { width, start, cells, steps: Steps::default() }
+}
+
+/// The columns `z` of a candidate at `smoothing` (a smooth shape's; `None`: as they are).
+fn smoothed(mut z: Columns, enc: &NumericEncoder, smoothing: Option<f64>) -> Columns {
+    z.steps = smoothing.map_or_else(Steps::default, |m| Steps::of_candidate(enc, m));
+    z
 }
 
 /// A candidate shape as judged: its encoder, its per-fold fits, its pooled out-of-fold loss.
@@ -273,48 +281,61 @@ pub fn search(
                 off
             })
             .collect();
-        let mut tried: Vec<Tried> = Vec::new();
-        for shape in Shape::CANDIDATES {
+        // One candidate shape judged on every fold; candidates are independent of each other,
+        // so they run one a core and come back in `Shape::CANDIDATES` order (the same bytes).
+        let judge = |shape: Shape| -> Option<Tried> {
             let reading = shape.reading().expect("candidates are concrete shapes");
             if reading.log1p && !non_negative
                 || reading.levels && !(integers && distinct <= MAX_SHAPE_LEVELS)
                 || reading.bins > 0 && distinct <= 3
             {
-                continue;
+                return None;
             }
             let cuts = if reading.levels { Cuts::Levels { min_count } } else { Cuts::Quantiles(reading.bins) };
-            let Some(enc) = NumericEncoder::fit(values.iter().copied(), reading.log1p, impute, cuts) else {
-                continue;
-            };
+            let enc = NumericEncoder::fit(values.iter().copied(), reading.log1p, impute, cuts)?;
             let width = enc.width();
-            if u32::try_from(width).is_err() {
-                continue;
-            }
-            // A smooth shape is fitted at each smoothing; the best out of fold stands for it.
+            u32::try_from(width).ok()?;
+            // A smooth shape is fitted at each smoothing, weakest first, each fold's first fit
+            // started at the previous smoothing's optimum; the path stops at the first
+            // smoothing that fits worse out of fold than the best so far, which stands for it.
             let smoothings: Vec<Option<f64>> =
                 if shape.smooth() { crate::steps::PENALTIES.iter().map(|m| Some(*m)).collect() } else { vec![None] };
+            let mut z = candidate_columns(&enc, &values);
             let mut best: Option<Tried> = None;
+            let mut previous: Option<(f64, Vec<f64>)> = None;
             for smoothing in smoothings {
-                let z = candidate_columns(&enc, &values, smoothing.map(crate::steps::scale));
-                let mut fits = Vec::with_capacity(k);
+                z = smoothed(z, &enc, smoothing);
+                let mut fits: Vec<Vec<f64>> = Vec::with_capacity(k);
                 let mut total = 0.0;
                 for f in 0..k {
                     // The penalty of a fit on all the other folds' rows, scaled to the rows fitted.
                     let l2 = folds.l2 * fit_rows[f].len() as f64 / other_rows[f].max(1) as f64;
-                    let start = fits.last().map(Vec::as_slice);
+                    // The previous smoothing's fit of fold 0, its steps rescaled to the same levels.
+                    let rescaled = match (&previous, smoothing) {
+                        (Some((m, w)), Some(now)) if f == 0 => Some(rescale(&z.steps, w, *m, now)),
+                        _ => None,
+                    };
+                    let start = fits.last().map(Vec::as_slice).or(rescaled.as_deref());
                     let w = newton::fit(&z, Some(&offsets[f]), y, &fit_rows[f], l2, start, Stop::OPTIMUM);
+                    let lw = z.levels(&w);
                     for i in (0..n).filter(|&i| folds.fold[i] == f) {
-                        total += loss(offsets[f][i] + z.at(&w, i), y[i]);
+                        total += loss(offsets[f][i] + z.at(&lw, i), y[i]);
                     }
                     fits.push(w);
                 }
                 let log_loss = total / n.max(1) as f64;
+                if let (Some(m), Some(first)) = (smoothing, fits.first()) {
+                    previous = Some((m, first.clone()));
+                }
                 if best.as_ref().is_none_or(|b| log_loss < b.log_loss) {
                     best = Some(Tried { shape, enc: enc.clone(), width, fits, log_loss, smoothing });
+                } else {
+                    break;
                 }
             }
-            tried.extend(best);
-        }
+            best
+        };
+        let mut tried: Vec<Tried> = in_parallel(&Shape::CANDIDATES, judge).into_iter().flatten().collect();
         if tried.is_empty() {
             continue;
         }
@@ -347,10 +368,11 @@ pub fn search(
             Some(m) => format!("{why}; steps between its bins penalised {m}x the model's penalty"),
             None => why,
         };
-        let z = candidate_columns(&winner.enc, &values, winner.smoothing.map(crate::steps::scale));
+        let z = smoothed(candidate_columns(&winner.enc, &values), &winner.enc, winner.smoothing);
         for (f, eta_f) in eta.iter_mut().enumerate() {
+            let lw = z.levels(&winner.fits[f]);
             for (i, e) in eta_f.iter_mut().enumerate() {
-                *e = offsets[f][i] + z.at(&winner.fits[f], i);
+                *e = offsets[f][i] + z.at(&lw, i);
             }
         }
         tracing::debug!(feature = %feature.name, start = start.as_str(), chosen = winner.shape.as_str(), %why, "shape");
@@ -381,6 +403,40 @@ pub fn search(
         format!("every number searched ({searched})")
     };
     Ok(Searched { record, chosen, fits, smoothing })
+}
+
+/// A fit at the smoothing `from` (steps of `steps`' run, at its current smoothing `to`) as
+/// steps at `to`: the same levels.
+fn rescale(steps: &Steps, w: &[f64], from: f64, to: f64) -> Vec<f64> {
+    let ratio = crate::steps::scale(from) / crate::steps::scale(to);
+    let mut out = w.to_vec();
+    steps.each_step(|c| out[c] *= ratio);
+    out
+}
+
+/// `f` of every item, on up to one thread a core, in the items' order.
+fn in_parallel<T: Copy + Sync, R: Send>(items: &[T], f: impl Fn(T) -> R + Sync) -> Vec<R> {
+    let workers = std::thread::available_parallelism().map_or(1, usize::from).clamp(1, items.len().max(1));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut out: Vec<(usize, R)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                let (f, next) = (&f, &next);
+                scope.spawn(move || {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(item) = items.get(i) else { break };
+                        done.push((i, f(*item)));
+                    }
+                    done
+                })
+            })
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
+    });
+    out.sort_by_key(|(i, _)| *i);
+    out.into_iter().map(|(_, r)| r).collect()
 }
 
 #[cfg(test)]

@@ -76,6 +76,17 @@ pub fn write_steps(enc: &NumericEncoder, value: Option<f64>, scale: f64, mut set
     }
 }
 
+/// Over one run's entries (bin `b` at `at(b)`): each step's entry becomes `scale` times the sum
+/// of the entries of its bin and every later one; bin 0's becomes 0 (no step column).
+fn suffix_sums(run: &Run, values: &mut [f64], at: impl Fn(usize) -> usize) {
+    let mut sum = 0.0;
+    for b in (1..run.bins).rev() {
+        sum += values[at(b)];
+        values[at(b)] = sum * run.scale;
+    }
+    values[at(0)] = 0.0;
+}
+
 impl Steps {
     /// The smooth numbers of `encoder` (those `shapes` reads `smooth`), each with its smoothing
     /// from `penalties` ([`DEFAULT_PENALTY`] when absent).
@@ -94,6 +105,61 @@ impl Steps {
             })
             .collect();
         Steps { runs }
+    }
+
+    /// The steps of one smooth number's candidate columns (the shape search's: `enc`'s columns
+    /// from 0) at the smoothing `m`; empty when it has no bins.
+    pub fn of_candidate(enc: &NumericEncoder, m: f64) -> Steps {
+        let runs = (!enc.cuts.is_empty())
+            .then(|| Run { first: first_bin(enc), bins: enc.cuts.len() + 1, scale: scale(m) })
+            .into_iter()
+            .collect();
+        Steps { runs }
+    }
+
+    /// The weights `w` (fitted in steps; any entries past the design's columns, such as a
+    /// shift, are kept) as weights of the one-hot design: bin `b`'s weight is the sum of the
+    /// steps up to it, bin 0's is 0 (its level is in the intercept). Not centred, unlike
+    /// [`Steps::to_levels`]: the log-odds of a one-hot row from these are those of its step row.
+    pub fn levels_of(&self, w: &[f64]) -> Vec<f64> {
+        let mut out = w.to_vec();
+        for run in &self.runs {
+            let mut level = 0.0;
+            out[run.first] = 0.0;
+            for b in 1..run.bins {
+                level += w[run.first + b] * run.scale;
+                out[run.first + b] = level;
+            }
+        }
+        out
+    }
+
+    /// A gradient taken over the one-hot design's columns as the gradient over the steps
+    /// (`Tᵀ g`, where `T` maps steps to levels as [`Steps::levels_of`] does).
+    pub fn gradient_to_steps(&self, g: &mut [f64]) {
+        for run in &self.runs {
+            suffix_sums(run, g, |b| run.first + b);
+        }
+    }
+
+    /// A curvature (full, symmetric, `p × p` row-major in `h`) taken over the one-hot design's
+    /// columns as the curvature over the steps (`Tᵀ H T`).
+    pub fn curvature_to_steps(&self, h: &mut [f64], p: usize) {
+        for run in &self.runs {
+            for r in 0..p {
+                suffix_sums(run, h, |b| r * p + run.first + b);
+            }
+            for c in 0..p {
+                suffix_sums(run, h, |b| (run.first + b) * p + c);
+            }
+        }
+    }
+
+    /// Calls `f` with every step column (bin 0's, always empty, left out).
+    pub fn each_step(&self, mut f: impl FnMut(usize)) {
+        for run in &self.runs {
+            (1..run.bins).for_each(|b| f(run.first + b));
+        }
     }
 
     /// Whether no number is smooth (every conversion is then the identity).
