@@ -286,6 +286,46 @@ async fn every_scored_lead_is_logged_under_an_id() {
     assert_eq!((rows.len(), rows[0].prediction.fields.is_none()), (1, true));
 }
 
+/// A request whose rows the log's queue has no room for is answered as any other, its leads with
+/// their ids, and its rows are counted as dropped (since `LogWriter::admit`, before they are built;
+/// the counts are the same); the next request that fits is logged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rows_the_queue_has_no_room_for_are_counted_and_the_leads_answered() {
+    let (dir, models) = scratch_registry();
+    let store = dir.path().join("log.db");
+    let mut config = logging(&models, s(&store));
+    config.log.as_mut().unwrap().writer.capacity = 2;
+    let server = TestServer::start(config).await;
+    let client = Client::new();
+    let lead = |id: Option<&str>| {
+        let mut lead = json!({"job_level": "VP", "pricing_page_visits": 4});
+        if let Some(id) = id {
+            lead["id"] = json!(id);
+        }
+        lead
+    };
+    let (status, body) =
+        post(&client, &server.url("/v1/score"), &json!({"leads": [lead(Some("A")), lead(None), lead(Some("C"))]}))
+            .await;
+    assert_eq!(status, StatusCode::OK, "{body:#}");
+    assert_eq!(body["scores"][0]["id"], "A");
+    assert_eq!(body["scores"][1]["id"].as_str().map(str::len), Some(36), "{body:#}");
+    let stats = server.state.log().unwrap().stats();
+    assert_eq!((stats.queued, stats.dropped_queue_full), (0, 3), "{stats:?}");
+    let (status, _) =
+        post(&client, &server.url("/v1/score"), &json!({"leads": [lead(Some("D")), lead(Some("E"))]})).await;
+    assert_eq!(status, StatusCode::OK);
+    let state = server.state.clone();
+    server.stop().await;
+    let stats = state.log().unwrap().shutdown(Duration::from_secs(10));
+    assert_eq!((stats.written, stats.dropped_queue_full), (2, 3), "{stats:?}");
+    let rows = leadscore_store::open(s(&store))
+        .unwrap()
+        .rows(&Filter { model: "leads".into(), ..Default::default() })
+        .unwrap();
+    assert_eq!(rows.iter().map(|r| r.prediction.lead_id.as_str()).collect::<Vec<_>>(), ["D", "E"]);
+}
+
 /// `POST /v1/outcomes`: unknown ids counted and listed, every bad item named by index and
 /// field (and then nothing stored), the model's labels or booleans; 503 without a log.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -205,6 +205,12 @@ impl PredictionLog {
         }
     }
 
+    /// Whether the queue has room for `rows` more rows now; when not, they are counted as
+    /// dropped, and the caller skips building them (see `LogWriter::admit`).
+    pub fn admit(&self, rows: usize) -> bool {
+        self.writer.admit(rows)
+    }
+
     /// Queues the rows of one request (no challenger) as one item; never blocks. Returns how
     /// many were queued (the others were dropped and counted).
     pub fn record_all(&self, rows: Vec<Prediction>) -> usize {

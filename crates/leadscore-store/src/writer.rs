@@ -207,6 +207,20 @@ impl LogWriter {
         self.log_all(vec![row]) == 1
     }
 
+    /// Whether `rows` more rows would find room on the queue now. When they would not, they are
+    /// counted as dropped (queue full) here: a caller that asks before building a request's rows
+    /// skips building rows the queue would drop anyway, so an overloaded log sheds its load
+    /// before it costs the requests anything. Room can still run out before the rows are queued;
+    /// [`LogWriter::log_all`] then drops and counts them as before.
+    pub fn admit(&self, rows: usize) -> bool {
+        let c = &self.counters;
+        if c.waiting.load(Ordering::Relaxed) + rows <= self.capacity && !c.stopped.load(Ordering::Relaxed) {
+            return true;
+        }
+        c.dropped_queue_full.fetch_add(rows as u64, Ordering::Relaxed);
+        false
+    }
+
     /// Queues the rows of one request as one item; never blocks. Rows refused by
     /// [`Prediction::check`] are counted and left out; the others are queued together, or all
     /// dropped and counted when the queue has no room for them. Returns how many were queued.
@@ -743,13 +757,22 @@ pub(crate) mod tests {
         let config =
             WriterConfig { capacity: 5, batch_rows: 5, max_delay: Duration::from_millis(1), ..Default::default() };
         let writer = LogWriter::start_with(opener, config).unwrap();
-        let accepted = (0..100).filter(|&i| writer.log(prediction(i))).count() as u64;
+        // Asked first (a request about to build its rows): 6 rows never fit a queue of 5, and are
+        // counted as dropped without being built; 5 fit the empty queue.
+        assert!(!writer.admit(6));
+        assert_eq!(writer.stats().dropped_queue_full, 6);
+        assert!(writer.admit(5));
+        // Every other row asked first, the rest queued straight away: each drop counted once.
+        let accepted =
+            (0..100).filter(|&i| (i % 2 == 1 || writer.admit(1)) && writer.log(prediction(i))).count() as u64;
         let stats = writer.shutdown(Duration::from_secs(30));
-        assert!(stats.dropped_queue_full > 0, "{stats:?}");
+        assert!(stats.dropped_queue_full > 6, "{stats:?}");
         assert_eq!(stats.queued, accepted);
-        assert_eq!(stats.queued + stats.dropped_queue_full, 100);
+        assert_eq!(stats.queued + stats.dropped_queue_full, 100 + 6);
         assert_eq!(stats.written, accepted);
         assert_eq!(count(&path) as u64, accepted);
+        // After the shutdown nothing is admitted.
+        assert!(!writer.admit(1));
     }
 
     #[test]

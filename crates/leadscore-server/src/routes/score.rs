@@ -159,8 +159,11 @@ pub fn score_json(
     }
     let scored_at_ms = leadscore_store::row::now_ms();
     let mut scores = Vec::with_capacity(n);
-    // Without a challenger, the request's rows reach the log's queue together, as one item.
-    let mut rows = Vec::with_capacity(if log.is_some() && shadow.is_none() { n } else { 0 });
+    // Without a challenger, the request's rows reach the log's queue together, as one item; when
+    // the queue has no room for them (an overloaded log), they are counted as dropped and not
+    // built. Leads keep the ids they get either way: the answer does not depend on the log's load.
+    let build_rows = log.is_some_and(|log| shadow.is_some() || log.admit(n));
+    let mut rows = Vec::with_capacity(if build_rows && shadow.is_none() { n } else { 0 });
     let mut scorer = Scorer::with_lookup(artifact, &model.lookup);
     for (i, mut lead) in read.into_iter().enumerate() {
         // Taken first: the scored lead borrows the lead's values until it is answered.
@@ -204,7 +207,8 @@ pub fn score_json(
                         let values = s.values_by_slot(|slot| lead.slot(slot));
                         log.record(model, Some((s, values)), scored_at_ms, scoring, |i| lead.feature(fields, i));
                     }
-                    None => rows.push(log.row(model, scored_at_ms, scoring, |i| lead.feature(fields, i))),
+                    None if build_rows => rows.push(log.row(model, scored_at_ms, scoring, |i| lead.feature(fields, i))),
+                    None => {}
                 }
                 Some(answer)
             }
