@@ -195,13 +195,13 @@ impl PredictionLog {
         scoring: Scoring<'_>,
         field: impl FnMut(usize) -> RawValue<'a>,
     ) -> bool {
-        let row = self.row(model, scored_at_ms, scoring, field);
         match shadow {
             Some((shadow, values)) => {
-                self.shadow.submit(shadow, row, values);
+                self.shadow.submit(shadow, self.row(model, scored_at_ms, scoring, field), values);
                 true
             }
-            None => self.writer.log(row),
+            // Built only when the queue has room for it (see `admit`).
+            None => self.writer.admit(1) && self.writer.log(self.row(model, scored_at_ms, scoring, field)),
         }
     }
 
