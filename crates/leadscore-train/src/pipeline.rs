@@ -294,6 +294,7 @@ pub fn train(
             max_pairs: if search { params.max_pairs } else { 0 },
             budget: params.pair_budget,
             penalties: Vec::new(),
+            pulls: Vec::new(),
             bins: Vec::new(),
         };
         let f = crate::pairs::find(&encoder, table, rows, &y_rows, &eta, cv_folds, &named, l2, &pair_options)?;
@@ -348,11 +349,12 @@ pub fn train(
                 max_pairs: 0,
                 budget: params.pair_budget,
                 penalties: f.penalties.clone(),
+                pulls: f.pulls.clone(),
                 bins: f.bins.clone(),
             };
             let all = crate::pairs::find(&encoder, table, &split.train, &y, &eta, None, &kept, l2, &options)?;
-            (f.terms, f.weights, f.shares, f.evidence, f.penalties, f.bins) =
-                (all.terms, all.weights, all.shares, all.evidence, all.penalties, all.bins);
+            (f.terms, f.weights, f.shares, f.evidence, f.penalties, f.pulls, f.bins) =
+                (all.terms, all.weights, all.shares, all.evidence, all.penalties, all.pulls, all.bins);
         }
         lap("fit on every training lead");
     }
