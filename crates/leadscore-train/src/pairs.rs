@@ -16,8 +16,8 @@
 //! cross-validation folds: each fold's additive model (from the penalty search) is the offset,
 //! the pair's cells get one weight each under a penalty (a multiple of the model's, with or
 //! without a pull between neighbouring cells along a number's bins: [`PAIR_PULLS`]; the
-//! out-of-fold test picks it), and the pooled out-of-fold log loss says whether the pair helps. A pair is kept when it lowers that loss by at least
-//! [`MIN_RELATIVE_GAIN`] of it and by [`MIN_Z`] standard errors of the per-lead improvement;
+//! out-of-fold test picks it), and the pooled out-of-fold log loss says whether the pair
+//! helps. A pair is kept when it lowers that loss by at least [`MIN_RELATIVE_GAIN`] of it and by [`MIN_Z`] standard errors of the per-lead improvement;
 //! the next candidate is tried on top of the pairs kept. The search stops at `max_pairs`,
 //! after [`MAX_CANDIDATES`], or at its time budget.
 //!
@@ -762,8 +762,9 @@ pub fn find(
     let own = |folds: &CvFolds<'_>| -> Vec<f64> { (0..n).map(|i| folds.eta[folds.fold[i]][i]).collect() };
     let losses = |z: &[f64]| -> Vec<f64> { z.iter().zip(y).map(|(z, y)| loss(*z, *y)).collect() };
     let mean = |v: &[f64]| v.iter().sum::<f64>() / n.max(1) as f64;
-    // A pair's penalty and per-lead out-of-fold improvement: the penalty of PAIR_PENALTIES
-    // with the lowest pooled out-of-fold log loss.
+    // A pair's penalty and pull, and its per-lead out-of-fold improvement: the setting (a
+    // penalty of PAIR_PENALTIES, a pull of PAIR_PULLS) with the lowest pooled out-of-fold log
+    // loss.
     // `base`: each lead's loss under its fold's model so far. A lead of a fold where the pair
     // is not `used` keeps that model's log-odds, so its improvement is 0 without computing it.
     let judge =
