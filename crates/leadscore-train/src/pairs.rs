@@ -17,9 +17,10 @@
 //! the pair's cells get one weight each under a penalty (a multiple of the model's, with or
 //! without a pull between neighbouring cells along a number's bins: [`PAIR_PULLS`]; the
 //! out-of-fold test picks it), and the pooled out-of-fold log loss says whether the pair
-//! helps. A pair is kept when it lowers that loss by at least [`MIN_RELATIVE_GAIN`] of it and by [`MIN_Z`] standard errors of the per-lead improvement;
-//! the next candidate is tried on top of the pairs kept. The search stops at `max_pairs`,
-//! after [`MAX_CANDIDATES`], or at its time budget.
+//! helps. A pair is kept when it lowers that loss by at least [`MIN_RELATIVE_GAIN`] of it and
+//! by [`MIN_Z`] standard errors of the per-lead improvement; the next candidate is tried on top
+//! of the pairs kept. The search stops at `max_pairs`, after [`MAX_CANDIDATES`], or at its time
+//! budget.
 //!
 //! The published model is fitted the same way on all training rows: the additive model, then
 //! each kept pair's cells with the model's log-odds so far as the offset, as EBM fits its pairs
