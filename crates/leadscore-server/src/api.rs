@@ -239,13 +239,44 @@ pub struct ModelRef {
     pub version: String,
 }
 
+/// A part of an answer that every request to a model shares: made for the request, or the text
+/// of it made once when the model loaded ([`Shared::of`]) and copied into each answer. A
+/// single-lead answer's model and default threshold are a third of its bytes (the threshold's
+/// explanation alone 230), and escaping them again for every request cost about 3,000 of its
+/// instructions.
+#[derive(Clone, Debug)]
+pub enum Shared<T> {
+    /// Made for this request (a threshold the request asked for).
+    Value(T),
+    /// The JSON of the model's own value.
+    Json(Box<RawValue>),
+}
+
+impl<T: Serialize> Shared<T> {
+    /// `value` written once as JSON, to be shared by every answer.
+    pub fn of(value: &T) -> Result<Self, serde_json::Error> {
+        serde_json::value::to_raw_value(value).map(Shared::Json)
+    }
+}
+
+impl<T: Serialize> Serialize for Shared<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Shared::Value(value) => value.serialize(serializer),
+            Shared::Json(json) => json.serialize(serializer),
+        }
+    }
+}
+
 /// `POST /v1/score` response.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ScoreResponse {
     /// The model that scored.
-    pub model: ModelRef,
+    #[schema(value_type = ModelRef)]
+    pub model: Shared<ModelRef>,
     /// The MQL threshold applied.
-    pub threshold: ThresholdResult,
+    #[schema(value_type = ThresholdResult)]
+    pub threshold: Shared<ThresholdResult>,
     /// One score per lead, in request order.
     pub scores: Vec<LeadScore>,
     /// About the request as a whole, each said once: fields no lead's model reads (a renamed

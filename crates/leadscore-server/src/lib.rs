@@ -12,6 +12,7 @@ pub mod config;
 pub mod error;
 pub mod extract;
 pub mod failures;
+pub mod frame;
 pub mod lead;
 pub mod log;
 pub mod metrics;
@@ -22,20 +23,16 @@ pub mod state;
 pub mod upload;
 
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::error_handling::HandleErrorLayer;
-use axum::extract::{MatchedPath, Request, State};
-use axum::http::HeaderValue;
+use axum::extract::{Request, State};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{BoxError, Router};
 use tower::ServiceBuilder;
-use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
-use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 
 pub use config::ServeConfig;
@@ -81,16 +78,6 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
-/// Request ids `req-<n>`: unique per process, cheap, and they never carry data.
-#[derive(Clone, Default)]
-struct Counter(Arc<AtomicU64>);
-impl MakeRequestId for Counter {
-    fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
-        let n = self.0.fetch_add(1, Ordering::Relaxed) + 1;
-        HeaderValue::from_str(&format!("req-{n}")).ok().map(RequestId::new)
-    }
-}
-
 /// API keys: every route but health needs one when keys are configured; admin routes need an admin key.
 async fn authenticate(State(keys): State<Arc<auth::Keys>>, request: Request, next: Next) -> Response {
     let path = request.uri().path();
@@ -102,20 +89,6 @@ async fn authenticate(State(keys): State<Arc<auth::Keys>>, request: Request, nex
         auth::Access::User if path.starts_with("/v1/admin/") => ApiError::Forbidden.into_response(),
         auth::Access::User | auth::Access::Admin => next.run(request).await,
     }
-}
-
-/// Counts requests and latencies by matched route and status, and hands 5xx answers to the
-/// failure log.
-async fn record(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let route = request.extensions().get::<MatchedPath>().cloned(); // an `Arc<str>`: no copy per request
-    let started = Instant::now();
-    let response = next.run(request).await;
-    let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
-    state.metrics().request(route, response.status().as_u16(), started.elapsed());
-    if let Some(failure) = response.extensions().get::<failures::Failure>() {
-        state.failures().record(failure);
-    }
-    response
 }
 
 async fn not_found(uri: axum::http::Uri) -> ApiError {
@@ -162,33 +135,14 @@ pub fn app(state: AppState) -> Router {
     let mut router = api
         .merge(health)
         .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
-        .route_layer(middleware::from_fn_with_state(state.clone(), record));
+        .method_not_allowed_fallback(method_not_allowed);
     // Keys are fixed for the life of the process: without any, no request pays for the check.
     if config.auth_enabled() {
         let keys = Arc::new(auth::Keys::new(&config.api_keys, &config.admin_keys));
         router = router.layer(middleware::from_fn_with_state(keys, authenticate));
     }
-    router
-        .layer(
-            ServiceBuilder::new()
-                .layer(SetRequestIdLayer::x_request_id(Counter::default()))
-                .layer(
-                    // Method, path and status only: bodies and query strings may carry lead data.
-                    // A debug span: at the default `info` level it costs nothing per request
-                    // (entering an enabled span on every poll cost a sixth of single-lead
-                    // throughput); `LEADSCORE_LOG=debug` logs every request with its id.
-                    TraceLayer::new_for_http()
-                        .make_span_with(|request: &axum::http::Request<axum::body::Body>| {
-                            let id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
-                            tracing::debug_span!("request", request_id = %id, method = %request.method(), path = %request.uri().path())
-                        })
-                        // Its default logs an ERROR line per 5xx answer (262,145 lines in 27 s
-                        // under load): 5xx answers are the failure log's, at a bounded rate.
-                        .on_failure(()),
-                )
-                .layer(PropagateRequestIdLayer::x_request_id()),
-        )
+    // Outermost, so that every answer (a 401 and a 404 included) has its request id and is counted.
+    router.layer(frame::FrameLayer::new(state.clone()))
         .with_state(state)
 }
 

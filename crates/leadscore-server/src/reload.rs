@@ -344,8 +344,11 @@ fn load_version(
     };
     let fields = crate::lead::Fields::new(&artifact, rule_fields);
     let lookup = Lookup::new(&artifact);
+    let answer = crate::state::Answer::of(name, version, &artifact)
+        .map_err(|e| fail(format!("the default threshold could not be written as JSON: {e}"), Some(digest)))?;
     Ok(LoadedModel {
         lookup,
+        answer,
         log_names: leadscore_store::FieldNames::of(&artifact),
         name: name.to_owned(),
         version: version.to_owned(),

@@ -52,6 +52,9 @@ pub struct LoadedModel {
     pub lookup: Lookup,
     /// The names of the fields its log rows keep, built once: every row shares them.
     pub log_names: Arc<leadscore_store::FieldNames>,
+    /// What an answer says of this model (its name and version) and of its default threshold,
+    /// and that threshold's cut-off: the same for every request that names no threshold.
+    pub answer: Answer,
     /// The server's rules compiled against this version's spec: `None` without `--rules`,
     /// `Some(Err(why))` when they do not fit it.
     pub rules: Option<Result<Arc<RuleSet>, String>>,
@@ -61,6 +64,30 @@ pub struct LoadedModel {
     pub path: PathBuf,
     /// File identity when read: a changed file is reloaded.
     pub(crate) stamp: Stamp,
+}
+
+/// The parts of a `/v1/score` answer that depend on the model only, as JSON made once at load.
+#[derive(Debug)]
+pub struct Answer {
+    /// `{"name": ..., "version": ...}`.
+    pub model: crate::api::Shared<crate::api::ModelRef>,
+    /// The default threshold (`leadscore_core::threshold::default`).
+    pub threshold: crate::api::Shared<crate::api::ThresholdResult>,
+    /// Its cut-off: MQL when a probability is at or above it.
+    pub cutoff: f64,
+}
+
+impl Answer {
+    /// The parts of `artifact`'s answers, for model `name` at `version`.
+    pub fn of(name: &str, version: &str, artifact: &Artifact) -> Result<Answer, serde_json::Error> {
+        use crate::api::{ModelRef, Shared, ThresholdResult};
+        let threshold = ThresholdResult::from(&leadscore_core::threshold::default(artifact));
+        Ok(Answer {
+            model: Shared::of(&ModelRef { name: name.to_owned(), version: version.to_owned() })?,
+            cutoff: threshold.value,
+            threshold: Shared::of(&threshold)?,
+        })
+    }
 }
 
 /// All versions of one model name, the one `CURRENT` names, and the one `CHALLENGER` names.

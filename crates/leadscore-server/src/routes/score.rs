@@ -10,7 +10,7 @@ use serde_json::Value;
 use utoipa::IntoParams;
 
 use crate::api::{
-    Factor, LeadScore, ModelRef, RulePoints, ScoreRequest, ScoreResponse, ThresholdRequest, DEFAULT_EXPLAIN,
+    Factor, LeadScore, RulePoints, ScoreRequest, ScoreResponse, Shared, DEFAULT_EXPLAIN,
     MAX_EXPLAIN,
 };
 use crate::error::{ApiError, FieldError, Problem};
@@ -131,7 +131,16 @@ pub fn score_json(
     if explain > MAX_EXPLAIN {
         return Err(ApiError::BadRequest(format!("explain = {explain}; use 0 to {MAX_EXPLAIN}")));
     }
-    let threshold = ThresholdRequest::or_default(request.threshold.as_ref(), &model.artifact)?;
+    // The model's default threshold is shared as text made at load; one the request asks for is
+    // worked out here.
+    let (threshold, cutoff) = match request.threshold.as_ref() {
+        Some(asked) => {
+            let chosen = asked.resolve(&model.artifact)?;
+            let cutoff = chosen.value;
+            (Shared::Value(chosen), cutoff)
+        }
+        None => (model.answer.threshold.clone(), model.answer.cutoff),
+    };
     let artifact = &model.artifact;
     let fields = shadow.map_or(&model.fields, |s| &s.fields);
     let mut errors = Vec::new();
@@ -199,7 +208,7 @@ pub fn score_json(
                     probability: scored.probability,
                     score: scored.score,
                     tier: scored.tier,
-                    threshold: threshold.value,
+                    threshold: cutoff,
                     rules: rule_points.as_ref().map(|r| (r.total, r.mql)),
                 };
                 match shadow {
@@ -221,7 +230,7 @@ pub fn score_json(
             probability: scored.probability,
             score: scored.score,
             tier: scored.tier.to_owned(),
-            mql: scored.probability >= threshold.value,
+            mql: scored.probability >= cutoff,
             factors: scored
                 .factors
                 .iter()
@@ -240,7 +249,7 @@ pub fn score_json(
     }
     state.metrics().scores(scores.iter().map(|s| s.probability));
     Ok(ScoreResponse {
-        model: ModelRef { name: model.name.clone(), version: model.version.clone() },
+        model: model.answer.model.clone(),
         threshold,
         scores,
         warnings: leads.unused.warnings(n),
