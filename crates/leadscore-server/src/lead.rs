@@ -364,10 +364,11 @@ pub fn parse_leads<'de>(
     Ok(parsed)
 }
 
-struct LeadsSeed<'f> {
-    fields: &'f Fields,
-    keep: Option<&'f str>,
-    max: usize,
+/// Reads a `leads` array where it stands in a body being parsed (see [`parse_leads`]).
+pub(crate) struct LeadsSeed<'f> {
+    pub(crate) fields: &'f Fields,
+    pub(crate) keep: Option<&'f str>,
+    pub(crate) max: usize,
 }
 
 impl<'de> DeserializeSeed<'de> for LeadsSeed<'_> {

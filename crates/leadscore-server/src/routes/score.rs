@@ -14,8 +14,8 @@ use crate::api::{
     MAX_EXPLAIN,
 };
 use crate::error::{ApiError, FieldError, Problem};
-use crate::extract::{parse_json, read_body, read_leads, JsonBody, Media, NamesModel, Selected};
-use crate::lead::{read_lead, Leads};
+use crate::extract::{read_body, read_score_body, JsonBody, Media, NamesModel, ScoreBody, Selected};
+use crate::lead::read_lead;
 use crate::log::{PredictionLog, Scoring};
 use crate::shadow::Shadow;
 use crate::state::{AppState, LoadedModel};
@@ -92,9 +92,8 @@ pub async fn score(
                 // challenger's fields too, for its shadow scoring (see `shadow`).
                 let shadow = state.log().and_then(|_| state.models().shadow(&model));
                 let fields = shadow.as_ref().map_or(&model.fields, |s| &s.fields);
-                let request: ScoreRequest = parse_json(&bytes)?;
-                let leads = read_leads::<ScoreRequest>(&bytes, request.leads, fields, None, state.config().max_leads)?;
-                score_json(&state, &model, shadow.as_deref(), &request, &leads, query.strict)
+                let body = read_score_body(&bytes, fields, state.config().max_leads)?;
+                score_json(&state, &model, shadow.as_deref(), &body, query.strict)
             };
             // A small body parses and scores in microseconds: handing it to the blocking
             // pool would cost more in thread switches than the work itself (the benchmark
@@ -122,10 +121,10 @@ pub fn score_json(
     state: &AppState,
     model: &LoadedModel,
     shadow: Option<&Shadow>,
-    request: &ScoreRequest<'_>,
-    leads: &Leads,
+    request: &ScoreBody<'_>,
     strict: bool,
 ) -> Result<ScoreResponse, ApiError> {
+    let leads = &request.leads;
     let n = leads.leads.len();
     let explain = request.explain.unwrap_or(DEFAULT_EXPLAIN);
     if explain > MAX_EXPLAIN {
