@@ -235,7 +235,7 @@ pub fn score_json(
                 .iter()
                 .map(|c| Factor {
                     feature: c.feature.to_owned(),
-                    value: c.value.to_string(),
+                    value: c.value.as_str().map_or_else(|| c.value.to_string(), str::to_owned),
                     contribution: c.contribution,
                 })
                 .collect(),
