@@ -15,8 +15,8 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::error::ApiError;
 use crate::api::{ScoreRequest, ThresholdRequest};
+use crate::error::ApiError;
 use crate::lead::{parse_leads, Fields, Leads, LeadsSeed};
 use crate::state::{AppState, LoadedModel};
 
@@ -208,7 +208,8 @@ pub fn read_leads<'a, T: JsonBody>(
     max: usize,
 ) -> Result<Leads<'a>, ApiError> {
     let text = leads.get();
-    let parsed = parse_leads(text, fields, keep, max).map_err(|e| json_error::<T>(&e, position(body, text.as_bytes())))?;
+    let parsed =
+        parse_leads(text, fields, keep, max).map_err(|e| json_error::<T>(&e, position(body, text.as_bytes())))?;
     match parsed.count {
         0 => Err(ApiError::EmptyLeads { max }),
         n if n > max => Err(ApiError::TooManyLeads { n, max }),
@@ -261,7 +262,8 @@ pub fn read_score_body<'de>(body: &'de [u8], fields: &Fields, max: usize) -> Res
                 match key {
                     Key::Leads if leads.is_some() => return Err(A::Error::duplicate_field("leads")),
                     Key::Leads => {
-                        leads = Some(map.next_value_seed(LeadsSeed { fields: self.fields, keep: None, max: self.max })?);
+                        leads =
+                            Some(map.next_value_seed(LeadsSeed { fields: self.fields, keep: None, max: self.max })?);
                     }
                     Key::Explain if explain.is_some() => return Err(A::Error::duplicate_field("explain")),
                     Key::Explain => explain = Some(map.next_value::<Option<usize>>()?),

@@ -6,6 +6,7 @@
 //! drains in-flight requests. [`watch`] reloads the registry when files change.
 #![warn(missing_docs)]
 
+pub mod admit;
 pub mod api;
 pub mod auth;
 pub mod config;
@@ -26,13 +27,11 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::error_handling::HandleErrorLayer;
 use axum::extract::{Request, State};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{BoxError, Router};
-use tower::ServiceBuilder;
+use axum::Router;
 use utoipa::OpenApi;
 
 pub use config::ServeConfig;
@@ -99,14 +98,6 @@ async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) ->
     ApiError::MethodNotAllowed { method: method.to_string(), path: uri.path().to_owned() }
 }
 
-async fn on_overload(err: BoxError) -> ApiError {
-    if err.is::<tower::timeout::error::Elapsed>() {
-        ApiError::Timeout
-    } else {
-        ApiError::Internal(err.to_string())
-    }
-}
-
 /// The router with every route and layer.
 pub fn app(state: AppState) -> Router {
     let config = state.config().clone();
@@ -124,26 +115,17 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/admin/models/{name}/rollback", post(routes::admin::rollback))
         .route("/metrics", get(routes::health::metrics))
         .route("/openapi.json", get(routes::health::openapi))
-        .layer(
-            ServiceBuilder::new()
-                .layer(HandleErrorLayer::new(on_overload))
-                .timeout(config.request_timeout)
-                .layer(tower::limit::GlobalConcurrencyLimitLayer::new(config.concurrency)),
-        );
+        .layer(admit::AdmitLayer::new(config.concurrency, config.request_timeout));
     let health =
         Router::new().route("/healthz", get(routes::health::healthz)).route("/readyz", get(routes::health::readyz));
-    let mut router = api
-        .merge(health)
-        .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed);
+    let mut router = api.merge(health).fallback(not_found).method_not_allowed_fallback(method_not_allowed);
     // Keys are fixed for the life of the process: without any, no request pays for the check.
     if config.auth_enabled() {
         let keys = Arc::new(auth::Keys::new(&config.api_keys, &config.admin_keys));
         router = router.layer(middleware::from_fn_with_state(keys, authenticate));
     }
     // Outermost, so that every answer (a 401 and a 404 included) has its request id and is counted.
-    router.layer(frame::FrameLayer::new(state.clone()))
-        .with_state(state)
+    router.layer(frame::FrameLayer::new(state.clone())).with_state(state)
 }
 
 /// Serves `app(state)` on `listener` until `shutdown` resolves, then stops

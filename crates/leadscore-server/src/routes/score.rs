@@ -9,10 +9,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use utoipa::IntoParams;
 
-use crate::api::{
-    Factor, LeadScore, RulePoints, ScoreRequest, ScoreResponse, Shared, DEFAULT_EXPLAIN,
-    MAX_EXPLAIN,
-};
+use crate::api::{Factor, LeadScore, RulePoints, ScoreRequest, ScoreResponse, Shared, DEFAULT_EXPLAIN, MAX_EXPLAIN};
 use crate::error::{ApiError, FieldError, Problem};
 use crate::extract::{read_body, read_score_body, JsonBody, Media, NamesModel, ScoreBody, Selected};
 use crate::lead::read_lead;
@@ -247,10 +244,5 @@ pub fn score_json(
         log.record_all(rows);
     }
     state.metrics().scores(scores.iter().map(|s| s.probability));
-    Ok(ScoreResponse {
-        model: model.answer.model.clone(),
-        threshold,
-        scores,
-        warnings: leads.unused.warnings(n),
-    })
+    Ok(ScoreResponse { model: model.answer.model.clone(), threshold, scores, warnings: leads.unused.warnings(n) })
 }
