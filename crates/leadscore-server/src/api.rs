@@ -813,3 +813,29 @@ impl From<&leadscore_core::promotion::GateRecord> for GateFigures {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What a model's answers share is written once, and an answer reads the same either way:
+    /// the same bytes as the value serialised for the request, in the middle of a document.
+    #[test]
+    fn a_shared_part_writes_what_its_value_writes() {
+        let threshold = ThresholdResult {
+            strategy: "max_f1".into(),
+            value: 0.266335,
+            mql_rate: 0.13825,
+            precision: 0.44665461121157324,
+            recall: 0.5277777777777778,
+            lift: 3.817560779586096,
+            explanation: "Best balance \"between\" customers\ncaught: 45% (3.8x) — ünïcode".into(),
+        };
+        let model = ModelRef { name: "leads".into(), version: "v1".into() };
+        let made = serde_json::to_string(&(Shared::Value(model.clone()), Shared::Value(threshold.clone()), 7)).unwrap();
+        let shared = serde_json::to_string(&(Shared::of(&model).unwrap(), Shared::of(&threshold).unwrap(), 7)).unwrap();
+        assert_eq!(made, shared);
+        assert_eq!(made, serde_json::to_string(&(model, threshold, 7)).unwrap());
+        assert!(shared.contains(r#""explanation":"Best balance \"between\" customers\ncaught"#), "{shared}");
+    }
+}
