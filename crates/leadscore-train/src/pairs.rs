@@ -577,21 +577,36 @@ struct OutOfFold<'f, 'a> {
     folds: &'f CvFolds<'a>,
     grid: &'f Grid,
     /// Per fold: its fit rows and last fits (`None`: the pair is not used there).
-    paths: Vec<Option<(FitRows, Vec<Option<Vec<f64>>>)>>,
+    paths: Vec<Option<FoldPath>>,
     /// Whether the folds run on every core (a caller that runs candidates on every core already
     /// says no).
     spread: bool,
+}
+
+/// One fold's side of [`OutOfFold`].
+struct FoldPath {
+    /// The other folds' rows, with that fold's model as the offset.
+    rows: FitRows,
+    /// The cells' last (penalised, unpurified) fit at each penalty, `None` before the first.
+    last: Vec<Option<Vec<f64>>>,
+}
+
+/// One fold's fits at one pull: per penalty its own rows' log-odds (row, value), and the fits.
+struct FoldStep {
+    z: Vec<Vec<(usize, f64)>>,
+    fits: Vec<Option<Vec<f64>>>,
 }
 
 impl<'f, 'a> OutOfFold<'f, 'a> {
     fn new(folds: &'f CvFolds<'a>, grid: &'f Grid, y: &[bool], used: &[bool], spread: bool) -> Self {
         let fold = folds.fold;
         let k = folds.eta.len();
-        let gather = |range: std::ops::Range<usize>| -> Vec<Option<(FitRows, Vec<Option<Vec<f64>>>)>> {
+        let gather = |range: std::ops::Range<usize>| -> Vec<Option<FoldPath>> {
             range
                 .map(|f| {
-                    used.get(f).copied().unwrap_or(true).then(|| {
-                        (FitRows::gather(grid, &folds.eta[f], y, |i| fold[i] != f), vec![None; PAIR_PENALTIES.len()])
+                    used.get(f).copied().unwrap_or(true).then(|| FoldPath {
+                        rows: FitRows::gather(grid, &folds.eta[f], y, |i| fold[i] != f),
+                        last: vec![None; PAIR_PENALTIES.len()],
                     })
                 })
                 .collect()
@@ -610,14 +625,14 @@ impl<'f, 'a> OutOfFold<'f, 'a> {
         let fold = folds.fold;
         let n = grid.cells.len();
         let paths = &self.paths;
-        let work = |range: std::ops::Range<usize>| -> Vec<(Vec<Vec<(usize, f64)>>, Vec<Option<Vec<f64>>>)> {
+        let work = |range: std::ops::Range<usize>| -> Vec<FoldStep> {
             range
                 .map(|f| {
                     let eta_f = &folds.eta[f];
-                    let Some((rows, last)) = &paths[f] else {
+                    let Some(FoldPath { rows, last }) = &paths[f] else {
                         // The procedure did not pick the pair in this fold: it adds nothing there.
                         let z: Vec<(usize, f64)> = (0..n).filter(|&i| fold[i] == f).map(|i| (i, eta_f[i])).collect();
-                        return (vec![z; PAIR_PENALTIES.len()], Vec::new());
+                        return FoldStep { z: vec![z; PAIR_PENALTIES.len()], fits: Vec::new() };
                     };
                     let mut start: Option<Vec<f64>> = None;
                     let mut fits = Vec::with_capacity(PAIR_PENALTIES.len());
@@ -635,21 +650,21 @@ impl<'f, 'a> OutOfFold<'f, 'a> {
                             z
                         })
                         .collect::<Vec<_>>();
-                    (z, fits)
+                    FoldStep { z, fits }
                 })
                 .collect()
         };
         let k = folds.eta.len();
         let per_fold = if self.spread { parallel(k, work) } else { work(0..k) };
         let mut out = vec![vec![0.0; n]; PAIR_PENALTIES.len()];
-        for (f, (fold_z, fits)) in per_fold.into_iter().enumerate() {
-            for (p, z) in fold_z.into_iter().enumerate() {
+        for (f, step) in per_fold.into_iter().enumerate() {
+            for (p, z) in step.z.into_iter().enumerate() {
                 for (i, v) in z {
                     out[p][i] = v;
                 }
             }
-            if let Some((_, last)) = self.paths[f].as_mut() {
-                *last = fits;
+            if let Some(path) = self.paths[f].as_mut() {
+                path.last = step.fits;
             }
         }
         out
