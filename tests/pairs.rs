@@ -97,6 +97,9 @@ fn the_search_keeps_the_pairs_of_the_ground_truth_and_only_those() {
     let card = run(&["inspect", "--model", s(&models.join("inter/v1/model.bin")), "--json"]).ok().json();
     let listed = card["pair_search"]["candidates"].as_array().unwrap();
     assert!(listed.iter().filter(|c| c["kept"] == true).all(|c| c["pull"].is_f64()), "{card}");
+    let text = run(&["inspect", "--model", s(&models.join("inter/v1/model.bin"))]).ok().stdout;
+    let line = text.lines().find(|l| l.contains("kept demo_requested × job_level")).unwrap_or_default();
+    assert!(line.contains("penalty ") && line.ends_with(", no pull"), "{text}");
 
     // The held-out leads (the newest 20%): the model, its additive part alone, the truth.
     let leads: Vec<synth::SynthLead> = synth::generate(&params).collect();

@@ -170,8 +170,8 @@ pub fn run(args: InspectArgs) -> anyhow::Result<()> {
 fn setting(l2: f64, pull: f64) -> String {
     match (l2.is_finite(), pull.is_finite()) {
         (false, _) => String::new(),
-        (true, false) => format!("  penalty {l2}"),
-        (true, true) if pull == 0.0 => format!("  penalty {l2}, no pull"),
-        (true, true) => format!("  penalty {l2}, pull {pull}"),
+        (true, false) => format!("  penalty {l2:.3}"),
+        (true, true) if pull == 0.0 => format!("  penalty {l2:.3}, no pull"),
+        (true, true) => format!("  penalty {l2:.3}, pull {pull:.3}"),
     }
 }
