@@ -89,6 +89,17 @@ fn the_search_keeps_the_pairs_of_the_ground_truth_and_only_those() {
     for c in search.candidates.iter().filter(|c| c.kept) {
         assert!(c.cv_gain >= 2.0 * c.cv_gain_se && c.cv_gain >= search.min_gain, "{c:?}");
     }
+    // Every judged candidate records the pull chosen with its penalty, the card too; a pair
+    // without a number's bins (a flag by a categorical) has no neighbours, so no pull.
+    assert!(search.candidates.iter().filter(|c| c.l2.is_finite()).all(|c| c.pull >= 0.0), "{search:?}");
+    let demo = search.candidates.iter().find(|c| c.kept && c.features.contains(&"job_level".to_owned())).unwrap();
+    assert_eq!(demo.pull, 0.0, "{demo:?}");
+    let card = run(&["inspect", "--model", s(&models.join("inter/v1/model.bin")), "--json"]).ok().json();
+    let listed = card["pair_search"]["candidates"].as_array().unwrap();
+    assert!(listed.iter().filter(|c| c["kept"] == true).all(|c| c["pull"].is_f64()), "{card}");
+    let text = run(&["inspect", "--model", s(&models.join("inter/v1/model.bin"))]).ok().stdout;
+    let line = text.lines().find(|l| l.contains("kept demo_requested × job_level")).unwrap_or_default();
+    assert!(line.contains("penalty ") && line.ends_with(", no pull"), "{text}");
 
     // The held-out leads (the newest 20%): the model, its additive part alone, the truth.
     let leads: Vec<synth::SynthLead> = synth::generate(&params).collect();

@@ -284,3 +284,28 @@ fn format_6_models_still_score_to_the_same_bits() {
     let card = run(&["inspect", "--model", s(&model), "--json"]).ok().json();
     assert!(card.get("shape_search").is_none(), "{card}");
 }
+
+/// Models written in format 7 (before a pair candidate's pull was recorded) still load and
+/// score to the same bits: the shipped model of that time (a pair search that judged candidates
+/// and kept none), scored by that build (main 3aa8295) into
+/// `tests/fixtures/format7/leads.scored.csv`, every cell compared. Read today its candidates'
+/// pulls are unknown (not a number: `null` in the card), their penalties as recorded.
+#[test]
+fn format_7_models_still_score_to_the_same_bits() {
+    let fixtures = root().join("tests/fixtures/format7");
+    let data = root().join("tests/fixtures/format1/leads.csv");
+    let model = fixtures.join("leads.bin");
+    let bytes = std::fs::read(&model).unwrap();
+    assert_eq!(&bytes[8..12], &7u32.to_le_bytes(), "leads.bin is a format-7 file");
+    let out = run(&["score", "--model", s(&model), "--data", s(&data), "--explain", "3"]).ok();
+    let expected = std::fs::read_to_string(fixtures.join("leads.scored.csv")).unwrap();
+    assert!(out.stdout.lines().count() > 100, "{}", out.stderr);
+    assert!(out.stdout == expected, "a format-7 model no longer scores as it did");
+    let artifact = leadscore_core::Artifact::from_bytes(&bytes).unwrap();
+    let search = artifact.pair_search.as_ref().expect("the shipped model searched for pairs");
+    let judged: Vec<_> = search.candidates.iter().filter(|c| c.l2.is_finite()).collect();
+    assert!(!judged.is_empty() && judged.iter().all(|c| c.pull.is_nan()), "{search:?}");
+    let card = run(&["inspect", "--model", s(&model), "--json"]).ok().json();
+    let candidates = card["pair_search"]["candidates"].as_array().expect("the card lists the candidates");
+    assert!(candidates.iter().all(|c| c["pull"].is_null()), "{card}");
+}

@@ -16,8 +16,10 @@
 //! terms (`pairs` and `pair_search` in the spec, the encoder's `pairs`, [`Artifact::pair_search`],
 //! evidence for every pair cell); format 6 which leads the published model was fitted on
 //! ([`Artifact::fitted_on`]); format 7 numbers' shapes chosen by the data (a feature's `shape`
-//! in the spec, [`Artifact::shape_search`]). Format 1 to 6 files are read through frozen copies
-//! of their layouts ([`v1`], [`v2`], [`v3`], [`v4`], [`v5`], [`v6`]) and score as they did.
+//! in the spec, [`Artifact::shape_search`]); format 8 the pull between a pair's neighbouring
+//! cells that the search chose with each candidate's penalty ([`crate::report::PairCandidate::pull`]).
+//! Format 1 to 7 files are read through frozen copies of their layouts ([`v1`], [`v2`], [`v3`],
+//! [`v4`], [`v5`], [`v6`], [`v7`]) and score as they did.
 //!
 //! Decoding checks each of these before bincode sees a byte, and bincode runs
 //! with a byte limit: its default config aborts the whole process on a
@@ -45,11 +47,12 @@ mod v3;
 mod v4;
 mod v5;
 mod v6;
+mod v7;
 
 /// First bytes of every artifact.
 pub const MAGIC: &[u8; 8] = b"LSMODEL\0";
 /// The format this build writes (and the newest it reads; every older one still loads).
-pub const FORMAT_VERSION: u32 = 7;
+pub const FORMAT_VERSION: u32 = 8;
 /// Largest artifact this build will read (a model of a few hundred features is well under 10 MiB).
 pub const MAX_ARTIFACT_BYTES: usize = 256 * 1024 * 1024;
 const HEADER_LEN: usize = 52;
@@ -173,6 +176,10 @@ impl Artifact {
             (old.into(), used)
         } else if version == 6 {
             let (old, used): (v6::ArtifactV6, usize) =
+                bincode::serde::decode_from_slice(payload, bincode_config()).map_err(cannot)?;
+            (old.into(), used)
+        } else if version == 7 {
+            let (old, used): (v7::ArtifactV7, usize) =
                 bincode::serde::decode_from_slice(payload, bincode_config()).map_err(cannot)?;
             (old.into(), used)
         } else {

@@ -301,6 +301,11 @@ pub struct PairCandidate {
     pub cv_gain_se: f64,
     /// The penalty its cells got (the out-of-fold best of a few multiples of the model's).
     pub l2: f64,
+    /// The pull between its neighbouring cells along a number's bins chosen with that penalty
+    /// (the weight of `(w_a - w_b)² / 2` for two cells next to each other; 0: none). Not a
+    /// number when the candidate was not judged, or in a model of format 7 or older, which did
+    /// not record it.
+    pub pull: f64,
     /// Whether the pair is in the model.
     pub kept: bool,
 }

@@ -802,17 +802,20 @@ fn pairs_section(out: &mut String, artifact: &Artifact) {
         if !search.candidates.is_empty() {
             out.push_str(
                 "<table>\n<thead><tr><th>Pair</th><th class=\"n\">FAST gain</th><th class=\"n\">Out-of-fold gain</th>\
-                 <th class=\"n\">Standard error</th><th>Kept</th></tr></thead>\n<tbody>\n",
+                 <th class=\"n\">Standard error</th><th class=\"n\">Penalty</th><th class=\"n\">Pull</th><th>Kept</th></tr></thead>\n<tbody>\n",
             );
             for c in &search.candidates {
                 let _ = writeln!(
                     out,
-                    "<tr><td><code>{} × {}</code></td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
+                    "<tr><td><code>{} × {}</code></td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
+                     <td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
                     escape(&c.features[0]),
                     escape(&c.features[1]),
                     fixed(c.fast_gain, 1),
                     fixed(c.cv_gain, 5),
                     fixed(c.cv_gain_se, 5),
+                    fixed(c.l2, 1),
+                    fixed(c.pull, 1),
                     if c.kept { "yes" } else { "no" }
                 );
             }

@@ -330,17 +330,24 @@ pub(crate) fn loss(z: f64, won: bool) -> f64 {
     z.max(0.0) + (-z.abs()).exp().ln_1p() - if won { z } else { 0.0 }
 }
 
-/// How strongly a pair's neighbouring cells along a number's bins are pulled together when they
-/// are, as a multiple of the penalty on the cells themselves (see [`Smoothing`]). One value, set
-/// before it was measured and the only one tried.
-pub const PAIR_SMOOTHING: f64 = 4.0;
-
-/// The pulls tried for a pair's cells (multiples of its penalty): none, and [`PAIR_SMOOTHING`];
-/// the out-of-fold test picks one with the penalty. Both, because neither suits every pair: a
-/// pull on every pair took online shoppers from 0.9273 / 0.2338 (AUC / log loss) to 0.9297 /
-/// 0.2309, and X Education from 0.9842 / 0.1479 to 0.9835 / 0.1504 (a threshold-like pair lost
-/// its step); chosen per pair, 0.9287 / 0.2323 and 0.9842 / 0.1479.
-pub const PAIR_PULLS: [f64; 2] = [0.0, PAIR_SMOOTHING];
+/// The pulls between a pair's neighbouring cells tried (see [`Smoothing`]), as multiples of its
+/// penalty: a path, weakest first, each pull at every penalty of [`PAIR_PENALTIES`], a fit
+/// started at the previous pull's at the same penalty; the path stops at the first pull that
+/// lowers the pooled out-of-fold log loss no further, and the out-of-fold test picks the setting
+/// (penalty and pull) with the lowest (see [`choose`]).
+///
+/// None or 4 times the penalty, because neither suits every pair: a pull on every pair took
+/// online shoppers from 0.9273 / 0.2338 (AUC / log loss, `scripts/quality.py`) to 0.9297 / 0.2309
+/// and X Education from 0.9842 / 0.1479 to 0.9835 / 0.1504 (a threshold-like pair lost its step);
+/// chosen per pair, 0.9287 / 0.2323 and 0.9842 / 0.1479. Longer paths were measured and not
+/// kept: none, 1, 4, 16, 64 (the shape search's smoothings) chose weaker pulls on a few pairs and
+/// gave X Education without post-contact columns 0.9030 / 0.3808 (0.9027 / 0.3817 with these
+/// two) but online shoppers 0.9284 / 0.2327; the same pulls judged all, without the stop, the
+/// same; none, 4, 16, 64 the same figures as these two at twice the fits on a pair of noise
+/// (whose loss falls, a little, all along the path). The published model is refit on every lead
+/// with each pair's cells as plain columns at the model's penalty (`Refit::All`), so a pair's
+/// pull decides whether it is kept, not its published weights.
+pub const PAIR_PULLS: [f64; 2] = [0.0, 4.0];
 
 /// The neighbours of a pair's grid, and how strongly each pair of them is pulled together: a
 /// penalty `smooth / 2 (w_a - w_b)²` on the cells next to each other along a number's bins (its
@@ -563,57 +570,105 @@ impl FitRows {
     }
 }
 
-/// A pair's out-of-fold log-odds under each penalty of `penalties`: each fold's cells fitted
-/// on the other folds (on top of that fold's model), purified, scored on its own rows; in a
-/// fold where it was not `used` (not ranked among that fold's candidates), the model's own.
-/// The folds run on every core when `spread` (a caller that runs candidates on every core
-/// already says no).
-fn out_of_fold(
-    folds: &CvFolds<'_>,
-    grid: &Grid,
-    y: &[bool],
-    penalties: &[(f64, f64)],
-    used: &[bool],
+/// A pair's out-of-fold fits along its path of settings: in each fold where it was `used`
+/// (ranked among that fold's candidates), the other folds' rows gathered once, and the cells'
+/// last fit at each penalty, where the same penalty at the next pull starts.
+struct OutOfFold<'f, 'a> {
+    folds: &'f CvFolds<'a>,
+    grid: &'f Grid,
+    /// Per fold: its fit rows and last fits (`None`: the pair is not used there).
+    paths: Vec<Option<FoldPath>>,
+    /// Whether the folds run on every core (a caller that runs candidates on every core already
+    /// says no).
     spread: bool,
-) -> Vec<Vec<f64>> {
-    let n = grid.cells.len();
-    let fold = folds.fold;
-    let work = |range: std::ops::Range<usize>| -> Vec<Vec<Vec<(usize, f64)>>> {
-        range
-            .map(|f| {
-                let eta_f = &folds.eta[f];
-                if !used.get(f).copied().unwrap_or(true) {
-                    // The procedure did not pick the pair in this fold: it adds nothing there.
-                    let z: Vec<(usize, f64)> = (0..n).filter(|&i| fold[i] == f).map(|i| (i, eta_f[i])).collect();
-                    return vec![z; penalties.len()];
-                }
-                // The other folds' leads, gathered once for every penalty.
-                let rows = FitRows::gather(grid, eta_f, y, |i| fold[i] != f);
-                let mut start: Option<Vec<f64>> = None;
-                penalties
-                    .iter()
-                    .map(|&setting| {
-                        let (fitted, pure) = rows.fit(grid, setting, start.as_deref());
-                        let z: Vec<(usize, f64)> =
-                            (0..n).filter(|&i| fold[i] == f).map(|i| (i, eta_f[i] + grid.at(&pure, i))).collect();
-                        start = Some(fitted);
-                        z
+}
+
+/// One fold's side of [`OutOfFold`].
+struct FoldPath {
+    /// The other folds' rows, with that fold's model as the offset.
+    rows: FitRows,
+    /// The cells' last (penalised, unpurified) fit at each penalty, `None` before the first.
+    last: Vec<Option<Vec<f64>>>,
+}
+
+/// One fold's fits at one pull: per penalty its own rows' log-odds (row, value), and the fits.
+struct FoldStep {
+    z: Vec<Vec<(usize, f64)>>,
+    fits: Vec<Option<Vec<f64>>>,
+}
+
+impl<'f, 'a> OutOfFold<'f, 'a> {
+    fn new(folds: &'f CvFolds<'a>, grid: &'f Grid, y: &[bool], used: &[bool], spread: bool) -> Self {
+        let fold = folds.fold;
+        let k = folds.eta.len();
+        let gather = |range: std::ops::Range<usize>| -> Vec<Option<FoldPath>> {
+            range
+                .map(|f| {
+                    used.get(f).copied().unwrap_or(true).then(|| FoldPath {
+                        rows: FitRows::gather(grid, &folds.eta[f], y, |i| fold[i] != f),
+                        last: vec![None; PAIR_PENALTIES.len()],
                     })
-                    .collect::<Vec<_>>()
-            })
-            .collect()
-    };
-    let k = folds.eta.len();
-    let per_fold = if spread { parallel(k, work) } else { work(0..k) };
-    let mut out = vec![vec![0.0; n]; penalties.len()];
-    for fold_z in per_fold {
-        for (p, z) in fold_z.into_iter().enumerate() {
-            for (i, v) in z {
-                out[p][i] = v;
+                })
+                .collect()
+        };
+        let paths = if spread { parallel(k, gather) } else { gather(0..k) };
+        OutOfFold { folds, grid, paths, spread }
+    }
+
+    /// The pair's out-of-fold log-odds at each penalty of [`PAIR_PENALTIES`] (multiples of
+    /// `l2`, strongest first) with a pull of `pull` times the penalty: each fold's cells fitted
+    /// on the other folds (on top of that fold's model), purified, scored on its own rows; in a
+    /// fold where the pair is not used, the model's own. A fit starts at the same penalty's fit
+    /// at the previous pull, or at the previous (stronger) penalty's at this one.
+    fn at(&mut self, l2: f64, pull: f64) -> Vec<Vec<f64>> {
+        let (folds, grid) = (self.folds, self.grid);
+        let fold = folds.fold;
+        let n = grid.cells.len();
+        let paths = &self.paths;
+        let work = |range: std::ops::Range<usize>| -> Vec<FoldStep> {
+            range
+                .map(|f| {
+                    let eta_f = &folds.eta[f];
+                    let Some(FoldPath { rows, last }) = &paths[f] else {
+                        // The procedure did not pick the pair in this fold: it adds nothing there.
+                        let z: Vec<(usize, f64)> = (0..n).filter(|&i| fold[i] == f).map(|i| (i, eta_f[i])).collect();
+                        return FoldStep { z: vec![z; PAIR_PENALTIES.len()], fits: Vec::new() };
+                    };
+                    let mut start: Option<Vec<f64>> = None;
+                    let mut fits = Vec::with_capacity(PAIR_PENALTIES.len());
+                    let z = PAIR_PENALTIES
+                        .iter()
+                        .zip(last)
+                        .map(|(m, last)| {
+                            let setting = (m * l2, pull * m * l2);
+                            let from = last.as_deref().or(start.as_deref());
+                            let (fitted, pure) = rows.fit(grid, setting, from);
+                            let z: Vec<(usize, f64)> =
+                                (0..n).filter(|&i| fold[i] == f).map(|i| (i, eta_f[i] + grid.at(&pure, i))).collect();
+                            start = Some(fitted.clone());
+                            fits.push(Some(fitted));
+                            z
+                        })
+                        .collect::<Vec<_>>();
+                    FoldStep { z, fits }
+                })
+                .collect()
+        };
+        let k = folds.eta.len();
+        let per_fold = if self.spread { parallel(k, work) } else { work(0..k) };
+        let mut out = vec![vec![0.0; n]; PAIR_PENALTIES.len()];
+        for (f, step) in per_fold.into_iter().enumerate() {
+            for (p, z) in step.z.into_iter().enumerate() {
+                for (i, v) in z {
+                    out[p][i] = v;
+                }
+            }
+            if let Some(path) = self.paths[f].as_mut() {
+                path.last = step.fits;
             }
         }
+        out
     }
-    out
 }
 
 /// The standard error of the mean of `diffs` when the rows of a cluster (`cluster(i)`: a
@@ -642,6 +697,53 @@ struct Judged {
     gain: f64,
     /// Its standard error (a fold's cell as one draw).
     se: f64,
+}
+
+/// The setting of a pair's cells the out-of-fold test picks.
+struct Choice {
+    /// The penalty of its cells and the pull between neighbours.
+    setting: (f64, f64),
+    /// Each lead's out-of-fold improvement at that setting (0 in a fold where the pair is not
+    /// used).
+    diffs: Vec<f64>,
+    /// How many pulls of [`PAIR_PULLS`] the path tried.
+    pulls_tried: usize,
+}
+
+/// A pair's penalty and pull: the setting with the lowest pooled out-of-fold log loss along the
+/// path of [`PAIR_PULLS`], weakest first, every penalty of [`PAIR_PENALTIES`] (multiples of the
+/// model's `l2`, at least 1) at each; the path stops at the first pull that does no better than
+/// the best so far. A grid without a number's bins has no neighbours: no pull is tried on it (it
+/// would fit the same cells). `base` is each lead's loss under its fold's model so far; a lead
+/// of a fold where the pair is not `used` keeps that model's log-odds, so its improvement is 0
+/// without computing it.
+fn choose(folds: &CvFolds<'_>, base: &[f64], grid: &Grid, y: &[bool], used: &[bool], spread: bool, l2: f64) -> Choice {
+    let n = grid.cells.len();
+    let l2 = l2.max(1.0);
+    let counted: Vec<bool> = folds.fold.iter().map(|&f| used.get(f).copied().unwrap_or(true)).collect();
+    let ordered = !Smoothing::of(grid, 1.0).edges.is_empty();
+    let mut path = OutOfFold::new(folds, grid, y, used, spread);
+    let mut best: Option<((f64, f64), Vec<f64>, f64)> = None;
+    let mut pulls_tried = 0;
+    for &pull in PAIR_PULLS.iter().filter(|&&p| p == 0.0 || ordered) {
+        pulls_tried += 1;
+        let mut improved = false;
+        for (z, m) in path.at(l2, pull).iter().zip(PAIR_PENALTIES) {
+            let diffs: Vec<f64> = (0..n).map(|i| if counted[i] { base[i] - loss(z[i], y[i]) } else { 0.0 }).collect();
+            let gain = diffs.iter().sum::<f64>() / n.max(1) as f64;
+            if best.as_ref().is_none_or(|(_, _, g)| gain > *g) {
+                best = Some(((m * l2, pull * m * l2), diffs, gain));
+                improved = true;
+            }
+        }
+        if !improved {
+            break;
+        }
+    }
+    let (setting, diffs) = best.map_or(((l2, 0.0), vec![0.0; n]), |(setting, diffs, _)| (setting, diffs));
+    let choice = Choice { setting, diffs, pulls_tried };
+    tracing::trace!(penalty = setting.0, pull = setting.1, pulls_tried = choice.pulls_tried, "pair setting");
+    choice
 }
 
 /// How the search runs.
@@ -756,31 +858,14 @@ pub fn find(
     let name = |f: usize| encoder.features.get(f).map_or("?", |f| f.name.as_str()).to_owned();
     let mut eta_all = eta.to_vec();
     let mut folds = cv;
-    let penalties: Vec<(f64, f64)> = PAIR_PULLS
-        .iter()
-        .flat_map(|pull| PAIR_PENALTIES.iter().map(move |m| (m * l2.max(1.0), pull * m * l2.max(1.0))))
-        .collect();
     let own = |folds: &CvFolds<'_>| -> Vec<f64> { (0..n).map(|i| folds.eta[folds.fold[i]][i]).collect() };
     let losses = |z: &[f64]| -> Vec<f64> { z.iter().zip(y).map(|(z, y)| loss(*z, *y)).collect() };
     let mean = |v: &[f64]| v.iter().sum::<f64>() / n.max(1) as f64;
-    // A pair's penalty and pull, and its per-lead out-of-fold improvement: the setting (a
-    // penalty of PAIR_PENALTIES, a pull of PAIR_PULLS) with the lowest pooled out-of-fold log
-    // loss.
-    // `base`: each lead's loss under its fold's model so far. A lead of a fold where the pair
-    // is not `used` keeps that model's log-odds, so its improvement is 0 without computing it.
+    // A pair's penalty and pull, and its per-lead out-of-fold improvement (see [`choose`]).
     let judge =
         |folds: &CvFolds<'_>, base: &[f64], grid: &Grid, used: &[bool], spread: bool| -> ((f64, f64), Vec<f64>) {
-            let tried = out_of_fold(folds, grid, y, &penalties, used, spread);
-            let counted: Vec<bool> = folds.fold.iter().map(|&f| used.get(f).copied().unwrap_or(true)).collect();
-            let mut best: Option<((f64, f64), Vec<f64>)> = None;
-            for (z, &setting) in tried.iter().zip(&penalties) {
-                let diffs: Vec<f64> =
-                    (0..n).map(|i| if counted[i] { base[i] - loss(z[i], y[i]) } else { 0.0 }).collect();
-                if best.as_ref().is_none_or(|(_, d)| mean(&diffs) > mean(d)) {
-                    best = Some((setting, diffs));
-                }
-            }
-            best.unwrap_or(((l2, 0.0), vec![0.0; n]))
+            let choice = choose(folds, base, grid, y, used, spread, l2);
+            (choice.setting, choice.diffs)
         };
     // Keeps a pair: its purified weights fitted on all training rows on top of the model so
     // far, and per fold on the other folds on top of that fold's model.
@@ -927,6 +1012,7 @@ pub fn find(
                 cv_gain: f64::NAN,
                 cv_gain_se: f64::NAN,
                 l2: f64::NAN,
+                pull: f64::NAN,
                 kept: false,
             })
             .collect();
@@ -986,7 +1072,7 @@ pub fn find(
                 let Some(Judged { bins, setting: l2_pair, gain, se }) = judged else { continue };
                 let pair = candidates[c].0.features;
                 let entry = &mut record.candidates[c];
-                (entry.cv_gain, entry.cv_gain_se, entry.l2) = (gain, se, l2_pair.0);
+                (entry.cv_gain, entry.cv_gain_se, entry.l2, entry.pull) = (gain, se, l2_pair.0, l2_pair.1);
                 tracing::debug!(
                     pair = %format!("{} × {}", name(pair[0]), name(pair[1])),
                     fast = candidates[c].0.gain, folds = entry.folds, cv_gain = gain, se, l2 = l2_pair.0, pull = l2_pair.1, bins, "pair candidate"
@@ -1147,6 +1233,51 @@ mod tests {
         };
         assert!((g(0) + 0.5 * weak[0] + s * (weak[0] - weak[1])).abs() < 1e-8);
         assert!((g(1) + 0.5 * weak[1] + s * (2.0 * weak[1] - weak[0] - weak[2])).abs() < 1e-8);
+    }
+
+    /// The out-of-fold choice of a pair's pull on 6 × 6 bins (200 leads a cell, five folds, an
+    /// additive model of log-odds 0 in every fold) whose outcomes follow `logit(a, b)`.
+    fn choice_on(logit: impl Fn(usize, usize) -> f64, axes: [Axis; 2]) -> Choice {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        let (rows, columns) = (axes[0].len(), axes[1].len());
+        let cells: Vec<u32> = (0..rows * columns * 200).map(|i| (i % (rows * columns)) as u32).collect();
+        let y: Vec<bool> = cells
+            .iter()
+            .map(|&c| {
+                let (a, b) = (c as usize / columns, c as usize % columns);
+                rng.gen::<f64>() < sigmoid(logit(a, b))
+            })
+            .collect();
+        let fold: Vec<usize> = (0..cells.len()).map(|i| (i / 7) % 5).collect();
+        let folds = CvFolds { fold: &fold, eta: vec![vec![0.0; cells.len()]; 5] };
+        let base: Vec<f64> = y.iter().map(|&won| loss(0.0, won)).collect();
+        let grid = Grid { cells, rows, columns, axes };
+        choose(&folds, &base, &grid, &y, &[], false, 1.0)
+    }
+
+    fn six_bins() -> Axis {
+        Axis::Bins { cuts: (1..6).map(f64::from).collect(), missing: MissingCell::Shares(0) }
+    }
+
+    /// An interaction that grows smoothly along both numbers (a bilinear effect) is fitted with
+    /// its cells pulled together; one whose sign flips between every two neighbouring cells is
+    /// fitted without a pull (the path tried the pull and stopped); a pair of categoricals (no
+    /// neighbours) is not pulled at all; on outcomes without an interaction, whatever the
+    /// setting, the pair brings less than a kept pair must.
+    #[test]
+    fn the_pull_is_chosen_out_of_fold_along_a_path() {
+        let gain = |c: &Choice| c.diffs.iter().sum::<f64>() / c.diffs.len() as f64;
+        let smooth = choice_on(|a, b| 0.6 * (a as f64 - 2.5) * (b as f64 - 2.5) / 6.25, [six_bins(), six_bins()]);
+        assert!(smooth.setting.1 > 0.0 && gain(&smooth) > 0.0, "{:?}", smooth.setting);
+        let flips = choice_on(|a, b| if (a + b) % 2 == 0 { 0.8 } else { -0.8 }, [six_bins(), six_bins()]);
+        assert_eq!((flips.setting.1, flips.pulls_tried), (0.0, 2), "{:?}", flips.setting);
+        assert!(gain(&flips) > 0.05, "{}", gain(&flips));
+        let levels = Axis::Levels { n: 6 };
+        let codes = choice_on(|a, b| 0.6 * (a as f64 - 2.5) * (b as f64 - 2.5) / 6.25, [levels.clone(), levels]);
+        assert_eq!((codes.setting.1, codes.pulls_tried), (0.0, 1));
+        let none = choice_on(|_, _| 0.0, [six_bins(), six_bins()]);
+        assert!(gain(&none) < MIN_RELATIVE_GAIN * 2f64.ln(), "{:?}: {}", none.setting, gain(&none));
     }
 
     /// A checkerboard residual (gradients +0.2/-0.2 by the parity of both axes' halves) scores

@@ -118,12 +118,13 @@ pub fn run(args: InspectArgs) -> anyhow::Result<()> {
             for c in &search.candidates {
                 outln!(
                     out,
-                    "    {} {:<44} FAST {:>10.1}  cv gain {:+.5} (se {:.5})",
+                    "    {} {:<44} FAST {:>10.1}  cv gain {:+.5} (se {:.5}){}",
                     if c.kept { "kept" } else { "    " },
                     format!("{} × {}", c.features[0], c.features[1]),
                     c.fast_gain,
                     c.cv_gain,
-                    c.cv_gain_se
+                    c.cv_gain_se,
+                    setting(c.l2, c.pull)
                 );
             }
         }
@@ -162,4 +163,15 @@ pub fn run(args: InspectArgs) -> anyhow::Result<()> {
     }
     outln!(out, "\nspec\n{}", card.spec);
     super::emit(&out)
+}
+
+/// A judged pair candidate's penalty and pull between neighbouring cells, as `inspect` lists
+/// them (nothing for one not judged; no pull for a model that did not record it).
+fn setting(l2: f64, pull: f64) -> String {
+    match (l2.is_finite(), pull.is_finite()) {
+        (false, _) => String::new(),
+        (true, false) => format!("  penalty {l2:.3}"),
+        (true, true) if pull == 0.0 => format!("  penalty {l2:.3}, no pull"),
+        (true, true) => format!("  penalty {l2:.3}, pull {pull:.3}"),
+    }
 }

@@ -11,14 +11,14 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+use super::v7::PairSearchV7;
+
 use crate::curve::{OperatingCurve, Suggestion};
 use crate::date::DateFormat;
 use crate::encode::Encoder;
 use crate::evidence::TermEvidence;
 use crate::model::LogisticModel;
-use crate::report::{
-    CvSummary, Evaluation, FeatureDistribution, FittedOn, PairSearch, Regularisation, TrainingSummary, Warning,
-};
+use crate::report::{CvSummary, Evaluation, FeatureDistribution, FittedOn, Regularisation, TrainingSummary, Warning};
 use crate::spec::{DateAge, Defaults, FeatureSpec, Impute, Kind, Spec, TargetSpec};
 use crate::tiers::Tiers;
 use crate::Artifact;
@@ -40,7 +40,7 @@ pub(super) struct ArtifactV6 {
     distributions: Vec<FeatureDistribution>,
     warnings: Vec<Warning>,
     evidence: Vec<TermEvidence>,
-    pair_search: Option<PairSearch>,
+    pair_search: Option<PairSearchV7>,
     fitted_on: FittedOn,
 }
 
@@ -93,7 +93,8 @@ impl From<ArtifactV6> for Artifact {
             distributions: a.distributions,
             warnings: a.warnings,
             evidence: a.evidence,
-            pair_search: a.pair_search,
+            // Formats 5 and 6 never pulled a pair's cells together.
+            pair_search: a.pair_search.map(|s| s.with_pull(0.0)),
             fitted_on: a.fitted_on,
             shape_search: None,
         }

@@ -1,4 +1,4 @@
--- leadscore model `leads` v1 (checksum a5ccd91d1cbc), exported for postgres
+-- leadscore model `leads` v1 (checksum 0f10f57201b3), exported for postgres
 -- One row per lead of leads: lead_id, probability of being won, score (1-99), tier, mql (probability >= 0.266335, the `max_f1` threshold), top_feature (largest contribution to the log-odds), invalid_column.
 -- A lead with a cell that cannot be read (a number that does not parse or is not finite, a yes/no or date that is neither)
 -- gets NULL probability, score, tier and mql, and invalid_column names the first such column.
