@@ -110,9 +110,9 @@ pub async fn score(
     }
 }
 
-/// The JSON path: validate every lead (all errors, not the first), then score. `leads` are
-/// the request's leads as read against the model (within the lead limit, unused fields
-/// left out and named once), or against `shadow`'s fields when a challenger shadows it: each
+/// The JSON path: validate every lead (all errors, not the first), then score. The body's
+/// leads were read against the model (within the lead limit, unused fields left out and
+/// named once), or against `shadow`'s fields when a challenger shadows it: each
 /// lead is then scored by the challenger too, off the response path, and only logged.
 pub fn score_json(
     state: &AppState,
