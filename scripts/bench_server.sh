@@ -83,37 +83,9 @@ start() {
     cat "$log" >&2; echo "server did not start: $*" >&2; exit 1
 }
 
-# Request bodies: one lead, and 1,000 leads from data/leads.csv typed as the API reads them.
-python3 - "$WORK" <<'PY'
-import csv, json, sys
-numeric = {"annual_revenue", "page_views", "pricing_page_visits", "email_opens", "email_clicks",
-           "content_downloads", "days_since_last_activity"}
-def lead(row):
-    out = {"id": row["lead_id"]}
-    for k, v in row.items():
-        if k in ("lead_id", "created_at", "outcome"):
-            continue
-        if v == "":
-            out[k] = None
-        elif k in numeric:
-            try:
-                out[k] = float(v) if "." in v else int(v)
-            except ValueError:
-                out[k] = None
-        else:
-            out[k] = v
-    return out
-rows = list(csv.DictReader(open("data/leads.csv")))[:1000]
-json.dump({"leads": [lead(rows[0])], "explain": 3}, open(sys.argv[1] + "/one.json", "w"))
-json.dump({"leads": [lead(r) for r in rows], "explain": 3}, open(sys.argv[1] + "/thousand.json", "w"))
-PY
-cat > "$WORK/post.lua" <<'LUA'
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-local f = assert(io.open(os.getenv("BODY_FILE"), "rb"))
-wrk.body = f:read("*a")
-f:close()
-LUA
+# Request bodies: one lead, and 1,000 leads from data/leads.csv typed as the API reads them, and
+# wrk's script posting them (scripts/bench_bodies.py, shared with scripts/instructions.sh).
+python3 scripts/bench_bodies.py "$WORK"
 
 # Runs wrk; prints "requests_per_s p50_ms p99_ms". Fails on any non-2xx answer or socket error.
 # CPU time (user + system, every thread) a process has used, in clock ticks.

@@ -41,34 +41,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# The bench's single lead (scripts/bench_server.sh): the first row of data/leads.csv as the API reads it.
-python3 - "$WORK" <<'PY'
-import csv, json, sys
-numeric = {"annual_revenue", "page_views", "pricing_page_visits", "email_opens", "email_clicks",
-           "content_downloads", "days_since_last_activity"}
-row = next(csv.DictReader(open("data/leads.csv")))
-lead = {"id": row["lead_id"]}
-for k, v in row.items():
-    if k in ("lead_id", "created_at", "outcome"):
-        continue
-    if v == "":
-        lead[k] = None
-    elif k in numeric:
-        try:
-            lead[k] = float(v) if "." in v else int(v)
-        except ValueError:
-            lead[k] = None
-    else:
-        lead[k] = v
-json.dump({"leads": [lead], "explain": 3}, open(sys.argv[1] + "/one.json", "w"))
-PY
-cat > "$WORK/post.lua" <<'LUA'
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-local f = assert(io.open(os.getenv("BODY_FILE"), "rb"))
-wrk.body = f:read("*a")
-f:close()
-LUA
+# The bench's single lead and wrk's script (scripts/bench_bodies.py, as bench_server.sh).
+python3 scripts/bench_bodies.py "$WORK"
 cp -r models "$WORK/models"
 RESPONSE_BYTES=""
 
